@@ -1,0 +1,35 @@
+/**
+ * The built-in checks, in the order they run and report. A plain list:
+ * add a check by adding it here (or pass your own list to the pipeline).
+ *
+ * @example
+ * ```ts
+ * import { builtinChecks } from "./builtin.ts";
+ * builtinChecks.map((c) => c.id); // ["shrunken-live", "orphan-backup", ...]
+ * ```
+ * @module
+ */
+
+import type { Check } from "../core/check.ts";
+import { deletedTombstone } from "./deleted_tombstone.ts";
+import { indexCoverage } from "./index_coverage.ts";
+import { orphanBackup } from "./orphan_backup.ts";
+import { sessionIds } from "./session_ids.ts";
+import { shrunkenLive } from "./shrunken_live.ts";
+import { stateDbAccess } from "./state_db_access.ts";
+import { stateDbSidecars } from "./state_db_sidecars.ts";
+import { turnJournalPending } from "./turn_journal_pending.ts";
+import { unreadableFiles } from "./unreadable_files.ts";
+
+/** Every built-in check. The first six report the server's own audit kinds, in its order. */
+export const builtinChecks: readonly Check[] = [
+  shrunkenLive,
+  orphanBackup,
+  indexCoverage,
+  stateDbSidecars,
+  turnJournalPending,
+  deletedTombstone,
+  sessionIds,
+  unreadableFiles,
+  stateDbAccess,
+];

@@ -1,0 +1,99 @@
+/**
+ * Deleted sessions that something would bring back: a tombstoned session
+ * with an orphan `.bak` or a state.db row but no sidecar. They are never
+ * resurrected. Also reports a tombstone that cannot be read, since then no
+ * deleted session can be told apart.
+ *
+ * @example
+ * ```ts
+ * import { deletedTombstone } from "./deleted_tombstone.ts";
+ * const drafts = await deletedTombstone.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { tombstonedIds } from "../core/snapshot.ts";
+import { TOMBSTONE_FILE } from "../core/store_layout.ts";
+import { messageCountOf } from "../core/store_facts.ts";
+
+/** The `deleted-tombstone` check. */
+export const deletedTombstone = defineCheck({
+  id: "deleted-tombstone",
+  title: "Deleted sessions that could be resurrected",
+  description:
+    "Reports sessions listed in the durable delete tombstone that still " +
+    "have an orphan backup or a state.db row, and an unreadable tombstone.",
+  kinds: [
+    {
+      kind: "state_db_deleted_webui_tombstone",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      webuiRecommendation: "skip",
+      summary: "A deleted session still has a backup or a state.db row.",
+      explain: "The user deleted this session (it is in " + TOMBSTONE_FILE +
+        "), " +
+        "yet a .bak or a state.db row could bring it back. hermes-fsck never " +
+        "resurrects a deleted session. If the delete was a mistake, remove " +
+        "the id from the tombstone while the server is stopped and run " +
+        "repair again; otherwise delete the leftover backup.",
+    },
+    {
+      kind: "tombstone_unreadable",
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "The delete tombstone cannot be read.",
+      explain: "Without a readable " + TOMBSTONE_FILE +
+        " hermes-fsck cannot tell a " +
+        "deleted session from a lost one, so it restores no orphan backup " +
+        "and materializes nothing from state.db. Fix the file to the shape " +
+        '{"version": 1, "ids": [...]} (the evidence says what is wrong).',
+    },
+  ],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    const ids = tombstonedIds(store);
+    if (ids === null && store.tombstone) {
+      const read = store.tombstone.read;
+      const detail = read.ok
+        ? read.value.detail ?? "has the wrong shape"
+        : read.problem.detail;
+      drafts.push({
+        kind: "tombstone_unreadable",
+        paths: [store.tombstone.name],
+        message: `${store.tombstone.name} ${detail}.`,
+        evidence: { problem: read.ok ? "wrong_shape" : read.problem.reason },
+      });
+      return drafts;
+    }
+    if (!ids || ids.size === 0) return drafts;
+    const rows = store.stateDb.status === "ok"
+      ? new Map(store.stateDb.webuiRows.map((r) => [r.id, r]))
+      : new Map();
+    for (const id of [...ids].sort()) {
+      const session = store.sessions.get(id);
+      if (session?.live) continue;
+      const backup = session?.backup;
+      const row = rows.get(id);
+      if (!backup && !row) continue;
+      const what = [
+        backup ? `${backup.name} remains` : "",
+        row ? "state.db still has its row" : "",
+      ].filter(Boolean).join(" and ");
+      drafts.push({
+        kind: "state_db_deleted_webui_tombstone",
+        sessionId: id,
+        paths: [...(backup ? [backup.name] : []), TOMBSTONE_FILE],
+        message: `Session ${id} was deleted but ${what}; it is left deleted.`,
+        evidence: {
+          liveMessages: -1,
+          bakMessages: backup ? messageCountOf(backup) : -1,
+          hasBackup: Boolean(backup),
+          hasStateDbRow: Boolean(row),
+        },
+      });
+    }
+    return drafts;
+  },
+});

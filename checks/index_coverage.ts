@@ -1,0 +1,87 @@
+/**
+ * Index coverage: `_index.json` must list exactly the sessions that have a
+ * sidecar. Compared by id only, as the server's own audit does; an index
+ * that does not parse or is not a list lists nothing.
+ *
+ * @example
+ * ```ts
+ * import { indexCoverage } from "./index_coverage.ts";
+ * const drafts = await indexCoverage.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { deletion, messageCountOf } from "../core/store_facts.ts";
+import { INDEX_FILE } from "../core/store_layout.ts";
+import { isValidSessionId } from "../core/session_id.ts";
+
+/** The `index-coverage` check. */
+export const indexCoverage = defineCheck({
+  id: "index-coverage",
+  title: "Index entries and sidecars match",
+  description:
+    "Reports index entries without a sidecar and sidecars without an index " +
+    "entry.",
+  kinds: [
+    {
+      kind: "index_missing_file",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "The index lists a session that has no sidecar.",
+      explain:
+        "_index.json is derived from the sidecars and only speeds up the " +
+        "session list; an entry without a file shows a session that cannot " +
+        "be opened. Repair: rebuild_index rewrites _index.json from the " +
+        "sidecars of this session dir. No conversation data is involved.",
+    },
+    {
+      kind: "index_missing_entry",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "A sidecar is missing from the index.",
+      explain: "The session exists on disk but the sidebar, which reads " +
+        "_index.json, does not show it. Repair: rebuild_index rewrites " +
+        "_index.json from the sidecars of this session dir.",
+    },
+  ],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    const index = store.index;
+    if (!index) return drafts;
+    const listed = new Set<string>();
+    if (index.read.ok) {
+      for (const entry of index.read.value.entries) listed.add(entry.sessionId);
+    }
+    for (const id of [...listed].sort()) {
+      if (store.sessions.get(id)?.live) continue;
+      if (isValidSessionId(id) && deletion(store, id) === "deleted") continue;
+      drafts.push({
+        kind: "index_missing_file",
+        sessionId: id,
+        paths: [INDEX_FILE],
+        message: isValidSessionId(id)
+          ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`
+          : `${INDEX_FILE} lists the invalid id ${JSON.stringify(id)}.`,
+        evidence: { liveMessages: -1, bakMessages: -1 },
+      });
+    }
+    for (const session of store.sessions.values()) {
+      if (!session.live || listed.has(session.sessionId)) continue;
+      drafts.push({
+        kind: "index_missing_entry",
+        sessionId: session.sessionId,
+        paths: [session.live.name, INDEX_FILE],
+        message: `${session.live.name} is not listed in ${INDEX_FILE}.`,
+        evidence: {
+          liveMessages: messageCountOf(session.live),
+          bakMessages: -1,
+        },
+      });
+    }
+    return drafts;
+  },
+});

@@ -1,0 +1,122 @@
+/**
+ * Orphan backups: a `.bak` whose live sidecar is gone. Restorable when the
+ * backup parses, state.db (if readable) still has the session, and the
+ * durable tombstone does not list it; tombstoned ones are the
+ * `deleted-tombstone` check's.
+ *
+ * @example
+ * ```ts
+ * import { orphanBackup } from "./orphan_backup.ts";
+ * const drafts = await orphanBackup.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import {
+  deletion,
+  messageCountOf,
+  stateDbKnowsSession,
+} from "../core/store_facts.ts";
+
+/** The `orphan-backup` check. */
+export const orphanBackup = defineCheck({
+  id: "orphan-backup",
+  title: "Backup without a live sidecar",
+  description:
+    "Reports .bak snapshots whose live sidecar is missing, and whether " +
+    "restoring them is safe.",
+  kinds: [
+    {
+      kind: "orphan_backup",
+      category: "repairable",
+      severity: "error",
+      repair: "restore_from_bak",
+      summary: "The live sidecar is missing but a parsable .bak remains.",
+      explain:
+        "The session's <sid>.json is gone while <sid>.json.bak parses, " +
+        "state.db still has the session (or cannot say), and the delete " +
+        "tombstone does not list it: a crash or a failed save lost the live " +
+        "file, not a delete. Repair: restore_from_bak creates <sid>.json as a " +
+        "byte copy of the backup (create-or-fail, so a file the server " +
+        "writes meanwhile wins), then the index is rebuilt.",
+    },
+    {
+      kind: "malformed_orphan_backup",
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "The live sidecar is missing and its .bak does not parse.",
+      explain:
+        "Nothing parsable is left to restore. The backup's bytes may still " +
+        "hold most of the conversation: copy the file aside, repair the JSON " +
+        "by hand (the evidence gives the byte offset of the error), and save " +
+        "it as <sid>.json while the server is stopped.",
+    },
+    {
+      kind: "orphan_backup_without_state_row",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary:
+        "The live sidecar is missing and state.db no longer has the session.",
+      explain:
+        "A readable state.db without the session's row means the session was " +
+        "most likely deleted, and restoring the backup would resurrect it. " +
+        "If the user did not delete it, rename <sid>.json.bak to <sid>.json " +
+        "while the server is stopped; otherwise delete the backup.",
+    },
+  ],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    for (const session of store.sessions.values()) {
+      const { live, backup, sessionId } = session;
+      if (live || !backup) continue;
+      if (deletion(store, sessionId) === "deleted") continue;
+      const bakMessages = messageCountOf(backup);
+      const paths = [backup.name];
+      if (bakMessages < 0) {
+        const problem = backup.read.ok
+          ? {
+            reason: "not_a_session",
+            detail: "is not a session object with a messages list",
+          }
+          : backup.read.problem;
+        drafts.push({
+          kind: "malformed_orphan_backup",
+          sessionId,
+          paths,
+          message:
+            `${sessionId}.json is missing and ${backup.name} ${problem.detail}.`,
+          evidence: {
+            liveMessages: -1,
+            bakMessages,
+            problem: problem.reason,
+            ...("offset" in problem && problem.offset !== undefined
+              ? { offset: problem.offset }
+              : {}),
+          },
+        });
+      } else if (stateDbKnowsSession(store, sessionId)) {
+        drafts.push({
+          kind: "orphan_backup",
+          sessionId,
+          paths,
+          message:
+            `${sessionId}.json is missing; ${backup.name} holds ${bakMessages} messages.`,
+          evidence: { liveMessages: -1, bakMessages },
+        });
+      } else {
+        drafts.push({
+          kind: "orphan_backup_without_state_row",
+          sessionId,
+          paths,
+          message:
+            `${sessionId}.json is missing and state.db has no row for it; ` +
+            `${backup.name} holds ${bakMessages} messages.`,
+          evidence: { liveMessages: -1, bakMessages },
+        });
+      }
+    }
+    return drafts;
+  },
+});

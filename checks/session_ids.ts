@@ -1,0 +1,80 @@
+/**
+ * Session ids that fail the server's charset (STORE_FORMAT.md §1), from any
+ * source: file names, index entries, state.db rows, journal names. Such an
+ * id is never turned into a path, and nothing about it is repaired.
+ *
+ * @example
+ * ```ts
+ * import { sessionIds } from "./session_ids.ts";
+ * const drafts = await sessionIds.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { describeInvalidId, isValidSessionId } from "../core/session_id.ts";
+import { INDEX_FILE } from "../core/store_layout.ts";
+
+/** The `session-ids` check. */
+export const sessionIds = defineCheck({
+  id: "session-ids",
+  title: "Invalid session ids",
+  description:
+    "Reports session ids outside [0-9a-z_] in file names, the index, " +
+    "state.db and the turn journal.",
+  kinds: [{
+    kind: "invalid_session_id",
+    category: "unsafe_to_repair",
+    severity: "error",
+    summary: "A session id fails the server's charset.",
+    explain:
+      "The server accepts only ids matching ^[0-9a-z_]+$ and ignores the " +
+      "rest; an id such as ../../x is also how a hostile or broken row " +
+      "would write outside the store. hermes-fsck never turns such an id " +
+      "into a path and repairs nothing about it. Find where it came from " +
+      "(the evidence names the source) and rename or remove it by hand. " +
+      "Invalid ids in _index.json disappear when the index is rebuilt.",
+  }],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    const report = (
+      source: string,
+      id: unknown,
+      paths: string[],
+      where: string,
+    ) =>
+      drafts.push({
+        kind: "invalid_session_id",
+        paths,
+        message: `${where} has the session id ${JSON.stringify(id)}, which ${
+          describeInvalidId(id)
+        }.`,
+        evidence: { source, id: typeof id === "string" ? id : String(id) },
+        key: `${source}:${String(id)}`,
+      });
+    for (const name of store.invalidNames) {
+      report(name.source, name.id, [name.name], `The file ${name.name}`);
+    }
+    if (store.index?.read.ok) {
+      for (const entry of store.index.read.value.entries) {
+        if (!isValidSessionId(entry.sessionId)) {
+          report(
+            "index",
+            entry.sessionId,
+            [INDEX_FILE],
+            `${INDEX_FILE} entry ${entry.position}`,
+          );
+        }
+      }
+    }
+    const db = store.stateDb;
+    if (db.status === "ok") {
+      for (const row of db.webuiRows) {
+        if (row.id === "" || isValidSessionId(row.id)) continue;
+        report("state_db", row.id, [db.path], "A webui row of state.db");
+      }
+    }
+    return drafts;
+  },
+});

@@ -1,0 +1,113 @@
+/**
+ * `shrunken_live`: a `.bak` holds more messages than its live sidecar, and
+ * no intentional-shrink guard (STORE_FORMAT.md §4) says the user removed
+ * them on purpose. A live file that does not parse counts -1 messages, so a
+ * parsable backup always outnumbers it, as in the server's own audit.
+ *
+ * @example
+ * ```ts
+ * import { shrunkenLive } from "./shrunken_live.ts";
+ * const drafts = await shrunkenLive.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { intentionalShrinkGuard } from "../core/shrink_guards.ts";
+import { messageCountOf, summaryOf } from "../core/store_facts.ts";
+
+/** The `shrunken-live` check. */
+export const shrunkenLive = defineCheck({
+  id: "shrunken-live",
+  title: "Live sidecar smaller than its backup",
+  description:
+    "Compares each live sidecar with its .bak snapshot and reports sessions " +
+    "whose backup holds more messages, unless the user cleared or " +
+    "compressed the session on purpose.",
+  kinds: [
+    {
+      kind: "shrunken_live",
+      category: "repairable",
+      severity: "error",
+      repair: "restore_from_bak",
+      summary: "The live sidecar has fewer messages than its .bak snapshot.",
+      explain:
+        "The server writes <sid>.json.bak only when a save would shrink the " +
+        "messages array, so a backup with more messages than the live file " +
+        "is the pre-shrink conversation: the shape of the metadata-only " +
+        "save bug (#1558). None of the intentional-shrink guards holds " +
+        "(clear, post-clear messages, manual compression, shrink " +
+        "generation), so restoring cannot bring back what the user removed. " +
+        "Repair: restore_from_bak makes the live file a byte copy of the " +
+        "backup (the replaced live file is kept in the run's quarantine) and " +
+        "leaves the backup in place.",
+    },
+    {
+      kind: "intentional_shrink_kept",
+      category: "info",
+      severity: "info",
+      summary:
+        "The .bak has more messages, but the user shrank the session on purpose.",
+      explain:
+        "The live sidecar records a deliberate shrink (a clear, messages " +
+        "written after a clear, a manual compression the backup predates, or " +
+        "a new intentional_shrink_generation). Restoring the backup would " +
+        "resurrect what the user removed, so hermes-fsck leaves both files " +
+        "alone. The backup is not needed by the server; delete it by hand " +
+        "if disk space matters.",
+    },
+  ],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    for (const session of store.sessions.values()) {
+      const { live, backup } = session;
+      if (!live || !backup) continue;
+      if (!live.read.ok && live.read.problem.reason === "not_regular_file") {
+        continue; // reported by unreadable-files; never replaced
+      }
+      const liveMessages = messageCountOf(live);
+      const bakMessages = messageCountOf(backup);
+      if (bakMessages <= liveMessages) continue;
+      const liveSummary = summaryOf(live);
+      const bakSummary = summaryOf(backup);
+      const guard = liveSummary && bakSummary
+        ? intentionalShrinkGuard(liveSummary, bakSummary)
+        : null;
+      const evidence = { liveMessages, bakMessages };
+      if (guard) {
+        drafts.push({
+          kind: "intentional_shrink_kept",
+          sessionId: session.sessionId,
+          paths: [live.name, backup.name],
+          message:
+            `${backup.name} holds ${bakMessages} messages against ${liveMessages} ` +
+            `live, kept as is because the ${
+              guard.replaceAll("_", " ")
+            } guard holds.`,
+          evidence: { ...evidence, guard },
+        });
+        continue;
+      }
+      const liveState = live.read.ok
+        ? `has ${liveMessages} messages`
+        : `cannot be parsed (${live.read.problem.detail})`;
+      drafts.push({
+        kind: "shrunken_live",
+        sessionId: session.sessionId,
+        paths: [live.name, backup.name],
+        message:
+          `${live.name} ${liveState} but ${backup.name} has ${bakMessages}.`,
+        evidence: live.read.ok ? evidence : {
+          ...evidence,
+          liveProblem: live.read.problem.reason,
+          liveProblemDetail: live.read.problem.detail,
+          ...(live.read.problem.offset !== undefined
+            ? { liveProblemOffset: live.read.problem.offset }
+            : {}),
+        },
+      });
+    }
+    return drafts;
+  },
+});

@@ -1,0 +1,101 @@
+/**
+ * Pending journal turns: a turn whose latest event is not terminal, whose
+ * content is non-empty and is not the text of any user message in the
+ * sidecar. The user's prompt exists only in the journal.
+ *
+ * @example
+ * ```ts
+ * import { turnJournalPending } from "./turn_journal_pending.ts";
+ * const drafts = await turnJournalPending.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { messageCountOf } from "../core/store_facts.ts";
+import { isTerminalEvent } from "../core/turn_journal.ts";
+import { messageText } from "../core/sidecar_summary.ts";
+
+/** The `turn-journal-pending` check. */
+export const turnJournalPending = defineCheck({
+  id: "turn-journal-pending",
+  title: "Submitted turns missing from the sidecar",
+  description:
+    "Reads each turn journal and reports turns that never finished and " +
+    "whose user message is not in the session.",
+  kinds: [{
+    kind: "turn_journal_pending_turn",
+    category: "repairable",
+    severity: "error",
+    repair: "recover_pending_turn",
+    webuiRecommendation: "audit_only_pending_turn_journal",
+    summary: "A submitted user turn is only in the turn journal.",
+    explain:
+      "The journal records that the user submitted this message, the turn " +
+      "never completed or was interrupted, and the sidecar has no user " +
+      "message with that text: the server stopped before saving it. " +
+      "Repair: recover_pending_turn appends the user message (marked " +
+      "_recovered, with its attachments and original time) and an " +
+      'assistant marker "**Previous turn did not complete.**" (_error), ' +
+      "then appends an `interrupted` event for the turn to the journal so " +
+      "a second run finds nothing. It never invents an assistant answer.",
+  }],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    for (const session of store.sessions.values()) {
+      const journal = session.journal;
+      if (!journal?.read.ok) continue;
+      const live = session.live;
+      const texts = live?.read.ok ? live.read.value.userTexts : undefined;
+      const turns = [...journal.read.value.turns.values()]
+        .sort((
+          a,
+          b,
+        ) => (a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0));
+      for (const turn of turns) {
+        if (isTerminalEvent(turn.latest)) continue;
+        const content = eventText(turn.latest.content).trim();
+        if (!content || texts?.has(content)) continue;
+        const event = String(turn.latest.event ?? "");
+        drafts.push({
+          kind: "turn_journal_pending_turn",
+          sessionId: session.sessionId,
+          paths: [journal.name, `${session.sessionId}.json`],
+          message: `Turn ${turn.turnId} of ${session.sessionId} stopped at ` +
+            `"${event}" and its user message is not in ${session.sessionId}.json.`,
+          evidence: {
+            liveMessages: messageCountOf(live),
+            bakMessages: -1,
+            turnId: turn.turnId,
+            event,
+            line: turn.latestLine,
+          },
+          key: turn.turnId,
+        });
+      }
+    }
+    return drafts;
+  },
+});
+
+/**
+ * The text of an event's `content`, as the server's `str(content or '')`
+ * reads it for strings; lists of parts give their text.
+ *
+ * @example
+ * ```ts
+ * eventText("hi"); // "hi"
+ * eventText(null); // ""
+ * ```
+ */
+export function eventText(content: unknown): string {
+  if (content === null || content === undefined || content === false) return "";
+  if (typeof content === "string" || Array.isArray(content)) {
+    return messageText(content);
+  }
+  if (typeof content === "number" || content === true) {
+    return content === 0 ? "" : String(content);
+  }
+  return "";
+}

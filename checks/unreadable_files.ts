@@ -1,0 +1,71 @@
+/**
+ * Store files that could not be read at all: not regular files (FIFOs,
+ * sockets, devices, dirs, symlinks), permission denied, over the size
+ * limit, I/O errors. They are never opened for writing or replaced.
+ *
+ * @example
+ * ```ts
+ * import { unreadableFiles } from "./unreadable_files.ts";
+ * const drafts = await unreadableFiles.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import type { ReadProblemReason } from "../core/file_read.ts";
+import type { ScannedFile } from "../core/snapshot.ts";
+
+const UNREADABLE: ReadonlySet<ReadProblemReason> = new Set([
+  "not_regular_file",
+  "permission_denied",
+  "too_large",
+  "io_error",
+]);
+
+/** The `unreadable-files` check. */
+export const unreadableFiles = defineCheck({
+  id: "unreadable-files",
+  title: "Files that cannot be read",
+  description:
+    "Reports sidecars, backups, journals, the index and the tombstone that " +
+    "are not regular files or cannot be read.",
+  kinds: [{
+    kind: "unreadable_file",
+    category: "unsafe_to_repair",
+    severity: "error",
+    summary: "A store file is not a regular file or cannot be read.",
+    explain:
+      "hermes-fsck reads only regular files, never follows symlinks, and " +
+      "reads nothing larger than --max-file-size, so the file's content is " +
+      "unknown and nothing about it is repaired. The evidence says why: " +
+      "fix the permissions, replace the FIFO, device or symlink with the " +
+      "real file, or raise --max-file-size.",
+  }],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    const visit = (
+      file: ScannedFile<unknown> | null | undefined,
+      sessionId?: string,
+    ) => {
+      if (!file || file.read.ok || !UNREADABLE.has(file.read.problem.reason)) {
+        return;
+      }
+      drafts.push({
+        kind: "unreadable_file",
+        sessionId,
+        paths: [file.name],
+        message: `${file.name} ${file.read.problem.detail}.`,
+        evidence: { problem: file.read.problem.reason },
+      });
+    };
+    visit(store.index);
+    visit(store.tombstone);
+    for (const session of store.sessions.values()) {
+      visit(session.live, session.sessionId);
+      visit(session.backup, session.sessionId);
+      visit(session.journal, session.sessionId);
+    }
+    return drafts;
+  },
+});

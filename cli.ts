@@ -1,0 +1,457 @@
+/**
+ * The hermes-fsck command line: argument parsing, output and exit codes;
+ * the work is done by the library (`mod.ts`). Logs and warnings go to
+ * stderr, the report to stdout; nothing is asked interactively.
+ *
+ * @example
+ * ```sh
+ * deno run --allow-read --allow-write --allow-env cli.ts audit --session-dir /srv/sessions
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { defaultPaths } from "./core/default_paths.ts";
+import { EXIT } from "./core/report.ts";
+import { renderText } from "./core/render_text.ts";
+import { renderWebuiJson } from "./core/render_webui.ts";
+import { kindsOf, runPipeline } from "./core/run.ts";
+import { TOOL_VERSION } from "./core/version.ts";
+import { builtinChecks } from "./checks/builtin.ts";
+import { builtinRepairs } from "./repairs/builtin.ts";
+
+/** Where the CLI writes; tests and the demo pass their own. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env(name: string): string | undefined;
+}
+
+const HELP =
+  `hermes-fsck ${TOOL_VERSION}: check and repair a Hermes WebUI session store
+
+Usage:
+  hermes-fsck audit  [options]            report problems; changes nothing
+  hermes-fsck repair [options] [--dry-run] [--server-stopped]
+                                          fix what is provably safe, then report
+  hermes-fsck checks [--format text|json] list checks, kinds and repairs
+  hermes-fsck explain KIND                what a finding means and what its repair does
+  hermes-fsck --version | --help
+
+Options:
+  --session-dir DIR     session dir (default $HERMES_WEBUI_STATE_DIR/sessions,
+                        else ~/.hermes/webui/sessions)
+  --state-db FILE       the agent's state.db (default $HERMES_HOME/state.db,
+                        else ~/.hermes/state.db, used only if it exists)
+  --no-state-db         check without state.db
+  --format FORMAT       text (default), json, or webui-json (the server's audit shape)
+  --check NAME          run only this check or kind (repeatable)
+  --skip NAME           leave out this check or kind (repeatable)
+  --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
+  --dry-run             repair: print the exact plan and change nothing
+  --server-stopped      say that no Hermes WebUI server is running
+  --verbose             text: list every finding, not the first five of each kind
+  --quiet               no warnings on stderr
+
+Exit codes (a bit mask, as e2fsck's; start the server when below 4):
+  0 clean   1 repaired, nothing left   4 problems remain
+  8 operational error   16 usage error   32 interrupted
+`;
+
+class UsageError extends Error {}
+class OperationalError extends Error {}
+
+/**
+ * Runs the CLI with the given arguments and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await main(["audit", "--session-dir", "/srv/sessions"]);
+ * ```
+ */
+export async function main(
+  args: string[],
+  io: CliIo = denoIo(),
+): Promise<number> {
+  try {
+    return await run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(
+        `hermes-fsck: ${error.message} [exit ${EXIT.USAGE}]\nRun 'hermes-fsck --help' for usage.\n`,
+      );
+      return EXIT.USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`hermes-fsck: ${message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`);
+    return EXIT.OPERATIONAL_ERROR;
+  }
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        "session-dir": { type: "string" },
+        "state-db": { type: "string" },
+        "no-state-db": { type: "boolean" },
+        format: { type: "string" },
+        check: { type: "string", multiple: true },
+        skip: { type: "string", multiple: true },
+        "max-file-size": { type: "string" },
+        "dry-run": { type: "boolean" },
+        "server-stopped": { type: "boolean" },
+        verbose: { type: "boolean" },
+        quiet: { type: "boolean" },
+        version: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message.replace(/\.$/, "") : String(error),
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout(`hermes-fsck ${TOOL_VERSION}\n`);
+    return EXIT.CLEAN;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === "help" || command === undefined) {
+    io.stdout(HELP);
+    return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
+  }
+  switch (command) {
+    case "checks":
+      noExtra(rest, command);
+      io.stdout(listChecks(formatOf(values.format, ["text", "json"])));
+      return EXIT.CLEAN;
+    case "explain":
+      if (rest.length !== 1) {
+        throw new UsageError(
+          "explain takes one KIND (see 'hermes-fsck checks')",
+        );
+      }
+      io.stdout(explain(rest[0]));
+      return EXIT.CLEAN;
+    case "audit":
+    case "repair":
+      noExtra(rest, command);
+      return await runStoreCommand(command, values, io);
+    default:
+      throw new UsageError(
+        `unknown command ${
+          JSON.stringify(command)
+        }; use audit, repair, checks or explain`,
+      );
+  }
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+async function runStoreCommand(
+  command: "audit" | "repair",
+  values: Values,
+  io: CliIo,
+): Promise<number> {
+  const format = formatOf(values.format, ["text", "json", "webui-json"]);
+  if (command === "audit" && values["dry-run"]) {
+    throw new UsageError(
+      "--dry-run goes with repair; audit never changes anything",
+    );
+  }
+  if (values["state-db"] !== undefined && values["no-state-db"]) {
+    throw new UsageError("--state-db and --no-state-db contradict each other");
+  }
+  const defaults = defaultPaths(io.env);
+  const sessionDir = resolve(
+    String(values["session-dir"] ?? defaults.sessionDir),
+  );
+  await requireDir(sessionDir, values["session-dir"] === undefined);
+  let stateDbPath: string | null = null;
+  if (values["state-db"] !== undefined) {
+    stateDbPath = resolve(String(values["state-db"]));
+    if (!(await exists(stateDbPath))) {
+      throw new OperationalError(
+        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
+      );
+    }
+  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
+    stateDbPath = defaults.stateDb;
+  }
+  const maxFileBytes = values["max-file-size"] === undefined
+    ? undefined
+    : parseSize(String(values["max-file-size"]));
+  let interrupted = false;
+  const stopListening = onInterrupt(() => (interrupted = true));
+  try {
+    let report;
+    try {
+      report = await runPipeline({
+        command,
+        sessionDir,
+        stateDbPath,
+        hermesHome: defaults.hermesHome,
+        only: values.check as string[] | undefined,
+        skip: values.skip as string[] | undefined,
+        dryRun: Boolean(values["dry-run"]),
+        serverStopped: Boolean(values["server-stopped"]),
+        maxFileBytes,
+        interrupted: () => interrupted,
+        writer: { faultAfterSteps: faultAfterSteps(io) },
+      });
+    } catch (error) {
+      if (
+        error instanceof TypeError &&
+        /unknown check or kind/.test(error.message)
+      ) {
+        throw new UsageError(error.message);
+      }
+      throw error;
+    }
+    if (report.stateDb.status === "unreadable" && !values.quiet) {
+      io.stderr(
+        `hermes-fsck: warning: state.db ${report.stateDb.path} ${report.stateDb.detail}; checked without it\n`,
+      );
+    }
+    if (format === "json") io.stdout(JSON.stringify(report, null, 2) + "\n");
+    else if (format === "webui-json") {
+      io.stdout(renderWebuiJson(report, kindsOf(builtinChecks)) + "\n");
+    } else io.stdout(renderText(report, { verbose: Boolean(values.verbose) }));
+    return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
+  } finally {
+    stopListening();
+  }
+}
+
+function noExtra(rest: string[], command: string): void {
+  if (rest.length > 0) {
+    throw new UsageError(
+      `${command} takes no argument ${JSON.stringify(rest[0])}`,
+    );
+  }
+}
+
+function formatOf(value: unknown, allowed: string[]): string {
+  const format = value === undefined ? "text" : String(value);
+  if (!allowed.includes(format)) {
+    throw new UsageError(
+      `--format must be one of ${allowed.join(", ")}, not ${
+        JSON.stringify(format)
+      }`,
+    );
+  }
+  return format;
+}
+
+async function requireDir(dir: string, fromDefault: boolean): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (error) {
+    const hint = fromDefault
+      ? "pass --session-dir DIR or set HERMES_WEBUI_STATE_DIR"
+      : "check the --session-dir path";
+    if (error instanceof Deno.errors.NotFound) {
+      throw new OperationalError(`session dir ${dir} does not exist; ${hint}`);
+    }
+    throw new OperationalError(
+      `session dir ${dir} cannot be read (${
+        (error as Error).message
+      }); ${hint}`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new OperationalError(
+      `session dir ${dir} is not a directory; check the --session-dir path`,
+    );
+  }
+  try {
+    for await (const _ of Deno.readDir(dir)) break;
+  } catch (error) {
+    throw new OperationalError(
+      `session dir ${dir} cannot be listed (${
+        (error as Error).message
+      }); run as a user who can read it`,
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses a size such as `512`, `64K`, `256M` or `2G` into bytes.
+ *
+ * @example
+ * ```ts
+ * parseSize("2G"); // 2147483648
+ * ```
+ */
+export function parseSize(text: string): number {
+  const match = /^(\d+)([KMG]i?B?)?$/i.exec(text.trim());
+  if (!match) {
+    throw new UsageError(
+      `--max-file-size must be a size like 512, 64M or 2G, not ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  const unit = (match[2] ?? "").charAt(0).toUpperCase();
+  const scale = unit === "K"
+    ? 1024
+    : unit === "M"
+    ? 1024 ** 2
+    : unit === "G"
+    ? 1024 ** 3
+    : 1;
+  const bytes = Number(match[1]) * scale;
+  if (bytes < 1) {
+    throw new UsageError("--max-file-size must be at least 1 byte");
+  }
+  return bytes;
+}
+
+function faultAfterSteps(io: CliIo): number | undefined {
+  const raw = io.env("HERMES_FSCK_FAULT_AFTER_STEPS");
+  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+function listChecks(format: string): string {
+  if (format === "json") {
+    return JSON.stringify(
+      {
+        checks: builtinChecks.map((c) => ({
+          id: c.id,
+          title: c.title,
+          description: c.description,
+          kinds: c.kinds,
+        })),
+        repairs: builtinRepairs.map((r) => ({
+          id: r.id,
+          title: r.title,
+          description: r.description,
+          fixes: r.fixes,
+        })),
+      },
+      null,
+      2,
+    ) + "\n";
+  }
+  const lines = ["Checks (run in this order):"];
+  for (const check of builtinChecks) {
+    lines.push("", `${check.id}: ${check.title}`, `  ${check.description}`);
+    for (const kind of check.kinds) {
+      const fix = kind.repair
+        ? `repair: ${kind.repair}`
+        : kind.category === "info"
+        ? "no action"
+        : "manual review";
+      lines.push(
+        `  - ${kind.kind} (${kind.category}; ${fix}): ${kind.summary}`,
+      );
+    }
+  }
+  lines.push("", "Repairs (applied in this order):");
+  for (const repair of builtinRepairs) {
+    lines.push(
+      `  ${repair.id}: ${repair.description} Fixes ${repair.fixes.join(", ")}.`,
+    );
+  }
+  lines.push(
+    "",
+    "Run 'hermes-fsck explain KIND' for what a kind means and what its repair does.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+function explain(name: string): string {
+  const kind = kindsOf(builtinChecks).get(name);
+  const repair = builtinRepairs.find((r) => r.id === name);
+  if (repair) {
+    return `${repair.id}: ${repair.title}\n\n${repair.description}\nFixes: ${
+      repair.fixes.join(", ")
+    }.\n`;
+  }
+  if (!kind) {
+    throw new UsageError(
+      `unknown kind ${JSON.stringify(name)}; 'hermes-fsck checks' lists them`,
+    );
+  }
+  const fix = kind.repair
+    ? builtinRepairs.find((r) => r.id === kind.repair)
+    : undefined;
+  return [
+    `${kind.kind}: ${kind.summary}`,
+    "",
+    `Category: ${kind.category}    Severity: ${kind.severity}    Check: ${kind.check}`,
+    `Repair: ${
+      fix
+        ? `${fix.id} (${fix.title.toLowerCase()})`
+        : kind.category === "info"
+        ? "none needed"
+        : "none: manual review"
+    }`,
+    "",
+    wrap(kind.explain, 76),
+    "",
+  ].join("\n");
+}
+
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
+}
+
+function onInterrupt(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+function denoIo(): CliIo {
+  const encoder = new TextEncoder();
+  return {
+    stdout: (text) => writeAllSync(Deno.stdout, encoder.encode(text)),
+    stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
+    env: (name) => Deno.env.get(name),
+  };
+}
+
+function writeAllSync(
+  stream: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+): void {
+  let written = 0;
+  while (written < bytes.length) {
+    written += stream.writeSync(bytes.subarray(written));
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,68 @@
+/**
+ * Actions: what a repair asks the safety layer to do, as data. A plan is a
+ * list of actions, each with the state of the file it was planned on, so
+ * `--dry-run` can print it and the safety layer can refuse it if the store
+ * moved.
+ *
+ * @example
+ * ```ts
+ * import type { Action } from "./action.ts";
+ * const create: Action = {
+ *   op: "write",
+ *   path: "abc.json",
+ *   data: new TextEncoder().encode("{}"),
+ *   expect: { exists: false },
+ *   note: "materialize abc.json from state.db",
+ * };
+ * ```
+ * @module
+ */
+
+/** The state of a file an action was planned on. */
+export type Expectation =
+  | { exists: false }
+  | {
+    exists: true;
+    size: number;
+    mtimeMs: number;
+    ino: number;
+    sha256: string;
+  };
+
+/** One change to one file of the store. */
+export type Action =
+  /**
+   * Make `path` hold `data`: replace the file `expect` describes, or create
+   * it (create-or-fail) when `expect.exists` is false.
+   */
+  | {
+    op: "write";
+    /** Path relative to the session dir. */
+    path: string;
+    data: Uint8Array;
+    expect: Expectation;
+    /** What it does, for people. */
+    note: string;
+  }
+  /** Move the file `expect` describes into the run's quarantine. */
+  | {
+    op: "remove";
+    path: string;
+    expect: Expectation & { exists: true };
+    note: string;
+  };
+
+/** What became of one action. */
+export interface ActionOutcome {
+  status: "applied" | "skipped" | "failed";
+  /**
+   * Why it was skipped or failed: `store_changed` (the file is not what the
+   * plan was made on), `exists` (create-or-fail found a file), `refused`
+   * (confinement), `io_error`.
+   */
+  reason?: "store_changed" | "exists" | "refused" | "io_error";
+  /** One sentence for a person. */
+  detail?: string;
+  /** Where the replaced or removed bytes were kept, relative to the session dir. */
+  quarantined?: string;
+}

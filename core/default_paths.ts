@@ -1,0 +1,48 @@
+/**
+ * Where a Hermes installation keeps its store, as Hermes itself decides:
+ * the session dir is `$HERMES_WEBUI_STATE_DIR/sessions`, else
+ * `~/.hermes/webui/sessions`; state.db is `$HERMES_HOME/state.db`, else
+ * `~/.hermes/state.db`.
+ *
+ * @example
+ * ```ts
+ * import { defaultPaths } from "./default_paths.ts";
+ * const { sessionDir, stateDb } = defaultPaths((name) => Deno.env.get(name));
+ * ```
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** Reads an environment variable. */
+export type EnvReader = (name: string) => string | undefined;
+
+/** The store paths Hermes would use. */
+export interface StorePaths {
+  sessionDir: string;
+  /** Where state.db would be; used only if it exists. */
+  stateDb: string;
+  /** The agent's home (core transcripts live in its `sessions/`). */
+  hermesHome: string;
+}
+
+/**
+ * Resolves the default paths from the environment.
+ *
+ * @example
+ * ```ts
+ * defaultPaths((n) => ({ HOME: "/root" } as Record<string, string>)[n]).sessionDir;
+ * // "/root/.hermes/webui/sessions"
+ * ```
+ */
+export function defaultPaths(env: EnvReader): StorePaths {
+  const home = env("HOME") || env("USERPROFILE") || ".";
+  const stateDir = env("HERMES_WEBUI_STATE_DIR") ||
+    join(home, ".hermes", "webui");
+  const hermesHome = env("HERMES_HOME") || join(home, ".hermes");
+  return {
+    sessionDir: join(stateDir, "sessions"),
+    stateDb: join(hermesHome, "state.db"),
+    hermesHome,
+  };
+}

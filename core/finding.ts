@@ -1,0 +1,123 @@
+/**
+ * Findings: what a check reports about the store. A check returns drafts
+ * (kind, session, paths, message, evidence); the pipeline completes them
+ * with the metadata its kind declares (category, severity, repair) and a
+ * stable id.
+ *
+ * @example
+ * ```ts
+ * import type { FindingDraft } from "./finding.ts";
+ * const draft: FindingDraft = {
+ *   kind: "shrunken_live",
+ *   sessionId: "abc",
+ *   paths: ["abc.json", "abc.json.bak"],
+ *   message: "abc.json has 2 messages but its backup has 40.",
+ *   evidence: { liveMessages: 2, bakMessages: 40 },
+ * };
+ * ```
+ * @module
+ */
+
+/**
+ * What can be done about a finding: `repairable` (a repair can fix it without
+ * losing or resurrecting data), `unsafe_to_repair` (a person must decide),
+ * or `info` (worth knowing, nothing is wrong enough to act on).
+ */
+export type Category = "repairable" | "unsafe_to_repair" | "info";
+
+/** How bad a finding is, for people reading the report. */
+export type Severity = "error" | "warning" | "info";
+
+/** A JSON value, as evidence and plugin output carry it. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/**
+ * Facts behind a finding, as JSON. Counts of messages use -1 for "unknown or
+ * unreadable", as the server's own recovery audit does.
+ */
+export interface Evidence {
+  /** Messages in the live sidecar, -1 when missing or unreadable. */
+  liveMessages?: number;
+  /** Messages in the `.bak` snapshot, -1 when missing or unreadable. */
+  bakMessages?: number;
+  /** Any other fact a check records. */
+  [key: string]: JsonValue | undefined;
+}
+
+/**
+ * What a check returns for one problem. The pipeline turns it into a
+ * {@linkcode Finding}.
+ */
+export interface FindingDraft {
+  /** The finding's kind, declared in the check's `kinds`. */
+  kind: string;
+  /** The session concerned, when there is one and its id is known. */
+  sessionId?: string;
+  /** Files concerned, relative to the session dir (absolute for state.db). */
+  paths: string[];
+  /** One sentence for a person: what is wrong, with the numbers. */
+  message: string;
+  /** Facts behind it; counts, reasons, offsets. */
+  evidence?: Evidence;
+  /**
+   * Tells apart two findings of the same kind, session and paths (for
+   * example the turn id of a pending journal turn); part of the stable id.
+   */
+  key?: string;
+}
+
+/** A finding as it appears in the report. */
+export interface Finding {
+  /** Stable id: the same problem in the same store gets the same id. */
+  id: string;
+  /** Id of the check that found it. */
+  check: string;
+  /** What kind of problem it is (see `hermes-fsck explain KIND`). */
+  kind: string;
+  /** What can be done about it. */
+  category: Category;
+  /** How bad it is. */
+  severity: Severity;
+  /** The session concerned, when there is one. */
+  sessionId?: string;
+  /** Files concerned, relative to the session dir (absolute for state.db). */
+  paths: string[];
+  /** One sentence for a person. */
+  message: string;
+  /** Facts behind it. */
+  evidence: Evidence;
+  /** Id of the repair that fixes it, when one exists. */
+  repair?: string;
+  /** Name of the external plugin that reported it, for plugin findings. */
+  plugin?: string;
+}
+
+/**
+ * What every finding of one kind shares: its category, severity and repair,
+ * and the text `hermes-fsck explain KIND` prints.
+ */
+export interface KindInfo {
+  /** The kind's report name, snake_case (for example `shrunken_live`). */
+  kind: string;
+  /** What can be done about findings of this kind. */
+  category: Category;
+  /** How bad they are. */
+  severity: Severity;
+  /** Id of the repair that fixes them, if any. */
+  repair?: string;
+  /**
+   * The `recommendation` the server's audit prints for this kind in the
+   * `webui-json` format; defaults to the repair id, else `manual_review`.
+   */
+  webuiRecommendation?: string;
+  /** One line: what it means. */
+  summary: string;
+  /** Why the category is what it is, and what an operator should do. */
+  explain: string;
+}

@@ -1,0 +1,190 @@
+/**
+ * The audit pipeline: run each check over one snapshot, turn drafts into
+ * findings (category, severity and repair from the kind's metadata, and a
+ * stable id), and keep going when a check throws.
+ *
+ * @example
+ * ```ts
+ * import { runChecks } from "./pipeline.ts";
+ * import { scanStore } from "./snapshot.ts";
+ * const store = await scanStore({ sessionDir: "/srv/sessions", stateDbPath: null });
+ * const findings = await runChecks(store, myChecks, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Check, CheckOptions } from "./check.ts";
+import type { Evidence, Finding, FindingDraft, KindInfo } from "./finding.ts";
+import type { StoreSnapshot } from "./snapshot.ts";
+
+/** Kinds the pipeline itself reports. */
+export const PIPELINE_KINDS: KindInfo[] = [{
+  kind: "check_failed",
+  category: "unsafe_to_repair",
+  severity: "error",
+  summary: "A check crashed or reported something malformed.",
+  explain:
+    "A check threw an error or returned a finding of a kind it did not " +
+    "declare. What it would have found is unknown, so the store cannot be " +
+    "called clean. The message names the check and the error; run again " +
+    "with --skip CHECK to leave it out, and report the error.",
+}];
+
+/**
+ * A stable id for a finding: the same kind, session, paths and key give the
+ * same id on every run, so operators can track and suppress findings.
+ *
+ * @example
+ * ```ts
+ * findingId({ kind: "shrunken_live", sessionId: "abc", paths: ["abc.json"], message: "" });
+ * ```
+ */
+export function findingId(draft: FindingDraft): string {
+  const material = JSON.stringify([
+    draft.kind,
+    draft.sessionId ?? "",
+    draft.paths,
+    draft.key ?? "",
+  ]);
+  return createHash("sha256").update(material).digest("hex").slice(0, 16);
+}
+
+/**
+ * Completes a draft with its kind's metadata.
+ *
+ * @example
+ * ```ts
+ * toFinding("orphan-backup", kindInfo, draft).category; // kindInfo.category
+ * ```
+ */
+export function toFinding(
+  checkId: string,
+  info: KindInfo,
+  draft: FindingDraft,
+): Finding {
+  const finding: Finding = {
+    id: findingId(draft),
+    check: checkId,
+    kind: info.kind,
+    category: info.category,
+    severity: info.severity,
+    paths: [...draft.paths],
+    message: draft.message,
+    evidence: { ...(draft.evidence ?? {}) } as Evidence,
+  };
+  if (draft.sessionId !== undefined) finding.sessionId = draft.sessionId;
+  if (info.repair) finding.repair = info.repair;
+  return finding;
+}
+
+/**
+ * Runs checks over a snapshot, in order. A check that throws, or returns a
+ * kind it did not declare, yields a `check_failed` finding instead.
+ *
+ * @example
+ * ```ts
+ * const findings = await runChecks(store, builtinChecks, { now: Date.now(), serverStopped: false });
+ * ```
+ */
+export async function runChecks(
+  store: StoreSnapshot,
+  checks: readonly Check[],
+  options: CheckOptions,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const check of checks) {
+    const kinds = new Map(check.kinds.map((k) => [k.kind, k]));
+    let drafts: FindingDraft[];
+    try {
+      drafts = await check.run(store, options);
+      if (!Array.isArray(drafts)) {
+        throw new TypeError("run() did not return a list of findings");
+      }
+    } catch (error) {
+      findings.push(checkFailed(check.id, errorText(error)));
+      continue;
+    }
+    for (const draft of drafts) {
+      const info = kinds.get(draft?.kind);
+      if (
+        !info || !Array.isArray(draft.paths) ||
+        typeof draft.message !== "string"
+      ) {
+        findings.push(checkFailed(
+          check.id,
+          info
+            ? `returned a malformed ${draft.kind} finding`
+            : `returned the undeclared kind ${JSON.stringify(draft?.kind)}`,
+        ));
+        continue;
+      }
+      findings.push(toFinding(check.id, info, draft));
+    }
+  }
+  return findings;
+}
+
+function checkFailed(checkId: string, error: string): Finding {
+  return toFinding(checkId, PIPELINE_KINDS[0], {
+    kind: "check_failed",
+    paths: [],
+    message: `Check ${checkId} failed: ${error}.`,
+    evidence: { error },
+    key: checkId,
+  });
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\.$/, "") || "unknown error";
+}
+
+/** Which checks and kinds a run keeps (`--check`, `--skip`). */
+export interface Selection {
+  /** Check ids or kinds to keep; empty keeps all. */
+  only: string[];
+  /** Check ids or kinds to leave out. */
+  skip: string[];
+}
+
+/**
+ * Applies `--check`/`--skip` to a check list. Returns the checks to run and
+ * a predicate for the findings to keep. Names may be check ids or kinds;
+ * an unknown name throws a TypeError naming the valid ones.
+ *
+ * @example
+ * ```ts
+ * const { checks, keep } = selectChecks(builtinChecks, { only: ["shrunken_live"], skip: [] });
+ * ```
+ */
+export function selectChecks(
+  all: readonly Check[],
+  selection: Selection,
+): { checks: Check[]; keep: (finding: Finding) => boolean } {
+  const known = new Set<string>();
+  for (const check of all) {
+    known.add(check.id);
+    for (const k of check.kinds) known.add(k.kind);
+  }
+  for (const name of [...selection.only, ...selection.skip]) {
+    if (!known.has(name)) {
+      throw new TypeError(
+        `unknown check or kind ${JSON.stringify(name)}; ` +
+          "run `hermes-fsck checks` to list them",
+      );
+    }
+  }
+  const only = new Set(selection.only);
+  const skip = new Set(selection.skip);
+  const checks = all.filter((check) =>
+    !skip.has(check.id) &&
+    (only.size === 0 || only.has(check.id) ||
+      check.kinds.some((k) => only.has(k.kind)))
+  );
+  const keep = (finding: Finding) =>
+    finding.kind === "check_failed" ||
+    (!skip.has(finding.kind) &&
+      (only.size === 0 || only.has(finding.check) || only.has(finding.kind)));
+  return { checks, keep };
+}

@@ -1,0 +1,62 @@
+/**
+ * JSON written as Python's `json.dumps(value, sort_keys=True)` writes it:
+ * `", "` and `": "` separators, sorted keys, non-ASCII escaped. The
+ * `webui-json` format uses it so its output is byte-for-byte what the
+ * server's own audit prints.
+ *
+ * @example
+ * ```ts
+ * import { pythonJsonDumps } from "./python_json.ts";
+ * pythonJsonDumps({ b: 1, a: "é" }); // '{"a": "\\u00e9", "b": 1}'
+ * ```
+ * @module
+ */
+
+/**
+ * Serializes like `json.dumps(value, sort_keys=True)`.
+ *
+ * @example
+ * ```ts
+ * pythonJsonDumps([true, null]); // "[true, null]"
+ * ```
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "NaN";
+    if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+    return String(value);
+  }
+  if (typeof value === "string") return quote(value);
+  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(", ")}]`;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).filter((k) => object[k] !== undefined)
+    .sort();
+  return `{${
+    keys.map((k) => `${quote(k)}: ${pythonJsonDumps(object[k])}`).join(", ")
+  }}`;
+}
+
+const ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\b": "\\b",
+  "\f": "\\f",
+};
+
+function quote(text: string): string {
+  let out = '"';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    const code = text.charCodeAt(i);
+    if (ESCAPES[ch]) out += ESCAPES[ch];
+    else if (code < 0x20 || code > 0x7e) {
+      out += "\\u" + code.toString(16).padStart(4, "0");
+    } else out += ch;
+  }
+  return out + '"';
+}

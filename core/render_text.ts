@@ -1,0 +1,197 @@
+/**
+ * The `text` format, for people: findings grouped by kind with counts and
+ * the first few examples of each (all of them with `verbose`), then what to
+ * do next. Readable at ten thousand findings.
+ *
+ * @example
+ * ```ts
+ * import { renderText } from "./render_text.ts";
+ * console.log(renderText(report, { verbose: false }));
+ * ```
+ * @module
+ */
+
+import type { AuditResult } from "./audit.ts";
+import type { Finding } from "./finding.ts";
+import type { Report } from "./report.ts";
+import type { RepairRecord } from "./repair_engine.ts";
+
+/** Options of {@linkcode renderText}. */
+export interface TextOptions {
+  /** List every finding instead of the first few of each kind. */
+  verbose: boolean;
+  /** Examples shown per kind when not verbose (default 5). */
+  examples?: number;
+}
+
+/**
+ * Renders a report as text.
+ *
+ * @example
+ * ```ts
+ * renderText(report, { verbose: true });
+ * ```
+ */
+export function renderText(report: Report, options: TextOptions): string {
+  const lines: string[] = [];
+  const title = report.command === "repair"
+    ? report.dryRun ? "repair --dry-run" : "repair"
+    : "audit";
+  lines.push(
+    `hermes-fsck ${report.tool.version} ${title} of ${report.sessionDir}`,
+  );
+  lines.push(`state.db: ${describeStateDb(report)}`);
+  if (report.repair) {
+    lines.push("");
+    lines.push(`Before: ${countLine(report.repair.before)}`);
+    lines.push(...renderActions(report.repair.actions, report.dryRun));
+    if (!report.dryRun) {
+      lines.push("");
+      lines.push(`After: ${countLine(report)}`);
+      lines.push(...renderFindings(report.findings, options));
+    } else {
+      lines.push(...renderFindings(report.repair.before.findings, options));
+    }
+    if (report.repair.runId && report.repair.runDir) {
+      lines.push("");
+      lines.push(
+        `Run ${report.repair.runId}: replaced files are kept in ` +
+          `${report.repair.runDir}/ with a manifest.`,
+      );
+    }
+  } else {
+    lines.push("");
+    lines.push(countLine(report));
+    lines.push(...renderFindings(report.findings, options));
+  }
+  if (report.interrupted) {
+    lines.push("");
+    lines.push(
+      "Interrupted: the run stopped after the action in progress; run it again to finish.",
+    );
+  }
+  lines.push("");
+  lines.push(nextStep(report));
+  return lines.join("\n") + "\n";
+}
+
+function describeStateDb(report: Report): string {
+  const db = report.stateDb;
+  if (db.status === "ok") return db.path ?? "";
+  if (db.status === "unreadable") {
+    return `${db.path} cannot be read (${db.detail}); checked without it`;
+  }
+  return db.path
+    ? `${db.path} not found; checked without it`
+    : "none; checked without it";
+}
+
+function countLine(audit: AuditResult): string {
+  const s = audit.summary;
+  const problems = s.repairable + s.unsafe_to_repair;
+  const sessions = `${s.sessions} session${s.sessions === 1 ? "" : "s"}`;
+  if (problems === 0 && s.info === 0) {
+    return `${sessions} checked, no problems found.`;
+  }
+  const parts = [
+    `${s.repairable} repairable`,
+    `${s.unsafe_to_repair} unsafe to repair`,
+    `${s.info} info`,
+  ];
+  return `${sessions} checked: ${parts.join(", ")}.`;
+}
+
+function renderFindings(findings: Finding[], options: TextOptions): string[] {
+  const limit = options.verbose ? Infinity : options.examples ?? 5;
+  const groups = new Map<string, Finding[]>();
+  for (const finding of findings) {
+    const group = groups.get(finding.kind) ?? [];
+    group.push(finding);
+    groups.set(finding.kind, group);
+  }
+  const lines: string[] = [];
+  for (const [kind, group] of groups) {
+    const first = group[0];
+    const action = first.repair
+      ? `repair: ${first.repair}`
+      : first.category === "info"
+      ? "no action needed"
+      : "manual review";
+    lines.push("");
+    lines.push(
+      `${kind} (${group.length}, ${
+        first.category.replaceAll("_", " ")
+      }; ${action})`,
+    );
+    for (const finding of group.slice(0, limit)) {
+      lines.push(`  - ${finding.message}`);
+    }
+    if (group.length > limit) {
+      lines.push(
+        `  ... and ${group.length - limit} more (--verbose lists all)`,
+      );
+    }
+  }
+  return lines;
+}
+
+function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
+  const lines = [
+    "",
+    dryRun ? "Plan (dry run: nothing was changed):" : "Actions:",
+  ];
+  if (records.length === 0) {
+    lines.push("  (none: nothing is repairable)");
+    return lines;
+  }
+  for (const record of records) {
+    const status = record.status.padEnd(7);
+    lines.push(
+      `  ${status} ${record.repair}: ${record.summary}${
+        record.detail ? ` (${record.detail})` : ""
+      }`,
+    );
+    if (dryRun || record.status !== "skipped") {
+      for (const action of record.actions) {
+        const size = action.op === "write" ? `, ${action.bytes} bytes` : "";
+        const kept = action.quarantined
+          ? `; old file kept as ${action.quarantined}`
+          : "";
+        lines.push(
+          `            ${action.op} ${action.path}${size}: ${action.note}${kept}`,
+        );
+      }
+    }
+  }
+  return lines;
+}
+
+function nextStep(report: Report): string {
+  const s = report.summary;
+  if (s.repairable === 0 && s.unsafe_to_repair === 0) {
+    return report.command === "repair" && !report.dryRun &&
+        (report.exitCode & 1)
+      ? "The store is clean now."
+      : "The store is clean.";
+  }
+  const parts: string[] = [];
+  if (s.repairable > 0) {
+    parts.push(
+      report.command === "repair" && !report.dryRun
+        ? `${s.repairable} repairable problem${
+          s.repairable === 1 ? "" : "s"
+        } could not be repaired in this run (see the reasons above); run repair again`
+        : `run \`hermes-fsck repair\` to fix ${s.repairable} repairable problem${
+          s.repairable === 1 ? "" : "s"
+        } (add --dry-run to see the plan first)`,
+    );
+  }
+  if (s.unsafe_to_repair > 0) {
+    parts.push(
+      `${s.unsafe_to_repair} need${
+        s.unsafe_to_repair === 1 ? "s" : ""
+      } manual review: \`hermes-fsck explain KIND\` says what to do`,
+    );
+  }
+  return `Next: ${parts.join("; ")}.`;
+}

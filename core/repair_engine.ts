@@ -1,0 +1,284 @@
+/**
+ * The repair run: audit, plan each repairable finding, apply the plans
+ * through the safety layer, audit again, in passes until a pass changes
+ * nothing (a restored session may reveal an index entry to add). Unsafe
+ * findings are never touched; a finding whose repair was skipped or failed
+ * is not retried in the same run.
+ *
+ * @example
+ * ```ts
+ * import { runRepair } from "./repair_engine.ts";
+ * const run = await runRepair({
+ *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
+ *   checks: builtinChecks, repairs: builtinRepairs, dryRun: false,
+ * });
+ * console.log(run.runId, run.records.length, run.after.status);
+ * ```
+ * @module
+ */
+
+import { join } from "node:path";
+import type { ActionOutcome } from "./action.ts";
+import { type AuditResult, auditStore } from "./audit.ts";
+import type { Check, CheckOptions } from "./check.ts";
+import type { Finding } from "./finding.ts";
+import {
+  isSkip,
+  type PlanRead,
+  type Repair,
+  type RepairContext,
+} from "./repair.ts";
+import {
+  expectationOf,
+  newRunId,
+  StoreWriter,
+  type WriterOptions,
+} from "./safety.ts";
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  type ScanOptions,
+  type StoreSnapshot,
+} from "./snapshot.ts";
+import { classifyName } from "./store_layout.ts";
+
+/** What happened to one planned repair. */
+export interface RepairRecord {
+  /** 1 for the first pass. */
+  pass: number;
+  repair: string;
+  findingIds: string[];
+  sessionId?: string;
+  /** One sentence: what it does (or would do). */
+  summary: string;
+  /** `planned` in a dry run. */
+  status: "planned" | "applied" | "skipped" | "failed";
+  /** Why it was skipped or failed. */
+  detail?: string;
+  actions: {
+    op: "write" | "remove";
+    path: string;
+    note: string;
+    bytes: number;
+    status: "planned" | ActionOutcome["status"] | "not_reached";
+    reason?: ActionOutcome["reason"];
+    detail?: string;
+    quarantined?: string;
+  }[];
+}
+
+/** Options of {@linkcode runRepair}. */
+export interface RepairRunOptions {
+  scan: ScanOptions;
+  checks: readonly Check[];
+  repairs: readonly Repair[];
+  keep?: (finding: Finding) => boolean;
+  checkOptions?: Partial<CheckOptions>;
+  /** Plan only: print what would happen and change nothing. */
+  dryRun: boolean;
+  /** At most this many passes (default 3). */
+  maxPasses?: number;
+  /** A run id to use instead of a new one. */
+  runId?: string;
+  writer?: WriterOptions;
+  /** Checked between actions; when it returns true the run stops cleanly. */
+  interrupted?: () => boolean;
+}
+
+/** The outcome of a repair run. */
+export interface RepairRun {
+  /** The run's id; null for a dry run. */
+  runId: string | null;
+  /** The quarantine dir of the run, relative to the session dir, if it was used. */
+  runDir: string | null;
+  before: AuditResult;
+  after: AuditResult;
+  records: RepairRecord[];
+  passes: number;
+  interrupted: boolean;
+  /** Live sidecars scanned in the final audit. */
+  store: StoreSnapshot;
+}
+
+/**
+ * Runs repairs. Opens the safety layer only when there is something to
+ * apply, so a clean store is never written to.
+ *
+ * @example
+ * ```ts
+ * const run = await runRepair({ scan, checks: builtinChecks, repairs: builtinRepairs, dryRun: true });
+ * ```
+ */
+export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
+  const maxPasses = options.maxPasses ?? 3;
+  const maxBytes = options.scan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const audit = () =>
+    auditStore({
+      scan: options.scan,
+      checks: options.checks,
+      keep: options.keep,
+      checkOptions: options.checkOptions,
+    });
+  const before = await audit();
+  let current = before;
+  const records: RepairRecord[] = [];
+  const attempted = new Set<string>();
+  let writer: StoreWriter | null = null;
+  let sidecarsWrittenLastPass = false;
+  let interrupted = false;
+  let pass = 0;
+  const stop = () => (interrupted ||= options.interrupted?.() ?? false);
+
+  while (pass < maxPasses && !stop()) {
+    pass++;
+    const store = current.store;
+    const context: RepairContext = {
+      store,
+      findings: current.findings,
+      options: {
+        now: options.checkOptions?.now ?? store.scannedAt,
+        serverStopped: options.checkOptions?.serverStopped ?? false,
+      },
+      read: (path) => readForPlan(store.sessionDir, path, maxBytes),
+    };
+    let applied = 0;
+    let sidecarsWritten = false;
+    for (
+      const task of tasksOf(
+        options.repairs,
+        current.findings,
+        attempted,
+        sidecarsWrittenLastPass,
+      )
+    ) {
+      if (stop()) break;
+      if (task.repair.afterSidecarWrites && sidecarsWritten) continue; // next pass, on fresh summaries
+      for (const f of task.findings) attempted.add(f.id);
+      const record: RepairRecord = {
+        pass,
+        repair: task.repair.id,
+        findingIds: task.findings.map((f) => f.id),
+        sessionId: task.findings.length === 1
+          ? task.findings[0].sessionId
+          : undefined,
+        summary: task.repair.title,
+        status: "skipped",
+        actions: [],
+      };
+      if (record.sessionId === undefined) delete record.sessionId;
+      records.push(record);
+      let plan;
+      try {
+        plan = await task.repair.plan(task.findings, context);
+      } catch (error) {
+        record.status = "failed";
+        record.detail = `planning failed: ${
+          error instanceof Error ? error.message : String(error)
+        }`;
+        continue;
+      }
+      if (isSkip(plan)) {
+        record.detail = plan.skip;
+        continue;
+      }
+      record.summary = plan.summary;
+      record.actions = plan.actions.map((a) => ({
+        op: a.op,
+        path: a.path,
+        note: a.note,
+        bytes: a.op === "write" ? a.data.length : 0,
+        status: options.dryRun ? "planned" : "not_reached",
+      }));
+      if (options.dryRun) {
+        record.status = "planned";
+        continue;
+      }
+      writer ??= await StoreWriter.open(
+        store.sessionDir,
+        options.runId ?? newRunId(),
+        options.writer,
+      );
+      record.status = "applied";
+      for (const [i, action] of plan.actions.entries()) {
+        const outcome = await writer.apply(action);
+        Object.assign(record.actions[i], outcome);
+        if (outcome.status !== "applied") {
+          record.status = outcome.status;
+          record.detail = outcome.detail;
+          break;
+        }
+        applied++;
+        if (classifyName(action.path).type === "sidecar") {
+          sidecarsWritten = true;
+        }
+      }
+    }
+    if (options.dryRun || applied === 0) break;
+    sidecarsWrittenLastPass = sidecarsWritten;
+    current.store.stateDb.close();
+    current = await audit();
+  }
+  await writer?.close();
+  const runDir = writer &&
+      writer.manifest.entries.some((e) =>
+        e.quarantined || e.status === "applied"
+      )
+    ? writer.runDir
+    : null;
+  return {
+    runId: writer?.runId ?? null,
+    runDir,
+    before: strip(before),
+    after: strip(current),
+    records,
+    passes: pass,
+    interrupted,
+    store: current.store,
+  };
+}
+
+interface Task {
+  repair: Repair;
+  findings: Finding[];
+}
+
+function tasksOf(
+  repairs: readonly Repair[],
+  findings: readonly Finding[],
+  attempted: ReadonlySet<string>,
+  sidecarsWrittenLastPass: boolean,
+): Task[] {
+  const tasks: Task[] = [];
+  for (const repair of repairs) {
+    const mine = findings.filter((f) =>
+      f.category === "repairable" && f.repair === repair.id &&
+      !attempted.has(f.id)
+    );
+    if (repair.scope === "finding") {
+      for (const finding of mine) tasks.push({ repair, findings: [finding] });
+    } else if (
+      mine.length > 0 || (repair.afterSidecarWrites && sidecarsWrittenLastPass)
+    ) {
+      tasks.push({ repair, findings: mine });
+    }
+  }
+  return tasks;
+}
+
+async function readForPlan(
+  sessionDir: string,
+  path: string,
+  maxBytes: number,
+): Promise<PlanRead> {
+  const result = await expectationOf(join(sessionDir, path), maxBytes);
+  return "problem" in result
+    ? { ok: false, problem: result.problem }
+    : { ok: true, ...result };
+}
+
+function strip(audit: AuditResult): AuditResult {
+  return {
+    status: audit.status,
+    summary: audit.summary,
+    findings: audit.findings,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The report: one typed object for a run, rendered as text, json or
+ * webui-json. Its JSON Schema is `core/report.schema.json`; the
+ * `schemaVersion` field says which version of it a report follows.
+ *
+ * @example
+ * ```ts
+ * import { exitCodeOf } from "./report.ts";
+ * exitCodeOf(report); // 0, 1, 4, 5, 8, ... (a bit mask, as e2fsck's)
+ * ```
+ * @module
+ */
+
+import type { AuditResult, AuditStatus, AuditSummary } from "./audit.ts";
+import type { Finding } from "./finding.ts";
+import type { RepairRecord } from "./repair_engine.ts";
+
+/** Exit code bits, as e2fsck's. */
+export const EXIT = {
+  /** No problems found (or left). */
+  CLEAN: 0,
+  /** Repairs were made. */
+  REPAIRED: 1,
+  /** Problems remain (repairable or unsafe findings). */
+  PROBLEMS_LEFT: 4,
+  /** An operational error: the store could not be read or written. */
+  OPERATIONAL_ERROR: 8,
+  /** The command line was wrong. */
+  USAGE: 16,
+  /** Interrupted by a signal. */
+  INTERRUPTED: 32,
+} as const;
+
+/** Where state.db stood during the run. */
+export interface StateDbInfo {
+  path: string | null;
+  status: "absent" | "ok" | "unreadable";
+  detail?: string;
+}
+
+/** The report of one `audit` or `repair` run. */
+export interface Report {
+  /** Version of this report format (see core/report.schema.json). */
+  schemaVersion: 1;
+  tool: { name: "hermes-fsck"; version: string };
+  command: "audit" | "repair";
+  /** True for `repair --dry-run`: nothing was changed. */
+  dryRun: boolean;
+  sessionDir: string;
+  stateDb: StateDbInfo;
+  startedAt: string;
+  durationMs: number;
+  /** The verdict on the store as it is now (after repairs, for repair). */
+  status: AuditStatus;
+  summary: AuditSummary;
+  /** Findings on the store as it is now. */
+  findings: Finding[];
+  /** For repair: what was found first, and what was done. */
+  repair?: {
+    runId: string | null;
+    /** The quarantine dir of the run, relative to the session dir. */
+    runDir: string | null;
+    passes: number;
+    before: AuditResult;
+    actions: RepairRecord[];
+  };
+  /** What the scan read (the final scan, for repair). */
+  stats: { filesRead: number; bytesRead: number };
+  interrupted: boolean;
+  /** The process exit code this report implies. */
+  exitCode: number;
+}
+
+/**
+ * The exit code a report implies: a bit mask of REPAIRED (1),
+ * PROBLEMS_LEFT (4), OPERATIONAL_ERROR (8, a repair action failed) and
+ * INTERRUPTED (32). A dry run changes nothing, so it never sets REPAIRED.
+ *
+ * @example
+ * ```ts
+ * exitCodeOf({ ...report, summary: { sessions: 1, repairable: 0, unsafe_to_repair: 0, info: 2 } }); // 0
+ * ```
+ */
+export function exitCodeOf(
+  report: Pick<Report, "summary" | "repair" | "interrupted" | "dryRun">,
+): number {
+  let code = EXIT.CLEAN;
+  const actions = report.repair?.actions ?? [];
+  if (
+    !report.dryRun &&
+    actions.some((a) => a.actions.some((x) => x.status === "applied"))
+  ) {
+    code |= EXIT.REPAIRED;
+  }
+  if (report.summary.repairable > 0 || report.summary.unsafe_to_repair > 0) {
+    code |= EXIT.PROBLEMS_LEFT;
+  }
+  if (actions.some((a) => a.status === "failed")) {
+    code |= EXIT.OPERATIONAL_ERROR;
+  }
+  if (report.interrupted) code |= EXIT.INTERRUPTED;
+  return code;
+}

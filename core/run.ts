@@ -1,0 +1,159 @@
+/**
+ * One call that does a whole run, audit or repair, and returns its typed
+ * report: what the CLI does, for programs that embed hermes-fsck.
+ *
+ * @example
+ * ```ts
+ * import { runPipeline } from "./run.ts";
+ * const report = await runPipeline({ command: "audit", sessionDir: "/srv/sessions", stateDbPath: null });
+ * console.log(report.status, report.exitCode);
+ * ```
+ * @module
+ */
+
+import type { Check } from "./check.ts";
+import type { KindInfo } from "./finding.ts";
+import { auditStore } from "./audit.ts";
+import { PIPELINE_KINDS, selectChecks } from "./pipeline.ts";
+import type { Repair } from "./repair.ts";
+import { runRepair } from "./repair_engine.ts";
+import { exitCodeOf, type Report, type StateDbInfo } from "./report.ts";
+import type { StateDb } from "./state_db.ts";
+import type { WriterOptions } from "./safety.ts";
+import { TOOL_VERSION } from "./version.ts";
+import { builtinChecks } from "../checks/builtin.ts";
+import { builtinRepairs } from "../repairs/builtin.ts";
+
+/** What to run. */
+export interface PipelineOptions {
+  command: "audit" | "repair";
+  sessionDir: string;
+  stateDbPath: string | null;
+  /** The agent's home, for core transcripts. */
+  hermesHome?: string | null;
+  /** Checks to run; the built-in ones by default. */
+  checks?: readonly Check[];
+  /** Repairs to use; the built-in ones by default. */
+  repairs?: readonly Repair[];
+  /** `--check`: check ids or kinds to keep. */
+  only?: string[];
+  /** `--skip`: check ids or kinds to leave out. */
+  skip?: string[];
+  dryRun?: boolean;
+  serverStopped?: boolean;
+  maxFileBytes?: number;
+  /** Checked between repair actions; true stops the run cleanly. */
+  interrupted?: () => boolean;
+  writer?: WriterOptions;
+}
+
+/**
+ * Runs an audit or a repair and returns its report. Throws a TypeError for
+ * an unknown `--check`/`--skip` name; store problems are findings.
+ *
+ * @example
+ * ```ts
+ * const report = await runPipeline({ command: "repair", sessionDir, stateDbPath, dryRun: true });
+ * ```
+ */
+export async function runPipeline(options: PipelineOptions): Promise<Report> {
+  const started = Date.now();
+  const { checks, keep } = selectChecks(options.checks ?? builtinChecks, {
+    only: options.only ?? [],
+    skip: options.skip ?? [],
+  });
+  const scan = {
+    sessionDir: options.sessionDir,
+    stateDbPath: options.stateDbPath,
+    maxFileBytes: options.maxFileBytes,
+    hermesHome: options.hermesHome ?? null,
+  };
+  const checkOptions = { serverStopped: options.serverStopped ?? false };
+  const base = {
+    schemaVersion: 1 as const,
+    tool: { name: "hermes-fsck" as const, version: TOOL_VERSION },
+    command: options.command,
+    dryRun: options.command === "repair" && (options.dryRun ?? false),
+    sessionDir: options.sessionDir,
+    startedAt: new Date(started).toISOString(),
+  };
+  if (options.command === "audit") {
+    const audit = await auditStore({ scan, checks, keep, checkOptions });
+    audit.store.stateDb.close();
+    const report: Report = {
+      ...base,
+      stateDb: stateDbInfo(audit.store.stateDb),
+      durationMs: Date.now() - started,
+      status: audit.status,
+      summary: audit.summary,
+      findings: audit.findings,
+      stats: audit.store.stats,
+      interrupted: false,
+      exitCode: 0,
+    };
+    report.exitCode = exitCodeOf(report);
+    return report;
+  }
+  const run = await runRepair({
+    scan,
+    checks,
+    keep,
+    repairs: options.repairs ?? builtinRepairs,
+    checkOptions,
+    dryRun: options.dryRun ?? false,
+    interrupted: options.interrupted,
+    writer: options.writer,
+  });
+  run.store.stateDb.close();
+  const report: Report = {
+    ...base,
+    stateDb: stateDbInfo(run.store.stateDb),
+    durationMs: Date.now() - started,
+    status: run.after.status,
+    summary: run.after.summary,
+    findings: run.after.findings,
+    repair: {
+      runId: run.runId,
+      runDir: run.runDir,
+      passes: run.passes,
+      before: run.before,
+      actions: run.records,
+    },
+    stats: run.store.stats,
+    interrupted: run.interrupted,
+    exitCode: 0,
+  };
+  report.exitCode = exitCodeOf(report);
+  return report;
+}
+
+function stateDbInfo(db: StateDb): StateDbInfo {
+  if (db.status === "unreadable") {
+    return { path: db.path, status: "unreadable", detail: db.detail };
+  }
+  return { path: db.path, status: db.status };
+}
+
+/**
+ * Every kind the given checks (and the pipeline itself) can report, by
+ * name.
+ *
+ * @example
+ * ```ts
+ * kindsOf(builtinChecks).get("shrunken_live")?.category; // "repairable"
+ * ```
+ */
+export function kindsOf(
+  checks: readonly Check[] = builtinChecks,
+): Map<string, KindInfo & { check: string }> {
+  const kinds = new Map<string, KindInfo & { check: string }>();
+  for (const info of PIPELINE_KINDS) {
+    kinds.set(info.kind, { ...info, check: "(pipeline)" });
+  }
+  for (const check of checks) {
+    for (const info of check.kinds) {
+      kinds.set(info.kind, { ...info, check: check.id });
+    }
+  }
+  return kinds;
+}

@@ -1,0 +1,123 @@
+/**
+ * Intentional shrinks (STORE_FORMAT.md §4): when a `.bak` with more messages
+ * than its live file must NOT be restored, because the user cleared or
+ * compressed the conversation on purpose. Each guard fails open: the caller
+ * only asks when both files parsed as objects.
+ *
+ * @example
+ * ```ts
+ * import { intentionalShrinkGuard } from "./shrink_guards.ts";
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
+ * const live = summarizeSidecar({ messages: [], intentional_shrink_generation: "0123456789ab4def8123456789abcdef" });
+ * const bak = summarizeSidecar({ messages: [{ role: "user", content: "x" }] });
+ * intentionalShrinkGuard(live, bak); // "shrink_generation"
+ * ```
+ * @module
+ */
+
+import type { SidecarSummary } from "./sidecar_summary.ts";
+
+/** The name of the guard that holds. */
+export type ShrinkGuard =
+  | "clear_sentinel"
+  | "post_clear_messages"
+  | "manual_compression"
+  | "shrink_generation";
+
+const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
+
+/** Keys a cleared session holds, with the exact value each must have. */
+const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
+  ["truncation_watermark", "zero"],
+  ["truncation_boundary", "zero"],
+  ["active_stream_id", "null"],
+  ["pending_user_message", "null"],
+  ["pending_attachments", "empty_list"],
+  ["pending_started_at", "null"],
+  ["pending_user_source", "null"],
+];
+
+/**
+ * Returns the guard that forbids restoring `bak` over `live`, or null when
+ * restoring is allowed.
+ *
+ * @example
+ * ```ts
+ * intentionalShrinkGuard(live, bak) === null; // restore allowed
+ * ```
+ */
+export function intentionalShrinkGuard(
+  live: SidecarSummary,
+  bak: SidecarSummary,
+): ShrinkGuard | null {
+  if (live.shape !== "object" || bak.shape !== "object") return null;
+  if (isClearSentinel(live, bak)) return "clear_sentinel";
+  if (isPostClear(live, bak)) return "post_clear_messages";
+  if (isManualCompression(live, bak)) return "manual_compression";
+  if (isNewShrinkGeneration(live, bak)) return "shrink_generation";
+  return null;
+}
+
+function newClearGeneration(live: SidecarSummary, bak: SidecarSummary) {
+  const generation = live.meta.clear_generation;
+  return typeof generation === "string" && generation !== "" &&
+    generation !== bak.meta.clear_generation;
+}
+
+function isClearSentinel(live: SidecarSummary, bak: SidecarSummary): boolean {
+  if (!newClearGeneration(live, bak)) return false;
+  if (live.messageCount !== 0 || live.contextMessageCount !== 0) return false;
+  return CLEARED_STATE.every(([key, expected]) => {
+    if (!(key in live.meta)) return false;
+    const value = live.meta[key];
+    if (expected === "null") return value === null;
+    if (expected === "zero") return value === 0;
+    return Array.isArray(value) && value.length === 0;
+  });
+}
+
+function isPostClear(live: SidecarSummary, bak: SidecarSummary): boolean {
+  return newClearGeneration(live, bak) && live.messageCount > 0 &&
+    live.meta.truncation_watermark === 0 &&
+    live.meta.truncation_boundary === 0;
+}
+
+function isManualCompression(
+  live: SidecarSummary,
+  bak: SidecarSummary,
+): boolean {
+  const meta = live.meta;
+  const liveContext = live.contextMessageCount;
+  const contextShorter = liveContext !== null && live.messageCount >= 0 &&
+    liveContext < live.messageCount;
+  const recorded = meta.compression_anchor_mode === "manual" ||
+    (contextShorter && isNonEmptyString(meta.compression_anchor_summary) &&
+      isSet(meta.compression_anchor_message_key)) ||
+    (contextShorter && isSet(meta.truncation_watermark));
+  if (!recorded) return false;
+  // The backup predates the compression only if its context still holds the
+  // uncompressed history: no compaction marker, and longer than live's.
+  return !bak.contextHasCompactionMarker && bak.contextMessageCount !== null &&
+    bak.contextMessageCount > (liveContext ?? 0);
+}
+
+function isNewShrinkGeneration(
+  live: SidecarSummary,
+  bak: SidecarSummary,
+): boolean {
+  const current = live.meta.intentional_shrink_generation;
+  if (typeof current !== "string" || !UUID4_HEX.test(current)) return false;
+  const previous = bak.meta.intentional_shrink_generation;
+  if (previous === undefined || previous === null) return true;
+  return typeof previous === "string" && UUID4_HEX.test(previous) &&
+    previous !== current;
+}
+
+function isNonEmptyString(value: unknown): boolean {
+  return typeof value === "string" && value !== "";
+}
+
+function isSet(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== "" && value !== 0 &&
+    value !== false;
+}

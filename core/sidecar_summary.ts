@@ -1,0 +1,202 @@
+/**
+ * What the checks need to know of a sidecar or backup, taken from its parsed
+ * JSON in one pass so the parsed document can be dropped at once: memory
+ * stays bounded by the largest single file, not by the store.
+ *
+ * @example
+ * ```ts
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
+ * const s = summarizeSidecar({ session_id: "a", messages: [{ role: "user", content: "hi" }] });
+ * s.messageCount; // 1
+ * s.meta.session_id; // "a"
+ * ```
+ * @module
+ */
+
+/** Top-level keys kept out of `meta` because they can be huge. */
+const BULK_KEYS = new Set(["messages", "tool_calls", "context_messages"]);
+
+/** A sidecar (or backup) as the checks see it. */
+export interface SidecarSummary {
+  /** What the top level of the JSON is. */
+  shape: "object" | "array" | "scalar";
+  /** `len(messages)` when `messages` is a list, else -1 (as the server counts). */
+  messageCount: number;
+  /** Every top-level key except `messages`, `tool_calls`, `context_messages`. */
+  meta: Record<string, unknown>;
+  /** Top-level keys in file order. */
+  keys: string[];
+  /** `len(context_messages)` when it is a list, else null. */
+  contextMessageCount: number | null;
+  /**
+   * True when `context_messages` holds a compaction marker: a non-tool
+   * message whose text starts with `[context compaction` (any case).
+   */
+  contextHasCompactionMarker: boolean;
+  /** Timestamp of the last non-tool message, as the server computes it. */
+  lastMessageAt: number | null;
+  /** Messages whose role is `user`. */
+  userMessageCount: number;
+  /** Role and text of the last message, when there is one. */
+  lastMessage: { role: string; text: string } | null;
+  /** Trimmed texts of user messages, when asked for (journal checks). */
+  userTexts?: Set<string>;
+}
+
+/** Options for {@linkcode summarizeSidecar}. */
+export interface SummarizeOptions {
+  /** Also collect the texts of user messages (costs memory per message). */
+  collectUserTexts?: boolean;
+}
+
+/**
+ * Summarizes a parsed sidecar.
+ *
+ * @example
+ * ```ts
+ * summarizeSidecar([1, 2]).messageCount; // -1: a list is not a session
+ * ```
+ */
+export function summarizeSidecar(
+  value: unknown,
+  options: SummarizeOptions = {},
+): SidecarSummary {
+  if (!isPlainObject(value)) {
+    return {
+      shape: Array.isArray(value) ? "array" : "scalar",
+      messageCount: -1,
+      meta: {},
+      keys: [],
+      contextMessageCount: null,
+      contextHasCompactionMarker: false,
+      lastMessageAt: null,
+      userMessageCount: 0,
+      lastMessage: null,
+    };
+  }
+  const meta: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (!BULK_KEYS.has(key)) meta[key] = value[key];
+  }
+  const messages = Array.isArray(value.messages) ? value.messages : null;
+  const context = Array.isArray(value.context_messages)
+    ? value.context_messages
+    : null;
+  const summary: SidecarSummary = {
+    shape: "object",
+    messageCount: messages ? messages.length : -1,
+    meta,
+    keys: Object.keys(value),
+    contextMessageCount: context ? context.length : null,
+    contextHasCompactionMarker: context
+      ? context.some(isCompactionMarker)
+      : false,
+    lastMessageAt: messages ? lastMessageTimestamp(messages) : null,
+    userMessageCount: 0,
+    lastMessage: null,
+  };
+  if (messages) {
+    let users = 0;
+    const texts = options.collectUserTexts ? new Set<string>() : undefined;
+    for (const message of messages) {
+      if (messageRole(message) !== "user") continue;
+      users++;
+      if (texts && isPlainObject(message) && message.role === "user") {
+        texts.add(messageText(message.content).trim());
+      }
+    }
+    summary.userMessageCount = users;
+    if (texts) summary.userTexts = texts;
+    const last = messages.at(-1);
+    if (isPlainObject(last)) {
+      summary.lastMessage = {
+        role: typeof last.role === "string" ? last.role : "",
+        text: messageText(last.content),
+      };
+    }
+  }
+  return summary;
+}
+
+/**
+ * True for a plain JSON object (not a list, not null).
+ *
+ * @example
+ * ```ts
+ * isPlainObject({}); // true
+ * isPlainObject([]); // false
+ * ```
+ */
+export function isPlainObject(
+  value: unknown,
+): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The text of a message's `content`: the string itself, or the `text` of
+ * each part of a list joined together; anything else is empty.
+ *
+ * @example
+ * ```ts
+ * messageText([{ type: "text", text: "a" }, { type: "text", text: "b" }]); // "ab"
+ * ```
+ */
+export function messageText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  let text = "";
+  for (const part of content) {
+    if (typeof part === "string") text += part;
+    else if (isPlainObject(part) && typeof part.text === "string") {
+      text += part.text;
+    }
+  }
+  return text;
+}
+
+function messageRole(message: unknown): string {
+  if (!isPlainObject(message) || message.role == null) return "";
+  return String(message.role).trim().toLowerCase();
+}
+
+function isCompactionMarker(message: unknown): boolean {
+  if (!isPlainObject(message) || message.role === "tool") return false;
+  return messageText(message.content).trimStart().toLowerCase()
+    .startsWith("[context compaction");
+}
+
+/**
+ * A timestamp as the server reads one: a number, or a string holding a
+ * number. Anything else is null.
+ *
+ * @example
+ * ```ts
+ * toTimestamp("1778458282.1"); // 1778458282.1
+ * toTimestamp("yesterday"); // null
+ * ```
+ */
+export function toTimestamp(raw: unknown): number | null {
+  if (typeof raw === "number") return Number.isFinite(raw) ? raw : null;
+  if (typeof raw === "boolean") return raw ? 1 : 0;
+  if (
+    typeof raw === "string" &&
+    /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(raw)
+  ) {
+    return Number(raw);
+  }
+  return null;
+}
+
+function lastMessageTimestamp(messages: unknown[]): number | null {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (isPlainObject(message) && message.role === "tool") continue;
+    if (!isPlainObject(message)) continue;
+    // Python's `a or b`: a falsy `_ts` falls through to `timestamp`.
+    const raw = message._ts || message.timestamp;
+    const ts = raw == null ? null : toTimestamp(raw);
+    if (ts) return ts;
+  }
+  return null;
+}

@@ -1,0 +1,275 @@
+/**
+ * The agent's `state.db`, read once through one read-only `node:sqlite`
+ * connection. Every column but `sessions.id` is optional, so old schemas
+ * work. A locked database is waited on briefly, then reported. (SQLite,
+ * like the server's own read-only reader, may create empty `-wal`/`-shm`
+ * files beside a WAL-mode database; SQLite URI flags such as `immutable`
+ * cannot be used under the binary's restricted permissions.)
+ *
+ * @example
+ * ```ts
+ * import { openStateDb } from "./state_db.ts";
+ * const db = openStateDb("/root/.hermes/state.db");
+ * if (db.status === "ok") console.log(db.webuiRows.length, "webui sessions");
+ * db.close();
+ * ```
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+
+/** How long a locked database is waited on before it is reported. */
+export const STATE_DB_BUSY_TIMEOUT_MS = 1500;
+
+/** Session columns the checks and repairs use, all optional but `id`. */
+export const SESSION_COLUMNS = [
+  "source",
+  "title",
+  "model",
+  "started_at",
+  "parent_session_id",
+  "message_count",
+  "workspace",
+  "worktree_path",
+  "worktree_branch",
+  "worktree_repo_root",
+  "worktree_created_at",
+] as const;
+
+/** A value as SQLite returns it. */
+export type SqlValue = string | number | bigint | Uint8Array | null;
+
+/** One row of `sessions` with `source = 'webui'`. */
+export interface StateDbSessionRow {
+  /** `str(id or '').strip()`, as the server derives it. */
+  id: string;
+  /** The id as stored, for messages about odd values. */
+  rawId: SqlValue;
+  /** The optional columns; null when absent or NULL. */
+  columns: Record<(typeof SESSION_COLUMNS)[number], SqlValue>;
+  /** Rows of `messages` for this session (0 when the table cannot tell). */
+  messageCount: number;
+}
+
+/** One message row, ordered as the server orders them. */
+export interface StateDbMessage {
+  role: SqlValue;
+  content: SqlValue;
+  timestamp: SqlValue;
+}
+
+/** Why state.db could not be used. */
+export type StateDbProblem =
+  | "not_a_database"
+  | "locked"
+  | "permission_denied"
+  | "corrupt"
+  | "not_regular_file"
+  | "io_error";
+
+/** The state.db as the scan found it. */
+export type StateDb =
+  | { status: "absent"; path: string | null; close(): void }
+  | {
+    status: "unreadable";
+    path: string;
+    problem: StateDbProblem;
+    detail: string;
+    close(): void;
+  }
+  | StateDbReader;
+
+/** A readable state.db, with the rows the checks need already read. */
+export interface StateDbReader {
+  status: "ok";
+  path: string;
+  /** Columns of `sessions` (empty when the table is missing). */
+  sessionColumns: Set<string>;
+  /** Columns of `messages` (empty when the table is missing). */
+  messageColumns: Set<string>;
+  /** Every `sessions.id`, whatever its source, as the server derives it. */
+  sessionIds: Set<string>;
+  /** `webui` rows, ordered by `COALESCE(started_at, 0)` descending. */
+  webuiRows: StateDbSessionRow[];
+  /** True when `sessions` has the `id` and `source` columns. */
+  canListWebuiRows: boolean;
+  /** The messages of one session, through the same connection. */
+  messagesFor(sessionId: string): StateDbMessage[];
+  close(): void;
+}
+
+/**
+ * Opens and reads a state.db. Never throws: problems come back as an
+ * `unreadable` value naming the reason.
+ *
+ * @example
+ * ```ts
+ * const db = openStateDb(null); // { status: "absent", path: null, ... }
+ * ```
+ */
+export function openStateDb(path: string | null): StateDb {
+  const none = () => {};
+  if (path === null) return { status: "absent", path, close: none };
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return { status: "absent", path, close: none };
+    }
+    return unreadable(path, error);
+  }
+  if (!stat.isFile) {
+    return {
+      status: "unreadable",
+      path,
+      problem: "not_regular_file",
+      detail: "is not a regular file",
+      close: none,
+    };
+  }
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    db.exec(`PRAGMA busy_timeout = ${STATE_DB_BUSY_TIMEOUT_MS}`);
+    return readAll(db, path);
+  } catch (error) {
+    try {
+      db?.close();
+    } catch { /* already closed */ }
+    return unreadable(path, error);
+  }
+}
+
+function readAll(db: DatabaseSync, path: string): StateDbReader {
+  const tables = new Set(
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      .map((row) => String(row.name)),
+  );
+  const columnsOf = (table: string) =>
+    tables.has(table)
+      ? new Set(
+        db.prepare(`PRAGMA table_info(${table})`).all().map((row) =>
+          String(row.name)
+        ),
+      )
+      : new Set<string>();
+  const sessionColumns = columnsOf("sessions");
+  const messageColumns = columnsOf("messages");
+  const sessionIds = new Set<string>();
+  if (sessionColumns.has("id")) {
+    for (const row of db.prepare("SELECT id FROM sessions").all()) {
+      sessionIds.add(normalizeId(row.id as SqlValue));
+    }
+  }
+  const canListWebuiRows = sessionColumns.has("id") &&
+    sessionColumns.has("source");
+  const canReadMessages = ["session_id", "role", "content"].every((c) =>
+    messageColumns.has(c)
+  );
+  const counts = new Map<string, number>();
+  if (canListWebuiRows && canReadMessages) {
+    const sql = `SELECT m.session_id AS sid, COUNT(*) AS n FROM messages m
+      WHERE m.session_id IN (SELECT id FROM sessions WHERE source = 'webui')
+      GROUP BY m.session_id`;
+    for (const row of db.prepare(sql).all()) {
+      counts.set(normalizeId(row.sid as SqlValue), Number(row.n));
+    }
+  }
+  const webuiRows: StateDbSessionRow[] = [];
+  if (canListWebuiRows) {
+    const select = SESSION_COLUMNS.map((c) =>
+      sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
+    ).join(", ");
+    const order = sessionColumns.has("started_at")
+      ? "COALESCE(started_at, 0) DESC"
+      : "rowid";
+    const sql =
+      `SELECT id, ${select} FROM sessions WHERE source = 'webui' ORDER BY ${order}`;
+    for (const row of db.prepare(sql).all()) {
+      const id = normalizeId(row.id as SqlValue);
+      const columns = {} as StateDbSessionRow["columns"];
+      for (const c of SESSION_COLUMNS) columns[c] = row[c] as SqlValue;
+      webuiRows.push({
+        id,
+        rawId: row.id as SqlValue,
+        columns,
+        messageCount: counts.get(id) ?? 0,
+      });
+    }
+  }
+  const order = messageColumns.has("timestamp") && messageColumns.has("id")
+    ? "timestamp, id"
+    : "rowid";
+  const timestamp = messageColumns.has("timestamp")
+    ? "timestamp"
+    : "NULL AS timestamp";
+  const messagesQuery = canReadMessages
+    ? db.prepare(
+      `SELECT role, content, ${timestamp} FROM messages WHERE session_id = ? ORDER BY ${order}`,
+    )
+    : null;
+  return {
+    status: "ok",
+    path,
+    sessionColumns,
+    messageColumns,
+    sessionIds,
+    webuiRows,
+    canListWebuiRows,
+    messagesFor(sessionId: string): StateDbMessage[] {
+      if (!messagesQuery) return [];
+      return messagesQuery.all(sessionId).map((row) => ({
+        role: row.role as SqlValue,
+        content: row.content as SqlValue,
+        timestamp: row.timestamp as SqlValue,
+      }));
+    },
+    close() {
+      try {
+        db.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
+
+/**
+ * The session id the server derives from a `sessions.id` value:
+ * `str(id or '').strip()`.
+ *
+ * @example
+ * ```ts
+ * normalizeId(" abc "); // "abc"
+ * normalizeId(null); // ""
+ * ```
+ */
+export function normalizeId(raw: SqlValue): string {
+  if (raw === null || raw === "" || raw === 0 || raw === 0n) return "";
+  if (raw instanceof Uint8Array) return "";
+  return String(raw).trim();
+}
+
+function unreadable(path: string, error: unknown): StateDb {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { errcode?: number }).errcode;
+  let problem: StateDbProblem = "io_error";
+  let detail = message;
+  if (code === 26 || /not a database/i.test(message)) {
+    problem = "not_a_database";
+    detail = "is not a SQLite database";
+  } else if (code === 5 || code === 6 || /locked|busy/i.test(message)) {
+    problem = "locked";
+    detail =
+      `is locked by another process (waited ${STATE_DB_BUSY_TIMEOUT_MS} ms)`;
+  } else if (code === 11 || /malformed|corrupt/i.test(message)) {
+    problem = "corrupt";
+    detail = `is corrupt (${message})`;
+  } else if (
+    error instanceof Deno.errors.PermissionDenied ||
+    /permission denied|access/i.test(message)
+  ) {
+    problem = "permission_denied";
+    detail = "cannot be read: permission denied";
+  }
+  return { status: "unreadable", path, problem, detail, close: () => {} };
+}

@@ -1,0 +1,103 @@
+/**
+ * Questions several checks ask of a snapshot, answered one way everywhere:
+ * how many messages a file holds, whether state.db still knows a session,
+ * whether a session was deleted on purpose.
+ *
+ * @example
+ * ```ts
+ * import { messageCountOf, deletion } from "./store_facts.ts";
+ * const session = store.sessions.get("abc")!;
+ * messageCountOf(session.live); // -1 when missing or unreadable
+ * deletion(store, "abc"); // "deleted" | "not_deleted" | "unknown"
+ * ```
+ * @module
+ */
+
+import type { ScannedFile, StoreSnapshot } from "./snapshot.ts";
+import { tombstonedIds } from "./snapshot.ts";
+import type { SidecarSummary } from "./sidecar_summary.ts";
+
+/**
+ * The number of messages in a sidecar or backup as the server counts them:
+ * -1 when the file is missing, unreadable, not an object, or its `messages`
+ * is not a list.
+ *
+ * @example
+ * ```ts
+ * messageCountOf(undefined); // -1
+ * ```
+ */
+export function messageCountOf(
+  file: ScannedFile<SidecarSummary> | undefined,
+): number {
+  return file?.read.ok ? file.read.value.messageCount : -1;
+}
+
+/**
+ * The parsed summary of a file, or null when it could not be read.
+ *
+ * @example
+ * ```ts
+ * summaryOf(session.live)?.meta.title;
+ * ```
+ */
+export function summaryOf(
+  file: ScannedFile<SidecarSummary> | undefined,
+): SidecarSummary | null {
+  return file?.read.ok ? file.read.value : null;
+}
+
+/**
+ * Whether state.db still has a `sessions` row for the id. Fails open, as the
+ * server does: with no state.db, an unreadable one, or one without a
+ * `sessions.id` column, the answer is true.
+ *
+ * @example
+ * ```ts
+ * if (!stateDbKnowsSession(store, "abc")) console.log("likely deleted");
+ * ```
+ */
+export function stateDbKnowsSession(
+  store: StoreSnapshot,
+  sessionId: string,
+): boolean {
+  const db = store.stateDb;
+  if (db.status !== "ok" || !db.sessionColumns.has("id")) return true;
+  return db.sessionIds.has(sessionId);
+}
+
+/**
+ * Whether the durable tombstone says the session was deleted; `unknown` when
+ * the tombstone exists but cannot be read.
+ *
+ * @example
+ * ```ts
+ * deletion(store, "abc") === "deleted"; // never resurrect it
+ * ```
+ */
+export function deletion(
+  store: StoreSnapshot,
+  sessionId: string,
+): "deleted" | "not_deleted" | "unknown" {
+  const ids = tombstonedIds(store);
+  if (ids === null) return "unknown";
+  return ids.has(sessionId) ? "deleted" : "not_deleted";
+}
+
+/**
+ * Sessions with a live sidecar in the listing, whatever its content: the
+ * server's `summary.ok` count.
+ *
+ * @example
+ * ```ts
+ * liveSessionCount(store); // 42
+ * ```
+ */
+export function liveSessionCount(store: StoreSnapshot): number {
+  let count = 0;
+  for (const session of store.sessions.values()) if (session.live) count++;
+  for (const name of store.invalidNames) {
+    if (name.source === "sidecar" && !name.name.startsWith(".")) count++;
+  }
+  return count;
+}

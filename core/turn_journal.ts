@@ -1,0 +1,169 @@
+/**
+ * The turn journal (`_turn_journal/<sid>.jsonl`): one JSON event per line.
+ * The state of a turn is its event with the greatest `created_at`, ties going
+ * to the later line. Lines that are not JSON objects are malformed and
+ * skipped, never fatal; a `created_at` that is missing or not a number sorts
+ * before every numeric one.
+ *
+ * @example
+ * ```ts
+ * import { summarizeJournal } from "./turn_journal.ts";
+ * const j = summarizeJournal(new TextEncoder().encode(
+ *   '{"event":"submitted","turn_id":"t1","created_at":1,"content":"hi"}\n',
+ * ));
+ * j.turns.get("t1")?.latest.event; // "submitted"
+ * ```
+ * @module
+ */
+
+import { isPlainObject } from "./sidecar_summary.ts";
+
+/** Events after which a turn is over. */
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
+  "completed",
+  "interrupted",
+]);
+
+/** How many malformed line numbers a summary keeps (the count is exact). */
+const KEPT_LINE_NUMBERS = 50;
+
+/** One turn as the journal leaves it. */
+export interface TurnState {
+  turnId: string;
+  /** The event that decides the turn's state. */
+  latest: Record<string, unknown>;
+  /** 1-based line of that event. */
+  latestLine: number;
+  /** Sort key of that event: its `created_at`, or -Infinity. */
+  latestCreatedAt: number;
+  /** How many terminal events the turn has (more than one is a collision). */
+  terminalEvents: number;
+  /** Lines of its terminal events. */
+  terminalLines: number[];
+  /** The greatest numeric `created_at` among its events, or null. */
+  maxCreatedAt: number | null;
+}
+
+/** A journal file as the checks see it. */
+export interface JournalSummary {
+  /** Lines in the file, not counting a final empty one. */
+  lines: number;
+  /** Malformed lines (not a JSON object): exact count. */
+  malformedCount: number;
+  /** The first malformed line numbers (1-based). */
+  malformedLines: number[];
+  /** Events without a string `turn_id`. */
+  missingTurnIdCount: number;
+  /** Events whose `created_at` is missing or not a number. */
+  badCreatedAtCount: number;
+  /** Turns by id. */
+  turns: Map<string, TurnState>;
+  /** True when the last line has no newline (an append was cut short). */
+  endsWithoutNewline: boolean;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads every event of a journal, line by line.
+ *
+ * @example
+ * ```ts
+ * summarizeJournal(new TextEncoder().encode("not json\n")).malformedLines; // [1]
+ * ```
+ */
+export function summarizeJournal(bytes: Uint8Array): JournalSummary {
+  const summary: JournalSummary = {
+    lines: 0,
+    malformedCount: 0,
+    malformedLines: [],
+    missingTurnIdCount: 0,
+    badCreatedAtCount: 0,
+    turns: new Map(),
+    endsWithoutNewline: bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a,
+  };
+  let start = 0;
+  let lineNumber = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    lineNumber++;
+    readLine(bytes.subarray(start, end), lineNumber, summary);
+    start = end + 1;
+  }
+  summary.lines = lineNumber;
+  return summary;
+}
+
+function readLine(
+  raw: Uint8Array,
+  lineNumber: number,
+  summary: JournalSummary,
+): void {
+  if (raw.length === 0 || (raw.length === 1 && raw[0] === 0x0d)) return;
+  let event: unknown;
+  try {
+    event = JSON.parse(utf8.decode(raw));
+  } catch {
+    event = undefined;
+  }
+  if (!isPlainObject(event)) {
+    summary.malformedCount++;
+    if (summary.malformedLines.length < KEPT_LINE_NUMBERS) {
+      summary.malformedLines.push(lineNumber);
+    }
+    return;
+  }
+  const turnId = event.turn_id;
+  if (typeof turnId !== "string" || turnId === "") {
+    summary.missingTurnIdCount++;
+    return;
+  }
+  const createdAt = numericCreatedAt(event.created_at);
+  if (createdAt === null) summary.badCreatedAtCount++;
+  const key = createdAt ?? -Infinity;
+  const isTerminal = TERMINAL_EVENTS.has(String(event.event));
+  const turn = summary.turns.get(turnId);
+  if (!turn) {
+    summary.turns.set(turnId, {
+      turnId,
+      latest: event,
+      latestLine: lineNumber,
+      latestCreatedAt: key,
+      terminalEvents: isTerminal ? 1 : 0,
+      terminalLines: isTerminal ? [lineNumber] : [],
+      maxCreatedAt: createdAt,
+    });
+    return;
+  }
+  if (key >= turn.latestCreatedAt) {
+    turn.latest = event;
+    turn.latestLine = lineNumber;
+    turn.latestCreatedAt = key;
+  }
+  if (isTerminal) {
+    turn.terminalEvents++;
+    turn.terminalLines.push(lineNumber);
+  }
+  if (createdAt !== null) {
+    turn.maxCreatedAt = turn.maxCreatedAt === null
+      ? createdAt
+      : Math.max(turn.maxCreatedAt, createdAt);
+  }
+}
+
+function numericCreatedAt(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * True when a turn's deciding event ends the turn.
+ *
+ * @example
+ * ```ts
+ * isTerminalEvent({ event: "completed" }); // true
+ * ```
+ */
+export function isTerminalEvent(event: Record<string, unknown>): boolean {
+  return TERMINAL_EVENTS.has(String(event.event));
+}

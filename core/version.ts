@@ -1,0 +1,19 @@
+/**
+ * Version numbers of the tool and of the formats it speaks.
+ *
+ * @example
+ * ```ts
+ * import { TOOL_VERSION } from "./version.ts";
+ * console.log(`hermes-fsck ${TOOL_VERSION}`);
+ * ```
+ * @module
+ */
+
+/** The release of hermes-fsck; matches `version` in deno.json. */
+export const TOOL_VERSION = "0.1.0";
+
+/**
+ * The version of the `json` report format. Bumped when a field changes
+ * meaning or disappears; adding a field does not bump it.
+ */
+export const REPORT_SCHEMA_VERSION = 1;

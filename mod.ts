@@ -1,0 +1,153 @@
+/**
+ * hermes-fsck as a library: audit and repair a Hermes WebUI session store
+ * with the built-in checks and repairs, or with your own.
+ *
+ * ```ts
+ * import { builtinChecks, defineCheck, runPipeline } from "./mod.ts";
+ *
+ * const untitled = defineCheck({
+ *   id: "untitled-sessions",
+ *   title: "Sessions without a title",
+ *   description: "Reports sidecars whose title is empty.",
+ *   kinds: [{
+ *     kind: "untitled_session", category: "info", severity: "info",
+ *     summary: "A session has no title.", explain: "Nothing is lost.",
+ *   }],
+ *   run: (store) =>
+ *     [...store.sessions.values()]
+ *       .filter((s) => s.live?.read.ok && !s.live.read.value.meta.title)
+ *       .map((s) => ({
+ *         kind: "untitled_session", sessionId: s.sessionId,
+ *         paths: [`${s.sessionId}.json`], message: `${s.sessionId} has no title.`,
+ *       })),
+ * });
+ *
+ * const report = await runPipeline({
+ *   command: "audit",
+ *   sessionDir: "/srv/hermes/webui/sessions",
+ *   stateDbPath: null,
+ *   checks: [...builtinChecks, untitled],
+ * });
+ * console.log(report.status, report.exitCode);
+ * ```
+ *
+ * @module
+ */
+
+export type {
+  Category,
+  Evidence,
+  Finding,
+  FindingDraft,
+  JsonValue,
+  KindInfo,
+  Severity,
+} from "./core/finding.ts";
+export { type Check, type CheckOptions, defineCheck } from "./core/check.ts";
+export {
+  defineRepair,
+  isSkip,
+  type Plan,
+  type PlanRead,
+  type PlanSkip,
+  type Repair,
+  type RepairContext,
+} from "./core/repair.ts";
+export type { Action, ActionOutcome, Expectation } from "./core/action.ts";
+export {
+  findingId,
+  PIPELINE_KINDS,
+  runChecks,
+  selectChecks,
+  type Selection,
+} from "./core/pipeline.ts";
+export {
+  type AuditOptions,
+  type AuditResult,
+  type AuditStatus,
+  auditStore,
+  type AuditSummary,
+  summarizeFindings,
+} from "./core/audit.ts";
+export {
+  type RepairRecord,
+  type RepairRun,
+  type RepairRunOptions,
+  runRepair,
+} from "./core/repair_engine.ts";
+export { kindsOf, type PipelineOptions, runPipeline } from "./core/run.ts";
+export {
+  EXIT,
+  exitCodeOf,
+  type Report,
+  type StateDbInfo,
+} from "./core/report.ts";
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  type IndexEntry,
+  type IndexSummary,
+  type InvalidName,
+  type OtherEntry,
+  type ScannedFile,
+  type ScanOptions,
+  scanStore,
+  type SessionFiles,
+  type StoreSnapshot,
+  type TempFile,
+  tombstonedIds,
+  type TombstoneSummary,
+} from "./core/snapshot.ts";
+export {
+  isPlainObject,
+  messageText,
+  type SidecarSummary,
+  summarizeSidecar,
+} from "./core/sidecar_summary.ts";
+export {
+  type JournalSummary,
+  summarizeJournal,
+  type TurnState,
+} from "./core/turn_journal.ts";
+export {
+  openStateDb,
+  type StateDb,
+  type StateDbMessage,
+  type StateDbReader,
+  type StateDbSessionRow,
+} from "./core/state_db.ts";
+export type {
+  FileIdentity,
+  ReadProblem,
+  ReadProblemReason,
+  ReadResult,
+} from "./core/file_read.ts";
+export {
+  deletion,
+  messageCountOf,
+  stateDbKnowsSession,
+  summaryOf,
+} from "./core/store_facts.ts";
+export { isValidJournalName, isValidSessionId } from "./core/session_id.ts";
+export {
+  intentionalShrinkGuard,
+  type ShrinkGuard,
+} from "./core/shrink_guards.ts";
+export { compactEntry, sortIndexEntries } from "./core/compact_entry.ts";
+export {
+  type Manifest,
+  type ManifestEntry,
+  newRunId,
+  StoreWriter,
+  type WriterOptions,
+} from "./core/safety.ts";
+export { defaultPaths, type StorePaths } from "./core/default_paths.ts";
+export { renderText, type TextOptions } from "./core/render_text.ts";
+export {
+  renderWebuiJson,
+  toWebuiAudit,
+  type WebuiAudit,
+  type WebuiItem,
+} from "./core/render_webui.ts";
+export { REPORT_SCHEMA_VERSION, TOOL_VERSION } from "./core/version.ts";
+export { builtinChecks } from "./checks/builtin.ts";
+export { builtinRepairs } from "./repairs/builtin.ts";

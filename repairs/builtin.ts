@@ -1,0 +1,25 @@
+/**
+ * The built-in repairs, in the order a pass applies them: sidecars first,
+ * then what is derived from them (the index) last.
+ *
+ * @example
+ * ```ts
+ * import { builtinRepairs } from "./builtin.ts";
+ * builtinRepairs.map((r) => r.id); // ["restore_from_bak", ...]
+ * ```
+ * @module
+ */
+
+import type { Repair } from "../core/repair.ts";
+import { materializeFromStateDb } from "./materialize_from_state_db.ts";
+import { rebuildIndex } from "./rebuild_index.ts";
+import { recoverPendingTurn } from "./recover_pending_turn.ts";
+import { restoreFromBak } from "./restore_from_bak.ts";
+
+/** Every built-in repair, in application order. */
+export const builtinRepairs: readonly Repair[] = [
+  restoreFromBak,
+  materializeFromStateDb,
+  recoverPendingTurn,
+  rebuildIndex,
+];

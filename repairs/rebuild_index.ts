@@ -1,0 +1,57 @@
+/**
+ * `rebuild_index`: `_index.json` rewritten from the sidecars of this
+ * session dir only (never the server's configured one), as compact entries
+ * sorted by `updated_at`, newest first. Sidecars that do not parse as
+ * objects are left out, as the server leaves them out.
+ *
+ * @example
+ * ```ts
+ * import { rebuildIndex } from "./rebuild_index.ts";
+ * const plan = await rebuildIndex.plan(findings, context);
+ * ```
+ * @module
+ */
+
+import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
+import { defineRepair } from "../core/repair.ts";
+import { INDEX_FILE } from "../core/store_layout.ts";
+
+/** The `rebuild_index` repair. */
+export const rebuildIndex = defineRepair({
+  id: "rebuild_index",
+  title: "Rebuild the session index",
+  description:
+    "Rewrites _index.json from the sidecars of the session dir being " +
+    "checked; it holds no data of its own.",
+  fixes: ["index_missing_file", "index_missing_entry"],
+  scope: "store",
+  afterSidecarWrites: true,
+  async plan(findings, context) {
+    const current = await context.read(INDEX_FILE);
+    if (!current.ok) return { skip: `${INDEX_FILE} ${current.problem}` };
+    const nowSeconds = context.options.now / 1000;
+    const entries: Record<string, unknown>[] = [];
+    for (const session of context.store.sessions.values()) {
+      const live = session.live;
+      if (!live?.read.ok || live.read.value.shape !== "object") continue;
+      entries.push(
+        compactEntry(session.sessionId, live.read.value, nowSeconds),
+      );
+    }
+    const data = new TextEncoder().encode(
+      JSON.stringify(sortIndexEntries(entries), null, 2),
+    );
+    return {
+      repair: "rebuild_index",
+      findingIds: findings.map((f) => f.id),
+      summary: `Rebuild ${INDEX_FILE} from ${entries.length} sidecars.`,
+      actions: [{
+        op: "write",
+        path: INDEX_FILE,
+        data,
+        expect: current.expect,
+        note: `rewrite ${INDEX_FILE} with ${entries.length} entries`,
+      }],
+    };
+  },
+});

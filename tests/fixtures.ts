@@ -1,0 +1,340 @@
+/**
+ * Builders for real stores in temp dirs: sidecars written the way the
+ * server writes them (metadata keys first, `json.dumps(indent=2)` style),
+ * backups, the index, the tombstone, turn journals, and a real SQLite
+ * state.db in any schema. Shared by the tests and the demo.
+ *
+ * @example
+ * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
+ * await store.sidecar("abc", { messages: 3 });
+ * await store.backup("abc", { messages: 10 });
+ * ```
+ * @module
+ */
+
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+
+/** A chat message as the server stores it. */
+export type Message = Record<string, unknown>;
+
+/**
+ * `count` alternating user/assistant messages with timestamps.
+ *
+ * @example
+ * ```ts
+ * makeMessages(2); // [{ role: "user", ... }, { role: "assistant", ... }]
+ * ```
+ */
+export function makeMessages(count: number, prefix = "message"): Message[] {
+  return Array.from({ length: count }, (_, i) => ({
+    role: i % 2 === 0 ? "user" : "assistant",
+    content: `${prefix} ${i}`,
+    timestamp: 1778458000 + i,
+  }));
+}
+
+/** Fields of a sidecar; `messages` may be a count. */
+export type SidecarFields = Record<string, unknown> & {
+  messages?: number | Message[];
+};
+
+/**
+ * A sidecar object in the server's key order (metadata, then messages and
+ * tool_calls, then extra keys).
+ *
+ * @example
+ * ```ts
+ * makeSidecar("abc", { messages: 2, title: "Hello" }).title; // "Hello"
+ * ```
+ */
+export function makeSidecar(
+  id: string,
+  fields: SidecarFields = {},
+): Record<string, unknown> {
+  const { messages = 2, ...rest } = fields;
+  const list = typeof messages === "number" ? makeMessages(messages) : messages;
+  const meta: Record<string, unknown> = {
+    session_id: id,
+    title: `Session ${id}`,
+    workspace: "/work/project",
+    model: "test-model",
+    model_provider: null,
+    created_at: 1778450000.5,
+    updated_at: 1778458000.5,
+    pinned: false,
+    archived: false,
+    project_id: null,
+    profile: null,
+    input_tokens: 0,
+    output_tokens: 0,
+    estimated_cost: null,
+    personality: null,
+    active_stream_id: null,
+    pending_user_message: null,
+    pending_attachments: [],
+    pending_started_at: null,
+  };
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) {
+    if (key in meta || !EXTRA_KEYS_AFTER_MESSAGES.has(key)) meta[key] = value;
+    else extra[key] = value;
+  }
+  return { ...meta, messages: list, tool_calls: [], ...extra };
+}
+
+const EXTRA_KEYS_AFTER_MESSAGES = new Set([
+  "context_messages",
+  "clear_generation",
+  "intentional_shrink_generation",
+  "truncation_watermark",
+  "truncation_boundary",
+  "pending_user_source",
+  "compression_anchor_mode",
+]);
+
+/** A row of the state.db `sessions` table. */
+export type SessionRow = Record<string, string | number | null>;
+/** A row of the state.db `messages` table. */
+export type MessageRow = Record<string, string | number | null>;
+
+/** Columns of a state.db schema. */
+export interface StateDbSchema {
+  sessions: string[];
+  messages: string[] | null;
+}
+
+/** The full current schema. */
+export const FULL_SCHEMA: StateDbSchema = {
+  sessions: [
+    "id",
+    "source",
+    "title",
+    "model",
+    "started_at",
+    "parent_session_id",
+    "message_count",
+    "workspace",
+    "worktree_path",
+    "worktree_branch",
+    "worktree_repo_root",
+    "worktree_created_at",
+    "ended_at",
+    "end_reason",
+  ],
+  messages: ["id", "session_id", "role", "content", "timestamp", "tool_calls"],
+};
+
+/** An old schema: sessions has only id and source; messages has no timestamp. */
+export const OLD_SCHEMA: StateDbSchema = {
+  sessions: ["id", "source", "title"],
+  messages: ["session_id", "role", "content"],
+};
+
+/** A store in a temp dir. */
+export class TestStore {
+  readonly root: string;
+  readonly sessionDir: string;
+  readonly hermesHome: string;
+  readonly stateDbPath: string;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.sessionDir = join(root, "webui", "sessions");
+    this.hermesHome = join(root, "hermes");
+    this.stateDbPath = join(this.hermesHome, "state.db");
+  }
+
+  /**
+   * Creates an empty store (session dir and hermes home) in a new temp dir.
+   *
+   * @example
+   * ```ts
+   * const store = await TestStore.create();
+   * ```
+   */
+  static async create(): Promise<TestStore> {
+    const root = await Deno.makeTempDir({ prefix: "hermes-fsck-test-" });
+    const store = new TestStore(root);
+    await Deno.mkdir(store.sessionDir, { recursive: true });
+    await Deno.mkdir(store.hermesHome, { recursive: true });
+    return store;
+  }
+
+  /** Absolute path of a name in the session dir. */
+  path(name: string): string {
+    return join(this.sessionDir, name);
+  }
+
+  /** Writes a file of the session dir as given. */
+  async writeRaw(name: string, content: string | Uint8Array): Promise<void> {
+    const path = this.path(name);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  }
+
+  /** Writes `<id>.json`, Python `json.dumps(indent=2)` style. */
+  async sidecar(
+    id: string,
+    fields: SidecarFields = {},
+  ): Promise<Record<string, unknown>> {
+    const sidecar = makeSidecar(id, fields);
+    await this.writeRaw(`${id}.json`, JSON.stringify(sidecar, null, 2));
+    return sidecar;
+  }
+
+  /** Writes `<id>.json.bak`. */
+  async backup(
+    id: string,
+    fields: SidecarFields = {},
+  ): Promise<Record<string, unknown>> {
+    const sidecar = makeSidecar(id, fields);
+    await this.writeRaw(`${id}.json.bak`, JSON.stringify(sidecar, null, 2));
+    return sidecar;
+  }
+
+  /** Writes `_index.json` with the given entries. */
+  async index(entries: unknown): Promise<void> {
+    await this.writeRaw("_index.json", JSON.stringify(entries, null, 2));
+  }
+
+  /** Writes the durable delete tombstone. */
+  async tombstone(ids: string[]): Promise<void> {
+    await this.writeRaw(
+      "_deleted_webui_sessions.json",
+      JSON.stringify({ version: 1, ids }),
+    );
+  }
+
+  /** Writes a turn journal, one event (or raw line) per line. */
+  async journal(
+    id: string,
+    events: (Record<string, unknown> | string)[],
+  ): Promise<void> {
+    const lines = events.map((
+      e,
+    ) => (typeof e === "string" ? e : JSON.stringify(e)));
+    await this.writeRaw(`_turn_journal/${id}.jsonl`, lines.join("\n") + "\n");
+  }
+
+  /** Creates state.db with the given schema and rows (missing columns are dropped). */
+  stateDb(
+    rows: { sessions?: SessionRow[]; messages?: MessageRow[] },
+    schema: StateDbSchema = FULL_SCHEMA,
+  ): void {
+    const db = new DatabaseSync(this.stateDbPath);
+    try {
+      db.exec(`CREATE TABLE sessions (${schema.sessions.join(", ")})`);
+      if (schema.messages) {
+        db.exec(`CREATE TABLE messages (${schema.messages.join(", ")})`);
+      }
+      insert(db, "sessions", schema.sessions, rows.sessions ?? []);
+      if (schema.messages) {
+        insert(db, "messages", schema.messages, rows.messages ?? []);
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Reads and parses a JSON file of the session dir. */
+  async readJson(name: string): Promise<unknown> {
+    return JSON.parse(await Deno.readTextFile(this.path(name)));
+  }
+
+  /** Whether a name exists in the session dir. */
+  async exists(name: string): Promise<boolean> {
+    try {
+      await Deno.lstat(this.path(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every file below the store root with its bytes, for "nothing else changed" checks. */
+  async snapshot(dir = this.root): Promise<Map<string, string>> {
+    const files = new Map<string, string>();
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) {
+        for (const [k, v] of await this.snapshot(path)) files.set(k, v);
+      } else if (entry.isFile) {
+        files.set(
+          path.slice(this.root.length + 1),
+          await Deno.readTextFile(path),
+        );
+      }
+    }
+    return files;
+  }
+
+  /** Removes the temp dir. */
+  async cleanup(): Promise<void> {
+    await Deno.remove(this.root, { recursive: true }).catch(() => {});
+  }
+}
+
+function insert(
+  db: DatabaseSync,
+  table: string,
+  columns: string[],
+  rows: Record<string, unknown>[],
+) {
+  for (const row of rows) {
+    const keys = Object.keys(row).filter((k) => columns.includes(k));
+    const sql = `INSERT INTO ${table} (${keys.join(", ")}) VALUES (${
+      keys.map(() => "?").join(", ")
+    })`;
+    db.prepare(sql).run(...keys.map((k) => row[k] as string | number | null));
+  }
+}
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `cli.ts` as a subprocess with exactly the binary's permissions.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runCli(["audit", "--session-dir", store.sessionDir]);
+ * ```
+ */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...CLI_PERMISSIONS, cli, ...args],
+    env: { NO_COLOR: "1", ...(options.env ?? {}) },
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** CLI arguments naming a test store's dirs. */
+export function storeArgs(store: TestStore, withStateDb = true): string[] {
+  return [
+    "--session-dir",
+    store.sessionDir,
+    ...(withStateDb ? ["--state-db", store.stateDbPath] : ["--no-state-db"]),
+  ];
+}
