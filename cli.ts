@@ -51,6 +51,7 @@ Options:
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running
+  --also-repair KIND    repair: also fix info findings of this kind (repeatable)
   --verbose             text: list every finding, not the first five of each kind
   --quiet               no warnings on stderr
 
@@ -106,6 +107,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
         "max-file-size": { type: "string" },
         "dry-run": { type: "boolean" },
         "server-stopped": { type: "boolean" },
+        "also-repair": { type: "string", multiple: true },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
         version: { type: "boolean" },
@@ -202,6 +204,7 @@ async function runStoreCommand(
         skip: values.skip as string[] | undefined,
         dryRun: Boolean(values["dry-run"]),
         serverStopped: Boolean(values["server-stopped"]),
+        alsoRepair: values["also-repair"] as string[] | undefined,
         maxFileBytes,
         interrupted: () => interrupted,
         writer: { faultAfterSteps: faultAfterSteps(io) },

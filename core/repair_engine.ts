@@ -79,6 +79,11 @@ export interface RepairRunOptions {
   maxPasses?: number;
   /** A run id to use instead of a new one. */
   runId?: string;
+  /**
+   * Kinds of `info` finding whose repair should run too (`--also-repair`);
+   * info findings are never repaired unless asked for.
+   */
+  alsoRepair?: readonly string[];
   writer?: WriterOptions;
   /** Checked between actions; when it returns true the run stops cleanly. */
   interrupted?: () => boolean;

@@ -41,6 +41,8 @@ export interface PipelineOptions {
   skip?: string[];
   dryRun?: boolean;
   serverStopped?: boolean;
+  /** Kinds of info finding whose repair runs too (`--also-repair`). */
+  alsoRepair?: string[];
   maxFileBytes?: number;
   /** Checked between repair actions; true stops the run cleanly. */
   interrupted?: () => boolean;
@@ -101,6 +103,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     repairs: options.repairs ?? builtinRepairs,
     checkOptions,
     dryRun: options.dryRun ?? false,
+    alsoRepair: options.alsoRepair,
     interrupted: options.interrupted,
     writer: options.writer,
   });
