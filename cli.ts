@@ -171,6 +171,16 @@ async function runStoreCommand(
   if (values["state-db"] !== undefined && values["no-state-db"]) {
     throw new UsageError("--state-db and --no-state-db contradict each other");
   }
+  const kinds = kindsOf(builtinChecks);
+  for (const kind of (values["also-repair"] as string[] | undefined) ?? []) {
+    if (!kinds.has(kind)) {
+      throw new UsageError(
+        `--also-repair: unknown kind ${
+          JSON.stringify(kind)
+        }; 'hermes-fsck checks' lists them`,
+      );
+    }
+  }
   const defaults = defaultPaths(io.env);
   const sessionDir = resolve(
     String(values["session-dir"] ?? defaults.sessionDir),
