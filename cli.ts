@@ -17,6 +17,7 @@ import { EXIT } from "./core/report.ts";
 import { renderText } from "./core/render_text.ts";
 import { renderWebuiJson } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
+import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
@@ -115,9 +116,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       },
     });
   } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message.replace(/\.$/, "") : String(error),
-    );
+    throw new UsageError(parseErrorText(error));
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -163,10 +162,14 @@ async function runStoreCommand(
   io: CliIo,
 ): Promise<number> {
   const format = formatOf(values.format, ["text", "json", "webui-json"]);
-  if (command === "audit" && values["dry-run"]) {
-    throw new UsageError(
-      "--dry-run goes with repair; audit never changes anything",
-    );
+  // Every usage error is found before the store is looked at, so a typo in
+  // an init script is reported as exit 16, not as a missing store.
+  for (const flag of ["dry-run", "also-repair"]) {
+    if (command === "audit" && values[flag]) {
+      throw new UsageError(
+        `--${flag} goes with repair; audit never changes anything`,
+      );
+    }
   }
   if (values["state-db"] !== undefined && values["no-state-db"]) {
     throw new UsageError("--state-db and --no-state-db contradict each other");
@@ -181,6 +184,17 @@ async function runStoreCommand(
       );
     }
   }
+  try {
+    selectChecks(builtinChecks, {
+      only: (values.check as string[] | undefined) ?? [],
+      skip: (values.skip as string[] | undefined) ?? [],
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const maxFileBytes = values["max-file-size"] === undefined
+    ? undefined
+    : parseSize(String(values["max-file-size"]));
   const defaults = defaultPaths(io.env);
   const sessionDir = resolve(
     String(values["session-dir"] ?? defaults.sessionDir),
@@ -197,9 +211,6 @@ async function runStoreCommand(
   } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
     stateDbPath = defaults.stateDb;
   }
-  const maxFileBytes = values["max-file-size"] === undefined
-    ? undefined
-    : parseSize(String(values["max-file-size"]));
   let interrupted = false;
   const stopListening = onInterrupt(() => (interrupted = true));
   try {
@@ -241,6 +252,18 @@ async function runStoreCommand(
   } finally {
     stopListening();
   }
+}
+
+/** Node's parseArgs messages, cut to what an operator needs. */
+function parseErrorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(text);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(
+    text,
+  );
+  if (missing) return `option ${missing[1]} needs a value`;
+  return text.split(". ")[0].replace(/\.$/, "");
 }
 
 function noExtra(rest: string[], command: string): void {
@@ -376,6 +399,12 @@ function listChecks(format: string): string {
         `  - ${kind.kind} (${kind.category}; ${fix}): ${kind.summary}`,
       );
     }
+  }
+  lines.push("", "Reported by the pipeline itself:");
+  for (const kind of PIPELINE_KINDS) {
+    lines.push(
+      `  - ${kind.kind} (${kind.category}; manual review): ${kind.summary}`,
+    );
   }
   lines.push("", "Repairs (applied in this order):");
   for (const repair of builtinRepairs) {

@@ -223,12 +223,7 @@ export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
     current = await audit();
   }
   await writer?.close();
-  const runDir = writer &&
-      writer.manifest.entries.some((e) =>
-        e.quarantined || e.status === "applied"
-      )
-    ? writer.runDir
-    : null;
+  const runDir = writer?.hasRunDir ? writer.runDir : null;
   return {
     runId: writer?.runId ?? null,
     runDir,

@@ -8,14 +8,16 @@
  * server saved meanwhile. So a concurrent save is never overwritten, and
  * every byte that was ever in place is either still there or in quarantine.
  *
- * It refuses paths that leave the session dir, symlinks, and non-regular
- * files, and gives new files the owner and mode of the file they replace
- * (or of the session dir).
+ * Each action is recorded before it starts (write-ahead) and again when it
+ * ends, in `actions/NNNN.json` of the run, so a run killed at any step can
+ * still be undone. It refuses paths that leave the session dir, symlinks
+ * and non-regular files, and gives new files the owner and mode of the file
+ * they replace (or of the session dir).
  *
  * @example
  * ```ts
- * import { StoreWriter } from "./safety.ts";
- * const writer = await StoreWriter.open("/srv/sessions", "20261121T050000Z-ab12cd");
+ * import { newRunId, StoreWriter } from "./safety.ts";
+ * const writer = await StoreWriter.open("/srv/sessions", newRunId());
  * const outcome = await writer.apply({
  *   op: "write", path: "abc.json", data: new TextEncoder().encode("{}"),
  *   expect: { exists: false }, note: "create abc.json",
@@ -36,30 +38,48 @@ import { TOOL_VERSION } from "./version.ts";
 /** The dir, inside the session dir, that holds every run's quarantine. */
 export const RUNS_DIR = "_hermes_fsck/runs";
 
-/** One entry of a run's manifest. */
+/** Bytes and hash of a file version. */
+export interface FileVersion {
+  sha256: string;
+  size: number;
+}
+
+/** One action of a run, as recorded in `actions/NNNN.json`. */
 export interface ManifestEntry {
   seq: number;
   op: Action["op"];
+  /** Path relative to the session dir. */
   path: string;
   note: string;
-  status: ActionOutcome["status"];
+  /** `pending` while it runs; a run killed mid-action leaves it pending. */
+  status: ActionOutcome["status"] | "pending";
   reason?: ActionOutcome["reason"];
   detail?: string;
-  /** Where the old bytes are, relative to the session dir. */
+  /** Where the old bytes are (or were to go), relative to the session dir. */
   quarantined?: string;
-  before: { sha256: string; size: number } | null;
-  after: { sha256: string; size: number } | null;
+  /** The file before the action; null when it did not exist. */
+  before: FileVersion | null;
+  /** The file the action writes; null for a removal. */
+  after: FileVersion | null;
   at: string;
 }
 
-/** A run's manifest: what it changed and where the old bytes are. */
-export interface Manifest {
-  tool: string;
+/** The header of a run, `run.json`. */
+export interface RunHeader {
+  tool: "hermes-fsck";
   version: string;
   runId: string;
+  /** What made the run: `repair` or `undo`. */
+  command: string;
+  /** For an undo run: the run it undoes. */
+  undoes?: string;
   sessionDir: string;
   startedAt: string;
   finishedAt: string | null;
+}
+
+/** A run: its header and its actions in order. */
+export interface Manifest extends RunHeader {
   entries: ManifestEntry[];
 }
 
@@ -70,6 +90,10 @@ export interface WriterOptions {
    * steps (set from `HERMES_FSCK_FAULT_AFTER_STEPS`).
    */
   faultAfterSteps?: number;
+  /** What the run is, for its header (default `repair`). */
+  command?: string;
+  /** For an undo run: the run it undoes. */
+  undoes?: string;
 }
 
 /**
@@ -85,7 +109,8 @@ export class StoreWriter {
   readonly sessionDir: string;
   /** The run's dir, relative to the session dir. */
   readonly runDir: string;
-  #manifest: Manifest;
+  #header: RunHeader;
+  #entries: ManifestEntry[] = [];
   #steps = 0;
   #faultAfter: number | undefined;
   #runDirReady = false;
@@ -99,14 +124,15 @@ export class StoreWriter {
     this.runId = runId;
     this.runDir = `${RUNS_DIR}/${runId}`;
     this.#faultAfter = options.faultAfterSteps;
-    this.#manifest = {
+    this.#header = {
       tool: "hermes-fsck",
       version: TOOL_VERSION,
       runId,
+      command: options.command ?? "repair",
+      ...(options.undoes ? { undoes: options.undoes } : {}),
       sessionDir,
       startedAt: new Date().toISOString(),
       finishedAt: null,
-      entries: [],
     };
   }
 
@@ -124,21 +150,21 @@ export class StoreWriter {
     runId: string,
     options: WriterOptions = {},
   ): Promise<StoreWriter> {
-    if (!/^[0-9A-Za-z_-]+$/.test(runId)) {
+    if (!isRunId(runId)) {
       throw new TypeError(`invalid run id ${JSON.stringify(runId)}`);
     }
     const real = await Deno.realPath(sessionDir);
     return new StoreWriter(real, runId, options);
   }
 
-  /** How many actions were applied so far. */
-  get appliedCount(): number {
-    return this.#manifest.entries.filter((e) => e.status === "applied").length;
+  /** The run so far. */
+  get manifest(): Readonly<Manifest> {
+    return { ...this.#header, entries: this.#entries };
   }
 
-  /** The manifest so far. */
-  get manifest(): Readonly<Manifest> {
-    return this.#manifest;
+  /** Whether the run wrote anything to its dir (a quarantine or a record). */
+  get hasRunDir(): boolean {
+    return this.#runDirReady;
   }
 
   /**
@@ -152,13 +178,34 @@ export class StoreWriter {
    * ```
    */
   async apply(action: Action): Promise<ActionOutcome> {
-    const seq = this.#manifest.entries.length + 1;
+    const seq = this.#entries.length + 1;
+    const entry: ManifestEntry = {
+      seq,
+      op: action.op,
+      path: action.path,
+      note: action.note,
+      status: "pending",
+      before: action.expect.exists
+        ? { sha256: action.expect.sha256, size: action.expect.size }
+        : null,
+      after: action.op === "write"
+        ? { sha256: sha256Hex(action.data), size: action.data.length }
+        : null,
+      at: new Date().toISOString(),
+    };
+    this.#entries.push(entry);
     let outcome: ActionOutcome;
     try {
       const target = await this.#resolve(action.path);
+      if (action.expect.exists) {
+        entry.quarantined = `${this.runDir}/files/${
+          String(seq).padStart(4, "0")
+        }-${basename(target)}`;
+      }
+      await this.#persist(entry);
       outcome = action.op === "write"
-        ? await this.#write(target, action, seq)
-        : await this.#remove(target, action, seq);
+        ? await this.#write(target, action, entry)
+        : await this.#remove(target, action, entry);
     } catch (error) {
       outcome = error instanceof RefusedPath
         ? { status: "skipped", reason: "refused", detail: error.message }
@@ -168,12 +215,17 @@ export class StoreWriter {
           detail: `${action.path}: ${errorText(error)}`,
         };
     }
-    await this.#record(seq, action, outcome);
+    entry.status = outcome.status;
+    if (outcome.reason) entry.reason = outcome.reason;
+    if (outcome.detail) entry.detail = outcome.detail;
+    if (outcome.quarantined) entry.quarantined = outcome.quarantined;
+    else delete entry.quarantined;
+    if (this.#runDirReady) await this.#persist(entry);
     return outcome;
   }
 
   /**
-   * Marks the run finished in its manifest.
+   * Marks the run finished in its header.
    *
    * @example
    * ```ts
@@ -182,14 +234,14 @@ export class StoreWriter {
    */
   async close(): Promise<void> {
     if (!this.#runDirReady) return;
-    this.#manifest.finishedAt = new Date().toISOString();
-    await this.#writeManifest();
+    this.#header.finishedAt = new Date().toISOString();
+    await this.#writeRecord("run.json", this.#header);
   }
 
   async #write(
     target: string,
     action: Extract<Action, { op: "write" }>,
-    seq: number,
+    entry: ManifestEntry,
   ): Promise<ActionOutcome> {
     const dir = dirname(target);
     const reference = action.expect.exists ? target : dir;
@@ -206,7 +258,7 @@ export class StoreWriter {
       const moved = await this.#moveAside(
         target,
         action.expect,
-        seq,
+        entry,
         action.path,
       );
       if (!moved.ok) return moved.outcome;
@@ -221,12 +273,12 @@ export class StoreWriter {
   async #remove(
     target: string,
     action: Extract<Action, { op: "remove" }>,
-    seq: number,
+    entry: ManifestEntry,
   ): Promise<ActionOutcome> {
     const moved = await this.#moveAside(
       target,
       action.expect,
-      seq,
+      entry,
       action.path,
     );
     if (!moved.ok) return moved.outcome;
@@ -267,46 +319,47 @@ export class StoreWriter {
   async #moveAside(
     target: string,
     expect: Expectation,
-    seq: number,
+    entry: ManifestEntry,
     rel: string,
   ): Promise<
-    | { ok: true; quarantined: string }
-    | { ok: false; outcome: ActionOutcome }
+    { ok: true; quarantined: string } | { ok: false; outcome: ActionOutcome }
   > {
-    const changed = (
-      detail: string,
-    ): { ok: false; outcome: ActionOutcome } => ({
+    const changed = (detail: string, quarantined?: string): {
+      ok: false;
+      outcome: ActionOutcome;
+    } => ({
       ok: false,
       outcome: {
         status: "skipped",
         reason: "store_changed",
         detail: `${rel} ${detail}`,
+        ...(quarantined ? { quarantined } : {}),
       },
     });
-    if (!expect.exists) throw new Error("internal: nothing to move aside");
+    if (!expect.exists || !entry.quarantined) {
+      throw new Error("internal: nothing to move aside");
+    }
     const before = await identical(target, expect);
     if (before !== null) return changed(before);
-    await this.#prepareRunDir();
-    const quarantinedRel = `${this.runDir}/files/${
-      String(seq).padStart(4, "0")
-    }-${basename(target)}`;
-    const quarantined = join(this.sessionDir, quarantinedRel);
+    const quarantined = join(this.sessionDir, entry.quarantined);
     await Deno.rename(target, quarantined);
     await this.#step("moved aside");
     const after = await identical(quarantined, expect);
     if (after !== null) {
       // The server saved between the check and the rename: put its file
-      // back. If it saved yet again, its newest file stays and the one we
-      // moved is kept in quarantine.
+      // back. If it saved yet again, its newest file stays in place and the
+      // one moved here is kept in quarantine.
+      let putBack = false;
       try {
         await Deno.link(quarantined, target);
         await Deno.remove(quarantined);
+        putBack = true;
       } catch { /* a newer file is in place; keep ours in quarantine */ }
       await fsyncDir(dirname(target));
-      return changed(after);
+      return changed(after, putBack ? undefined : entry.quarantined);
     }
     await fsyncDir(dirname(quarantined));
-    return { ok: true, quarantined: quarantinedRel };
+    return { ok: true, quarantined: entry.quarantined };
   }
 
   async #writeTemp(
@@ -319,28 +372,14 @@ export class StoreWriter {
       dir,
       `${name}.hermes-fsck.tmp.${Deno.pid}.${randomBytes(4).toString("hex")}`,
     );
-    const file = await Deno.open(temp, {
-      write: true,
-      createNew: true,
-      mode: 0o600,
-    });
-    try {
-      let written = 0;
-      while (written < data.length) {
-        written += await file.write(data.subarray(written));
-      }
-      await matchOwnerAndMode(temp, ownerOf);
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    await writeAndSync(temp, data, ownerOf);
     await this.#step("temp written");
     return temp;
   }
 
   async #resolve(rel: string): Promise<string> {
     const parts = rel.split("/");
-    const allowed = (parts.length === 1) ||
+    const allowed = parts.length === 1 ||
       (parts.length === 2 && parts[0] === JOURNAL_DIR);
     if (
       !allowed || parts.some((p) => p === "" || p === "." || p === "..") ||
@@ -358,8 +397,7 @@ export class StoreWriter {
         `refused to write ${rel}: ${dirname(rel)} is not a plain directory`,
       );
     }
-    const realParent = await Deno.realPath(parent);
-    if (realParent !== parent) {
+    if ((await Deno.realPath(parent)) !== parent) {
       throw new RefusedPath(
         `refused to write ${rel}: its directory resolves outside the session dir`,
       );
@@ -375,71 +413,31 @@ export class StoreWriter {
     return target;
   }
 
-  async #prepareRunDir(): Promise<void> {
-    if (this.#runDirReady) return;
-    await Deno.mkdir(join(this.sessionDir, this.runDir, "files"), {
-      recursive: true,
-      mode: 0o700,
-    });
-    this.#runDirReady = true;
-    await this.#writeManifest();
-  }
-
-  async #record(
-    seq: number,
-    action: Action,
-    outcome: ActionOutcome,
-  ): Promise<void> {
-    const before = action.expect.exists
-      ? { sha256: action.expect.sha256, size: action.expect.size }
-      : null;
-    const after = action.op === "write" && outcome.status === "applied"
-      ? { sha256: sha256Hex(action.data), size: action.data.length }
-      : null;
-    const entry: ManifestEntry = {
-      seq,
-      op: action.op,
-      path: action.path,
-      note: action.note,
-      status: outcome.status,
-      before,
-      after,
-      at: new Date().toISOString(),
-    };
-    if (outcome.reason) entry.reason = outcome.reason;
-    if (outcome.detail) entry.detail = outcome.detail;
-    if (outcome.quarantined) entry.quarantined = outcome.quarantined;
-    this.#manifest.entries.push(entry);
-    if (outcome.status === "applied" || outcome.quarantined) {
-      await this.#prepareRunDir();
-      await this.#writeManifest();
+  async #persist(entry: ManifestEntry): Promise<void> {
+    if (!this.#runDirReady) {
+      const dir = join(this.sessionDir, this.runDir);
+      await Deno.mkdir(join(dir, "files"), { recursive: true, mode: 0o700 });
+      await Deno.mkdir(join(dir, "actions"), { recursive: true, mode: 0o700 });
+      this.#runDirReady = true;
+      await this.#writeRecord("run.json", this.#header);
     }
-  }
-
-  async #writeManifest(): Promise<void> {
-    const dir = join(this.sessionDir, this.runDir);
-    const temp = join(dir, `manifest.json.tmp.${Deno.pid}`);
-    const data = new TextEncoder().encode(
-      JSON.stringify(this.#manifest, null, 2) + "\n",
+    await this.#writeRecord(
+      `actions/${String(entry.seq).padStart(4, "0")}.json`,
+      entry,
     );
-    const file = await Deno.open(temp, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: 0o600,
-    });
-    try {
-      let written = 0;
-      while (written < data.length) {
-        written += await file.write(data.subarray(written));
-      }
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(temp, join(dir, "manifest.json"));
-    await fsyncDir(dir);
-    await this.#step("manifest written");
+  }
+
+  async #writeRecord(name: string, value: unknown): Promise<void> {
+    const path = join(this.sessionDir, this.runDir, name);
+    const temp = `${path}.tmp.${Deno.pid}`;
+    await writeAndSync(
+      temp,
+      new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
+      null,
+    );
+    await Deno.rename(temp, path);
+    await fsyncDir(dirname(path));
+    await this.#step(`recorded ${name}`);
   }
 
   async #step(_label: string): Promise<void> {
@@ -453,6 +451,28 @@ export class StoreWriter {
 }
 
 class RefusedPath extends Error {}
+
+async function writeAndSync(
+  path: string,
+  data: Uint8Array,
+  ownerOf: string | null,
+): Promise<void> {
+  const file = await Deno.open(path, {
+    write: true,
+    createNew: true,
+    mode: 0o600,
+  });
+  try {
+    let written = 0;
+    while (written < data.length) {
+      written += await file.write(data.subarray(written));
+    }
+    if (ownerOf) await matchOwnerAndMode(path, ownerOf);
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
 
 /**
  * Returns null when the file at `path` is the one `expect` describes, else
@@ -479,12 +499,12 @@ async function identical(
 }
 
 /**
- * The expectation that describes a file as it is now, from its bytes and
- * identity; null when it does not exist.
+ * The expectation that describes a file as it is now, with its bytes; an
+ * `exists: false` expectation when it does not exist.
  *
  * @example
  * ```ts
- * const expect = await expectationOf("/srv/sessions/abc.json");
+ * const now = await expectationOf("/srv/sessions/abc.json", 1 << 30);
  * ```
  */
 export async function expectationOf(
@@ -518,10 +538,10 @@ async function matchOwnerAndMode(
 ): Promise<void> {
   const ref = await Deno.stat(reference).catch(() => null);
   if (!ref) return;
-  const isDir = ref.isDirectory;
+  // A dir's mode has execute bits a file must not get.
   const mode = ref.mode === null
     ? null
-    : isDir
+    : ref.isDirectory
     ? ref.mode & 0o666
     : ref.mode & 0o7777;
   if (mode !== null) await Deno.chmod(temp, mode).catch(() => {});
@@ -547,6 +567,19 @@ function errorText(error: unknown): string {
 }
 
 /**
+ * True for a well-formed run id (no path separators, nothing to escape).
+ *
+ * @example
+ * ```ts
+ * isRunId("20261121T050102Z-a1b2c3"); // true
+ * isRunId("../x"); // false
+ * ```
+ */
+export function isRunId(runId: string): boolean {
+  return /^[0-9A-Za-z][0-9A-Za-z_-]{0,100}$/.test(runId);
+}
+
+/**
  * A new run id: UTC time and a random suffix, e.g. `20261121T050102Z-a1b2c3`.
  *
  * @example
@@ -557,4 +590,91 @@ function errorText(error: unknown): string {
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * Reads a run's header and actions (in order) from its dir; null when the
+ * run does not exist. Action records that do not parse are skipped.
+ *
+ * @example
+ * ```ts
+ * const run = await readRun("/srv/sessions", "20261121T050102Z-a1b2c3");
+ * ```
+ */
+export async function readRun(
+  sessionDir: string,
+  runId: string,
+): Promise<Manifest | null> {
+  if (!isRunId(runId)) return null;
+  const dir = join(sessionDir, RUNS_DIR, runId);
+  const header = await readJson(join(dir, "run.json"));
+  if (!header || typeof header !== "object") return null;
+  const entries: ManifestEntry[] = [];
+  try {
+    for await (const item of Deno.readDir(join(dir, "actions"))) {
+      if (!/^\d{4,}\.json$/.test(item.name)) continue;
+      const entry = await readJson(join(dir, "actions", item.name));
+      if (entry && typeof entry === "object") {
+        entries.push(entry as ManifestEntry);
+      }
+    }
+  } catch { /* a run killed before its first action has none */ }
+  entries.sort((a, b) => a.seq - b.seq);
+  return { ...(header as RunHeader), entries };
+}
+
+/**
+ * Every run of a session dir, oldest first.
+ *
+ * @example
+ * ```ts
+ * for (const run of await listRuns("/srv/sessions")) console.log(run.runId, run.entries.length);
+ * ```
+ */
+export async function listRuns(sessionDir: string): Promise<Manifest[]> {
+  const runs: Manifest[] = [];
+  try {
+    for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
+      if (!item.isDirectory) continue;
+      const run = await readRun(sessionDir, item.name);
+      if (run) runs.push(run);
+    }
+  } catch { /* no runs yet */ }
+  return runs.sort((
+    a,
+    b,
+  ) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+}
+
+/**
+ * Deletes a run's dir, quarantine included: the one deletion the tool makes
+ * of its own data, and only when the operator asks (`runs --prune`).
+ *
+ * @example
+ * ```ts
+ * await deleteRun("/srv/sessions", "20261121T050102Z-a1b2c3");
+ * ```
+ */
+export async function deleteRun(
+  sessionDir: string,
+  runId: string,
+): Promise<void> {
+  if (!isRunId(runId)) {
+    throw new TypeError(`invalid run id ${JSON.stringify(runId)}`);
+  }
+  const dir = join(sessionDir, RUNS_DIR, runId);
+  const info = await Deno.lstat(dir);
+  if (!info.isDirectory || info.isSymlink) {
+    throw new Error(`${dir} is not a run dir`);
+  }
+  await Deno.remove(dir, { recursive: true });
+  await fsyncDir(join(sessionDir, RUNS_DIR));
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return null;
+  }
 }

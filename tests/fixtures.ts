@@ -316,7 +316,9 @@ export async function runCli(
   const cli = new URL("../cli.ts", import.meta.url).pathname;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...CLI_PERMISSIONS, cli, ...args],
-    env: { NO_COLOR: "1", ...(options.env ?? {}) },
+    // DENO_DIR is kept so a test that points HOME into a temp store does not
+    // make Deno build a fresh module cache inside that store.
+    env: { NO_COLOR: "1", ...denoDir(), ...(options.env ?? {}) },
     cwd: options.cwd,
     stdin: "null",
     stdout: "piped",
@@ -328,6 +330,13 @@ export async function runCli(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+function denoDir(): Record<string, string> {
+  const explicit = Deno.env.get("DENO_DIR");
+  if (explicit) return { DENO_DIR: explicit };
+  const home = Deno.env.get("HOME");
+  return home ? { DENO_DIR: join(home, ".cache", "deno") } : {};
 }
 
 /** CLI arguments naming a test store's dirs. */
