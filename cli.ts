@@ -19,6 +19,9 @@ import { renderWebuiJson } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { TOOL_VERSION } from "./core/version.ts";
+import { LockHeldError } from "./core/lock.ts";
+import { undoRun, UnknownRunError } from "./core/undo.ts";
+import { deleteRun, listRuns } from "./core/safety.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 
@@ -38,6 +41,10 @@ Usage:
                                           fix what is provably safe, then report
   hermes-fsck checks [--format text|json] list checks, kinds and repairs
   hermes-fsck explain KIND                what a finding means and what its repair does
+  hermes-fsck undo RUN_ID [--session-dir D]
+                                          put back every file a repair run changed
+  hermes-fsck runs [--session-dir D] [--prune --keep N]
+                                          list repair runs; --prune deletes all but the newest N
   hermes-fsck --version | --help
 
 Options:
@@ -79,6 +86,12 @@ export async function main(
   try {
     return await run(args, io);
   } catch (error) {
+    if (error instanceof LockHeldError || error instanceof UnknownRunError) {
+      io.stderr(
+        `hermes-fsck: ${error.message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`,
+      );
+      return EXIT.OPERATIONAL_ERROR;
+    }
     if (error instanceof UsageError) {
       io.stderr(
         `hermes-fsck: ${error.message} [exit ${EXIT.USAGE}]\nRun 'hermes-fsck --help' for usage.\n`,
@@ -109,6 +122,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
         "dry-run": { type: "boolean" },
         "server-stopped": { type: "boolean" },
         "also-repair": { type: "string", multiple: true },
+        prune: { type: "boolean" },
+        keep: { type: "string" },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
         version: { type: "boolean" },
@@ -124,6 +139,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT.CLEAN;
   }
   const [command, ...rest] = positionals;
+  checkFlagsFit(command, values);
   if (values.help || command === "help" || command === undefined) {
     io.stdout(HELP);
     return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
@@ -133,6 +149,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
       noExtra(rest, command);
       io.stdout(listChecks(formatOf(values.format, ["text", "json"])));
       return EXIT.CLEAN;
+    case "undo":
+      if (rest.length !== 1) {
+        throw new UsageError("undo takes one RUN_ID (see 'hermes-fsck runs')");
+      }
+      return await undoCommand(rest[0], values, io);
+    case "runs":
+      noExtra(rest, command);
+      return await runsCommand(values, io);
     case "explain":
       if (rest.length !== 1) {
         throw new UsageError(
@@ -239,6 +263,12 @@ async function runStoreCommand(
       }
       throw error;
     }
+    const stale = report.repair?.staleLock;
+    if (stale && !values.quiet) {
+      io.stderr(
+        `hermes-fsck: warning: took over the lock of a hermes-fsck run that died (pid ${stale.pid} on ${stale.host})\n`,
+      );
+    }
     if (report.stateDb.status === "unreadable" && !values.quiet) {
       io.stderr(
         `hermes-fsck: warning: state.db ${report.stateDb.path} ${report.stateDb.detail}; checked without it\n`,
@@ -264,6 +294,141 @@ function parseErrorText(error: unknown): string {
   );
   if (missing) return `option ${missing[1]} needs a value`;
   return text.split(". ")[0].replace(/\.$/, "");
+}
+
+async function sessionDirOf(values: Values, io: CliIo): Promise<string> {
+  const sessionDir = resolve(
+    String(values["session-dir"] ?? defaultPaths(io.env).sessionDir),
+  );
+  await requireDir(sessionDir, values["session-dir"] === undefined);
+  return sessionDir;
+}
+
+async function undoCommand(
+  runId: string,
+  values: Values,
+  io: CliIo,
+): Promise<number> {
+  const format = formatOf(values.format, ["text", "json"]);
+  const sessionDir = await sessionDirOf(values, io);
+  const result = await undoRun(sessionDir, runId, {
+    writer: { faultAfterSteps: faultAfterSteps(io) },
+  });
+  let code = result.restored.length > 0 ? EXIT.REPAIRED : EXIT.CLEAN;
+  if (result.refused.length > 0) code |= EXIT.PROBLEMS_LEFT;
+  if (format === "json") {
+    io.stdout(JSON.stringify({ ...result, exitCode: code }, null, 2) + "\n");
+    return code;
+  }
+  const lines = [
+    `hermes-fsck ${TOOL_VERSION} undo of run ${runId} in ${sessionDir}`,
+    "",
+  ];
+  for (
+    const [label, items] of [
+      ["restored", result.restored],
+      ["unchanged", result.unchanged],
+      ["refused", result.refused],
+    ] as const
+  ) {
+    for (const item of items) {
+      lines.push(`  ${label.padEnd(9)} ${item.path}: ${item.detail}`);
+    }
+  }
+  if (lines.length === 2) lines.push("  (the run changed nothing)");
+  lines.push("");
+  if (result.undoRunId) {
+    lines.push(
+      `Undo run ${result.undoRunId} keeps the files it replaced; 'hermes-fsck undo ${result.undoRunId}' reverts the undo.`,
+    );
+  }
+  lines.push(
+    result.refused.length > 0
+      ? `${result.refused.length} file(s) changed after the run and were left as they are; their old bytes stay in the run's quarantine.`
+      : "Every file the run changed is as it was before.",
+  );
+  io.stdout(lines.join("\n") + "\n");
+  return code;
+}
+
+async function runsCommand(values: Values, io: CliIo): Promise<number> {
+  const format = formatOf(values.format, ["text", "json"]);
+  if (values.keep !== undefined && !values.prune) {
+    throw new UsageError("--keep goes with --prune");
+  }
+  let keep: number | null = null;
+  if (values.prune) {
+    if (values.keep === undefined || !/^\d+$/.test(String(values.keep))) {
+      throw new UsageError(
+        "--prune needs --keep N (how many of the newest runs to keep)",
+      );
+    }
+    keep = Number(values.keep);
+  }
+  const sessionDir = await sessionDirOf(values, io);
+  const runs = await listRuns(await Deno.realPath(sessionDir));
+  const pruned = keep === null
+    ? []
+    : runs.slice(0, Math.max(0, runs.length - keep));
+  for (const run of pruned) {
+    await deleteRun(await Deno.realPath(sessionDir), run.runId);
+  }
+  const kept = runs.slice(pruned.length);
+  const describe = (run: (typeof runs)[number]) => {
+    const applied = run.entries.filter((e) => e.status === "applied").length;
+    const state = run.finishedAt ? "finished" : "did not finish";
+    return `${run.runId}  ${run.command}${
+      run.undoes ? ` of ${run.undoes}` : ""
+    }, ${applied} action(s) applied, ${state}`;
+  };
+  if (format === "json") {
+    io.stdout(
+      JSON.stringify(
+        {
+          runs: kept,
+          pruned: pruned.map((r) => r.runId),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return EXIT.CLEAN;
+  }
+  const lines: string[] = [];
+  for (const run of pruned) lines.push(`pruned ${describe(run)}`);
+  if (kept.length === 0) lines.push(`No repair runs in ${sessionDir}.`);
+  for (const run of kept) lines.push(describe(run));
+  io.stdout(lines.join("\n") + "\n");
+  return EXIT.CLEAN;
+}
+
+/** Flags that only some commands take; anything else is a usage error. */
+const FLAG_COMMANDS: Record<string, string[]> = {
+  "state-db": ["audit", "repair"],
+  "no-state-db": ["audit", "repair"],
+  check: ["audit", "repair"],
+  skip: ["audit", "repair"],
+  "max-file-size": ["audit", "repair"],
+  verbose: ["audit", "repair"],
+  "server-stopped": ["audit", "repair"],
+  "dry-run": ["repair"],
+  "also-repair": ["repair"],
+  prune: ["runs"],
+  keep: ["runs"],
+  "session-dir": ["audit", "repair", "undo", "runs"],
+};
+
+function checkFlagsFit(command: string | undefined, values: Values): void {
+  if (command === undefined || values.help || values.version) return;
+  for (const [flag, commands] of Object.entries(FLAG_COMMANDS)) {
+    if (values[flag] !== undefined && !commands.includes(command)) {
+      throw new UsageError(
+        `--${flag} does not go with ${command} (it goes with ${
+          commands.join(", ")
+        })`,
+      );
+    }
+  }
 }
 
 function noExtra(rest: string[], command: string): void {

@@ -42,6 +42,12 @@ export function renderText(report: Report, options: TextOptions): string {
   );
   lines.push(`state.db: ${describeStateDb(report)}`);
   if (report.repair) {
+    const stale = report.repair.staleLock;
+    if (stale) {
+      lines.push(
+        `Took over the lock of a hermes-fsck run that died (pid ${stale.pid} on ${stale.host}, since ${stale.acquiredAt}).`,
+      );
+    }
     lines.push("");
     lines.push(`Before: ${countLine(report.repair.before)}`);
     lines.push(...renderActions(report.repair.actions, report.dryRun));

@@ -40,6 +40,7 @@ import {
   type StoreSnapshot,
 } from "./snapshot.ts";
 import { classifyName } from "./store_layout.ts";
+import { acquireLock, type LockHolder } from "./lock.ts";
 
 /** What happened to one planned repair. */
 export interface RepairRecord {
@@ -100,8 +101,10 @@ export interface RepairRun {
   records: RepairRecord[];
   passes: number;
   interrupted: boolean;
-  /** Live sidecars scanned in the final audit. */
+  /** The final snapshot (its state.db connection is open; close it). */
   store: StoreSnapshot;
+  /** A stale lock of a dead run that was taken over, if any. */
+  tookOverLockFrom: LockHolder | null;
 }
 
 /**
@@ -114,6 +117,24 @@ export interface RepairRun {
  * ```
  */
 export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
+  // A dry run only reads; a real one keeps every other repair out until the
+  // final audit is done, so its plan is never made on a moving store.
+  const lock = options.dryRun
+    ? null
+    : await acquireLock(options.scan.sessionDir, "repair");
+  try {
+    return {
+      ...(await repairUnderLock(options)),
+      tookOverLockFrom: lock?.tookOverFrom ?? null,
+    };
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function repairUnderLock(
+  options: RepairRunOptions,
+): Promise<Omit<RepairRun, "tookOverLockFrom">> {
   const maxPasses = options.maxPasses ?? 3;
   const maxBytes = options.scan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const audit = () =>

@@ -14,6 +14,7 @@
 import type { AuditResult, AuditStatus, AuditSummary } from "./audit.ts";
 import type { Finding } from "./finding.ts";
 import type { RepairRecord } from "./repair_engine.ts";
+import type { LockHolder } from "./lock.ts";
 
 /** Exit code bits, as e2fsck's. */
 export const EXIT = {
@@ -63,6 +64,8 @@ export interface Report {
     passes: number;
     before: AuditResult;
     actions: RepairRecord[];
+    /** A stale lock of a dead run that this run took over, if any. */
+    staleLock: LockHolder | null;
   };
   /** What the scan read (the final scan, for repair). */
   stats: { filesRead: number; bytesRead: number };

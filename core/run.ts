@@ -121,6 +121,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
       passes: run.passes,
       before: run.before,
       actions: run.records,
+      staleLock: run.tookOverLockFrom,
     },
     stats: run.store.stats,
     interrupted: run.interrupted,

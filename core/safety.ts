@@ -214,6 +214,14 @@ export class StoreWriter {
           reason: "io_error",
           detail: `${action.path}: ${errorText(error)}`,
         };
+      // A failure after the old file was moved aside leaves its bytes in
+      // quarantine: keep pointing at them so undo can put them back.
+      if (
+        entry.quarantined &&
+        (await exists(join(this.sessionDir, entry.quarantined)))
+      ) {
+        outcome.quarantined = entry.quarantined;
+      }
     }
     entry.status = outcome.status;
     if (outcome.reason) entry.reason = outcome.reason;
@@ -669,6 +677,80 @@ export async function deleteRun(
   }
   await Deno.remove(dir, { recursive: true });
   await fsyncDir(join(sessionDir, RUNS_DIR));
+}
+
+/**
+ * Creates a small file with O_EXCL and fsyncs it; false when it exists.
+ * For the repair lock, which must be created exactly once.
+ *
+ * @example
+ * ```ts
+ * if (!(await createExclusive("/srv/sessions/_hermes_fsck.lock", "{}"))) console.log("held");
+ * ```
+ */
+export async function createExclusive(
+  path: string,
+  text: string,
+): Promise<boolean> {
+  try {
+    await writeAndSync(path, new TextEncoder().encode(text), null);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    throw error;
+  }
+  await fsyncDir(dirname(path));
+  return true;
+}
+
+/**
+ * Renames a file of the tool's own (the lock); false when it is gone.
+ *
+ * @example
+ * ```ts
+ * await renameFile(lockPath, `${lockPath}.stale.1`);
+ * ```
+ */
+export async function renameFile(from: string, to: string): Promise<boolean> {
+  try {
+    await Deno.rename(from, to);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Links a file of the tool's own to a new name, create-or-fail; false when
+ * the name is taken.
+ *
+ * @example
+ * ```ts
+ * await linkFile(asidePath, lockPath);
+ * ```
+ */
+export async function linkFile(from: string, to: string): Promise<boolean> {
+  try {
+    await Deno.link(from, to);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes a file of the tool's own (the lock); a missing file is fine.
+ *
+ * @example
+ * ```ts
+ * await removeFile(lockPath);
+ * ```
+ */
+export async function removeFile(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await Deno.lstat(path).catch(() => null)) !== null;
 }
 
 async function readJson(path: string): Promise<unknown> {

@@ -1,0 +1,201 @@
+/**
+ * Undo: put every file a run changed back as it was. Works from the run's
+ * action records and quarantine, and from the files as they are now, so it
+ * also undoes a run that was killed mid-action. It refuses, file by file,
+ * where a file changed since the run (restoring it would lose that change),
+ * and it is itself a run with its own quarantine, so an undo can be undone.
+ *
+ * @example
+ * ```ts
+ * import { undoRun } from "./undo.ts";
+ * const result = await undoRun("/srv/sessions", "20261121T050102Z-a1b2c3");
+ * console.log(result.restored.length, result.refused.length);
+ * ```
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Action } from "./action.ts";
+import { acquireLock, type LockHolder } from "./lock.ts";
+import {
+  expectationOf,
+  type ManifestEntry,
+  newRunId,
+  readRun,
+  StoreWriter,
+  type WriterOptions,
+} from "./safety.ts";
+import { sha256Hex } from "./hash.ts";
+
+/** One file of an undo. */
+export interface UndoItem {
+  seq: number;
+  path: string;
+  /** One phrase for a person. */
+  detail: string;
+}
+
+/** What an undo did. */
+export interface UndoResult {
+  /** The run that was undone. */
+  runId: string;
+  /** The undo's own run (null when nothing had to change). */
+  undoRunId: string | null;
+  /** Files put back. */
+  restored: UndoItem[];
+  /** Files already as they were before the run. */
+  unchanged: UndoItem[];
+  /** Files left alone because they changed since the run, or their old bytes are missing. */
+  refused: UndoItem[];
+  /** A stale lock taken over, if any. */
+  tookOverLockFrom: LockHolder | null;
+}
+
+/** Raised when the run does not exist or cannot be read. */
+export class UnknownRunError extends Error {}
+
+/**
+ * Undoes a run.
+ *
+ * @example
+ * ```ts
+ * const result = await undoRun(sessionDir, runId, { maxFileBytes: 1 << 30 });
+ * ```
+ */
+export async function undoRun(
+  sessionDir: string,
+  runId: string,
+  options: { maxFileBytes?: number; writer?: WriterOptions } = {},
+): Promise<UndoResult> {
+  const realDir = await Deno.realPath(sessionDir);
+  const run = await readRun(realDir, runId);
+  if (!run) {
+    throw new UnknownRunError(
+      `no run ${JSON.stringify(runId)} in ${
+        join(realDir, "_hermes_fsck/runs")
+      }; 'hermes-fsck runs' lists them`,
+    );
+  }
+  const lock = await acquireLock(realDir, "undo");
+  const result: UndoResult = {
+    runId,
+    undoRunId: null,
+    restored: [],
+    unchanged: [],
+    refused: [],
+    tookOverLockFrom: lock.tookOverFrom,
+  };
+  let writer: StoreWriter | null = null;
+  try {
+    const maxBytes = options.maxFileBytes ?? Number.MAX_SAFE_INTEGER;
+    for (const entry of [...run.entries].reverse()) {
+      const plan = await planUndo(realDir, entry, maxBytes);
+      const item = { seq: entry.seq, path: entry.path, detail: plan.detail };
+      if (plan.kind !== "restore") {
+        result[plan.kind].push(item);
+        continue;
+      }
+      writer ??= await StoreWriter.open(realDir, newRunId(), {
+        ...options.writer,
+        command: "undo",
+        undoes: runId,
+      });
+      const outcome = await writer.apply(plan.action);
+      if (outcome.status === "applied") result.restored.push(item);
+      else {result.refused.push({
+          ...item,
+          detail: outcome.detail ?? outcome.status,
+        });}
+    }
+    await writer?.close();
+    result.undoRunId = writer?.hasRunDir ? writer.runId : null;
+  } finally {
+    await lock.release();
+  }
+  return result;
+}
+
+type UndoPlan =
+  | { kind: "restore"; action: Action; detail: string }
+  | { kind: "unchanged" | "refused"; detail: string };
+
+async function planUndo(
+  sessionDir: string,
+  entry: ManifestEntry,
+  maxBytes: number,
+): Promise<UndoPlan> {
+  const now = await expectationOf(join(sessionDir, entry.path), maxBytes);
+  if ("problem" in now) {
+    return { kind: "refused", detail: `${entry.path} ${now.problem}` };
+  }
+  const current = now.expect.exists ? now.expect.sha256 : null;
+  const before = entry.before?.sha256 ?? null;
+  const after = entry.after?.sha256 ?? null;
+  if (current === before) {
+    return { kind: "unchanged", detail: "already as before the run" };
+  }
+  const original = entry.before && entry.quarantined
+    ? await readQuarantined(
+      sessionDir,
+      entry.quarantined,
+      entry.before.sha256,
+      maxBytes,
+    )
+    : null;
+  const missingMidAction = current === null && original !== null;
+  if (
+    (entry.status === "skipped" || entry.status === "failed") &&
+    !missingMidAction
+  ) {
+    return { kind: "unchanged", detail: "the run did not apply this action" };
+  }
+  // What the run left: its own result, or nothing where it was killed (or
+  // failed) between moving the old file aside and linking the new one in.
+  const leftByRun = current === after || missingMidAction;
+  if (!leftByRun) {
+    return {
+      kind: "refused",
+      detail: `${entry.path} changed after the run; it was left as it is`,
+    };
+  }
+  if (before === null) {
+    return {
+      kind: "restore",
+      detail: `removed ${entry.path}, which the run created`,
+      action: {
+        op: "remove",
+        path: entry.path,
+        expect: now.expect as Extract<typeof now.expect, { exists: true }>,
+        note: `undo: remove ${entry.path}, created by the run`,
+      },
+    };
+  }
+  if (original === null) {
+    return {
+      kind: "refused",
+      detail: `the old bytes of ${entry.path} are not in the run's quarantine`,
+    };
+  }
+  return {
+    kind: "restore",
+    detail: `put back ${entry.path} from ${entry.quarantined}`,
+    action: {
+      op: "write",
+      path: entry.path,
+      data: original,
+      expect: now.expect,
+      note: `undo: put back ${entry.path} as it was before the run`,
+    },
+  };
+}
+
+async function readQuarantined(
+  sessionDir: string,
+  rel: string,
+  sha256: string,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  const found = await expectationOf(join(sessionDir, rel), maxBytes);
+  if ("problem" in found || !found.bytes) return null;
+  return sha256Hex(found.bytes) === sha256 ? found.bytes : null;
+}
