@@ -15,7 +15,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { isTerminalEvent } from "../core/turn_journal.ts";
-import { messageText } from "../core/sidecar_summary.ts";
+import { messageText, pyStrip } from "../core/sidecar_summary.ts";
 
 /** The `turn-journal-pending` check. */
 export const turnJournalPending = defineCheck({
@@ -55,7 +55,7 @@ export const turnJournalPending = defineCheck({
         ) => (a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0));
       for (const turn of turns) {
         if (isTerminalEvent(turn.latest)) continue;
-        const content = eventText(turn.latest.content).trim();
+        const content = pyStrip(eventText(turn.latest.content));
         if (!content || texts?.has(content)) continue;
         const event = String(turn.latest.event ?? "");
         drafts.push({

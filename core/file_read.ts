@@ -201,7 +201,64 @@ export function parseJsonText(text: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
+    const python = parsePythonConstants(text);
+    if (python !== undefined) return { ok: true, value: python };
     return { ok: false, problem: jsonProblem(text, error) };
+  }
+}
+
+const PYTHON_CONSTANTS: Record<string, number> = {
+  NaN: NaN,
+  Infinity: Infinity,
+  "-Infinity": -Infinity,
+};
+const CONSTANT_MARK = "\u0000hermes-fsck:";
+
+/**
+ * The server writes with Python's `json.dumps`, which spells non-finite
+ * floats `NaN`, `Infinity` and `-Infinity`, and reads them back with
+ * `json.loads`. A sidecar holding one is valid to the server, so it must
+ * parse here too, or a newer live file would look broken next to an older
+ * backup. Only tried after a plain parse failed.
+ */
+function parsePythonConstants(text: string): unknown {
+  if (!/NaN|Infinity/.test(text)) return undefined;
+  let out = "";
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      continue;
+    }
+    for (const token of ["-Infinity", "Infinity", "NaN"]) {
+      if (
+        text.startsWith(token, i) && !/[\w.]/.test(text[i + token.length] ?? "")
+      ) {
+        out += text.slice(last, i) + JSON.stringify(CONSTANT_MARK + token);
+        i += token.length - 1;
+        last = i + 1;
+        break;
+      }
+    }
+  }
+  if (last === 0) return undefined;
+  try {
+    return JSON.parse(
+      out + text.slice(last),
+      (_key, value) =>
+        typeof value === "string" && value.startsWith(CONSTANT_MARK)
+          ? PYTHON_CONSTANTS[value.slice(CONSTANT_MARK.length)]
+          : value,
+    );
+  } catch {
+    return undefined;
   }
 }
 

@@ -102,7 +102,7 @@ export function summarizeSidecar(
       if (messageRole(message) !== "user") continue;
       users++;
       if (texts && isPlainObject(message) && message.role === "user") {
-        texts.add(messageText(message.content).trim());
+        texts.add(pyStrip(messageText(message.content)));
       }
     }
     summary.userMessageCount = users;
@@ -157,7 +157,29 @@ export function messageText(content: unknown): string {
 
 function messageRole(message: unknown): string {
   if (!isPlainObject(message) || message.role == null) return "";
-  return String(message.role).trim().toLowerCase();
+  return pyStrip(String(message.role)).toLowerCase();
+}
+
+// Python's str.isspace() set, which str.strip() removes; JS trim() differs
+// (it keeps \x1c-\x1f and \x85, and removes \ufeff).
+const PY_SPACE = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001" +
+  "\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/**
+ * Python's `str.strip()`: the server compares message texts with it.
+ *
+ * @example
+ * ```ts
+ * pyStrip("\x1c hi \n"); // "hi"
+ * pyStrip("\ufeffhi"); // "\ufeffhi"
+ * ```
+ */
+export function pyStrip(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && PY_SPACE.includes(text[start])) start++;
+  while (end > start && PY_SPACE.includes(text[end - 1])) end--;
+  return text.slice(start, end);
 }
 
 function isCompactionMarker(message: unknown): boolean {

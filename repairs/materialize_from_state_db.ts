@@ -21,6 +21,7 @@ import type {
   StateDbSessionRow,
 } from "../core/state_db.ts";
 import { deletion } from "../core/store_facts.ts";
+import { pyStrip } from "../core/sidecar_summary.ts";
 import { sidecarName } from "../core/store_layout.ts";
 
 /** The `materialize_from_state_db` repair. */
@@ -94,7 +95,7 @@ export function stateDbRowToSidecar(
   rows: StateDbMessage[],
 ): Record<string, unknown> {
   const c = row.columns;
-  const source = String(json(c.source) ?? "").trim().toLowerCase();
+  const source = pyStrip(String(json(c.source) ?? "")).toLowerCase();
   const startedAt = json(c.started_at) || 0;
   const messages = rows.map((m) => {
     const message: Record<string, unknown> = {

@@ -18,7 +18,11 @@ import { eventText } from "../checks/turn_journal_pending.ts";
 import { parseJsonBytes } from "../core/file_read.ts";
 import { appendToTopLevelArray } from "../core/json_edit.ts";
 import { defineRepair } from "../core/repair.ts";
-import { isPlainObject, summarizeSidecar } from "../core/sidecar_summary.ts";
+import {
+  isPlainObject,
+  pyStrip,
+  summarizeSidecar,
+} from "../core/sidecar_summary.ts";
 import { journalName, sidecarName } from "../core/store_layout.ts";
 import { isTerminalEvent, summarizeJournal } from "../core/turn_journal.ts";
 
@@ -72,7 +76,7 @@ export const recoverPendingTurn = defineRepair({
     const content = eventText(turn.latest.content);
     const texts =
       summarizeSidecar(parsed.value, { collectUserTexts: true }).userTexts;
-    if (!content.trim() || texts?.has(content.trim())) {
+    if (!pyStrip(content) || texts?.has(pyStrip(content))) {
       return { skip: `the turn's message is already in ${live}` };
     }
     const nowSeconds = context.options.now / 1000;
