@@ -15,26 +15,12 @@
 
 import {
   isPlainObject,
+  pyTruthy,
   type SidecarSummary,
   toTimestamp,
 } from "./sidecar_summary.ts";
 
-/**
- * Python's truthiness, which the server's `bool(x)` and `x or y` use.
- *
- * @example
- * ```ts
- * pyTruthy([]); // false
- * pyTruthy("0"); // true
- * ```
- */
-export function pyTruthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false) return false;
-  if (value === 0 || value === "") return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (isPlainObject(value)) return Object.keys(value).length > 0;
-  return true;
-}
+export { pyTruthy };
 
 /**
  * The compact index entry of one sidecar. `nowSeconds` stands in for the

@@ -72,6 +72,27 @@ export async function readRegularFile(
   path: string,
   maxBytes: number,
 ): Promise<ReadResult<Uint8Array>> {
+  // Look before opening: under restricted permissions Deno resolves a path
+  // before it opens it, so O_NOFOLLOW alone would not stop a symlink, and a
+  // FIFO must never be opened at all.
+  let linkStat: fs.Stats;
+  try {
+    linkStat = await fs.promises.lstat(path);
+  } catch (error) {
+    return { ok: false, problem: openProblem(error) };
+  }
+  if (!linkStat.isFile()) {
+    return {
+      ok: false,
+      identity: identityOf(linkStat),
+      problem: {
+        reason: "not_regular_file",
+        detail: linkStat.isSymbolicLink()
+          ? "is a symbolic link, which hermes-fsck does not follow"
+          : `is a ${fileTypeName(linkStat)}, not a regular file`,
+      },
+    };
+  }
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(path, OPEN_FLAGS);
@@ -80,12 +101,18 @@ export async function readRegularFile(
   }
   try {
     const stat = await handle.stat();
-    const identity: FileIdentity = {
-      size: stat.size,
-      mtimeMs: Math.trunc(stat.mtimeMs),
-      ino: stat.ino,
-      dev: stat.dev,
-    };
+    if (stat.ino !== linkStat.ino || stat.dev !== linkStat.dev) {
+      return {
+        ok: false,
+        identity: identityOf(stat),
+        problem: {
+          reason: "not_regular_file",
+          detail:
+            "was replaced while being opened (by a symlink or another file)",
+        },
+      };
+    }
+    const identity = identityOf(stat);
     if (!stat.isFile()) {
       return {
         ok: false,
@@ -125,6 +152,15 @@ export async function readRegularFile(
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+function identityOf(stat: fs.Stats): FileIdentity {
+  return {
+    size: stat.size,
+    mtimeMs: Math.trunc(stat.mtimeMs),
+    ino: stat.ino,
+    dev: stat.dev,
+  };
 }
 
 async function readAll(
@@ -290,22 +326,32 @@ function jsonProblem(text: string, error: unknown): ReadProblem {
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  // Only runs on files that already failed to decode, so a plain scan of
-  // lead and continuation bytes is enough to point at the first bad one.
+  // Only runs on files that already failed to decode; follows the table of
+  // well-formed sequences (Unicode 15, table 3-7) so overlong forms,
+  // surrogates and values past U+10FFFF are caught at their first byte.
   let i = 0;
   while (i < bytes.length) {
     const lead = bytes[i];
-    const extra = lead < 0x80
-      ? 0
-      : (lead & 0xe0) === 0xc0
-      ? 1
-      : (lead & 0xf0) === 0xe0
-      ? 2
-      : (lead & 0xf8) === 0xf0
-      ? 3
-      : -1;
-    if (extra < 0 || i + extra >= bytes.length) return i;
-    for (let k = 1; k <= extra; k++) {
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    let extra: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) extra = 1;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      extra = 2;
+      if (lead === 0xe0) low = 0xa0;
+      if (lead === 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      extra = 3;
+      if (lead === 0xf0) low = 0x90;
+      if (lead === 0xf4) high = 0x8f;
+    } else return i;
+    if (i + extra >= bytes.length) return i;
+    if (bytes[i + 1] < low || bytes[i + 1] > high) return i;
+    for (let k = 2; k <= extra; k++) {
       if ((bytes[i + k] & 0xc0) !== 0x80) return i;
     }
     i += extra + 1;

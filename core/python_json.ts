@@ -32,10 +32,21 @@ export function pythonJsonDumps(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(", ")}]`;
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object).filter((k) => object[k] !== undefined)
-    .sort();
+    .sort(byCodePoint);
   return `{${
     keys.map((k) => `${quote(k)}: ${pythonJsonDumps(object[k])}`).join(", ")
   }}`;
+}
+
+/** Python sorts str keys by code point; JS's default sort is by UTF-16 unit. */
+function byCodePoint(a: string, b: string): number {
+  const left = [...a];
+  const right = [...b];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const diff = left[i].codePointAt(0)! - right[i].codePointAt(0)!;
+    if (diff !== 0) return diff;
+  }
+  return left.length - right.length;
 }
 
 const ESCAPES: Record<string, string> = {

@@ -134,6 +134,23 @@ export function isPlainObject(
 }
 
 /**
+ * Python's truthiness, which the server's `bool(x)` and `x or y` use.
+ *
+ * @example
+ * ```ts
+ * pyTruthy([]); // false
+ * pyTruthy("0"); // true
+ * ```
+ */
+export function pyTruthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false) return false;
+  if (value === 0 || value === "") return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+/**
  * The text of a message's `content`: the string itself, or the `text` of
  * each part of a list joined together; anything else is empty.
  *
@@ -216,7 +233,7 @@ function lastMessageTimestamp(messages: unknown[]): number | null {
     if (isPlainObject(message) && message.role === "tool") continue;
     if (!isPlainObject(message)) continue;
     // Python's `a or b`: a falsy `_ts` falls through to `timestamp`.
-    const raw = message._ts || message.timestamp;
+    const raw = pyTruthy(message._ts) ? message._ts : message.timestamp;
     const ts = raw == null ? null : toTimestamp(raw);
     if (ts) return ts;
   }
