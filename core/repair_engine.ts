@@ -167,6 +167,7 @@ async function repairUnderLock(
       read: (path) => readForPlan(store.sessionDir, path, maxBytes),
     };
     let applied = 0;
+    let actionsTried = 0;
     let sidecarsWritten = false;
     for (
       const task of tasksOf(
@@ -225,6 +226,7 @@ async function repairUnderLock(
       );
       record.status = "applied";
       for (const [i, action] of plan.actions.entries()) {
+        actionsTried++;
         const outcome = await writer.apply(action);
         Object.assign(record.actions[i], outcome);
         if (outcome.status !== "applied") {
@@ -238,7 +240,16 @@ async function repairUnderLock(
         }
       }
     }
-    if (options.dryRun || applied === 0) break;
+    if (options.dryRun) break;
+    if (applied === 0) {
+      // Nothing changed here, but the store may have (that is why an action
+      // was skipped): the report must describe the store as it is now.
+      if (actionsTried > 0) {
+        current.store.stateDb.close();
+        current = await audit();
+      }
+      break;
+    }
     sidecarsWrittenLastPass = sidecarsWritten;
     current.store.stateDb.close();
     current = await audit();
