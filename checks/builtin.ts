@@ -13,13 +13,23 @@
 import type { Check } from "../core/check.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { indexCoverage } from "./index_coverage.ts";
+import { indexDrift } from "./index_drift.ts";
+import { indexShape } from "./index_shape.ts";
+import { malformedLive } from "./malformed_live.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";
 import { shrunkenLive } from "./shrunken_live.ts";
+import { sidecarIdentity } from "./sidecar_identity.ts";
 import { stateDbAccess } from "./state_db_access.ts";
 import { stateDbSidecars } from "./state_db_sidecars.ts";
+import { tempFiles } from "./temp_files.ts";
 import { turnJournalPending } from "./turn_journal_pending.ts";
 import { unreadableFiles } from "./unreadable_files.ts";
+import { redundantBackup } from "./redundant_backup.ts";
+import { staleStreamState } from "./stale_stream_state.ts";
+import { turnJournalHealth } from "./turn_journal_health.ts";
+import { stateDbHealth } from "./state_db_health.ts";
+import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
 
 /** Every built-in check. The first six report the server's own audit kinds, in its order. */
 export const builtinChecks: readonly Check[] = [
@@ -32,4 +42,14 @@ export const builtinChecks: readonly Check[] = [
   sessionIds,
   unreadableFiles,
   stateDbAccess,
+  malformedLive,
+  sidecarIdentity,
+  indexShape,
+  indexDrift,
+  tempFiles,
+  redundantBackup,
+  staleStreamState,
+  turnJournalHealth,
+  stateDbHealth,
+  stateDbSidecarDrift,
 ];

@@ -16,6 +16,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import {
   deletion,
+  foreignSessionId,
   messageCountOf,
   stateDbKnowsSession,
 } from "../core/store_facts.ts";
@@ -72,6 +73,9 @@ export const orphanBackup = defineCheck({
       const { live, backup, sessionId } = session;
       if (live || !backup) continue;
       if (deletion(store, sessionId) === "deleted") continue;
+      // A backup of another session is never restored here; the
+      // sidecar-identity check reports it for review.
+      if (foreignSessionId(backup, sessionId)) continue;
       const bakMessages = messageCountOf(backup);
       const paths = [backup.name];
       if (bakMessages < 0) {

@@ -1,7 +1,8 @@
 /**
  * Session ids that fail the server's charset (STORE_FORMAT.md §1), from any
- * source: file names, index entries, state.db rows, journal names. Such an
- * id is never turned into a path, and nothing about it is repaired.
+ * source: file names (sidecars, backups, journals), index entries, state.db
+ * webui rows, and the `session_id` of journal lines. Such an id is never
+ * turned into a path, and nothing about it is repaired.
  *
  * @example
  * ```ts
@@ -12,7 +13,7 @@
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
+import type { Evidence, FindingDraft } from "../core/finding.ts";
 import { describeInvalidId, isValidSessionId } from "../core/session_id.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 
@@ -22,7 +23,7 @@ export const sessionIds = defineCheck({
   title: "Invalid session ids",
   description:
     "Reports session ids outside [0-9a-z_] in file names, the index, " +
-    "state.db and the turn journal.",
+    "state.db webui rows, and journal names and lines.",
   kinds: [{
     kind: "invalid_session_id",
     category: "unsafe_to_repair",
@@ -33,8 +34,11 @@ export const sessionIds = defineCheck({
       "rest; an id such as ../../x is also how a hostile or broken row " +
       "would write outside the store. hermes-fsck never turns such an id " +
       "into a path and repairs nothing about it. Find where it came from " +
-      "(the evidence names the source) and rename or remove it by hand. " +
-      "Invalid ids in _index.json disappear when the index is rebuilt.",
+      "(the evidence names the source: sidecar, backup or journal for a " +
+      "file name, index, state_db for a webui row, journal_line for an " +
+      "event inside a journal, with its line) and rename or remove it by " +
+      "hand while the server is stopped. Invalid ids in _index.json " +
+      "disappear when the index is rebuilt.",
   }],
   run(store) {
     const drafts: FindingDraft[] = [];
@@ -43,14 +47,19 @@ export const sessionIds = defineCheck({
       id: unknown,
       paths: string[],
       where: string,
+      extra: Evidence = {},
     ) =>
       drafts.push({
         kind: "invalid_session_id",
         paths,
-        message: `${where} has the session id ${JSON.stringify(id)}, which ${
-          describeInvalidId(id)
-        }.`,
-        evidence: { source, id: typeof id === "string" ? id : String(id) },
+        message: `${where} has the session id ${
+          JSON.stringify(id) ?? String(id)
+        }, which ${id === null ? "is null" : describeInvalidId(id)}.`,
+        evidence: {
+          source,
+          id: typeof id === "string" ? id : String(id),
+          ...extra,
+        },
         key: `${source}:${String(id)}`,
       });
     for (const name of store.invalidNames) {
@@ -70,9 +79,26 @@ export const sessionIds = defineCheck({
     }
     const db = store.stateDb;
     if (db.status === "ok") {
+      const seen = new Set<string>();
       for (const row of db.webuiRows) {
-        if (row.id === "" || isValidSessionId(row.id)) continue;
+        if (isValidSessionId(row.id) || seen.has(row.id)) continue;
+        seen.add(row.id);
+        // An empty or NULL id is as unusable as a hostile one.
         report("state_db", row.id, [db.path], "A webui row of state.db");
+      }
+    }
+    for (const session of store.sessions.values()) {
+      const journal = session.journal;
+      if (!journal?.read.ok) continue;
+      for (const found of journal.read.value.sessionIds) {
+        if (isValidSessionId(found.value)) continue;
+        report(
+          "journal_line",
+          found.value,
+          [journal.name],
+          `Line ${found.line} of ${journal.name}`,
+          { line: found.line, events: found.count },
+        );
       }
     }
     return drafts;

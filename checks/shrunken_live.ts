@@ -15,7 +15,11 @@
 import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { intentionalShrinkGuard } from "../core/shrink_guards.ts";
-import { messageCountOf, summaryOf } from "../core/store_facts.ts";
+import {
+  foreignSessionId,
+  messageCountOf,
+  summaryOf,
+} from "../core/store_facts.ts";
 
 /** The `shrunken-live` check. */
 export const shrunkenLive = defineCheck({
@@ -69,6 +73,9 @@ export const shrunkenLive = defineCheck({
       const liveMessages = messageCountOf(live);
       const bakMessages = messageCountOf(backup);
       if (bakMessages <= liveMessages) continue;
+      // A backup of another session is never restored here; the
+      // sidecar-identity check reports it for review.
+      if (foreignSessionId(backup, session.sessionId)) continue;
       const liveSummary = summaryOf(live);
       const bakSummary = summaryOf(backup);
       const guard = liveSummary && bakSummary

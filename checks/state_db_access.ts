@@ -1,7 +1,9 @@
 /**
- * A state.db that exists but cannot be used: not a database, locked past
- * the wait, unreadable. The run goes on without it, as the server's recovery
- * does, and says so.
+ * A state.db that exists but cannot be used: not a database, corrupt past
+ * opening, unreadable, locked by another process past the wait, or held
+ * by a hot journal that only a writer can roll back. The run
+ * goes on without it, as the server's recovery does, and says so; what a
+ * readable state.db may still get wrong is the state-db-health check's.
  *
  * @example
  * ```ts
@@ -12,31 +14,81 @@
  */
 
 import { defineCheck } from "../core/check.ts";
+import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
+
+/** What is not known when the run goes on without state.db. */
+const WITHOUT_IT =
+  "Without state.db hermes-fsck cannot find sessions that only the agent " +
+  "still has (state_db_missing_sidecar), compare message counts with it " +
+  "(sidecar_behind_state_db), nor tell a deleted session from a lost one, " +
+  "so it judges orphan backups as the server does when state.db cannot " +
+  "say: restorable. It goes on without it and reports the rest.";
 
 /** The `state-db-access` check. */
 export const stateDbAccess = defineCheck({
   id: "state-db-access",
   title: "state.db can be read",
-  description: "Reports a state.db that exists but cannot be opened or read.",
-  kinds: [{
-    kind: "state_db_unreadable",
-    category: "unsafe_to_repair",
-    severity: "error",
-    summary: "state.db exists but cannot be read.",
-    explain:
-      "Without state.db hermes-fsck cannot find sessions that only the agent " +
-      "still has, nor tell a deleted session from a lost one; it goes on " +
-      "without it, as the server does. The evidence says why: a locked " +
-      "database is busy in another process (run again when the agent is " +
-      "idle), permission denied needs read access, and a file that is not a " +
-      "database or is corrupt needs the agent's own recovery or a backup. " +
-      "Pass --state-db to name the right file.",
-  }],
+  description:
+    "Reports a state.db that exists but cannot be opened or read, that " +
+    "another process keeps locked, or that needs a rollback first.",
+  kinds: [
+    {
+      kind: "state_db_unreadable",
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "state.db exists but cannot be read.",
+      explain: WITHOUT_IT + " The evidence says why: `not_a_database` " +
+        "(the file is not SQLite at all: the wrong --state-db, or it was " +
+        "overwritten), `corrupt` (SQLite gave up while reading it), " +
+        "`permission_denied` (run as a user who can read it), " +
+        "`not_regular_file` (a directory, FIFO or symlink is in its place) " +
+        "or `io_error`. A person must look, because the agent cannot use " +
+        "such a file either: restore it from a backup, or recover it with " +
+        "sqlite3's `.recover` into a new file while the agent is stopped, " +
+        "keeping the old one. Pass --state-db to name the right file, or " +
+        "--no-state-db to check without it on purpose.",
+    },
+    {
+      kind: "state_db_locked",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary: "Another process kept state.db locked past the wait.",
+      explain: `hermes-fsck waited ${STATE_DB_BUSY_TIMEOUT_MS} ms for a ` +
+        "lock held by another process, usually the agent in the middle of a " +
+        "write (a database in rollback-journal mode blocks readers while it " +
+        "writes; one in WAL mode rarely does). " + WITHOUT_IT + " The lock " +
+        "itself harms nothing, but the audit is incomplete, so this counts " +
+        "as a problem left (exit code 4): an init script should not take a " +
+        "partial check for a clean store. Run hermes-fsck again when the " +
+        "agent is idle or stopped.",
+    },
+    {
+      kind: "state_db_needs_rollback",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary: "A write to state.db was cut short; it needs a rollback.",
+      explain: "A process (usually the agent) was killed in the middle of a " +
+        "write and left a hot state.db-journal. SQLite rolls it back the " +
+        "next time a connection that may write opens the database, but " +
+        "hermes-fsck only ever opens state.db read-only, and SQLite will " +
+        "not read it until then. " + WITHOUT_IT + " Nothing committed is " +
+        "lost, but the audit is incomplete, so this counts as a problem " +
+        "left (exit code 4). Let a writer roll it back: start the agent " +
+        "once, or run `sqlite3 state.db 'PRAGMA quick_check;'` as the " +
+        "file's owner; then run hermes-fsck again. NEVER delete the " +
+        "-journal: it holds the pages that undo the cut-short write, and " +
+        "without them the database is left corrupt.",
+    },
+  ],
   run(store) {
     const db = store.stateDb;
     if (db.status !== "unreadable") return [];
     return [{
-      kind: "state_db_unreadable",
+      kind: db.problem === "locked"
+        ? "state_db_locked"
+        : db.problem === "hot_journal"
+        ? "state_db_needs_rollback"
+        : "state_db_unreadable",
       paths: [db.path],
       message:
         `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,

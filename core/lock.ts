@@ -1,10 +1,15 @@
 /**
- * The repair lock: one file in the session dir, created with O_EXCL (through
- * the safety layer's primitives, like every write), that
+ * The repair lock: one file in the session dir, created create-or-fail
+ * (through the safety layer's primitives, like every write), that
  * keeps two repairs (or a repair and an undo) apart. It names its holder:
- * pid, host, the process's start time and when it was taken. A lock whose
- * holder is dead on this host (no such pid, or the pid now belongs to a
- * process that started later) is taken over, and the takeover is reported.
+ * pid, host, the process's start time and when it was taken; and the holder
+ * keeps it open with an exclusive advisory lock (flock) while it runs,
+ * which the kernel drops when the process dies, however it dies. That is
+ * how a holder is known to be alive: under the binary's permissions Deno
+ * denies every read of /proc, so the pid cannot be looked up there. A lock
+ * of this host that nobody holds locked (and, where /proc can be read, whose
+ * pid is gone or now belongs to a process that started later) is stale: it
+ * is taken over, and the takeover is reported.
  *
  * @example
  * ```ts
@@ -16,7 +21,12 @@
  */
 
 import { join } from "node:path";
-import { createExclusive, linkFile, removeFile, renameFile } from "./safety.ts";
+import {
+  createExclusiveLocked,
+  linkFile,
+  removeFile,
+  renameFile,
+} from "./safety.ts";
 
 /** The lock file's name in the session dir (`_`: the server ignores it). */
 export const LOCK_FILE = "_hermes_fsck.lock";
@@ -74,38 +84,83 @@ export async function acquireLock(
   const text = JSON.stringify(me) + "\n";
   let tookOverFrom: LockHolder | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createExclusive(path, text)) {
+    const held = await createExclusiveLocked(path, text);
+    if (held) {
       return {
         tookOverFrom,
         release: async () => {
-          // Only remove the file if it still holds our own record.
-          const current = await readHolderText(path);
-          if (current === text) await removeFile(path);
+          try {
+            // Only remove the file if it still holds our own record; it
+            // stays locked until it is gone, so nobody judges it stale.
+            const current = await readHolderText(path);
+            if (current === text) await removeFile(path);
+          } finally {
+            held.close();
+          }
         },
       };
     }
-    const currentText = await readHolderText(path);
-    if (currentText === null) continue; // released meanwhile: try again
-    const holder = parseHolder(currentText);
-    if (!holder || !isStale(holder, me.host)) {
-      throw new LockHeldError(path, holder);
-    }
-    // Move the stale lock aside, then check it is the one judged stale: if
-    // another process took it over in between, put its lock back.
-    const aside = `${path}.stale.${Deno.pid}`;
-    if (!(await renameFile(path, aside))) continue;
-    if ((await readHolderText(aside)) !== currentText) {
-      await linkFile(aside, path);
+    const current = await openHolder(path);
+    if (current === null) continue; // released meanwhile: try again
+    try {
+      const holder = parseHolder(current.text);
+      if (!holder || !(await isStale(holder, me.host, current.file))) {
+        throw new LockHeldError(path, holder);
+      }
+      // Move the stale lock aside, then check it is the one judged stale:
+      // if another process took it over in between, put its lock back.
+      const aside = `${path}.stale.${Deno.pid}`;
+      if (!(await renameFile(path, aside))) continue;
+      if ((await readHolderText(aside)) !== current.text) {
+        await linkFile(aside, path);
+        await removeFile(aside);
+        continue;
+      }
       await removeFile(aside);
-      continue;
+      tookOverFrom = holder;
+    } finally {
+      current.file.close();
     }
-    await removeFile(aside);
-    tookOverFrom = holder;
   }
   throw new LockHeldError(
     path,
     parseHolder((await readHolderText(path)) ?? ""),
   );
+}
+
+/** Opens the lock file and reads it through that handle; null when gone. */
+async function openHolder(
+  path: string,
+): Promise<{ file: Deno.FsFile; text: string } | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  try {
+    const chunks: Uint8Array[] = [];
+    const buffer = new Uint8Array(4096);
+    let total = 0;
+    for (;;) {
+      const n = await file.read(buffer);
+      if (n === null || n === 0) break;
+      chunks.push(buffer.slice(0, n));
+      total += n;
+      if (total > 1 << 16) break; // a lock record is small
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return { file, text: new TextDecoder().decode(bytes) };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
 }
 
 async function readHolderText(path: string): Promise<string | null> {
@@ -127,11 +182,25 @@ function parseHolder(text: string): LockHolder | null {
   }
 }
 
-/** A holder is stale only when provably dead on this very host. */
-function isStale(holder: LockHolder, host: string): boolean {
-  if (holder.host !== host || Deno.build.os !== "linux") return false;
+/**
+ * A holder is stale only when provably dead on this very host: nobody holds
+ * its lock file locked (a live hermes-fsck always does; `file` is that file,
+ * and after a true answer this process holds the lock), and where /proc can
+ * be read, no process runs with its pid and start time.
+ */
+async function isStale(
+  holder: LockHolder,
+  host: string,
+  file: Deno.FsFile,
+): Promise<boolean> {
+  if (holder.host !== host) return false;
+  try {
+    if (!(await file.tryLock(true))) return false;
+  } catch {
+    return false; // no advisory locks on this filesystem: cannot tell
+  }
   const start = processStart(holder.pid);
-  if (start === null) return true; // no such process
+  if (start === null) return true; // no such process, or /proc is not readable
   return holder.processStart !== null && start !== holder.processStart;
 }
 

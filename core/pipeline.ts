@@ -29,6 +29,18 @@ export const PIPELINE_KINDS: KindInfo[] = [{
     "declare. What it would have found is unknown, so the store cannot be " +
     "called clean. The message names the check and the error; run again " +
     "with --skip CHECK to leave it out, and report the error.",
+}, {
+  kind: "store_changed_during_repair",
+  category: "info",
+  severity: "warning",
+  summary:
+    "A file changed while hermes-fsck was repairing it; the newer file was kept.",
+  explain: "Between planning a repair and applying it, the file was saved by " +
+    "someone else (usually the server). The safety layer noticed that the " +
+    "file was no longer the one the plan was made on, left the newer file " +
+    "in place, and skipped the action, so no save was overwritten. The " +
+    "final audit judges the store as it is now; run repair again (with " +
+    "the server stopped) if a problem remains.",
 }];
 
 /**

@@ -19,7 +19,8 @@
 
 import { join } from "node:path";
 import type { ActionOutcome } from "./action.ts";
-import { type AuditResult, auditStore } from "./audit.ts";
+import { type AuditResult, auditStore, summarizeFindings } from "./audit.ts";
+import { PIPELINE_KINDS, toFinding } from "./pipeline.ts";
 import type { Check, CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
 import {
@@ -31,6 +32,7 @@ import {
 import {
   expectationOf,
   newRunId,
+  rollBackInterruptedActions,
   StoreWriter,
   type WriterOptions,
 } from "./safety.ts";
@@ -123,6 +125,10 @@ export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
     ? null
     : await acquireLock(options.scan.sessionDir, "repair");
   try {
+    // A run that died between moving a file aside and linking its new one
+    // in left that path empty: put the old file back before auditing, so
+    // the audit sees the store as it was, not a session gone missing.
+    if (lock) await rollBackInterruptedActions(options.scan.sessionDir);
     return {
       ...(await repairUnderLock(options)),
       tookOverLockFrom: lock?.tookOverFrom ?? null,
@@ -175,6 +181,7 @@ async function repairUnderLock(
         current.findings,
         attempted,
         sidecarsWrittenLastPass,
+        new Set(options.alsoRepair ?? []),
       )
     ) {
       if (stop()) break;
@@ -260,7 +267,7 @@ async function repairUnderLock(
     runId: writer?.runId ?? null,
     runDir,
     before: strip(before),
-    after: strip(current),
+    after: withRaceFindings(strip(current), records),
     records,
     passes: pass,
     interrupted,
@@ -278,12 +285,15 @@ function tasksOf(
   findings: readonly Finding[],
   attempted: ReadonlySet<string>,
   sidecarsWrittenLastPass: boolean,
+  alsoRepair: ReadonlySet<string>,
 ): Task[] {
   const tasks: Task[] = [];
   for (const repair of repairs) {
+    // Info findings are repaired only when the operator asked for their kind.
     const mine = findings.filter((f) =>
-      f.category === "repairable" && f.repair === repair.id &&
-      !attempted.has(f.id)
+      (f.category === "repairable" ||
+        (f.category === "info" && alsoRepair.has(f.kind))) &&
+      f.repair === repair.id && !attempted.has(f.id)
     );
     if (repair.scope === "finding") {
       for (const finding of mine) tasks.push({ repair, findings: [finding] });
@@ -305,6 +315,41 @@ async function readForPlan(
   return "problem" in result
     ? { ok: false, problem: result.problem }
     : { ok: true, ...result };
+}
+
+/**
+ * Every action the safety layer skipped because the store moved under it
+ * becomes a finding of the final report, so a race is never silent.
+ */
+function withRaceFindings(
+  audit: AuditResult,
+  records: RepairRecord[],
+): AuditResult {
+  const info = PIPELINE_KINDS.find((k) =>
+    k.kind === "store_changed_during_repair"
+  )!;
+  const races = records.flatMap((record) =>
+    record.actions
+      .filter((a) => a.reason === "store_changed" || a.reason === "exists")
+      .map((a) =>
+        toFinding("(repair)", info, {
+          kind: info.kind,
+          sessionId: record.sessionId,
+          paths: [a.path],
+          message:
+            `${a.path} changed while ${record.repair} was applying; the newer file was kept.`,
+          evidence: {
+            repair: record.repair,
+            reason: a.reason ?? "",
+            pass: record.pass,
+          },
+          key: `${record.pass}:${record.repair}:${a.path}`,
+        })
+      )
+  );
+  if (races.length === 0) return audit;
+  const findings = [...audit.findings, ...races];
+  return summarizeFindings(findings, audit.summary.sessions);
 }
 
 function strip(audit: AuditResult): AuditResult {

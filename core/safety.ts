@@ -53,7 +53,11 @@ export interface ManifestEntry {
   note: string;
   /** `pending` while it runs; a run killed mid-action leaves it pending. */
   status: ActionOutcome["status"] | "pending";
-  reason?: ActionOutcome["reason"];
+  /**
+   * Why it was skipped or failed; `interrupted` when the run died after
+   * moving the old file aside and a later run put that file back.
+   */
+  reason?: ActionOutcome["reason"] | "interrupted";
   detail?: string;
   /** Where the old bytes are (or were to go), relative to the session dir. */
   quarantined?: string;
@@ -385,40 +389,8 @@ export class StoreWriter {
     return temp;
   }
 
-  async #resolve(rel: string): Promise<string> {
-    const parts = rel.split("/");
-    const allowed = parts.length === 1 ||
-      (parts.length === 2 && parts[0] === JOURNAL_DIR);
-    if (
-      !allowed || parts.some((p) => p === "" || p === "." || p === "..") ||
-      rel.includes("\\") || rel.includes("\0")
-    ) {
-      throw new RefusedPath(
-        `refused to write ${JSON.stringify(rel)}: it leaves the session dir`,
-      );
-    }
-    const target = join(this.sessionDir, ...parts);
-    const parent = dirname(target);
-    const info = await Deno.lstat(parent).catch(() => null);
-    if (!info?.isDirectory || info.isSymlink) {
-      throw new RefusedPath(
-        `refused to write ${rel}: ${dirname(rel)} is not a plain directory`,
-      );
-    }
-    if ((await Deno.realPath(parent)) !== parent) {
-      throw new RefusedPath(
-        `refused to write ${rel}: its directory resolves outside the session dir`,
-      );
-    }
-    const existing = await Deno.lstat(target).catch(() => null);
-    if (existing && (existing.isSymlink || !existing.isFile)) {
-      throw new RefusedPath(
-        `refused to write ${rel}: it is a ${
-          existing.isSymlink ? "symlink" : "non-regular file"
-        }`,
-      );
-    }
-    return target;
+  #resolve(rel: string): Promise<string> {
+    return resolveInStore(this.sessionDir, rel);
   }
 
   async #persist(entry: ManifestEntry): Promise<void> {
@@ -426,6 +398,19 @@ export class StoreWriter {
       const dir = join(this.sessionDir, this.runDir);
       await Deno.mkdir(join(dir, "files"), { recursive: true, mode: 0o700 });
       await Deno.mkdir(join(dir, "actions"), { recursive: true, mode: 0o700 });
+      // The tool's own dirs belong to the session dir's owner, as its files
+      // do: a run as root must not lock the server's user out of the next.
+      for (
+        const sub of [
+          dirname(RUNS_DIR),
+          RUNS_DIR,
+          this.runDir,
+          `${this.runDir}/files`,
+          `${this.runDir}/actions`,
+        ]
+      ) {
+        await matchOwner(join(this.sessionDir, sub), this.sessionDir);
+      }
       this.#runDirReady = true;
       await this.#writeRecord("run.json", this.#header);
     }
@@ -436,15 +421,11 @@ export class StoreWriter {
   }
 
   async #writeRecord(name: string, value: unknown): Promise<void> {
-    const path = join(this.sessionDir, this.runDir, name);
-    const temp = `${path}.tmp.${Deno.pid}`;
-    await writeAndSync(
-      temp,
-      new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
-      null,
+    await writeRecordFile(
+      join(this.sessionDir, this.runDir, name),
+      value,
+      this.sessionDir,
     );
-    await Deno.rename(temp, path);
-    await fsyncDir(dirname(path));
     await this.#step(`recorded ${name}`);
   }
 
@@ -459,6 +440,70 @@ export class StoreWriter {
 }
 
 class RefusedPath extends Error {}
+
+/**
+ * Writes a record of a run atomically: temp, fsync, rename, fsync dir. It
+ * takes the owner and mode of `ownerOf` (the session dir).
+ */
+async function writeRecordFile(
+  path: string,
+  value: unknown,
+  ownerOf: string,
+): Promise<void> {
+  const temp = `${path}.tmp.${Deno.pid}`;
+  await Deno.remove(temp).catch(() => {}); // left by a dead run of this pid
+  await writeAndSync(
+    temp,
+    new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
+    ownerOf,
+  );
+  await Deno.rename(temp, path);
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * The absolute path of a store file, refusing anything that leaves the
+ * session dir (a path outside the dir or its journal dir, a symlinked
+ * dir) and anything in place that is not a regular file.
+ */
+async function resolveInStore(
+  sessionDir: string,
+  rel: string,
+): Promise<string> {
+  const parts = rel.split("/");
+  const allowed = parts.length === 1 ||
+    (parts.length === 2 && parts[0] === JOURNAL_DIR);
+  if (
+    !allowed || parts.some((p) => p === "" || p === "." || p === "..") ||
+    rel.includes("\\") || rel.includes("\0")
+  ) {
+    throw new RefusedPath(
+      `refused to write ${JSON.stringify(rel)}: it leaves the session dir`,
+    );
+  }
+  const target = join(sessionDir, ...parts);
+  const parent = dirname(target);
+  const info = await Deno.lstat(parent).catch(() => null);
+  if (!info?.isDirectory || info.isSymlink) {
+    throw new RefusedPath(
+      `refused to write ${rel}: ${dirname(rel)} is not a plain directory`,
+    );
+  }
+  if ((await Deno.realPath(parent)) !== parent) {
+    throw new RefusedPath(
+      `refused to write ${rel}: its directory resolves outside the session dir`,
+    );
+  }
+  const existing = await Deno.lstat(target).catch(() => null);
+  if (existing && (existing.isSymlink || !existing.isFile)) {
+    throw new RefusedPath(
+      `refused to write ${rel}: it is a ${
+        existing.isSymlink ? "symlink" : "non-regular file"
+      }`,
+    );
+  }
+  return target;
+}
 
 async function writeAndSync(
   path: string,
@@ -559,6 +604,13 @@ async function matchOwnerAndMode(
   }
 }
 
+/** Gives a dir of the tool's own the owner and group of `reference`. */
+async function matchOwner(dir: string, reference: string): Promise<void> {
+  const ref = await Deno.stat(reference).catch(() => null);
+  if (ref?.uid == null || ref.gid == null) return;
+  await Deno.chown(dir, ref.uid, ref.gid).catch(() => {});
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await Deno.open(dir, { read: true });
   try {
@@ -654,6 +706,108 @@ export async function listRuns(sessionDir: string): Promise<Manifest[]> {
   ) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }
 
+/** An action of a dead run whose old file a later run put back. */
+export interface RolledBackAction {
+  runId: string;
+  seq: number;
+  path: string;
+}
+
+/**
+ * Finishes what runs that died mid-action left half done. A run killed
+ * between moving a file into its quarantine and linking the new file in
+ * leaves no file at that path: its bytes are only in the quarantine, where
+ * the server does not look. For each such action (still `pending` in a run
+ * that never finished, its path empty, its quarantined file holding
+ * exactly the bytes it was planned on) the old file is put back,
+ * create-or-fail (a save that appeared meanwhile wins), and the action is
+ * recorded as failed (`interrupted`), so `undo` of that run leaves it
+ * alone. Call it only while holding the lock: then no run that has not
+ * finished is still alive.
+ *
+ * @example
+ * ```ts
+ * const lock = await acquireLock(sessionDir, "repair");
+ * const putBack = await rollBackInterruptedActions(sessionDir);
+ * ```
+ */
+export async function rollBackInterruptedActions(
+  sessionDir: string,
+): Promise<RolledBackAction[]> {
+  const real = await Deno.realPath(sessionDir);
+  const done: RolledBackAction[] = [];
+  for (const run of await unfinishedRuns(real)) {
+    for (const entry of run.entries) {
+      if (
+        entry.status !== "pending" || entry.op !== "write" || !entry.before ||
+        entry.quarantined !==
+          `${RUNS_DIR}/${run.runId}/files/${
+            String(entry.seq).padStart(4, "0")
+          }-${basename(entry.path)}`
+      ) continue;
+      let target: string;
+      try {
+        target = await resolveInStore(real, entry.path);
+      } catch {
+        continue; // refused paths were never written
+      }
+      if (await exists(target)) continue; // the move never happened, or a save landed
+      const kept = join(real, entry.quarantined);
+      const read = await readRegularFile(kept, entry.before.size + 1);
+      if (!read.ok || sha256Hex(read.value) !== entry.before.sha256) continue;
+      try {
+        await Deno.link(kept, target);
+      } catch {
+        continue; // a file appeared meanwhile: it wins
+      }
+      await fsyncDir(dirname(target));
+      const record: ManifestEntry = {
+        ...entry,
+        status: "failed",
+        reason: "interrupted",
+        detail:
+          `the run was interrupted after moving ${entry.path} aside; the old file was put back`,
+        at: new Date().toISOString(),
+      };
+      delete record.quarantined;
+      await writeRecordFile(
+        join(
+          real,
+          RUNS_DIR,
+          run.runId,
+          "actions",
+          `${String(entry.seq).padStart(4, "0")}.json`,
+        ),
+        record,
+        real,
+      );
+      await Deno.remove(kept).catch(() => {});
+      await fsyncDir(dirname(kept));
+      done.push({ runId: run.runId, seq: entry.seq, path: entry.path });
+    }
+  }
+  return done;
+}
+
+/** The runs that never finished (their headers are read first: cheap). */
+async function unfinishedRuns(sessionDir: string): Promise<Manifest[]> {
+  const runs: Manifest[] = [];
+  try {
+    for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
+      if (!item.isDirectory || !isRunId(item.name)) continue;
+      const header = await readJson(
+        join(sessionDir, RUNS_DIR, item.name, "run.json"),
+      ) as Partial<RunHeader> | null;
+      if (!header || header.finishedAt) continue;
+      const run = await readRun(sessionDir, item.name);
+      if (run) runs.push(run);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return runs;
+}
+
 /**
  * Deletes a run's dir, quarantine included: the one deletion the tool makes
  * of its own data, and only when the operator asks (`runs --prune`).
@@ -700,6 +854,56 @@ export async function createExclusive(
   }
   await fsyncDir(dirname(path));
   return true;
+}
+
+/**
+ * Creates a small file create-or-fail, already holding an exclusive
+ * advisory lock (flock) on it: the file is written and locked under a temp
+ * name, fsynced, then linked into place, so no other process ever sees it
+ * unlocked while its creator lives. Returns the open, locked file (the
+ * lock lasts until it is closed, or the process dies however it dies), or
+ * null when the name is taken. For the repair lock.
+ *
+ * @example
+ * ```ts
+ * const held = await createExclusiveLocked("/srv/sessions/_hermes_fsck.lock", "{}");
+ * if (held === null) console.log("held by another process");
+ * ```
+ */
+export async function createExclusiveLocked(
+  path: string,
+  text: string,
+): Promise<Deno.FsFile | null> {
+  const temp = `${path}.tmp.${Deno.pid}.${randomBytes(4).toString("hex")}`;
+  const file = await Deno.open(temp, {
+    read: true,
+    write: true,
+    createNew: true,
+    mode: 0o600,
+  });
+  let linked = false;
+  try {
+    await file.lock(true); // a new file: nobody else can hold it
+    await matchOwnerAndMode(temp, dirname(path));
+    const data = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < data.length) {
+      written += await file.write(data.subarray(written));
+    }
+    await file.sync();
+    try {
+      await Deno.link(temp, path);
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return null;
+      throw error;
+    }
+    linked = true;
+    await fsyncDir(dirname(path));
+    return file;
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+    if (!linked) file.close();
+  }
 }
 
 /**

@@ -76,7 +76,32 @@ export interface TempFile {
   sessionId?: string;
   /** Identity from lstat, including its mtime, for the age rule. */
   identity: FileIdentity | null;
+  /** What the directory listing says it is. */
+  fileType?: OtherEntry["type"];
+  /**
+   * Its content summarized like a sidecar, for temps that hold one (see
+   * {@linkcode SUMMARIZED_TEMP_ORIGINS}) and name a valid session: an
+   * interrupted save may be the only copy of the newest messages.
+   */
+  read?: ReadResult<SidecarSummary>;
 }
+
+/**
+ * Origins of temps whose content is a whole sidecar (a save, a backup, a
+ * recovery write), which the scan reads and summarizes.
+ *
+ * @example
+ * ```ts
+ * SUMMARIZED_TEMP_ORIGINS.has("sidecar_save"); // true
+ * SUMMARIZED_TEMP_ORIGINS.has("index_save"); // false
+ * ```
+ */
+export const SUMMARIZED_TEMP_ORIGINS: ReadonlySet<TempOrigin> = new Set([
+  "sidecar_save",
+  "backup_save",
+  "recover",
+  "reconcile",
+]);
 
 /** Everything the store holds for one valid session id. */
 export interface SessionFiles {
@@ -253,9 +278,17 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
           origin: kind.origin,
           sessionId: kind.sessionId,
           identity: lstatIdentity(join(options.sessionDir, entry.name)),
+          fileType: entryType(entry),
         };
         store.temps.push(temp);
         if (kind.sessionId) session(kind.sessionId).temps.push(temp);
+        if (kind.sessionId && SUMMARIZED_TEMP_ORIGINS.has(kind.origin)) {
+          read(
+            entry.name,
+            (b) => parseSummary(b, false),
+            (f) => temp.read = f.read,
+          );
+        }
         break;
       }
       case "invalid_id":

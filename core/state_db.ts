@@ -1,7 +1,9 @@
 /**
  * The agent's `state.db`, read once through one read-only `node:sqlite`
  * connection. Every column but `sessions.id` is optional, so old schemas
- * work. A locked database is waited on briefly, then reported. (SQLite,
+ * work. A locked database is waited on briefly, then reported. Once read,
+ * it gets a `PRAGMA quick_check`, and the `-wal`/`-shm`/`-journal` files
+ * beside it are noted before it is opened. (SQLite,
  * like the server's own read-only reader, may create empty `-wal`/`-shm`
  * files beside a WAL-mode database; SQLite URI flags such as `immutable`
  * cannot be used under the binary's restricted permissions.)
@@ -65,16 +67,50 @@ export type StateDbProblem =
   | "permission_denied"
   | "corrupt"
   | "not_regular_file"
-  | "io_error";
+  | "io_error"
+  /**
+   * A write was cut short and left a hot `-journal`: only a connection that
+   * may write can roll it back, so a read-only one cannot open it.
+   */
+  | "hot_journal";
+
+/** A file SQLite keeps beside a database, as it was before the scan opened it. */
+export interface StateDbSideFile {
+  /** `-wal`, `-shm` or `-journal`. */
+  suffix: "-wal" | "-shm" | "-journal";
+  /** Absolute path. */
+  path: string;
+  size: number;
+  /** False for a directory, FIFO, symlink or other non-regular file. */
+  regular: boolean;
+}
+
+/**
+ * The `-wal`, `-shm` and `-journal` files beside state.db, looked at before
+ * it is opened (opening a WAL database makes SQLite create a missing `-shm`,
+ * so afterwards a crash's leftovers could no longer be told apart).
+ */
+export interface StateDbSideFiles {
+  wal: StateDbSideFile | null;
+  shm: StateDbSideFile | null;
+  /** `hot` when it holds a rollback journal header: a write was cut short. */
+  journal: (StateDbSideFile & { hot: boolean }) | null;
+}
 
 /** The state.db as the scan found it. */
 export type StateDb =
-  | { status: "absent"; path: string | null; close(): void }
+  | {
+    status: "absent";
+    path: string | null;
+    sideFiles?: StateDbSideFiles;
+    close(): void;
+  }
   | {
     status: "unreadable";
     path: string;
     problem: StateDbProblem;
     detail: string;
+    sideFiles?: StateDbSideFiles;
     close(): void;
   }
   | StateDbReader;
@@ -93,8 +129,24 @@ export interface StateDbReader {
   webuiRows: StateDbSessionRow[];
   /** True when `sessions` has the `id` and `source` columns. */
   canListWebuiRows: boolean;
-  /** The messages of one session, through the same connection. */
-  messagesFor(sessionId: string): StateDbMessage[];
+  /**
+   * True when `messages` has `session_id`, `role` and `content`, so
+   * `messageCount` of a row is a real count rather than 0 for "cannot tell".
+   */
+  canCountMessages: boolean;
+  /**
+   * What `PRAGMA quick_check` reported when it did not say `ok` (at most 20
+   * lines), or the error it failed with; empty for a healthy database.
+   */
+  integrityProblems: string[];
+  /** The side files as they were before the database was opened. */
+  sideFiles?: StateDbSideFiles;
+  /**
+   * The messages of one session row, through the same connection. Queried
+   * by the id as stored (its `rawId`), the key its messages carry, so the
+   * messages match the row's `messageCount` even for padded or numeric ids.
+   */
+  messagesFor(row: Pick<StateDbSessionRow, "rawId">): StateDbMessage[];
   close(): void;
 }
 
@@ -108,8 +160,23 @@ export interface StateDbReader {
  * ```
  */
 export function openStateDb(path: string | null): StateDb {
+  if (path === null) return { status: "absent", path, close: () => {} };
+  const sideFiles = readSideFiles(path);
+  const db = openAndRead(path);
+  db.sideFiles = sideFiles;
+  if (
+    db.status === "unreadable" && sideFiles.journal?.hot &&
+    /readonly|read-only/i.test(db.detail)
+  ) {
+    db.problem = "hot_journal";
+    db.detail = "has a hot rollback journal (state.db-journal) from a write " +
+      "that was cut short, which only a writer can roll back";
+  }
+  return db;
+}
+
+function openAndRead(path: string): StateDb {
   const none = () => {};
-  if (path === null) return { status: "absent", path, close: none };
   let stat: Deno.FileInfo;
   try {
     stat = Deno.statSync(path);
@@ -173,7 +240,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       WHERE m.session_id IN (SELECT id FROM sessions WHERE source = 'webui')
       GROUP BY m.session_id`;
     for (const row of db.prepare(sql).all()) {
-      counts.set(normalizeId(row.sid as SqlValue), Number(row.n));
+      counts.set(rawKey(row.sid as SqlValue), Number(row.n));
     }
   }
   const webuiRows: StateDbSessionRow[] = [];
@@ -194,10 +261,11 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
         id,
         rawId: row.id as SqlValue,
         columns,
-        messageCount: counts.get(id) ?? 0,
+        messageCount: counts.get(rawKey(row.id as SqlValue)) ?? 0,
       });
     }
   }
+  const integrityProblems = quickCheck(db);
   const order = messageColumns.has("timestamp") && messageColumns.has("id")
     ? "timestamp, id"
     : "rowid";
@@ -217,9 +285,11 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
     sessionIds,
     webuiRows,
     canListWebuiRows,
-    messagesFor(sessionId: string): StateDbMessage[] {
-      if (!messagesQuery) return [];
-      return messagesQuery.all(sessionId).map((row) => ({
+    canCountMessages: canListWebuiRows && canReadMessages,
+    integrityProblems,
+    messagesFor(session): StateDbMessage[] {
+      if (!messagesQuery || session.rawId instanceof Uint8Array) return [];
+      return messagesQuery.all(session.rawId).map((row) => ({
         role: row.role as SqlValue,
         content: row.content as SqlValue,
         timestamp: row.timestamp as SqlValue,
@@ -231,6 +301,68 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       } catch { /* already closed */ }
     },
   };
+}
+
+/** Lines of `PRAGMA quick_check` kept in a report. */
+const QUICK_CHECK_LINES = 20;
+
+function quickCheck(db: DatabaseSync): string[] {
+  try {
+    const lines = db.prepare(`PRAGMA quick_check(${QUICK_CHECK_LINES})`).all()
+      .flatMap((row) => String(Object.values(row)[0] ?? "").split("\n"))
+      .filter((line) => line !== "" && line !== "ok");
+    // SQLite names the schema first ("*** in database main ***"): noise here.
+    return lines.filter((line) =>
+      !/^\*\*\* in database \w+ \*\*\*$/.test(line)
+    );
+  } catch (error) {
+    return [error instanceof Error ? error.message : String(error)];
+  }
+}
+
+/** The first bytes of a rollback journal that holds pages to roll back. */
+const JOURNAL_MAGIC = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+
+function readSideFiles(path: string): StateDbSideFiles {
+  const side = (suffix: StateDbSideFile["suffix"]): StateDbSideFile | null => {
+    try {
+      const info = Deno.lstatSync(path + suffix);
+      return {
+        suffix,
+        path: path + suffix,
+        size: info.size,
+        regular: info.isFile && !info.isSymlink,
+      };
+    } catch {
+      return null;
+    }
+  };
+  const journal = side("-journal");
+  return {
+    wal: side("-wal"),
+    shm: side("-shm"),
+    journal: journal && { ...journal, hot: journal.regular && isHot(journal) },
+  };
+}
+
+function isHot(journal: StateDbSideFile): boolean {
+  if (journal.size < JOURNAL_MAGIC.length) return false;
+  let file: Deno.FsFile | undefined;
+  try {
+    file = Deno.openSync(journal.path, { read: true });
+    const head = new Uint8Array(JOURNAL_MAGIC.length);
+    let got = 0;
+    while (got < head.length) {
+      const n = file.readSync(head.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return got === head.length && JOURNAL_MAGIC.every((b, i) => head[i] === b);
+  } catch {
+    return false;
+  } finally {
+    file?.close();
+  }
 }
 
 /**
@@ -272,4 +404,9 @@ function unreadable(path: string, error: unknown): StateDb {
     detail = "cannot be read: permission denied";
   }
   return { status: "unreadable", path, problem, detail, close: () => {} };
+}
+
+/** Messages belong to a row by its id as stored, not as normalized. */
+function rawKey(raw: SqlValue): string {
+  return raw instanceof Uint8Array ? "" : String(raw);
 }

@@ -101,3 +101,23 @@ export function liveSessionCount(store: StoreSnapshot): number {
   }
   return count;
 }
+
+/**
+ * The session id a sidecar or backup names inside, when it is another
+ * session's (a non-empty string that differs from the file's id); else
+ * null. Such a file is never restored over this session.
+ *
+ * @example
+ * ```ts
+ * foreignSessionId(session.backup, "abc"); // "xyz" when abc.json.bak says session_id "xyz"
+ * ```
+ */
+export function foreignSessionId(
+  file: ScannedFile<SidecarSummary> | undefined,
+  sessionId: string,
+): string | null {
+  const inner = summaryOf(file)?.meta.session_id;
+  return typeof inner === "string" && inner !== "" && inner !== sessionId
+    ? inner
+    : null;
+}

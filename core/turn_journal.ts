@@ -40,8 +40,23 @@ export interface TurnState {
   terminalEvents: number;
   /** Lines of its terminal events. */
   terminalLines: number[];
+  /** Names of its terminal events, in line order (e.g. `completed`). */
+  terminalEventNames: string[];
   /** The greatest numeric `created_at` among its events, or null. */
   maxCreatedAt: number | null;
+}
+
+/** How many distinct `session_id` values a summary keeps. */
+const KEPT_SESSION_IDS = 20;
+
+/** A `session_id` value found on a journal line. */
+export interface JournalSessionId {
+  /** The value as the line holds it. */
+  value: unknown;
+  /** 1-based line of its first occurrence. */
+  line: number;
+  /** How many events carry it. */
+  count: number;
 }
 
 /** A journal file as the checks see it. */
@@ -54,8 +69,18 @@ export interface JournalSummary {
   malformedLines: number[];
   /** Events without a string `turn_id`. */
   missingTurnIdCount: number;
+  /** The first lines of events without a string `turn_id` (1-based). */
+  missingTurnIdLines: number[];
   /** Events whose `created_at` is missing or not a number. */
   badCreatedAtCount: number;
+  /** The first lines of events whose `created_at` is missing or not a number. */
+  badCreatedAtLines: number[];
+  /**
+   * The distinct `session_id` values of its events (any JSON type), each
+   * with the first line it is on; at most 20 are kept. Checks validate them:
+   * a journal line's id must never become a path.
+   */
+  sessionIds: JournalSessionId[];
   /** Turns by id. */
   turns: Map<string, TurnState>;
   /** True when the last line has no newline (an append was cut short). */
@@ -78,7 +103,10 @@ export function summarizeJournal(bytes: Uint8Array): JournalSummary {
     malformedCount: 0,
     malformedLines: [],
     missingTurnIdCount: 0,
+    missingTurnIdLines: [],
     badCreatedAtCount: 0,
+    badCreatedAtLines: [],
+    sessionIds: [],
     turns: new Map(),
     endsWithoutNewline: bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a,
   };
@@ -109,18 +137,23 @@ function readLine(
   }
   if (!isPlainObject(event)) {
     summary.malformedCount++;
-    if (summary.malformedLines.length < KEPT_LINE_NUMBERS) {
-      summary.malformedLines.push(lineNumber);
-    }
+    keepLine(summary.malformedLines, lineNumber);
     return;
+  }
+  if ("session_id" in event) {
+    noteSessionId(summary, event.session_id, lineNumber);
   }
   const turnId = event.turn_id;
   if (typeof turnId !== "string" || turnId === "") {
     summary.missingTurnIdCount++;
+    keepLine(summary.missingTurnIdLines, lineNumber);
     return;
   }
   const createdAt = numericCreatedAt(event.created_at);
-  if (createdAt === null) summary.badCreatedAtCount++;
+  if (createdAt === null) {
+    summary.badCreatedAtCount++;
+    keepLine(summary.badCreatedAtLines, lineNumber);
+  }
   const key = createdAt ?? -Infinity;
   const isTerminal = TERMINAL_EVENTS.has(String(event.event));
   const turn = summary.turns.get(turnId);
@@ -132,6 +165,7 @@ function readLine(
       latestCreatedAt: key,
       terminalEvents: isTerminal ? 1 : 0,
       terminalLines: isTerminal ? [lineNumber] : [],
+      terminalEventNames: isTerminal ? [String(event.event)] : [],
       maxCreatedAt: createdAt,
     });
     return;
@@ -144,11 +178,35 @@ function readLine(
   if (isTerminal) {
     turn.terminalEvents++;
     turn.terminalLines.push(lineNumber);
+    turn.terminalEventNames.push(String(event.event));
   }
   if (createdAt !== null) {
     turn.maxCreatedAt = turn.maxCreatedAt === null
       ? createdAt
       : Math.max(turn.maxCreatedAt, createdAt);
+  }
+}
+
+function keepLine(lines: number[], lineNumber: number): void {
+  if (lines.length < KEPT_LINE_NUMBERS) lines.push(lineNumber);
+}
+
+function noteSessionId(
+  summary: JournalSummary,
+  value: unknown,
+  lineNumber: number,
+): void {
+  // A journal normally holds one string id, so the common case is one
+  // strict comparison per line; other values compare as JSON, so "1" and 1
+  // stay apart.
+  const known = summary.sessionIds.find((s) =>
+    s.value === value ||
+    (typeof s.value !== "string" && typeof value !== "string" &&
+      JSON.stringify(s.value) === JSON.stringify(value))
+  );
+  if (known) known.count++;
+  else if (summary.sessionIds.length < KEPT_SESSION_IDS) {
+    summary.sessionIds.push({ value, line: lineNumber, count: 1 });
   }
 }
 

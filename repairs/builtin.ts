@@ -12,14 +12,22 @@
 
 import type { Repair } from "../core/repair.ts";
 import { materializeFromStateDb } from "./materialize_from_state_db.ts";
+import { promoteTemp } from "./promote_temp.ts";
 import { rebuildIndex } from "./rebuild_index.ts";
 import { recoverPendingTurn } from "./recover_pending_turn.ts";
+import { removeStaleTemp } from "./remove_stale_temp.ts";
 import { restoreFromBak } from "./restore_from_bak.ts";
+import { recoverStaleStream } from "./recover_stale_stream.ts";
+import { removeRedundantBackup } from "./remove_redundant_backup.ts";
 
 /** Every built-in repair, in application order. */
 export const builtinRepairs: readonly Repair[] = [
   restoreFromBak,
   materializeFromStateDb,
   recoverPendingTurn,
+  promoteTemp,
+  removeStaleTemp,
+  recoverStaleStream,
+  removeRedundantBackup,
   rebuildIndex,
 ];

@@ -51,7 +51,7 @@ export const materializeFromStateDb = defineRepair({
     const current = await context.read(name);
     if (!current.ok) return { skip: `${name} ${current.problem}` };
     if (current.expect.exists) return { skip: `${name} exists now` };
-    const messages = db.messagesFor(id);
+    const messages = db.messagesFor(row);
     if (messages.length === 0) {
       return { skip: "state.db has no messages for it any more" };
     }

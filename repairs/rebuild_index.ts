@@ -23,7 +23,15 @@ export const rebuildIndex = defineRepair({
   description:
     "Rewrites _index.json from the sidecars of the session dir being " +
     "checked; it holds no data of its own.",
-  fixes: ["index_missing_file", "index_missing_entry"],
+  fixes: [
+    "index_missing_file",
+    "index_missing_entry",
+    "index_unparsable",
+    "index_not_list",
+    "index_malformed_entry",
+    "index_entry_drift",
+    "index_missing_last_message_at",
+  ],
   scope: "store",
   afterSidecarWrites: true,
   async plan(findings, context) {
@@ -41,6 +49,14 @@ export const rebuildIndex = defineRepair({
     const data = new TextEncoder().encode(
       JSON.stringify(sortIndexEntries(entries), null, 2),
     );
+    // Sidecars that do not parse are left out, as the server leaves them
+    // out; when only they are missing, rewriting would change nothing.
+    if (current.bytes && sameBytes(current.bytes, data)) {
+      return {
+        skip:
+          `${INDEX_FILE} already lists every sidecar that parses; the rest need their own repair first`,
+      };
+    }
     return {
       repair: "rebuild_index",
       findingIds: findings.map((f) => f.id),
@@ -55,3 +71,7 @@ export const rebuildIndex = defineRepair({
     };
   },
 });
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -49,6 +49,12 @@ export const restoreFromBak = defineRepair({
     if (!bakSummary || bakSummary.messageCount < 0) {
       return { skip: `${bak} no longer parses as a session` };
     }
+    const inner = bakSummary.meta.session_id;
+    if (typeof inner === "string" && inner !== "" && inner !== id) {
+      return {
+        skip: `${bak} holds another session (${JSON.stringify(inner)})`,
+      };
+    }
     const liveRead = await context.read(live);
     if (!liveRead.ok) return { skip: `${live} ${liveRead.problem}` };
     if (finding.kind === "orphan_backup" && liveRead.expect.exists) {

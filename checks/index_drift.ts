@@ -1,0 +1,168 @@
+/**
+ * Index entries that no longer describe their sidecar: `message_count`,
+ * `title`, `updated_at` or `last_message_at` differ from the server's
+ * `compact()` of the sidecar, or `last_message_at` is missing. Only
+ * sidecars that are whole sessions under their own id are compared; the
+ * others are `sidecar-identity`'s findings.
+ *
+ * @example
+ * ```ts
+ * import { indexDrift } from "./index_drift.ts";
+ * const drafts = await indexDrift.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import { compactEntry } from "../core/compact_entry.ts";
+import type { FindingDraft, JsonValue } from "../core/finding.ts";
+import type { IndexEntry } from "../core/snapshot.ts";
+import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
+import { messageCountOf } from "../core/store_facts.ts";
+
+/** The fields of an entry that must match its sidecar. */
+const DRIFT_FIELDS = [
+  "message_count",
+  "title",
+  "updated_at",
+  "last_message_at",
+] as const;
+const TIMESTAMP_FIELDS: ReadonlySet<string> = new Set([
+  "updated_at",
+  "last_message_at",
+]);
+
+const REBUILD =
+  "Repair: rebuild_index rewrites _index.json from the sidecars of this " +
+  "session dir as the server's compact entries; the index holds no data " +
+  "of its own, so nothing can be lost or brought back.";
+
+/** The `index-drift` check. */
+export const indexDrift = defineCheck({
+  id: "index-drift",
+  title: "Index entries that disagree with their sidecar",
+  description:
+    "Compares each index entry with the server's compact entry of its " +
+    "sidecar: message_count, title, updated_at and last_message_at.",
+  kinds: [
+    {
+      kind: "index_entry_drift",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary:
+        "An index entry's message_count, title or times disagree with its sidecar.",
+      explain:
+        "The sidebar shows sessions from _index.json without opening their " +
+        "files, so a stale entry shows a wrong title or message count and " +
+        "sorts the session in the wrong place. It happens when a save " +
+        "reached the sidecar but the index write that follows it did not " +
+        "(a crash in between), or after a sidecar was restored or edited. " +
+        "The evidence lists each differing field with the index's value " +
+        "and the sidecar's. " + REBUILD,
+    },
+    {
+      kind: "index_missing_last_message_at",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "An index entry lacks last_message_at.",
+      explain:
+        "Indexes written by older servers have no last_message_at. For " +
+        "each such entry the server loads the whole sidecar to fill it in " +
+        "when it lists sessions, so an old index makes it reload every " +
+        "session (slow with large sessions) until it manages to write the " +
+        "index back. " + REBUILD,
+    },
+  ],
+  run(store) {
+    const index = store.index;
+    if (!index?.read.ok || index.read.value.shape !== "list") return [];
+    // The server keeps the last entry of an id, as a dict built in order.
+    const shown = new Map<string, IndexEntry>();
+    for (const entry of index.read.value.entries) {
+      shown.set(entry.sessionId, entry);
+    }
+    const drafts: FindingDraft[] = [];
+    for (const [id, { entry }] of [...shown].sort(byKey)) {
+      const session = store.sessions.get(id);
+      const live = session?.live;
+      if (!live?.read.ok || !isWholeSession(live.read.value, id)) continue;
+      const counts = {
+        liveMessages: live.read.value.messageCount,
+        bakMessages: messageCountOf(session?.backup),
+      };
+      const paths = [live.name, index.name];
+      if (!("last_message_at" in entry)) {
+        drafts.push({
+          kind: "index_missing_last_message_at",
+          sessionId: id,
+          paths,
+          message: `${index.name} has no last_message_at for ${id}.`,
+          evidence: counts,
+        });
+      }
+      // NaN stands in for the server's time.time(): a field that depends on
+      // when the entry was written cannot disagree.
+      const expected = compactEntry(id, live.read.value, NaN);
+      const fields = DRIFT_FIELDS.filter((field) =>
+        field in entry || field !== "last_message_at"
+      ).filter((field) => !agrees(field, entry[field], expected[field]));
+      if (fields.length === 0) continue;
+      drafts.push({
+        kind: "index_entry_drift",
+        sessionId: id,
+        paths,
+        message: `${index.name} disagrees with ${live.name} on ${
+          fields.map((f) =>
+            `${f} (${show(entry[f])} in the index, ${
+              show(expected[f])
+            } in the sidecar)`
+          ).join(", ")
+        }.`,
+        evidence: {
+          ...counts,
+          fields: [...fields],
+          indexed: pick(entry, fields),
+          expected: pick(expected, fields),
+        },
+      });
+    }
+    return drafts;
+  },
+});
+
+/** A sidecar the index can describe: an object with a messages list and its own id. */
+function isWholeSession(summary: SidecarSummary, id: string): boolean {
+  return summary.shape === "object" && summary.messageCount >= 0 &&
+    summary.meta.session_id === id;
+}
+
+function agrees(field: string, indexed: unknown, expected: unknown): boolean {
+  if (typeof expected === "number" && Number.isNaN(expected)) return true;
+  if (TIMESTAMP_FIELDS.has(field)) {
+    const a = toTimestamp(indexed);
+    const b = toTimestamp(expected);
+    if (a !== null && b !== null) return a === b;
+  }
+  return JSON.stringify(indexed) === JSON.stringify(expected);
+}
+
+function pick(
+  from: Record<string, unknown>,
+  fields: readonly string[],
+): { [key: string]: JsonValue } {
+  return Object.fromEntries(
+    fields.map((f) => [f, (from[f] ?? null) as JsonValue]),
+  );
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "missing";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function byKey<T>(a: [string, T], b: [string, T]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}

@@ -1,0 +1,110 @@
+/**
+ * `_index.json` that is not what the server writes: bytes that do not parse,
+ * JSON that is not a list, or entries that are not objects with a string
+ * `session_id`. The index is derived from the sidecars, so rebuilding it
+ * is always safe.
+ *
+ * @example
+ * ```ts
+ * import { indexShape } from "./index_shape.ts";
+ * const drafts = await indexShape.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { INDEX_FILE } from "../core/store_layout.ts";
+import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+
+const REBUILD =
+  "Repair: rebuild_index rewrites _index.json from the sidecars of this " +
+  "session dir, as the server's compact entries sorted by updated_at " +
+  "(the old file is kept in the run's quarantine). The index holds no " +
+  "data of its own, so nothing can be lost or brought back.";
+
+/** The `index-shape` check. */
+export const indexShape = defineCheck({
+  id: "index-shape",
+  title: "Index that is corrupt or of the wrong shape",
+  description:
+    "Reports an _index.json that does not parse, is not a JSON list, or " +
+    "has entries without a string session_id.",
+  kinds: [
+    {
+      kind: "index_unparsable",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "_index.json does not parse.",
+      explain:
+        "_index.json is empty, not UTF-8 or not JSON (a torn write or a " +
+        "full disk). The server cannot use it: the session list falls back " +
+        "to loading every sidecar (slow with hundreds of sessions) until a " +
+        "save happens to rebuild it. The evidence gives the reason and the " +
+        "byte offset of the error. " + REBUILD,
+    },
+    {
+      kind: "index_not_list",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "_index.json parses but is not a JSON list.",
+      explain:
+        "The server writes the index as a list of compact session entries; " +
+        "an object or a scalar in its place (from another tool or an old " +
+        "format) lists no session. " + REBUILD,
+    },
+    {
+      kind: "index_malformed_entry",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary: "_index.json has entries without a string session_id.",
+      explain: "Every entry of the index must be an object with a string " +
+        "session_id. The server reads entries with entry.get('session_id'), " +
+        "so an entry that is not an object makes its whole read of the " +
+        "index fail, and an entry without an id names no session. The " +
+        "evidence gives the positions of the bad entries. " + REBUILD,
+    },
+  ],
+  run(store) {
+    const index = store.index;
+    if (!index) return [];
+    const read = index.read;
+    if (!read.ok) {
+      if (!isParseProblem(read.problem)) return []; // unreadable-files
+      return [{
+        kind: "index_unparsable",
+        paths: [index.name],
+        message: `${index.name} ${read.problem.detail}.`,
+        evidence: parseProblemEvidence(read.problem),
+      }];
+    }
+    const summary = read.value;
+    const drafts: FindingDraft[] = [];
+    if (summary.shape !== "list") {
+      drafts.push({
+        kind: "index_not_list",
+        paths: [index.name],
+        message: `${index.name} is a JSON ${summary.shape}, not a list.`,
+        evidence: { shape: summary.shape },
+      });
+    } else if (summary.badEntries.length > 0) {
+      const positions = summary.badEntries;
+      drafts.push({
+        kind: "index_malformed_entry",
+        paths: [INDEX_FILE],
+        message: `${index.name} has ${positions.length} ${
+          positions.length === 1 ? "entry" : "entries"
+        } without a string session_id (at ${
+          positions.length === 1 ? "position" : "positions"
+        } ${positions.slice(0, 10).join(", ")}${
+          positions.length > 10 ? ", ..." : ""
+        }).`,
+        evidence: { count: positions.length, positions },
+      });
+    }
+    return drafts;
+  },
+});

@@ -1,0 +1,148 @@
+/**
+ * Sidecars that parse but are not the session their name says: a
+ * `session_id` other than the file name's (in a live file or its `.bak`),
+ * or a live file without what the server needs to load it (a JSON object
+ * with a string `session_id`, a `messages` list, and `title`, `created_at`,
+ * `updated_at` for metadata-only loads). Never rewritten.
+ *
+ * @example
+ * ```ts
+ * import { sidecarIdentity } from "./sidecar_identity.ts";
+ * const drafts = await sidecarIdentity.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import type { SidecarSummary } from "../core/sidecar_summary.ts";
+import { messageCountOf } from "../core/store_facts.ts";
+import { liveReplacement } from "./live_replacement.ts";
+
+/** Keys the server's metadata-only load needs besides `session_id`. */
+const METADATA_KEYS = ["title", "created_at", "updated_at"];
+
+/** The `sidecar-identity` check. */
+export const sidecarIdentity = defineCheck({
+  id: "sidecar-identity",
+  title: "Sidecars that are not the session their name says",
+  description:
+    "Reports sidecars whose session_id differs from their file name and " +
+    "live sidecars without the keys the server needs to load them.",
+  kinds: [
+    {
+      kind: "session_id_mismatch",
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "A sidecar's session_id is not the id in its file name.",
+      explain:
+        "The server opens <sid>.json by its file name but saves a session " +
+        "to the file its session_id names, and the index lists it under " +
+        "that inner id. So the next save writes this conversation into " +
+        "another session's file (or a new one), and the sidebar shows an " +
+        "entry that opens a different session. A backup with a foreign " +
+        "session_id would put that other session in place if restored. " +
+        "It comes from a copy or restore under the wrong name, or from " +
+        "corruption; which of the two ids is right cannot be told from the " +
+        "file, and rewriting either could overwrite another session, so " +
+        "hermes-fsck never rewrites it (unsafe_to_repair). With the server " +
+        "stopped, decide which session the file holds (the evidence gives " +
+        "both ids): rename it to <session_id>.json if that name is free, " +
+        "or set session_id to the file's id by hand.",
+    },
+    {
+      kind: "sidecar_missing_keys",
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary:
+        "A live sidecar parses but lacks what the server needs to load it.",
+      explain:
+        "The server loads a sidecar with Session(**json): it must be a " +
+        "JSON object. Without a string session_id the session gets a new " +
+        "random id and its next save goes to another file; without a " +
+        "messages list the conversation is not there to show; without " +
+        "title, created_at and updated_at the fast metadata-only load falls " +
+        "back to parsing the whole file, and missing timestamps default to " +
+        "the time of loading, so the session moves in the list on every " +
+        "start. The missing values cannot be derived without guessing and " +
+        "a rewrite would replace what the user has, so hermes-fsck never " +
+        "rewrites the file (unsafe_to_repair). The evidence lists what is " +
+        "missing; add it by hand with the server stopped (session_id is " +
+        "the file name's id). When a parsable .bak or a newer interrupted " +
+        "save will replace the file, that finding (shrunken_live, " +
+        "interrupted_save) is reported instead.",
+    },
+  ],
+  run(store, options) {
+    const drafts: FindingDraft[] = [];
+    for (const session of store.sessions.values()) {
+      const { sessionId, live, backup } = session;
+      const liveMessages = messageCountOf(live);
+      const bakMessages = messageCountOf(backup);
+      const counts = { liveMessages, bakMessages };
+      if (live?.read.ok && !liveReplacement(store, session, options)) {
+        const summary = live.read.value;
+        const inner = summary.meta.session_id;
+        if (typeof inner === "string" && inner !== "" && inner !== sessionId) {
+          drafts.push(mismatch(sessionId, live.name, inner, "live", counts));
+        }
+        const missing = missingKeys(summary);
+        if (missing.length > 0) {
+          drafts.push({
+            kind: "sidecar_missing_keys",
+            sessionId,
+            paths: [live.name],
+            message: summary.shape === "object"
+              ? `${live.name} lacks ${missing.join(", ")}.`
+              : `${live.name} is a JSON ${summary.shape}, not an object.`,
+            evidence: { ...counts, shape: summary.shape, missing },
+          });
+        }
+      }
+      if (backup?.read.ok) {
+        const inner = backup.read.value.meta.session_id;
+        if (typeof inner === "string" && inner !== "" && inner !== sessionId) {
+          drafts.push(
+            mismatch(sessionId, backup.name, inner, "backup", counts),
+          );
+        }
+      }
+    }
+    return drafts;
+  },
+});
+
+function mismatch(
+  sessionId: string,
+  name: string,
+  inner: string,
+  file: "live" | "backup",
+  counts: { liveMessages: number; bakMessages: number },
+): FindingDraft {
+  return {
+    kind: "session_id_mismatch",
+    sessionId,
+    paths: [name],
+    message: `${name} holds the session_id ${JSON.stringify(inner)}.`,
+    evidence: { ...counts, file, sessionIdInFile: inner },
+  };
+}
+
+/**
+ * What a live sidecar lacks (everything, when it is not an object);
+ * `session_id` and `messages` count as missing when they are not a
+ * non-empty string and a list.
+ */
+function missingKeys(summary: SidecarSummary): string[] {
+  if (summary.shape !== "object") {
+    return ["session_id", "messages", ...METADATA_KEYS];
+  }
+  const missing: string[] = [];
+  const id = summary.meta.session_id;
+  if (typeof id !== "string" || id === "") missing.push("session_id");
+  if (summary.messageCount < 0) missing.push("messages");
+  for (const key of METADATA_KEYS) {
+    if (!(key in summary.meta)) missing.push(key);
+  }
+  return missing;
+}

@@ -1,0 +1,195 @@
+/**
+ * Turn journal health: lines the server skips (not JSON objects, events
+ * without a turn id, events whose `created_at` is missing or not a number),
+ * turns with two terminal events (collisions), and journals of sessions that
+ * exist nowhere else. The turn-journal-pending check owns pending turns.
+ *
+ * @example
+ * ```ts
+ * import { turnJournalHealth } from "./turn_journal_health.ts";
+ * const drafts = await turnJournalHealth.run(store, { now: Date.now(), serverStopped: false });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import type { SessionFiles, StoreSnapshot } from "../core/snapshot.ts";
+import { deletion } from "../core/store_facts.ts";
+import type { JournalSummary } from "../core/turn_journal.ts";
+
+/** The `turn-journal-health` check. */
+export const turnJournalHealth = defineCheck({
+  id: "turn-journal-health",
+  title: "Turn journals are well-formed and belong to a session",
+  description:
+    "Reports damaged journal lines, turns that ended twice, and journals " +
+    "of sessions with no sidecar, no backup and no state.db row.",
+  kinds: [
+    {
+      kind: "turn_journal_malformed_lines",
+      category: "info",
+      severity: "info",
+      summary: "A turn journal has lines the server skips.",
+      explain:
+        "Some lines of _turn_journal/<sid>.jsonl are not JSON objects (an " +
+        "append cut short by a crash leaves a torn last line), have no " +
+        "turn_id, or have a created_at that is missing or not a number. The " +
+        "server skips the first two kinds and sorts the third before every " +
+        "other event of its turn; hermes-fsck reads the journal the same " +
+        "way and never fails on it. Nothing is lost that the other lines do " +
+        "not hold, and a journal is append-only history, so it is not " +
+        "rewritten: this is info. The evidence lists the line numbers; " +
+        "turns that were left pending are reported separately " +
+        "(turn_journal_pending_turn).",
+    },
+    {
+      kind: "turn_journal_collision",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary: "A journal turn ended twice (two terminal events).",
+      explain: "A turn_id has more than one completed/interrupted event: two " +
+        "writers closed the same turn (for example a recovery marked it " +
+        "interrupted and the server later completed it, or a turn id was " +
+        "reused). Which ending is true cannot be told from the journal, and " +
+        "the sidecar may hold the turn twice (a recovered prompt with a " +
+        '"**Previous turn did not complete.**" marker and the real answer) ' +
+        "or miss its answer, so a person must look. Open the session, find " +
+        "the turn's prompt (the evidence gives the journal lines), and " +
+        "delete a duplicated _recovered prompt or _error marker while the " +
+        "server is stopped. The journal itself can stay as it is.",
+    },
+    {
+      kind: "turn_journal_orphan",
+      category: "info",
+      severity: "info",
+      summary: "A turn journal belongs to no session.",
+      explain:
+        "There is a journal for this id but no sidecar, no .bak and no " +
+        "state.db row (when state.db is readable), so no session will ever " +
+        "read it; the evidence says whether the id is in the delete " +
+        "tombstone, in which case it is left over from a delete. It is info " +
+        "because nothing reads it. Its prompts may be the only trace of the " +
+        "session: read it before deleting it. If state.db cannot be read, " +
+        "journals are not judged orphans.",
+    },
+  ],
+  run(store) {
+    const drafts: FindingDraft[] = [];
+    for (const session of store.sessions.values()) {
+      const journal = session.journal;
+      if (!journal?.read.ok) continue;
+      const summary = journal.read.value;
+      const base = { sessionId: session.sessionId, paths: [journal.name] };
+      const damaged = damagedLines(summary);
+      if (damaged) {
+        drafts.push({
+          ...base,
+          kind: "turn_journal_malformed_lines",
+          message: `${journal.name} has ${damaged.text}.`,
+          evidence: damaged.evidence,
+        });
+      }
+      const turns = [...summary.turns.values()]
+        .filter((t) => t.terminalEvents > 1)
+        .sort((a, b) => a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0);
+      for (const turn of turns) {
+        drafts.push({
+          ...base,
+          kind: "turn_journal_collision",
+          message: `Turn ${turn.turnId} of ${journal.name} ended ` +
+            `${turn.terminalEvents} times (${
+              turn.terminalEventNames.join(", ")
+            } on lines ${turn.terminalLines.join(", ")}).`,
+          evidence: {
+            liveMessages: -1,
+            bakMessages: -1,
+            turnId: turn.turnId,
+            terminalEvents: turn.terminalEventNames,
+            lines: turn.terminalLines,
+          },
+          key: turn.turnId,
+        });
+      }
+      const orphan = orphanState(store, session);
+      if (orphan) {
+        drafts.push({
+          ...base,
+          kind: "turn_journal_orphan",
+          message: `${journal.name} has ${summary.turns.size} turns but ` +
+            `session ${session.sessionId} has no sidecar, no backup and ` +
+            `${orphan.stateDb}` +
+            (orphan.tombstoned ? "; it was deleted." : "."),
+          evidence: {
+            turns: summary.turns.size,
+            tombstoned: orphan.tombstoned,
+            stateDb: orphan.stateDb === "no state.db" ? "absent" : "no_row",
+          },
+        });
+      }
+    }
+    return drafts;
+  },
+});
+
+function damagedLines(
+  summary: JournalSummary,
+):
+  | { text: string; evidence: Record<string, number[] | number | boolean> }
+  | null {
+  const parts: string[] = [];
+  const add = (count: number, kept: number[], what: [string, string]) => {
+    if (count === 0) return;
+    const more = count > kept.length ? ", ..." : "";
+    parts.push(
+      `${count} ${what[count === 1 ? 0 : 1]} (line ${kept.join(", ")}${more})`,
+    );
+  };
+  add(summary.malformedCount, summary.malformedLines, [
+    "line that is not a JSON object",
+    "lines that are not JSON objects",
+  ]);
+  add(summary.missingTurnIdCount, summary.missingTurnIdLines, [
+    "event without a turn_id",
+    "events without a turn_id",
+  ]);
+  add(summary.badCreatedAtCount, summary.badCreatedAtLines, [
+    "event whose created_at is missing or not a number",
+    "events whose created_at is missing or not a number",
+  ]);
+  if (parts.length === 0) return null;
+  return {
+    text: parts.join(", "),
+    evidence: {
+      malformedLines: summary.malformedLines,
+      malformedCount: summary.malformedCount,
+      missingTurnIdLines: summary.missingTurnIdLines,
+      missingTurnIdCount: summary.missingTurnIdCount,
+      badCreatedAtLines: summary.badCreatedAtLines,
+      badCreatedAtCount: summary.badCreatedAtCount,
+      endsWithoutNewline: summary.endsWithoutNewline,
+    },
+  };
+}
+
+/**
+ * Why a journal's session exists nowhere, or null when something still
+ * holds the session (or state.db, unreadable, cannot say).
+ */
+function orphanState(
+  store: StoreSnapshot,
+  session: SessionFiles,
+): { stateDb: string; tombstoned: boolean } | null {
+  if (session.live || session.backup) return null;
+  const db = store.stateDb;
+  let stateDb: string;
+  if (db.status === "absent") stateDb = "no state.db";
+  else if (db.status === "ok" && db.sessionColumns.has("id")) {
+    if (db.sessionIds.has(session.sessionId)) return null;
+    stateDb = "no state.db row";
+  } else return null;
+  return {
+    stateDb,
+    tombstoned: deletion(store, session.sessionId) === "deleted",
+  };
+}
