@@ -21,26 +21,9 @@ import type { Finding } from "../core/finding.ts";
 import type { Report } from "../core/report.ts";
 import { type PipelineOptions, runPipeline } from "../core/run.ts";
 import { summarizeSidecar } from "../core/sidecar_summary.ts";
-import { runCli, storeArgs, TestStore } from "./fixtures.ts";
+import { runCli, storeArgs, TestStore, withStore } from "./fixtures.ts";
 
-/**
- * Runs `fn` with a fresh store and removes it afterwards.
- *
- * @example
- * ```ts
- * await withStore(async (store) => { await store.sidecar("a"); });
- * ```
- */
-export async function withStore(
-  fn: (store: TestStore) => Promise<void>,
-): Promise<void> {
-  const store = await TestStore.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.cleanup();
-  }
-}
+export { withStore };
 
 /** Options of a run besides the store's dirs. */
 export type RunExtra = Partial<PipelineOptions> & { withStateDb?: boolean };

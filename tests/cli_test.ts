@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { builtinChecks } from "../checks/builtin.ts";
 import { kindsOf } from "../core/run.ts";
 import { TOOL_VERSION } from "../core/version.ts";
-import { type CliResult, runCli, storeArgs, TestStore } from "./fixtures.ts";
+import {
+  type CliResult,
+  runCli,
+  storeArgs,
+  TestStore,
+  withStore,
+} from "./fixtures.ts";
 
 // ---------------------------------------------------------------- helpers
 
@@ -50,18 +56,6 @@ async function cli(
       ...env,
     },
   });
-}
-
-/** Runs `fn` with a fresh store and removes it afterwards. */
-async function withStore(
-  fn: (store: TestStore) => Promise<void>,
-): Promise<void> {
-  const store = await TestStore.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.cleanup();
-  }
 }
 
 /** An index entry as the server's compact() writes it (the fields checks read). */

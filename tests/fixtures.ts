@@ -294,6 +294,25 @@ function insert(
   }
 }
 
+/**
+ * Runs `fn` with a fresh store and removes it afterwards, whatever happens.
+ *
+ * @example
+ * ```ts
+ * await withStore(async (store) => { await store.sidecar("abc"); });
+ * ```
+ */
+export async function withStore(
+  fn: (store: TestStore) => Promise<void> | void,
+): Promise<void> {
+  const store = await TestStore.create();
+  try {
+    await fn(store);
+  } finally {
+    await store.cleanup();
+  }
+}
+
 /** What a CLI run printed and returned. */
 export interface CliResult {
   code: number;

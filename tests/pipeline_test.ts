@@ -12,18 +12,9 @@ import type { Finding, FindingDraft, KindInfo } from "../core/finding.ts";
 import { findingId, runChecks, selectChecks } from "../core/pipeline.ts";
 import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
 import { builtinChecks } from "../checks/builtin.ts";
-import { TestStore } from "./fixtures.ts";
+import { TestStore, withStore } from "./fixtures.ts";
 
 const OPTIONS = { now: Date.now(), serverStopped: false };
-
-async function withStore(fn: (store: TestStore) => Promise<void>) {
-  const store = await TestStore.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.cleanup();
-  }
-}
 
 function kind(name: string, extra: Partial<KindInfo> = {}): KindInfo {
   return {

@@ -28,6 +28,7 @@ import {
   runCli,
   storeArgs,
   TestStore,
+  withStore,
 } from "./fixtures.ts";
 import { serverIndex } from "./check_support.ts";
 
@@ -35,15 +36,6 @@ import { serverIndex } from "./check_support.ts";
 
 /** The marker the spec (STORE_FORMAT.md §5) puts after a recovered turn. */
 const MARKER = "**Previous turn did not complete.**";
-
-async function withStore(fn: (store: TestStore) => Promise<void>) {
-  const store = await TestStore.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.cleanup();
-  }
-}
 
 type Extra = Partial<PipelineOptions>;
 

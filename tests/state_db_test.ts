@@ -11,16 +11,7 @@ import {
   type StateDb,
   type StateDbReader,
 } from "../core/state_db.ts";
-import { FULL_SCHEMA, OLD_SCHEMA, TestStore } from "./fixtures.ts";
-
-async function withStore(fn: (store: TestStore) => Promise<void> | void) {
-  const store = await TestStore.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.cleanup();
-  }
-}
+import { FULL_SCHEMA, OLD_SCHEMA, withStore } from "./fixtures.ts";
 
 /** Opens state.db, asserts it is readable, and closes it after `fn`. */
 function withReader(path: string, fn: (db: StateDbReader) => void): void {
