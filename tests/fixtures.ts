@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { SESSION_COLUMNS } from "../core/state_db.ts";
 
 /** A chat message as the server stores it. */
 export type Message = Record<string, unknown>;
@@ -109,22 +110,8 @@ export interface StateDbSchema {
 
 /** The full current schema. */
 export const FULL_SCHEMA: StateDbSchema = {
-  sessions: [
-    "id",
-    "source",
-    "title",
-    "model",
-    "started_at",
-    "parent_session_id",
-    "message_count",
-    "workspace",
-    "worktree_path",
-    "worktree_branch",
-    "worktree_repo_root",
-    "worktree_created_at",
-    "ended_at",
-    "end_reason",
-  ],
+  // Every column the tool reads, plus two it does not, as a real agent has.
+  sessions: ["id", ...SESSION_COLUMNS, "ended_at", "end_reason"],
   messages: ["id", "session_id", "role", "content", "timestamp", "tool_calls"],
 };
 
