@@ -15,6 +15,7 @@ import { resolve } from "node:path";
 import { defaultPaths } from "./core/default_paths.ts";
 import { EXIT } from "./core/report.ts";
 import { renderText } from "./core/render_text.ts";
+import { ProgressLine, showProgress } from "./core/scan_progress.ts";
 import { renderWebuiJson } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
@@ -24,12 +25,68 @@ import { undoRun, UnknownRunError } from "./core/undo.ts";
 import { deleteRun, listRuns } from "./core/safety.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
+import type { Check } from "./core/check.ts";
+import type { Repair } from "./core/repair.ts";
+import {
+  type LoadedPlugins,
+  loadPlugins,
+  PLUGIN_DIR_ENV,
+  PluginLoadError,
+} from "./core/plugin_load.ts";
 
-/** Where the CLI writes; tests and the demo pass their own. */
+/**
+ * Where the CLI writes; tests and the demo pass their own.
+ *
+ * @example
+ * ```ts
+ * const out: string[] = [];
+ * const io: CliIo = {
+ *   stdout: (text) => out.push(text),
+ *   stderr: (text) => out.push(text),
+ *   env: (name) => Deno.env.get(name),
+ * };
+ * await main(["checks"], io);
+ * ```
+ */
 export interface CliIo {
+  /** Writes the report. */
   stdout(text: string): void;
+  /** Writes warnings and errors. */
   stderr(text: string): void;
+  /** Reads an environment variable. */
   env(name: string): string | undefined;
+  /** True when stderr is a terminal, where a long scan shows its progress. */
+  stderrIsTerminal?: boolean;
+  /** True in a compiled binary; `Deno.build.standalone` when left out. */
+  standalone?: boolean;
+  /**
+   * Gives up the permission to start processes, for a run that names no
+   * plugin program; left out, nothing is given up.
+   */
+  revokeRun?(): Promise<void>;
+}
+
+/**
+ * What a program built on the CLI adds: its own checks and repairs in place
+ * of the built-in lists (way 1 of extending; see examples/library/).
+ *
+ * @example
+ * ```ts
+ * const options: CliOptions = { checks: [...builtinChecks, myCheck] };
+ * Deno.exit(await main(Deno.args, undefined, options));
+ * ```
+ */
+export interface CliOptions {
+  /** The checks, in order; `builtinChecks` when left out. */
+  checks?: readonly Check[];
+  /** The repairs, in order; `builtinRepairs` when left out. */
+  repairs?: readonly Repair[];
+}
+
+/** The checks and repairs of one CLI run. */
+interface Registry {
+  checks: readonly Check[];
+  repairs: readonly Repair[];
 }
 
 const HELP =
@@ -60,8 +117,12 @@ Options:
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running
   --also-repair KIND    repair: also fix info findings of this kind (repeatable)
+  --plugin PATH         also run this check: an executable speaking the plugin
+                        protocol, or (under deno run) a .ts module (repeatable)
+  --plugin-dir DIR      also run every executable in DIR (default $HERMES_FSCK_PLUGIN_DIR)
+  --plugin-timeout SECS time limit of each plugin program (default 30)
   --verbose             text: list every finding, not the first five of each kind
-  --quiet               no warnings on stderr
+  --quiet               no warnings or progress line on stderr
 
 Exit codes (a bit mask, as e2fsck's; start the server when below 4):
   0 clean   1 repaired, nothing left   4 problems remain
@@ -72,19 +133,26 @@ class UsageError extends Error {}
 class OperationalError extends Error {}
 
 /**
- * Runs the CLI with the given arguments and returns the exit code.
+ * Runs the CLI with the given arguments and returns the exit code. A
+ * program of your own passes its checks and repairs in `options`.
  *
  * @example
  * ```ts
  * const code = await main(["audit", "--session-dir", "/srv/sessions"]);
+ * await main(Deno.args, undefined, { checks: [...builtinChecks, myCheck] });
  * ```
  */
 export async function main(
   args: string[],
   io: CliIo = denoIo(),
+  options: CliOptions = {},
 ): Promise<number> {
+  const registry: Registry = {
+    checks: options.checks ?? builtinChecks,
+    repairs: options.repairs ?? builtinRepairs,
+  };
   try {
-    return await run(args, io);
+    return await run(args, io, registry);
   } catch (error) {
     if (error instanceof LockHeldError || error instanceof UnknownRunError) {
       io.stderr(
@@ -104,7 +172,11 @@ export async function main(
   }
 }
 
-async function run(args: string[], io: CliIo): Promise<number> {
+async function run(
+  args: string[],
+  io: CliIo,
+  registry: Registry,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -122,6 +194,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
         "dry-run": { type: "boolean" },
         "server-stopped": { type: "boolean" },
         "also-repair": { type: "string", multiple: true },
+        plugin: { type: "string", multiple: true },
+        "plugin-dir": { type: "string" },
+        "plugin-timeout": { type: "string" },
         prune: { type: "boolean" },
         keep: { type: "string" },
         verbose: { type: "boolean" },
@@ -147,7 +222,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   switch (command) {
     case "checks":
       noExtra(rest, command);
-      io.stdout(listChecks(formatOf(values.format, ["text", "json"])));
+      io.stdout(
+        listChecks(formatOf(values.format, ["text", "json"]), registry),
+      );
       return EXIT.CLEAN;
     case "undo":
       if (rest.length !== 1) {
@@ -163,12 +240,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
           "explain takes one KIND (see 'hermes-fsck checks')",
         );
       }
-      io.stdout(explain(rest[0]));
+      io.stdout(explain(rest[0], registry));
       return EXIT.CLEAN;
     case "audit":
     case "repair":
       noExtra(rest, command);
-      return await runStoreCommand(command, values, io);
+      return await runStoreCommand(command, values, io, registry);
     default:
       throw new UsageError(
         `unknown command ${
@@ -184,6 +261,7 @@ async function runStoreCommand(
   command: "audit" | "repair",
   values: Values,
   io: CliIo,
+  registry: Registry,
 ): Promise<number> {
   const format = formatOf(values.format, ["text", "json", "webui-json"]);
   // Every usage error is found before the store is looked at, so a typo in
@@ -198,7 +276,10 @@ async function runStoreCommand(
   if (values["state-db"] !== undefined && values["no-state-db"]) {
     throw new UsageError("--state-db and --no-state-db contradict each other");
   }
-  const kinds = kindsOf(builtinChecks);
+  const timeoutMs = pluginTimeoutOf(values["plugin-timeout"]);
+  const plugins = await pluginsOf(values, io, registry.checks);
+  const checks = [...registry.checks, ...plugins.checks];
+  const kinds = kindsOf(checks);
   for (const kind of (values["also-repair"] as string[] | undefined) ?? []) {
     if (!kinds.has(kind)) {
       throw new UsageError(
@@ -209,7 +290,7 @@ async function runStoreCommand(
     }
   }
   try {
-    selectChecks(builtinChecks, {
+    selectChecks(checks, {
       only: (values.check as string[] | undefined) ?? [],
       skip: (values.skip as string[] | undefined) ?? [],
     });
@@ -235,12 +316,26 @@ async function runStoreCommand(
   } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
     stateDbPath = defaults.stateDb;
   }
+  if (!values.quiet) {
+    for (const warning of plugins.warnings) {
+      io.stderr(`hermes-fsck: warning: ${warning}\n`);
+    }
+  }
+  // The binary may start processes only to run plugin programs.
+  if (plugins.programs.length === 0) await io.revokeRun?.();
   let interrupted = false;
   const stopListening = onInterrupt(() => (interrupted = true));
+  const progress = showProgress({
+      stderrIsTerminal: io.stderrIsTerminal ?? false,
+      quiet: Boolean(values.quiet),
+    })
+    ? new ProgressLine(io.stderr, { delayMs: progressDelayMs(io) })
+    : null;
   try {
     let report;
     try {
       report = await runPipeline({
+        onScanProgress: progress?.update,
         command,
         sessionDir,
         stateDbPath,
@@ -253,6 +348,18 @@ async function runStoreCommand(
         maxFileBytes,
         interrupted: () => interrupted,
         writer: { faultAfterSteps: faultAfterSteps(io) },
+        checks,
+        repairs: registry.repairs,
+        plugins: plugins.programs.length === 0 ? undefined : {
+          programs: plugins.programs,
+          timeoutMs,
+          onStderr: values.quiet ? undefined : (name, text) =>
+            io.stderr(
+              text.trimEnd().split("\n").map((line) =>
+                `hermes-fsck: plugin ${name}: ${line}\n`
+              ).join(""),
+            ),
+        },
       });
     } catch (error) {
       if (
@@ -276,12 +383,49 @@ async function runStoreCommand(
     }
     if (format === "json") io.stdout(JSON.stringify(report, null, 2) + "\n");
     else if (format === "webui-json") {
-      io.stdout(renderWebuiJson(report, kindsOf(builtinChecks)) + "\n");
+      io.stdout(renderWebuiJson(report, kinds) + "\n");
     } else io.stdout(renderText(report, { verbose: Boolean(values.verbose) }));
     return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
   } finally {
+    progress?.done();
     stopListening();
   }
+}
+
+/** The plugins named by `--plugin` and `--plugin-dir` (or its variable). */
+async function pluginsOf(
+  values: Values,
+  io: CliIo,
+  checks: readonly Check[],
+): Promise<LoadedPlugins> {
+  const dir = values["plugin-dir"] !== undefined
+    ? String(values["plugin-dir"])
+    : io.env(PLUGIN_DIR_ENV) || null;
+  try {
+    return await loadPlugins({
+      paths: (values.plugin as string[] | undefined) ?? [],
+      dir,
+      standalone: io.standalone ?? Deno.build.standalone,
+    }, checks);
+  } catch (error) {
+    if (!(error instanceof PluginLoadError)) throw error;
+    throw error.usage
+      ? new UsageError(error.message)
+      : new OperationalError(error.message);
+  }
+}
+
+function pluginTimeoutOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) {
+    throw new UsageError(
+      `--plugin-timeout must be a number of seconds above 0, like 30 or 2.5, not ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return Number(text) * 1000;
 }
 
 /** Node's parseArgs messages, cut to what an operator needs. */
@@ -413,6 +557,9 @@ const FLAG_COMMANDS: Record<string, string[]> = {
   "server-stopped": ["audit", "repair"],
   "dry-run": ["repair"],
   "also-repair": ["repair"],
+  plugin: ["audit", "repair"],
+  "plugin-dir": ["audit", "repair"],
+  "plugin-timeout": ["audit", "repair"],
   prune: ["runs"],
   keep: ["runs"],
   "session-dir": ["audit", "repair", "undo", "runs"],
@@ -525,22 +672,29 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** `HERMES_FSCK_PROGRESS_DELAY_MS`: when the progress line may start (tests). */
+function progressDelayMs(io: CliIo): number | undefined {
+  const raw = io.env("HERMES_FSCK_PROGRESS_DELAY_MS");
+  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
 function faultAfterSteps(io: CliIo): number | undefined {
   const raw = io.env("HERMES_FSCK_FAULT_AFTER_STEPS");
   return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
-function listChecks(format: string): string {
+function listChecks(format: string, registry: Registry): string {
+  const { checks, repairs } = registry;
   if (format === "json") {
     return JSON.stringify(
       {
-        checks: builtinChecks.map((c) => ({
+        checks: checks.map((c) => ({
           id: c.id,
           title: c.title,
           description: c.description,
           kinds: c.kinds,
         })),
-        repairs: builtinRepairs.map((r) => ({
+        repairs: repairs.map((r) => ({
           id: r.id,
           title: r.title,
           description: r.description,
@@ -552,7 +706,7 @@ function listChecks(format: string): string {
     ) + "\n";
   }
   const lines = ["Checks (run in this order):"];
-  for (const check of builtinChecks) {
+  for (const check of checks) {
     lines.push("", `${check.id}: ${check.title}`, `  ${check.description}`);
     for (const kind of check.kinds) {
       const fix = kind.repair
@@ -572,7 +726,7 @@ function listChecks(format: string): string {
     );
   }
   lines.push("", "Repairs (applied in this order):");
-  for (const repair of builtinRepairs) {
+  for (const repair of repairs) {
     lines.push(
       `  ${repair.id}: ${repair.description} Fixes ${repair.fixes.join(", ")}.`,
     );
@@ -584,9 +738,10 @@ function listChecks(format: string): string {
   return lines.join("\n") + "\n";
 }
 
-function explain(name: string): string {
-  const kind = kindsOf(builtinChecks).get(name);
-  const repair = builtinRepairs.find((r) => r.id === name);
+function explain(name: string, registry: Registry): string {
+  const { checks, repairs } = registry;
+  const kind = kindsOf(checks).get(name);
+  const repair = repairs.find((r) => r.id === name);
   if (repair) {
     return `${repair.id}: ${repair.title}\n\n${repair.description}\nFixes: ${
       repair.fixes.join(", ")
@@ -598,7 +753,7 @@ function explain(name: string): string {
     );
   }
   const fix = kind.repair
-    ? builtinRepairs.find((r) => r.id === kind.repair)
+    ? repairs.find((r) => r.id === kind.repair)
     : undefined;
   return [
     `${kind.kind}: ${kind.summary}`,
@@ -646,6 +801,10 @@ function denoIo(): CliIo {
     stdout: (text) => writeAllSync(Deno.stdout, encoder.encode(text)),
     stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
     env: (name) => Deno.env.get(name),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    revokeRun: async () => {
+      await Deno.permissions.revoke({ name: "run" });
+    },
   };
 }
 

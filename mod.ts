@@ -2,6 +2,13 @@
  * hermes-fsck as a library: audit and repair a Hermes WebUI session store
  * with the built-in checks and repairs, or with your own.
  *
+ * Three ways to add a check (README, "Extending"): build your own binary
+ * on this module (the only way to add repairs; `main` of `cli.ts` gives it
+ * the whole command line); run external check programs with `--plugin` and
+ * `--plugin-dir` ({@linkcode runExternalPlugins}, protocol in
+ * {@linkcode PluginInput}); or, under `deno run`, load a `.ts` module that
+ * exports a check with `--plugin`.
+ *
  * ```ts
  * import { builtinChecks, defineCheck, runPipeline } from "./mod.ts";
  *
@@ -77,6 +84,35 @@ export {
 } from "./core/repair_engine.ts";
 export { kindsOf, type PipelineOptions, runPipeline } from "./core/run.ts";
 export {
+  DEFAULT_PLUGIN_OUTPUT_BYTES,
+  DEFAULT_PLUGIN_TIMEOUT_MS,
+  type ExternalPlugin,
+  pluginCheckId,
+  type PluginFailure,
+  type PluginSettings,
+  runExternalPlugins,
+} from "./core/plugin_runner.ts";
+export {
+  type ParsedPluginLine,
+  parsePluginLine,
+  PLUGIN_FINDING_SCHEMA,
+  PLUGIN_PROTOCOL_VERSION,
+  type PluginFindingLine,
+  type PluginInput,
+  pluginInput,
+  type PluginSession,
+} from "./core/plugin_protocol.ts";
+export {
+  type LoadedPlugins,
+  loadPlugins,
+  PLUGIN_DIR_ENV,
+  PluginLoadError,
+  type PluginSources,
+} from "./core/plugin_load.ts";
+export { type JsonSchema, validateJson } from "./core/json_schema.ts";
+export { REPORT_SCHEMA, validateReport } from "./core/report_schema.ts";
+export type { LockHolder } from "./core/lock.ts";
+export {
   EXIT,
   exitCodeOf,
   type Report,
@@ -90,6 +126,7 @@ export {
   type OtherEntry,
   type ScannedFile,
   type ScanOptions,
+  type ScanProgress,
   scanStore,
   type SessionFiles,
   type StoreSnapshot,
@@ -97,23 +134,31 @@ export {
   tombstonedIds,
   type TombstoneSummary,
 } from "./core/snapshot.ts";
+export type { TempOrigin } from "./core/store_layout.ts";
 export {
   isPlainObject,
   messageText,
   type SidecarSummary,
+  type SummarizeOptions,
   summarizeSidecar,
 } from "./core/sidecar_summary.ts";
 export {
+  type JournalSessionId,
   type JournalSummary,
   summarizeJournal,
   type TurnState,
 } from "./core/turn_journal.ts";
 export {
   openStateDb,
+  SESSION_COLUMNS,
+  type SqlValue,
   type StateDb,
   type StateDbMessage,
+  type StateDbProblem,
   type StateDbReader,
   type StateDbSessionRow,
+  type StateDbSideFile,
+  type StateDbSideFiles,
 } from "./core/state_db.ts";
 export type {
   FileIdentity,
@@ -134,13 +179,19 @@ export {
 } from "./core/shrink_guards.ts";
 export { compactEntry, sortIndexEntries } from "./core/compact_entry.ts";
 export {
+  type FileVersion,
   type Manifest,
   type ManifestEntry,
   newRunId,
+  type RunHeader,
   StoreWriter,
   type WriterOptions,
 } from "./core/safety.ts";
-export { defaultPaths, type StorePaths } from "./core/default_paths.ts";
+export {
+  defaultPaths,
+  type EnvReader,
+  type StorePaths,
+} from "./core/default_paths.ts";
 export { renderText, type TextOptions } from "./core/render_text.ts";
 export {
   renderWebuiJson,

@@ -15,6 +15,7 @@ import { deletedTombstone } from "./deleted_tombstone.ts";
 import { indexCoverage } from "./index_coverage.ts";
 import { indexDrift } from "./index_drift.ts";
 import { indexShape } from "./index_shape.ts";
+import { malformedBackup } from "./malformed_backup.ts";
 import { malformedLive } from "./malformed_live.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";
@@ -31,7 +32,14 @@ import { turnJournalHealth } from "./turn_journal_health.ts";
 import { stateDbHealth } from "./state_db_health.ts";
 import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
 
-/** Every built-in check. The first six report the server's own audit kinds, in its order. */
+/**
+ * Every built-in check. The first six report the server's own audit kinds, in its order.
+ *
+ * @example
+ * ```ts
+ * const checks = [...builtinChecks, myCheck];
+ * ```
+ */
 export const builtinChecks: readonly Check[] = [
   shrunkenLive,
   orphanBackup,
@@ -43,6 +51,7 @@ export const builtinChecks: readonly Check[] = [
   unreadableFiles,
   stateDbAccess,
   malformedLive,
+  malformedBackup,
   sidecarIdentity,
   indexShape,
   indexDrift,

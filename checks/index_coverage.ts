@@ -16,6 +16,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { deletion, messageCountOf } from "../core/store_facts.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 import { isValidSessionId } from "../core/session_id.ts";
+import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
 
 /** The `index-coverage` check. */
 export const indexCoverage = defineCheck({
@@ -61,11 +62,12 @@ export const indexCoverage = defineCheck({
       if (isValidSessionId(id) && deletion(store, id) === "deleted") continue;
       drafts.push({
         kind: "index_missing_file",
-        sessionId: id,
+        // An invalid id may be megabytes long: the report shows an excerpt.
+        sessionId: shortText(id, EVIDENCE_CHARS),
         paths: [INDEX_FILE],
         message: isValidSessionId(id)
           ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`
-          : `${INDEX_FILE} lists the invalid id ${JSON.stringify(id)}.`,
+          : `${INDEX_FILE} lists the invalid id ${showJson(id)}.`,
         evidence: { liveMessages: -1, bakMessages: -1 },
       });
     }

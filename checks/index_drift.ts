@@ -19,6 +19,7 @@ import type { FindingDraft, JsonValue } from "../core/finding.ts";
 import type { IndexEntry } from "../core/snapshot.ts";
 import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { boundedValue } from "./shown_value.ts";
 
 /** The fields of an entry that must match its sidecar. */
 const DRIFT_FIELDS = [
@@ -152,8 +153,9 @@ function pick(
   from: Record<string, unknown>,
   fields: readonly string[],
 ): { [key: string]: JsonValue } {
+  // A hostile value (megabytes, or nested 100,000 deep) is cut to an excerpt.
   return Object.fromEntries(
-    fields.map((f) => [f, (from[f] ?? null) as JsonValue]),
+    fields.map((f) => [f, boundedValue(from[f] ?? null)]),
   );
 }
 

@@ -15,6 +15,13 @@
 import { defineCheck } from "../core/check.ts";
 import type { Evidence, FindingDraft } from "../core/finding.ts";
 import { describeInvalidId, isValidSessionId } from "../core/session_id.ts";
+import {
+  EVIDENCE_CHARS,
+  plainText,
+  shortText,
+  showJson,
+  shownName,
+} from "./shown_value.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 
 /** The `session-ids` check. */
@@ -52,18 +59,26 @@ export const sessionIds = defineCheck({
       drafts.push({
         kind: "invalid_session_id",
         paths,
-        message: `${where} has the session id ${
-          JSON.stringify(id) ?? String(id)
-        }, which ${id === null ? "is null" : describeInvalidId(id)}.`,
+        message: `${where} has the session id ${showJson(id)}, which ${
+          id === null ? "is null" : describeInvalidId(id)
+        }.`,
         evidence: {
           source,
-          id: typeof id === "string" ? id : String(id),
+          // A hostile id may be megabytes long or nested 100,000 deep.
+          id: typeof id === "string"
+            ? shortText(id, EVIDENCE_CHARS)
+            : showJson(id, EVIDENCE_CHARS),
           ...extra,
         },
-        key: `${source}:${String(id)}`,
+        key: `${source}:${plainText(id)}`,
       });
     for (const name of store.invalidNames) {
-      report(name.source, name.id, [name.name], `The file ${name.name}`);
+      report(
+        name.source,
+        name.id,
+        [name.name],
+        `The file ${shownName(name.name)}`,
+      );
     }
     if (store.index?.read.ok) {
       for (const entry of store.index.read.value.entries) {

@@ -18,6 +18,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import type { SidecarSummary } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { liveReplacement } from "./live_replacement.ts";
+import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
 
 /** Keys the server's metadata-only load needs besides `session_id`. */
 const METADATA_KEYS = ["title", "created_at", "updated_at"];
@@ -123,8 +124,12 @@ function mismatch(
     kind: "session_id_mismatch",
     sessionId,
     paths: [name],
-    message: `${name} holds the session_id ${JSON.stringify(inner)}.`,
-    evidence: { ...counts, file, sessionIdInFile: inner },
+    message: `${name} holds the session_id ${showJson(inner)}.`,
+    evidence: {
+      ...counts,
+      file,
+      sessionIdInFile: shortText(inner, EVIDENCE_CHARS),
+    },
   };
 }
 

@@ -19,6 +19,7 @@ import { pyTruthy } from "../core/compact_entry.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { plainText, shortText } from "./shown_value.ts";
 
 /** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
 export const STALE_PENDING_GRACE_SECONDS = 30;
@@ -135,7 +136,7 @@ export const staleStreamState = defineCheck({
       const evidence = {
         liveMessages: messageCountOf(live),
         bakMessages: -1,
-        activeStreamId: String(meta.active_stream_id),
+        activeStreamId: shortText(plainText(meta.active_stream_id)),
         // JSON has no Infinity: an unknown start is null.
         pendingAgeSeconds: Number.isFinite(age)
           ? Math.round(age * 10) / 10

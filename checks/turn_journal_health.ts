@@ -116,12 +116,12 @@ export const turnJournalHealth = defineCheck({
         drafts.push({
           ...base,
           kind: "turn_journal_orphan",
-          message: `${journal.name} has ${summary.turns.size} turns but ` +
+          message: `${journal.name} has ${summary.turnCount} turns but ` +
             `session ${session.sessionId} has no sidecar, no backup and ` +
             `${orphan.stateDb}` +
             (orphan.tombstoned ? "; it was deleted." : "."),
           evidence: {
-            turns: summary.turns.size,
+            turns: summary.turnCount,
             tombstoned: orphan.tombstoned,
             stateDb: orphan.stateDb === "no state.db" ? "absent" : "no_row",
           },

@@ -16,6 +16,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { isTerminalEvent } from "../core/turn_journal.ts";
 import { messageText, pyStrip } from "../core/sidecar_summary.ts";
+import { plainText, shortText } from "./shown_value.ts";
 
 /** The `turn-journal-pending` check. */
 export const turnJournalPending = defineCheck({
@@ -57,7 +58,7 @@ export const turnJournalPending = defineCheck({
         if (isTerminalEvent(turn.latest)) continue;
         const content = pyStrip(eventText(turn.latest.content));
         if (!content || texts?.has(content)) continue;
-        const event = String(turn.latest.event ?? "");
+        const event = shortText(plainText(turn.latest.event ?? ""));
         drafts.push({
           kind: "turn_journal_pending_turn",
           sessionId: session.sessionId,

@@ -13,8 +13,9 @@
 
 import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
-import type { ReadProblemReason } from "../core/file_read.ts";
+import type { ReadProblem, ReadProblemReason } from "../core/file_read.ts";
 import type { ScannedFile } from "../core/snapshot.ts";
+import { JOURNAL_DIR } from "../core/store_layout.ts";
 
 const UNREADABLE: ReadonlySet<ReadProblemReason> = new Set([
   "not_regular_file",
@@ -51,14 +52,31 @@ export const unreadableFiles = defineCheck({
       if (!file || file.read.ok || !UNREADABLE.has(file.read.problem.reason)) {
         return;
       }
+      const problem = file.read.problem;
       drafts.push({
         kind: "unreadable_file",
         sessionId,
         paths: [file.name],
-        message: `${file.name} ${file.read.problem.detail}.`,
-        evidence: { problem: file.read.problem.reason },
+        message: `${file.name} ${problem.detail}${whatToDo(problem)}.`,
+        evidence: { problem: problem.reason },
       });
     };
+    // The journal dir itself, when a link or a file stands in its place:
+    // the journals were not read, so no pending turn could be found.
+    for (const entry of store.otherEntries) {
+      if (entry.name !== JOURNAL_DIR) continue;
+      drafts.push({
+        kind: "unreadable_file",
+        paths: [entry.name],
+        message: entry.type === "symlink"
+          ? `${entry.name} is a symbolic link, which hermes-fsck does not ` +
+            `follow, so no journal was checked; put the directory itself ` +
+            `in place of the link`
+          : `${entry.name} is not a directory, so no journal was checked; ` +
+            `move it out of the session dir`,
+        evidence: { problem: "not_regular_file" },
+      });
+    }
     visit(store.index);
     visit(store.tombstone);
     for (const session of store.sessions.values()) {
@@ -69,3 +87,21 @@ export const unreadableFiles = defineCheck({
     return drafts;
   },
 });
+
+/** What the operator can do about an unreadable file, as a clause. */
+function whatToDo(problem: ReadProblem): string {
+  switch (problem.reason) {
+    case "not_regular_file":
+      return /symbolic link/.test(problem.detail)
+        ? "; put the file itself in place of the link, or move the link " +
+          "out of the session dir"
+        : "; move it out of the session dir (the server cannot load it " +
+          "either)";
+    case "permission_denied":
+      return "; make it readable to the user running hermes-fsck";
+    case "io_error":
+      return "; check the disk (dmesg) and run again";
+    default:
+      return ""; // too_large names --max-file-size itself
+  }
+}

@@ -18,7 +18,14 @@
  * @module
  */
 
-/** The state of a file an action was planned on. */
+/**
+ * The state of a file an action was planned on.
+ *
+ * @example
+ * ```ts
+ * const absent: Expectation = { exists: false };
+ * ```
+ */
 export type Expectation =
   | { exists: false }
   | {
@@ -29,7 +36,19 @@ export type Expectation =
     sha256: string;
   };
 
-/** One change to one file of the store. */
+/**
+ * One change to one file of the store.
+ *
+ * @example
+ * ```ts
+ * const remove: Action = {
+ *   op: "remove",
+ *   path: "abc.tmp.1.2",
+ *   expect: { exists: true, size: 10, mtimeMs: 0, ino: 1, sha256: "..." },
+ *   note: "remove a stale temp",
+ * };
+ * ```
+ */
 export type Action =
   /**
    * Make `path` hold `data`: replace the file `expect` describes, or create
@@ -52,8 +71,17 @@ export type Action =
     note: string;
   };
 
-/** What became of one action. */
+/**
+ * What became of one action.
+ *
+ * @example
+ * ```ts
+ * const outcome: ActionOutcome = await writer.apply(action);
+ * if (outcome.status !== "applied") console.log(outcome.reason, outcome.detail);
+ * ```
+ */
 export interface ActionOutcome {
+  /** What happened: it was done, skipped on purpose, or failed. */
   status: "applied" | "skipped" | "failed";
   /**
    * Why it was skipped or failed: `store_changed` (the file is not what the

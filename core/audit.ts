@@ -18,36 +18,81 @@
 import type { Check, CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
 import { runChecks } from "./pipeline.ts";
+import { type PluginSettings, runExternalPlugins } from "./plugin_runner.ts";
 import { type ScanOptions, scanStore, type StoreSnapshot } from "./snapshot.ts";
 import { liveSessionCount } from "./store_facts.ts";
 
-/** The overall verdict, as the server's audit names it. */
+/**
+ * The overall verdict, as the server's audit names it.
+ *
+ * @example
+ * ```ts
+ * const status: AuditStatus = "needs_manual_review";
+ * ```
+ */
 export type AuditStatus = "ok" | "warn" | "needs_manual_review";
 
-/** Counts of an audit. */
+/**
+ * Counts of an audit.
+ *
+ * @example
+ * ```ts
+ * const summary: AuditSummary = { sessions: 12, repairable: 1, unsafe_to_repair: 0, info: 3 };
+ * ```
+ */
 export interface AuditSummary {
   /** Live sidecars scanned (the server's `summary.ok`). */
   sessions: number;
+  /** Findings a repair can fix. */
   repairable: number;
+  /** Findings a person must decide on. */
   unsafe_to_repair: number;
+  /** Findings worth knowing that need no action. */
   info: number;
 }
 
-/** What one audit found. */
+/**
+ * What one audit found.
+ *
+ * @example
+ * ```ts
+ * const { status, summary, findings }: AuditResult = summarizeFindings([], 3);
+ * ```
+ */
 export interface AuditResult {
+  /** The verdict, as the server names it. */
   status: AuditStatus;
+  /** Counts by category. */
   summary: AuditSummary;
+  /** Every finding kept, in check order. */
   findings: Finding[];
 }
 
-/** Options of {@linkcode auditStore}. */
+/**
+ * Options of {@linkcode auditStore}.
+ *
+ * @example
+ * ```ts
+ * const options: AuditOptions = {
+ *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
+ *   checks: builtinChecks,
+ * };
+ * ```
+ */
 export interface AuditOptions {
+  /** What to scan. */
   scan: ScanOptions;
+  /** The checks to run, in order. */
   checks: readonly Check[];
   /** Which findings to keep (from `--check`/`--skip`); all by default. */
   keep?: (finding: Finding) => boolean;
   /** Run facts; `now` defaults to the scan's start. */
   checkOptions?: Partial<CheckOptions>;
+  /**
+   * External check programs to run after the checks. Their findings are
+   * always kept: `keep` selects among the checks' findings only.
+   */
+  plugins?: PluginSettings;
 }
 
 /**
@@ -68,6 +113,16 @@ export async function auditStore(
   };
   const all = await runChecks(store, options.checks, checkOptions);
   const findings = options.keep ? all.filter(options.keep) : all;
+  if (options.plugins) {
+    findings.push(
+      ...await runExternalPlugins(
+        store,
+        options.checks,
+        options.plugins,
+        checkOptions,
+      ),
+    );
+  }
   return { store, ...summarizeFindings(findings, liveSessionCount(store)) };
 }
 

@@ -31,7 +31,15 @@
 import type { FindingDraft, KindInfo } from "./finding.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
 
-/** Facts about the run that are not facts about the store. */
+/**
+ * Facts about the run that are not facts about the store.
+ *
+ * @example
+ * ```ts
+ * const options: CheckOptions = { now: Date.now(), serverStopped: false };
+ * const drafts = await check.run(store, options);
+ * ```
+ */
 export interface CheckOptions {
   /** Now, in ms since the epoch (the scan's start). */
   now: number;
@@ -39,7 +47,20 @@ export interface CheckOptions {
   serverStopped: boolean;
 }
 
-/** A check plugin. */
+/**
+ * A check plugin.
+ *
+ * @example
+ * ```ts
+ * const check: Check = defineCheck({
+ *   id: "no-op",
+ *   title: "Nothing",
+ *   description: "Reports nothing.",
+ *   kinds: [],
+ *   run: () => [],
+ * });
+ * ```
+ */
 export interface Check {
   /** Stable id, kebab-case, used by `--check` and `--skip`. */
   id: string;

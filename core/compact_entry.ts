@@ -58,7 +58,7 @@ export function compactEntry(
     workspace: get("workspace"),
     model: get("model"),
     model_provider: pyTruthy(provider)
-      ? String(provider).trim().toLowerCase()
+      ? strOf(provider).trim().toLowerCase()
       : null,
     message_count: messageCount,
     created_at: or("created_at", nowSeconds),
@@ -89,7 +89,7 @@ export function compactEntry(
       ? {
         worktree_path: worktreePath,
         worktree_branch: pyTruthy(m.worktree_branch)
-          ? String(m.worktree_branch)
+          ? strOf(m.worktree_branch)
           : null,
         worktree_repo_root: or("worktree_repo_root", null),
         worktree_created_at: get("worktree_created_at"),
@@ -109,6 +109,17 @@ export function compactEntry(
     composer_draft: isPlainObject(m.composer_draft) ? m.composer_draft : {},
     is_streaming: false,
   };
+}
+
+/**
+ * `str()` of a value the sidecar holds, without recursing: String() of a
+ * list nested 100,000 deep overflows the stack, so lists and objects
+ * become their JSON.
+ */
+function strOf(value: unknown): string {
+  return typeof value === "object" && value !== null
+    ? JSON.stringify(value)
+    : String(value);
 }
 
 /**

@@ -14,11 +14,26 @@
 
 import { join } from "node:path";
 
-/** Reads an environment variable. */
+/**
+ * Reads an environment variable.
+ *
+ * @example
+ * ```ts
+ * const env: EnvReader = (name) => Deno.env.get(name);
+ * ```
+ */
 export type EnvReader = (name: string) => string | undefined;
 
-/** The store paths Hermes would use. */
+/**
+ * The store paths Hermes would use.
+ *
+ * @example
+ * ```ts
+ * const { sessionDir, stateDb, hermesHome }: StorePaths = defaultPaths(env);
+ * ```
+ */
 export interface StorePaths {
+  /** The WebUI session dir. */
   sessionDir: string;
   /** Where state.db would be; used only if it exists. */
   stateDb: string;

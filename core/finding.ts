@@ -22,13 +22,32 @@
  * What can be done about a finding: `repairable` (a repair can fix it without
  * losing or resurrecting data), `unsafe_to_repair` (a person must decide),
  * or `info` (worth knowing, nothing is wrong enough to act on).
+ *
+ * @example
+ * ```ts
+ * const category: Category = "unsafe_to_repair";
+ * ```
  */
 export type Category = "repairable" | "unsafe_to_repair" | "info";
 
-/** How bad a finding is, for people reading the report. */
+/**
+ * How bad a finding is, for people reading the report.
+ *
+ * @example
+ * ```ts
+ * const severity: Severity = "warning";
+ * ```
+ */
 export type Severity = "error" | "warning" | "info";
 
-/** A JSON value, as evidence and plugin output carry it. */
+/**
+ * A JSON value, as evidence and plugin output carry it.
+ *
+ * @example
+ * ```ts
+ * const value: JsonValue = { counts: [1, 2], reason: null };
+ * ```
+ */
 export type JsonValue =
   | string
   | number
@@ -40,6 +59,11 @@ export type JsonValue =
 /**
  * Facts behind a finding, as JSON. Counts of messages use -1 for "unknown or
  * unreadable", as the server's own recovery audit does.
+ *
+ * @example
+ * ```ts
+ * const evidence: Evidence = { liveMessages: 2, bakMessages: 40, guard: "clear_sentinel" };
+ * ```
  */
 export interface Evidence {
   /** Messages in the live sidecar, -1 when missing or unreadable. */
@@ -53,6 +77,16 @@ export interface Evidence {
 /**
  * What a check returns for one problem. The pipeline turns it into a
  * {@linkcode Finding}.
+ *
+ * @example
+ * ```ts
+ * const draft: FindingDraft = {
+ *   kind: "untitled_session",
+ *   sessionId: "abc",
+ *   paths: ["abc.json"],
+ *   message: "abc.json has no title.",
+ * };
+ * ```
  */
 export interface FindingDraft {
   /** The finding's kind, declared in the check's `kinds`. */
@@ -72,7 +106,16 @@ export interface FindingDraft {
   key?: string;
 }
 
-/** A finding as it appears in the report. */
+/**
+ * A finding as it appears in the report.
+ *
+ * @example
+ * ```ts
+ * for (const finding of report.findings) {
+ *   console.log(finding.id, finding.kind, finding.category, finding.message);
+ * }
+ * ```
+ */
 export interface Finding {
   /** Stable id: the same problem in the same store gets the same id. */
   id: string;
@@ -101,6 +144,17 @@ export interface Finding {
 /**
  * What every finding of one kind shares: its category, severity and repair,
  * and the text `hermes-fsck explain KIND` prints.
+ *
+ * @example
+ * ```ts
+ * const info: KindInfo = {
+ *   kind: "untitled_session",
+ *   category: "info",
+ *   severity: "info",
+ *   summary: "A session has no title.",
+ *   explain: "Nothing is lost; set a title in the UI.",
+ * };
+ * ```
  */
 export interface KindInfo {
   /** The kind's report name, snake_case (for example `shrunken_live`). */

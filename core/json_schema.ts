@@ -13,7 +13,14 @@
  * @module
  */
 
-/** A JSON Schema (the subset this validator understands). */
+/**
+ * A JSON Schema (the subset this validator understands).
+ *
+ * @example
+ * ```ts
+ * const schema: JsonSchema = { type: "object", required: ["kind"] };
+ * ```
+ */
 export type JsonSchema = { [keyword: string]: unknown };
 
 /**

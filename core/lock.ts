@@ -31,13 +31,25 @@ import {
 /** The lock file's name in the session dir (`_`: the server ignores it). */
 export const LOCK_FILE = "_hermes_fsck.lock";
 
-/** What the lock file holds. */
+/**
+ * What the lock file holds.
+ *
+ * @example
+ * ```ts
+ * const holder = report.repair?.staleLock;
+ * if (holder) console.log(`took over the lock of pid ${holder.pid} on ${holder.host}`);
+ * ```
+ */
 export interface LockHolder {
+  /** Process id of the holder. */
   pid: number;
+  /** Host name of the holder. */
   host: string;
   /** The holder's start time in clock ticks since boot (Linux), or null. */
   processStart: string | null;
+  /** What the holder runs: `repair` or `undo`. */
   command: string;
+  /** When it took the lock, ISO 8601. */
   acquiredAt: string;
 }
 

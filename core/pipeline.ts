@@ -13,12 +13,19 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256HexOfText } from "./sha256.ts";
 import type { Check, CheckOptions } from "./check.ts";
 import type { Evidence, Finding, FindingDraft, KindInfo } from "./finding.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
 
-/** Kinds the pipeline itself reports. */
+/**
+ * Kinds the pipeline itself reports.
+ *
+ * @example
+ * ```ts
+ * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed"]
+ * ```
+ */
 export const PIPELINE_KINDS: KindInfo[] = [{
   kind: "check_failed",
   category: "unsafe_to_repair",
@@ -41,6 +48,22 @@ export const PIPELINE_KINDS: KindInfo[] = [{
     "in place, and skipped the action, so no save was overwritten. The " +
     "final audit judges the store as it is now; run repair again (with " +
     "the server stopped) if a problem remains.",
+}, {
+  kind: "plugin_failed",
+  category: "unsafe_to_repair",
+  severity: "error",
+  summary:
+    "An external check program crashed, timed out, exited non-zero or printed an invalid line.",
+  explain:
+    "A plugin named with --plugin or found in the plugin dir did not finish " +
+    "its job: it could not be started, was killed by a signal, ran past the " +
+    "time limit (--plugin-timeout), exited with a non-zero code, printed " +
+    "more than the output limit, or printed lines that are not findings of " +
+    "the plugin protocol. The findings it printed correctly are kept, but " +
+    "what else it would have found is unknown, so the store cannot be " +
+    "called clean. The message names the plugin and the evidence holds its " +
+    "exit code, the invalid lines and the end of its stderr; fix the plugin " +
+    "or leave it out.",
 }];
 
 /**
@@ -59,7 +82,7 @@ export function findingId(draft: FindingDraft): string {
     draft.paths,
     draft.key ?? "",
   ]);
-  return createHash("sha256").update(material).digest("hex").slice(0, 16);
+  return sha256HexOfText(material).slice(0, 16);
 }
 
 /**
@@ -152,7 +175,14 @@ function errorText(error: unknown): string {
   return text.replace(/\.$/, "") || "unknown error";
 }
 
-/** Which checks and kinds a run keeps (`--check`, `--skip`). */
+/**
+ * Which checks and kinds a run keeps (`--check`, `--skip`).
+ *
+ * @example
+ * ```ts
+ * const selection: Selection = { only: ["shrunken_live"], skip: [] };
+ * ```
+ */
 export interface Selection {
   /** Check ids or kinds to keep; empty keeps all. */
   only: string[];

@@ -16,7 +16,14 @@ import type { Finding } from "./finding.ts";
 import type { Report } from "./report.ts";
 import type { RepairRecord } from "./repair_engine.ts";
 
-/** Options of {@linkcode renderText}. */
+/**
+ * Options of {@linkcode renderText}.
+ *
+ * @example
+ * ```ts
+ * console.log(renderText(report, { verbose: false, examples: 3 }));
+ * ```
+ */
 export interface TextOptions {
   /** List every finding instead of the first few of each kind. */
   verbose: boolean;
@@ -123,11 +130,13 @@ function renderFindings(findings: Finding[], options: TextOptions): string[] {
       : first.category === "info"
       ? "no action needed"
       : "manual review";
+    // A plugin's kinds are not in `hermes-fsck explain`: say who reported it.
+    const source = first.plugin ? `; plugin ${first.plugin}` : "";
     lines.push("");
     lines.push(
       `${kind} (${group.length}, ${
         first.category.replaceAll("_", " ")
-      }; ${action})`,
+      }; ${action}${source})`,
     );
     for (const finding of group.slice(0, limit)) {
       lines.push(`  - ${finding.message}`);

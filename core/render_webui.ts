@@ -20,22 +20,55 @@ import type { Finding, KindInfo } from "./finding.ts";
 import { pythonJsonDumps } from "./python_json.ts";
 import type { Report } from "./report.ts";
 
-/** An item of the server's audit. */
+/**
+ * An item of the server's audit.
+ *
+ * @example
+ * ```ts
+ * const item: WebuiItem = {
+ *   session_id: "abc",
+ *   kind: "shrunken_live",
+ *   category: "repairable",
+ *   recommendation: "restore_from_bak",
+ *   live_messages: 2,
+ *   bak_messages: 40,
+ * };
+ * ```
+ */
 export interface WebuiItem {
+  /** The session, or "" when the finding has none. */
   session_id: string;
+  /** The finding's kind. */
   kind: string;
+  /** The finding's category (info findings are left out). */
   category: "repairable" | "unsafe_to_repair";
+  /** The repair to run, or `manual_review`. */
   recommendation: string;
+  /** Messages in the live sidecar, -1 when unknown. */
   live_messages: number;
+  /** Messages in the `.bak`, -1 when unknown. */
   bak_messages: number;
+  /** For a pending journal turn: its id. */
   turn_id?: string;
+  /** For a pending journal turn: its latest event. */
   event?: string;
 }
 
-/** The server's audit result. */
+/**
+ * The server's audit result.
+ *
+ * @example
+ * ```ts
+ * const audit: WebuiAudit = toWebuiAudit(report, kindsOf());
+ * console.log(audit.status, audit.summary.ok);
+ * ```
+ */
 export interface WebuiAudit {
+  /** The verdict. */
   status: "ok" | "warn" | "needs_manual_review";
+  /** Live sidecars scanned (`ok`) and findings by category. */
   summary: { ok: number; repairable: number; unsafe_to_repair: number };
+  /** One item per repairable or unsafe finding. */
   items: WebuiItem[];
 }
 

@@ -23,12 +23,28 @@ import type { CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
 
-/** A store file as a repair reads it for planning. */
+/**
+ * A store file as a repair reads it for planning.
+ *
+ * @example
+ * ```ts
+ * const file: PlanRead = await context.read("abc.json");
+ * if (file.ok) console.log(file.expect, file.bytes?.length);
+ * ```
+ */
 export type PlanRead =
   | { ok: true; expect: Expectation; bytes: Uint8Array | null }
   | { ok: false; problem: string };
 
-/** What a repair may use while planning. */
+/**
+ * What a repair may use while planning.
+ *
+ * @example
+ * ```ts
+ * const plan = (findings: Finding[], context: RepairContext) =>
+ *   context.read(`${findings[0].sessionId}.json`);
+ * ```
+ */
 export interface RepairContext {
   /** The snapshot the findings came from. */
   store: StoreSnapshot;
@@ -43,7 +59,19 @@ export interface RepairContext {
   read(path: string): Promise<PlanRead>;
 }
 
-/** A planned repair: the actions, and what they are for. */
+/**
+ * A planned repair: the actions, and what they are for.
+ *
+ * @example
+ * ```ts
+ * const plan: Plan = {
+ *   repair: "rebuild_index",
+ *   findingIds: [finding.id],
+ *   summary: "Rewrite _index.json from the sidecars.",
+ *   actions: [],
+ * };
+ * ```
+ */
 export interface Plan {
   /** Id of the repair. */
   repair: string;
@@ -57,16 +85,35 @@ export interface Plan {
   actions: Action[];
 }
 
-/** A repair that declines to act, and why (one phrase for a person). */
+/**
+ * A repair that declines to act, and why (one phrase for a person).
+ *
+ * @example
+ * ```ts
+ * const skip: PlanSkip = { skip: "the backup no longer parses" };
+ * isSkip(skip); // true
+ * ```
+ */
 export interface PlanSkip {
+  /** Why the repair does nothing, as one phrase for a person. */
   skip: string;
 }
 
-/** A repair plugin. */
+/**
+ * A repair plugin.
+ *
+ * @example
+ * ```ts
+ * const repair: Repair = builtinRepairs[0];
+ * console.log(repair.id, repair.fixes);
+ * ```
+ */
 export interface Repair {
   /** Stable id, snake_case; findings name it in `repair`. */
   id: string;
+  /** A few words. */
   title: string;
+  /** One or two sentences: what it changes, and how it stays safe. */
   description: string;
   /** Kinds whose findings it fixes. */
   fixes: string[];

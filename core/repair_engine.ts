@@ -43,13 +43,26 @@ import {
 } from "./snapshot.ts";
 import { classifyName } from "./store_layout.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";
+import type { PluginSettings } from "./plugin_runner.ts";
 
-/** What happened to one planned repair. */
+/**
+ * What happened to one planned repair.
+ *
+ * @example
+ * ```ts
+ * for (const record of report.repair?.actions ?? []) {
+ *   console.log(record.repair, record.status, record.actions.map((a) => a.path));
+ * }
+ * ```
+ */
 export interface RepairRecord {
   /** 1 for the first pass. */
   pass: number;
+  /** Id of the repair. */
   repair: string;
+  /** Ids of the findings it fixes. */
   findingIds: string[];
+  /** The session, when the repair is for one. */
   sessionId?: string;
   /** One sentence: what it does (or would do). */
   summary: string;
@@ -57,6 +70,7 @@ export interface RepairRecord {
   status: "planned" | "applied" | "skipped" | "failed";
   /** Why it was skipped or failed. */
   detail?: string;
+  /** Its actions, in order, with what became of each. */
   actions: {
     op: "write" | "remove";
     path: string;
@@ -69,12 +83,29 @@ export interface RepairRecord {
   }[];
 }
 
-/** Options of {@linkcode runRepair}. */
+/**
+ * Options of {@linkcode runRepair}.
+ *
+ * @example
+ * ```ts
+ * const options: RepairRunOptions = {
+ *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
+ *   checks: builtinChecks,
+ *   repairs: builtinRepairs,
+ *   dryRun: true,
+ * };
+ * ```
+ */
 export interface RepairRunOptions {
+  /** What to scan. */
   scan: ScanOptions;
+  /** The checks of every audit of the run. */
   checks: readonly Check[];
+  /** The repairs, applied in this order. */
   repairs: readonly Repair[];
+  /** Which findings to keep (from `--check`/`--skip`); all by default. */
   keep?: (finding: Finding) => boolean;
+  /** Run facts; `now` defaults to the scan's start. */
   checkOptions?: Partial<CheckOptions>;
   /** Plan only: print what would happen and change nothing. */
   dryRun: boolean;
@@ -87,21 +118,38 @@ export interface RepairRunOptions {
    * info findings are never repaired unless asked for.
    */
   alsoRepair?: readonly string[];
+  /** Options of the safety layer. */
   writer?: WriterOptions;
   /** Checked between actions; when it returns true the run stops cleanly. */
   interrupted?: () => boolean;
+  /** External check programs, run with every audit of the run; they never write. */
+  plugins?: PluginSettings;
 }
 
-/** The outcome of a repair run. */
+/**
+ * The outcome of a repair run.
+ *
+ * @example
+ * ```ts
+ * const run: RepairRun = await runRepair(options);
+ * console.log(run.runId, run.after.status);
+ * run.store.stateDb.close();
+ * ```
+ */
 export interface RepairRun {
   /** The run's id; null for a dry run. */
   runId: string | null;
   /** The quarantine dir of the run, relative to the session dir, if it was used. */
   runDir: string | null;
+  /** The audit before any repair. */
   before: AuditResult;
+  /** The audit of the store as the run left it. */
   after: AuditResult;
+  /** Every repair planned or tried, in order. */
   records: RepairRecord[];
+  /** How many passes ran. */
   passes: number;
+  /** True when a signal stopped the run between actions. */
   interrupted: boolean;
   /** The final snapshot (its state.db connection is open; close it). */
   store: StoreSnapshot;
@@ -149,6 +197,7 @@ async function repairUnderLock(
       checks: options.checks,
       keep: options.keep,
       checkOptions: options.checkOptions,
+      plugins: options.plugins,
     });
   const before = await audit();
   let current = before;

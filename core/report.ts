@@ -16,7 +16,14 @@ import type { Finding } from "./finding.ts";
 import type { RepairRecord } from "./repair_engine.ts";
 import type { LockHolder } from "./lock.ts";
 
-/** Exit code bits, as e2fsck's. */
+/**
+ * Exit code bits, as e2fsck's.
+ *
+ * @example
+ * ```ts
+ * if (report.exitCode & EXIT.PROBLEMS_LEFT) console.log("do not start the server");
+ * ```
+ */
 export const EXIT = {
   /** No problems found (or left). */
   CLEAN: 0,
@@ -32,27 +39,52 @@ export const EXIT = {
   INTERRUPTED: 32,
 } as const;
 
-/** Where state.db stood during the run. */
+/**
+ * Where state.db stood during the run.
+ *
+ * @example
+ * ```ts
+ * const info: StateDbInfo = { path: "/srv/hermes/state.db", status: "ok" };
+ * ```
+ */
 export interface StateDbInfo {
+  /** The state.db looked at, or null when none was. */
   path: string | null;
+  /** Whether it was there and could be read. */
   status: "absent" | "ok" | "unreadable";
+  /** Why it could not be read. */
   detail?: string;
 }
 
-/** The report of one `audit` or `repair` run. */
+/**
+ * The report of one `audit` or `repair` run.
+ *
+ * @example
+ * ```ts
+ * const report: Report = await runPipeline({ command: "audit", sessionDir, stateDbPath: null });
+ * console.log(report.status, report.summary, report.exitCode);
+ * ```
+ */
 export interface Report {
   /** Version of this report format (see core/report.schema.json). */
   schemaVersion: 1;
+  /** The tool and release that made the report. */
   tool: { name: "hermes-fsck"; version: string };
+  /** The command that ran. */
   command: "audit" | "repair";
   /** True for `repair --dry-run`: nothing was changed. */
   dryRun: boolean;
+  /** The session dir, absolute. */
   sessionDir: string;
+  /** Where state.db stood. */
   stateDb: StateDbInfo;
+  /** When the run started, ISO 8601. */
   startedAt: string;
+  /** How long it took. */
   durationMs: number;
   /** The verdict on the store as it is now (after repairs, for repair). */
   status: AuditStatus;
+  /** Counts by category of the findings. */
   summary: AuditSummary;
   /** Findings on the store as it is now. */
   findings: Finding[];
@@ -69,6 +101,7 @@ export interface Report {
   };
   /** What the scan read (the final scan, for repair). */
   stats: { filesRead: number; bytesRead: number };
+  /** True when a signal stopped the run early. */
   interrupted: boolean;
   /** The process exit code this report implies. */
   exitCode: number;

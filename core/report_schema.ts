@@ -13,7 +13,14 @@
 import schema from "./report.schema.json" with { type: "json" };
 import { type JsonSchema, validateJson } from "./json_schema.ts";
 
-/** The report's JSON Schema (core/report.schema.json). */
+/**
+ * The report's JSON Schema (core/report.schema.json).
+ *
+ * @example
+ * ```ts
+ * REPORT_SCHEMA.title; // "hermes-fsck report"
+ * ```
+ */
 export const REPORT_SCHEMA: JsonSchema = schema;
 
 /**

@@ -19,15 +19,32 @@ import type { Repair } from "./repair.ts";
 import { runRepair } from "./repair_engine.ts";
 import { exitCodeOf, type Report, type StateDbInfo } from "./report.ts";
 import type { StateDb } from "./state_db.ts";
+import type { ScanProgress } from "./snapshot.ts";
 import type { WriterOptions } from "./safety.ts";
+import type { PluginSettings } from "./plugin_runner.ts";
 import { TOOL_VERSION } from "./version.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
 
-/** What to run. */
+/**
+ * What to run.
+ *
+ * @example
+ * ```ts
+ * const options: PipelineOptions = {
+ *   command: "repair",
+ *   sessionDir: "/srv/sessions",
+ *   stateDbPath: "/srv/hermes/state.db",
+ *   dryRun: true,
+ * };
+ * ```
+ */
 export interface PipelineOptions {
+  /** `audit` only reads; `repair` also applies the safe repairs. */
   command: "audit" | "repair";
+  /** The WebUI session dir. */
   sessionDir: string;
+  /** The agent's state.db, or null to check without it. */
   stateDbPath: string | null;
   /** The agent's home, for core transcripts. */
   hermesHome?: string | null;
@@ -39,14 +56,22 @@ export interface PipelineOptions {
   only?: string[];
   /** `--skip`: check ids or kinds to leave out. */
   skip?: string[];
+  /** Repair: plan only, change nothing. */
   dryRun?: boolean;
+  /** No Hermes WebUI server is running (`--server-stopped`). */
   serverStopped?: boolean;
   /** Kinds of info finding whose repair runs too (`--also-repair`). */
   alsoRepair?: string[];
+  /** Files larger than this are reported, not read. */
   maxFileBytes?: number;
   /** Checked between repair actions; true stops the run cleanly. */
   interrupted?: () => boolean;
+  /** Options of the safety layer. */
   writer?: WriterOptions;
+  /** External check programs (`--plugin`, `--plugin-dir`); they only report. */
+  plugins?: PluginSettings;
+  /** Called as the scan reads files, for a progress line. */
+  onScanProgress?: (progress: ScanProgress) => void;
 }
 
 /**
@@ -60,15 +85,22 @@ export interface PipelineOptions {
  */
 export async function runPipeline(options: PipelineOptions): Promise<Report> {
   const started = Date.now();
-  const { checks, keep } = selectChecks(options.checks ?? builtinChecks, {
+  const all = options.checks ?? builtinChecks;
+  const { checks, keep } = selectChecks(all, {
     only: options.only ?? [],
     skip: options.skip ?? [],
   });
+  // A plugin may not take a kind of any check, selected or not.
+  const plugins = options.plugins && {
+    reservedKinds: new Set(kindsOf(all).keys()),
+    ...options.plugins,
+  };
   const scan = {
     sessionDir: options.sessionDir,
     stateDbPath: options.stateDbPath,
     maxFileBytes: options.maxFileBytes,
     hermesHome: options.hermesHome ?? null,
+    onProgress: options.onScanProgress,
   };
   const checkOptions = { serverStopped: options.serverStopped ?? false };
   const base = {
@@ -80,7 +112,13 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     startedAt: new Date(started).toISOString(),
   };
   if (options.command === "audit") {
-    const audit = await auditStore({ scan, checks, keep, checkOptions });
+    const audit = await auditStore({
+      scan,
+      checks,
+      keep,
+      checkOptions,
+      plugins,
+    });
     audit.store.stateDb.close();
     const report: Report = {
       ...base,
@@ -106,6 +144,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     alsoRepair: options.alsoRepair,
     interrupted: options.interrupted,
     writer: options.writer,
+    plugins,
   });
   run.store.stateDb.close();
   const report: Report = {

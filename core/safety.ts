@@ -28,28 +28,46 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
-import { sha256Hex } from "./hash.ts";
+import { randomHex, sha256Hex } from "./hash.ts";
 import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
 
 /** The dir, inside the session dir, that holds every run's quarantine. */
 export const RUNS_DIR = "_hermes_fsck/runs";
 
-/** Bytes and hash of a file version. */
+/**
+ * Bytes and hash of a file version.
+ *
+ * @example
+ * ```ts
+ * const version: FileVersion = { sha256: "e3b0c442...", size: 0 };
+ * ```
+ */
 export interface FileVersion {
+  /** SHA-256 of the bytes, hex. */
   sha256: string;
+  /** Size in bytes. */
   size: number;
 }
 
-/** One action of a run, as recorded in `actions/NNNN.json`. */
+/**
+ * One action of a run, as recorded in `actions/NNNN.json`.
+ *
+ * @example
+ * ```ts
+ * for (const entry of manifest.entries) console.log(entry.seq, entry.op, entry.path, entry.status);
+ * ```
+ */
 export interface ManifestEntry {
+  /** Its place in the run, from 1. */
   seq: number;
+  /** Write or remove. */
   op: Action["op"];
   /** Path relative to the session dir. */
   path: string;
+  /** What the action is for, for a person. */
   note: string;
   /** `pending` while it runs; a run killed mid-action leaves it pending. */
   status: ActionOutcome["status"] | "pending";
@@ -58,6 +76,7 @@ export interface ManifestEntry {
    * moving the old file aside and a later run put that file back.
    */
   reason?: ActionOutcome["reason"] | "interrupted";
+  /** The error or the change that stopped it. */
   detail?: string;
   /** Where the old bytes are (or were to go), relative to the session dir. */
   quarantined?: string;
@@ -65,29 +84,59 @@ export interface ManifestEntry {
   before: FileVersion | null;
   /** The file the action writes; null for a removal. */
   after: FileVersion | null;
+  /** When it was last recorded, ISO 8601. */
   at: string;
 }
 
-/** The header of a run, `run.json`. */
+/**
+ * The header of a run, `run.json`.
+ *
+ * @example
+ * ```ts
+ * const header: RunHeader = JSON.parse(await Deno.readTextFile(`${runDir}/run.json`));
+ * ```
+ */
 export interface RunHeader {
+  /** The tool that made the run. */
   tool: "hermes-fsck";
+  /** Its release. */
   version: string;
+  /** The run's id, also its dir name. */
   runId: string;
   /** What made the run: `repair` or `undo`. */
   command: string;
   /** For an undo run: the run it undoes. */
   undoes?: string;
+  /** The session dir, absolute. */
   sessionDir: string;
+  /** When it started, ISO 8601. */
   startedAt: string;
+  /** When it finished; null for a run that did not. */
   finishedAt: string | null;
 }
 
-/** A run: its header and its actions in order. */
+/**
+ * A run: its header and its actions in order.
+ *
+ * @example
+ * ```ts
+ * const runs: Manifest[] = await listRuns(sessionDir);
+ * runs.map((run) => [run.runId, run.entries.length]);
+ * ```
+ */
 export interface Manifest extends RunHeader {
+  /** The actions, in order. */
   entries: ManifestEntry[];
 }
 
-/** Options of {@linkcode StoreWriter.open}. */
+/**
+ * Options of {@linkcode StoreWriter.open}.
+ *
+ * @example
+ * ```ts
+ * const writer = await StoreWriter.open(sessionDir, newRunId(), { command: "repair" });
+ * ```
+ */
 export interface WriterOptions {
   /**
    * For crash tests: exit the process abruptly after this many durable
@@ -109,7 +158,9 @@ export interface WriterOptions {
  * ```
  */
 export class StoreWriter {
+  /** The run's id. */
   readonly runId: string;
+  /** The session dir it writes to, absolute. */
   readonly sessionDir: string;
   /** The run's dir, relative to the session dir. */
   readonly runDir: string;
@@ -193,7 +244,7 @@ export class StoreWriter {
         ? { sha256: action.expect.sha256, size: action.expect.size }
         : null,
       after: action.op === "write"
-        ? { sha256: sha256Hex(action.data), size: action.data.length }
+        ? { sha256: await sha256Hex(action.data), size: action.data.length }
         : null,
       at: new Date().toISOString(),
     };
@@ -216,7 +267,7 @@ export class StoreWriter {
         : {
           status: "failed",
           reason: "io_error",
-          detail: `${action.path}: ${errorText(error)}`,
+          detail: `${action.path}: ${errorText(error)}${ioHint(error)}`,
         };
       // A failure after the old file was moved aside leaves its bytes in
       // quarantine: keep pointing at them so undo can put them back.
@@ -232,7 +283,24 @@ export class StoreWriter {
     if (outcome.detail) entry.detail = outcome.detail;
     if (outcome.quarantined) entry.quarantined = outcome.quarantined;
     else delete entry.quarantined;
-    if (this.#runDirReady) await this.#persist(entry);
+    if (this.#runDirReady) {
+      try {
+        await this.#persist(entry);
+      } catch (error) {
+        // The outcome stands; its record still says `pending`, which the
+        // next repair's roll-back and `undo` read safely. A full disk or a
+        // filesystem turned read-only must not crash the run.
+        outcome = {
+          ...outcome,
+          detail: outcome.status === "failed"
+            ? `${outcome.detail}; its record could not be updated either`
+            : `${outcome.detail ? `${outcome.detail}; ` : ""}its record in ` +
+              `${this.runDir}/actions could not be updated (${
+                errorText(error)
+              })${ioHint(error)}`,
+        };
+      }
+    }
     return outcome;
   }
 
@@ -247,7 +315,12 @@ export class StoreWriter {
   async close(): Promise<void> {
     if (!this.#runDirReady) return;
     this.#header.finishedAt = new Date().toISOString();
-    await this.#writeRecord("run.json", this.#header);
+    try {
+      await this.#writeRecord("run.json", this.#header);
+    } catch {
+      // A full disk: the run is listed as not finished, which is safe (its
+      // actions' records are what undo and the roll-back read).
+    }
   }
 
   async #write(
@@ -382,7 +455,7 @@ export class StoreWriter {
   ): Promise<string> {
     const temp = join(
       dir,
-      `${name}.hermes-fsck.tmp.${Deno.pid}.${randomBytes(4).toString("hex")}`,
+      `${name}.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`,
     );
     await writeAndSync(temp, data, ownerOf);
     await this.#step("temp written");
@@ -395,20 +468,20 @@ export class StoreWriter {
 
   async #persist(entry: ManifestEntry): Promise<void> {
     if (!this.#runDirReady) {
-      const dir = join(this.sessionDir, this.runDir);
-      await Deno.mkdir(join(dir, "files"), { recursive: true, mode: 0o700 });
-      await Deno.mkdir(join(dir, "actions"), { recursive: true, mode: 0o700 });
+      const subs = [
+        dirname(RUNS_DIR),
+        RUNS_DIR,
+        this.runDir,
+        `${this.runDir}/files`,
+        `${this.runDir}/actions`,
+      ];
+      // One level at a time, never through a symlink: a `_hermes_fsck`
+      // planted as a link would send the quarantine (the store's old
+      // files) and the records out of the session dir.
+      for (const sub of subs) await makePlainDir(this.sessionDir, sub);
       // The tool's own dirs belong to the session dir's owner, as its files
       // do: a run as root must not lock the server's user out of the next.
-      for (
-        const sub of [
-          dirname(RUNS_DIR),
-          RUNS_DIR,
-          this.runDir,
-          `${this.runDir}/files`,
-          `${this.runDir}/actions`,
-        ]
-      ) {
+      for (const sub of subs) {
         await matchOwner(join(this.sessionDir, sub), this.sessionDir);
       }
       this.#runDirReady = true;
@@ -440,6 +513,42 @@ export class StoreWriter {
 }
 
 class RefusedPath extends Error {}
+
+/**
+ * Creates `rel` (a dir of the tool's own) in the session dir unless it is
+ * there; refuses one that is a symlink or not a directory, so nothing is
+ * ever written through it.
+ */
+async function makePlainDir(sessionDir: string, rel: string): Promise<void> {
+  const path = join(sessionDir, rel);
+  try {
+    await Deno.mkdir(path, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  const info = await Deno.lstat(path);
+  if (info.isSymlink || !info.isDirectory) {
+    throw new RefusedPath(
+      `refused to keep the run's records in ${path}: it is ${
+        info.isSymlink ? "a symlink" : "not a directory"
+      }; move it out of the session dir and run again`,
+    );
+  }
+}
+
+/**
+ * True when the runs dir (`_hermes_fsck/runs`) is missing or made of plain
+ * dirs; false when a part of it is a symlink or a file, whose content is
+ * not the tool's and must be neither read as runs nor deleted.
+ */
+async function plainRunsDir(sessionDir: string): Promise<boolean> {
+  for (const rel of [dirname(RUNS_DIR), RUNS_DIR]) {
+    const info = await Deno.lstat(join(sessionDir, rel)).catch(() => null);
+    if (info === null) return true;
+    if (info.isSymlink || !info.isDirectory) return false;
+  }
+  return true;
+}
 
 /**
  * Writes a record of a run atomically: temp, fsync, rename, fsync dir. It
@@ -486,12 +595,16 @@ async function resolveInStore(
   const info = await Deno.lstat(parent).catch(() => null);
   if (!info?.isDirectory || info.isSymlink) {
     throw new RefusedPath(
-      `refused to write ${rel}: ${dirname(rel)} is not a plain directory`,
+      `refused to write ${rel}: ${
+        dirname(rel)
+      } is not a plain directory; put the directory itself in its place ` +
+        "and run repair again",
     );
   }
   if ((await Deno.realPath(parent)) !== parent) {
     throw new RefusedPath(
-      `refused to write ${rel}: its directory resolves outside the session dir`,
+      `refused to write ${rel}: its directory resolves outside the session ` +
+        "dir; put the directory itself in its place and run repair again",
     );
   }
   const existing = await Deno.lstat(target).catch(() => null);
@@ -499,7 +612,7 @@ async function resolveInStore(
     throw new RefusedPath(
       `refused to write ${rel}: it is a ${
         existing.isSymlink ? "symlink" : "non-regular file"
-      }`,
+      }; put the file itself in its place and run repair again`,
     );
   }
   return target;
@@ -522,8 +635,39 @@ async function writeAndSync(
     }
     if (ownerOf) await matchOwnerAndMode(path, ownerOf);
     await file.sync();
-  } finally {
+  } catch (error) {
+    // A full disk leaves a partial file: it is ours (created new), and
+    // keeping it would only take space the store needs.
     file.close();
+    await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+  file.close();
+}
+
+/**
+ * What the operator can do about a failed write, as a clause to append to
+ * its message: the common causes by their error code.
+ *
+ * @example
+ * ```ts
+ * ioHint(Object.assign(new Error("..."), { code: "ENOSPC" })); // "; the disk is full: ..."
+ * ```
+ */
+export function ioHint(error: unknown): string {
+  switch ((error as { code?: string })?.code) {
+    case "EROFS":
+      return "; the filesystem is read-only: remount it read-write and run " +
+        "repair again (audit writes nothing)";
+    case "ENOSPC":
+    case "EDQUOT":
+      return "; the disk is full: free some space and run repair again";
+    case "EACCES":
+    case "EPERM":
+      return "; permission denied: run as the owner of the session dir, " +
+        "or as root";
+    default:
+      return "; check the disk and run repair again";
   }
 }
 
@@ -545,7 +689,7 @@ async function identical(
     return "changed after it was checked (the server may have saved it)";
   }
   const read = await readRegularFile(path, expect.size + 1);
-  if (!read.ok || sha256Hex(read.value) !== expect.sha256) {
+  if (!read.ok || (await sha256Hex(read.value)) !== expect.sha256) {
     return "changed after it was checked (its content differs)";
   }
   return null;
@@ -579,7 +723,7 @@ export async function expectationOf(
       size: read.identity.size,
       mtimeMs: read.identity.mtimeMs,
       ino: read.identity.ino,
-      sha256: sha256Hex(read.value),
+      sha256: await sha256Hex(read.value),
     },
     bytes: read.value,
   };
@@ -647,9 +791,9 @@ export function isRunId(runId: string): boolean {
  * newRunId(); // "20261121T050102Z-a1b2c3"
  * ```
  */
-export function newRunId(now = new Date()): string {
+export function newRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `${stamp}-${randomBytes(3).toString("hex")}`;
+  return `${stamp}-${randomHex(3)}`;
 }
 
 /**
@@ -665,7 +809,7 @@ export async function readRun(
   sessionDir: string,
   runId: string,
 ): Promise<Manifest | null> {
-  if (!isRunId(runId)) return null;
+  if (!isRunId(runId) || !(await plainRunsDir(sessionDir))) return null;
   const dir = join(sessionDir, RUNS_DIR, runId);
   const header = await readJson(join(dir, "run.json"));
   if (!header || typeof header !== "object") return null;
@@ -693,6 +837,7 @@ export async function readRun(
  */
 export async function listRuns(sessionDir: string): Promise<Manifest[]> {
   const runs: Manifest[] = [];
+  if (!(await plainRunsDir(sessionDir))) return runs;
   try {
     for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
       if (!item.isDirectory) continue;
@@ -754,7 +899,9 @@ export async function rollBackInterruptedActions(
       if (await exists(target)) continue; // the move never happened, or a save landed
       const kept = join(real, entry.quarantined);
       const read = await readRegularFile(kept, entry.before.size + 1);
-      if (!read.ok || sha256Hex(read.value) !== entry.before.sha256) continue;
+      if (!read.ok || (await sha256Hex(read.value)) !== entry.before.sha256) {
+        continue;
+      }
       try {
         await Deno.link(kept, target);
       } catch {
@@ -792,6 +939,7 @@ export async function rollBackInterruptedActions(
 /** The runs that never finished (their headers are read first: cheap). */
 async function unfinishedRuns(sessionDir: string): Promise<Manifest[]> {
   const runs: Manifest[] = [];
+  if (!(await plainRunsDir(sessionDir))) return runs;
   try {
     for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
       if (!item.isDirectory || !isRunId(item.name)) continue;
@@ -826,7 +974,9 @@ export async function deleteRun(
   }
   const dir = join(sessionDir, RUNS_DIR, runId);
   const info = await Deno.lstat(dir);
-  if (!info.isDirectory || info.isSymlink) {
+  if (
+    !info.isDirectory || info.isSymlink || !(await plainRunsDir(sessionDir))
+  ) {
     throw new Error(`${dir} is not a run dir`);
   }
   await Deno.remove(dir, { recursive: true });
@@ -874,13 +1024,21 @@ export async function createExclusiveLocked(
   path: string,
   text: string,
 ): Promise<Deno.FsFile | null> {
-  const temp = `${path}.tmp.${Deno.pid}.${randomBytes(4).toString("hex")}`;
-  const file = await Deno.open(temp, {
-    read: true,
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
+  const temp = `${path}.tmp.${Deno.pid}.${randomHex(4)}`;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(temp, {
+      read: true,
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+  } catch (error) {
+    throw new Error(
+      `cannot create the lock ${path} (${errorText(error)})${ioHint(error)}`,
+      { cause: error },
+    );
+  }
   let linked = false;
   try {
     await file.lock(true); // a new file: nobody else can hold it
@@ -900,6 +1058,11 @@ export async function createExclusiveLocked(
     linked = true;
     await fsyncDir(dirname(path));
     return file;
+  } catch (error) {
+    throw new Error(
+      `cannot create the lock ${path} (${errorText(error)})${ioHint(error)}`,
+      { cause: error },
+    );
   } finally {
     await Deno.remove(temp).catch(() => {});
     if (!linked) file.close();

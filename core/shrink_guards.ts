@@ -17,7 +17,15 @@
 
 import type { SidecarSummary } from "./sidecar_summary.ts";
 
-/** The name of the guard that holds. */
+/**
+ * The name of the guard that holds.
+ *
+ * @example
+ * ```ts
+ * const guard: ShrinkGuard | null = intentionalShrinkGuard(live, bak);
+ * if (guard) console.log(`the user shrank it on purpose (${guard})`);
+ * ```
+ */
 export type ShrinkGuard =
   | "clear_sentinel"
   | "post_clear_messages"

@@ -13,10 +13,28 @@
  * @module
  */
 
+/**
+ * The longest `lastMessage.text` a summary keeps, in UTF-16 units.
+ *
+ * @example
+ * ```ts
+ * summary.lastMessage && summary.lastMessage.textLength > LAST_MESSAGE_TEXT_LIMIT; // cut
+ * ```
+ */
+export const LAST_MESSAGE_TEXT_LIMIT = 100;
+
 /** Top-level keys kept out of `meta` because they can be huge. */
 const BULK_KEYS = new Set(["messages", "tool_calls", "context_messages"]);
 
-/** A sidecar (or backup) as the checks see it. */
+/**
+ * A sidecar (or backup) as the checks see it.
+ *
+ * @example
+ * ```ts
+ * const summary: SidecarSummary = summarizeSidecar({ session_id: "a", messages: [] });
+ * summary.messageCount; // 0
+ * ```
+ */
 export interface SidecarSummary {
   /** What the top level of the JSON is. */
   shape: "object" | "array" | "scalar";
@@ -37,16 +55,37 @@ export interface SidecarSummary {
   lastMessageAt: number | null;
   /** Messages whose role is `user`. */
   userMessageCount: number;
-  /** Role and text of the last message, when there is one. */
-  lastMessage: { role: string; text: string } | null;
-  /** Trimmed texts of user messages, when asked for (journal checks). */
+  /**
+   * Role and text of the last message, when there is one. The text is cut
+   * to its first {@linkcode LAST_MESSAGE_TEXT_LIMIT} characters (a store's
+   * summaries must not hold a whole answer per session); `textLength` is the
+   * length of the whole text.
+   */
+  lastMessage: { role: string; text: string; textLength: number } | null;
+  /**
+   * Trimmed texts of user messages, when asked for (journal checks): all of
+   * them with `collectUserTexts`, or only those in `userTextsAmong`.
+   */
   userTexts?: Set<string>;
 }
 
-/** Options for {@linkcode summarizeSidecar}. */
+/**
+ * Options for {@linkcode summarizeSidecar}.
+ *
+ * @example
+ * ```ts
+ * summarizeSidecar(value, { userTextsAmong: new Set(["hello"]) }).userTexts; // Set { "hello" } if a user said it
+ * ```
+ */
 export interface SummarizeOptions {
   /** Also collect the texts of user messages (costs memory per message). */
   collectUserTexts?: boolean;
+  /**
+   * Collect only the user texts that are in this set. The scan passes the
+   * texts of a journal's pending turns, the only ones the journal check
+   * looks up, so a session's summary does not hold every prompt it has.
+   */
+  userTextsAmong?: ReadonlySet<string>;
 }
 
 /**
@@ -97,21 +136,32 @@ export function summarizeSidecar(
   };
   if (messages) {
     let users = 0;
-    const texts = options.collectUserTexts ? new Set<string>() : undefined;
+    const among = options.userTextsAmong;
+    const texts = options.collectUserTexts || among
+      ? new Set<string>()
+      : undefined;
+    // Only look at texts when some could be kept.
+    const wantTexts = texts !== undefined && (!among || among.size > 0);
     for (const message of messages) {
-      if (messageRole(message) !== "user") continue;
+      if (!isUserMessage(message)) continue;
       users++;
-      if (texts && isPlainObject(message) && message.role === "user") {
-        texts.add(pyStrip(messageText(message.content)));
+      if (wantTexts && isPlainObject(message) && message.role === "user") {
+        const text = pyStrip(messageText(message.content));
+        if (!among || among.has(text)) texts.add(text);
       }
     }
     summary.userMessageCount = users;
     if (texts) summary.userTexts = texts;
     const last = messages.at(-1);
     if (isPlainObject(last)) {
+      const text = messageText(last.content);
       summary.lastMessage = {
         role: typeof last.role === "string" ? last.role : "",
-        text: messageText(last.content),
+        // A copy, so the summary does not keep the whole text alive.
+        text: text.length > LAST_MESSAGE_TEXT_LIMIT
+          ? (" " + text.slice(0, LAST_MESSAGE_TEXT_LIMIT)).slice(1)
+          : text,
+        textLength: text.length,
       };
     }
   }
@@ -172,9 +222,19 @@ export function messageText(content: unknown): string {
   return text;
 }
 
-function messageRole(message: unknown): string {
-  if (!isPlainObject(message) || message.role == null) return "";
-  return pyStrip(String(message.role)).toLowerCase();
+function isUserMessage(message: unknown): boolean {
+  if (!isPlainObject(message) || message.role == null) return false;
+  const role = message.role;
+  // The common spellings first: stripping and lowering every role of a
+  // 2,000-message session is measurable.
+  if (role === "user") return true;
+  if (role === "assistant" || role === "tool" || role === "system") {
+    return false;
+  }
+  // Python's str() of a number, list or dict is never "user"; String() of a
+  // list nested 100,000 deep would overflow the stack.
+  if (typeof role !== "string") return false;
+  return pyStrip(role).toLowerCase() === "user";
 }
 
 // Python's str.isspace() set, which str.strip() removes; JS trim() differs
@@ -227,7 +287,16 @@ export function toTimestamp(raw: unknown): number | null {
   return null;
 }
 
-function lastMessageTimestamp(messages: unknown[]): number | null {
+/**
+ * The timestamp of the last message that is not a tool message, as the
+ * server takes it (`_ts or timestamp`, as a number); null when none has one.
+ *
+ * @example
+ * ```ts
+ * lastMessageTimestamp([{ role: "user", timestamp: 5 }, { role: "tool", timestamp: 9 }]); // 5
+ * ```
+ */
+export function lastMessageTimestamp(messages: unknown[]): number | null {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (isPlainObject(message) && message.role === "tool") continue;

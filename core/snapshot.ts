@@ -18,17 +18,16 @@
 import { join } from "node:path";
 import {
   type FileIdentity,
+  fileReader,
   type Parsed,
   parseJsonBytes,
-  readRegularFile,
   type ReadResult,
 } from "./file_read.ts";
-import {
-  isPlainObject,
-  type SidecarSummary,
-  summarizeSidecar,
-} from "./sidecar_summary.ts";
-import { type JournalSummary, summarizeJournal } from "./turn_journal.ts";
+import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
+import type { JournalSummary } from "./turn_journal.ts";
+import type { ScanFileKind, ScanTask } from "./scan_task.ts";
+import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
+import { eachListElement } from "./json_scan.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
 import {
   classifyName,
@@ -38,13 +37,24 @@ import {
 } from "./store_layout.ts";
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 
-/** Default limit on the size of one file read by the scan: 256 MiB. */
+/**
+ * Default limit on the size of one file read by the scan: 256 MiB.
+ *
+ * @example
+ * ```ts
+ * await scanStore({ sessionDir, stateDbPath: null, maxFileBytes: DEFAULT_MAX_FILE_BYTES * 2 });
+ * ```
+ */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
-/** How many files the scan reads at once by default. */
-export const DEFAULT_SCAN_CONCURRENCY = 16;
-
-/** What to scan. */
+/**
+ * What to scan.
+ *
+ * @example
+ * ```ts
+ * const options: ScanOptions = { sessionDir: "/srv/sessions", stateDbPath: null, workers: 0 };
+ * ```
+ */
 export interface ScanOptions {
   /** The WebUI session dir. */
   sessionDir: string;
@@ -52,13 +62,51 @@ export interface ScanOptions {
   stateDbPath: string | null;
   /** Files larger than this are reported, not read. */
   maxFileBytes?: number;
-  /** Files read at once. */
+  /**
+   * @deprecated Unused: files are read synchronously, and `workers` sets
+   * how many threads read at once.
+   */
   concurrency?: number;
+  /**
+   * Worker threads that read and parse files; 0 keeps the scan in this
+   * thread. By default one per core (at most 4) for a store of about 100 MB
+   * or more, else none. The results are the same either way.
+   */
+  workers?: number;
+  /** Called as files are scanned, for a progress line. */
+  onProgress?: (progress: ScanProgress) => void;
   /** The agent's home (for core transcripts), or null. */
   hermesHome?: string | null;
 }
 
-/** A file of the store with the outcome of reading it. */
+/**
+ * How far a scan is.
+ *
+ * @example
+ * ```ts
+ * const onProgress = (p: ScanProgress) => console.error(`${p.filesDone}/${p.files}`);
+ * ```
+ */
+export interface ScanProgress {
+  /** Files read (or found unreadable) so far. */
+  filesDone: number;
+  /** Files the scan will read. */
+  files: number;
+  /** Bytes read so far. */
+  bytesRead: number;
+  /** Time since the reading started. */
+  elapsedMs: number;
+}
+
+/**
+ * A file of the store with the outcome of reading it.
+ *
+ * @example
+ * ```ts
+ * const live: ScannedFile<SidecarSummary> | undefined = store.sessions.get("abc")?.live;
+ * if (live && !live.read.ok) console.log(live.name, live.read.problem.detail);
+ * ```
+ */
 export interface ScannedFile<T> {
   /** Path relative to the session dir. */
   name: string;
@@ -68,11 +116,22 @@ export interface ScannedFile<T> {
   read: ReadResult<T>;
 }
 
-/** A temp file left by an atomic write. */
+/**
+ * A temp file left by an atomic write.
+ *
+ * @example
+ * ```ts
+ * for (const temp of store.temps) console.log(temp.name, temp.origin, temp.identity?.mtimeMs);
+ * ```
+ */
 export interface TempFile {
+  /** Its name in the session dir. */
   name: string;
+  /** Absolute path. */
   path: string;
+  /** Which writer left it, from its name. */
   origin: TempOrigin;
+  /** The session its name points at, when it names one. */
   sessionId?: string;
   /** Identity from lstat, including its mtime, for the age rule. */
   identity: FileIdentity | null;
@@ -103,17 +162,38 @@ export const SUMMARIZED_TEMP_ORIGINS: ReadonlySet<TempOrigin> = new Set([
   "reconcile",
 ]);
 
-/** Everything the store holds for one valid session id. */
+/**
+ * Everything the store holds for one valid session id.
+ *
+ * @example
+ * ```ts
+ * const session: SessionFiles | undefined = store.sessions.get("abc");
+ * console.log(session?.live?.read.ok, session?.backup !== undefined);
+ * ```
+ */
 export interface SessionFiles {
+  /** The id, as the file names carry it. */
   sessionId: string;
+  /** `<sid>.json`, when it exists. */
   live?: ScannedFile<SidecarSummary>;
+  /** `<sid>.json.bak`, when it exists. */
   backup?: ScannedFile<SidecarSummary>;
+  /** `_turn_journal/<sid>.jsonl`, when it exists. */
   journal?: ScannedFile<JournalSummary>;
+  /** Its temps (also in `StoreSnapshot.temps`). */
   temps: TempFile[];
 }
 
-/** An entry of `_index.json` that names a session. */
+/**
+ * An entry of `_index.json` that names a session.
+ *
+ * @example
+ * ```ts
+ * const listed = new Set(index.entries.map((e: IndexEntry) => e.sessionId));
+ * ```
+ */
 export interface IndexEntry {
+  /** Its `session_id`. */
   sessionId: string;
   /** The entry as it is in the file. */
   entry: Record<string, unknown>;
@@ -121,8 +201,17 @@ export interface IndexEntry {
   position: number;
 }
 
-/** `_index.json` as the checks see it. */
+/**
+ * `_index.json` as the checks see it.
+ *
+ * @example
+ * ```ts
+ * const read = store.index?.read;
+ * if (read?.ok && read.value.shape !== "list") console.log("the index is not a list");
+ * ```
+ */
 export interface IndexSummary {
+  /** What the top level of the JSON is (the server writes a list). */
   shape: "list" | "object" | "scalar";
   /** Entries that are objects with a string `session_id`. */
   entries: IndexEntry[];
@@ -130,28 +219,66 @@ export interface IndexSummary {
   badEntries: number[];
 }
 
-/** `_deleted_webui_sessions.json` as the checks see it. */
+/**
+ * `_deleted_webui_sessions.json` as the checks see it.
+ *
+ * @example
+ * ```ts
+ * const read = store.tombstone?.read;
+ * if (read?.ok && read.value.valid) console.log([...read.value.ids]);
+ * ```
+ */
 export interface TombstoneSummary {
   /** False when the file parses but does not have the documented shape. */
   valid: boolean;
+  /** The deleted session ids (the string ones). */
   ids: Set<string>;
+  /** What is wrong with its shape, when it is not valid. */
   detail?: string;
 }
 
-/** A name that looks like a session file but carries an invalid id. */
+/**
+ * A name that looks like a session file but carries an invalid id.
+ *
+ * @example
+ * ```ts
+ * for (const bad of store.invalidNames) console.log(bad.name, bad.source);
+ * ```
+ */
 export interface InvalidName {
+  /** Its name, relative to the session dir. */
   name: string;
+  /** The id the name carries. */
   id: string;
+  /** What kind of file the name looks like. */
   source: "sidecar" | "backup" | "journal";
 }
 
-/** Something in the session dir that is none of the known kinds. */
+/**
+ * Something in the session dir that is none of the known kinds.
+ *
+ * @example
+ * ```ts
+ * store.otherEntries.filter((e: OtherEntry) => e.type === "symlink");
+ * ```
+ */
 export interface OtherEntry {
+  /** Its name in the session dir. */
   name: string;
+  /** What the directory listing says it is. */
   type: "file" | "directory" | "symlink" | "special";
 }
 
-/** The store as one scan saw it. */
+/**
+ * The store as one scan saw it.
+ *
+ * @example
+ * ```ts
+ * const store: StoreSnapshot = await scanStore({ sessionDir, stateDbPath: null });
+ * console.log(store.sessions.size, store.stats.bytesRead);
+ * store.stateDb.close();
+ * ```
+ */
 export interface StoreSnapshot {
   /** Absolute session dir. */
   sessionDir: string;
@@ -217,7 +344,6 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     store.stateDb.close();
     throw error;
   }
-  const reads: (() => Promise<void>)[] = [];
   const session = (id: string): SessionFiles => {
     let files = store.sessions.get(id);
     if (!files) {
@@ -226,50 +352,76 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     }
     return files;
   };
-  const read = <T>(
+  // Each session's files are one task, its journal first (see scan_task.ts);
+  // `assign` puts a file's result where the checks look for it.
+  const tasks = new Map<string, ScanTask>();
+  const assign = new Map<string, (read: ReadResult<unknown>) => void>();
+  const addFile = (
+    sessionId: string,
     name: string,
-    parse: (bytes: Uint8Array) => Parsed<T>,
-    assign: (file: ScannedFile<T>) => void,
+    kind: ScanFileKind,
+    put: (file: ScannedFile<never>) => void,
   ) => {
     const path = join(options.sessionDir, name);
-    reads.push(async () => {
-      const raw = await readRegularFile(path, maxBytes);
-      if (raw.ok) {
-        store.stats.filesRead++;
-        store.stats.bytesRead += raw.value.length;
-      }
-      const result: ReadResult<T> = raw.ok
-        ? withIdentity(parse(raw.value), raw.identity)
-        : raw;
-      assign({ name, path, read: result });
+    let task = tasks.get(sessionId);
+    if (!task) tasks.set(sessionId, task = { files: [] });
+    task.files.push({ name, path, kind });
+    assign.set(name, (read) => put({ name, path, read } as ScannedFile<never>));
+  };
+  // The index and the tombstone are read in this thread, while the workers
+  // read the sessions.
+  const ownReads: (() => void)[] = [];
+  const readHere = <T>(
+    name: string,
+    parse: (bytes: Uint8Array) => Parsed<T>,
+    put: (file: ScannedFile<T>) => void,
+  ) => {
+    const path = join(options.sessionDir, name);
+    ownReads.push(() => {
+      const raw = readFile(path, maxBytes);
+      if (raw.ok) countRead(raw.value.length);
+      put({
+        name,
+        path,
+        read: raw.ok ? withIdentity(parse(raw.value), raw.identity) : raw,
+      });
     });
   };
 
   const journalNames = await listJournals(options.sessionDir, store);
-  const withJournal = new Set(journalNames.map((j) => j.sessionId));
+  for (const journal of journalNames) {
+    addFile(
+      journal.sessionId,
+      journal.name,
+      "journal",
+      (f) => session(journal.sessionId).journal = f,
+    );
+  }
 
   for (const entry of names) {
     const kind = classifyName(entry.name);
     switch (kind.type) {
       case "sidecar":
-        read(
+        addFile(
+          kind.sessionId,
           entry.name,
-          (b) => parseSummary(b, withJournal.has(kind.sessionId)),
+          "sidecar",
           (f) => session(kind.sessionId).live = f,
         );
         break;
       case "backup":
-        read(
+        addFile(
+          kind.sessionId,
           entry.name,
-          (b) => parseSummary(b, false),
+          "backup",
           (f) => session(kind.sessionId).backup = f,
         );
         break;
       case "index":
-        read(entry.name, parseIndex, (f) => store.index = f);
+        readHere(entry.name, parseIndex, (f) => store.index = f);
         break;
       case "tombstone":
-        read(entry.name, parseTombstone, (f) => store.tombstone = f);
+        readHere(entry.name, parseTombstone, (f) => store.tombstone = f);
         break;
       case "temp": {
         const temp: TempFile = {
@@ -283,9 +435,10 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         store.temps.push(temp);
         if (kind.sessionId) session(kind.sessionId).temps.push(temp);
         if (kind.sessionId && SUMMARIZED_TEMP_ORIGINS.has(kind.origin)) {
-          read(
+          addFile(
+            kind.sessionId,
             entry.name,
-            (b) => parseSummary(b, false),
+            "temp",
             (f) => temp.read = f.read,
           );
         }
@@ -299,6 +452,12 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         });
         break;
       case "journal_dir":
+        // A link or a file where the journal dir belongs is never followed:
+        // noted, so a check can say its journals were not read.
+        if (entry.isSymlink || !entry.isDirectory) {
+          store.otherEntries.push({ name: entry.name, type: entryType(entry) });
+        }
+        break;
       case "system":
         break;
       case "other":
@@ -306,14 +465,79 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         break;
     }
   }
-  for (const journal of journalNames) {
-    read(
-      journal.name,
-      (bytes) => ({ ok: true, value: summarizeJournal(bytes) }),
-      (f) => session(journal.sessionId).journal = f,
-    );
+  const fileCount = assign.size + ownReads.length;
+  if (fileCount === 0) return sortSessions(store);
+  // Loaded only now: a store with nothing to read never pays for node:fs.
+  const readFile = await fileReader();
+  const progress = options.onProgress;
+  const started = performance.now();
+  const countRead = (bytes: number) => {
+    store.stats.filesRead++;
+    store.stats.bytesRead += bytes;
+  };
+  let filesDone = 0;
+  const report = (files: number) => {
+    filesDone += files;
+    progress?.({
+      filesDone,
+      files: fileCount,
+      bytesRead: store.stats.bytesRead,
+      elapsedMs: performance.now() - started,
+    });
+  };
+  // Most sidecars have the same keys in the same order: one list is kept
+  // for each order, not one per file.
+  const keyLists = new Map<string, string[]>();
+  const shareKeys = (summary: SidecarSummary) => {
+    const key = summary.keys.join("\u0000");
+    const known = keyLists.get(key);
+    if (known) summary.keys = known;
+    else keyLists.set(key, summary.keys);
+  };
+  const taskList = [...tasks.values()];
+  const scanning = runScanTasks(taskList, {
+    workers: options.workers ??
+      defaultWorkerCount(taskList.length, estimatedBytes(taskList)),
+    maxBytes,
+    onResults(results) {
+      for (const result of results) {
+        if (result.bytes !== null) countRead(result.bytes);
+        if (result.read.ok && "keys" in result.read.value) {
+          shareKeys(result.read.value);
+        }
+        assign.get(result.name)!(result.read);
+      }
+      report(results.length);
+    },
+  });
+  for (const read of ownReads) {
+    read();
+    report(1);
   }
-  await runBounded(reads, options.concurrency ?? DEFAULT_SCAN_CONCURRENCY);
+  await scanning;
+  return sortSessions(store);
+}
+
+/**
+ * The size of the files of some tasks, from the sizes of a few dozen of
+ * them spread over the list: enough to decide on workers, without a stat
+ * of every file before the reading starts.
+ */
+function estimatedBytes(tasks: ScanTask[]): number {
+  const files = tasks.flatMap((task) => task.files);
+  const step = Math.max(1, Math.floor(files.length / 64));
+  let sampled = 0;
+  let bytes = 0;
+  for (let i = 0; i < files.length; i += step) {
+    sampled++;
+    try {
+      bytes += Deno.lstatSync(files[i].path).size;
+    } catch { /* gone: counts as empty */ }
+  }
+  return sampled === 0 ? 0 : bytes / sampled * files.length;
+}
+
+function sortSessions(store: StoreSnapshot): StoreSnapshot {
   store.sessions = new Map(
     [...store.sessions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
@@ -365,19 +589,24 @@ function withIdentity<T>(
   return { ...result, identity };
 }
 
-function parseSummary(
-  bytes: Uint8Array,
-  collectUserTexts: boolean,
-): Parsed<SidecarSummary> {
-  const parsed = parseJsonBytes(bytes);
-  if (!parsed.ok) return parsed;
-  return {
-    ok: true,
-    value: summarizeSidecar(parsed.value, { collectUserTexts }),
-  };
-}
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function parseIndex(bytes: Uint8Array): Parsed<IndexSummary> {
+  // A list (the normal case) is parsed one entry at a time: the index of a
+  // big store is tens of MB, and parsed whole it would cost several times
+  // that at once. Anything else is parsed whole, for its exact problem.
+  const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
+  let position = 0;
+  const isList = eachListElement(bytes, (start, end) => {
+    if (bytes[start] === 0x7b) {
+      const entry = JSON.parse(utf8.decode(bytes.subarray(start, end)));
+      if (typeof entry.session_id === "string") {
+        listed.entries.push({ sessionId: entry.session_id, entry, position });
+      } else listed.badEntries.push(position);
+    } else listed.badEntries.push(position);
+    position++;
+  });
+  if (isList) return { ok: true, value: listed };
   const parsed = parseJsonBytes(bytes);
   if (!parsed.ok) return parsed;
   const value = parsed.value;
@@ -436,19 +665,6 @@ function entryType(entry: Deno.DirEntry): OtherEntry["type"] {
   if (entry.isDirectory) return "directory";
   if (entry.isFile) return "file";
   return "special";
-}
-
-async function runBounded(
-  tasks: (() => Promise<void>)[],
-  limit: number,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]();
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, tasks.length) }, worker),
-  );
 }
 
 /**

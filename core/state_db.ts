@@ -23,7 +23,14 @@ import { DatabaseSync } from "node:sqlite";
 /** How long a locked database is waited on before it is reported. */
 export const STATE_DB_BUSY_TIMEOUT_MS = 1500;
 
-/** Session columns the checks and repairs use, all optional but `id`. */
+/**
+ * Session columns the checks and repairs use, all optional but `id`.
+ *
+ * @example
+ * ```ts
+ * SESSION_COLUMNS.includes("title"); // true
+ * ```
+ */
 export const SESSION_COLUMNS = [
   "source",
   "title",
@@ -38,10 +45,24 @@ export const SESSION_COLUMNS = [
   "worktree_created_at",
 ] as const;
 
-/** A value as SQLite returns it. */
+/**
+ * A value as SQLite returns it.
+ *
+ * @example
+ * ```ts
+ * const value: SqlValue = 42n;
+ * ```
+ */
 export type SqlValue = string | number | bigint | Uint8Array | null;
 
-/** One row of `sessions` with `source = 'webui'`. */
+/**
+ * One row of `sessions` with `source = 'webui'`.
+ *
+ * @example
+ * ```ts
+ * for (const row of reader.webuiRows) console.log(row.id, row.columns.title, row.messageCount);
+ * ```
+ */
 export interface StateDbSessionRow {
   /** `str(id or '').strip()`, as the server derives it. */
   id: string;
@@ -53,14 +74,32 @@ export interface StateDbSessionRow {
   messageCount: number;
 }
 
-/** One message row, ordered as the server orders them. */
+/**
+ * One message row, ordered as the server orders them.
+ *
+ * @example
+ * ```ts
+ * const messages: StateDbMessage[] = reader.messagesFor(row);
+ * messages.map((m) => m.role);
+ * ```
+ */
 export interface StateDbMessage {
+  /** `role` as stored. */
   role: SqlValue;
+  /** `content` as stored. */
   content: SqlValue;
+  /** `timestamp` as stored (null when the column is missing). */
   timestamp: SqlValue;
 }
 
-/** Why state.db could not be used. */
+/**
+ * Why state.db could not be used.
+ *
+ * @example
+ * ```ts
+ * if (db.status === "unreadable" && db.problem === "locked") console.log("run again later");
+ * ```
+ */
 export type StateDbProblem =
   | "not_a_database"
   | "locked"
@@ -74,12 +113,21 @@ export type StateDbProblem =
    */
   | "hot_journal";
 
-/** A file SQLite keeps beside a database, as it was before the scan opened it. */
+/**
+ * A file SQLite keeps beside a database, as it was before the scan opened it.
+ *
+ * @example
+ * ```ts
+ * const wal: StateDbSideFile | null | undefined = db.sideFiles?.wal;
+ * console.log(wal?.path, wal?.size);
+ * ```
+ */
 export interface StateDbSideFile {
   /** `-wal`, `-shm` or `-journal`. */
   suffix: "-wal" | "-shm" | "-journal";
   /** Absolute path. */
   path: string;
+  /** Size in bytes. */
   size: number;
   /** False for a directory, FIFO, symlink or other non-regular file. */
   regular: boolean;
@@ -89,15 +137,32 @@ export interface StateDbSideFile {
  * The `-wal`, `-shm` and `-journal` files beside state.db, looked at before
  * it is opened (opening a WAL database makes SQLite create a missing `-shm`,
  * so afterwards a crash's leftovers could no longer be told apart).
+ *
+ * @example
+ * ```ts
+ * const side: StateDbSideFiles | undefined = db.sideFiles;
+ * if (side?.journal?.hot) console.log("a write to state.db was cut short");
+ * ```
  */
 export interface StateDbSideFiles {
+  /** The write-ahead log, if any. */
   wal: StateDbSideFile | null;
+  /** The WAL index, if any. */
   shm: StateDbSideFile | null;
   /** `hot` when it holds a rollback journal header: a write was cut short. */
   journal: (StateDbSideFile & { hot: boolean }) | null;
 }
 
-/** The state.db as the scan found it. */
+/**
+ * The state.db as the scan found it.
+ *
+ * @example
+ * ```ts
+ * const db: StateDb = openStateDb("/srv/hermes/state.db");
+ * console.log(db.status);
+ * db.close();
+ * ```
+ */
 export type StateDb =
   | {
     status: "absent";
@@ -115,9 +180,20 @@ export type StateDb =
   }
   | StateDbReader;
 
-/** A readable state.db, with the rows the checks need already read. */
+/**
+ * A readable state.db, with the rows the checks need already read.
+ *
+ * @example
+ * ```ts
+ * const db = openStateDb("/srv/hermes/state.db");
+ * if (db.status === "ok") console.log(db.webuiRows.length, db.sessionIds.size);
+ * db.close();
+ * ```
+ */
 export interface StateDbReader {
+  /** It could be read. */
   status: "ok";
+  /** Absolute path. */
   path: string;
   /** Columns of `sessions` (empty when the table is missing). */
   sessionColumns: Set<string>;
@@ -147,6 +223,7 @@ export interface StateDbReader {
    * messages match the row's `messageCount` even for padded or numeric ids.
    */
   messagesFor(row: Pick<StateDbSessionRow, "rawId">): StateDbMessage[];
+  /** Closes the connection. */
   close(): void;
 }
 
@@ -170,7 +247,8 @@ export function openStateDb(path: string | null): StateDb {
   ) {
     db.problem = "hot_journal";
     db.detail = "has a hot rollback journal (state.db-journal) from a write " +
-      "that was cut short, which only a writer can roll back";
+      "that was cut short, which only a writer can roll back; start the " +
+      "agent once";
   }
   return db;
 }
@@ -191,9 +269,15 @@ function openAndRead(path: string): StateDb {
       status: "unreadable",
       path,
       problem: "not_regular_file",
-      detail: "is not a regular file",
+      detail: "is not a regular file; pass the right --state-db",
       close: none,
     };
+  }
+  try {
+    // SQLite says only "unable to open database file" when it may not read.
+    Deno.openSync(path, { read: true }).close();
+  } catch (error) {
+    return unreadable(path, error);
   }
   let db: DatabaseSync | undefined;
   try {
@@ -385,23 +469,27 @@ function unreadable(path: string, error: unknown): StateDb {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { errcode?: number }).errcode;
   let problem: StateDbProblem = "io_error";
-  let detail = message;
+  // Each detail ends with what the operator can do.
+  let detail = `cannot be read (${message}); check the --state-db path`;
   if (code === 26 || /not a database/i.test(message)) {
     problem = "not_a_database";
-    detail = "is not a SQLite database";
+    detail = "is not a SQLite database; check the --state-db path";
   } else if (code === 5 || code === 6 || /locked|busy/i.test(message)) {
     problem = "locked";
     detail =
-      `is locked by another process (waited ${STATE_DB_BUSY_TIMEOUT_MS} ms)`;
+      `is locked by another process (waited ${STATE_DB_BUSY_TIMEOUT_MS} ms); ` +
+      "run again when the agent is idle";
   } else if (code === 11 || /malformed|corrupt/i.test(message)) {
     problem = "corrupt";
-    detail = `is corrupt (${message})`;
+    detail = `is corrupt (${message}); restore it from a backup, or ` +
+      "recover it with sqlite3's .recover while the agent is stopped";
   } else if (
     error instanceof Deno.errors.PermissionDenied ||
     /permission denied|access/i.test(message)
   ) {
     problem = "permission_denied";
-    detail = "cannot be read: permission denied";
+    detail = "cannot be read: permission denied; run as a user who can " +
+      "read it";
   }
   return { status: "unreadable", path, problem, detail, close: () => {} };
 }

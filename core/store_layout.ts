@@ -28,7 +28,14 @@ export const SIDECAR_SUFFIX = ".json";
 /** The suffix of a pre-shrink snapshot. */
 export const BACKUP_SUFFIX = ".json.bak";
 
-/** Which writer left a temp file behind. */
+/**
+ * Which writer left a temp file behind.
+ *
+ * @example
+ * ```ts
+ * const origin: TempOrigin = "sidecar_save"; // left by a save of the server
+ * ```
+ */
 export type TempOrigin =
   | "sidecar_save"
   | "backup_save"

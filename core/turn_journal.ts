@@ -27,8 +27,17 @@ export const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
 /** How many malformed line numbers a summary keeps (the count is exact). */
 const KEPT_LINE_NUMBERS = 50;
 
-/** One turn as the journal leaves it. */
+/**
+ * One turn as the journal leaves it.
+ *
+ * @example
+ * ```ts
+ * const turn: TurnState | undefined = journal.turns.get("t1");
+ * console.log(turn?.latest.event, turn?.terminalEvents);
+ * ```
+ */
 export interface TurnState {
+  /** The `turn_id` of its events. */
   turnId: string;
   /** The event that decides the turn's state. */
   latest: Record<string, unknown>;
@@ -49,7 +58,14 @@ export interface TurnState {
 /** How many distinct `session_id` values a summary keeps. */
 const KEPT_SESSION_IDS = 20;
 
-/** A `session_id` value found on a journal line. */
+/**
+ * A `session_id` value found on a journal line.
+ *
+ * @example
+ * ```ts
+ * for (const { value, line } of journal.sessionIds) console.log(value, line);
+ * ```
+ */
 export interface JournalSessionId {
   /** The value as the line holds it. */
   value: unknown;
@@ -59,7 +75,15 @@ export interface JournalSessionId {
   count: number;
 }
 
-/** A journal file as the checks see it. */
+/**
+ * A journal file as the checks see it.
+ *
+ * @example
+ * ```ts
+ * const journal: JournalSummary = summarizeJournal(bytes);
+ * console.log(journal.lines, journal.malformedCount, journal.turns.size);
+ * ```
+ */
 export interface JournalSummary {
   /** Lines in the file, not counting a final empty one. */
   lines: number;
@@ -81,8 +105,14 @@ export interface JournalSummary {
    * a journal line's id must never become a path.
    */
   sessionIds: JournalSessionId[];
-  /** Turns by id. */
+  /**
+   * Turns by id. In a store snapshot, only the turns a check can report:
+   * settled turns (ended once, by their latest event) are dropped by the
+   * scan to keep its memory small, and counted in `turnCount`.
+   */
   turns: Map<string, TurnState>;
+  /** How many turns the file has, settled ones included. */
+  turnCount: number;
   /** True when the last line has no newline (an append was cut short). */
   endsWithoutNewline: boolean;
 }
@@ -108,30 +138,55 @@ export function summarizeJournal(bytes: Uint8Array): JournalSummary {
     badCreatedAtLines: [],
     sessionIds: [],
     turns: new Map(),
+    turnCount: 0,
     endsWithoutNewline: bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a,
   };
   let start = 0;
   let lineNumber = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0) end = bytes.length;
+  // The whole file is decoded at once when it is valid UTF-8 (the usual
+  // case, and much cheaper than a decode per line); else a line at a time,
+  // so only the lines with bad bytes are malformed. UTF-8 never has a 0x0a
+  // inside a character, so both ways cut the same lines.
+  const text = decodeOrNull(bytes);
+  const length = text === null ? bytes.length : text.length;
+  while (start < length) {
+    let end = text === null
+      ? bytes.indexOf(0x0a, start)
+      : text.indexOf("\n", start);
+    if (end < 0) end = length;
     lineNumber++;
-    readLine(bytes.subarray(start, end), lineNumber, summary);
+    readLine(
+      text === null
+        ? decodeOrNull(bytes.subarray(start, end))
+        : text.slice(start, end),
+      lineNumber,
+      summary,
+    );
     start = end + 1;
   }
   summary.lines = lineNumber;
+  summary.turnCount = summary.turns.size;
   return summary;
 }
 
+function decodeOrNull(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** One line; null when its bytes are not UTF-8. */
 function readLine(
-  raw: Uint8Array,
+  line: string | null,
   lineNumber: number,
   summary: JournalSummary,
 ): void {
-  if (raw.length === 0 || (raw.length === 1 && raw[0] === 0x0d)) return;
+  if (line === "" || line === "\r") return;
   let event: unknown;
   try {
-    event = JSON.parse(utf8.decode(raw));
+    event = line === null ? undefined : JSON.parse(line);
   } catch {
     event = undefined;
   }
@@ -155,7 +210,7 @@ function readLine(
     keepLine(summary.badCreatedAtLines, lineNumber);
   }
   const key = createdAt ?? -Infinity;
-  const isTerminal = TERMINAL_EVENTS.has(String(event.event));
+  const isTerminal = isTerminalEvent(event);
   const turn = summary.turns.get(turnId);
   if (!turn) {
     summary.turns.set(turnId, {
@@ -165,7 +220,7 @@ function readLine(
       latestCreatedAt: key,
       terminalEvents: isTerminal ? 1 : 0,
       terminalLines: isTerminal ? [lineNumber] : [],
-      terminalEventNames: isTerminal ? [String(event.event)] : [],
+      terminalEventNames: isTerminal ? [event.event as string] : [],
       maxCreatedAt: createdAt,
     });
     return;
@@ -178,7 +233,7 @@ function readLine(
   if (isTerminal) {
     turn.terminalEvents++;
     turn.terminalLines.push(lineNumber);
-    turn.terminalEventNames.push(String(event.event));
+    turn.terminalEventNames.push(event.event as string);
   }
   if (createdAt !== null) {
     turn.maxCreatedAt = turn.maxCreatedAt === null
@@ -223,5 +278,7 @@ function numericCreatedAt(value: unknown): number | null {
  * ```
  */
 export function isTerminalEvent(event: Record<string, unknown>): boolean {
-  return TERMINAL_EVENTS.has(String(event.event));
+  // Only a string names an event; String() of a list nested 100,000 deep
+  // would overflow the stack.
+  return typeof event.event === "string" && TERMINAL_EVENTS.has(event.event);
 }

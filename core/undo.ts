@@ -197,5 +197,5 @@ async function readQuarantined(
 ): Promise<Uint8Array | null> {
   const found = await expectationOf(join(sessionDir, rel), maxBytes);
   if ("problem" in found || !found.bytes) return null;
-  return sha256Hex(found.bytes) === sha256 ? found.bytes : null;
+  return (await sha256Hex(found.bytes)) === sha256 ? found.bytes : null;
 }

@@ -9,11 +9,23 @@
  * @module
  */
 
-/** The release of hermes-fsck; matches `version` in deno.json. */
+/**
+ * The release of hermes-fsck; matches `version` in deno.json.
+ *
+ * @example
+ * ```ts
+ * console.log(`hermes-fsck ${TOOL_VERSION}`);
+ * ```
+ */
 export const TOOL_VERSION = "0.1.0";
 
 /**
  * The version of the `json` report format. Bumped when a field changes
  * meaning or disappears; adding a field does not bump it.
+ *
+ * @example
+ * ```ts
+ * report.schemaVersion === REPORT_SCHEMA_VERSION; // true
+ * ```
  */
 export const REPORT_SCHEMA_VERSION = 1;

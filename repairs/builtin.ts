@@ -20,7 +20,14 @@ import { restoreFromBak } from "./restore_from_bak.ts";
 import { recoverStaleStream } from "./recover_stale_stream.ts";
 import { removeRedundantBackup } from "./remove_redundant_backup.ts";
 
-/** Every built-in repair, in application order. */
+/**
+ * Every built-in repair, in application order.
+ *
+ * @example
+ * ```ts
+ * const repairs = [...builtinRepairs, myRepair];
+ * ```
+ */
 export const builtinRepairs: readonly Repair[] = [
   restoreFromBak,
   materializeFromStateDb,

@@ -60,8 +60,8 @@ export const materializeFromStateDb = defineRepair({
     );
     if (blob) {
       return {
-        skip:
-          "a message is stored as a BLOB, which cannot be turned into text safely",
+        skip: `state.db ${db.path} holds a message of ${id} as a BLOB, ` +
+          `which cannot be turned into text safely; rebuild ${name} by hand`,
       };
     }
     const payload = stateDbRowToSidecar(row, messages);

@@ -15,6 +15,7 @@
 import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
 import { defineRepair } from "../core/repair.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
 
 /** The `rebuild_index` repair. */
 export const rebuildIndex = defineRepair({
@@ -39,16 +40,23 @@ export const rebuildIndex = defineRepair({
     if (!current.ok) return { skip: `${INDEX_FILE} ${current.problem}` };
     const nowSeconds = context.options.now / 1000;
     const entries: Record<string, unknown>[] = [];
+    const tooDeep: string[] = [];
     for (const session of context.store.sessions.values()) {
       const live = session.live;
       if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      entries.push(
-        compactEntry(session.sessionId, live.read.value, nowSeconds),
+      const entry = compactEntry(
+        session.sessionId,
+        live.read.value,
+        nowSeconds,
       );
+      // A value nested deeper than the server's json can read back (and
+      // than an indented JSON.stringify can write) leaves its sidecar out,
+      // as one that does not parse is left out.
+      if (nestedDeeperThan(entry, MAX_WRITE_DEPTH)) tooDeep.push(live.name);
+      else entries.push(entry);
     }
-    const data = new TextEncoder().encode(
-      JSON.stringify(sortIndexEntries(entries), null, 2),
-    );
+    const text = JSON.stringify(sortIndexEntries(entries), null, 2);
+    const data = new TextEncoder().encode(text);
     // Sidecars that do not parse are left out, as the server leaves them
     // out; when only they are missing, rewriting would change nothing.
     if (current.bytes && sameBytes(current.bytes, data)) {
@@ -60,7 +68,13 @@ export const rebuildIndex = defineRepair({
     return {
       repair: "rebuild_index",
       findingIds: findings.map((f) => f.id),
-      summary: `Rebuild ${INDEX_FILE} from ${entries.length} sidecars.`,
+      summary: `Rebuild ${INDEX_FILE} from ${entries.length} sidecars${
+        tooDeep.length > 0
+          ? ` (left out, nested too deep for the server to read: ${
+            tooDeep.slice(0, 5).join(", ")
+          }${tooDeep.length > 5 ? ` and ${tooDeep.length - 5} more` : ""})`
+          : ""
+      }.`,
       actions: [{
         op: "write",
         path: INDEX_FILE,

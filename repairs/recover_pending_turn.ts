@@ -24,6 +24,8 @@ import {
   summarizeSidecar,
 } from "../core/sidecar_summary.ts";
 import { journalName, sidecarName } from "../core/store_layout.ts";
+import { shortText } from "../checks/shown_value.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
 import { isTerminalEvent, summarizeJournal } from "../core/turn_journal.ts";
 
 /** The text of the assistant marker after a recovered turn. */
@@ -101,10 +103,23 @@ export const recoverPendingTurn = defineRepair({
       _error: true,
     };
     const text = new TextDecoder().decode(liveRead.bytes);
-    const edited = appendToTopLevelArray(text, "messages", [
-      userMessage,
-      marker,
-    ]);
+    // A value of the event nested too deep to write (the content or the
+    // attachments of a hostile line): the turn stays in the journal.
+    const tooDeep = {
+      skip:
+        `turn ${
+          shortText(turnId)
+        } in ${journal} holds a value nested too deep to write into ${live}; ` +
+        `copy its message into the session by hand`,
+    };
+    if (nestedDeeperThan(userMessage, MAX_WRITE_DEPTH)) return tooDeep;
+    let edited: string | null;
+    try {
+      edited = appendToTopLevelArray(text, "messages", [userMessage, marker]);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return tooDeep;
+    }
     if (edited === null) {
       return { skip: `${live} has no messages array to append to` };
     }

@@ -36,6 +36,7 @@ import { DEFAULT_MAX_FILE_BYTES } from "../core/snapshot.ts";
 import { sidecarName } from "../core/store_layout.ts";
 import { INCOMPLETE_TURN_MARKER } from "./recover_pending_turn.ts";
 import { sameJson } from "./same_json.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
 
 /** Token fields the server copies from a core transcript when set. */
 const CORE_TOKEN_FIELDS = ["input_tokens", "output_tokens", "estimated_cost"];
@@ -140,12 +141,28 @@ export const recoverStaleStream = defineRepair({
         }
       }
     }
+    const tooDeep = {
+      skip: `${name} holds a pending message (or a transcript) nested ` +
+        "too deep to write back; finish the turn by hand",
+    };
+    if (nestedDeeperThan(appended, MAX_WRITE_DEPTH)) return tooDeep;
+    if (core && nestedDeeperThan(core.messages, MAX_WRITE_DEPTH)) {
+      return tooDeep;
+    }
     let text: string | null = new TextDecoder().decode(read.bytes);
-    if (core) text = replaceTopLevelValue(text, "messages", core.messages);
-    if (text !== null) text = appendToTopLevelArray(text, "messages", appended);
-    for (const [key, value, anchor] of changes) {
-      if (text === null) break;
-      text = setTopLevelValue(text, key, value, anchor);
+    try {
+      if (core) text = replaceTopLevelValue(text, "messages", core.messages);
+      if (text !== null) {
+        text = appendToTopLevelArray(text, "messages", appended);
+      }
+      for (const [key, value, anchor] of changes) {
+        if (text === null) break;
+        text = setTopLevelValue(text, key, value, anchor);
+      }
+    } catch (error) {
+      // Written indented, a value nested 100,000 deep overflows the stack.
+      if (!(error instanceof RangeError)) throw error;
+      return tooDeep;
     }
     const expected: Record<string, unknown> = {
       ...doc,

@@ -136,15 +136,16 @@ export class TestStore {
   }
 
   /**
-   * Creates an empty store (session dir and hermes home) in a new temp dir.
+   * Creates an empty store (session dir and hermes home) in a new temp dir,
+   * below `dir` when given (e.g. a tmpfs, where fsync costs nothing).
    *
    * @example
    * ```ts
    * const store = await TestStore.create();
    * ```
    */
-  static async create(): Promise<TestStore> {
-    const root = await Deno.makeTempDir({ prefix: "hermes-fsck-test-" });
+  static async create(dir?: string): Promise<TestStore> {
+    const root = await Deno.makeTempDir({ prefix: "hermes-fsck-test-", dir });
     const store = new TestStore(root);
     await Deno.mkdir(store.sessionDir, { recursive: true });
     await Deno.mkdir(store.hermesHome, { recursive: true });
@@ -315,13 +316,34 @@ export interface CliResult {
  * const { code, stdout } = await runCli(["audit", "--session-dir", store.sessionDir]);
  * ```
  */
-export async function runCli(
+export function runCli(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
   const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...CLI_PERMISSIONS, cli, ...args],
+  return runCommand(
+    Deno.execPath(),
+    ["run", "--quiet", ...CLI_PERMISSIONS, cli, ...args],
+    options,
+  );
+}
+
+/**
+ * Runs a command as a subprocess, no stdin, its output captured, with
+ * NO_COLOR and Deno's cache dir set.
+ *
+ * @example
+ * ```ts
+ * const { code, stderr } = await runCommand("sh", ["init.sh"], { env: { X: "1" } });
+ * ```
+ */
+export async function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  const output = await new Deno.Command(command, {
+    args,
     // DENO_DIR is kept so a test that points HOME into a temp store does not
     // make Deno build a fresh module cache inside that store.
     env: { NO_COLOR: "1", ...denoDir(), ...(options.env ?? {}) },

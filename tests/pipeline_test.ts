@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import nodeFs from "node:fs";
 import { auditStore, summarizeFindings } from "../core/audit.ts";
 import { type Check, defineCheck } from "../core/check.ts";
 import type { Finding, FindingDraft, KindInfo } from "../core/finding.ts";
@@ -379,6 +380,7 @@ async function countingOpens(
     opened.set(name, (opened.get(name) ?? 0) + 1);
   };
   const originalOpen = fs.promises.open;
+  const originalOpenSync = nodeFs.openSync;
   const deno = Deno as unknown as Record<string, unknown>;
   const denoReaders = [
     "readFile",
@@ -393,6 +395,12 @@ async function countingOpens(
     count(path);
     return (originalOpen as (...a: unknown[]) => unknown)(path, ...rest);
   }) as typeof fs.promises.open;
+  // The scan reads synchronously (see core/file_read.ts), in this thread for
+  // a store this small.
+  nodeFs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+    count(path);
+    return (originalOpenSync as (...a: unknown[]) => unknown)(path, ...rest);
+  }) as typeof fs.openSync;
   for (const name of denoReaders) {
     const original = originals.get(name) as (...a: unknown[]) => unknown;
     deno[name] = (path: unknown, ...rest: unknown[]) => {
@@ -404,6 +412,7 @@ async function countingOpens(
     await fn(opened);
   } finally {
     fs.promises.open = originalOpen;
+    nodeFs.openSync = originalOpenSync;
     for (const [name, original] of originals) deno[name] = original;
   }
 }

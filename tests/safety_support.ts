@@ -331,7 +331,7 @@ export async function storeMessages(
     for (const message of messages) {
       add(result.messages, sid, JSON.stringify(message));
       if (live && message?.role === "user") {
-        add(result.liveUserTexts, sid, String(message.content));
+        add(result.liveUserTexts, sid, textOf(message.content));
       }
     }
   };
@@ -358,7 +358,7 @@ export async function storeMessages(
       try {
         const event = JSON.parse(line);
         if (event?.event === "submitted") {
-          add(result.journalTexts, name[1], String(event.content));
+          add(result.journalTexts, name[1], textOf(event.content));
         }
       } catch { /* a malformed line holds nothing */ }
     }
@@ -391,6 +391,13 @@ export async function assertNoMessageLost(
       `${context}: the pending turn of ${sid} is neither in its journal nor in its sidecar`,
     );
   }
+}
+
+/** A content as text; JSON for lists and objects (String() of a deeply nested list overflows). */
+function textOf(content: unknown): string {
+  return typeof content === "object" && content !== null
+    ? JSON.stringify(content)
+    : String(content);
 }
 
 /** The entries of a dir; none when it does not exist. */

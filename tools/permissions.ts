@@ -1,7 +1,13 @@
 /**
  * The permission set of the hermes-fsck binary, written once: the compile
  * tasks bake it in and every CLI test runs `cli.ts` with exactly it.
- * Read and write (the store), env (Hermes's default paths); no net, no run.
+ *
+ * - read, write: the store (writes go through core/safety.ts only);
+ * - env: Hermes's default paths and `HERMES_FSCK_PLUGIN_DIR`;
+ * - run: only to start external check programs (core/plugin_runner.ts is
+ *   the one module that starts a process, which a test asserts), and a run
+ *   that names no plugin program revokes it before it reads the store;
+ * - no net: nothing is ever fetched or sent.
  *
  * @example
  * ```ts
@@ -16,4 +22,5 @@ export const CLI_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env",
+  "--allow-run",
 ];

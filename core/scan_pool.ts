@@ -1,0 +1,294 @@
+/**
+ * Runs the scan's tasks, in this thread or on a small pool of workers (one
+ * per core, at most four) that read and parse files in parallel and send
+ * back summaries. Each worker has at most two batches in flight, so memory
+ * stays bounded by a few files per worker. A worker that cannot start (a
+ * binary built without its module, say) or dies leaves its tasks to this
+ * thread: the scan gives the same results either way, only slower.
+ *
+ * @example
+ * ```ts
+ * import { runScanTasks } from "./scan_pool.ts";
+ * await runScanTasks(tasks, {
+ *   workers: 2,
+ *   maxBytes: 256 << 20,
+ *   onResults: (results) => console.log(results.length),
+ * });
+ * ```
+ * @module
+ */
+
+import { fileReader } from "./file_read.ts";
+import {
+  runScanTask,
+  type ScanFileResult,
+  type ScanTask,
+} from "./scan_task.ts";
+import type { ScanBatch, ScanBatchResult } from "./scan_worker.ts";
+
+/**
+ * Workers used at most, however many cores there are: past that the thread
+ * that receives the summaries is the bottleneck.
+ *
+ * @example
+ * ```ts
+ * defaultWorkerCount(10_000, 1e9) <= MAX_SCAN_WORKERS; // true
+ * ```
+ */
+export const MAX_SCAN_WORKERS = 4;
+
+/**
+ * Bytes below which the scan stays in one thread: starting a worker and
+ * warming it up costs about 150 ms here, which only a store of about
+ * 100 MB earns back (measured: at 82 MB two workers were no faster than one
+ * thread, at 160 MB they took 0.83 of its time).
+ *
+ * @example
+ * ```ts
+ * defaultWorkerCount(5000, MIN_BYTES_FOR_WORKERS - 1); // 0
+ * ```
+ */
+export const MIN_BYTES_FOR_WORKERS = 96 * 1024 * 1024;
+
+/** Batches a worker is given ahead, so it never waits for the next. */
+const BATCHES_IN_FLIGHT = 2;
+
+/**
+ * Options of {@linkcode runScanTasks}.
+ *
+ * @example
+ * ```ts
+ * const options: ScanPoolOptions = { workers: 2, maxBytes: 256 << 20, onResults: console.log };
+ * ```
+ */
+export interface ScanPoolOptions {
+  /** Workers to start; 0 runs every task in this thread. */
+  workers: number;
+  /** Files larger than this are reported, not read. */
+  maxBytes: number;
+  /** Called with the results of each task, in no particular task order. */
+  onResults(results: ScanFileResult[]): void;
+}
+
+/**
+ * How many workers a scan of `tasks` tasks and about `bytes` bytes uses by
+ * default: none for a small store or a single core, else one per core up
+ * to {@linkcode MAX_SCAN_WORKERS}.
+ *
+ * @example
+ * ```ts
+ * defaultWorkerCount(10, 1e6); // 0
+ * ```
+ */
+export function defaultWorkerCount(tasks: number, bytes: number): number {
+  const cores = navigator.hardwareConcurrency ?? 1;
+  if (bytes < MIN_BYTES_FOR_WORKERS || cores < 2) return 0;
+  return Math.min(cores, MAX_SCAN_WORKERS, tasks);
+}
+
+/**
+ * Runs every task once and hands its results to `onResults`. The workers
+ * are started before this returns, so the caller can do work of its own in
+ * this thread (read the index) while they read the sessions.
+ *
+ * @example
+ * ```ts
+ * await runScanTasks(tasks, { workers: 0, maxBytes, onResults: assign });
+ * ```
+ */
+export function runScanTasks(
+  tasks: readonly ScanTask[],
+  options: ScanPoolOptions,
+): Promise<void> {
+  const count = Math.min(options.workers, tasks.length);
+  const pool = count > 0 ? new WorkerPool(tasks, count, options) : null;
+  return (async () => {
+    const read = await fileReader({ reuseBuffer: true });
+    const here = (task: ScanTask) =>
+      // Cloned as a worker's results are: the copy holds its own strings,
+      // where the originals may be slices that keep a whole file's text
+      // alive (JSON.parse makes longer strings views into its source).
+      options.onResults(copyOf(runScanTask(task, read, options.maxBytes)));
+    if (pool) {
+      // A worker takes tens of milliseconds to start and warm up: until each
+      // has answered once, this thread reads sessions too, a slice at a
+      // time, letting their answers in between.
+      let sliceStart = performance.now();
+      for (let task = pool.take(); task; task = pool.take()) {
+        here(task);
+        if (performance.now() - sliceStart > 10) {
+          await nextEvent();
+          sliceStart = performance.now();
+        }
+      }
+    }
+    for (const task of pool ? await pool.finished : tasks) here(task);
+  })();
+}
+
+/** Resolves after the events waiting now (a worker's answer) are handled. */
+function nextEvent(): Promise<void> {
+  // A message to itself rather than setTimeout, which waits 4 ms or more
+  // when called over and over.
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+/**
+ * A copy of a task's results, or the results themselves when they hold a
+ * value nested too deep for the structured clone (a hostile sidecar).
+ */
+function copyOf(results: ScanFileResult[]): ScanFileResult[] {
+  try {
+    return structuredClone(results);
+  } catch (error) {
+    if (error instanceof RangeError) return results;
+    throw error;
+  }
+}
+
+interface PoolWorker {
+  worker: Worker;
+  inFlight: Map<number, ScanTask[]>;
+}
+
+class WorkerPool {
+  #tasks: readonly ScanTask[];
+  #options: ScanPoolOptions;
+  #next = 0;
+  #batchId = 0;
+  #workers: PoolWorker[] = [];
+  /** Tasks of workers that failed, for this thread to run. */
+  #orphaned: ScanTask[] = [];
+  /** The tasks of each batch sent, until its answer is read. */
+  #sent = new Map<number, ScanTask[]>();
+  /** Workers that have answered at least once (they are up to speed). */
+  #answered = new Set<PoolWorker>();
+  #done!: (orphaned: ScanTask[]) => void;
+  #fail!: (error: Error) => void;
+  /** Resolves with the tasks a failed worker left behind, when all is done. */
+  readonly finished: Promise<ScanTask[]>;
+
+  constructor(
+    tasks: readonly ScanTask[],
+    count: number,
+    options: ScanPoolOptions,
+  ) {
+    this.#tasks = tasks;
+    this.#options = options;
+    for (let i = 0; i < count; i++) {
+      // This exact shape (a literal URL beside import.meta.url) is what
+      // `deno compile --include core/scan_worker.ts` embeds and resolves.
+      const worker = new Worker(
+        new URL("./scan_worker.ts", import.meta.url),
+        { type: "module" },
+      );
+      this.#workers.push({ worker, inFlight: new Map() });
+    }
+    this.finished = new Promise<ScanTask[]>((resolve, reject) => {
+      this.#done = resolve;
+      this.#fail = reject;
+    }).finally(() => {
+      for (const member of this.#workers) member.worker.terminate();
+    });
+    for (const member of this.#workers) {
+      member.worker.onmessage = (event: MessageEvent<ScanBatchResult>) =>
+        this.#onMessage(member, event.data);
+      member.worker.onerror = (event: ErrorEvent) => {
+        // Handled here: an unhandled worker error would end the process.
+        event.preventDefault();
+        this.#onFailure(member);
+      };
+      this.#dispatch(member);
+    }
+  }
+
+  /**
+   * A task for the calling thread, while some worker has not answered yet;
+   * undefined once all have (the thread then only receives).
+   */
+  take(): ScanTask | undefined {
+    if (this.#workers.every((m) => this.#answered.has(m))) return undefined;
+    if (this.#next >= this.#tasks.length) return undefined;
+    const task = this.#tasks[this.#next++];
+    this.#finishIfDone();
+    return task;
+  }
+
+  #batchSize(member: PoolWorker): number {
+    // Small batches until a worker has answered (it is still starting, and
+    // this thread works meanwhile), then big ones (fewer messages), then
+    // single tasks at the end, so the workers finish together.
+    if (!this.#answered.has(member)) return 4;
+    const remaining = this.#tasks.length - this.#next;
+    const perWorker = remaining / (this.#workers.length * 8);
+    return Math.max(1, Math.min(32, Math.floor(perWorker)));
+  }
+
+  #dispatch(member: PoolWorker): void {
+    while (
+      member.inFlight.size < BATCHES_IN_FLIGHT &&
+      this.#next < this.#tasks.length
+    ) {
+      const tasks = this.#tasks.slice(
+        this.#next,
+        this.#next += this.#batchSize(member),
+      );
+      const batch: ScanBatch = {
+        id: ++this.#batchId,
+        tasks,
+        maxBytes: this.#options.maxBytes,
+      };
+      member.inFlight.set(batch.id, tasks);
+      this.#sent.set(batch.id, tasks);
+      member.worker.postMessage(batch);
+    }
+    this.#finishIfDone();
+  }
+
+  #onMessage(member: PoolWorker, message: ScanBatchResult): void {
+    if (!member.inFlight.delete(message.id)) return;
+    if ("error" in message) {
+      this.#fail(new Error(`scan worker failed: ${message.error}`));
+      return;
+    }
+    const tasks = this.#sent.get(message.id) ?? [];
+    this.#sent.delete(message.id);
+    this.#answered.add(member);
+    try {
+      for (const [i, results] of message.results.entries()) {
+        // null: too deep to send between threads; this thread runs it.
+        if (results === null) this.#orphaned.push(tasks[i]);
+        else this.#options.onResults(results);
+      }
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#dispatch(member);
+  }
+
+  #onFailure(member: PoolWorker): void {
+    for (const tasks of member.inFlight.values()) this.#orphaned.push(...tasks);
+    member.inFlight.clear();
+    member.worker.terminate();
+    this.#workers = this.#workers.filter((m) => m !== member);
+    if (this.#workers.length === 0) {
+      // Nobody left to run the rest: this thread does.
+      this.#orphaned.push(...this.#tasks.slice(this.#next));
+      this.#next = this.#tasks.length;
+    }
+    this.#finishIfDone();
+  }
+
+  #finishIfDone(): void {
+    const busy = this.#workers.some((m) => m.inFlight.size > 0);
+    if (!busy && this.#next >= this.#tasks.length) this.#done(this.#orphaned);
+  }
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Container entrypoint for Hermes WebUI: check and repair the session store,
+# then start the server only if the store is fit to serve.
+#
+#   COPY hermes-fsck /usr/local/bin/
+#   COPY examples/container/init.sh /usr/local/bin/hermes-init
+#   ENTRYPOINT ["/usr/local/bin/hermes-init"]
+#   CMD ["hermes-webui"]
+#
+# The server command is this script's arguments, else $HERMES_WEBUI_CMD,
+# else `hermes-webui`. $HERMES_FSCK names hermes-fsck (default `hermes-fsck`)
+# and $HERMES_FSCK_ARGS adds options (for example --plugin-dir or --state-db).
+# hermes-fsck finds the store as Hermes does: $HERMES_WEBUI_STATE_DIR and
+# $HERMES_HOME.
+set -u
+
+if [ "$#" -eq 0 ]; then
+  # Word splitting is wanted: the variable holds a command line.
+  # shellcheck disable=SC2086
+  set -- ${HERMES_WEBUI_CMD:-hermes-webui}
+fi
+
+echo "hermes-init: checking the session store before starting Hermes WebUI" >&2
+# The server is not running yet, so a turn left streaming is a dead one:
+# --server-stopped lets repair recover it. The report goes to stdout, the
+# container log.
+# shellcheck disable=SC2086
+${HERMES_FSCK:-hermes-fsck} repair --server-stopped ${HERMES_FSCK_ARGS:-}
+code=$?
+
+if [ "$code" -lt 4 ]; then
+  echo "hermes-init: session store ok (hermes-fsck exit $code); starting: $*" >&2
+  exec "$@"
+fi
+
+if [ "$code" -ge 64 ]; then
+  why="hermes-fsck did not run (exit $code): check \$HERMES_FSCK"
+elif [ $((code & 32)) -ne 0 ]; then
+  why="hermes-fsck was interrupted (exit $code)"
+elif [ $((code & 16)) -ne 0 ]; then
+  why="hermes-fsck was called wrongly (exit $code): check \$HERMES_FSCK_ARGS"
+elif [ $((code & 8)) -ne 0 ]; then
+  why="hermes-fsck could not read the store or apply a repair (exit $code); see its error above"
+else
+  why="the session store has problems that need a person (exit $code): the report above lists them; 'hermes-fsck explain KIND' says what each means"
+fi
+echo "hermes-init: NOT starting Hermes WebUI: $why" >&2
+exit "$code"

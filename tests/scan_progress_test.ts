@@ -1,0 +1,128 @@
+/**
+ * Tests of the progress line (core/scan_progress.ts): drawn only on a
+ * terminal, never with --quiet, only after the delay, at most a few times a
+ * second, and erased at the end; and through the CLI, nothing on a pipe
+ * while a real terminal (a pty from `script`) gets the line.
+ */
+
+import assert from "node:assert/strict";
+import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import {
+  formatProgress,
+  ProgressLine,
+  showProgress,
+} from "../core/scan_progress.ts";
+import { runCli, TestStore } from "./fixtures.ts";
+
+Deno.test("progress: shown only on a terminal and never with --quiet", () => {
+  assert.equal(showProgress({ stderrIsTerminal: true, quiet: false }), true);
+  assert.equal(showProgress({ stderrIsTerminal: false, quiet: false }), false);
+  assert.equal(showProgress({ stderrIsTerminal: true, quiet: true }), false);
+  assert.equal(showProgress({ stderrIsTerminal: false, quiet: true }), false);
+});
+
+Deno.test("progress: the line says files scanned, MB/s and the time left", () => {
+  assert.equal(
+    formatProgress({
+      filesDone: 500,
+      files: 2000,
+      bytesRead: 50e6,
+      elapsedMs: 2000,
+    }),
+    "hermes-fsck: scanned 500 of 2000 files, 25 MB/s, about 6 s left",
+  );
+  assert.equal(
+    formatProgress({ filesDone: 0, files: 10, bytesRead: 0, elapsedMs: 0 }),
+    "hermes-fsck: scanned 0 of 10 files, 0 MB/s",
+  );
+});
+
+Deno.test("progress: nothing in the first second, then at most every 250 ms, erased at the end", () => {
+  const written: string[] = [];
+  const line = new ProgressLine((text) => written.push(text));
+  const at = (elapsedMs: number, filesDone: number) =>
+    line.update({
+      filesDone,
+      files: 100,
+      bytesRead: filesDone * 1e6,
+      elapsedMs,
+    });
+  at(100, 1);
+  at(999, 10);
+  assert.equal(written.length, 0, "a scan under a second shows nothing");
+  at(1000, 20);
+  at(1100, 21);
+  at(1249, 22);
+  at(1250, 30);
+  assert.equal(written.length, 2);
+  assert.ok(written[0].startsWith("\rhermes-fsck: scanned 20 of 100 files, "));
+  assert.ok(written[0].endsWith("\x1b[K"), "erases the rest of the line");
+  assert.match(written[1], /scanned 30 of 100 files/);
+  line.done();
+  assert.equal(written.at(-1), "\r\x1b[K");
+  const quiet: string[] = [];
+  const short = new ProgressLine((text) => quiet.push(text));
+  short.update({ filesDone: 1, files: 1, bytesRead: 1, elapsedMs: 10 });
+  short.done();
+  assert.deepEqual(quiet, [], "a line never drawn is not erased either");
+});
+
+async function storeWithFiles(): Promise<TestStore> {
+  const store = await TestStore.create();
+  for (let i = 0; i < 5; i++) await store.sidecar(`s${i}`, { messages: 3 });
+  return store;
+}
+
+Deno.test("progress CLI: no progress line when stderr is not a terminal", async () => {
+  const store = await storeWithFiles();
+  try {
+    const result = await runCli(
+      ["audit", "--session-dir", store.sessionDir, "--no-state-db"],
+      { env: { HERMES_FSCK_PROGRESS_DELAY_MS: "0" } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+  } finally {
+    await store.cleanup();
+  }
+});
+
+/** Runs the CLI with its stderr on a pty (`script`); returns what it drew. */
+async function onTerminal(args: string[]): Promise<string | null> {
+  try {
+    await Deno.stat("/usr/bin/script");
+  } catch {
+    return null;
+  }
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const command = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...CLI_PERMISSIONS,
+    cli,
+    ...args,
+  ].join(" ");
+  const output = await new Deno.Command("/usr/bin/script", {
+    args: ["-qec", `${command} >/dev/null`, "/dev/null"],
+    env: { NO_COLOR: "1", HERMES_FSCK_PROGRESS_DELAY_MS: "0" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout);
+}
+
+Deno.test("progress CLI: a terminal gets the line, and --quiet silences it", async () => {
+  const store = await storeWithFiles();
+  try {
+    const args = ["audit", "--session-dir", store.sessionDir, "--no-state-db"];
+    const drawn = await onTerminal(args);
+    if (drawn === null) return; // no `script` here to make a terminal
+    assert.match(drawn, /\rhermes-fsck: scanned \d+ of 5 files, \d+ MB\/s/);
+    assert.ok(drawn.endsWith("\r\x1b[K"), "the line is erased at the end");
+    assert.equal(await onTerminal([...args, "--quiet"]), "");
+  } finally {
+    await store.cleanup();
+  }
+});
