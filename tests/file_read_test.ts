@@ -4,6 +4,7 @@
  * parse errors, the byte offset).
  */
 
+import { concatBytes } from "./fixtures.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -24,19 +25,6 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function bytes(...parts: (string | number[])[]): Uint8Array {
-  const chunks = parts.map((p) =>
-    typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p)
-  );
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function problemOf(
@@ -197,12 +185,12 @@ Deno.test("file_read: a file larger than the initial buffer is read whole", asyn
 
 Deno.test("file_read: invalid UTF-8 is reported with the byte offset", () => {
   const cases: [Uint8Array, number][] = [
-    [bytes('{"a": "ab', [0xff], '"}'), 9],
-    [bytes('{"é": "', [0x80], '"}'), 8],
+    [concatBytes('{"a": "ab', [0xff], '"}'), 9],
+    [concatBytes('{"é": "', [0x80], '"}'), 8],
     // A lead byte cut short by an ASCII byte.
-    [bytes('["x', [0xe2, 0x82], 'y"]'), 3],
+    [concatBytes('["x', [0xe2, 0x82], 'y"]'), 3],
     // A sequence truncated at the end of the file.
-    [bytes('["😀", "', [0xf0, 0x9f, 0x98]), 10],
+    [concatBytes('["😀", "', [0xf0, 0x9f, 0x98]), 10],
   ];
   for (const [input, offset] of cases) {
     const problem = problemOf(parseJsonBytes(input));
@@ -215,9 +203,9 @@ Deno.test("file_read: overlong and surrogate encodings are invalid UTF-8 at thei
   // Python's strict UTF-8 decoder (the server's read_text) rejects these at
   // the first byte of the sequence, as WHATWG's decoder does.
   const cases: [Uint8Array, number][] = [
-    [bytes('["ab', [0xc0, 0x80], 'cd"]'), 4], // overlong NUL
-    [bytes('["ab', [0xed, 0xa0, 0x80], '"]'), 4], // UTF-16 surrogate (CESU-8)
-    [bytes('["ab', [0xf4, 0x90, 0x80, 0x80], '"]'), 4], // above U+10FFFF
+    [concatBytes('["ab', [0xc0, 0x80], 'cd"]'), 4], // overlong NUL
+    [concatBytes('["ab', [0xed, 0xa0, 0x80], '"]'), 4], // UTF-16 surrogate (CESU-8)
+    [concatBytes('["ab', [0xf4, 0x90, 0x80, 0x80], '"]'), 4], // above U+10FFFF
   ];
   for (const [input, offset] of cases) {
     const problem = problemOf(parseJsonBytes(input));
@@ -227,7 +215,7 @@ Deno.test("file_read: overlong and surrogate encodings are invalid UTF-8 at thei
 });
 
 Deno.test("file_read: a UTF-8 byte order mark is invalid_json at offset 0", async () => {
-  const input = bytes([0xef, 0xbb, 0xbf], '{"a": 1}');
+  const input = concatBytes([0xef, 0xbb, 0xbf], '{"a": 1}');
   const problem = problemOf(parseJsonBytes(input));
   assert.equal(problem.reason, "invalid_json");
   assert.equal(problem.offset, 0);

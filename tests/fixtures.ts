@@ -301,6 +301,29 @@ export async function withStore(
   }
 }
 
+/**
+ * Bytes from text (UTF-8) and raw byte lists, concatenated: for files with
+ * invalid UTF-8, BOMs or NUL bytes in them.
+ *
+ * @example
+ * ```ts
+ * concatBytes('{"a": "', [0xff], '"}'); // a JSON file with one invalid byte
+ * ```
+ */
+export function concatBytes(...parts: (string | number[])[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const chunks = parts.map((p) =>
+    typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p)
+  );
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** What a CLI run printed and returned. */
 export interface CliResult {
   code: number;

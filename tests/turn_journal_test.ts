@@ -4,6 +4,7 @@
  * and skipped, never fatal.
  */
 
+import { concatBytes } from "./fixtures.ts";
 import assert from "node:assert/strict";
 import {
   isTerminalEvent,
@@ -18,19 +19,6 @@ function journal(...lines: (Record<string, unknown> | string)[]): Uint8Array {
     lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l)))
       .join("\n") + "\n",
   );
-}
-
-function concat(...parts: (string | number[])[]): Uint8Array {
-  const chunks = parts.map((p) =>
-    typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p)
-  );
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function turn(
@@ -252,7 +240,7 @@ Deno.test("turn_journal: a final line without newline is read and flagged", () =
 });
 
 Deno.test("turn_journal: invalid UTF-8 in one line spoils only that line", () => {
-  const bytes = concat(
+  const bytes = concatBytes(
     JSON.stringify(ev("submitted", "t1", 1, { content: "héllo" })) + "\n",
     '{"event": "completed", "turn_id": "t1", "created_at": 5, "content": "',
     [0xff, 0xfe],
