@@ -16,18 +16,13 @@
 import { defineCheck } from "../core/check.ts";
 import { compactEntry } from "../core/compact_entry.ts";
 import type { FindingDraft, JsonValue } from "../core/finding.ts";
-import type { IndexEntry } from "../core/snapshot.ts";
+import { INDEX_ENTRY_FIELDS, type IndexEntry } from "../core/snapshot.ts";
 import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { boundedValue } from "./shown_value.ts";
 
 /** The fields of an entry that must match its sidecar. */
-const DRIFT_FIELDS = [
-  "message_count",
-  "title",
-  "updated_at",
-  "last_message_at",
-] as const;
+const DRIFT_FIELDS = INDEX_ENTRY_FIELDS;
 const TIMESTAMP_FIELDS: ReadonlySet<string> = new Set([
   "updated_at",
   "last_message_at",

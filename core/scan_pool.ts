@@ -1,8 +1,11 @@
 /**
- * Runs the scan's tasks, in this thread or on a small pool of workers (one
- * per core, at most four) that read and parse files in parallel and send
- * back summaries. Each worker has at most two batches in flight, so memory
- * stays bounded by a few files per worker. A worker that cannot start (a
+ * Runs the scan's tasks, in this thread alone or with a small pool of
+ * workers (one per core beside this thread's, at most three) that read and
+ * parse files in parallel and send back summaries. This thread keeps
+ * reading sessions too, a slice at a time between the workers' answers: a
+ * worker is a whole JavaScript heap, so one fewer is tens of MB less at the
+ * peak. Each worker has at most two batches in flight, so memory stays
+ * bounded by a few files per worker. A worker that cannot start (a
  * binary built without its module, say) or dies leaves its tasks to this
  * thread: the scan gives the same results either way, only slower.
  *
@@ -12,7 +15,7 @@
  * await runScanTasks(tasks, {
  *   workers: 2,
  *   maxBytes: 256 << 20,
- *   onResults: (results) => console.log(results.length),
+ *   onResults: (task, results) => console.log(task.sessionId, results.length),
  * });
  * ```
  * @module
@@ -35,7 +38,7 @@ import type { ScanBatch, ScanBatchResult } from "./scan_worker.ts";
  * defaultWorkerCount(10_000, 1e9) <= MAX_SCAN_WORKERS; // true
  * ```
  */
-export const MAX_SCAN_WORKERS = 4;
+export const MAX_SCAN_WORKERS = 3;
 
 /**
  * Bytes below which the scan stays in one thread: starting a worker and
@@ -58,7 +61,7 @@ const BATCHES_IN_FLIGHT = 2;
  *
  * @example
  * ```ts
- * const options: ScanPoolOptions = { workers: 2, maxBytes: 256 << 20, onResults: console.log };
+ * const options: ScanPoolOptions = { workers: 1, maxBytes: 256 << 20, onResults: console.log };
  * ```
  */
 export interface ScanPoolOptions {
@@ -66,14 +69,17 @@ export interface ScanPoolOptions {
   workers: number;
   /** Files larger than this are reported, not read. */
   maxBytes: number;
-  /** Called with the results of each task, in no particular task order. */
-  onResults(results: ScanFileResult[]): void;
+  /**
+   * Called with each task and its results (one per file, in the task's
+   * order), in no particular task order.
+   */
+  onResults(task: ScanTask, results: ScanFileResult[]): void;
 }
 
 /**
  * How many workers a scan of `tasks` tasks and about `bytes` bytes uses by
- * default: none for a small store or a single core, else one per core up
- * to {@linkcode MAX_SCAN_WORKERS}.
+ * default: none for a small store or a single core, else one per core
+ * besides this thread's, up to {@linkcode MAX_SCAN_WORKERS}.
  *
  * @example
  * ```ts
@@ -83,7 +89,7 @@ export interface ScanPoolOptions {
 export function defaultWorkerCount(tasks: number, bytes: number): number {
   const cores = navigator.hardwareConcurrency ?? 1;
   if (bytes < MIN_BYTES_FOR_WORKERS || cores < 2) return 0;
-  return Math.min(cores, MAX_SCAN_WORKERS, tasks);
+  return Math.min(cores - 1, MAX_SCAN_WORKERS, tasks);
 }
 
 /**
@@ -108,11 +114,13 @@ export function runScanTasks(
       // Cloned as a worker's results are: the copy holds its own strings,
       // where the originals may be slices that keep a whole file's text
       // alive (JSON.parse makes longer strings views into its source).
-      options.onResults(copyOf(runScanTask(task, read, options.maxBytes)));
+      options.onResults(
+        task,
+        copyOf(runScanTask(task, read, options.maxBytes)),
+      );
     if (pool) {
-      // A worker takes tens of milliseconds to start and warm up: until each
-      // has answered once, this thread reads sessions too, a slice at a
-      // time, letting their answers in between.
+      // This thread reads sessions too, a slice at a time, letting the
+      // workers' answers in between (and covering while they start up).
       let sliceStart = performance.now();
       for (let task = pool.take(); task; task = pool.take()) {
         here(task);
@@ -195,7 +203,16 @@ class WorkerPool {
       this.#done = resolve;
       this.#fail = reject;
     }).finally(() => {
-      for (const member of this.#workers) member.worker.terminate();
+      // The ended workers' handlers would keep this pool, and through it
+      // every task of the scan, alive as long as the snapshot.
+      for (const member of this.#workers) {
+        member.worker.terminate();
+        member.worker.onmessage = null;
+        member.worker.onerror = null;
+      }
+      this.#workers = [];
+      this.#tasks = [];
+      this.#sent.clear();
     });
     for (const member of this.#workers) {
       member.worker.onmessage = (event: MessageEvent<ScanBatchResult>) =>
@@ -209,12 +226,8 @@ class WorkerPool {
     }
   }
 
-  /**
-   * A task for the calling thread, while some worker has not answered yet;
-   * undefined once all have (the thread then only receives).
-   */
+  /** A task for the calling thread; undefined once all are handed out. */
   take(): ScanTask | undefined {
-    if (this.#workers.every((m) => this.#answered.has(m))) return undefined;
     if (this.#next >= this.#tasks.length) return undefined;
     const task = this.#tasks[this.#next++];
     this.#finishIfDone();
@@ -265,7 +278,7 @@ class WorkerPool {
       for (const [i, results] of message.results.entries()) {
         // null: too deep to send between threads; this thread runs it.
         if (results === null) this.#orphaned.push(tasks[i]);
-        else this.#options.onResults(results);
+        else this.#options.onResults(tasks[i], results);
       }
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));

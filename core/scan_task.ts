@@ -10,13 +10,16 @@
  * import { runScanTask } from "./scan_task.ts";
  * import { fileReader } from "./file_read.ts";
  * const results = runScanTask({
- *   files: [{ name: "abc.json", path: "/srv/sessions/abc.json", kind: "sidecar" }],
+ *   dir: "/srv/sessions",
+ *   sessionId: "abc",
+ *   files: [{ name: "abc.json", kind: "sidecar" }],
  * }, await fileReader(), 64 << 20);
  * results[0].read.ok; // true when abc.json parsed
  * ```
  * @module
  */
 
+import { pathIn } from "./store_layout.ts";
 import { type FileReader, type Parsed, type ReadResult } from "./file_read.ts";
 import {
   messageText,
@@ -45,14 +48,12 @@ export type ScanFileKind = "sidecar" | "backup" | "temp" | "journal";
  *
  * @example
  * ```ts
- * const file: ScanFile = { name: "abc.json", path: "/srv/sessions/abc.json", kind: "sidecar" };
+ * const file: ScanFile = { name: "abc.json", kind: "sidecar" };
  * ```
  */
 export interface ScanFile {
   /** Path relative to the session dir. */
   name: string;
-  /** Absolute path. */
-  path: string;
   /** How it is summarized. */
   kind: ScanFileKind;
 }
@@ -62,11 +63,15 @@ export interface ScanFile {
  *
  * @example
  * ```ts
- * const task: ScanTask = { files: [journalFile, liveFile, backupFile] };
+ * const task: ScanTask = { dir, sessionId: "abc", files: [journal, live, backup] };
  * ```
  */
 export interface ScanTask {
-  /** In the order they are read. */
+  /** The session dir the names are relative to. */
+  dir: string;
+  /** The session the files belong to. */
+  sessionId: string;
+  /** In the order they are read; the results come in the same order. */
   files: ScanFile[];
 }
 
@@ -106,7 +111,7 @@ export function runScanTask(
   let wanted: Set<string> | undefined;
   const results: ScanFileResult[] = [];
   for (const file of task.files) {
-    const raw = read(file.path, maxBytes);
+    const raw = read(pathIn(task.dir, file.name), maxBytes);
     if (!raw.ok) {
       if (file.kind === "journal") wanted = new Set();
       results.push({ name: file.name, bytes: null, read: raw });
@@ -118,9 +123,11 @@ export function runScanTask(
       wanted = pendingTurnTexts(journal);
       parsed = { ok: true, value: journal };
     } else {
+      // Texts are kept only when some turn is pending: a summary of a
+      // session whose turns all ended needs none.
       parsed = parseSidecar(
         raw.value,
-        file.kind === "sidecar" ? wanted : undefined,
+        file.kind === "sidecar" && wanted?.size ? wanted : undefined,
       );
     }
     results.push({

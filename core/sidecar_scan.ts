@@ -2,7 +2,7 @@
  * The summary of a sidecar straight from its bytes, without materialising
  * its messages: one validating pass over the file (core/json_scan.ts) keeps
  * the metadata and, of each message, only what the summary reads (its
- * role; the timestamps and content of the last ones). The result is exactly
+ * role; the timestamps of the last ones). The result is exactly
  * `summarizeSidecar(JSON.parse(text))` at a fraction of the memory and
  * time: a parsed 6 MB session is tens of MB of objects, its skeleton a few
  * hundred KB.
@@ -170,25 +170,23 @@ function keyAt(b: Uint8Array, start: number, end: number): string | null {
 const ROLE = 0;
 const TS = 1;
 const TIMESTAMP = 2;
-const CONTENT = 3;
 const OTHER = -1;
 
 /**
  * Scans the messages list at `i` into `out`: per message an object with its
  * role (null for an element that is not an object: the summary only asks
  * whether it is one). Then, from the end, the timestamps of the messages
- * `lastMessageTimestamp` looks at and the content of the last message are
- * filled in. Returns the index past the list, or -1.
+ * `lastMessageTimestamp` looks at are filled in. Returns the index past the list, or -1.
  */
 function scanMessages(b: Uint8Array, i: number, out: unknown[]): number {
-  // Per message, where its `_ts`, `timestamp` and `content` values start
-  // and end (-1: absent), six numbers in a row.
+  // Per message, where its `_ts` and `timestamp` values start and end
+  // (-1: absent), four numbers in a row.
   const spans: number[] = [];
   i = skipWhitespace(b, i + 1);
   if (b[i] === 0x5d) return i + 1;
   for (;;) {
     const at = spans.length;
-    spans.push(-1, -1, -1, -1, -1, -1);
+    spans.push(-1, -1, -1, -1);
     if (b[i] === 0x7b) {
       const message: Record<string, unknown> = {};
       i = skipWhitespace(b, i + 1);
@@ -245,17 +243,12 @@ function fillLastFields(
   messages: unknown[],
   spans: number[],
 ): void {
-  const last = messages.at(-1) as Record<string, unknown> | null;
-  const lastAt = spans.length - 6;
-  if (last && spans[lastAt + 4] >= 0) {
-    last.content = valueAt(b, spans[lastAt + 4], spans[lastAt + 5]);
-  }
   // lastMessageTimestamp stops at the first message (from the end) with a
   // time: only the timestamps up to it are ever read.
   for (let k = messages.length - 1; k >= 0; k--) {
     const message = messages[k] as Record<string, unknown> | null;
     if (!message) continue;
-    const at = k * 6;
+    const at = k * 4;
     if (spans[at] >= 0) message._ts = valueAt(b, spans[at], spans[at + 1]);
     if (spans[at + 2] >= 0) {
       message.timestamp = valueAt(b, spans[at + 2], spans[at + 3]);
@@ -266,14 +259,10 @@ function fillLastFields(
 
 /** Which field of a message a key is, when the summary may read it. */
 function messageField(b: Uint8Array, start: number, end: number): number {
-  // The key with its quotes: "role" is 6 bytes, "content" 9, "timestamp"
-  // 11, "_ts" 5; the length picks the one comparison to make.
+  // The key with its quotes: "role" is 6 bytes, "timestamp" 11, "_ts" 5; the length picks the one comparison to make.
   switch (end - start) {
     case 6:
       if (bytesEqual(b, start, end, '"role"')) return ROLE;
-      break;
-    case 9:
-      if (bytesEqual(b, start, end, '"content"')) return CONTENT;
       break;
     case 11:
       if (bytesEqual(b, start, end, '"timestamp"')) return TIMESTAMP;
@@ -287,7 +276,6 @@ function messageField(b: Uint8Array, start: number, end: number): number {
     if (b[k] !== 0x5c) continue;
     const key = valueAt(b, start, end);
     if (key === "role") return ROLE;
-    if (key === "content") return CONTENT;
     if (key === "timestamp") return TIMESTAMP;
     if (key === "_ts") return TS;
     return OTHER;

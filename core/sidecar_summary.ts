@@ -13,16 +13,6 @@
  * @module
  */
 
-/**
- * The longest `lastMessage.text` a summary keeps, in UTF-16 units.
- *
- * @example
- * ```ts
- * summary.lastMessage && summary.lastMessage.textLength > LAST_MESSAGE_TEXT_LIMIT; // cut
- * ```
- */
-export const LAST_MESSAGE_TEXT_LIMIT = 100;
-
 /** Top-level keys kept out of `meta` because they can be huge. */
 const BULK_KEYS = new Set(["messages", "tool_calls", "context_messages"]);
 
@@ -55,13 +45,6 @@ export interface SidecarSummary {
   lastMessageAt: number | null;
   /** Messages whose role is `user`. */
   userMessageCount: number;
-  /**
-   * Role and text of the last message, when there is one. The text is cut
-   * to its first {@linkcode LAST_MESSAGE_TEXT_LIMIT} characters (a store's
-   * summaries must not hold a whole answer per session); `textLength` is the
-   * length of the whole text.
-   */
-  lastMessage: { role: string; text: string; textLength: number } | null;
   /**
    * Trimmed texts of user messages, when asked for (journal checks): all of
    * them with `collectUserTexts`, or only those in `userTextsAmong`.
@@ -110,7 +93,6 @@ export function summarizeSidecar(
       contextHasCompactionMarker: false,
       lastMessageAt: null,
       userMessageCount: 0,
-      lastMessage: null,
     };
   }
   const meta: Record<string, unknown> = {};
@@ -132,7 +114,6 @@ export function summarizeSidecar(
       : false,
     lastMessageAt: messages ? lastMessageTimestamp(messages) : null,
     userMessageCount: 0,
-    lastMessage: null,
   };
   if (messages) {
     let users = 0;
@@ -152,18 +133,6 @@ export function summarizeSidecar(
     }
     summary.userMessageCount = users;
     if (texts) summary.userTexts = texts;
-    const last = messages.at(-1);
-    if (isPlainObject(last)) {
-      const text = messageText(last.content);
-      summary.lastMessage = {
-        role: typeof last.role === "string" ? last.role : "",
-        // A copy, so the summary does not keep the whole text alive.
-        text: text.length > LAST_MESSAGE_TEXT_LIMIT
-          ? (" " + text.slice(0, LAST_MESSAGE_TEXT_LIMIT)).slice(1)
-          : text,
-        textLength: text.length,
-      };
-    }
   }
   return summary;
 }

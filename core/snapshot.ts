@@ -25,7 +25,7 @@ import {
 } from "./file_read.ts";
 import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
 import type { JournalSummary } from "./turn_journal.ts";
-import type { ScanFileKind, ScanTask } from "./scan_task.ts";
+import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
 import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
 import { eachListElement } from "./json_scan.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
@@ -33,9 +33,11 @@ import {
   classifyName,
   JOURNAL_DIR,
   JOURNAL_SUFFIX,
+  pathIn,
   type TempOrigin,
 } from "./store_layout.ts";
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
+import { StringPool } from "./string_pool.ts";
 
 /**
  * Default limit on the size of one file read by the scan: 256 MiB.
@@ -195,11 +197,31 @@ export interface SessionFiles {
 export interface IndexEntry {
   /** Its `session_id`. */
   sessionId: string;
-  /** The entry as it is in the file. */
+  /**
+   * The entry's {@linkcode INDEX_ENTRY_FIELDS}, those it has, as they are in
+   * the file. Only these are kept: an entry has some forty fields, and a
+   * big store's index has an entry per session.
+   */
   entry: Record<string, unknown>;
   /** Position in the list, 0-based. */
   position: number;
 }
+
+/**
+ * The fields of an index entry the checks compare with its sidecar; the
+ * scan keeps no others.
+ *
+ * @example
+ * ```ts
+ * INDEX_ENTRY_FIELDS.includes("title"); // true
+ * ```
+ */
+export const INDEX_ENTRY_FIELDS = [
+  "message_count",
+  "title",
+  "updated_at",
+  "last_message_at",
+] as const;
 
 /**
  * `_index.json` as the checks see it.
@@ -333,6 +355,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     stateDb: openStateDb(options.stateDbPath),
     stats: { filesRead: 0, bytesRead: 0 },
   };
+  // Equal short values of the summaries share one copy (see string_pool.ts).
+  const pool = new StringPool();
+  poolStateDb(store.stateDb, pool);
   let names: Deno.DirEntry[];
   try {
     names = await listDir(options.sessionDir);
@@ -347,26 +372,45 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const session = (id: string): SessionFiles => {
     let files = store.sessions.get(id);
     if (!files) {
-      files = { sessionId: id, temps: [] };
+      files = { sessionId: pool.string(id), temps: [] };
       store.sessions.set(id, files);
     }
     return files;
   };
-  // Each session's files are one task, its journal first (see scan_task.ts);
-  // `assign` puts a file's result where the checks look for it.
+  // Each session's files are one task, its journal first (see scan_task.ts).
+  // A task is plain data (it may go to a worker); `place` puts each of its
+  // results where the checks look for it.
   const tasks = new Map<string, ScanTask>();
-  const assign = new Map<string, (read: ReadResult<unknown>) => void>();
-  const addFile = (
-    sessionId: string,
-    name: string,
-    kind: ScanFileKind,
-    put: (file: ScannedFile<never>) => void,
-  ) => {
-    const path = join(options.sessionDir, name);
+  let fileCount = 0;
+  const addFile = (sessionId: string, name: string, kind: ScanFileKind) => {
     let task = tasks.get(sessionId);
-    if (!task) tasks.set(sessionId, task = { files: [] });
-    task.files.push({ name, path, kind });
-    assign.set(name, (read) => put({ name, path, read } as ScannedFile<never>));
+    if (!task) {
+      task = { dir: options.sessionDir, sessionId, files: [] };
+      tasks.set(sessionId, task);
+    }
+    task.files.push({ name, kind });
+    fileCount++;
+  };
+  const place = (task: ScanTask, results: ScanFileResult[]) => {
+    const files = session(task.sessionId);
+    results.forEach((result, i) => {
+      const { name, kind } = task.files[i];
+      const read = result.read;
+      if (read.ok && kind !== "journal") {
+        pool.record((read.value as SidecarSummary).meta);
+      }
+      if (kind === "temp") {
+        const temp = files.temps.find((t) => t.name === name);
+        if (temp) temp.read = read as ReadResult<SidecarSummary>;
+        return;
+      }
+      const file = { name, path: pathIn(options.sessionDir, name), read };
+      if (kind === "journal") {
+        files.journal = file as ScannedFile<JournalSummary>;
+      } else if (kind === "sidecar") {
+        files.live = file as ScannedFile<SidecarSummary>;
+      } else files.backup = file as ScannedFile<SidecarSummary>;
+    });
   };
   // The index and the tombstone are read in this thread, while the workers
   // read the sessions.
@@ -390,35 +434,24 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
 
   const journalNames = await listJournals(options.sessionDir, store);
   for (const journal of journalNames) {
-    addFile(
-      journal.sessionId,
-      journal.name,
-      "journal",
-      (f) => session(journal.sessionId).journal = f,
-    );
+    session(journal.sessionId);
+    addFile(journal.sessionId, journal.name, "journal");
   }
 
   for (const entry of names) {
     const kind = classifyName(entry.name);
     switch (kind.type) {
       case "sidecar":
-        addFile(
-          kind.sessionId,
-          entry.name,
-          "sidecar",
-          (f) => session(kind.sessionId).live = f,
-        );
-        break;
       case "backup":
-        addFile(
-          kind.sessionId,
-          entry.name,
-          "backup",
-          (f) => session(kind.sessionId).backup = f,
-        );
+        session(kind.sessionId);
+        addFile(kind.sessionId, entry.name, kind.type);
         break;
       case "index":
-        readHere(entry.name, parseIndex, (f) => store.index = f);
+        readHere(
+          entry.name,
+          (bytes) => parseIndex(bytes, pool),
+          (f) => store.index = f,
+        );
         break;
       case "tombstone":
         readHere(entry.name, parseTombstone, (f) => store.tombstone = f);
@@ -435,12 +468,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         store.temps.push(temp);
         if (kind.sessionId) session(kind.sessionId).temps.push(temp);
         if (kind.sessionId && SUMMARIZED_TEMP_ORIGINS.has(kind.origin)) {
-          addFile(
-            kind.sessionId,
-            entry.name,
-            "temp",
-            (f) => temp.read = f.read,
-          );
+          addFile(kind.sessionId, entry.name, "temp");
         }
         break;
       }
@@ -465,7 +493,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         break;
     }
   }
-  const fileCount = assign.size + ownReads.length;
+  // The listing is not needed any more; a big store's is megabytes.
+  names = [];
+  fileCount += ownReads.length;
   if (fileCount === 0) return sortSessions(store);
   // Loaded only now: a store with nothing to read never pays for node:fs.
   const readFile = await fileReader();
@@ -499,14 +529,14 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     workers: options.workers ??
       defaultWorkerCount(taskList.length, estimatedBytes(taskList)),
     maxBytes,
-    onResults(results) {
+    onResults(task, results) {
       for (const result of results) {
         if (result.bytes !== null) countRead(result.bytes);
         if (result.read.ok && "keys" in result.read.value) {
           shareKeys(result.read.value);
         }
-        assign.get(result.name)!(result.read);
       }
+      place(task, results);
       report(results.length);
     },
   });
@@ -524,14 +554,16 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
  * of every file before the reading starts.
  */
 function estimatedBytes(tasks: ScanTask[]): number {
-  const files = tasks.flatMap((task) => task.files);
+  const files = tasks.flatMap((task) =>
+    task.files.map((file) => join(task.dir, file.name))
+  );
   const step = Math.max(1, Math.floor(files.length / 64));
   let sampled = 0;
   let bytes = 0;
   for (let i = 0; i < files.length; i += step) {
     sampled++;
     try {
-      bytes += Deno.lstatSync(files[i].path).size;
+      bytes += Deno.lstatSync(files[i]).size;
     } catch { /* gone: counts as empty */ }
   }
   return sampled === 0 ? 0 : bytes / sampled * files.length;
@@ -591,7 +623,10 @@ function withIdentity<T>(
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function parseIndex(bytes: Uint8Array): Parsed<IndexSummary> {
+function parseIndex(
+  bytes: Uint8Array,
+  pool: StringPool,
+): Parsed<IndexSummary> {
   // A list (the normal case) is parsed one entry at a time: the index of a
   // big store is tens of MB, and parsed whole it would cost several times
   // that at once. Anything else is parsed whole, for its exact problem.
@@ -601,7 +636,11 @@ function parseIndex(bytes: Uint8Array): Parsed<IndexSummary> {
     if (bytes[start] === 0x7b) {
       const entry = JSON.parse(utf8.decode(bytes.subarray(start, end)));
       if (typeof entry.session_id === "string") {
-        listed.entries.push({ sessionId: entry.session_id, entry, position });
+        listed.entries.push({
+          sessionId: pool.string(entry.session_id),
+          entry: pool.record(comparedFields(entry)),
+          position,
+        });
       } else listed.badEntries.push(position);
     } else listed.badEntries.push(position);
     position++;
@@ -622,13 +661,39 @@ function parseIndex(bytes: Uint8Array): Parsed<IndexSummary> {
   if (Array.isArray(value)) {
     value.forEach((entry, position) => {
       if (isPlainObject(entry) && typeof entry.session_id === "string") {
-        summary.entries.push({ sessionId: entry.session_id, entry, position });
+        summary.entries.push({
+          sessionId: entry.session_id,
+          entry: comparedFields(entry),
+          position,
+        });
       } else {
         summary.badEntries.push(position);
       }
     });
   }
   return { ok: true, value: summary };
+}
+
+/** Puts the ids and columns of the state.db rows through the pool. */
+function poolStateDb(db: StateDb, pool: StringPool): void {
+  if (db.status !== "ok") return;
+  for (const row of db.webuiRows) {
+    row.id = pool.string(row.id);
+    if (typeof row.rawId === "string") row.rawId = pool.string(row.rawId);
+    pool.record(row.columns);
+  }
+  db.sessionIds = new Set([...db.sessionIds].map((id) => pool.string(id)));
+}
+
+/** The {@linkcode INDEX_ENTRY_FIELDS} an entry has. */
+function comparedFields(
+  entry: Record<string, unknown>,
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const field of INDEX_ENTRY_FIELDS) {
+    if (Object.hasOwn(entry, field)) kept[field] = entry[field];
+  }
+  return kept;
 }
 
 function parseTombstone(bytes: Uint8Array): Parsed<TombstoneSummary> {

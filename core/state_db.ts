@@ -309,7 +309,8 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
   const messageColumns = columnsOf("messages");
   const sessionIds = new Set<string>();
   if (sessionColumns.has("id")) {
-    for (const row of db.prepare("SELECT id FROM sessions").all()) {
+    // Row by row: a big store's rows at once are tens of MB of garbage.
+    for (const row of db.prepare("SELECT id FROM sessions").iterate()) {
       sessionIds.add(normalizeId(row.id as SqlValue));
     }
   }
@@ -323,7 +324,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
     const sql = `SELECT m.session_id AS sid, COUNT(*) AS n FROM messages m
       WHERE m.session_id IN (SELECT id FROM sessions WHERE source = 'webui')
       GROUP BY m.session_id`;
-    for (const row of db.prepare(sql).all()) {
+    for (const row of db.prepare(sql).iterate()) {
       counts.set(rawKey(row.sid as SqlValue), Number(row.n));
     }
   }
@@ -337,7 +338,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       : "rowid";
     const sql =
       `SELECT id, ${select} FROM sessions WHERE source = 'webui' ORDER BY ${order}`;
-    for (const row of db.prepare(sql).all()) {
+    for (const row of db.prepare(sql).iterate()) {
       const id = normalizeId(row.id as SqlValue);
       const columns = {} as StateDbSessionRow["columns"];
       for (const c of SESSION_COLUMNS) columns[c] = row[c] as SqlValue;

@@ -168,3 +168,20 @@ function assertValidId(sessionId: string): void {
     );
   }
 }
+
+/**
+ * The path of a store file: `dir` and `name` (a name from the listing,
+ * perhaps `_turn_journal/<sid>.jsonl`) joined with one slash. Plain
+ * concatenation shares `dir` and `name` with every other path, where
+ * node:path's `join` builds each path anew from slices; a big store's
+ * snapshot holds one path per file.
+ *
+ * @example
+ * ```ts
+ * pathIn("/srv/sessions", "abc.json"); // "/srv/sessions/abc.json"
+ * pathIn("/srv/sessions/", "abc.json"); // "/srv/sessions/abc.json"
+ * ```
+ */
+export function pathIn(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : dir + "/" + name;
+}

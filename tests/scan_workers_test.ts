@@ -12,6 +12,7 @@ import { auditStore } from "../core/audit.ts";
 import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
 import {
   defaultWorkerCount,
+  MAX_SCAN_WORKERS,
   MIN_BYTES_FOR_WORKERS,
 } from "../core/scan_pool.ts";
 import { builtinChecks } from "../checks/builtin.ts";
@@ -96,7 +97,7 @@ Deno.test("scan workers: used only for stores big enough to pay for them", async
   const cores = navigator.hardwareConcurrency;
   assert.equal(
     defaultWorkerCount(5000, MIN_BYTES_FOR_WORKERS),
-    cores < 2 ? 0 : Math.min(cores, 4),
+    cores < 2 ? 0 : Math.min(cores - 1, MAX_SCAN_WORKERS),
   );
   assert.equal(defaultWorkerCount(1, 1e12), cores < 2 ? 0 : 1);
   // An empty store reads nothing, in any thread.
