@@ -287,8 +287,7 @@ function readAll(
 ): Uint8Array | null {
   // Read to EOF rather than trusting the size from stat: the file may still
   // be growing (a journal being appended to). One byte more than expected is
-  // asked for, so a file that did not grow is read in one call and its end
-  // seen in the next.
+  // asked for, so a file that did not grow is read in one short call.
   let size = Math.min(Math.max(expected + 1, 4096), maxBytes);
   let view = buffer(size).subarray(0, size);
   let length = 0;
@@ -303,15 +302,11 @@ function readAll(
       if (bigger.buffer !== view.buffer) bigger.set(view);
       view = bigger.subarray(0, size);
     }
-    const bytesRead = fs.readSync(
-      fd,
-      view,
-      length,
-      view.length - length,
-      length,
-    );
-    if (bytesRead === 0) break;
+    const wanted = view.length - length;
+    const bytesRead = fs.readSync(fd, view, length, wanted, length);
     length += bytesRead;
+    // A short read of a regular file is its end: no second call to see it.
+    if (bytesRead < wanted) break;
   }
   return view.subarray(0, length);
 }

@@ -110,13 +110,15 @@ export function runScanTasks(
   const pool = count > 0 ? new WorkerPool(tasks, count, options) : null;
   return (async () => {
     const read = await fileReader({ reuseBuffer: true });
+    // With workers (a big store), this thread's results are cloned as the
+    // workers' are: the copies are laid out compactly (a summary built a
+    // key at a time is not) and share nothing with the parse, which at
+    // 20,000 sessions is megabytes. A small store is not worth the time.
+    const copy = pool ? copyOf : (results: ScanFileResult[]) => results;
     const here = (task: ScanTask) =>
-      // Cloned as a worker's results are: the copy holds its own strings,
-      // where the originals may be slices that keep a whole file's text
-      // alive (JSON.parse makes longer strings views into its source).
       options.onResults(
         task,
-        copyOf(runScanTask(task, read, options.maxBytes)),
+        copy(runScanTask(task, read, options.maxBytes)),
       );
     if (pool) {
       // This thread reads sessions too, a slice at a time, letting the

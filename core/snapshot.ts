@@ -397,7 +397,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       const { name, kind } = task.files[i];
       const read = result.read;
       if (read.ok && kind !== "journal") {
-        pool.record((read.value as SidecarSummary).meta);
+        const summary = read.value as SidecarSummary;
+        summary.shape = pool.string(summary.shape) as SidecarSummary["shape"];
+        pool.record(summary.meta);
       }
       if (kind === "temp") {
         const temp = files.temps.find((t) => t.name === name);
@@ -569,10 +571,16 @@ function estimatedBytes(tasks: ScanTask[]): number {
   return sampled === 0 ? 0 : bytes / sampled * files.length;
 }
 
+/** The `temps` of every session without any: one list, not one each. */
+const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
+
 function sortSessions(store: StoreSnapshot): StoreSnapshot {
   store.sessions = new Map(
     [...store.sessions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
+  for (const session of store.sessions.values()) {
+    if (session.temps.length === 0) session.temps = NO_TEMPS;
+  }
   return store;
 }
 

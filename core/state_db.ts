@@ -68,8 +68,13 @@ export interface StateDbSessionRow {
   id: string;
   /** The id as stored, for messages about odd values. */
   rawId: SqlValue;
-  /** The optional columns; null when absent or NULL. */
-  columns: Record<(typeof SESSION_COLUMNS)[number], SqlValue>;
+  /**
+   * The optional columns; null when absent or NULL. In rows read by
+   * {@linkcode openStateDb} they are read from the database when asked
+   * for (only a repair that rebuilds a sidecar needs them), so the reader
+   * must still be open; a big store's rows would otherwise hold megabytes.
+   */
+  readonly columns: Record<(typeof SESSION_COLUMNS)[number], SqlValue>;
   /** Rows of `messages` for this session (0 when the table cannot tell). */
   messageCount: number;
 }
@@ -336,18 +341,32 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
     const order = sessionColumns.has("started_at")
       ? "COALESCE(started_at, 0) DESC"
       : "rowid";
-    const sql =
-      `SELECT id, ${select} FROM sessions WHERE source = 'webui' ORDER BY ${order}`;
+    const where = `FROM sessions WHERE source = 'webui'`;
+    const columnsOf = lazyColumns(db, `SELECT ${select} ${where}`);
+    // The rowid names the row for its columns; a table without one (no
+    // server makes such a table) has its columns read now.
+    const sql = columnsOf
+      ? `SELECT id, rowid AS "rowid" ${where} ORDER BY ${order}`
+      : `SELECT id, ${select} ${where} ORDER BY ${order}`;
     for (const row of db.prepare(sql).iterate()) {
-      const id = normalizeId(row.id as SqlValue);
-      const columns = {} as StateDbSessionRow["columns"];
-      for (const c of SESSION_COLUMNS) columns[c] = row[c] as SqlValue;
-      webuiRows.push({
-        id,
-        rawId: row.id as SqlValue,
-        columns,
-        messageCount: counts.get(rawKey(row.id as SqlValue)) ?? 0,
-      });
+      const rawId = row.id as SqlValue;
+      const counted = counts.get(rawKey(rawId)) ?? 0;
+      webuiRows.push(
+        columnsOf
+          ? new LazyRow(
+            normalizeId(rawId),
+            rawId,
+            counted,
+            row.rowid,
+            columnsOf,
+          )
+          : {
+            id: normalizeId(rawId),
+            rawId,
+            columns: columnsFrom(row),
+            messageCount: counted,
+          },
+      );
     }
   }
   const integrityProblems = quickCheck(db);
@@ -386,6 +405,54 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       } catch { /* already closed */ }
     },
   };
+}
+
+type ColumnsOf = (rowid: unknown) => StateDbSessionRow["columns"];
+
+function columnsFrom(
+  row: Record<string, unknown> | undefined,
+): StateDbSessionRow["columns"] {
+  const columns = {} as StateDbSessionRow["columns"];
+  for (const c of SESSION_COLUMNS) columns[c] = (row?.[c] ?? null) as SqlValue;
+  return columns;
+}
+
+/** Reads one row's columns by rowid, or null when the table has no rowid. */
+function lazyColumns(db: DatabaseSync, select: string): ColumnsOf | null {
+  let statement: ReturnType<DatabaseSync["prepare"]>;
+  try {
+    statement = db.prepare(`${select} AND rowid = ?`);
+  } catch {
+    return null;
+  }
+  return (rowid) => columnsFrom(statement.get(rowid as SqlValue));
+}
+
+/** A webui row whose columns are read when asked for. */
+class LazyRow implements StateDbSessionRow {
+  id: string;
+  rawId: SqlValue;
+  messageCount: number;
+  #rowid: unknown;
+  #columnsOf: ColumnsOf;
+
+  constructor(
+    id: string,
+    rawId: SqlValue,
+    messageCount: number,
+    rowid: unknown,
+    columnsOf: ColumnsOf,
+  ) {
+    this.id = id;
+    this.rawId = rawId;
+    this.messageCount = messageCount;
+    this.#rowid = rowid;
+    this.#columnsOf = columnsOf;
+  }
+
+  get columns(): StateDbSessionRow["columns"] {
+    return this.#columnsOf(this.#rowid);
+  }
 }
 
 /** Lines of `PRAGMA quick_check` kept in a report. */
