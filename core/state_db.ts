@@ -338,16 +338,19 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
     const select = SESSION_COLUMNS.map((c) =>
       sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
     ).join(", ");
-    const order = sessionColumns.has("started_at")
-      ? "COALESCE(started_at, 0) DESC"
-      : "rowid";
     const where = `FROM sessions WHERE source = 'webui'`;
     const columnsOf = lazyColumns(db, `SELECT ${select} ${where}`);
+    // Without started_at, rows come in table order.
+    const order = sessionColumns.has("started_at")
+      ? " ORDER BY COALESCE(started_at, 0) DESC"
+      : columnsOf
+      ? " ORDER BY rowid"
+      : "";
     // The rowid names the row for its columns; a table without one (no
     // server makes such a table) has its columns read now.
     const sql = columnsOf
-      ? `SELECT id, rowid AS "rowid" ${where} ORDER BY ${order}`
-      : `SELECT id, ${select} ${where} ORDER BY ${order}`;
+      ? `SELECT id, rowid AS "rowid" ${where}${order}`
+      : `SELECT id, ${select} ${where}${order}`;
     for (const row of db.prepare(sql).iterate()) {
       const rawId = row.id as SqlValue;
       const counted = counts.get(rawKey(rawId)) ?? 0;
@@ -422,6 +425,7 @@ function lazyColumns(db: DatabaseSync, select: string): ColumnsOf | null {
   let statement: ReturnType<DatabaseSync["prepare"]>;
   try {
     statement = db.prepare(`${select} AND rowid = ?`);
+    statement.get(0); // a table without rowid fails here, if not before
   } catch {
     return null;
   }

@@ -435,3 +435,38 @@ Deno.test("state_db: messagesFor an integer id returns the messages its row coun
     });
   });
 });
+
+Deno.test("state_db: columns are read when asked for, by rowid, even for ids that repeat; a table without rowid has them read at once", async () => {
+  await withStore((store) => {
+    store.stateDb({
+      sessions: [
+        { id: "dup", source: "webui", title: "First of two", started_at: 2 },
+        { id: "dup", source: "webui", title: "Second of two", started_at: 1 },
+      ],
+      messages: [],
+    });
+    withReader(store.stateDbPath, (db) => {
+      assert.deepEqual(
+        db.webuiRows.map((r) => r.columns.title),
+        ["First of two", "Second of two"],
+      );
+    });
+    // A table without rowid (no server makes one) still gives its columns.
+    const path = store.stateDbPath;
+    Deno.removeSync(path);
+    const raw = new DatabaseSync(path);
+    raw.exec(
+      "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT) WITHOUT ROWID",
+    );
+    raw.exec(
+      "CREATE TABLE messages (session_id TEXT, role TEXT, content TEXT)",
+    );
+    raw.exec("INSERT INTO sessions VALUES ('w', 'webui', 'No rowid')");
+    raw.close();
+    withReader(path, (db) => {
+      assert.equal(db.webuiRows.length, 1);
+      assert.equal(db.webuiRows[0].columns.title, "No rowid");
+      assert.equal(db.webuiRows[0].columns.model, null);
+    });
+  });
+});

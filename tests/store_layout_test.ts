@@ -10,6 +10,7 @@ import {
   classifyName,
   journalName,
   type NameClass,
+  pathIn,
   sidecarName,
 } from "../core/store_layout.ts";
 import {
@@ -193,4 +194,13 @@ Deno.test("store_layout: sidecarName, backupName and journalName throw on invali
     assert.throws(() => backupName(id), Error, id);
     assert.throws(() => journalName(id), Error, id);
   }
+});
+
+Deno.test("store_layout: pathIn joins a dir and a name with one slash", () => {
+  assert.equal(pathIn("/srv/sessions", "abc.json"), "/srv/sessions/abc.json");
+  assert.equal(pathIn("/srv/sessions/", "abc.json"), "/srv/sessions/abc.json");
+  assert.equal(
+    pathIn("/srv/sessions", "_turn_journal/abc.jsonl"),
+    "/srv/sessions/_turn_journal/abc.jsonl",
+  );
 });
