@@ -19,6 +19,7 @@ import { ProgressLine, showProgress } from "./core/scan_progress.ts";
 import { renderWebuiJson } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
+import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
@@ -114,6 +115,9 @@ Options:
   --check NAME          run only this check or kind (repeatable)
   --skip NAME           leave out this check or kind (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
+  --workers N           threads that read beside the main one (default: one per
+                        extra core for stores of 96 MB or more, at most 3);
+                        0 reads in one thread, slower but with the least memory
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running
   --also-repair KIND    repair: also fix info findings of this kind (repeatable)
@@ -191,6 +195,7 @@ async function run(
         check: { type: "string", multiple: true },
         skip: { type: "string", multiple: true },
         "max-file-size": { type: "string" },
+        workers: { type: "string" },
         "dry-run": { type: "boolean" },
         "server-stopped": { type: "boolean" },
         "also-repair": { type: "string", multiple: true },
@@ -300,6 +305,7 @@ async function runStoreCommand(
   const maxFileBytes = values["max-file-size"] === undefined
     ? undefined
     : parseSize(String(values["max-file-size"]));
+  const workers = workersOf(values.workers);
   const defaults = defaultPaths(io.env);
   const sessionDir = resolve(
     String(values["session-dir"] ?? defaults.sessionDir),
@@ -346,6 +352,7 @@ async function runStoreCommand(
         serverStopped: Boolean(values["server-stopped"]),
         alsoRepair: values["also-repair"] as string[] | undefined,
         maxFileBytes,
+        workers,
         interrupted: () => interrupted,
         writer: { faultAfterSteps: faultAfterSteps(io) },
         checks,
@@ -413,6 +420,19 @@ async function pluginsOf(
       ? new UsageError(error.message)
       : new OperationalError(error.message);
   }
+}
+
+function workersOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^\d+$/.test(text) || Number(text) > MAX_SCAN_WORKERS) {
+    throw new UsageError(
+      `--workers must be a whole number from 0 to ${MAX_SCAN_WORKERS}, not ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return Number(text);
 }
 
 function pluginTimeoutOf(value: unknown): number | undefined {
@@ -553,6 +573,7 @@ const FLAG_COMMANDS: Record<string, string[]> = {
   check: ["audit", "repair"],
   skip: ["audit", "repair"],
   "max-file-size": ["audit", "repair"],
+  workers: ["audit", "repair"],
   verbose: ["audit", "repair"],
   "server-stopped": ["audit", "repair"],
   "dry-run": ["repair"],

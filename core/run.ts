@@ -64,6 +64,11 @@ export interface PipelineOptions {
   alsoRepair?: string[];
   /** Files larger than this are reported, not read. */
   maxFileBytes?: number;
+  /**
+   * Worker threads that read beside the main one (`--workers`); left out,
+   * the scan decides by the store's size and the cores.
+   */
+  workers?: number;
   /** Checked between repair actions; true stops the run cleanly. */
   interrupted?: () => boolean;
   /** Options of the safety layer. */
@@ -99,6 +104,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     sessionDir: options.sessionDir,
     stateDbPath: options.stateDbPath,
     maxFileBytes: options.maxFileBytes,
+    workers: options.workers,
     hermesHome: options.hermesHome ?? null,
     onProgress: options.onScanProgress,
   };

@@ -15,7 +15,11 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileArgs, RELEASE_TARGETS } from "../tools/compile.ts";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import {
+  CLI_FLAGS,
+  CLI_PERMISSIONS,
+  CLI_V8_FLAGS,
+} from "../tools/permissions.ts";
 import { runCommand } from "./fixtures.ts";
 import { repoPath, ROOT } from "./plugin_support.ts";
 
@@ -28,7 +32,7 @@ function compile(args: string[]) {
   return deno(args, { DENORT_BIN: Deno.execPath() });
 }
 
-Deno.test("compile tasks bake in exactly the CLI permissions, for every release target", () => {
+Deno.test("compile tasks bake in exactly the CLI permissions and V8 settings, for every release target", () => {
   assert.deepEqual([...CLI_PERMISSIONS], [
     "--allow-read",
     "--allow-write",
@@ -36,9 +40,11 @@ Deno.test("compile tasks bake in exactly the CLI permissions, for every release 
     "--allow-run",
   ]);
   assert.ok(!CLI_PERMISSIONS.some((p) => p.startsWith("--allow-net")));
+  assert.equal(CLI_V8_FLAGS, "--v8-flags=--memory-saver-mode");
+  assert.deepEqual([...CLI_FLAGS], [...CLI_PERMISSIONS, CLI_V8_FLAGS]);
   assert.deepEqual(compileArgs(null), [
     "compile",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     "--include",
     "core/scan_worker.ts",
     "--output",
@@ -110,7 +116,7 @@ Deno.test("deno compile fails on a missing static import (the check above can fa
     );
     const result = await compile([
       "compile",
-      ...CLI_PERMISSIONS,
+      ...CLI_FLAGS,
       "--output",
       join(dir, "out"),
       entry,

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
   type CliResult,
   runCommand,
@@ -25,7 +25,7 @@ const HERMES_FSCK = [
   Deno.execPath(),
   "run",
   "--quiet",
-  ...CLI_PERMISSIONS,
+  ...CLI_FLAGS,
   repoPath("cli.ts"),
 ].join(" ");
 const SERVER = ["sh", "-c", 'echo "hermes-webui started with $0"', "8787"];

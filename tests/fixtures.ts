@@ -16,7 +16,7 @@
 
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import { SESSION_COLUMNS } from "../core/state_db.ts";
 
 /** A chat message as the server stores it. */
@@ -346,7 +346,7 @@ export function runCli(
   const cli = new URL("../cli.ts", import.meta.url).pathname;
   return runCommand(
     Deno.execPath(),
-    ["run", "--quiet", ...CLI_PERMISSIONS, cli, ...args],
+    ["run", "--quiet", ...CLI_FLAGS, cli, ...args],
     options,
   );
 }

@@ -17,7 +17,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import type { CliResult } from "./fixtures.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
 
@@ -291,7 +291,7 @@ export async function runCliWrapped(
     Deno.execPath(),
     "run",
     "--quiet",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     cli,
     ...args,
   ];

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { builtinChecks, runPipeline } from "../mod.ts";
 import { staleUntitledCheck } from "../examples/library/stale_untitled.ts";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
   type CliResult,
   runCommand,
@@ -29,7 +29,7 @@ function myFsck(
 ): Promise<CliResult> {
   return runCommand(
     Deno.execPath(),
-    ["run", "--quiet", ...CLI_PERMISSIONS, PROGRAM, ...args],
+    ["run", "--quiet", ...CLI_FLAGS, PROGRAM, ...args],
     { env: { HERMES_FSCK_PLUGIN_DIR: "", ...env } },
   );
 }

@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { main } from "../cli.ts";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import { type CliResult, makeMessages, runCli, TestStore } from "./fixtures.ts";
 
 /** The run dirs of a session dir, relative to it. */
@@ -211,7 +211,7 @@ export function spawnCli(
     args: [
       "run",
       "--quiet",
-      ...CLI_PERMISSIONS,
+      ...CLI_FLAGS,
       new URL("../cli.ts", import.meta.url).pathname,
       ...args,
     ],

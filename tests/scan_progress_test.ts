@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_PERMISSIONS } from "../tools/permissions.ts";
+import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
   formatProgress,
   ProgressLine,
@@ -99,7 +99,7 @@ async function onTerminal(args: string[]): Promise<string | null> {
     Deno.execPath(),
     "run",
     "--quiet",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     cli,
     ...args,
   ].join(" ");

@@ -17,6 +17,7 @@ import {
 } from "../core/scan_pool.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { ensureBenchStore } from "../tools/bench_store.ts";
+import { runCli } from "./fixtures.ts";
 
 /** The snapshot as plain data, without its state.db connection. */
 function plainSnapshot(store: StoreSnapshot): unknown {
@@ -107,5 +108,49 @@ Deno.test("scan workers: used only for stores big enough to pay for them", async
     assert.deepEqual(store.stats, { filesRead: 0, bytesRead: 0 });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scan workers: --workers 0 and --workers 2 give the same report; a bad count is a usage error", async () => {
+  const cache = await Deno.makeTempDir({ prefix: "hermes-fsck-workers-" });
+  try {
+    const bench = await ensureBenchStore(cache, {
+      sessions: 120,
+      damagePercent: 30,
+      seed: 5,
+      repairTargets: 0,
+    });
+    const args = (workers: string) => [
+      "audit",
+      "--format",
+      "json",
+      `--workers=${workers}`,
+      "--session-dir",
+      bench.sessionDir,
+      "--state-db",
+      bench.stateDbPath,
+    ];
+    const one = await runCli(args("0"));
+    const three = await runCli(args("2"));
+    assert.equal(one.code, 4, one.stderr);
+    assert.equal(three.code, 4, three.stderr);
+    // Everything but a temp's age, which moves with the clock.
+    const findings = (stdout: string) =>
+      JSON.parse(
+        stdout,
+        (key, value) => key === "ageSeconds" ? undefined : value,
+      ).findings;
+    assert.ok(findings(one.stdout).length > 10);
+    assert.deepEqual(findings(three.stdout), findings(one.stdout));
+    for (const bad of ["-1", "4", "two", "1.5"]) {
+      const result = await runCli(args(bad));
+      assert.equal(result.code, 16, bad);
+      assert.match(
+        result.stderr,
+        /--workers must be a whole number from 0 to 3/,
+      );
+    }
+  } finally {
+    await Deno.remove(cache, { recursive: true });
   }
 });

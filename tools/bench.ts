@@ -22,7 +22,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLI_PERMISSIONS } from "./permissions.ts";
+import { CLI_FLAGS } from "./permissions.ts";
 import { type BenchStore, ensureBenchStore } from "./bench_store.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -159,7 +159,7 @@ function auditArgv(store: { sessionDir: string; stateDbPath: string }) {
     Deno.execPath(),
     "run",
     "--quiet",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     CLI,
     "audit",
     "--session-dir",

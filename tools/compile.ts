@@ -18,7 +18,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CLI_PERMISSIONS } from "./permissions.ts";
+import { CLI_FLAGS } from "./permissions.ts";
 
 /** Release targets of `compile:all`. */
 export const RELEASE_TARGETS: readonly string[] = [
@@ -59,7 +59,7 @@ export function compileArgs(
     : `${outDir}/${name}-${target}${target.includes("windows") ? ".exe" : ""}`;
   return [
     "compile",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     // The scan's worker module: deno compile embeds a worker only when told.
     "--include",
     "core/scan_worker.ts",

@@ -12,7 +12,7 @@
  */
 
 import { makeMessages, storeArgs, TestStore } from "../tests/fixtures.ts";
-import { CLI_PERMISSIONS } from "./permissions.ts";
+import { CLI_FLAGS } from "./permissions.ts";
 
 /**
  * Builds the sample store: one case of each thing an operator meets after a
@@ -107,7 +107,7 @@ async function runCommand(store: TestStore, args: string[]): Promise<void> {
     args: [
       "run",
       "--quiet",
-      ...CLI_PERMISSIONS,
+      ...CLI_FLAGS,
       cli,
       ...args,
       ...storeArgs(store),
