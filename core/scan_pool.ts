@@ -70,6 +70,13 @@ export interface ScanPoolOptions {
   /** Files larger than this are reported, not read. */
   maxBytes: number;
   /**
+   * Clone the results of this thread's tasks, as a worker's are cloned:
+   * the copies are laid out compactly (a summary built a key at a time is
+   * not) and share nothing with the parse, which for a big store's
+   * snapshot is megabytes; for a small one it is not worth the time.
+   */
+  copyResults?: boolean;
+  /**
    * Called with each task and its results (one per file, in the task's
    * order), in no particular task order.
    */
@@ -95,7 +102,8 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
 /**
  * Runs every task once and hands its results to `onResults`. The workers
  * are started before this returns, so the caller can do work of its own in
- * this thread (read the index) while they read the sessions.
+ * this thread (read the index) while they read the sessions. The list is
+ * emptied as its tasks are handed out, so a finished task is not kept.
  *
  * @example
  * ```ts
@@ -103,18 +111,16 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
  * ```
  */
 export function runScanTasks(
-  tasks: readonly ScanTask[],
+  tasks: (ScanTask | undefined)[],
   options: ScanPoolOptions,
 ): Promise<void> {
   const count = Math.min(options.workers, tasks.length);
   const pool = count > 0 ? new WorkerPool(tasks, count, options) : null;
   return (async () => {
     const read = await fileReader({ reuseBuffer: true });
-    // With workers (a big store), this thread's results are cloned as the
-    // workers' are: the copies are laid out compactly (a summary built a
-    // key at a time is not) and share nothing with the parse, which at
-    // 20,000 sessions is megabytes. A small store is not worth the time.
-    const copy = pool ? copyOf : (results: ScanFileResult[]) => results;
+    const copy = options.copyResults
+      ? copyOf
+      : (results: ScanFileResult[]) => results;
     const here = (task: ScanTask) =>
       options.onResults(
         task,
@@ -132,7 +138,12 @@ export function runScanTasks(
         }
       }
     }
-    for (const task of pool ? await pool.finished : tasks) here(task);
+    const rest = pool ? await pool.finished : tasks;
+    for (let i = 0; i < rest.length; i++) {
+      const task = rest[i]!;
+      rest[i] = undefined;
+      here(task);
+    }
   })();
 }
 
@@ -169,7 +180,8 @@ interface PoolWorker {
 }
 
 class WorkerPool {
-  #tasks: readonly ScanTask[];
+  /** The caller's list; a task's slot is emptied when it is handed out. */
+  #tasks: (ScanTask | undefined)[];
   #options: ScanPoolOptions;
   #next = 0;
   #batchId = 0;
@@ -186,7 +198,7 @@ class WorkerPool {
   readonly finished: Promise<ScanTask[]>;
 
   constructor(
-    tasks: readonly ScanTask[],
+    tasks: (ScanTask | undefined)[],
     count: number,
     options: ScanPoolOptions,
   ) {
@@ -231,7 +243,8 @@ class WorkerPool {
   /** A task for the calling thread; undefined once all are handed out. */
   take(): ScanTask | undefined {
     if (this.#next >= this.#tasks.length) return undefined;
-    const task = this.#tasks[this.#next++];
+    const task = this.#tasks[this.#next];
+    this.#tasks[this.#next++] = undefined;
     this.#finishIfDone();
     return task;
   }
@@ -251,10 +264,13 @@ class WorkerPool {
       member.inFlight.size < BATCHES_IN_FLIGHT &&
       this.#next < this.#tasks.length
     ) {
-      const tasks = this.#tasks.slice(
-        this.#next,
-        this.#next += this.#batchSize(member),
+      const start = this.#next;
+      this.#next = Math.min(
+        this.#tasks.length,
+        start + this.#batchSize(member),
       );
+      const tasks = this.#tasks.slice(start, this.#next) as ScanTask[];
+      this.#tasks.fill(undefined, start, this.#next);
       const batch: ScanBatch = {
         id: ++this.#batchId,
         tasks,
@@ -296,7 +312,7 @@ class WorkerPool {
     this.#workers = this.#workers.filter((m) => m !== member);
     if (this.#workers.length === 0) {
       // Nobody left to run the rest: this thread does.
-      this.#orphaned.push(...this.#tasks.slice(this.#next));
+      this.#orphaned.push(...this.#tasks.slice(this.#next) as ScanTask[]);
       this.#next = this.#tasks.length;
     }
     this.#finishIfDone();

@@ -26,7 +26,11 @@ import {
 import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
 import type { JournalSummary } from "./turn_journal.ts";
 import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
-import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
+import {
+  defaultWorkerCount,
+  MIN_BYTES_FOR_WORKERS,
+  runScanTasks,
+} from "./scan_pool.ts";
 import { eachListElement } from "./json_scan.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
 import {
@@ -396,7 +400,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     results.forEach((result, i) => {
       const { name, kind } = task.files[i];
       const read = result.read;
-      if (read.ok && kind !== "journal") {
+      if (read.ok && kind === "journal") {
+        shareEmpties(read.value as JournalSummary);
+      } else if (read.ok) {
         const summary = read.value as SidecarSummary;
         summary.shape = pool.string(summary.shape) as SidecarSummary["shape"];
         pool.record(summary.meta);
@@ -526,10 +532,12 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     if (known) summary.keys = known;
     else keyLists.set(key, summary.keys);
   };
-  const taskList = [...tasks.values()];
+  const taskList: (ScanTask | undefined)[] = [...tasks.values()];
+  tasks.clear(); // the pool lets go of each task once it is handed out
+  const bytes = estimatedBytes(taskList as ScanTask[]);
   const scanning = runScanTasks(taskList, {
-    workers: options.workers ??
-      defaultWorkerCount(taskList.length, estimatedBytes(taskList)),
+    workers: options.workers ?? defaultWorkerCount(taskList.length, bytes),
+    copyResults: bytes >= MIN_BYTES_FOR_WORKERS,
     maxBytes,
     onResults(task, results) {
       for (const result of results) {
@@ -573,6 +581,26 @@ function estimatedBytes(tasks: ScanTask[]): number {
 
 /** The `temps` of every session without any: one list, not one each. */
 const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
+/** The empty lists of journals: one each, not one per journal. */
+const NO_LINES = Object.freeze([]) as unknown as number[];
+/** The turns of every journal whose turns all ended (the scan drops those). */
+const NO_TURNS: JournalSummary["turns"] = new Map();
+
+/**
+ * Points a journal summary's empty lists at shared ones: most journals of a
+ * big store have no problem lines and no open turn, and each empty list or
+ * map is a few hundred bytes. Checks only read them.
+ */
+function shareEmpties(journal: JournalSummary): void {
+  if (journal.turns.size === 0) journal.turns = NO_TURNS;
+  if (journal.malformedLines.length === 0) journal.malformedLines = NO_LINES;
+  if (journal.missingTurnIdLines.length === 0) {
+    journal.missingTurnIdLines = NO_LINES;
+  }
+  if (journal.badCreatedAtLines.length === 0) {
+    journal.badCreatedAtLines = NO_LINES;
+  }
+}
 
 function sortSessions(store: StoreSnapshot): StoreSnapshot {
   store.sessions = new Map(
