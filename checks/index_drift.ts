@@ -16,7 +16,8 @@
 import { defineCheck } from "../core/check.ts";
 import { compactEntry } from "../core/compact_entry.ts";
 import type { FindingDraft, JsonValue } from "../core/finding.ts";
-import { INDEX_ENTRY_FIELDS, type IndexEntry } from "../core/snapshot.ts";
+import { INDEX_ENTRY_FIELDS } from "../core/index_scan.ts";
+import type { IndexEntry } from "../core/snapshot.ts";
 import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { boundedValue } from "./shown_value.ts";

@@ -291,3 +291,67 @@ export function eachListElement(
   }
   return skipWhitespace(b, i + 1) === b.length;
 }
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses the bytes `b[start, end)` of one value the scanner has already
+ * validated (so it cannot fail), without decoding the rest of the file.
+ *
+ * @example
+ * ```ts
+ * const b = new TextEncoder().encode('{"a": [1, 2]}');
+ * parseJsonSpan(b, 6, 12); // [1, 2]
+ * ```
+ */
+export function parseJsonSpan(
+  b: Uint8Array,
+  start: number,
+  end: number,
+): unknown {
+  return JSON.parse(utf8.decode(b.subarray(start, end)));
+}
+
+/**
+ * Calls `each` with the spans of the name (with its quotes) and the value
+ * of every member of the JSON object at `i`, in file order. Returns false
+ * when there is no valid object at `i`.
+ *
+ * @example
+ * ```ts
+ * const b = new TextEncoder().encode('{"a": 1, "b": "x"}');
+ * eachObjectMember(b, 0, (ks, ke, vs, ve) => console.log(ks, ke, vs, ve));
+ * // 1 4 6 7, then 9 12 14 17
+ * ```
+ */
+export function eachObjectMember(
+  b: Uint8Array,
+  i: number,
+  each: (
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+  ) => void,
+): boolean {
+  if (b[i] !== 0x7b) return false;
+  i = skipWhitespace(b, i + 1);
+  if (b[i] === 0x7d) return true;
+  for (;;) {
+    const nameStart = i;
+    const nameEnd = skipJsonString(b, i);
+    if (nameEnd < 0) return false;
+    i = skipWhitespace(b, nameEnd);
+    if (b[i] !== 0x3a) return false;
+    const valueStart = skipWhitespace(b, i + 1);
+    const valueEnd = skipJsonValue(b, valueStart);
+    if (valueEnd < 0) return false;
+    each(nameStart, nameEnd, valueStart, valueEnd);
+    i = skipWhitespace(b, valueEnd);
+    if (b[i] === 0x2c) {
+      i = skipWhitespace(b, i + 1);
+      continue;
+    }
+    return b[i] === 0x7d;
+  }
+}

@@ -32,6 +32,7 @@ import {
 } from "./sidecar_summary.ts";
 import {
   bytesEqual,
+  parseJsonSpan,
   skipJsonString,
   skipJsonValue,
   skipWhitespace,
@@ -64,9 +65,7 @@ export function summarizeSidecarBytes(
 }
 
 /** Parses the bytes of a value the scanner already validated. */
-function valueAt(b: Uint8Array, start: number, end: number): unknown {
-  return JSON.parse(utf8.decode(b.subarray(start, end)));
-}
+const valueAt = parseJsonSpan;
 
 /**
  * Stands in for a `messages` list in the text given to JSON.parse; no

@@ -31,7 +31,6 @@ import {
   MIN_BYTES_FOR_WORKERS,
   runScanTasks,
 } from "./scan_pool.ts";
-import { eachListElement } from "./json_scan.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
 import {
   classifyName,
@@ -42,6 +41,7 @@ import {
 } from "./store_layout.ts";
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
+import { summarizeIndexBytes } from "./index_scan.ts";
 
 /**
  * Default limit on the size of one file read by the scan: 256 MiB.
@@ -202,7 +202,7 @@ export interface IndexEntry {
   /** Its `session_id`. */
   sessionId: string;
   /**
-   * The entry's {@linkcode INDEX_ENTRY_FIELDS}, those it has, as they are in
+   * The entry's `INDEX_ENTRY_FIELDS` (core/index_scan.ts), those it has, as they are in
    * the file. Only these are kept: an entry has some forty fields, and a
    * big store's index has an entry per session.
    */
@@ -210,22 +210,6 @@ export interface IndexEntry {
   /** Position in the list, 0-based. */
   position: number;
 }
-
-/**
- * The fields of an index entry the checks compare with its sidecar; the
- * scan keeps no others.
- *
- * @example
- * ```ts
- * INDEX_ENTRY_FIELDS.includes("title"); // true
- * ```
- */
-export const INDEX_ENTRY_FIELDS = [
-  "message_count",
-  "title",
-  "updated_at",
-  "last_message_at",
-] as const;
 
 /**
  * `_index.json` as the checks see it.
@@ -457,7 +441,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       case "index":
         readHere(
           entry.name,
-          (bytes) => parseIndex(bytes, pool),
+          (bytes) => summarizeIndexBytes(bytes, pool),
           (f) => store.index = f,
         );
         break;
@@ -657,59 +641,6 @@ function withIdentity<T>(
   return { ...result, identity };
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function parseIndex(
-  bytes: Uint8Array,
-  pool: StringPool,
-): Parsed<IndexSummary> {
-  // A list (the normal case) is parsed one entry at a time: the index of a
-  // big store is tens of MB, and parsed whole it would cost several times
-  // that at once. Anything else is parsed whole, for its exact problem.
-  const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
-  let position = 0;
-  const isList = eachListElement(bytes, (start, end) => {
-    if (bytes[start] === 0x7b) {
-      const entry = JSON.parse(utf8.decode(bytes.subarray(start, end)));
-      if (typeof entry.session_id === "string") {
-        listed.entries.push({
-          sessionId: pool.string(entry.session_id),
-          entry: pool.record(comparedFields(entry)),
-          position,
-        });
-      } else listed.badEntries.push(position);
-    } else listed.badEntries.push(position);
-    position++;
-  });
-  if (isList) return { ok: true, value: listed };
-  const parsed = parseJsonBytes(bytes);
-  if (!parsed.ok) return parsed;
-  const value = parsed.value;
-  const summary: IndexSummary = {
-    shape: Array.isArray(value)
-      ? "list"
-      : isPlainObject(value)
-      ? "object"
-      : "scalar",
-    entries: [],
-    badEntries: [],
-  };
-  if (Array.isArray(value)) {
-    value.forEach((entry, position) => {
-      if (isPlainObject(entry) && typeof entry.session_id === "string") {
-        summary.entries.push({
-          sessionId: entry.session_id,
-          entry: comparedFields(entry),
-          position,
-        });
-      } else {
-        summary.badEntries.push(position);
-      }
-    });
-  }
-  return { ok: true, value: summary };
-}
-
 /** Puts the ids and columns of the state.db rows through the pool. */
 function poolStateDb(db: StateDb, pool: StringPool): void {
   if (db.status !== "ok") return;
@@ -719,17 +650,6 @@ function poolStateDb(db: StateDb, pool: StringPool): void {
     pool.record(row.columns);
   }
   db.sessionIds = new Set([...db.sessionIds].map((id) => pool.string(id)));
-}
-
-/** The {@linkcode INDEX_ENTRY_FIELDS} an entry has. */
-function comparedFields(
-  entry: Record<string, unknown>,
-): Record<string, unknown> {
-  const kept: Record<string, unknown> = {};
-  for (const field of INDEX_ENTRY_FIELDS) {
-    if (Object.hasOwn(entry, field)) kept[field] = entry[field];
-  }
-  return kept;
 }
 
 function parseTombstone(bytes: Uint8Array): Parsed<TombstoneSummary> {

@@ -1,0 +1,99 @@
+/**
+ * Tests of core/index_scan.ts: the index summarized member by member is
+ * exactly what parsing each entry whole gives, on hand-made edge cases and
+ * on seeded random indexes; an index that is not a valid list keeps its
+ * exact problem.
+ */
+
+import assert from "node:assert/strict";
+import { INDEX_ENTRY_FIELDS, summarizeIndexBytes } from "../core/index_scan.ts";
+import { StringPool } from "../core/string_pool.ts";
+
+const encoder = new TextEncoder();
+
+/** Parse whole, keep the entries' ids and compared fields. */
+function plain(text: string) {
+  const value = JSON.parse(text) as unknown[];
+  const entries: unknown[] = [];
+  const badEntries: number[] = [];
+  value.forEach((entry, position) => {
+    const object = entry as Record<string, unknown>;
+    if (
+      typeof entry === "object" && entry !== null && !Array.isArray(entry) &&
+      typeof object.session_id === "string"
+    ) {
+      const kept: Record<string, unknown> = {};
+      for (const field of INDEX_ENTRY_FIELDS) {
+        if (Object.hasOwn(object, field)) kept[field] = object[field];
+      }
+      entries.push({ sessionId: object.session_id, entry: kept, position });
+    } else badEntries.push(position);
+  });
+  return { ok: true, value: { shape: "list", entries, badEntries } };
+}
+
+function same(text: string): void {
+  assert.deepEqual(
+    summarizeIndexBytes(encoder.encode(text), new StringPool()),
+    plain(text),
+    text,
+  );
+}
+
+Deno.test("index_scan: entries read member by member equal entries parsed whole", () => {
+  const texts = [
+    "[]",
+    " [ ] \n",
+    '[{"session_id": "a", "title": "T", "model": "m", "message_count": 3}]',
+    '[{"session_id": "a", "updated_at": 1.5, "last_message_at": null}]',
+    '[{"title": "x", "session_id": "a", "title": "y"}]',
+    '[{"session_id": "a", "session_id": 5}, {"session_id": 5, "session_id": "b"}]',
+    '[{"\\u0074itle": "esc", "session_\\u0069d": "c", "message\\u005fcount": 2}]',
+    '[{"__proto__": {"title": "p"}, "session_id": "d"}]',
+    '[1, "x", null, [], {}, {"session_id": null}, {"session_id": ["a"]}]',
+    '[{"session_id": "é😀", "title": "数据 \\n \\" ok", "extra": {"deep": [1, 2]}}]',
+    '[{"session_id": "e", "title": {"nested": ["t"]}, "updated_at": "1778458000.5"}]',
+    '[{"session_id": "f", "message_count": -0, "updated_at": 1e400}]',
+  ];
+  for (const text of texts) same(text);
+});
+
+Deno.test("index_scan: seeded random indexes", () => {
+  let seed = 11;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const values = [null, true, 0, -1.5, "", "t", "é", [], {}, [1, "a"], {
+    a: null,
+  }];
+  const pick = () => values[Math.floor(random() * values.length)];
+  for (let n = 0; n < 200; n++) {
+    const entries = [];
+    for (let i = 0; i < 1 + Math.floor(random() * 6); i++) {
+      const entry: Record<string, unknown> = {};
+      if (random() < 0.9) entry.session_id = random() < 0.9 ? `s${i}` : pick();
+      for (const field of [...INDEX_ENTRY_FIELDS, "model", "pinned"]) {
+        if (random() < 0.6) entry[field] = pick();
+      }
+      entries.push(random() < 0.95 ? entry : pick());
+    }
+    same(JSON.stringify(entries, null, random() < 0.5 ? 0 : 2));
+  }
+});
+
+Deno.test("index_scan: an index that is not a valid list is parsed whole, for its exact shape or problem", () => {
+  const pool = new StringPool();
+  const read = (text: string) =>
+    summarizeIndexBytes(encoder.encode(text), pool);
+  const object = read('{"session_id": "a"}');
+  assert.ok(object.ok && object.value.shape === "object");
+  const scalar = read("7");
+  assert.ok(scalar.ok && scalar.value.shape === "scalar");
+  // NaN is Python's json.dumps spelling: the whole-file parse accepts it.
+  const nan = read('[{"session_id": "a", "updated_at": NaN}]');
+  assert.ok(nan.ok && Number.isNaN(nan.value.entries[0].entry.updated_at));
+  const torn = read('[{"session_id": "a"}, {"sess');
+  assert.ok(!torn.ok);
+  assert.equal(torn.problem.reason, "invalid_json");
+  assert.equal(torn.problem.offset, 28); // the end, where the string is cut
+  const empty = read("");
+  assert.ok(!empty.ok && empty.problem.reason === "empty");
+});
