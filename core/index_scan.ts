@@ -54,9 +54,9 @@ const WANTED = ["session_id", ...INDEX_ENTRY_FIELDS].map((name) => ({
 }));
 
 /**
- * Summarizes the bytes of `_index.json`. Short strings and small values go
- * through `pool`, so an entry's id and title share the copies of the
- * sidecar's and the state.db row's.
+ * Summarizes the bytes of `_index.json`. With a `pool`, short strings and
+ * small values go through it, so an entry's id and title share the copies
+ * of the sidecar's and the state.db row's.
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ const WANTED = ["session_id", ...INDEX_ENTRY_FIELDS].map((name) => ({
  */
 export function summarizeIndexBytes(
   bytes: Uint8Array,
-  pool: StringPool,
+  pool: StringPool | null = null,
 ): Parsed<IndexSummary> {
   const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
   let position = 0;
@@ -88,7 +88,7 @@ export function summarizeIndexBytes(
 function entryAt(
   b: Uint8Array,
   start: number,
-  pool: StringPool,
+  pool: StringPool | null,
 ): Omit<IndexEntry, "position"> | null {
   let sessionId: unknown = undefined;
   const entry: Record<string, unknown> = {};
@@ -97,10 +97,13 @@ function entryAt(
     if (name === null) return;
     const value = parseJsonSpan(b, vs, ve);
     if (name === "session_id") sessionId = value;
-    else entry[name] = pool.value(value);
+    else entry[name] = pool ? pool.value(value) : value;
   });
   if (!isObject || typeof sessionId !== "string") return null;
-  return { sessionId: pool.string(sessionId), entry: orderedFields(entry) };
+  return {
+    sessionId: pool ? pool.string(sessionId) : sessionId,
+    entry: orderedFields(entry),
+  };
 }
 
 /** The name of a wanted member, or null; compared as bytes unless escaped. */

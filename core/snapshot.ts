@@ -343,9 +343,10 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     stateDb: openStateDb(options.stateDbPath),
     stats: { filesRead: 0, bytesRead: 0 },
   };
-  // Equal short values of the summaries share one copy (see string_pool.ts).
-  const pool = new StringPool();
-  poolStateDb(store.stateDb, pool);
+  // Equal short values of a big store's summaries share one copy (see
+  // string_pool.ts); a small store is not worth the time. Set once the
+  // store's size is known, before any summary is kept.
+  let pool: StringPool | null = null;
   let names: Deno.DirEntry[];
   try {
     names = await listDir(options.sessionDir);
@@ -360,7 +361,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const session = (id: string): SessionFiles => {
     let files = store.sessions.get(id);
     if (!files) {
-      files = { sessionId: pool.string(id), temps: [] };
+      files = { sessionId: id, temps: [] };
       store.sessions.set(id, files);
     }
     return files;
@@ -386,7 +387,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       const read = result.read;
       if (read.ok && kind === "journal") {
         shareEmpties(read.value as JournalSummary);
-      } else if (read.ok) {
+      } else if (read.ok && pool) {
         const summary = read.value as SidecarSummary;
         summary.shape = pool.string(summary.shape) as SidecarSummary["shape"];
         pool.record(summary.meta);
@@ -519,6 +520,13 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const taskList: (ScanTask | undefined)[] = [...tasks.values()];
   tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = estimatedBytes(taskList as ScanTask[]);
+  if (bytes >= MIN_BYTES_FOR_WORKERS) {
+    pool = new StringPool();
+    poolStateDb(store.stateDb, pool);
+    for (const files of store.sessions.values()) {
+      files.sessionId = pool.string(files.sessionId);
+    }
+  }
   const scanning = runScanTasks(taskList, {
     workers: options.workers ?? defaultWorkerCount(taskList.length, bytes),
     copyResults: bytes >= MIN_BYTES_FOR_WORKERS,
@@ -641,13 +649,15 @@ function withIdentity<T>(
   return { ...result, identity };
 }
 
-/** Puts the ids and columns of the state.db rows through the pool. */
+/**
+ * Puts the ids of the state.db rows through the pool (their columns are
+ * read only when asked for, so they are not kept).
+ */
 function poolStateDb(db: StateDb, pool: StringPool): void {
   if (db.status !== "ok") return;
   for (const row of db.webuiRows) {
     row.id = pool.string(row.id);
     if (typeof row.rawId === "string") row.rawId = pool.string(row.rawId);
-    pool.record(row.columns);
   }
   db.sessionIds = new Set([...db.sessionIds].map((id) => pool.string(id)));
 }
