@@ -71,8 +71,15 @@ export function summarizeIndexBytes(
   let position = 0;
   const isList = eachListElement(bytes, (start) => {
     const entry = entryAt(bytes, start, pool);
-    if (entry) listed.entries.push({ ...entry, position });
-    else listed.badEntries.push(position);
+    // Written out, not spread: a spread object is twice the size, kept
+    // once per session.
+    if (entry) {
+      listed.entries.push({
+        sessionId: entry.sessionId,
+        entry: entry.entry,
+        position,
+      });
+    } else listed.badEntries.push(position);
     position++;
   });
   if (isList) return { ok: true, value: listed };
