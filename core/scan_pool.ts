@@ -43,8 +43,9 @@ export const MAX_SCAN_WORKERS = 3;
 /**
  * Bytes below which the scan stays in one thread: starting a worker and
  * warming it up costs about 150 ms here, which only a store of about
- * 100 MB earns back (measured: at 82 MB two workers were no faster than one
- * thread, at 160 MB they took 0.83 of its time).
+ * 100 MB earns back (measured: at 82 MB a worker beside this thread was no
+ * faster than this thread alone, at 160 MB two workers took 0.83 of its
+ * time).
  *
  * @example
  * ```ts

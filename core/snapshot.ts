@@ -74,9 +74,10 @@ export interface ScanOptions {
    */
   concurrency?: number;
   /**
-   * Worker threads that read and parse files; 0 keeps the scan in this
-   * thread. By default one per core (at most 4) for a store of about 100 MB
-   * or more, else none. The results are the same either way.
+   * Worker threads that read and parse files beside this one; 0 keeps the
+   * scan in this thread (the least memory). By default one per extra core
+   * (at most 3) for a store of about 100 MB or more, else none. The results
+   * are the same either way.
    */
   workers?: number;
   /** Called as files are scanned, for a progress line. */
