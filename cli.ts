@@ -23,7 +23,7 @@ import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
-import { deleteRun, listRuns } from "./core/safety.ts";
+import { deleteRun, listRuns, type WriterOptions } from "./core/safety.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
@@ -354,7 +354,7 @@ async function runStoreCommand(
         maxFileBytes,
         workers,
         interrupted: () => interrupted,
-        writer: { faultAfterSteps: faultAfterSteps(io) },
+        writer: faultOptions(io),
         checks,
         repairs: registry.repairs,
         plugins: plugins.programs.length === 0 ? undefined : {
@@ -476,7 +476,7 @@ async function undoCommand(
   const format = formatOf(values.format, ["text", "json"]);
   const sessionDir = await sessionDirOf(values, io);
   const result = await undoRun(sessionDir, runId, {
-    writer: { faultAfterSteps: faultAfterSteps(io) },
+    writer: faultOptions(io),
   });
   let code = result.restored.length > 0 ? EXIT.REPAIRED : EXIT.CLEAN;
   if (result.refused.length > 0) code |= EXIT.PROBLEMS_LEFT;
@@ -699,9 +699,17 @@ function progressDelayMs(io: CliIo): number | undefined {
   return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
-function faultAfterSteps(io: CliIo): number | undefined {
+/**
+ * `HERMES_FSCK_FAULT_AFTER_STEPS` and `HERMES_FSCK_FAULT_KIND` (`crash` or
+ * `io_error`): the safety layer's fault injection, for tests.
+ */
+function faultOptions(io: CliIo): WriterOptions {
   const raw = io.env("HERMES_FSCK_FAULT_AFTER_STEPS");
-  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  const kind = io.env("HERMES_FSCK_FAULT_KIND");
+  return {
+    faultAfterSteps: raw && /^\d+$/.test(raw) ? Number(raw) : undefined,
+    faultKind: kind === "io_error" ? "io_error" : "crash",
+  };
 }
 
 function listChecks(format: string, registry: Registry): string {

@@ -143,6 +143,13 @@ export interface WriterOptions {
    * steps (set from `HERMES_FSCK_FAULT_AFTER_STEPS`).
    */
   faultAfterSteps?: number;
+  /**
+   * For fault tests: what happens at step `faultAfterSteps`. `crash` (the
+   * default) exits the process abruptly; `io_error` makes that one step
+   * fail with an I/O error, as a failing disk would, and the run goes on
+   * (set from `HERMES_FSCK_FAULT_KIND`).
+   */
+  faultKind?: "crash" | "io_error";
   /** What the run is, for its header (default `repair`). */
   command?: string;
   /** For an undo run: the run it undoes. */
@@ -167,7 +174,14 @@ export class StoreWriter {
   #header: RunHeader;
   #entries: ManifestEntry[] = [];
   #steps = 0;
+  /**
+   * Set once the current action's change is in place (its new file linked
+   * in, or its old file moved aside for a remove): an error after that
+   * point does not undo the change, so the action counts as applied.
+   */
+  #changed = false;
   #faultAfter: number | undefined;
+  #faultKind: "crash" | "io_error";
   #runDirReady = false;
 
   private constructor(
@@ -179,6 +193,7 @@ export class StoreWriter {
     this.runId = runId;
     this.runDir = `${RUNS_DIR}/${runId}`;
     this.#faultAfter = options.faultAfterSteps;
+    this.#faultKind = options.faultKind ?? "crash";
     this.#header = {
       tool: "hermes-fsck",
       version: TOOL_VERSION,
@@ -250,8 +265,10 @@ export class StoreWriter {
     };
     this.#entries.push(entry);
     let outcome: ActionOutcome;
+    let target: string | undefined;
+    this.#changed = false;
     try {
-      const target = await this.#resolve(action.path);
+      target = await this.#resolve(action.path);
       if (action.expect.exists) {
         entry.quarantined = `${this.runDir}/files/${
           String(seq).padStart(4, "0")
@@ -262,19 +279,39 @@ export class StoreWriter {
         ? await this.#write(target, action, entry)
         : await this.#remove(target, action, entry);
     } catch (error) {
-      outcome = error instanceof RefusedPath
-        ? { status: "skipped", reason: "refused", detail: error.message }
-        : {
+      const kept = entry.quarantined &&
+        join(this.sessionDir, entry.quarantined);
+      const keptExists = kept ? await exists(kept) : false;
+      if (error instanceof RefusedPath) {
+        outcome = {
+          status: "skipped",
+          reason: "refused",
+          detail: error.message,
+        };
+      } else if (this.#changed) {
+        // The change is in place and only what follows failed (syncing the
+        // dir, removing the temp): it stands, and undo can revert it.
+        outcome = {
+          status: "applied",
+          detail: `${action.path} was changed, but then ${errorText(error)}${
+            ioHint(error)
+          }; the change may not survive a power cut`,
+        };
+      } else {
+        outcome = {
           status: "failed",
           reason: "io_error",
           detail: `${action.path}: ${errorText(error)}${ioHint(error)}`,
         };
-      // A failure after the old file was moved aside leaves its bytes in
-      // quarantine: keep pointing at them so undo can put them back.
-      if (
-        entry.quarantined &&
-        (await exists(join(this.sessionDir, entry.quarantined)))
-      ) {
+        // Failed means the store is as it was: a file moved aside before
+        // the error is put back (create-or-fail: a save that landed
+        // meanwhile wins, and the moved file stays in quarantine).
+        if (kept && keptExists && target && await putBack(kept, target)) {
+          outcome.detail += "; the old file was put back";
+        }
+      }
+      // Bytes still in quarantine are pointed at, so undo can put them back.
+      if (kept && (await exists(kept))) {
         outcome.quarantined = entry.quarantined;
       }
     }
@@ -367,6 +404,7 @@ export class StoreWriter {
       action.path,
     );
     if (!moved.ok) return moved.outcome;
+    this.#changed = true;
     await fsyncDir(dirname(target));
     await this.#step("dir synced");
     return { status: "applied", quarantined: moved.quarantined };
@@ -380,6 +418,7 @@ export class StoreWriter {
   ): Promise<ActionOutcome> {
     try {
       await Deno.link(temp, target);
+      this.#changed = true;
     } catch (error) {
       if (error instanceof Deno.errors.AlreadyExists) {
         return {
@@ -504,7 +543,15 @@ export class StoreWriter {
 
   async #step(_label: string): Promise<void> {
     this.#steps++;
-    if (this.#faultAfter !== undefined && this.#steps >= this.#faultAfter) {
+    if (this.#faultAfter !== undefined && this.#faultKind === "io_error") {
+      if (this.#steps === this.#faultAfter) {
+        throw new Error(
+          `injected I/O error after step ${this.#steps} (HERMES_FSCK_FAULT_KIND)`,
+        );
+      }
+    } else if (
+      this.#faultAfter !== undefined && this.#steps >= this.#faultAfter
+    ) {
       // Simulates a crash: no cleanup, no report, no unwinding.
       Deno.exit(137);
     }
@@ -849,6 +896,23 @@ export async function listRuns(sessionDir: string): Promise<Manifest[]> {
     a,
     b,
   ) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+}
+
+/**
+ * Puts a file moved aside back at its path, when the path is empty:
+ * create-or-fail, so a save that lands meanwhile wins (and the moved file
+ * stays where it is). True when it was put back.
+ */
+async function putBack(kept: string, target: string): Promise<boolean> {
+  try {
+    if (await exists(target)) return false;
+    await Deno.link(kept, target);
+  } catch {
+    return false;
+  }
+  await Deno.remove(kept).catch(() => {});
+  await fsyncDir(dirname(target)).catch(() => {});
+  return true;
 }
 
 /** An action of a dead run whose old file a later run put back. */

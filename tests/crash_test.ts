@@ -17,14 +17,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeMessages, TestStore } from "./fixtures.ts";
 import {
+  actionsOf,
   assertNoMessageLost,
-  assertNoUncaught,
+  atFaultPoint,
   buildDamagedStore,
   cli,
-  cliHere,
+  completeAndAudit,
+  completeThenUndo,
   copyTree,
   dirArgs,
-  listDir,
+  originalOf,
   pathsAt,
   PENDING_CONTENT,
   pool,
@@ -34,136 +36,11 @@ import {
   seededRandom,
   show,
   spawnCli,
-  type StoreMessages,
-  storeMessages,
-  type StorePaths,
   submittedEvent,
-  treeBytes,
-  treeDiff,
 } from "./safety_support.ts";
 
 const FAULT = "HERMES_FSCK_FAULT_AFTER_STEPS";
 const PENDING = [{ sid: "pending", content: PENDING_CONTENT }];
-
-/** What every check after a kill compares with. */
-interface Original {
-  files: Map<string, Uint8Array | string>;
-  stateDb: Uint8Array;
-  messages: StoreMessages;
-  pending: { sid: string; content: string }[];
-}
-
-async function originalOf(
-  store: StorePaths,
-  pending: { sid: string; content: string }[],
-): Promise<Original> {
-  return {
-    files: await treeBytes(store.sessionDir, { storeOnly: true }),
-    stateDb: await Deno.readFile(store.stateDbPath),
-    messages: await storeMessages(store.sessionDir),
-    pending,
-  };
-}
-
-/**
- * (b): a repair with no fault completes (exit 0 or 1) and an audit then
- * finds nothing repairable (and nothing unsafe: the store has nothing
- * unsafe once repaired). Returns the completing run's id, if it wrote.
- */
-async function completeAndAudit(
-  store: StorePaths,
-  original: Original,
-  context: string,
-): Promise<string | null> {
-  const repair = await cliHere(
-    ["repair", ...dirArgs(store), "--format", "json"],
-    store,
-  );
-  assertNoUncaught(repair);
-  assert.ok(
-    repair.code === 0 || repair.code === 1,
-    `${context}: the next repair did not complete:\n${show(repair)}`,
-  );
-  const report = reportOf(repair);
-  await assertNoMessageLost(
-    store.sessionDir,
-    original.messages,
-    original.pending,
-    `${context}, after the next repair`,
-  );
-  const audit = await cliHere(
-    ["audit", ...dirArgs(store), "--format", "json"],
-    store,
-  );
-  const found = reportOf(audit);
-  assert.equal(
-    found.summary.repairable,
-    0,
-    `${context}: audit after the next repair:\n${show(audit)}`,
-  );
-  assert.equal(
-    found.summary.unsafe_to_repair,
-    0,
-    `${context}: audit after the next repair:\n${show(audit)}`,
-  );
-  assert.equal(audit.code, 0, `${context}: ${show(audit)}`);
-  return report.repair?.runId ?? null;
-}
-
-/** (c): undo each run, newest first; then the store is the original. */
-async function undoAll(
-  store: StorePaths,
-  runIds: string[],
-  original: Original,
-  context: string,
-): Promise<void> {
-  for (const runId of runIds) {
-    const undo = await cliHere(
-      ["undo", runId, "--session-dir", store.sessionDir, "--format", "json"],
-      store,
-    );
-    assertNoUncaught(undo);
-    assert.ok(
-      undo.code === 0 || undo.code === 1,
-      `${context}: undo ${runId}:\n${show(undo)}`,
-    );
-    assert.deepEqual(
-      JSON.parse(undo.stdout).refused,
-      [],
-      `${context}: undo ${runId}`,
-    );
-  }
-  const now = await treeBytes(store.sessionDir, { storeOnly: true });
-  assert.deepEqual(
-    treeDiff(original.files, now),
-    [],
-    `${context}: after undo of ${
-      runIds.join(", ")
-    } the store is not the original`,
-  );
-  assert.deepEqual(
-    await Deno.readFile(store.stateDbPath),
-    original.stateDb,
-    `${context}: state.db changed`,
-  );
-}
-
-/** The crashed run's action records: path and status, in order. */
-async function actionsOf(
-  store: StorePaths,
-  runId: string,
-): Promise<{ path: string; status: string }[]> {
-  const dir = join(store.sessionDir, RUNS, runId, "actions");
-  const out: { seq: number; path: string; status: string }[] = [];
-  for (const entry of await listDir(dir)) {
-    if (!/^\d+\.json$/.test(entry.name)) continue;
-    out.push(JSON.parse(await Deno.readTextFile(join(dir, entry.name))));
-  }
-  return out.sort((a, b) => a.seq - b.seq).map(({ path, status }) => ({
-    path,
-    status,
-  }));
-}
 
 Deno.test("crash: repair killed after each durable step loses nothing, completes on rerun, undoes to the original bytes", async () => {
   const pristine = await TestStore.create();
@@ -206,45 +83,41 @@ Deno.test("crash: repair killed after each durable step loses nothing, completes
     const steps = Array.from({ length: 400 }, (_, i) => i + 1);
     await pool(steps, 4, async (n) => {
       if (n > completesAt) return;
-      const store = pathsAt(join(work, `n${n}`));
-      await copyTree(pristine.root, store.root);
-      try {
-        const crashed = await cli(
-          ["repair", ...dirArgs(store), "--format", "json"],
-          store,
-          { [FAULT]: String(n) },
-        );
-        if (crashed.code !== 137) {
-          assert.equal(crashed.code, 1, `fault after ${n}: ${show(crashed)}`);
-          completesAt = Math.min(completesAt, n);
-          return;
-        }
-        const context = `fault after step ${n}`;
-        await assertNoMessageLost(
-          store.sessionDir,
-          original.messages,
-          original.pending,
-          context,
-        );
-        const [crashedRun, ...others] = await runDirs(store.sessionDir);
-        assert.ok(crashedRun, `${context}: no run dir`);
-        assert.deepEqual(others, [], `${context}: more than one run dir`);
-        for (const action of await actionsOf(store, crashedRun)) {
-          if (action.status === "pending") interrupted.add(action.path);
-        }
-        const completing = await completeAndAudit(store, original, context);
-        await undoAll(
-          store,
-          completing ? [completing, crashedRun] : [crashedRun],
-          original,
-          context,
-        );
-      } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
-        failures.push(text.length > 1500 ? `${text.slice(0, 1500)}...` : text);
-      } finally {
-        await Deno.remove(store.root, { recursive: true });
-      }
+      await atFaultPoint(
+        pristine.root,
+        join(work, `n${n}`),
+        failures,
+        async (store) => {
+          const crashed = await cli(
+            ["repair", ...dirArgs(store), "--format", "json"],
+            store,
+            { [FAULT]: String(n) },
+          );
+          if (crashed.code !== 137) {
+            assert.equal(
+              crashed.code,
+              1,
+              `fault after ${n}: ${show(crashed)}`,
+            );
+            completesAt = Math.min(completesAt, n);
+            return;
+          }
+          const context = `fault after step ${n}`;
+          await assertNoMessageLost(
+            store.sessionDir,
+            original.messages,
+            original.pending,
+            context,
+          );
+          const [crashedRun, ...others] = await runDirs(store.sessionDir);
+          assert.ok(crashedRun, `${context}: no run dir`);
+          assert.deepEqual(others, [], `${context}: more than one run dir`);
+          for (const action of await actionsOf(store, crashedRun)) {
+            if (action.status === "pending") interrupted.add(action.path);
+          }
+          await completeThenUndo(store, original, context, [crashedRun]);
+        },
+      );
     });
     const total = completesAt - 1;
     assert.ok(Number.isFinite(completesAt), "the run never completed");

@@ -478,3 +478,167 @@ export async function pool<T>(
   };
   await Promise.all(Array.from({ length: width }, worker));
 }
+
+/** What every check after a fault compares with: the store before it. */
+export interface Original {
+  files: Map<string, Uint8Array | string>;
+  stateDb: Uint8Array;
+  messages: StoreMessages;
+  pending: { sid: string; content: string }[];
+}
+
+export async function originalOf(
+  store: StorePaths,
+  pending: { sid: string; content: string }[],
+): Promise<Original> {
+  return {
+    files: await treeBytes(store.sessionDir, { storeOnly: true }),
+    stateDb: await Deno.readFile(store.stateDbPath),
+    messages: await storeMessages(store.sessionDir),
+    pending,
+  };
+}
+
+/**
+ * A repair with no fault completes (exit 0 or 1) and an audit then
+ * finds nothing repairable (and nothing unsafe: the store has nothing
+ * unsafe once repaired). Returns the completing run's id, if it wrote.
+ */
+export async function completeAndAudit(
+  store: StorePaths,
+  original: Original,
+  context: string,
+): Promise<string | null> {
+  const repair = await cliHere(
+    ["repair", ...dirArgs(store), "--format", "json"],
+    store,
+  );
+  assertNoUncaught(repair);
+  assert.ok(
+    repair.code === 0 || repair.code === 1,
+    `${context}: the next repair did not complete:\n${show(repair)}`,
+  );
+  const report = reportOf(repair);
+  await assertNoMessageLost(
+    store.sessionDir,
+    original.messages,
+    original.pending,
+    `${context}, after the next repair`,
+  );
+  const audit = await cliHere(
+    ["audit", ...dirArgs(store), "--format", "json"],
+    store,
+  );
+  const found = reportOf(audit);
+  assert.equal(
+    found.summary.repairable,
+    0,
+    `${context}: audit after the next repair:\n${show(audit)}`,
+  );
+  assert.equal(
+    found.summary.unsafe_to_repair,
+    0,
+    `${context}: audit after the next repair:\n${show(audit)}`,
+  );
+  assert.equal(audit.code, 0, `${context}: ${show(audit)}`);
+  return report.repair?.runId ?? null;
+}
+
+/** Undoes each run, newest first; then the store is the original. */
+export async function undoAll(
+  store: StorePaths,
+  runIds: string[],
+  original: Original,
+  context: string,
+): Promise<void> {
+  for (const runId of runIds) {
+    const undo = await cliHere(
+      ["undo", runId, "--session-dir", store.sessionDir, "--format", "json"],
+      store,
+    );
+    assertNoUncaught(undo);
+    assert.ok(
+      undo.code === 0 || undo.code === 1,
+      `${context}: undo ${runId}:\n${show(undo)}`,
+    );
+    assert.deepEqual(
+      JSON.parse(undo.stdout).refused,
+      [],
+      `${context}: undo ${runId}`,
+    );
+  }
+  const now = await treeBytes(store.sessionDir, { storeOnly: true });
+  assert.deepEqual(
+    treeDiff(original.files, now),
+    [],
+    `${context}: after undo of ${
+      runIds.join(", ")
+    } the store is not the original`,
+  );
+  assert.deepEqual(
+    await Deno.readFile(store.stateDbPath),
+    original.stateDb,
+    `${context}: state.db changed`,
+  );
+}
+
+/** A run's action records: path and status, in order. */
+export async function actionsOf(
+  store: StorePaths,
+  runId: string,
+): Promise<{ path: string; status: string }[]> {
+  const dir = join(store.sessionDir, RUNS, runId, "actions");
+  const out: { seq: number; path: string; status: string }[] = [];
+  for (const entry of await listDir(dir)) {
+    if (!/^\d+\.json$/.test(entry.name)) continue;
+    out.push(JSON.parse(await Deno.readTextFile(join(dir, entry.name))));
+  }
+  return out.sort((a, b) => a.seq - b.seq).map(({ path, status }) => ({
+    path,
+    status,
+  }));
+}
+
+/**
+ * Runs `body` on a fresh copy of the store at `pristineRoot`, made at
+ * `root` and removed after; a failed assertion is collected in `failures`
+ * (shortened) rather than thrown, so one test reports every fault point
+ * that failed.
+ */
+export async function atFaultPoint(
+  pristineRoot: string,
+  root: string,
+  failures: string[],
+  body: (store: StorePaths) => Promise<void>,
+): Promise<void> {
+  const store = pathsAt(root);
+  await copyTree(pristineRoot, store.root);
+  try {
+    await body(store);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    failures.push(text.length > 1500 ? `${text.slice(0, 1500)}...` : text);
+  } finally {
+    await Deno.remove(store.root, { recursive: true });
+  }
+}
+
+/**
+ * After a fault: a repair without one completes and the store audits
+ * clean, then undoing that run and `runs` (newest first) gives back the
+ * original bytes.
+ */
+export async function completeThenUndo(
+  store: StorePaths,
+  original: Original,
+  context: string,
+  runs: string[],
+): Promise<void> {
+  const completing = await completeAndAudit(store, original, context);
+  await undoAll(
+    store,
+    completing ? [completing, ...runs] : runs,
+    original,
+    context,
+  );
+}
