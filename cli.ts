@@ -116,7 +116,7 @@ Options:
   --skip NAME           leave out this check or kind (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
   --workers N           threads that read beside the main one (default: one per
-                        extra core for stores of 96 MB or more, at most 3);
+                        extra core for stores of 64 MB or more, at most 3);
                         0 reads in one thread, slower but with the least memory
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running

@@ -41,18 +41,19 @@ import type { ScanBatch, ScanBatchResult } from "./scan_worker.ts";
 export const MAX_SCAN_WORKERS = 3;
 
 /**
- * Bytes below which the scan stays in one thread: starting a worker and
- * warming it up costs about 150 ms here, which only a store of about
- * 100 MB earns back (measured: at 82 MB a worker beside this thread was no
- * faster than this thread alone, at 160 MB two workers took 0.83 of its
- * time).
+ * Bytes below which the scan stays in one thread: a worker takes about
+ * 100 ms to start and load its modules, which a store of 50 to 60 MB
+ * earns back (measured with this thread reading beside it, audits of whole
+ * processes, medians of six: at 21 MB one thread took 0.27 s and a worker
+ * 0.31 s; at 36 and 49 MB the two were even; at 82 MB one thread took
+ * 0.86 s and a worker 0.74 s).
  *
  * @example
  * ```ts
  * defaultWorkerCount(5000, MIN_BYTES_FOR_WORKERS - 1); // 0
  * ```
  */
-export const MIN_BYTES_FOR_WORKERS = 96 * 1024 * 1024;
+export const MIN_BYTES_FOR_WORKERS = 64 * 1024 * 1024;
 
 /** Batches a worker is given ahead, so it never waits for the next. */
 const BATCHES_IN_FLIGHT = 2;

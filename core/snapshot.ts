@@ -26,11 +26,7 @@ import {
 import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
 import type { JournalSummary } from "./turn_journal.ts";
 import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
-import {
-  defaultWorkerCount,
-  MIN_BYTES_FOR_WORKERS,
-  runScanTasks,
-} from "./scan_pool.ts";
+import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
 import {
   classifyName,
@@ -42,6 +38,13 @@ import {
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import { summarizeIndexBytes } from "./index_scan.ts";
+
+/**
+ * Store size (bytes) from which the snapshot is kept compact: equal short
+ * values pooled, this thread's results cloned like a worker's. Below it
+ * the snapshot is small anyway and the time is better saved.
+ */
+const COMPACT_SNAPSHOT_BYTES = 96 * 1024 * 1024;
 
 /**
  * Default limit on the size of one file read by the scan: 256 MiB.
@@ -521,7 +524,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const taskList: (ScanTask | undefined)[] = [...tasks.values()];
   tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = estimatedBytes(taskList as ScanTask[]);
-  if (bytes >= MIN_BYTES_FOR_WORKERS) {
+  if (bytes >= COMPACT_SNAPSHOT_BYTES) {
     pool = new StringPool();
     poolStateDb(store.stateDb, pool);
     for (const files of store.sessions.values()) {
@@ -530,7 +533,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   }
   const scanning = runScanTasks(taskList, {
     workers: options.workers ?? defaultWorkerCount(taskList.length, bytes),
-    copyResults: bytes >= MIN_BYTES_FOR_WORKERS,
+    copyResults: bytes >= COMPACT_SNAPSHOT_BYTES,
     maxBytes,
     onResults(task, results) {
       for (const result of results) {
@@ -607,7 +610,9 @@ function sortSessions(store: StoreSnapshot): StoreSnapshot {
 
 async function listDir(dir: string): Promise<Deno.DirEntry[]> {
   const entries: Deno.DirEntry[] = [];
-  for await (const entry of Deno.readDir(dir)) entries.push(entry);
+  // Synchronously: the async iterator costs a promise per entry (8 ms
+  // against 2 for 1,258 entries).
+  for (const entry of Deno.readDirSync(dir)) entries.push(entry);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return entries;
 }
