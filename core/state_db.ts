@@ -373,15 +373,19 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
     }
   }
   const integrityProblems = quickCheck(db);
+  // Without timestamp and id, messages come in table order: by rowid, or
+  // as stored in a table without one.
   const order = messageColumns.has("timestamp") && messageColumns.has("id")
-    ? "timestamp, id"
-    : "rowid";
+    ? " ORDER BY timestamp, id"
+    : hasRowid(db, "messages")
+    ? " ORDER BY rowid"
+    : "";
   const timestamp = messageColumns.has("timestamp")
     ? "timestamp"
     : "NULL AS timestamp";
   const messagesQuery = canReadMessages
     ? db.prepare(
-      `SELECT role, content, ${timestamp} FROM messages WHERE session_id = ? ORDER BY ${order}`,
+      `SELECT role, content, ${timestamp} FROM messages WHERE session_id = ?${order}`,
     )
     : null;
   return {
@@ -422,14 +426,19 @@ function columnsFrom(
 
 /** Reads one row's columns by rowid, or null when the table has no rowid. */
 function lazyColumns(db: DatabaseSync, select: string): ColumnsOf | null {
-  let statement: ReturnType<DatabaseSync["prepare"]>;
-  try {
-    statement = db.prepare(`${select} AND rowid = ?`);
-    statement.get(0); // a table without rowid fails here, if not before
-  } catch {
-    return null;
-  }
+  if (!hasRowid(db, "sessions")) return null;
+  const statement = db.prepare(`${select} AND rowid = ?`);
   return (rowid) => columnsFrom(statement.get(rowid as SqlValue));
+}
+
+/** False for a table made `WITHOUT ROWID` (no server makes one). */
+function hasRowid(db: DatabaseSync, table: string): boolean {
+  try {
+    db.prepare(`SELECT rowid FROM ${table} LIMIT 1`).all();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A webui row whose columns are read when asked for. */

@@ -436,7 +436,7 @@ Deno.test("state_db: messagesFor an integer id returns the messages its row coun
   });
 });
 
-Deno.test("state_db: columns are read when asked for, by rowid, even for ids that repeat; a table without rowid has them read at once", async () => {
+Deno.test("state_db: columns are read when asked for, by rowid, even for ids that repeat; tables without rowid are read in table order", async () => {
   await withStore((store) => {
     store.stateDb({
       sessions: [
@@ -459,14 +459,23 @@ Deno.test("state_db: columns are read when asked for, by rowid, even for ids tha
       "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT) WITHOUT ROWID",
     );
     raw.exec(
-      "CREATE TABLE messages (session_id TEXT, role TEXT, content TEXT)",
+      "CREATE TABLE messages (session_id TEXT, seq INTEGER, role TEXT, content TEXT, PRIMARY KEY (session_id, seq)) WITHOUT ROWID",
     );
     raw.exec("INSERT INTO sessions VALUES ('w', 'webui', 'No rowid')");
+    raw.exec(
+      "INSERT INTO messages VALUES ('w', 2, 'assistant', 'b'), ('w', 1, 'user', 'a')",
+    );
     raw.close();
     withReader(path, (db) => {
       assert.equal(db.webuiRows.length, 1);
       assert.equal(db.webuiRows[0].columns.title, "No rowid");
       assert.equal(db.webuiRows[0].columns.model, null);
+      assert.equal(db.webuiRows[0].messageCount, 2);
+      // In table order: a table without rowid is stored by its key.
+      assert.deepEqual(db.messagesFor(db.webuiRows[0]), [
+        { role: "user", content: "a", timestamp: null },
+        { role: "assistant", content: "b", timestamp: null },
+      ]);
     });
   });
 });
