@@ -57,7 +57,7 @@ export const unreadableFiles = defineCheck({
         kind: "unreadable_file",
         sessionId,
         paths: [file.name],
-        message: `${file.name} ${problem.detail}${whatToDo(problem)}.`,
+        message: `${file.name} ${problem.detail}${remedyFor(problem)}.`,
         evidence: { problem: problem.reason },
       });
     };
@@ -89,7 +89,7 @@ export const unreadableFiles = defineCheck({
 });
 
 /** What the operator can do about an unreadable file, as a clause. */
-function whatToDo(problem: ReadProblem): string {
+function remedyFor(problem: ReadProblem): string {
   switch (problem.reason) {
     case "not_regular_file":
       return /symbolic link/.test(problem.detail)

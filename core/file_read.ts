@@ -271,20 +271,11 @@ function readRegularFileWith(
 
 function identityOf(stat: NodeFs.Stats): FileIdentity {
   return {
-    size: smallInteger(stat.size),
+    size: stat.size,
     mtimeMs: Math.trunc(stat.mtimeMs),
-    ino: smallInteger(stat.ino),
-    dev: smallInteger(stat.dev),
+    ino: stat.ino,
+    dev: stat.dev,
   };
-}
-
-/**
- * The same number, as V8's small integer when it is one: node's stat gives
- * doubles, each a 16-byte heap object in a snapshot that keeps one identity
- * per file.
- */
-function smallInteger(n: number): number {
-  return n >= 0 && n <= 0x3fffffff && Number.isInteger(n) ? n | 0 : n;
 }
 
 function readAll(

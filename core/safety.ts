@@ -281,7 +281,6 @@ export class StoreWriter {
     } catch (error) {
       const kept = entry.quarantined &&
         join(this.sessionDir, entry.quarantined);
-      const keptExists = kept ? await exists(kept) : false;
       if (error instanceof RefusedPath) {
         outcome = {
           status: "skipped",
@@ -306,7 +305,7 @@ export class StoreWriter {
         // Failed means the store is as it was: a file moved aside before
         // the error is put back (create-or-fail: a save that landed
         // meanwhile wins, and the moved file stays in quarantine).
-        if (kept && keptExists && target && await putBack(kept, target)) {
+        if (kept && target && await putBack(kept, target)) {
           outcome.detail += "; the old file was put back";
         }
       }
@@ -543,14 +542,14 @@ export class StoreWriter {
 
   async #step(_label: string): Promise<void> {
     this.#steps++;
-    if (this.#faultAfter !== undefined && this.#faultKind === "io_error") {
-      if (this.#steps === this.#faultAfter) {
-        throw new Error(
-          `injected I/O error after step ${this.#steps} (HERMES_FSCK_FAULT_KIND)`,
-        );
-      }
-    } else if (
-      this.#faultAfter !== undefined && this.#steps >= this.#faultAfter
+    const fault = this.#faultAfter;
+    if (this.#faultKind === "io_error" && this.#steps === fault) {
+      throw new Error(
+        `injected I/O error after step ${this.#steps} (HERMES_FSCK_FAULT_KIND)`,
+      );
+    }
+    if (
+      this.#faultKind === "crash" && fault !== undefined && this.#steps >= fault
     ) {
       // Simulates a crash: no cleanup, no report, no unwinding.
       Deno.exit(137);

@@ -64,9 +64,6 @@ export function summarizeSidecarBytes(
   return { ok: true, value: summarizeSidecar(parsed.value, options) };
 }
 
-/** Parses the bytes of a value the scanner already validated. */
-const valueAt = parseJsonSpan;
-
 /**
  * Stands in for a `messages` list in the text given to JSON.parse; no
  * server writes a string with a NUL in it there.
@@ -160,7 +157,7 @@ function keyAt(b: Uint8Array, start: number, end: number): string | null {
     return "context_messages";
   }
   for (let k = start; k < end; k++) {
-    if (b[k] === 0x5c) return valueAt(b, start, end) as string;
+    if (b[k] === 0x5c) return parseJsonSpan(b, start, end) as string;
   }
   return null;
 }
@@ -248,9 +245,11 @@ function fillLastFields(
     const message = messages[k] as Record<string, unknown> | null;
     if (!message) continue;
     const at = k * 4;
-    if (spans[at] >= 0) message._ts = valueAt(b, spans[at], spans[at + 1]);
+    if (spans[at] >= 0) {
+      message._ts = parseJsonSpan(b, spans[at], spans[at + 1]);
+    }
     if (spans[at + 2] >= 0) {
-      message.timestamp = valueAt(b, spans[at + 2], spans[at + 3]);
+      message.timestamp = parseJsonSpan(b, spans[at + 2], spans[at + 3]);
     }
     if (lastMessageTimestamp([message]) !== null) break;
   }
@@ -273,7 +272,7 @@ function messageField(b: Uint8Array, start: number, end: number): number {
   // A key spelled with escapes ("\u0072ole") is still that key.
   for (let k = start; k < end; k++) {
     if (b[k] !== 0x5c) continue;
-    const key = valueAt(b, start, end);
+    const key = parseJsonSpan(b, start, end);
     if (key === "role") return ROLE;
     if (key === "timestamp") return TIMESTAMP;
     if (key === "_ts") return TS;
@@ -287,5 +286,5 @@ function roleAt(b: Uint8Array, start: number, end: number): unknown {
   if (bytesEqual(b, start, end, '"user"')) return "user";
   if (bytesEqual(b, start, end, '"assistant"')) return "assistant";
   if (bytesEqual(b, start, end, '"tool"')) return "tool";
-  return valueAt(b, start, end);
+  return parseJsonSpan(b, start, end);
 }

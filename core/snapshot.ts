@@ -560,19 +560,22 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
  * of every file before the reading starts.
  */
 function estimatedBytes(tasks: ScanTask[]): number {
-  const files = tasks.flatMap((task) =>
-    task.files.map((file) => join(task.dir, file.name))
-  );
-  const step = Math.max(1, Math.floor(files.length / 64));
+  let files = 0;
+  for (const task of tasks) files += task.files.length;
+  const step = Math.max(1, Math.floor(files / 64));
   let sampled = 0;
   let bytes = 0;
-  for (let i = 0; i < files.length; i += step) {
-    sampled++;
-    try {
-      bytes += Deno.lstatSync(files[i]).size;
-    } catch { /* gone: counts as empty */ }
+  let index = 0;
+  for (const task of tasks) {
+    for (const file of task.files) {
+      if (index++ % step !== 0) continue;
+      sampled++;
+      try {
+        bytes += Deno.lstatSync(pathIn(task.dir, file.name)).size;
+      } catch { /* gone: counts as empty */ }
+    }
   }
-  return sampled === 0 ? 0 : bytes / sampled * files.length;
+  return sampled === 0 ? 0 : bytes / sampled * files;
 }
 
 /** The `temps` of every session without any: one list, not one each. */

@@ -339,11 +339,14 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
     ).join(", ");
     const where = `FROM sessions WHERE source = 'webui'`;
-    const columnsOf = lazyColumns(db, `SELECT ${select} ${where}`);
+    const rowid = hasRowid(db, "sessions");
+    const columnsOf = rowid
+      ? lazyColumns(db, `SELECT ${select} ${where}`)
+      : null;
     // Without started_at, rows come in table order.
     const order = sessionColumns.has("started_at")
       ? " ORDER BY COALESCE(started_at, 0) DESC"
-      : columnsOf
+      : rowid
       ? " ORDER BY rowid"
       : "";
     // The rowid names the row for its columns; a table without one (no
@@ -424,9 +427,8 @@ function columnsFrom(
   return columns;
 }
 
-/** Reads one row's columns by rowid, or null when the table has no rowid. */
-function lazyColumns(db: DatabaseSync, select: string): ColumnsOf | null {
-  if (!hasRowid(db, "sessions")) return null;
+/** Reads one row's columns by its rowid. */
+function lazyColumns(db: DatabaseSync, select: string): ColumnsOf {
   const statement = db.prepare(`${select} AND rowid = ?`);
   return (rowid) => columnsFrom(statement.get(rowid as SqlValue));
 }
