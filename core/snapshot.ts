@@ -522,6 +522,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     else keyLists.set(key, summary.keys);
   };
   const taskList: (ScanTask | undefined)[] = [...tasks.values()];
+  // A list grown by push has room for 17 entries; a copy has room for the
+  // one to three it holds (2.5 MB less at 20,000 sessions).
+  for (const task of taskList) task!.files = task!.files.slice();
   tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = estimatedBytes(taskList as ScanTask[]);
   if (bytes >= COMPACT_SNAPSHOT_BYTES) {
