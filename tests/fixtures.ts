@@ -343,12 +343,21 @@ export function runCli(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
+  return runCommand(Deno.execPath(), cliRunArgs(args), options);
+}
+
+/**
+ * The arguments of `deno` that run `cli.ts` with `args` as the binary would:
+ * its permissions and V8 flags (the one place every CLI test takes them from).
+ *
+ * @example
+ * ```ts
+ * new Deno.Command(Deno.execPath(), { args: cliRunArgs(["audit", "--quiet"]) });
+ * ```
+ */
+export function cliRunArgs(args: string[]): string[] {
   const cli = new URL("../cli.ts", import.meta.url).pathname;
-  return runCommand(
-    Deno.execPath(),
-    ["run", "--quiet", ...CLI_FLAGS, cli, ...args],
-    options,
-  );
+  return ["run", "--quiet", ...CLI_FLAGS, cli, ...args];
 }
 
 /**

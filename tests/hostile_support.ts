@@ -17,8 +17,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_FLAGS } from "../tools/permissions.ts";
-import type { CliResult } from "./fixtures.ts";
+import { type CliResult, cliRunArgs } from "./fixtures.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
 
 /** How deep the deep JSON texts nest. */
@@ -285,16 +284,7 @@ export async function runCliWrapped(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const command = [
-    ...prefix,
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    ...CLI_FLAGS,
-    cli,
-    ...args,
-  ];
+  const command = [...prefix, Deno.execPath(), ...cliRunArgs(args)];
   const explicit = Deno.env.get("DENO_DIR");
   const home = Deno.env.get("HOME");
   const child = new Deno.Command(command[0], {

@@ -19,8 +19,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { main } from "../cli.ts";
-import { CLI_FLAGS } from "../tools/permissions.ts";
-import { type CliResult, makeMessages, runCli, TestStore } from "./fixtures.ts";
+import {
+  type CliResult,
+  cliRunArgs,
+  makeMessages,
+  runCli,
+  TestStore,
+} from "./fixtures.ts";
 
 /** The run dirs of a session dir, relative to it. */
 export const RUNS = "_hermes_fsck/runs";
@@ -208,13 +213,7 @@ export function spawnCli(
   output: "piped" | "null" = "piped",
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...CLI_FLAGS,
-      new URL("../cli.ts", import.meta.url).pathname,
-      ...args,
-    ],
+    args: cliRunArgs(args),
     env: { NO_COLOR: "1", ...cliEnv(store) },
     stdin: "null",
     stdout: output,

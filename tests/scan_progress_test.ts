@@ -6,13 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
   formatProgress,
   ProgressLine,
   showProgress,
 } from "../core/scan_progress.ts";
-import { runCli, TestStore } from "./fixtures.ts";
+import { cliRunArgs, runCli, TestStore } from "./fixtures.ts";
 
 Deno.test("progress: shown only on a terminal and never with --quiet", () => {
   assert.equal(showProgress({ stderrIsTerminal: true, quiet: false }), true);
@@ -94,15 +93,7 @@ async function onTerminal(args: string[]): Promise<string | null> {
   } catch {
     return null;
   }
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const command = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    ...CLI_FLAGS,
-    cli,
-    ...args,
-  ].join(" ");
+  const command = [Deno.execPath(), ...cliRunArgs(args)].join(" ");
   const output = await new Deno.Command("/usr/bin/script", {
     args: ["-qec", `${command} >/dev/null`, "/dev/null"],
     env: { NO_COLOR: "1", HERMES_FSCK_PROGRESS_DELAY_MS: "0" },
