@@ -154,12 +154,9 @@ let loadedFs: Promise<Fs> | undefined;
  * const r = read("/srv/sessions/abc.json", 1 << 20);
  * ```
  */
-export async function fileReader(
+export function fileReader(
   options: { reuseBuffer?: boolean } = {},
 ): Promise<FileReader> {
-  // The default export: the object whose methods tests can wrap to count
-  // opens.
-  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
   let scratch = new Uint8Array(0);
   const buffer = options.reuseBuffer
     ? (size: number) => {
@@ -169,18 +166,141 @@ export async function fileReader(
       return scratch;
     }
     : (size: number) => new Uint8Array(size);
-  return (path, maxBytes) => readRegularFileWith(fs, buffer, path, maxBytes);
+  return fileConsumer(wholeFileWith(buffer, (bytes) => ({
+    ok: true,
+    value: bytes,
+  })));
+}
+
+/**
+ * The {@linkcode FileContents} of a file read whole, into a buffer of its
+ * own, and then parsed.
+ *
+ * @example
+ * ```ts
+ * const readJson = await fileConsumer(wholeFile(parseJsonBytes));
+ * readJson("/srv/sessions/_deleted.json", 1 << 20);
+ * ```
+ */
+export function wholeFile<T>(
+  parse: (bytes: Uint8Array) => Parsed<T>,
+): FileContents<T> {
+  return wholeFileWith((size) => new Uint8Array(size), parse);
+}
+
+function wholeFileWith<T>(
+  buffer: BufferSource,
+  parse: (bytes: Uint8Array) => Parsed<T>,
+): FileContents<T> {
+  return (readAt, statSize, maxBytes) => {
+    const bytes = readAll(readAt, buffer, statSize, maxBytes);
+    return bytes && { value: parse(bytes), bytes: bytes.length };
+  };
+}
+
+/**
+ * Reads the open file from byte `position` into `into`, as much as fits;
+ * returns how many bytes were read, fewer than asked for only at its end.
+ *
+ * @example
+ * ```ts
+ * const readAt: ReadAt = (into, position) => into.length;
+ * ```
+ */
+export type ReadAt = (into: Uint8Array, position: number) => number;
+
+/**
+ * What is made of an open regular file, from a way to read it and its size
+ * by fstat (it may still be growing): a value, or why there is none, and
+ * how many bytes it was made of. Null when the file grew past `maxBytes`
+ * while it was being read.
+ *
+ * @example
+ * ```ts
+ * const firstByte: FileContents<number> = (readAt) => {
+ *   const one = new Uint8Array(1);
+ *   return { value: { ok: true, value: readAt(one, 0) }, bytes: 1 };
+ * };
+ * ```
+ */
+export type FileContents<T> = (
+  readAt: ReadAt,
+  statSize: number,
+  maxBytes: number,
+) => { value: Parsed<T>; bytes: number } | null;
+
+/**
+ * A synchronous reader that opens a file as {@linkcode readRegularFile}
+ * does (regular files only, never over the limit) and hands it to
+ * `contents` instead of reading it whole: for a file too big to hold at
+ * once, like a big store's `_index.json`, read a window at a time.
+ *
+ * @example
+ * ```ts
+ * const size = await fileConsumer((_readAt, statSize) => ({
+ *   value: { ok: true, value: statSize },
+ *   bytes: 0,
+ * }));
+ * const r = size("/srv/sessions/_index.json", 64 << 20);
+ * ```
+ */
+export async function fileConsumer<T>(
+  contents: FileContents<T>,
+): Promise<(path: string, maxBytes: number) => ReadResult<T>> {
+  // The default export: the object whose methods tests can wrap to count
+  // opens.
+  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
+  return (path, maxBytes) => readRegularFileWith(fs, contents, path, maxBytes);
+}
+
+/**
+ * All of a file's bytes, read to its end rather than to the size fstat gave
+ * (it may still be growing), in a new buffer; null when it is longer than
+ * `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * const contents: FileContents<Uint8Array> = (readAt, statSize, maxBytes) => {
+ *   const bytes = readAllBytes(readAt, statSize, maxBytes);
+ *   return bytes && { value: { ok: true, value: bytes }, bytes: bytes.length };
+ * };
+ * ```
+ */
+export function readAllBytes(
+  readAt: ReadAt,
+  statSize: number,
+  maxBytes: number,
+): Uint8Array | null {
+  return readAll(readAt, (size) => new Uint8Array(size), statSize, maxBytes);
+}
+
+/**
+ * A {@linkcode ReadAt} of bytes already in memory, for code written for
+ * files to run on them.
+ *
+ * @example
+ * ```ts
+ * const into = new Uint8Array(2);
+ * readAtBytes(new Uint8Array([1, 2, 3]))(into, 1); // 2: into is [2, 3]
+ * ```
+ */
+export function readAtBytes(bytes: Uint8Array): ReadAt {
+  return (into, position) => {
+    const part = bytes.subarray(position, position + into.length);
+    into.set(part);
+    return part.length;
+  };
 }
 
 /** A buffer of at least `size` bytes to read into. */
 type BufferSource = (size: number) => Uint8Array;
 
-function readRegularFileWith(
+function readRegularFileWith<T>(
   fs: Fs,
-  buffer: BufferSource,
+  contents: FileContents<T>,
   path: string,
   maxBytes: number,
-): ReadResult<Uint8Array> {
+): ReadResult<T> {
   // Look before opening: under restricted permissions Deno resolves a path
   // before it opens it, so O_NOFOLLOW alone would not stop a symlink, and a
   // FIFO must never be opened at all.
@@ -247,8 +367,10 @@ function readRegularFileWith(
         },
       };
     }
-    const bytes = readAll(fs, buffer, fd, stat.size, maxBytes);
-    if (bytes === null) {
+    const readAt: ReadAt = (into, position) =>
+      fs.readSync(fd, into, 0, into.length, position);
+    const read = contents(readAt, stat.size, maxBytes);
+    if (read === null) {
       return {
         ok: false,
         identity,
@@ -258,8 +380,8 @@ function readRegularFileWith(
         },
       };
     }
-    identity.size = bytes.length;
-    return { ok: true, value: bytes, identity };
+    identity.size = read.bytes;
+    return { ...read.value, identity };
   } catch (error) {
     return { ok: false, problem: openProblem(error) };
   } finally {
@@ -279,9 +401,8 @@ function identityOf(stat: NodeFs.Stats): FileIdentity {
 }
 
 function readAll(
-  fs: Fs,
+  readAt: ReadAt,
   buffer: BufferSource,
-  fd: number,
   expected: number,
   maxBytes: number,
 ): Uint8Array | null {
@@ -295,7 +416,7 @@ function readAll(
     if (length === view.length) {
       if (view.length >= maxBytes) {
         const probe = new Uint8Array(1);
-        return fs.readSync(fd, probe, 0, 1, length) === 0 ? view : null;
+        return readAt(probe, length) === 0 ? view : null;
       }
       size = Math.min(view.length * 2, maxBytes);
       const bigger = buffer(size);
@@ -303,7 +424,7 @@ function readAll(
       view = bigger.subarray(0, size);
     }
     const wanted = view.length - length;
-    const bytesRead = fs.readSync(fd, view, length, wanted, length);
+    const bytesRead = readAt(view.subarray(length), length);
     length += bytesRead;
     // A short read of a regular file is its end: no second call to see it.
     if (bytesRead < wanted) break;

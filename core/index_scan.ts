@@ -1,9 +1,10 @@
 /**
- * `_index.json` summarized from its bytes: the list is walked one entry at
- * a time and, of each entry, only `session_id` and the fields the checks
- * compare ({@linkcode INDEX_ENTRY_FIELDS}) are parsed. A big store's index
- * is tens of MB of entries of some forty fields each; parsing each whole
- * made as much garbage again as the file at the start of every scan.
+ * `_index.json` summarized as it is read: the list is walked one entry at
+ * a time, through a window of the file, and of each entry only `session_id`
+ * and the fields the checks compare ({@linkcode INDEX_ENTRY_FIELDS}) are
+ * parsed. A big store's index is tens of MB of entries of some forty
+ * fields each; parsing each whole made as much garbage again as the file,
+ * and holding the file whole was the audit's peak of memory.
  * Anything that is not a valid list is parsed whole, so its problem is
  * reported with its exact reason and offset.
  *
@@ -20,13 +21,15 @@
  * @module
  */
 
-import { type Parsed, parseJsonBytes } from "./file_read.ts";
 import {
-  bytesEqual,
-  eachListElement,
-  eachObjectMember,
-  parseJsonSpan,
-} from "./json_scan.ts";
+  type Parsed,
+  parseJsonBytes,
+  readAllBytes,
+  type ReadAt,
+  readAtBytes,
+} from "./file_read.ts";
+import { bytesEqual, eachObjectMember, parseJsonSpan } from "./json_scan.ts";
+import { eachListElementRead } from "./json_list_stream.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
 import type { IndexEntry, IndexSummary } from "./snapshot.ts";
 import type { StringPool } from "./string_pool.ts";
@@ -54,23 +57,37 @@ const WANTED = ["session_id", ...INDEX_ENTRY_FIELDS].map((name) => ({
 }));
 
 /**
- * Summarizes the bytes of `_index.json`. With a `pool`, short strings and
- * small values go through it, so an entry's id and title share the copies
- * of the sidecar's and the state.db row's.
+ * The window `_index.json` is read through: an entry is about 1 KB, and
+ * 64 KiB stays under glibc's threshold for a buffer of its own mapping.
+ */
+const INDEX_WINDOW_BYTES = 64 << 10;
+
+/**
+ * Summarizes `_index.json` from an open file (the {@linkcode FileContents}
+ * of core/file_read.ts), reading a list a window at a time; anything that
+ * is not a valid list is read again whole, for its exact shape or problem.
+ * With a `pool`, short strings and small values go through it, so an
+ * entry's id and title share the copies of the sidecar's and the state.db
+ * row's.
  *
  * @example
  * ```ts
- * summarizeIndexBytes(new TextEncoder().encode("{}"), pool); // shape "object"
+ * import { readAtBytes } from "./file_read.ts";
+ * const bytes = new TextEncoder().encode('[{"session_id": "a"}]');
+ * summarizeIndexFile(readAtBytes(bytes), bytes.length, 1 << 20)?.value;
+ * // { ok: true, value: { shape: "list", entries: [...], badEntries: [] } }
  * ```
  */
-export function summarizeIndexBytes(
-  bytes: Uint8Array,
+export function summarizeIndexFile(
+  readAt: ReadAt,
+  statSize: number,
+  maxBytes: number,
   pool: StringPool | null = null,
-): Parsed<IndexSummary> {
+): { value: Parsed<IndexSummary>; bytes: number } | null {
   const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
   let position = 0;
-  const isList = eachListElement(bytes, (start) => {
-    const entry = entryAt(bytes, start, pool);
+  const walk = eachListElementRead(readAt, (b, start) => {
+    const entry = entryAt(b, start, pool);
     // Written out, not spread: a spread object is twice the size, kept
     // once per session.
     if (entry) {
@@ -81,9 +98,34 @@ export function summarizeIndexBytes(
       });
     } else listed.badEntries.push(position);
     position++;
-  });
-  if (isList) return { ok: true, value: listed };
-  return summarizeParsedIndex(bytes);
+  }, { windowBytes: INDEX_WINDOW_BYTES, maxBytes });
+  if (walk === null) return null;
+  if (walk.isList) {
+    return { value: { ok: true, value: listed }, bytes: walk.bytes };
+  }
+  const bytes = readAllBytes(readAt, statSize, maxBytes);
+  if (bytes === null) return null;
+  return { value: summarizeParsedIndex(bytes), bytes: bytes.length };
+}
+
+/**
+ * {@linkcode summarizeIndexFile} of bytes already in memory.
+ *
+ * @example
+ * ```ts
+ * summarizeIndexBytes(new TextEncoder().encode("{}"), pool); // shape "object"
+ * ```
+ */
+export function summarizeIndexBytes(
+  bytes: Uint8Array,
+  pool: StringPool | null = null,
+): Parsed<IndexSummary> {
+  return summarizeIndexFile(
+    readAtBytes(bytes),
+    bytes.length,
+    Infinity,
+    pool,
+  )!.value;
 }
 
 /**

@@ -253,45 +253,6 @@ export function bytesEqual(
   return true;
 }
 
-/**
- * Calls `each` with the span of every element of the JSON list that makes
- * up the whole of `b` (whitespace around it allowed), so a big list can be
- * parsed one element at a time. Returns false when `b` is not exactly one
- * valid list (`each` may have been called for the elements before the
- * fault): the caller then parses it whole, for the exact problem.
- *
- * @example
- * ```ts
- * const spans: [number, number][] = [];
- * eachListElement(new TextEncoder().encode("[1, {}]"), (s, e) => spans.push([s, e]));
- * spans; // [[1, 2], [4, 6]]
- * ```
- */
-export function eachListElement(
-  b: Uint8Array,
-  each: (start: number, end: number) => void,
-): boolean {
-  let i = skipWhitespace(b, 0);
-  if (b[i] !== 0x5b) return false;
-  i = skipWhitespace(b, i + 1);
-  if (b[i] !== 0x5d) {
-    for (;;) {
-      const start = i;
-      i = skipJsonValue(b, i);
-      if (i < 0) return false;
-      each(start, i);
-      i = skipWhitespace(b, i);
-      if (b[i] === 0x2c) {
-        i = skipWhitespace(b, i + 1);
-        continue;
-      }
-      if (b[i] === 0x5d) break;
-      return false;
-    }
-  }
-  return skipWhitespace(b, i + 1) === b.length;
-}
-
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**

@@ -17,11 +17,13 @@
 
 import { join } from "node:path";
 import {
+  fileConsumer,
+  type FileContents,
   type FileIdentity,
-  fileReader,
   type Parsed,
   parseJsonBytes,
   type ReadResult,
+  wholeFile,
 } from "./file_read.ts";
 import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
 import type { JournalSummary } from "./turn_journal.ts";
@@ -37,7 +39,7 @@ import {
 } from "./store_layout.ts";
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
-import { summarizeIndexBytes } from "./index_scan.ts";
+import { summarizeIndexFile } from "./index_scan.ts";
 
 /**
  * Store size (bytes) from which the snapshot is kept compact: equal short
@@ -411,21 +413,20 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   };
   // The index and the tombstone are read in this thread, while no worker
   // runs (see below).
-  const ownReads: (() => void)[] = [];
+  const ownReads: (() => Promise<void>)[] = [];
   const readHere = <T>(
     name: string,
-    parse: (bytes: Uint8Array) => Parsed<T>,
+    contents: FileContents<T>,
     put: (file: ScannedFile<T>) => void,
   ) => {
     const path = join(options.sessionDir, name);
-    ownReads.push(() => {
-      const raw = readFile(path, maxBytes);
-      if (raw.ok) countRead(raw.value.length);
-      put({
-        name,
-        path,
-        read: raw.ok ? withIdentity(parse(raw.value), raw.identity) : raw,
+    ownReads.push(async () => {
+      const read = await fileConsumer<T>((readAt, statSize, maxBytes) => {
+        const made = contents(readAt, statSize, maxBytes);
+        if (made) countRead(made.bytes);
+        return made;
       });
+      put({ name, path, read: read(path, maxBytes) });
     });
   };
 
@@ -446,12 +447,17 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       case "index":
         readHere(
           entry.name,
-          (bytes) => summarizeIndexBytes(bytes, pool),
+          (readAt, statSize, maxBytes) =>
+            summarizeIndexFile(readAt, statSize, maxBytes, pool),
           (f) => store.index = f,
         );
         break;
       case "tombstone":
-        readHere(entry.name, parseTombstone, (f) => store.tombstone = f);
+        readHere(
+          entry.name,
+          wholeFile(parseTombstone),
+          (f) => store.tombstone = f,
+        );
         break;
       case "temp": {
         const temp: TempFile = {
@@ -494,8 +500,6 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   names = [];
   fileCount += ownReads.length;
   if (fileCount === 0) return sortSessions(store);
-  // Loaded only now: a store with nothing to read never pays for node:fs.
-  const readFile = await fileReader();
   const progress = options.onProgress;
   const started = performance.now();
   const countRead = (bytes: number) => {
@@ -542,13 +546,13 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // is read first; with workers the peak is while they run, so it is read
   // once they are gone. Measured at 20,000 sessions (medians of five runs),
   // each way takes about 5 and 14 MB off the peak RSS, in the same time.
-  const readOwnFiles = () => {
+  const readOwnFiles = async () => {
     for (const read of ownReads) {
-      read();
+      await read();
       report(1);
     }
   };
-  if (workers === 0) readOwnFiles();
+  if (workers === 0) await readOwnFiles();
   const scanning = runScanTasks(taskList, {
     workers,
     copyResults: bytes >= COMPACT_SNAPSHOT_BYTES,
@@ -565,7 +569,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     },
   });
   await scanning;
-  if (workers > 0) readOwnFiles();
+  if (workers > 0) await readOwnFiles();
   return sortSessions(store);
 }
 
@@ -664,13 +668,6 @@ async function listJournals(
     }
   }
   return found;
-}
-
-function withIdentity<T>(
-  result: Parsed<T>,
-  identity: FileIdentity,
-): ReadResult<T> {
-  return { ...result, identity };
 }
 
 /**

@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { INDEX_ENTRY_FIELDS, summarizeIndexBytes } from "../core/index_scan.ts";
+import { fileConsumer } from "../core/file_read.ts";
+import {
+  INDEX_ENTRY_FIELDS,
+  summarizeIndexBytes,
+  summarizeIndexFile,
+} from "../core/index_scan.ts";
 import { StringPool } from "../core/string_pool.ts";
 
 const encoder = new TextEncoder();
@@ -96,4 +101,47 @@ Deno.test("index_scan: an index that is not a valid list is parsed whole, for it
   assert.equal(torn.problem.offset, 28); // the end, where the string is cut
   const empty = read("");
   assert.ok(!empty.ok && empty.problem.reason === "empty");
+});
+
+Deno.test("index_scan: a big index file read a window at a time equals it read whole", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const entries = Array.from({ length: 3_000 }, (_, i) => ({
+      session_id: `s${i}`,
+      title: `Chat ${i} — é😀`,
+      message_count: i,
+      updated_at: 1778458000 + i / 4,
+      workspace: "/home/u/project",
+      model: "m",
+    }));
+    const text = JSON.stringify(entries, null, 2);
+    const path = `${dir}/_index.json`;
+    await Deno.writeTextFile(path, text);
+    const readIndex = await fileConsumer((readAt, statSize, maxBytes) =>
+      summarizeIndexFile(readAt, statSize, maxBytes, new StringPool())
+    );
+    const read = readIndex(path, 64 << 20);
+    assert.ok(read.ok);
+    // Bigger than the window by far, so the walk crossed it many times.
+    assert.ok(read.identity.size > 512 << 10, `${read.identity.size}`);
+    assert.equal(read.identity.size, encoder.encode(text).length);
+    assert.deepEqual({ ok: true, value: read.value }, plain(text));
+
+    // Cut short: read again whole, for the problem at the exact byte.
+    const torn = text.slice(0, 400_000);
+    await Deno.writeTextFile(path, torn);
+    const broken = readIndex(path, 64 << 20);
+    assert.ok(!broken.ok);
+    const whole = summarizeIndexBytes(encoder.encode(torn));
+    assert.ok(!whole.ok);
+    assert.deepEqual(broken.problem, whole.problem);
+    assert.equal(broken.problem.offset, encoder.encode(torn).length);
+    assert.equal(broken.identity?.size, encoder.encode(torn).length);
+
+    // Over the limit: refused before a byte is read.
+    const tooLarge = readIndex(path, 1024);
+    assert.ok(!tooLarge.ok && tooLarge.problem.reason === "too_large");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { parseJsonBytes } from "../core/file_read.ts";
-import { eachListElement, skipJsonValue } from "../core/json_scan.ts";
+import { skipJsonValue } from "../core/json_scan.ts";
 import { summarizeSidecarBytes } from "../core/sidecar_scan.ts";
 import {
   type SummarizeOptions,
@@ -300,22 +300,4 @@ Deno.test("json_scan: a value is valid exactly when JSON.parse accepts it", () =
   }
   const deep = encoder.encode("[".repeat(100_000) + "]".repeat(100_000));
   assert.equal(skipJsonValue(deep, 0), deep.length);
-});
-
-Deno.test("json_scan: eachListElement gives each element's span, or false", () => {
-  const text = ' [1, {"a": [2]}, "x"] ';
-  const spans: string[] = [];
-  const ok = eachListElement(
-    encoder.encode(text),
-    (s, e) => spans.push(text.slice(s, e)),
-  );
-  assert.equal(ok, true);
-  assert.deepEqual(spans, ["1", '{"a": [2]}', '"x"']);
-  assert.equal(
-    eachListElement(encoder.encode("[]"), () => assert.fail()),
-    true,
-  );
-  for (const bad of ["[1,]", "{}", "[1] 2", "[1", ""]) {
-    assert.equal(eachListElement(encoder.encode(bad), () => {}), false, bad);
-  }
 });
