@@ -40,7 +40,10 @@ Deno.test("compile tasks bake in exactly the CLI permissions and V8 settings, fo
     "--allow-run",
   ]);
   assert.ok(!CLI_PERMISSIONS.some((p) => p.startsWith("--allow-net")));
-  assert.equal(CLI_V8_FLAGS, "--v8-flags=--memory-saver-mode");
+  assert.equal(
+    CLI_V8_FLAGS,
+    "--v8-flags=--memory-saver-mode,--no-concurrent-recompilation",
+  );
   assert.deepEqual([...CLI_FLAGS], [...CLI_PERMISSIONS, CLI_V8_FLAGS]);
   assert.deepEqual(compileArgs(null), [
     "compile",
