@@ -42,7 +42,8 @@ Deno.test("compile tasks bake in exactly the CLI permissions and V8 settings, fo
   assert.ok(!CLI_PERMISSIONS.some((p) => p.startsWith("--allow-net")));
   assert.equal(
     CLI_V8_FLAGS,
-    "--v8-flags=--memory-saver-mode,--no-concurrent-recompilation",
+    "--v8-flags=--memory-saver-mode,--no-concurrent-recompilation," +
+      "--max-semi-space-size=1",
   );
   assert.deepEqual([...CLI_FLAGS], [...CLI_PERMISSIONS, CLI_V8_FLAGS]);
   assert.deepEqual(compileArgs(null), [
