@@ -1,5 +1,5 @@
 /**
- * Tests of core/index_scan.ts: the index summarized member by member is
+ * Tests of core/index_scan.ts: the index summarized an entry at a time is
  * exactly what parsing each entry whole gives, on hand-made edge cases and
  * on seeded random indexes; an index that is not a valid list keeps its
  * exact problem.
@@ -45,7 +45,7 @@ function same(text: string): void {
   );
 }
 
-Deno.test("index_scan: entries read member by member equal entries parsed whole", () => {
+Deno.test("index_scan: entries read one at a time equal entries parsed whole", () => {
   const texts = [
     "[]",
     " [ ] \n",
