@@ -448,7 +448,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         readHere(
           entry.name,
           (readAt, statSize, maxBytes) =>
-            summarizeIndexFile(readAt, statSize, maxBytes, pool),
+            summarizeIndexFile(readAt, statSize, maxBytes, { pool }),
           (f) => store.index = f,
         );
         break;

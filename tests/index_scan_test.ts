@@ -37,12 +37,20 @@ function plain(text: string) {
   return { ok: true, value: { shape: "list", entries, badEntries } };
 }
 
+/** The index read both ways, walked a window at a time and parsed whole. */
+const WAYS = [{ parseWholeUpTo: 0 }, { parseWholeUpTo: Infinity }];
+
 function same(text: string): void {
-  assert.deepEqual(
-    summarizeIndexBytes(encoder.encode(text), new StringPool()),
-    plain(text),
-    text,
-  );
+  for (const way of WAYS) {
+    assert.deepEqual(
+      summarizeIndexBytes(encoder.encode(text), {
+        pool: new StringPool(),
+        ...way,
+      }),
+      plain(text),
+      `${text} ${JSON.stringify(way)}`,
+    );
+  }
 }
 
 Deno.test("index_scan: entries read one at a time equal entries parsed whole", () => {
@@ -86,8 +94,9 @@ Deno.test("index_scan: seeded random indexes", () => {
 
 Deno.test("index_scan: an index that is not a valid list is parsed whole, for its exact shape or problem", () => {
   const pool = new StringPool();
+  // Walked: a small file would be parsed whole anyway.
   const read = (text: string) =>
-    summarizeIndexBytes(encoder.encode(text), pool);
+    summarizeIndexBytes(encoder.encode(text), { pool, parseWholeUpTo: 0 });
   const object = read('{"session_id": "a"}');
   assert.ok(object.ok && object.value.shape === "object");
   const scalar = read("7");
@@ -106,7 +115,7 @@ Deno.test("index_scan: an index that is not a valid list is parsed whole, for it
 Deno.test("index_scan: a big index file read a window at a time equals it read whole", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const entries = Array.from({ length: 3_000 }, (_, i) => ({
+    const entries = Array.from({ length: 12_000 }, (_, i) => ({
       session_id: `s${i}`,
       title: `Chat ${i} — é😀`,
       message_count: i,
@@ -117,18 +126,30 @@ Deno.test("index_scan: a big index file read a window at a time equals it read w
     const text = JSON.stringify(entries, null, 2);
     const path = `${dir}/_index.json`;
     await Deno.writeTextFile(path, text);
+    let largestRead = 0;
     const readIndex = await fileConsumer((readAt, statSize, maxBytes) =>
-      summarizeIndexFile(readAt, statSize, maxBytes, new StringPool())
+      summarizeIndexFile(
+        (into, position) => {
+          largestRead = Math.max(largestRead, into.length);
+          return readAt(into, position);
+        },
+        statSize,
+        maxBytes,
+        { pool: new StringPool() },
+      )
     );
     const read = readIndex(path, 64 << 20);
     assert.ok(read.ok);
-    // Bigger than the window by far, so the walk crossed it many times.
-    assert.ok(read.identity.size > 512 << 10, `${read.identity.size}`);
+    // Over the size parsed whole: walked through a 64 KiB window.
+    assert.ok(read.identity.size > 2 << 20, `${read.identity.size}`);
+    assert.equal(largestRead, 64 << 10);
     assert.equal(read.identity.size, encoder.encode(text).length);
     assert.deepEqual({ ok: true, value: read.value }, plain(text));
 
-    // Cut short: read again whole, for the problem at the exact byte.
-    const torn = text.slice(0, 400_000);
+    // Cut short near its end: walked to the cut, then read again whole,
+    // for the problem at the exact byte.
+    largestRead = 0;
+    const torn = text.slice(0, text.length - 1_000);
     await Deno.writeTextFile(path, torn);
     const broken = readIndex(path, 64 << 20);
     assert.ok(!broken.ok);
@@ -137,6 +158,7 @@ Deno.test("index_scan: a big index file read a window at a time equals it read w
     assert.deepEqual(broken.problem, whole.problem);
     assert.equal(broken.problem.offset, encoder.encode(torn).length);
     assert.equal(broken.identity?.size, encoder.encode(torn).length);
+    assert.ok(largestRead > 64 << 10);
 
     // Over the limit: refused before a byte is read.
     const tooLarge = readIndex(path, 1024);
