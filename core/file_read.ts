@@ -254,27 +254,6 @@ export async function fileConsumer<T>(
 }
 
 /**
- * All of a file's bytes, read to its end rather than to the size fstat gave
- * (it may still be growing), in a new buffer; null when it is longer than
- * `maxBytes`.
- *
- * @example
- * ```ts
- * const contents: FileContents<Uint8Array> = (readAt, statSize, maxBytes) => {
- *   const bytes = readAllBytes(readAt, statSize, maxBytes);
- *   return bytes && { value: { ok: true, value: bytes }, bytes: bytes.length };
- * };
- * ```
- */
-export function readAllBytes(
-  readAt: ReadAt,
-  statSize: number,
-  maxBytes: number,
-): Uint8Array | null {
-  return readAll(readAt, (size) => new Uint8Array(size), statSize, maxBytes);
-}
-
-/**
  * A {@linkcode ReadAt} of bytes already in memory, for code written for
  * files to run on them.
  *

@@ -25,9 +25,9 @@
 import {
   type Parsed,
   parseJsonBytes,
-  readAllBytes,
   type ReadAt,
   readAtBytes,
+  wholeFile,
 } from "./file_read.ts";
 import { parseJsonSpan } from "./json_scan.ts";
 import { eachListElementRead } from "./json_list_stream.ts";
@@ -104,11 +104,12 @@ export function summarizeIndexFile(
   options: IndexReadOptions = {},
 ): { value: Parsed<IndexSummary>; bytes: number } | null {
   const pool = options.pool ?? null;
-  const parseWhole = () => {
-    const bytes = readAllBytes(readAt, statSize, maxBytes);
-    if (bytes === null) return null;
-    return { value: summarizeParsedIndex(bytes, pool), bytes: bytes.length };
-  };
+  const parseWhole = () =>
+    wholeFile((bytes) => summarizeParsedIndex(bytes, pool))(
+      readAt,
+      statSize,
+      maxBytes,
+    );
   if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
     return parseWhole();
   }

@@ -172,7 +172,8 @@ const OTHER = -1;
  * Scans the messages list at `i` into `out`: per message an object with its
  * role (null for an element that is not an object: the summary only asks
  * whether it is one). Then, from the end, the timestamps of the messages
- * `lastMessageTimestamp` looks at are filled in. Returns the index past the list, or -1.
+ * `lastMessageTimestamp` looks at are filled in. Returns the index past
+ * the list, or -1.
  */
 function scanMessages(b: Uint8Array, i: number, out: unknown[]): number {
   // Per message, where its `_ts` and `timestamp` values start and end
@@ -257,7 +258,8 @@ function fillLastFields(
 
 /** Which field of a message a key is, when the summary may read it. */
 function messageField(b: Uint8Array, start: number, end: number): number {
-  // The key with its quotes: "role" is 6 bytes, "timestamp" 11, "_ts" 5; the length picks the one comparison to make.
+  // The key with its quotes: "role" is 6 bytes, "timestamp" 11, "_ts" 5;
+  // the length picks the one comparison to make.
   switch (end - start) {
     case 6:
       if (bytesEqual(b, start, end, '"role"')) return ROLE;

@@ -531,7 +531,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   for (const task of taskList) task!.files = task!.files.slice();
   tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = estimatedBytes(taskList as ScanTask[]);
-  if (bytes >= COMPACT_SNAPSHOT_BYTES) {
+  const compact = bytes >= COMPACT_SNAPSHOT_BYTES;
+  if (compact) {
     pool = new StringPool();
     poolStateDb(store.stateDb, pool);
     for (const files of store.sessions.values()) {
@@ -540,12 +541,12 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   }
   const workers = options.workers ??
     defaultWorkerCount(taskList.length, bytes);
-  // The index is often the store's biggest file (24 MB at 20,000 sessions):
-  // it is read while no worker runs, so its buffer never adds to theirs.
-  // With no worker the peak is at the end, with the snapshot whole, so it
-  // is read first; with workers the peak is while they run, so it is read
-  // once they are gone. Measured at 20,000 sessions (medians of five runs),
-  // each way takes about 5 and 14 MB off the peak RSS, in the same time.
+  // The index is often the store's biggest file (24 MB at 20,000 sessions),
+  // and summarizing it takes memory of its own, so it is read while no
+  // worker runs. With no worker the peak is at the end, with the snapshot
+  // whole, so it is read first; with workers the peak is while they run, so
+  // it is read once they are gone (beside them it added 8 MB at 20,000
+  // sessions, and was slower at 1,000; medians of five to eleven runs).
   const readOwnFiles = async () => {
     for (const read of ownReads) {
       await read();
@@ -555,7 +556,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   if (workers === 0) await readOwnFiles();
   const scanning = runScanTasks(taskList, {
     workers,
-    copyResults: bytes >= COMPACT_SNAPSHOT_BYTES,
+    copyResults: compact,
     maxBytes,
     onResults(task, results) {
       for (const result of results) {
@@ -599,7 +600,7 @@ function estimatedBytes(tasks: ScanTask[]): number {
 
 /** The `temps` of every session without any: one list, not one each. */
 const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
-/** The empty lists of journals: one each, not one per journal. */
+/** The empty line lists of every journal: one list, not one per journal. */
 const NO_LINES = Object.freeze([]) as unknown as number[];
 /** The turns of every journal whose turns all ended (the scan drops those). */
 const NO_TURNS: JournalSummary["turns"] = new Map();

@@ -28,7 +28,7 @@ import {
   dirArgs,
   originalOf,
   pathsAt,
-  PENDING_CONTENT,
+  PENDING,
   pool,
   reportOf,
   runDirs,
@@ -40,7 +40,6 @@ import {
 } from "./safety_support.ts";
 
 const FAULT = "HERMES_FSCK_FAULT_AFTER_STEPS";
-const PENDING = [{ sid: "pending", content: PENDING_CONTENT }];
 
 Deno.test("crash: repair killed after each durable step loses nothing, completes on rerun, undoes to the original bytes", async () => {
   const pristine = await TestStore.create();

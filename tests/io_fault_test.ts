@@ -22,14 +22,12 @@ import {
   completeThenUndo,
   dirArgs,
   originalOf,
-  PENDING_CONTENT,
+  PENDING,
   pool,
   runDirs,
   show,
   treeBytes,
 } from "./safety_support.ts";
-
-const PENDING = [{ sid: "pending", content: PENDING_CONTENT }];
 
 /** The sidecars and backups of a store: the files a repair may replace. */
 function sessionFiles(files: Map<string, unknown>): string[] {

@@ -32,6 +32,8 @@ export const RUNS = "_hermes_fsck/runs";
 
 /** The content of the user turn only the journal of `pending` holds. */
 export const PENDING_CONTENT = "please do not lose me: the only copy";
+/** The pending turn of the damaged store, as `originalOf` takes it. */
+export const PENDING = [{ sid: "pending", content: PENDING_CONTENT }];
 
 /** The turn id of that turn. */
 export const PENDING_TURN = "20260511T001122Z-abcdef123456";

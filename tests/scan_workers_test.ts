@@ -19,6 +19,21 @@ import { builtinChecks } from "../checks/builtin.ts";
 import { ensureBenchStore } from "../tools/bench_store.ts";
 import { runCli } from "./fixtures.ts";
 
+type BenchStore = Awaited<ReturnType<typeof ensureBenchStore>>;
+
+/** Runs `test` on a damaged bench store built in a temp dir, then removes it. */
+async function withBenchStore(
+  spec: { sessions: number; damagePercent: number; seed: number },
+  test: (bench: BenchStore) => Promise<void>,
+): Promise<void> {
+  const cache = await Deno.makeTempDir({ prefix: "hermes-fsck-workers-" });
+  try {
+    await test(await ensureBenchStore(cache, { ...spec, repairTargets: 0 }));
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
+}
+
 /** The snapshot as plain data, without its state.db connection. */
 function plainSnapshot(store: StoreSnapshot): unknown {
   const { stateDb: _db, ...rest } = store;
@@ -26,71 +41,65 @@ function plainSnapshot(store: StoreSnapshot): unknown {
 }
 
 Deno.test("scan workers: the same snapshot and findings as one thread, on a mixed damaged store", async () => {
-  const cache = await Deno.makeTempDir({ prefix: "hermes-fsck-workers-" });
-  try {
-    const bench = await ensureBenchStore(cache, {
-      sessions: 300,
-      damagePercent: 40,
-      seed: 3,
-      repairTargets: 0,
-    });
-    const deep = "[".repeat(100_000) + "]".repeat(100_000);
-    await Deno.writeTextFile(
-      join(bench.sessionDir, "deep_one.json"),
-      `{"session_id": "deep_one", "title": ${deep}, "messages": []}`,
-    );
-    await Deno.writeTextFile(
-      join(bench.sessionDir, "torn_one.json"),
-      '{"session_id": "torn_one", "messages": [{"role": "us',
-    );
-    const scan = {
-      sessionDir: bench.sessionDir,
-      stateDbPath: bench.stateDbPath,
-    };
-    const now = Date.now();
-    const sequential = await auditStore({
-      scan: { ...scan, workers: 0 },
-      checks: builtinChecks,
-      checkOptions: { now },
-    });
-    const parallel = await auditStore({
-      scan: { ...scan, workers: 2 },
-      checks: builtinChecks,
-      checkOptions: { now },
-    });
-    sequential.store.stateDb.close();
-    parallel.store.stateDb.close();
-    assert.ok(sequential.store.sessions.size > 250);
-    // The deep title, read in this thread by both, cannot be compared
-    // recursively either: checked by hand, then left out.
-    for (const store of [sequential.store, parallel.store]) {
-      const live = store.sessions.get("deep_one")?.live?.read;
-      assert.ok(live?.ok && Array.isArray(live.value.meta.title));
-      live.value.meta.title = "deep";
-    }
-    assert.deepEqual(
-      plainSnapshot({ ...parallel.store, scannedAt: 0 }),
-      plainSnapshot({ ...sequential.store, scannedAt: 0 }),
-    );
-    assert.deepEqual(parallel.findings, sequential.findings);
-    const kinds = new Set(sequential.findings.map((f) => f.kind));
-    for (
-      const kind of [
-        "shrunken_live",
-        "orphan_backup",
-        "index_missing_entry",
-        "turn_journal_pending_turn",
-        "stale_temp",
-        "state_db_missing_sidecar",
-      ]
-    ) {
-      assert.ok(kinds.has(kind), `the store should show ${kind}`);
-    }
-    const torn = sequential.store.sessions.get("torn_one")?.live?.read;
-    assert.ok(torn && !torn.ok && torn.problem.reason === "invalid_json");
-  } finally {
-    await Deno.remove(cache, { recursive: true });
-  }
+  await withBenchStore(
+    { sessions: 300, damagePercent: 40, seed: 3 },
+    async (bench) => {
+      const deep = "[".repeat(100_000) + "]".repeat(100_000);
+      await Deno.writeTextFile(
+        join(bench.sessionDir, "deep_one.json"),
+        `{"session_id": "deep_one", "title": ${deep}, "messages": []}`,
+      );
+      await Deno.writeTextFile(
+        join(bench.sessionDir, "torn_one.json"),
+        '{"session_id": "torn_one", "messages": [{"role": "us',
+      );
+      const scan = {
+        sessionDir: bench.sessionDir,
+        stateDbPath: bench.stateDbPath,
+      };
+      const now = Date.now();
+      const sequential = await auditStore({
+        scan: { ...scan, workers: 0 },
+        checks: builtinChecks,
+        checkOptions: { now },
+      });
+      const parallel = await auditStore({
+        scan: { ...scan, workers: 2 },
+        checks: builtinChecks,
+        checkOptions: { now },
+      });
+      sequential.store.stateDb.close();
+      parallel.store.stateDb.close();
+      assert.ok(sequential.store.sessions.size > 250);
+      // The deep title, read in this thread by both, cannot be compared
+      // recursively either: checked by hand, then left out.
+      for (const store of [sequential.store, parallel.store]) {
+        const live = store.sessions.get("deep_one")?.live?.read;
+        assert.ok(live?.ok && Array.isArray(live.value.meta.title));
+        live.value.meta.title = "deep";
+      }
+      assert.deepEqual(
+        plainSnapshot({ ...parallel.store, scannedAt: 0 }),
+        plainSnapshot({ ...sequential.store, scannedAt: 0 }),
+      );
+      assert.deepEqual(parallel.findings, sequential.findings);
+      const kinds = new Set(sequential.findings.map((f) => f.kind));
+      for (
+        const kind of [
+          "shrunken_live",
+          "orphan_backup",
+          "index_missing_entry",
+          "turn_journal_pending_turn",
+          "stale_temp",
+          "state_db_missing_sidecar",
+        ]
+      ) {
+        assert.ok(kinds.has(kind), `the store should show ${kind}`);
+      }
+      const torn = sequential.store.sessions.get("torn_one")?.live?.read;
+      assert.ok(torn && !torn.ok && torn.problem.reason === "invalid_json");
+    },
+  );
 });
 
 Deno.test("scan workers: used only for stores big enough to pay for them", async () => {
@@ -112,45 +121,39 @@ Deno.test("scan workers: used only for stores big enough to pay for them", async
 });
 
 Deno.test("scan workers: --workers 0 and --workers 2 give the same report; a bad count is a usage error", async () => {
-  const cache = await Deno.makeTempDir({ prefix: "hermes-fsck-workers-" });
-  try {
-    const bench = await ensureBenchStore(cache, {
-      sessions: 120,
-      damagePercent: 30,
-      seed: 5,
-      repairTargets: 0,
-    });
-    const args = (workers: string) => [
-      "audit",
-      "--format",
-      "json",
-      `--workers=${workers}`,
-      "--session-dir",
-      bench.sessionDir,
-      "--state-db",
-      bench.stateDbPath,
-    ];
-    const one = await runCli(args("0"));
-    const three = await runCli(args("2"));
-    assert.equal(one.code, 4, one.stderr);
-    assert.equal(three.code, 4, three.stderr);
-    // Everything but a temp's age, which moves with the clock.
-    const findings = (stdout: string) =>
-      JSON.parse(
-        stdout,
-        (key, value) => key === "ageSeconds" ? undefined : value,
-      ).findings;
-    assert.ok(findings(one.stdout).length > 10);
-    assert.deepEqual(findings(three.stdout), findings(one.stdout));
-    for (const bad of ["-1", "4", "two", "1.5"]) {
-      const result = await runCli(args(bad));
-      assert.equal(result.code, 16, bad);
-      assert.match(
-        result.stderr,
-        /--workers must be a whole number from 0 to 3/,
-      );
-    }
-  } finally {
-    await Deno.remove(cache, { recursive: true });
-  }
+  await withBenchStore(
+    { sessions: 120, damagePercent: 30, seed: 5 },
+    async (bench) => {
+      const args = (workers: string) => [
+        "audit",
+        "--format",
+        "json",
+        `--workers=${workers}`,
+        "--session-dir",
+        bench.sessionDir,
+        "--state-db",
+        bench.stateDbPath,
+      ];
+      const one = await runCli(args("0"));
+      const three = await runCli(args("2"));
+      assert.equal(one.code, 4, one.stderr);
+      assert.equal(three.code, 4, three.stderr);
+      // Everything but a temp's age, which moves with the clock.
+      const findings = (stdout: string) =>
+        JSON.parse(
+          stdout,
+          (key, value) => key === "ageSeconds" ? undefined : value,
+        ).findings;
+      assert.ok(findings(one.stdout).length > 10);
+      assert.deepEqual(findings(three.stdout), findings(one.stdout));
+      for (const bad of ["-1", "4", "two", "1.5"]) {
+        const result = await runCli(args(bad));
+        assert.equal(result.code, 16, bad);
+        assert.match(
+          result.stderr,
+          /--workers must be a whole number from 0 to 3/,
+        );
+      }
+    },
+  );
 });
