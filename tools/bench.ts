@@ -567,6 +567,22 @@ if (import.meta.main) {
         (r.extra.length ? `, at ${fmt(r.ratio, 2)}x the bare loop` : ""),
     );
   }
+  if (first !== last && first.peakMb !== null && last.peakMb !== null) {
+    // "Independent of store size, bounded by the largest single file": the
+    // peak may grow with the largest file (the index has an entry per
+    // session), not more.
+    const growth = last.peakMb - first.peakMb;
+    const fileGrowth =
+      (last.store.largestFileBytes - first.store.largestFileBytes) / 1e6;
+    const sessions = last.store.spec.sessions - first.store.spec.sessions;
+    lines.push(
+      `  peak RSS bounded by the largest file: from ${first.store.spec.sessions} ` +
+        `to ${last.store.spec.sessions} sessions the peak grows ${
+          fmt(growth)
+        } MB (${fmt(growth * 1024 / sessions, 2)} KB a session), the largest ` +
+        `file ${fmt(fileGrowth)} MB, ${verdict(growth <= fileGrowth)}`,
+    );
+  }
   lines.push("");
   lines.push(
     `(${
