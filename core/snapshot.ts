@@ -81,8 +81,8 @@ export interface ScanOptions {
   /**
    * Worker threads that read and parse files beside this one; 0 keeps the
    * scan in this thread (the least memory). By default one per extra core
-   * (at most 3) for a store of about 100 MB or more, else none. The results
-   * are the same either way.
+   * (at most 3) for a store of about 64 MB or more (`MIN_BYTES_FOR_WORKERS`
+   * in scan_pool.ts), else none. The results are the same either way.
    */
   workers?: number;
   /** Called as files are scanned, for a progress line. */

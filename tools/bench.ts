@@ -572,8 +572,9 @@ if (import.meta.main) {
     // peak may grow with the largest file (the index has an entry per
     // session), not more.
     const growth = last.peakMb - first.peakMb;
+    // In the peak's unit (its MB are KB / 1024 from the OS).
     const fileGrowth =
-      (last.store.largestFileBytes - first.store.largestFileBytes) / 1e6;
+      (last.store.largestFileBytes - first.store.largestFileBytes) / 2 ** 20;
     const sessions = last.store.spec.sessions - first.store.spec.sessions;
     lines.push(
       `  peak RSS bounded by the largest file: from ${first.store.spec.sessions} ` +
