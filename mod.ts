@@ -63,8 +63,10 @@ export {
 export type { Action, ActionOutcome, Expectation } from "./core/action.ts";
 export {
   findingId,
+  type OrderedFinding,
   PIPELINE_KINDS,
   runChecks,
+  runChecksWithOrder,
   selectChecks,
   type Selection,
 } from "./core/pipeline.ts";
@@ -74,6 +76,7 @@ export {
   type AuditStatus,
   auditStore,
   type AuditSummary,
+  DEFAULT_PART_SESSIONS,
   summarizeFindings,
 } from "./core/audit.ts";
 export {
@@ -126,6 +129,7 @@ export {
   type OtherEntry,
   type ScannedFile,
   type ScanOptions,
+  type ScanParts,
   type ScanProgress,
   scanStore,
   type SessionFiles,

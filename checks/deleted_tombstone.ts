@@ -25,6 +25,7 @@ export const deletedTombstone = defineCheck({
   description:
     "Reports sessions listed in the durable delete tombstone that still " +
     "have an orphan backup or a state.db row, and an unreadable tombstone.",
+  partwise: true,
   kinds: [
     {
       kind: "state_db_deleted_webui_tombstone",

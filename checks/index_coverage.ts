@@ -25,6 +25,7 @@ export const indexCoverage = defineCheck({
   description:
     "Reports index entries without a sidecar and sidecars without an index " +
     "entry.",
+  partwise: true,
   kinds: [
     {
       kind: "index_missing_file",
@@ -69,6 +70,7 @@ export const indexCoverage = defineCheck({
           ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`
           : `${INDEX_FILE} lists the invalid id ${showJson(id)}.`,
         evidence: { liveMessages: -1, bakMessages: -1 },
+        order: [0], // every listed id without a sidecar first, by id
       });
     }
     for (const session of store.sessions.values()) {
@@ -82,6 +84,7 @@ export const indexCoverage = defineCheck({
           liveMessages: messageCountOf(session.live),
           bakMessages: -1,
         },
+        order: [1],
       });
     }
     return drafts;

@@ -41,6 +41,7 @@ export const indexDrift = defineCheck({
   description:
     "Compares each index entry with the server's compact entry of its " +
     "sidecar: message_count, title, updated_at and last_message_at.",
+  partwise: true,
   kinds: [
     {
       kind: "index_entry_drift",

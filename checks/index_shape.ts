@@ -30,6 +30,7 @@ export const indexShape = defineCheck({
   description:
     "Reports an _index.json that does not parse, is not a JSON list, or " +
     "has entries without a string session_id.",
+  partwise: true,
   kinds: [
     {
       kind: "index_unparsable",

@@ -25,6 +25,7 @@ export const malformedBackup = defineCheck({
   description:
     "Reports .bak snapshots that are empty, not UTF-8, not JSON or not a " +
     "session, while their live sidecar parses.",
+  partwise: true,
   kinds: [{
     kind: "malformed_backup",
     category: "info",

@@ -27,6 +27,7 @@ export const malformedLive = defineCheck({
   description:
     "Reports live sidecars that are empty, not UTF-8 or not JSON and have " +
     "no parsable .bak or newer interrupted save to take their place.",
+  partwise: true,
   kinds: [{
     kind: "malformed_live",
     category: "unsafe_to_repair",

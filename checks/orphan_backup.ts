@@ -28,6 +28,7 @@ export const orphanBackup = defineCheck({
   description:
     "Reports .bak snapshots whose live sidecar is missing, and whether " +
     "restoring them is safe.",
+  partwise: true,
   kinds: [
     {
       kind: "orphan_backup",

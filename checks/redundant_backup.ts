@@ -23,6 +23,7 @@ export const redundantBackup = defineCheck({
   description:
     "Reports .bak snapshots that hold no more messages than their live " +
     "sidecar.",
+  partwise: true,
   kinds: [{
     kind: "redundant_backup",
     category: "info",

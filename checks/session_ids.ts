@@ -31,6 +31,7 @@ export const sessionIds = defineCheck({
   description:
     "Reports session ids outside [0-9a-z_] in file names, the index, " +
     "state.db webui rows, and journal names and lines.",
+  partwise: true,
   kinds: [{
     kind: "invalid_session_id",
     category: "unsafe_to_repair",
@@ -54,6 +55,7 @@ export const sessionIds = defineCheck({
       id: unknown,
       paths: string[],
       where: string,
+      order: number[],
       extra: Evidence = {},
     ) =>
       drafts.push({
@@ -71,6 +73,9 @@ export const sessionIds = defineCheck({
           ...extra,
         },
         key: `${source}:${plainText(id)}`,
+        // Names first, then the index, state.db and journals, each in its
+        // own order (see FindingDraft.order).
+        order,
       });
     for (const name of store.invalidNames) {
       report(
@@ -78,6 +83,7 @@ export const sessionIds = defineCheck({
         name.id,
         [name.name],
         `The file ${shownName(name.name)}`,
+        [0],
       );
     }
     if (store.index?.read.ok) {
@@ -88,6 +94,7 @@ export const sessionIds = defineCheck({
             entry.sessionId,
             [INDEX_FILE],
             `${INDEX_FILE} entry ${entry.position}`,
+            [1, entry.position],
           );
         }
       }
@@ -99,7 +106,10 @@ export const sessionIds = defineCheck({
         if (isValidSessionId(row.id) || seen.has(row.id)) continue;
         seen.add(row.id);
         // An empty or NULL id is as unusable as a hostile one.
-        report("state_db", row.id, [db.path], "A webui row of state.db");
+        report("state_db", row.id, [db.path], "A webui row of state.db", [
+          2,
+          row.position,
+        ]);
       }
     }
     for (const session of store.sessions.values()) {
@@ -112,6 +122,7 @@ export const sessionIds = defineCheck({
           found.value,
           [journal.name],
           `Line ${found.line} of ${journal.name}`,
+          [3],
           { line: found.line, events: found.count },
         );
       }

@@ -29,6 +29,7 @@ export const shrunkenLive = defineCheck({
     "Compares each live sidecar with its .bak snapshot and reports sessions " +
     "whose backup holds more messages, unless the user cleared or " +
     "compressed the session on purpose.",
+  partwise: true,
   kinds: [
     {
       kind: "shrunken_live",

@@ -30,6 +30,7 @@ export const sidecarIdentity = defineCheck({
   description:
     "Reports sidecars whose session_id differs from their file name and " +
     "live sidecars without the keys the server needs to load them.",
+  partwise: true,
   kinds: [
     {
       kind: "session_id_mismatch",

@@ -64,6 +64,7 @@ export const staleStreamState = defineCheck({
   description:
     "Reports sidecars with active_stream_id and pending_user_message set; " +
     "repairable once --server-stopped says no server owns the stream.",
+  partwise: true,
   kinds: [
     {
       kind: "stale_stream_state",

@@ -31,6 +31,7 @@ export const stateDbAccess = defineCheck({
   description:
     "Reports a state.db that exists but cannot be opened or read, that " +
     "another process keeps locked, or that needs a rollback first.",
+  partwise: true,
   kinds: [
     {
       kind: "state_db_unreadable",

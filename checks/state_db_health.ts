@@ -89,6 +89,7 @@ export const stateDbHealth = defineCheck({
     "Runs PRAGMA quick_check on state.db, names the columns an old schema " +
     "lacks and the checks that cost, and reports side files a crash left " +
     "beside it.",
+  partwise: true,
   kinds: [
     {
       kind: "state_db_quick_check_failed",

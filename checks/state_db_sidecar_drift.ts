@@ -28,6 +28,7 @@ export const stateDbSidecarDrift = defineCheck({
   description:
     "Compares each webui row's message count in state.db with its live " +
     "sidecar and reports sidecars that hold fewer.",
+  partwise: true,
   kinds: [
     {
       kind: "sidecar_behind_state_db",
@@ -95,6 +96,7 @@ export const stateDbSidecarDrift = defineCheck({
         evidence: deliberate
           ? { ...evidence, guard: deliberate.guard }
           : evidence,
+        order: [row.position], // the rows' order, newest first
       });
     }
     return drafts;

@@ -23,6 +23,7 @@ export const stateDbSidecars = defineCheck({
   description:
     "Reports webui rows of state.db whose <sid>.json is missing and not " +
     "deleted on purpose.",
+  partwise: true,
   kinds: [
     {
       kind: "state_db_missing_sidecar",
@@ -65,6 +66,7 @@ export const stateDbSidecars = defineCheck({
         bakMessages: -1,
         stateDbMessages: row.messageCount,
       };
+      const order = [row.position]; // the rows' order, newest first
       drafts.push(
         row.messageCount > 0
           ? {
@@ -74,6 +76,7 @@ export const stateDbSidecars = defineCheck({
             message:
               `state.db has session ${id} with ${row.messageCount} messages but ${id}.json is missing.`,
             evidence,
+            order,
           }
           : {
             kind: "state_db_orphan_webui_row",
@@ -82,6 +85,7 @@ export const stateDbSidecars = defineCheck({
             message:
               `state.db has webui session ${id} with no messages and ${id}.json is missing.`,
             evidence,
+            order,
           },
       );
     }

@@ -32,6 +32,7 @@ export const tempFiles = defineCheck({
     "Reports temp files of sidecar, backup, index and recovery writes: " +
     "young ones, stale ones to remove, interrupted saves to promote, and " +
     "stale ones that hold messages nothing else has.",
+  partwise: true,
   kinds: [
     {
       kind: "young_temp",
@@ -148,6 +149,8 @@ function draftOf(
       ...(verdict.reason ? { reason: verdict.reason } : {}),
       ...(verdict.guard ? { guard: verdict.guard } : {}),
     },
+    // The temps' order: the listing's, by name.
+    order: [temp.name],
   };
   if (facts.sessionId) draft.sessionId = facts.sessionId;
   draft.message = `${temp.name} (${ORIGIN_NAMES[facts.origin]} temp, ${

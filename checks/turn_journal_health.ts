@@ -25,6 +25,7 @@ export const turnJournalHealth = defineCheck({
   description:
     "Reports damaged journal lines, turns that ended twice, and journals " +
     "of sessions with no sidecar, no backup and no state.db row.",
+  partwise: true,
   kinds: [
     {
       kind: "turn_journal_malformed_lines",

@@ -25,6 +25,7 @@ export const turnJournalPending = defineCheck({
   description:
     "Reads each turn journal and reports turns that never finished and " +
     "whose user message is not in the session.",
+  partwise: true,
   kinds: [{
     kind: "turn_journal_pending_turn",
     category: "repairable",

@@ -31,6 +31,7 @@ export const unreadableFiles = defineCheck({
   description:
     "Reports sidecars, backups, journals, the index and the tombstone that " +
     "are not regular files or cannot be read.",
+  partwise: true,
   kinds: [{
     kind: "unreadable_file",
     category: "unsafe_to_repair",

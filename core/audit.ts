@@ -17,10 +17,11 @@
 
 import type { Check, CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
-import { runChecks } from "./pipeline.ts";
+import { runChecks, runChecksWithOrder } from "./pipeline.ts";
+import { PartFindings } from "./part_findings.ts";
 import { type PluginSettings, runExternalPlugins } from "./plugin_runner.ts";
 import { type ScanOptions, scanStore, type StoreSnapshot } from "./snapshot.ts";
-import { liveSessionCount } from "./store_facts.ts";
+import { invalidSidecarNameCount, liveSidecarCount } from "./store_facts.ts";
 
 /**
  * The overall verdict, as the server's audit names it.
@@ -93,7 +94,28 @@ export interface AuditOptions {
    * always kept: `keep` selects among the checks' findings only.
    */
   plugins?: PluginSettings;
+  /**
+   * Check the store this many sessions at a time and let each part go once
+   * it is checked, so memory stays flat however many sessions there are
+   * ({@linkcode DEFAULT_PART_SESSIONS} is a good size). The findings are
+   * the same; the `store` returned then has no sessions. Ignored (the
+   * whole store is kept) when a check is not `partwise` or external
+   * plugins run, since those are given every session.
+   */
+  partSessions?: number;
 }
+
+/**
+ * Sessions in a part when the CLI audits a store part by part: a part's
+ * summaries are a megabyte or two, and the checks' own cost per part is
+ * small beside reading a thousand sessions.
+ *
+ * @example
+ * ```ts
+ * await auditStore({ scan, checks: builtinChecks, partSessions: DEFAULT_PART_SESSIONS });
+ * ```
+ */
+export const DEFAULT_PART_SESSIONS = 1000;
 
 /**
  * Scans and audits a store. The caller closes `store.stateDb` when done.
@@ -106,12 +128,37 @@ export interface AuditOptions {
 export async function auditStore(
   options: AuditOptions,
 ): Promise<AuditResult & { store: StoreSnapshot }> {
-  const store = await scanStore(options.scan);
-  const checkOptions: CheckOptions = {
+  const byParts = (options.partSessions ?? 0) > 0 &&
+    options.checks.every((check) => check.partwise === true) &&
+    !options.plugins?.programs.length;
+  const checkOptions = (store: StoreSnapshot): CheckOptions => ({
     now: options.checkOptions?.now ?? store.scannedAt,
     serverStopped: options.checkOptions?.serverStopped ?? false,
-  };
-  const all = await runChecks(store, options.checks, checkOptions);
+  });
+  let all: Finding[];
+  let sessions = 0;
+  let store: StoreSnapshot;
+  if (byParts) {
+    const merged = new PartFindings(options.checks);
+    store = await scanStore({
+      ...options.scan,
+      parts: {
+        sessions: options.partSessions!,
+        async onPart(part) {
+          merged.add(
+            await runChecksWithOrder(part, options.checks, checkOptions(part)),
+          );
+          sessions += liveSidecarCount(part);
+        },
+      },
+    });
+    all = merged.findings();
+  } else {
+    store = await scanStore(options.scan);
+    all = await runChecks(store, options.checks, checkOptions(store));
+    sessions = liveSidecarCount(store);
+  }
+  sessions += invalidSidecarNameCount(store);
   const findings = options.keep ? all.filter(options.keep) : all;
   if (options.plugins) {
     findings.push(
@@ -119,11 +166,11 @@ export async function auditStore(
         store,
         options.checks,
         options.plugins,
-        checkOptions,
+        checkOptions(store),
       ),
     );
   }
-  return { store, ...summarizeFindings(findings, liveSessionCount(store)) };
+  return { store, ...summarizeFindings(findings, sessions) };
 }
 
 /**

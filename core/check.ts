@@ -70,6 +70,16 @@ export interface Check {
   description: string;
   /** The kinds of finding it may report, with their metadata. */
   kinds: KindInfo[];
+  /**
+   * True when the check may run on part of the store at a time, which keeps
+   * an audit's memory flat however many sessions there are. It promises:
+   * what it reports about a session depends only on that session's files
+   * and entries (its index entries, state.db rows, tombstone id and temps)
+   * and on the files that are not a session's; and a finding that is not
+   * in session-id order gives `order` (see {@linkcode FindingDraft}). A run
+   * with any check without it keeps the whole store in memory.
+   */
+  partwise?: boolean;
   /** Looks at the snapshot and reports what is wrong. Must not write. */
   run(
     store: StoreSnapshot,

@@ -127,7 +127,43 @@ export async function runChecks(
   checks: readonly Check[],
   options: CheckOptions,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
+  return (await runChecksWithOrder(store, checks, options)).map((f) =>
+    f.finding
+  );
+}
+
+/**
+ * A finding with the `order` its draft gave (see {@linkcode FindingDraft}).
+ *
+ * @example
+ * ```ts
+ * const ordered: OrderedFinding = { finding, order: [2, 17] };
+ * ```
+ */
+export interface OrderedFinding {
+  /** The finding. */
+  finding: Finding;
+  /** Its draft's `order`, when it gave one. */
+  order?: (number | string)[];
+}
+
+/**
+ * {@linkcode runChecks}, keeping each draft's `order` beside its finding,
+ * for an audit that checks the store part by part.
+ *
+ * @example
+ * ```ts
+ * const found = await runChecksWithOrder(part, builtinChecks, { now: Date.now(), serverStopped: false });
+ * ```
+ */
+export async function runChecksWithOrder(
+  store: StoreSnapshot,
+  checks: readonly Check[],
+  options: CheckOptions,
+): Promise<OrderedFinding[]> {
+  const findings: OrderedFinding[] = [];
+  const push = (finding: Finding, order?: (number | string)[]) =>
+    findings.push(order ? { finding, order } : { finding });
   for (const check of checks) {
     const kinds = new Map(check.kinds.map((k) => [k.kind, k]));
     let drafts: FindingDraft[];
@@ -137,7 +173,7 @@ export async function runChecks(
         throw new TypeError("run() did not return a list of findings");
       }
     } catch (error) {
-      findings.push(checkFailed(check.id, errorText(error)));
+      push(checkFailed(check.id, errorText(error)));
       continue;
     }
     for (const draft of drafts) {
@@ -146,7 +182,7 @@ export async function runChecks(
         !info || !Array.isArray(draft.paths) ||
         typeof draft.message !== "string"
       ) {
-        findings.push(checkFailed(
+        push(checkFailed(
           check.id,
           info
             ? `returned a malformed ${draft.kind} finding`
@@ -154,7 +190,10 @@ export async function runChecks(
         ));
         continue;
       }
-      findings.push(toFinding(check.id, info, draft));
+      push(
+        toFinding(check.id, info, draft),
+        Array.isArray(draft.order) ? draft.order : undefined,
+      );
     }
   }
   return findings;

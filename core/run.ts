@@ -13,7 +13,7 @@
 
 import type { Check } from "./check.ts";
 import type { KindInfo } from "./finding.ts";
-import { auditStore } from "./audit.ts";
+import { auditStore, DEFAULT_PART_SESSIONS } from "./audit.ts";
 import { PIPELINE_KINDS, selectChecks } from "./pipeline.ts";
 import type { Repair } from "./repair.ts";
 import { runRepair } from "./repair_engine.ts";
@@ -124,6 +124,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
       keep,
       checkOptions,
       plugins,
+      partSessions: DEFAULT_PART_SESSIONS,
     });
     audit.store.stateDb.close();
     const report: Report = {

@@ -80,9 +80,15 @@ export interface ScanPoolOptions {
   copyResults?: boolean;
   /**
    * Called with each task and its results (one per file, in the task's
-   * order), in no particular task order.
+   * order), in no particular task order. When it returns a promise, this
+   * thread takes no further task until it settles (the workers go on with
+   * the batches they have): the scan checks a part of the store that way
+   * before it reads on.
    */
-  onResults(task: ScanTask, results: ScanFileResult[]): void;
+  onResults(
+    task: ScanTask,
+    results: ScanFileResult[],
+  ): void | Promise<void>;
 }
 
 /**
@@ -133,7 +139,8 @@ export function runScanTasks(
       // workers' answers in between (and covering while they start up).
       let sliceStart = performance.now();
       for (let task = pool.take(); task; task = pool.take()) {
-        here(task);
+        const checking = here(task);
+        if (checking) await checking;
         if (performance.now() - sliceStart > 10) {
           await nextEvent();
           sliceStart = performance.now();
@@ -144,7 +151,8 @@ export function runScanTasks(
     for (let i = 0; i < rest.length; i++) {
       const task = rest[i]!;
       rest[i] = undefined;
-      here(task);
+      const checking = here(task);
+      if (checking) await checking;
     }
   })();
 }
@@ -298,7 +306,7 @@ class WorkerPool {
       for (const [i, results] of message.results.entries()) {
         // null: too deep to send between threads; this thread runs it.
         if (results === null) this.#orphaned.push(tasks[i]);
-        else this.#options.onResults(tasks[i], results);
+        else this.#options.onResults(tasks[i], results)?.catch(this.#fail);
       }
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));

@@ -40,6 +40,7 @@ import {
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import { summarizeIndexFile } from "./index_scan.ts";
+import { StoreParts } from "./store_part.ts";
 
 /**
  * Store size (bytes) from which the snapshot is kept compact: equal short
@@ -89,6 +90,32 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** The agent's home (for core transcripts), or null. */
   hermesHome?: string | null;
+  /**
+   * Hand the sessions over a part at a time instead of keeping them all:
+   * memory then stays flat however big the store is, and the snapshot
+   * returned has no sessions.
+   */
+  parts?: ScanParts;
+}
+
+/**
+ * How a scan hands a store over in parts (see core/store_part.ts).
+ *
+ * @example
+ * ```ts
+ * const parts: ScanParts = { sessions: 1000, onPart: (part) => console.log(part.sessions.size) };
+ * await scanStore({ sessionDir, stateDbPath: null, parts });
+ * ```
+ */
+export interface ScanParts {
+  /** Sessions in a part (the last may have fewer). */
+  sessions: number;
+  /**
+   * Called with each part, in id order, once its files are read; the scan
+   * reads on when it returns (or its promise settles), and then lets the
+   * part go.
+   */
+  onPart(part: StoreSnapshot): void | Promise<void>;
 }
 
 /**
@@ -359,6 +386,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       store.sessionDirExists = false;
+      // No session, but state.db may still have rows to check.
+      await options.parts?.onPart(store);
       return store;
     }
     store.stateDb.close();
@@ -499,7 +528,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // The listing is not needed any more; a big store's is megabytes.
   names = [];
   fileCount += ownReads.length;
-  if (fileCount === 0) return sortSessions(store);
+  if (fileCount === 0 && !options.parts) return sortSessions(store);
   const progress = options.onProgress;
   const started = performance.now();
   const countRead = (bytes: number) => {
@@ -526,12 +555,16 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     else keyLists.set(key, summary.keys);
   };
   const taskList: (ScanTask | undefined)[] = [...tasks.values()];
+  if (options.parts) {
+    taskList.sort((a, b) => compareIds(a!.sessionId, b!.sessionId));
+  }
   // A list grown by push has room for 17 entries; a copy has room for the
   // one to three it holds (2.5 MB less at 20,000 sessions).
   for (const task of taskList) task!.files = task!.files.slice();
   tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = estimatedBytes(taskList as ScanTask[]);
-  const compact = bytes >= COMPACT_SNAPSHOT_BYTES;
+  // A store checked in parts never holds more than a part.
+  const compact = !options.parts && bytes >= COMPACT_SNAPSHOT_BYTES;
   if (compact) {
     pool = new StringPool();
     poolStateDb(store.stateDb, pool);
@@ -553,7 +586,11 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       report(1);
     }
   };
-  if (workers === 0) await readOwnFiles();
+  // Parts need the index and the tombstone from the first on.
+  if (workers === 0 || options.parts) await readOwnFiles();
+  const parts = options.parts
+    ? partHandover(store, taskList, options.parts)
+    : null;
   const scanning = runScanTasks(taskList, {
     workers,
     copyResults: compact,
@@ -567,9 +604,14 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       }
       place(task, results);
       report(results.length);
+      return parts?.done(task.sessionId);
     },
   });
   await scanning;
+  if (parts) {
+    await parts.finish();
+    return store;
+  }
   if (workers > 0) await readOwnFiles();
   return sortSessions(store);
 }
@@ -619,6 +661,80 @@ function shareEmpties(journal: JournalSummary): void {
   if (journal.badCreatedAtLines.length === 0) {
     journal.badCreatedAtLines = NO_LINES;
   }
+}
+
+/**
+ * Hands the sessions over a part at a time: the store's session ids in
+ * order, cut every `sessions` ids; a part goes to `onPart` once every task
+ * of it and of the parts before it is done, and its sessions leave the
+ * store then.
+ */
+function partHandover(
+  store: StoreSnapshot,
+  tasks: readonly (ScanTask | undefined)[],
+  options: ScanParts,
+) {
+  const size = Math.max(1, Math.floor(options.sessions));
+  const ids = [...store.sessions.keys()].sort(compareIds);
+  const firstIds: string[] = [];
+  for (let i = 0; i < ids.length; i += size) firstIds.push(ids[i]);
+  // A store without sessions is still one (empty) part: the index, the
+  // tombstone and state.db are checked once.
+  if (firstIds.length === 0) firstIds.push("");
+  const partOf = (id: string) => {
+    // The last part whose first id is not after this one.
+    let low = 0;
+    let high = firstIds.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (firstIds[middle] <= id) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+  const pending = new Array<number>(firstIds.length).fill(0);
+  for (const task of tasks) pending[partOf(task!.sessionId)]++;
+  const views = new StoreParts(store);
+  let next = 0;
+  let checking: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | null = null;
+  const handOver = (k: number) => {
+    const sessions: SessionFiles[] = [];
+    for (let i = k * size; i < Math.min(ids.length, (k + 1) * size); i++) {
+      const files = store.sessions.get(ids[i])!;
+      store.sessions.delete(ids[i]);
+      if (files.temps.length === 0) files.temps = NO_TEMPS;
+      sessions.push(files);
+    }
+    const part = views.next(sessions, firstIds[k + 1] ?? null);
+    checking = checking.then(() => options.onPart(part)).catch((error) => {
+      failure ??= { error };
+    });
+  };
+  const handOverReady = (all: boolean) => {
+    const start = next;
+    while (next < firstIds.length && (all || pending[next] === 0)) {
+      handOver(next++);
+    }
+    return next > start ? checking : undefined;
+  };
+  return {
+    /** A task of this session is done; the promise of a part handed over. */
+    done(sessionId: string): Promise<void> | undefined {
+      pending[partOf(sessionId)]--;
+      return handOverReady(false);
+    },
+    /** Hands over what is left and waits for every part's check. */
+    async finish(): Promise<void> {
+      handOverReady(true);
+      await checking;
+      if (failure) throw failure.error;
+    },
+  };
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sortSessions(store: StoreSnapshot): StoreSnapshot {

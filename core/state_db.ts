@@ -77,6 +77,8 @@ export interface StateDbSessionRow {
   readonly columns: Record<(typeof SESSION_COLUMNS)[number], SqlValue>;
   /** Rows of `messages` for this session (0 when the table cannot tell). */
   messageCount: number;
+  /** Its place in `webuiRows`, 0-based. */
+  position: number;
 }
 
 /**
@@ -363,6 +365,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
             normalizeId(rawId),
             rawId,
             counted,
+            webuiRows.length,
             row.rowid,
             columnsOf,
           )
@@ -371,6 +374,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
             rawId,
             columns: columnsFrom(row),
             messageCount: counted,
+            position: webuiRows.length,
           },
       );
     }
@@ -448,6 +452,7 @@ class LazyRow implements StateDbSessionRow {
   id: string;
   rawId: SqlValue;
   messageCount: number;
+  position: number;
   #rowid: unknown;
   #columnsOf: ColumnsOf;
 
@@ -455,12 +460,14 @@ class LazyRow implements StateDbSessionRow {
     id: string,
     rawId: SqlValue,
     messageCount: number,
+    position: number,
     rowid: unknown,
     columnsOf: ColumnsOf,
   ) {
     this.id = id;
     this.rawId = rawId;
     this.messageCount = messageCount;
+    this.position = position;
     this.#rowid = rowid;
     this.#columnsOf = columnsOf;
   }

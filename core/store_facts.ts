@@ -85,17 +85,30 @@ export function deletion(
 }
 
 /**
- * Sessions with a live sidecar in the listing, whatever its content: the
- * server's `summary.ok` count.
+ * The sessions of a snapshot (or of a part of one) that have a live sidecar.
  *
  * @example
  * ```ts
- * liveSessionCount(store); // 42
+ * liveSidecarCount(part); // 1000
  * ```
  */
-export function liveSessionCount(store: StoreSnapshot): number {
+export function liveSidecarCount(store: StoreSnapshot): number {
   let count = 0;
   for (const session of store.sessions.values()) if (session.live) count++;
+  return count;
+}
+
+/**
+ * Sidecars whose name carries an invalid id, which the server's audit
+ * counts among the sessions.
+ *
+ * @example
+ * ```ts
+ * invalidSidecarNameCount(store); // 1 for a store with "bad id.json"
+ * ```
+ */
+export function invalidSidecarNameCount(store: StoreSnapshot): number {
+  let count = 0;
   for (const name of store.invalidNames) {
     if (name.source === "sidecar" && !name.name.startsWith(".")) count++;
   }

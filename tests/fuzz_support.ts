@@ -423,7 +423,6 @@ export async function runFuzzCase(
   index: number,
   options: FuzzOptions,
 ): Promise<FuzzResult> {
-  const rnd = seededRandom((seed * 7919 + index * 104729) >>> 0);
   const store = await TestStore.create();
   const sibling = `${store.root}-sibling`;
   const damage: string[] = [];
@@ -436,12 +435,7 @@ export async function runFuzzCase(
     failure,
   });
   try {
-    await Deno.mkdir(sibling);
-    await buildHealthy(store, rnd);
-    const mutations = int(rnd, 1, 3);
-    for (let i = 0; i < mutations; i++) {
-      damage.push(await mutate(store, rnd, sibling));
-    }
+    damage.push(...await buildFuzzStore(seed, index, store, sibling));
     const before = await storeMessages(store.sessionDir);
     const outside = await outsideOf(store, sibling);
     const args = [
@@ -512,6 +506,33 @@ export async function runFuzzCase(
     await store.cleanup();
     await Deno.remove(sibling, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Builds the store of case `(seed, index)` in `store`: healthy, then
+ * damaged one to three ways. `sibling` (created here) is the dir beside
+ * the store that some damage links to. Returns what was damaged.
+ *
+ * @example
+ * ```ts
+ * const damage = await buildFuzzStore(42, 0, store, `${store.root}-sibling`);
+ * ```
+ */
+export async function buildFuzzStore(
+  seed: number,
+  index: number,
+  store: TestStore,
+  sibling: string,
+): Promise<string[]> {
+  const rnd = seededRandom((seed * 7919 + index * 104729) >>> 0);
+  await Deno.mkdir(sibling);
+  await buildHealthy(store, rnd);
+  const damage: string[] = [];
+  const mutations = int(rnd, 1, 3);
+  for (let i = 0; i < mutations; i++) {
+    damage.push(await mutate(store, rnd, sibling));
+  }
+  return damage;
 }
 
 async function runWithin(

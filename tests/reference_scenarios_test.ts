@@ -933,6 +933,7 @@ Deno.test("a state.db webui row without messages is reported for review, never m
   const row: StateDbSessionRow = {
     id: "empty_worktree",
     rawId: "empty_worktree",
+    position: 0,
     columns: {
       source: "webui",
       title: null,
