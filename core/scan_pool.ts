@@ -92,6 +92,23 @@ export interface ScanPoolOptions {
 }
 
 /**
+ * Tasks made as they are taken, for a scan that must not hold them all at
+ * once: `take(i)` is called for i = 0, 1, 2, ... up to `count - 1`, each
+ * once, in that order.
+ *
+ * @example
+ * ```ts
+ * const source: ScanTaskSource = { count: tasks.length, take: (i) => tasks[i] };
+ * ```
+ */
+export interface ScanTaskSource {
+  /** How many tasks there are. */
+  readonly count: number;
+  /** Makes (or hands over) task `i`. */
+  take(i: number): ScanTask;
+}
+
+/**
  * How many workers a scan of `tasks` tasks and about `bytes` bytes uses by
  * default: none for a small store or a single core, else one per core
  * besides this thread's, up to {@linkcode MAX_SCAN_WORKERS}.
@@ -110,8 +127,9 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
 /**
  * Runs every task once and hands its results to `onResults`. The workers
  * are started before this returns, so the caller can do work of its own in
- * this thread (read the index) while they read the sessions. The list is
- * emptied as its tasks are handed out, so a finished task is not kept.
+ * this thread (read the index) while they read the sessions. A list is
+ * emptied as its tasks are handed out, so a finished task is not kept; a
+ * {@linkcode ScanTaskSource} makes each task only when it is taken.
  *
  * @example
  * ```ts
@@ -119,11 +137,12 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
  * ```
  */
 export function runScanTasks(
-  tasks: (ScanTask | undefined)[],
+  tasks: (ScanTask | undefined)[] | ScanTaskSource,
   options: ScanPoolOptions,
 ): Promise<void> {
-  const count = Math.min(options.workers, tasks.length);
-  const pool = count > 0 ? new WorkerPool(tasks, count, options) : null;
+  const source = Array.isArray(tasks) ? listSource(tasks) : tasks;
+  const count = Math.min(options.workers, source.count);
+  const pool = count > 0 ? new WorkerPool(source, count, options) : null;
   return (async () => {
     const read = await fileReader({ reuseBuffer: true });
     const copy = options.copyResults
@@ -147,14 +166,24 @@ export function runScanTasks(
         }
       }
     }
-    const rest = pool ? await pool.finished : tasks;
-    for (let i = 0; i < rest.length; i++) {
-      const task = rest[i]!;
-      rest[i] = undefined;
-      const checking = here(task);
+    const rest = pool ? listSource(await pool.finished) : source;
+    for (let i = 0; i < rest.count; i++) {
+      const checking = here(rest.take(i));
       if (checking) await checking;
     }
   })();
+}
+
+/** A list as a source that lets go of each task as it is taken. */
+function listSource(tasks: (ScanTask | undefined)[]): ScanTaskSource {
+  return {
+    count: tasks.length,
+    take(i) {
+      const task = tasks[i]!;
+      tasks[i] = undefined;
+      return task;
+    },
+  };
 }
 
 /** Resolves after the events waiting now (a worker's answer) are handled. */
@@ -190,8 +219,8 @@ interface PoolWorker {
 }
 
 class WorkerPool {
-  /** The caller's list; a task's slot is emptied when it is handed out. */
-  #tasks: (ScanTask | undefined)[];
+  /** The tasks, taken in order. */
+  #tasks: ScanTaskSource;
   #options: ScanPoolOptions;
   #next = 0;
   #batchId = 0;
@@ -208,7 +237,7 @@ class WorkerPool {
   readonly finished: Promise<ScanTask[]>;
 
   constructor(
-    tasks: (ScanTask | undefined)[],
+    tasks: ScanTaskSource,
     count: number,
     options: ScanPoolOptions,
   ) {
@@ -235,7 +264,7 @@ class WorkerPool {
         member.worker.onerror = null;
       }
       this.#workers = [];
-      this.#tasks = [];
+      this.#tasks = listSource([]);
       this.#sent.clear();
     });
     for (const member of this.#workers) {
@@ -252,9 +281,8 @@ class WorkerPool {
 
   /** A task for the calling thread; undefined once all are handed out. */
   take(): ScanTask | undefined {
-    if (this.#next >= this.#tasks.length) return undefined;
-    const task = this.#tasks[this.#next];
-    this.#tasks[this.#next++] = undefined;
+    if (this.#next >= this.#tasks.count) return undefined;
+    const task = this.#tasks.take(this.#next++);
     this.#finishIfDone();
     return task;
   }
@@ -264,7 +292,7 @@ class WorkerPool {
     // this thread works meanwhile), then big ones (fewer messages), then
     // single tasks at the end, so the workers finish together.
     if (!this.#answered.has(member)) return 4;
-    const remaining = this.#tasks.length - this.#next;
+    const remaining = this.#tasks.count - this.#next;
     const perWorker = remaining / (this.#workers.length * 8);
     return Math.max(1, Math.min(32, Math.floor(perWorker)));
   }
@@ -272,15 +300,15 @@ class WorkerPool {
   #dispatch(member: PoolWorker): void {
     while (
       member.inFlight.size < BATCHES_IN_FLIGHT &&
-      this.#next < this.#tasks.length
+      this.#next < this.#tasks.count
     ) {
       const start = this.#next;
       this.#next = Math.min(
-        this.#tasks.length,
+        this.#tasks.count,
         start + this.#batchSize(member),
       );
-      const tasks = this.#tasks.slice(start, this.#next) as ScanTask[];
-      this.#tasks.fill(undefined, start, this.#next);
+      const tasks: ScanTask[] = [];
+      for (let i = start; i < this.#next; i++) tasks.push(this.#tasks.take(i));
       const batch: ScanBatch = {
         id: ++this.#batchId,
         tasks,
@@ -322,14 +350,15 @@ class WorkerPool {
     this.#workers = this.#workers.filter((m) => m !== member);
     if (this.#workers.length === 0) {
       // Nobody left to run the rest: this thread does.
-      this.#orphaned.push(...this.#tasks.slice(this.#next) as ScanTask[]);
-      this.#next = this.#tasks.length;
+      while (this.#next < this.#tasks.count) {
+        this.#orphaned.push(this.#tasks.take(this.#next++));
+      }
     }
     this.#finishIfDone();
   }
 
   #finishIfDone(): void {
     const busy = this.#workers.some((m) => m.inFlight.size > 0);
-    if (!busy && this.#next >= this.#tasks.length) this.#done(this.#orphaned);
+    if (!busy && this.#next >= this.#tasks.count) this.#done(this.#orphaned);
   }
 }

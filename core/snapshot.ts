@@ -40,7 +40,8 @@ import {
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import { summarizeIndexFile } from "./index_scan.ts";
-import { StoreParts } from "./store_part.ts";
+import { PartScan } from "./part_scan.ts";
+import { SessionWalk } from "./session_walk.ts";
 
 /**
  * Store size (bytes) from which the snapshot is kept compact: equal short
@@ -459,10 +460,17 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     });
   };
 
+  // Checked in parts, a session's files and task are made only when the
+  // reading gets to it (see part_scan.ts); until then only the names of
+  // the session files are kept.
+  const lazy = options.parts !== undefined;
+  const sessionNames: string[] = [];
   const journalNames = await listJournals(options.sessionDir, store);
-  for (const journal of journalNames) {
-    session(journal.sessionId);
-    addFile(journal.sessionId, journal.name, "journal");
+  if (!lazy) {
+    for (const journal of journalNames) {
+      session(journal.sessionId);
+      addFile(journal.sessionId, journal.name, "journal");
+    }
   }
 
   for (const entry of names) {
@@ -470,6 +478,10 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     switch (kind.type) {
       case "sidecar":
       case "backup":
+        if (lazy) {
+          sessionNames.push(entry.name);
+          break;
+        }
         session(kind.sessionId);
         addFile(kind.sessionId, entry.name, kind.type);
         break;
@@ -498,8 +510,10 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
           fileType: entryType(entry),
         };
         store.temps.push(temp);
-        if (kind.sessionId) session(kind.sessionId).temps.push(temp);
-        if (kind.sessionId && SUMMARIZED_TEMP_ORIGINS.has(kind.origin)) {
+        if (kind.sessionId && lazy) sessionNames.push(entry.name);
+        if (!kind.sessionId || lazy) break;
+        session(kind.sessionId).temps.push(temp);
+        if (SUMMARIZED_TEMP_ORIGINS.has(kind.origin)) {
           addFile(kind.sessionId, entry.name, "temp");
         }
         break;
@@ -528,7 +542,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // The listing is not needed any more; a big store's is megabytes.
   names = [];
   fileCount += ownReads.length;
-  if (fileCount === 0 && !options.parts) return sortSessions(store);
+  if (fileCount === 0 && !lazy) return sortSessions(store);
   const progress = options.onProgress;
   const started = performance.now();
   const countRead = (bytes: number) => {
@@ -555,16 +569,18 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     else keyLists.set(key, summary.keys);
   };
   const taskList: (ScanTask | undefined)[] = [...tasks.values()];
-  if (options.parts) {
-    taskList.sort((a, b) => compareIds(a!.sessionId, b!.sessionId));
-  }
   // A list grown by push has room for 17 entries; a copy has room for the
   // one to three it holds (2.5 MB less at 20,000 sessions).
   for (const task of taskList) task!.files = task!.files.slice();
   tasks.clear(); // the pool lets go of each task once it is handed out
-  const bytes = estimatedBytes(taskList as ScanTask[]);
+  const bytes = estimatedBytes(
+    options.sessionDir,
+    lazy
+      ? [...journalNames.map((j) => j.name), ...sessionNames]
+      : taskList.flatMap((task) => task!.files.map((file) => file.name)),
+  );
   // A store checked in parts never holds more than a part.
-  const compact = !options.parts && bytes >= COMPACT_SNAPSHOT_BYTES;
+  const compact = !lazy && bytes >= COMPACT_SNAPSHOT_BYTES;
   if (compact) {
     pool = new StringPool();
     poolStateDb(store.stateDb, pool);
@@ -572,8 +588,6 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       files.sessionId = pool.string(files.sessionId);
     }
   }
-  const workers = options.workers ??
-    defaultWorkerCount(taskList.length, bytes);
   // The index is often the store's biggest file (24 MB at 20,000 sessions),
   // and summarizing it takes memory of its own, so it is read while no
   // worker runs. With no worker the peak is at the end, with the snapshot
@@ -587,11 +601,25 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     }
   };
   // Parts need the index and the tombstone from the first on.
-  if (workers === 0 || options.parts) await readOwnFiles();
+  if (lazy) await readOwnFiles();
   const parts = options.parts
-    ? partHandover(store, taskList, options.parts)
+    ? new PartScan(
+      store,
+      () =>
+        new SessionWalk(
+          sessionNames,
+          journalNames,
+          store.temps,
+          (temp) => SUMMARIZED_TEMP_ORIGINS.has(temp.origin),
+        ),
+      options.parts,
+    )
     : null;
-  const scanning = runScanTasks(taskList, {
+  if (parts) fileCount = parts.files + ownReads.length;
+  const workers = options.workers ??
+    defaultWorkerCount(parts?.tasks.count ?? taskList.length, bytes);
+  if (workers === 0 && !lazy) await readOwnFiles();
+  const scanning = runScanTasks(parts?.tasks ?? taskList, {
     workers,
     copyResults: compact,
     maxBytes,
@@ -617,27 +645,21 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
 }
 
 /**
- * The size of the files of some tasks, from the sizes of a few dozen of
- * them spread over the list: enough to decide on workers, without a stat
+ * The size of some files of the session dir, from the sizes of a few dozen
+ * of them spread over the list: enough to decide on workers, without a stat
  * of every file before the reading starts.
  */
-function estimatedBytes(tasks: ScanTask[]): number {
-  let files = 0;
-  for (const task of tasks) files += task.files.length;
-  const step = Math.max(1, Math.floor(files / 64));
+function estimatedBytes(dir: string, names: readonly string[]): number {
+  const step = Math.max(1, Math.floor(names.length / 64));
   let sampled = 0;
   let bytes = 0;
-  let index = 0;
-  for (const task of tasks) {
-    for (const file of task.files) {
-      if (index++ % step !== 0) continue;
-      sampled++;
-      try {
-        bytes += Deno.lstatSync(pathIn(task.dir, file.name)).size;
-      } catch { /* gone: counts as empty */ }
-    }
+  for (let i = 0; i < names.length; i += step) {
+    sampled++;
+    try {
+      bytes += Deno.lstatSync(pathIn(dir, names[i])).size;
+    } catch { /* gone: counts as empty */ }
   }
-  return sampled === 0 ? 0 : bytes / sampled * files;
+  return sampled === 0 ? 0 : bytes / sampled * names.length;
 }
 
 /** The `temps` of every session without any: one list, not one each. */
@@ -661,80 +683,6 @@ function shareEmpties(journal: JournalSummary): void {
   if (journal.badCreatedAtLines.length === 0) {
     journal.badCreatedAtLines = NO_LINES;
   }
-}
-
-/**
- * Hands the sessions over a part at a time: the store's session ids in
- * order, cut every `sessions` ids; a part goes to `onPart` once every task
- * of it and of the parts before it is done, and its sessions leave the
- * store then.
- */
-function partHandover(
-  store: StoreSnapshot,
-  tasks: readonly (ScanTask | undefined)[],
-  options: ScanParts,
-) {
-  const size = Math.max(1, Math.floor(options.sessions));
-  const ids = [...store.sessions.keys()].sort(compareIds);
-  const firstIds: string[] = [];
-  for (let i = 0; i < ids.length; i += size) firstIds.push(ids[i]);
-  // A store without sessions is still one (empty) part: the index, the
-  // tombstone and state.db are checked once.
-  if (firstIds.length === 0) firstIds.push("");
-  const partOf = (id: string) => {
-    // The last part whose first id is not after this one.
-    let low = 0;
-    let high = firstIds.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (firstIds[middle] <= id) low = middle;
-      else high = middle - 1;
-    }
-    return low;
-  };
-  const pending = new Array<number>(firstIds.length).fill(0);
-  for (const task of tasks) pending[partOf(task!.sessionId)]++;
-  const views = new StoreParts(store);
-  let next = 0;
-  let checking: Promise<void> = Promise.resolve();
-  let failure: { error: unknown } | null = null;
-  const handOver = (k: number) => {
-    const sessions: SessionFiles[] = [];
-    for (let i = k * size; i < Math.min(ids.length, (k + 1) * size); i++) {
-      const files = store.sessions.get(ids[i])!;
-      store.sessions.delete(ids[i]);
-      if (files.temps.length === 0) files.temps = NO_TEMPS;
-      sessions.push(files);
-    }
-    const part = views.next(sessions, firstIds[k + 1] ?? null);
-    checking = checking.then(() => options.onPart(part)).catch((error) => {
-      failure ??= { error };
-    });
-  };
-  const handOverReady = (all: boolean) => {
-    const start = next;
-    while (next < firstIds.length && (all || pending[next] === 0)) {
-      handOver(next++);
-    }
-    return next > start ? checking : undefined;
-  };
-  return {
-    /** A task of this session is done; the promise of a part handed over. */
-    done(sessionId: string): Promise<void> | undefined {
-      pending[partOf(sessionId)]--;
-      return handOverReady(false);
-    },
-    /** Hands over what is left and waits for every part's check. */
-    async finish(): Promise<void> {
-      handOverReady(true);
-      await checking;
-      if (failure) throw failure.error;
-    },
-  };
-}
-
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sortSessions(store: StoreSnapshot): StoreSnapshot {
