@@ -37,6 +37,8 @@ export function staleUntitledCheck(days: number): Check {
     title: "Old sessions without a title",
     description:
       `Reports sessions untouched for more than ${days} days that have no title.`,
+    // Judged per session, in id order: runs on a part of the store at a time.
+    partwise: true,
     kinds: [{
       kind: "stale_untitled_session",
       category: "info",
