@@ -22,16 +22,8 @@
 import type { ScanTaskSource } from "./scan_pool.ts";
 import type { ScanTask } from "./scan_task.ts";
 import type { SessionWalk } from "./session_walk.ts";
-import type {
-  ScanParts,
-  SessionFiles,
-  StoreSnapshot,
-  TempFile,
-} from "./snapshot.ts";
+import type { ScanParts, SessionFiles, StoreSnapshot } from "./snapshot.ts";
 import { StoreParts } from "./store_part.ts";
-
-/** The `temps` of every session without any: one list, not one each. */
-const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
 
 /**
  * One store's scan part by part.
@@ -149,7 +141,7 @@ export class PartScan {
     if (!walked) throw new Error("scan: fewer sessions than counted");
     const files: SessionFiles = {
       sessionId: walked.sessionId,
-      temps: walked.temps.length > 0 ? walked.temps : NO_TEMPS,
+      temps: walked.temps,
     };
     this.#store.sessions.set(walked.sessionId, files);
     if (walked.files.length === 0) return null;

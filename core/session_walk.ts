@@ -26,6 +26,17 @@ import type { ScanFile } from "./scan_task.ts";
 import { classifyName } from "./store_layout.ts";
 
 /**
+ * The `temps` of every session without any: one list, not one each. Checks
+ * only read it.
+ *
+ * @example
+ * ```ts
+ * if (session.temps === NO_TEMPS) console.log("no temps");
+ * ```
+ */
+export const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
+
+/**
  * One session as the walk finds it.
  *
  * @example
@@ -38,7 +49,7 @@ export interface WalkedSession {
   sessionId: string;
   /** The files the scan reads: its journal first, then the session dir's. */
   files: ScanFile[];
-  /** Its temps, in listing order. */
+  /** Its temps, in listing order ({@linkcode NO_TEMPS} when none). */
   temps: TempFile[];
 }
 
@@ -128,7 +139,7 @@ export class SessionWalk {
   next(): WalkedSession | null {
     const sessionId = this.peekId();
     if (sessionId === null) return null;
-    const session: WalkedSession = { sessionId, files: [], temps: [] };
+    const session: WalkedSession = { sessionId, files: [], temps: NO_TEMPS };
     const journal = this.#journals[this.#journal];
     if (journal?.sessionId === sessionId) {
       session.files.push({ name: journal.name, kind: "journal" });
@@ -139,6 +150,7 @@ export class SessionWalk {
       const kind = this.#nameKind!;
       if (kind.type === "temp") {
         const temp = this.#tempNamed(name);
+        if (session.temps === NO_TEMPS) session.temps = [];
         session.temps.push(temp);
         if (this.#readsTemp(temp)) session.files.push({ name, kind: "temp" });
       } else if (kind.type === "sidecar" || kind.type === "backup") {

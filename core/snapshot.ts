@@ -41,7 +41,7 @@ import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import { summarizeIndexFile } from "./index_scan.ts";
 import { PartScan } from "./part_scan.ts";
-import { SessionWalk } from "./session_walk.ts";
+import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
 
 /**
  * Store size (bytes) from which the snapshot is kept compact: equal short
@@ -100,7 +100,7 @@ export interface ScanOptions {
 }
 
 /**
- * How a scan hands a store over in parts (see core/store_part.ts).
+ * How a scan hands a store over in parts (see core/part_scan.ts).
  *
  * @example
  * ```ts
@@ -573,12 +573,22 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // one to three it holds (2.5 MB less at 20,000 sessions).
   for (const task of taskList) task!.files = task!.files.slice();
   tasks.clear(); // the pool lets go of each task once it is handed out
-  const bytes = estimatedBytes(
-    options.sessionDir,
-    lazy
-      ? [...journalNames.map((j) => j.name), ...sessionNames]
-      : taskList.flatMap((task) => task!.files.map((file) => file.name)),
-  );
+  const bytes = lazy
+    ? estimatedBytes(
+      options.sessionDir,
+      (function* () {
+        for (const journal of journalNames) yield journal.name;
+        yield* sessionNames;
+      })(),
+      journalNames.length + sessionNames.length,
+    )
+    : estimatedBytes(
+      options.sessionDir,
+      (function* () {
+        for (const task of taskList) for (const f of task!.files) yield f.name;
+      })(),
+      fileCount - ownReads.length,
+    );
   // A store checked in parts never holds more than a part.
   const compact = !lazy && bytes >= COMPACT_SNAPSHOT_BYTES;
   if (compact) {
@@ -645,25 +655,29 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
 }
 
 /**
- * The size of some files of the session dir, from the sizes of a few dozen
- * of them spread over the list: enough to decide on workers, without a stat
+ * The size of `count` files of the session dir, from the sizes of a few
+ * dozen of them spread over the list: enough to decide on workers, without a stat
  * of every file before the reading starts.
  */
-function estimatedBytes(dir: string, names: readonly string[]): number {
-  const step = Math.max(1, Math.floor(names.length / 64));
+function estimatedBytes(
+  dir: string,
+  names: Iterable<string>,
+  count: number,
+): number {
+  const step = Math.max(1, Math.floor(count / 64));
   let sampled = 0;
   let bytes = 0;
-  for (let i = 0; i < names.length; i += step) {
+  let index = 0;
+  for (const name of names) {
+    if (index++ % step !== 0) continue;
     sampled++;
     try {
-      bytes += Deno.lstatSync(pathIn(dir, names[i])).size;
+      bytes += Deno.lstatSync(pathIn(dir, name)).size;
     } catch { /* gone: counts as empty */ }
   }
-  return sampled === 0 ? 0 : bytes / sampled * names.length;
+  return sampled === 0 ? 0 : bytes / sampled * count;
 }
 
-/** The `temps` of every session without any: one list, not one each. */
-const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
 /** The empty line lists of every journal: one list, not one per journal. */
 const NO_LINES = Object.freeze([]) as unknown as number[];
 /** The turns of every journal whose turns all ended (the scan drops those). */
