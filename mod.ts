@@ -154,10 +154,12 @@ export {
 } from "./core/turn_journal.ts";
 export {
   openStateDb,
+  type OpenStateDbOptions,
   SESSION_COLUMNS,
   type SqlValue,
   type StateDb,
   type StateDbMessage,
+  type StateDbParts,
   type StateDbProblem,
   type StateDbReader,
   type StateDbSessionRow,

@@ -98,9 +98,10 @@ export interface AuditOptions {
    * Check the store this many sessions at a time and let each part go once
    * it is checked, so memory stays flat however many sessions there are
    * ({@linkcode DEFAULT_PART_SESSIONS} is a good size). The findings are
-   * the same; the `store` returned then has no sessions. Ignored (the
-   * whole store is kept) when a check is not `partwise` or external
-   * plugins run, since those are given every session.
+   * the same; the `store` returned then has no sessions (nor index entries
+   * or state.db rows, see `ScanOptions.parts`). Ignored (the whole store
+   * is kept) when a check is not `partwise` or external plugins run, since
+   * those are given every session.
    */
   partSessions?: number;
 }

@@ -280,6 +280,105 @@ function readRegularFileWith<T>(
   path: string,
   maxBytes: number,
 ): ReadResult<T> {
+  const opened = openRegularFileWith(fs, path, maxBytes);
+  if (!opened.ok) return opened;
+  try {
+    return readOpenFile(opened.file, contents, maxBytes);
+  } finally {
+    opened.file.close();
+  }
+}
+
+/**
+ * A regular file opened as {@linkcode readRegularFile} opens one, and kept
+ * open to be read at any offset: what it reads stays the file that was
+ * opened, even when another one is renamed over its name meanwhile.
+ *
+ * @example
+ * ```ts
+ * const opened = await openRegularFile("/srv/sessions/_index.json", 64 << 20);
+ * if (opened.ok) {
+ *   const head = new Uint8Array(16);
+ *   opened.file.readAt(head, 0);
+ *   opened.file.close();
+ * }
+ * ```
+ */
+export interface OpenFile {
+  /** Reads from an offset (see {@linkcode ReadAt}). */
+  readAt: ReadAt;
+  /** Its size, mtime, inode and device when it was opened. */
+  identity: FileIdentity;
+  /**
+   * True when its size or mtime is no longer what it was when opened: it
+   * was written to in place.
+   */
+  changed(): boolean;
+  /** Closes it; later calls do nothing. */
+  close(): void;
+}
+
+/**
+ * Opens a regular file to read it at offsets, refusing what
+ * {@linkcode readRegularFile} refuses (FIFOs, devices, symlinks, files over
+ * `maxBytes`). The caller closes it.
+ *
+ * @example
+ * ```ts
+ * const opened = await openRegularFile("/srv/sessions/_index.json", 64 << 20);
+ * if (!opened.ok) console.log(opened.problem.detail);
+ * ```
+ */
+export async function openRegularFile(
+  path: string,
+  maxBytes: number,
+): Promise<{ ok: true; file: OpenFile } | ReadFailure> {
+  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
+  return openRegularFileWith(fs, path, maxBytes);
+}
+
+/**
+ * Makes `contents` of an open file, as {@linkcode fileConsumer}'s reader
+ * does; the file stays open.
+ *
+ * @example
+ * ```ts
+ * const read = readOpenFile(opened.file, wholeFile(parseJsonBytes), 64 << 20);
+ * ```
+ */
+export function readOpenFile<T>(
+  file: OpenFile,
+  contents: FileContents<T>,
+  maxBytes: number,
+): ReadResult<T> {
+  const identity = { ...file.identity };
+  try {
+    const read = contents(file.readAt, identity.size, maxBytes);
+    if (read === null) {
+      return {
+        ok: false,
+        identity,
+        problem: {
+          reason: "too_large",
+          detail: `grew past the limit of ${maxBytes} bytes while being read`,
+        },
+      };
+    }
+    identity.size = read.bytes;
+    return { ...read.value, identity };
+  } catch (error) {
+    return { ok: false, problem: openProblem(error) };
+  }
+}
+
+/** A {@linkcode ReadResult} that failed. */
+type ReadFailure = Extract<ReadResult<never>, { ok: false }>;
+
+function openRegularFileWith(
+  fs: Fs,
+  path: string,
+  maxBytes: number,
+): { ok: true; file: OpenFile } | ReadFailure {
   // Look before opening: under restricted permissions Deno resolves a path
   // before it opens it, so O_NOFOLLOW alone would not stop a symlink, and a
   // FIFO must never be opened at all.
@@ -311,10 +410,22 @@ function readRegularFileWith<T>(
   } catch (error) {
     return { ok: false, problem: openProblem(error) };
   }
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    try {
+      fs.closeSync(fd);
+    } catch { /* nothing to do: the bytes are read */ }
+  };
+  const refuse = (failure: ReadFailure): ReadFailure => {
+    close();
+    return failure;
+  };
   try {
     const stat = fs.fstatSync(fd);
     if (stat.ino !== linkStat.ino || stat.dev !== linkStat.dev) {
-      return {
+      return refuse({
         ok: false,
         identity: identityOf(stat),
         problem: {
@@ -322,21 +433,21 @@ function readRegularFileWith<T>(
           detail:
             "was replaced while being opened (by a symlink or another file)",
         },
-      };
+      });
     }
     const identity = identityOf(stat);
     if (!stat.isFile()) {
-      return {
+      return refuse({
         ok: false,
         identity,
         problem: {
           reason: "not_regular_file",
           detail: `is a ${fileTypeName(stat)}, not a regular file`,
         },
-      };
+      });
     }
     if (stat.size > maxBytes) {
-      return {
+      return refuse({
         ok: false,
         identity,
         problem: {
@@ -344,29 +455,21 @@ function readRegularFileWith<T>(
           detail: `is ${stat.size} bytes, over the limit of ${maxBytes} ` +
             `(raise it with --max-file-size)`,
         },
-      };
+      });
     }
-    const readAt: ReadAt = (into, position) =>
-      fs.readSync(fd, into, 0, into.length, position);
-    const read = contents(readAt, stat.size, maxBytes);
-    if (read === null) {
-      return {
-        ok: false,
-        identity,
-        problem: {
-          reason: "too_large",
-          detail: `grew past the limit of ${maxBytes} bytes while being read`,
-        },
-      };
-    }
-    identity.size = read.bytes;
-    return { ...read.value, identity };
+    const file: OpenFile = {
+      readAt: (into, position) =>
+        fs.readSync(fd, into, 0, into.length, position),
+      identity,
+      changed() {
+        const now = identityOf(fs.fstatSync(fd));
+        return now.size !== identity.size || now.mtimeMs !== identity.mtimeMs;
+      },
+      close,
+    };
+    return { ok: true, file };
   } catch (error) {
-    return { ok: false, problem: openProblem(error) };
-  } finally {
-    try {
-      fs.closeSync(fd);
-    } catch { /* nothing to do: the bytes are read */ }
+    return refuse({ ok: false, problem: openProblem(error) });
   }
 }
 

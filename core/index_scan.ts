@@ -23,16 +23,19 @@
  */
 
 import {
+  type OpenFile,
   type Parsed,
   parseJsonBytes,
   type ReadAt,
   readAtBytes,
+  readOpenFile,
+  type ReadResult,
   wholeFile,
 } from "./file_read.ts";
 import { parseJsonSpan } from "./json_scan.ts";
 import { eachListElementRead } from "./json_list_stream.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
-import type { IndexSummary } from "./snapshot.ts";
+import type { IndexEntry, IndexSummary } from "./snapshot.ts";
 import type { StringPool } from "./string_pool.ts";
 
 /**
@@ -129,6 +132,203 @@ export function summarizeIndexFile(
 }
 
 /**
+ * `_index.json` read for an audit part by part: the summary, with no
+ * entries when the file is a list, and then the entries of each part.
+ *
+ * @example
+ * ```ts
+ * const { read, parts } = summarizeIndexByParts(file, path, maxBytes, partOf);
+ * const firstPartsEntries = parts?.take() ?? [];
+ * ```
+ */
+export interface IndexByParts {
+  /** The index as the checks see it, without the entries of a list. */
+  read: ReadResult<IndexSummary>;
+  /** Bytes read; null when the file was not read (it could not be opened). */
+  bytes: number | null;
+  /**
+   * The list's entries, a part at a time; null when the file is not a
+   * valid list (then `read` has whatever entries it has, and the file can
+   * be closed).
+   */
+  parts: IndexParts | null;
+}
+
+/**
+ * Summarizes an open `_index.json` for a store audited part by part
+ * (core/part_scan.ts): the list is walked once, as
+ * {@linkcode summarizeIndexFile} walks a big one, but of each entry only
+ * where it is in the file is kept, filed under the part of its session
+ * (`partOf`, from 0 in id order). Each part's entries are read again from
+ * the file when that part is checked. So memory stays a few numbers an
+ * entry, where the entries themselves are a third of a kilobyte each.
+ * A small file, or anything that is not a valid list, is parsed whole, as
+ * {@linkcode summarizeIndexFile} parses it, with its entries.
+ *
+ * @example
+ * ```ts
+ * const opened = await openRegularFile(path, maxBytes);
+ * if (opened.ok) {
+ *   const { read, parts } = summarizeIndexByParts(opened.file, path, maxBytes, partOf);
+ *   if (!parts) opened.file.close(); // else parts.close() once done
+ * }
+ * ```
+ */
+export function summarizeIndexByParts(
+  file: OpenFile,
+  path: string,
+  maxBytes: number,
+  partOf: (sessionId: string) => number,
+  options: Pick<IndexReadOptions, "parseWholeUpTo"> = {},
+): IndexByParts {
+  let spans: number[][] | null = null;
+  let bytes: number | null = null;
+  const read = readOpenFile(file, (readAt, statSize, maxBytes) => {
+    // A small index is parsed whole and kept: it is faster, and its
+    // entries are a few hundred KB at most.
+    if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
+      const whole = summarizeIndexFile(readAt, statSize, maxBytes);
+      bytes = whole?.bytes ?? null;
+      return whole;
+    }
+    const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
+    const found: number[][] = [];
+    let position = 0;
+    const walk = eachListElementRead(readAt, (b, start, end, offset) => {
+      const value = parseJsonSpan(b, start, end);
+      if (isListedSession(value)) {
+        (found[partOf(value.session_id)] ??= []).push(
+          position,
+          offset + start,
+          offset + end,
+        );
+      } else listed.badEntries.push(position);
+      position++;
+    }, { windowBytes: INDEX_WINDOW_BYTES, maxBytes });
+    if (walk === null) return null;
+    if (!walk.isList) {
+      const whole = wholeFile((b) => summarizeParsedIndex(b, null))(
+        readAt,
+        statSize,
+        maxBytes,
+      );
+      bytes = whole?.bytes ?? null;
+      return whole;
+    }
+    spans = found;
+    bytes = walk.bytes;
+    return { value: { ok: true, value: listed }, bytes: walk.bytes };
+  }, maxBytes);
+  return {
+    read,
+    bytes,
+    parts: read.ok && spans ? new IndexParts(file, path, spans, partOf) : null,
+  };
+}
+
+/**
+ * The entries of an index list, read from the open file one part at a time
+ * (see {@linkcode summarizeIndexByParts}). If the file was written to in
+ * place since the walk, `take` throws rather than give entries that are
+ * not the ones walked. A file renamed over the index meanwhile does not
+ * matter: the open file is still the one walked.
+ *
+ * @example
+ * ```ts
+ * for (let k = 0; k < partCount; k++) check(parts.take());
+ * parts.close();
+ * ```
+ */
+export class IndexParts {
+  #file: OpenFile;
+  #path: string;
+  /** Per part: position, start and end of each entry, in file order. */
+  #spans: number[][];
+  #partOf: (sessionId: string) => number;
+  #next = 0;
+  #buffer = new Uint8Array(0);
+
+  /**
+   * Takes over `file`: {@linkcode IndexParts.close} closes it.
+   *
+   * @example
+   * ```ts
+   * const parts = new IndexParts(file, path, spans, partOf);
+   * ```
+   */
+  constructor(
+    file: OpenFile,
+    path: string,
+    spans: number[][],
+    partOf: (sessionId: string) => number,
+  ) {
+    this.#file = file;
+    this.#path = path;
+    this.#spans = spans;
+    this.#partOf = partOf;
+  }
+
+  /**
+   * The entries of the next part (parts 0, 1, 2, ... in turn), in list
+   * order.
+   *
+   * @example
+   * ```ts
+   * const entries: IndexEntry[] = parts.take();
+   * ```
+   */
+  take(): IndexEntry[] {
+    const part = this.#next++;
+    const spans = this.#spans[part] ?? [];
+    this.#spans[part] = [];
+    if (spans.length > 0 && this.#file.changed()) throw this.#changed();
+    const entries: IndexEntry[] = [];
+    for (let i = 0; i < spans.length; i += 3) {
+      const length = spans[i + 2] - spans[i + 1];
+      if (this.#buffer.length < length) {
+        this.#buffer = new Uint8Array(
+          Math.max(length, this.#buffer.length * 2),
+        );
+      }
+      const bytes = this.#buffer.subarray(0, length);
+      let value: unknown;
+      try {
+        if (this.#file.readAt(bytes, spans[i + 1]) !== length) {
+          throw this.#changed();
+        }
+        value = parseJsonSpan(bytes, 0, length);
+      } catch {
+        throw this.#changed();
+      }
+      if (!isListedSession(value) || this.#partOf(value.session_id) !== part) {
+        throw this.#changed();
+      }
+      entries.push(indexEntry(value, spans[i], null));
+    }
+    return entries;
+  }
+
+  /**
+   * Closes the file.
+   *
+   * @example
+   * ```ts
+   * parts.close();
+   * ```
+   */
+  close(): void {
+    this.#file.close();
+  }
+
+  #changed(): Error {
+    return new Error(
+      `${this.#path} was written to while hermes-fsck read it; run the ` +
+        "audit again (with the server stopped, if it keeps happening)",
+    );
+  }
+}
+
+/**
  * {@linkcode summarizeIndexFile} of bytes already in memory.
  *
  * @example
@@ -159,21 +359,35 @@ function addEntry(
   position: number,
   pool: StringPool | null,
 ): void {
-  if (!isPlainObject(value) || typeof value.session_id !== "string") {
-    summary.badEntries.push(position);
-    return;
-  }
+  if (isListedSession(value)) {
+    summary.entries.push(indexEntry(value, position, pool));
+  } else summary.badEntries.push(position);
+}
+
+/** An entry the checks can use: an object with a string `session_id`. */
+function isListedSession(
+  value: unknown,
+): value is Record<string, unknown> & { session_id: string } {
+  return isPlainObject(value) && typeof value.session_id === "string";
+}
+
+/** What is kept of a listed session's entry. */
+function indexEntry(
+  value: Record<string, unknown> & { session_id: string },
+  position: number,
+  pool: StringPool | null,
+): IndexEntry {
   const entry = orderedFields(value);
   if (pool) {
     for (const field in entry) entry[field] = pool.value(entry[field]);
   }
   // Written out, not spread: a spread object is twice the size, kept once
   // per session.
-  summary.entries.push({
+  return {
     sessionId: pool ? pool.string(value.session_id) : value.session_id,
     entry,
     position,
-  });
+  };
 }
 
 /** The fields in the order of INDEX_ENTRY_FIELDS, as JSON.parse would not. */

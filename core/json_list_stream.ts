@@ -46,8 +46,10 @@ export interface ListWalk {
 /**
  * Calls `each` with the span of every element of the JSON list that makes
  * up the whole file, in `b`, a window of the file that holds the element
- * and may be overwritten once `each` returns. A walk that is not a list
- * stops at the fault, with `each` called for the elements before it.
+ * and may be overwritten once `each` returns; `b[0]` is the file's byte
+ * `offset`, so the element is the file's bytes `offset + start` to
+ * `offset + end`. A walk that is not a list stops at the fault, with
+ * `each` called for the elements before it.
  * Returns null when the file grew past `maxBytes` while being read.
  *
  * @example
@@ -59,7 +61,7 @@ export interface ListWalk {
  */
 export function eachListElementRead(
   readAt: ReadAt,
-  each: (b: Uint8Array, start: number, end: number) => void,
+  each: (b: Uint8Array, start: number, end: number, offset: number) => void,
   options: { windowBytes: number; maxBytes: number },
 ): ListWalk | null {
   let window = new Uint8Array(Math.max(1, options.windowBytes));
@@ -127,7 +129,7 @@ export function eachListElementRead(
       at = 0;
       continue;
     }
-    each(window, start, end);
+    each(window, start, end, base);
     first = false;
     at = next + 1;
     if (view[next] === CLOSE) break;

@@ -23,7 +23,7 @@ import type { ScanTaskSource } from "./scan_pool.ts";
 import type { ScanTask } from "./scan_task.ts";
 import type { SessionWalk } from "./session_walk.ts";
 import type { ScanParts, SessionFiles, StoreSnapshot } from "./snapshot.ts";
-import { StoreParts } from "./store_part.ts";
+import { type PartSources, StoreParts } from "./store_part.ts";
 
 /**
  * One store's scan part by part.
@@ -46,15 +46,22 @@ export class PartScan {
   #firstIds: string[] = [];
   /** Tasks of each part not done yet. */
   #pending: number[] = [];
-  #views: StoreParts;
+  #views: StoreParts | null = null;
   #next = 0;
   #checking: Promise<void> = Promise.resolve();
   #failure: { error: unknown } | null = null;
 
   /**
+   * Where the parts' index entries and state.db rows come from, when they
+   * are read a part at a time; set before the tasks run.
+   */
+  readonly sources: PartSources = {};
+
+  /**
    * Counts the sessions and tasks of each part with one walk, and makes
    * the tasks with another. The store's index, tombstone, state.db and
-   * temps must be read already.
+   * temps must be read before the tasks run (by then {@linkcode partOf}
+   * can say which part an id falls in).
    *
    * @example
    * ```ts
@@ -89,7 +96,6 @@ export class PartScan {
       this.#firstIds.push("");
       this.#pending.push(0);
     }
-    this.#views = new StoreParts(store);
     this.#walk = newWalk();
     this.tasks = {
       count: tasks,
@@ -113,7 +119,7 @@ export class PartScan {
    * ```
    */
   done(sessionId: string): Promise<void> | undefined {
-    this.#pending[this.#partOf(sessionId)]--;
+    this.#pending[this.partOf(sessionId)]--;
     return this.#handOverReady(false);
   }
 
@@ -152,8 +158,16 @@ export class PartScan {
     };
   }
 
-  /** The part of an id: the last whose first id is not after it. */
-  #partOf(id: string): number {
+  /**
+   * The part an id falls in, from 0: the last whose first id is not after
+   * it (an id before every session's is in the first).
+   *
+   * @example
+   * ```ts
+   * scan.partOf("abc"); // 0 in a store of fewer sessions than a part
+   * ```
+   */
+  partOf(id: string): number {
     const firstIds = this.#firstIds;
     let low = 0;
     let high = firstIds.length - 1;
@@ -189,6 +203,7 @@ export class PartScan {
       sessions.push(files);
       this.#store.sessions.delete(id);
     }
+    this.#views ??= new StoreParts(this.#store, this.sources);
     const part = this.#views.next(sessions, end);
     this.#checking = this.#checking.then(() => this.#options.onPart(part))
       .catch((error) => {

@@ -20,6 +20,7 @@ import {
   fileConsumer,
   type FileContents,
   type FileIdentity,
+  openRegularFile,
   type Parsed,
   parseJsonBytes,
   type ReadResult,
@@ -39,8 +40,13 @@ import {
 } from "./store_layout.ts";
 import { isValidJournalName, isValidSessionId } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
-import { summarizeIndexFile } from "./index_scan.ts";
+import {
+  type IndexParts,
+  summarizeIndexByParts,
+  summarizeIndexFile,
+} from "./index_scan.ts";
 import { PartScan } from "./part_scan.ts";
+import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
 
 /**
@@ -93,8 +99,9 @@ export interface ScanOptions {
   hermesHome?: string | null;
   /**
    * Hand the sessions over a part at a time instead of keeping them all:
-   * memory then stays flat however big the store is, and the snapshot
-   * returned has no sessions.
+   * memory then stays flat however big the store is. The snapshot
+   * returned has no sessions, and a big index's entries and state.db's
+   * rows are only in the parts (they are read a part at a time).
    */
   parts?: ScanParts;
 }
@@ -363,6 +370,10 @@ export interface StoreSnapshot {
  */
 export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  // Checked in parts, a session's files and task are made only when the
+  // reading gets to it (see part_scan.ts); until then only the names of
+  // the session files are kept.
+  const lazy = options.parts !== undefined;
   const store: StoreSnapshot = {
     sessionDir: options.sessionDir,
     hermesHome: options.hermesHome ?? null,
@@ -374,7 +385,11 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     temps: [],
     invalidNames: [],
     otherEntries: [],
-    stateDb: openStateDb(options.stateDbPath),
+    // Checked in parts, state.db is opened once the parts are known (see
+    // below), to read its rows a part at a time.
+    stateDb: lazy
+      ? { status: "absent", path: options.stateDbPath, close() {} }
+      : openStateDb(options.stateDbPath),
     stats: { filesRead: 0, bytesRead: 0 },
   };
   // Equal short values of a big store's summaries share one copy (see
@@ -387,8 +402,17 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       store.sessionDirExists = false;
-      // No session, but state.db may still have rows to check.
-      await options.parts?.onPart(store);
+      // No session, but state.db may still have rows to check: all of them
+      // are the one part.
+      if (options.parts) {
+        const db = store.stateDb = openStateDb(options.stateDbPath, {
+          partOf: () => 0,
+        });
+        const rows = db.status === "ok" ? db.parts : undefined;
+        await options.parts.onPart(
+          new StoreParts(store, { stateDb: rows }).next([], null),
+        );
+      }
       return store;
     }
     store.stateDb.close();
@@ -460,10 +484,29 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     });
   };
 
-  // Checked in parts, a session's files and task are made only when the
-  // reading gets to it (see part_scan.ts); until then only the names of
-  // the session files are kept.
-  const lazy = options.parts !== undefined;
+  let parts: PartScan | null = null;
+  // Checked in parts, a big index is walked once and its entries are read
+  // again a part at a time from the file, kept open till the end (see
+  // index_scan.ts).
+  let indexParts: IndexParts | null = null;
+  const readIndexByParts = async (name: string) => {
+    const path = join(options.sessionDir, name);
+    const opened = await openRegularFile(path, maxBytes);
+    if (!opened.ok) {
+      store.index = { name, path, read: opened };
+      return;
+    }
+    const made = summarizeIndexByParts(
+      opened.file,
+      path,
+      maxBytes,
+      (id) => parts!.partOf(id),
+    );
+    if (made.bytes !== null) countRead(made.bytes);
+    store.index = { name, path, read: made.read };
+    if (made.parts) indexParts = parts!.sources.indexEntries = made.parts;
+    else opened.file.close();
+  };
   const sessionNames: string[] = [];
   const journalNames = await listJournals(options.sessionDir, store);
   if (!lazy) {
@@ -486,6 +529,10 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         addFile(kind.sessionId, entry.name, kind.type);
         break;
       case "index":
+        if (lazy) {
+          ownReads.push(() => readIndexByParts(entry.name));
+          break;
+        }
         readHere(
           entry.name,
           (readAt, statSize, maxBytes) =>
@@ -610,9 +657,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       report(1);
     }
   };
-  // Parts need the index and the tombstone from the first on.
-  if (lazy) await readOwnFiles();
-  const parts = options.parts
+  parts = options.parts
     ? new PartScan(
       store,
       () =>
@@ -625,6 +670,14 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       options.parts,
     )
     : null;
+  if (parts) {
+    const db = store.stateDb = openStateDb(options.stateDbPath, {
+      partOf: (id) => parts!.partOf(id),
+    });
+    if (db.status === "ok" && db.parts) parts.sources.stateDb = db.parts;
+  }
+  // Parts need the index and the tombstone from the first on.
+  if (lazy) await readOwnFiles();
   if (parts) fileCount = parts.files + ownReads.length;
   const workers = options.workers ??
     defaultWorkerCount(parts?.tasks.count ?? taskList.length, bytes);
@@ -645,11 +698,16 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       return parts?.done(task.sessionId);
     },
   });
-  await scanning;
   if (parts) {
-    await parts.finish();
+    try {
+      await scanning;
+      await parts.finish();
+    } finally {
+      (indexParts as IndexParts | null)?.close();
+    }
     return store;
   }
+  await scanning;
   if (workers > 0) await readOwnFiles();
   return sortSessions(store);
 }

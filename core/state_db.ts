@@ -225,6 +225,12 @@ export interface StateDbReader {
   /** The side files as they were before the database was opened. */
   sideFiles?: StateDbSideFiles;
   /**
+   * The session rows a part of the store at a time, when opened with
+   * `partOf` (see {@linkcode OpenStateDbOptions}); `webuiRows` and
+   * `sessionIds` are empty then.
+   */
+  parts?: StateDbParts;
+  /**
    * The messages of one session row, through the same connection. Queried
    * by the id as stored (its `rawId`), the key its messages carry, so the
    * messages match the row's `messageCount` even for padded or numeric ids.
@@ -243,10 +249,13 @@ export interface StateDbReader {
  * const db = openStateDb(null); // { status: "absent", path: null, ... }
  * ```
  */
-export function openStateDb(path: string | null): StateDb {
+export function openStateDb(
+  path: string | null,
+  options: OpenStateDbOptions = {},
+): StateDb {
   if (path === null) return { status: "absent", path, close: () => {} };
   const sideFiles = readSideFiles(path);
-  const db = openAndRead(path);
+  const db = openAndRead(path, options.partOf ?? null);
   db.sideFiles = sideFiles;
   if (
     db.status === "unreadable" && sideFiles.journal?.hot &&
@@ -260,7 +269,10 @@ export function openStateDb(path: string | null): StateDb {
   return db;
 }
 
-function openAndRead(path: string): StateDb {
+function openAndRead(
+  path: string,
+  partOf: ((id: string) => number) | null,
+): StateDb {
   const none = () => {};
   let stat: Deno.FileInfo;
   try {
@@ -290,7 +302,7 @@ function openAndRead(path: string): StateDb {
   try {
     db = new DatabaseSync(path, { readOnly: true });
     db.exec(`PRAGMA busy_timeout = ${STATE_DB_BUSY_TIMEOUT_MS}`);
-    return readAll(db, path);
+    return readAll(db, path, partOf);
   } catch (error) {
     try {
       db?.close();
@@ -299,7 +311,11 @@ function openAndRead(path: string): StateDb {
   }
 }
 
-function readAll(db: DatabaseSync, path: string): StateDbReader {
+function readAll(
+  db: DatabaseSync,
+  path: string,
+  partOf: ((id: string) => number) | null,
+): StateDbReader {
   const tables = new Set(
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
       .map((row) => String(row.name)),
@@ -314,60 +330,39 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       : new Set<string>();
   const sessionColumns = columnsOf("sessions");
   const messageColumns = columnsOf("messages");
-  const sessionIds = new Set<string>();
-  if (sessionColumns.has("id")) {
-    // Row by row: a big store's rows at once are tens of MB of garbage.
-    for (const row of db.prepare("SELECT id FROM sessions").iterate()) {
-      sessionIds.add(normalizeId(row.id as SqlValue));
-    }
-  }
   const canListWebuiRows = sessionColumns.has("id") &&
     sessionColumns.has("source");
   const canReadMessages = ["session_id", "role", "content"].every((c) =>
     messageColumns.has(c)
   );
-  const counts = new Map<string, number>();
-  if (canListWebuiRows && canReadMessages) {
-    const sql = `SELECT m.session_id AS sid, COUNT(*) AS n FROM messages m
-      WHERE m.session_id IN (SELECT id FROM sessions WHERE source = 'webui')
-      GROUP BY m.session_id`;
-    for (const row of db.prepare(sql).iterate()) {
-      counts.set(rawKey(row.sid as SqlValue), Number(row.n));
+  // A table without rowids (no server makes one) is read whole.
+  const byParts = partOf !== null && sessionColumns.has("id") &&
+    hasRowid(db, "sessions");
+  const sessionIds = new Set<string>();
+  if (sessionColumns.has("id") && !byParts) {
+    // Row by row: a big store's rows at once are tens of MB of garbage.
+    for (const row of db.prepare("SELECT id FROM sessions").iterate()) {
+      sessionIds.add(normalizeId(row.id as SqlValue));
     }
   }
   const webuiRows: StateDbSessionRow[] = [];
-  if (canListWebuiRows) {
-    const select = SESSION_COLUMNS.map((c) =>
-      sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
-    ).join(", ");
-    const where = `FROM sessions WHERE source = 'webui'`;
-    const rowid = hasRowid(db, "sessions");
-    const columnsOf = rowid
-      ? lazyColumns(db, `SELECT ${select} ${where}`)
-      : null;
-    // Without started_at, rows come in table order.
-    const order = sessionColumns.has("started_at")
-      ? " ORDER BY COALESCE(started_at, 0) DESC"
-      : rowid
-      ? " ORDER BY rowid"
-      : "";
-    // The rowid names the row for its columns; a table without one (no
-    // server makes such a table) has its columns read now.
-    const sql = columnsOf
-      ? `SELECT id, rowid AS "rowid" ${where}${order}`
-      : `SELECT id, ${select} ${where}${order}`;
-    for (const row of db.prepare(sql).iterate()) {
+  const webui = canListWebuiRows
+    ? webuiRowQueries(db, sessionColumns, canReadMessages)
+    : null;
+  if (webui && !byParts) {
+    const counts = webui.messageCounts();
+    for (const row of db.prepare(webui.listSql).iterate()) {
       const rawId = row.id as SqlValue;
       const counted = counts.get(rawKey(rawId)) ?? 0;
       webuiRows.push(
-        columnsOf
+        webui.columnsOf
           ? new LazyRow(
             normalizeId(rawId),
             rawId,
             counted,
             webuiRows.length,
             row.rowid,
-            columnsOf,
+            webui.columnsOf,
           )
           : {
             id: normalizeId(rawId),
@@ -395,7 +390,7 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       `SELECT role, content, ${timestamp} FROM messages WHERE session_id = ?${order}`,
     )
     : null;
-  return {
+  const reader: StateDbReader = {
     status: "ok",
     path,
     sessionColumns,
@@ -417,6 +412,199 @@ function readAll(db: DatabaseSync, path: string): StateDbReader {
       try {
         db.close();
       } catch { /* already closed */ }
+    },
+  };
+  if (byParts) reader.parts = readRowsByParts(db, path, webui, partOf!);
+  return reader;
+}
+
+/**
+ * Options of {@linkcode openStateDb}.
+ *
+ * @example
+ * ```ts
+ * const db = openStateDb(path, { partOf: (id) => (id < "m" ? 0 : 1) });
+ * ```
+ */
+export interface OpenStateDbOptions {
+  /**
+   * Read the session rows a part of the store at a time, for a scan by
+   * parts: `partOf` says which part (from 0, in id order) an id falls in.
+   * Then `parts` of the reader has the rows, and its `webuiRows` and
+   * `sessionIds` stay empty (a `sessions` table without rowids, which no
+   * server makes, is read whole all the same).
+   */
+  partOf?: (id: string) => number;
+}
+
+/** The queries of `webui` rows, for a `sessions` table with `id` and `source`. */
+interface WebuiRowQueries {
+  /** Lists `id` (and `rowid`, or the columns without one) in server order. */
+  listSql: string;
+  /** A row's columns by its rowid; null for a table without rowids. */
+  columnsOf: ColumnsOf | null;
+  /** Rows of `messages` of each webui session, by its id as stored. */
+  messageCounts(): Map<string, number>;
+}
+
+function webuiRowQueries(
+  db: DatabaseSync,
+  sessionColumns: Set<string>,
+  canReadMessages: boolean,
+): WebuiRowQueries {
+  const select = SESSION_COLUMNS.map((c) =>
+    sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
+  ).join(", ");
+  const where = `FROM sessions WHERE source = 'webui'`;
+  const rowid = hasRowid(db, "sessions");
+  const columnsOf = rowid ? lazyColumns(db, `SELECT ${select} ${where}`) : null;
+  // Without started_at, rows come in table order.
+  const order = sessionColumns.has("started_at")
+    ? " ORDER BY COALESCE(started_at, 0) DESC"
+    : rowid
+    ? " ORDER BY rowid"
+    : "";
+  return {
+    // The rowid names the row for its columns; a table without one (no
+    // server makes such a table) has its columns read now.
+    listSql: columnsOf
+      ? `SELECT id, rowid AS "rowid" ${where}${order}`
+      : `SELECT id, ${select} ${where}${order}`,
+    columnsOf,
+    messageCounts() {
+      const counts = new Map<string, number>();
+      if (!canReadMessages) return counts;
+      const sql = `SELECT m.session_id AS sid, COUNT(*) AS n FROM messages m
+        WHERE m.session_id IN (SELECT id FROM sessions WHERE source = 'webui')
+        GROUP BY m.session_id`;
+      for (const row of db.prepare(sql).iterate()) {
+        counts.set(rawKey(row.sid as SqlValue), Number(row.n));
+      }
+      return counts;
+    },
+  };
+}
+
+/**
+ * The session rows of a state.db, a part of the store at a time: what
+ * `webuiRows` and `sessionIds` hold for the sessions of each part.
+ *
+ * @example
+ * ```ts
+ * const { webuiRows, sessionIds } = reader.parts!;
+ * const firstPartsRows = webuiRows.take(), firstPartsIds = sessionIds.take();
+ * ```
+ */
+export interface StateDbParts {
+  /** Each part's `webuiRows`, in the server's order, with their positions. */
+  webuiRows: { take(): StateDbSessionRow[] };
+  /** Each part's `sessionIds`. */
+  sessionIds: { take(): string[] };
+}
+
+/**
+ * Files the session rows under the part of the store their id falls in
+ * (`partOf`), in one pass over `sessions` that keeps only each row's rowid
+ * (and a webui row's place and message count). Each part's rows are read
+ * again, with one query, when it is taken, so memory stays a few numbers a
+ * row where the rows themselves are a tenth of a kilobyte or more each. A
+ * row deleted since, or whose id or source changed, is left out.
+ */
+function readRowsByParts(
+  db: DatabaseSync,
+  path: string,
+  webui: WebuiRowQueries | null,
+  partOf: (id: string) => number,
+): StateDbParts {
+  // Per part: the rowid of each session; the position, rowid and message
+  // count of each webui row, in the server's order.
+  const sessionsOf: number[][] = [];
+  const webuiOf: number[][] = [];
+  const rowidOf = (row: Record<string, unknown>) => row.rowid as number;
+  for (
+    const row of db.prepare(`SELECT id, rowid AS "rowid" FROM sessions`)
+      .iterate()
+  ) {
+    (sessionsOf[partOf(normalizeId(row.id as SqlValue))] ??= []).push(
+      rowidOf(row),
+    );
+  }
+  if (webui) {
+    const counts = webui.messageCounts();
+    let position = 0;
+    for (const row of db.prepare(webui.listSql).iterate()) {
+      const rawId = row.id as SqlValue;
+      (webuiOf[partOf(normalizeId(rawId))] ??= []).push(
+        position++,
+        rowidOf(row),
+        counts.get(rawKey(rawId)) ?? 0,
+      );
+    }
+  }
+  // One query a part: the ids of a list of rowids.
+  const idsOf = (where: string) => {
+    const query = db.prepare(
+      `SELECT id, rowid AS "rowid" FROM sessions WHERE ${where}rowid IN ` +
+        `(SELECT value FROM json_each(?))`,
+    );
+    return (rowids: number[]) => {
+      const ids = new Map<number, SqlValue>();
+      try {
+        for (const row of query.iterate(JSON.stringify(rowids))) {
+          ids.set(rowidOf(row), row.id as SqlValue);
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `${path} could not be read again (${message}); run the audit ` +
+            "again when the agent is idle",
+        );
+      }
+      return ids;
+    };
+  };
+  const sessionIdsOf = idsOf("");
+  const webuiIdsOf = webui ? idsOf(`source = 'webui' AND `) : null;
+  // The columns of a webui row, read when asked for (a table with rowids).
+  const columnsOf = webui?.columnsOf!;
+  let sessionsPart = 0;
+  let webuiPart = 0;
+  return {
+    sessionIds: {
+      take() {
+        const part = sessionsPart++;
+        const rowids = sessionsOf[part] ?? [];
+        sessionsOf[part] = [];
+        const ids: string[] = [];
+        for (const rawId of sessionIdsOf(rowids).values()) {
+          const id = normalizeId(rawId);
+          if (partOf(id) === part) ids.push(id);
+        }
+        return ids;
+      },
+    },
+    webuiRows: {
+      take() {
+        const part = webuiPart++;
+        const rows = webuiOf[part] ?? [];
+        webuiOf[part] = [];
+        if (!webuiIdsOf || rows.length === 0) return [];
+        const rowids: number[] = [];
+        for (let i = 1; i < rows.length; i += 3) rowids.push(rows[i]);
+        const ids = webuiIdsOf(rowids);
+        const taken: StateDbSessionRow[] = [];
+        for (let i = 0; i < rows.length; i += 3) {
+          const rowid = rows[i + 1];
+          const rawId = ids.get(rowid);
+          if (rawId === undefined) continue;
+          const id = normalizeId(rawId);
+          if (partOf(id) !== part) continue;
+          taken.push(
+            new LazyRow(id, rawId, rows[i + 2], rows[i], rowid, columnsOf),
+          );
+        }
+        return taken;
+      },
     },
   };
 }

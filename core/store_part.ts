@@ -44,10 +44,10 @@ import type { StateDbSessionRow } from "./state_db.ts";
  */
 export class StoreParts {
   #whole: StoreSnapshot;
-  #entries: Slicer<IndexEntry> | null = null;
+  #entries: PartSource<IndexEntry> | null = null;
   #tombstoneIds: Slicer<string> | null = null;
-  #rows: Slicer<StateDbSessionRow> | null = null;
-  #dbIds: Slicer<string> | null = null;
+  #rows: PartSource<StateDbSessionRow> | null = null;
+  #dbIds: PartSource<string> | null = null;
   #temps: Slicer<TempFile>;
   /** Temps that name no session: in every part. */
   #storeTemps: TempFile[];
@@ -56,17 +56,20 @@ export class StoreParts {
 
   /**
    * Takes the store's index, tombstone, state.db and temps as they are
-   * now: they must be read before the first part is made.
+   * now: they must be read before the first part is made. The index
+   * entries and state.db rows come from `sources` when given (read a part
+   * at a time), else from the snapshot.
    *
    * @example
    * ```ts
    * const parts = new StoreParts(store);
    * ```
    */
-  constructor(whole: StoreSnapshot) {
+  constructor(whole: StoreSnapshot, sources: PartSources = {}) {
     this.#whole = whole;
     const index = whole.index?.read;
-    if (index?.ok) {
+    if (sources.indexEntries) this.#entries = sources.indexEntries;
+    else if (index?.ok) {
       this.#entries = new Slicer(index.value.entries, (e) => e.sessionId);
     }
     const tombstone = whole.tombstone?.read;
@@ -74,7 +77,10 @@ export class StoreParts {
       this.#tombstoneIds = new Slicer([...tombstone.value.ids], (id) => id);
     }
     const db = whole.stateDb;
-    if (db.status === "ok") {
+    if (sources.stateDb) {
+      this.#rows = sources.stateDb.webuiRows;
+      this.#dbIds = sources.stateDb.sessionIds;
+    } else if (db.status === "ok") {
       this.#rows = new Slicer(db.webuiRows, (row) => row.id);
       this.#dbIds = new Slicer([...db.sessionIds], (id) => id);
     }
@@ -135,10 +141,45 @@ export class StoreParts {
 }
 
 /**
+ * What a part is given of something keyed by a session id, a range at a
+ * time, in id order: each call takes what is keyed below `end` (all the
+ * rest for null) and was not taken before.
+ *
+ * @example
+ * ```ts
+ * const source: PartSource<string> = { take: (end) => ids.filter((id) => end === null || id < end) };
+ * ```
+ */
+export interface PartSource<T> {
+  /** The next range's items. */
+  take(end: string | null): T[];
+}
+
+/**
+ * Where a part's index entries and state.db rows come from when they are
+ * read a part at a time rather than held whole in the snapshot: each
+ * `take` gives the next part's (parts in order; the `end` is theirs).
+ *
+ * @example
+ * ```ts
+ * const sources: PartSources = { indexEntries: indexParts, stateDb: reader.parts };
+ * ```
+ */
+export interface PartSources {
+  /** The index entries (core/index_scan.ts `IndexParts`). */
+  indexEntries?: PartSource<IndexEntry>;
+  /** The state.db rows (`parts` of core/state_db.ts's reader). */
+  stateDb?: {
+    webuiRows: PartSource<StateDbSessionRow>;
+    sessionIds: PartSource<string>;
+  };
+}
+
+/**
  * A list sorted by id, handed out a range at a time. The sort is by UTF-16
  * code units (`<`), the order of the snapshot's sessions.
  */
-class Slicer<T> {
+class Slicer<T> implements PartSource<T> {
   #items: T[];
   #idOf: (item: T) => string;
   #next = 0;

@@ -4,7 +4,9 @@
  * orders (state.db rows newest first, index positions, temp names, phases),
  * checking the store a few sessions at a time gives exactly the findings,
  * counts and status of checking it whole, with or without workers; a check
- * that does not declare itself partwise keeps the whole store.
+ * that does not declare itself partwise keeps the whole store. The damaged
+ * store's index is big enough to be read a part at a time, the fuzz
+ * stores' small enough to be read whole.
  */
 
 import assert from "node:assert/strict";
@@ -63,7 +65,13 @@ async function addDisorder(bench: BenchStore): Promise<void> {
   index.unshift({ session_id: "zz_listed_gone" }, { session_id: "zz-bad" });
   index.splice(40, 0, { session_id: "../outside" }, 7);
   index.push({ session_id: "aa_listed_gone" }, { session_id: "aa-bad" });
+  // Entries of 9 KB make an index over the size parsed whole, so the audit
+  // by parts reads its entries a part at a time from the file.
+  for (const entry of index) {
+    if (typeof entry === "object") entry.pad = "x".repeat(9000);
+  }
   await Deno.writeTextFile(indexPath, JSON.stringify(index));
+  assert.ok((await Deno.stat(indexPath)).size > 2 << 20);
   // Rows newest first is not id order: zz is newest, aa oldest.
   const db = new DatabaseSync(bench.stateDbPath);
   const row = db.prepare(
