@@ -157,14 +157,8 @@ let loadedFs: Promise<Fs> | undefined;
 export function fileReader(
   options: { reuseBuffer?: boolean } = {},
 ): Promise<FileReader> {
-  let scratch = new Uint8Array(0);
   const buffer = options.reuseBuffer
-    ? (size: number) => {
-      if (scratch.length < size) {
-        scratch = new Uint8Array(Math.max(size, scratch.length * 2));
-      }
-      return scratch;
-    }
+    ? reusedBuffer()
     : (size: number) => new Uint8Array(size);
   return fileConsumer(wholeFileWith(buffer, (bytes) => ({
     ok: true,
@@ -273,6 +267,26 @@ export function readAtBytes(bytes: Uint8Array): ReadAt {
 
 /** A buffer of at least `size` bytes to read into. */
 type BufferSource = (size: number) => Uint8Array;
+
+/**
+ * One buffer handed out again and again, grown (doubled at least) when a
+ * bigger one is asked for: each call's bytes last until the next call.
+ *
+ * @example
+ * ```ts
+ * const buffer = reusedBuffer();
+ * const bytes = buffer(1024).subarray(0, 1024);
+ * ```
+ */
+export function reusedBuffer(): (size: number) => Uint8Array {
+  let scratch = new Uint8Array(0);
+  return (size) => {
+    if (scratch.length < size) {
+      scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+    }
+    return scratch;
+  };
+}
 
 function readRegularFileWith<T>(
   fs: Fs,

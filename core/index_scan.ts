@@ -30,6 +30,7 @@ import {
   readAtBytes,
   readOpenFile,
   type ReadResult,
+  reusedBuffer,
   wholeFile,
 } from "./file_read.ts";
 import { parseJsonSpan } from "./json_scan.ts";
@@ -107,28 +108,69 @@ export function summarizeIndexFile(
   options: IndexReadOptions = {},
 ): { value: Parsed<IndexSummary>; bytes: number } | null {
   const pool = options.pool ?? null;
-  const parseWhole = () =>
-    wholeFile((bytes) => summarizeParsedIndex(bytes, pool))(
+  return summarizeIndexWith(
+    readAt,
+    statSize,
+    maxBytes,
+    options,
+    (listed, value, position) => addEntry(listed, value, position, pool),
+  ).made;
+}
+
+/**
+ * What {@linkcode summarizeIndexWith} does with each element of a list it
+ * walks: `start` and `end` are where the element is in the file.
+ */
+type OnListElement = (
+  listed: IndexSummary,
+  value: unknown,
+  position: number,
+  start: number,
+  end: number,
+) => void;
+
+/**
+ * The index summarized: a small file, or anything that is not a valid
+ * list, parsed whole (its entries kept); a big list walked, each element
+ * handed to `onElement`. `walked` says which.
+ */
+function summarizeIndexWith(
+  readAt: ReadAt,
+  statSize: number,
+  maxBytes: number,
+  options: IndexReadOptions,
+  onElement: OnListElement,
+): {
+  made: { value: Parsed<IndexSummary>; bytes: number } | null;
+  walked: boolean;
+} {
+  const pool = options.pool ?? null;
+  const parseWhole = () => ({
+    made: wholeFile((bytes) => summarizeParsedIndex(bytes, pool))(
       readAt,
       statSize,
       maxBytes,
-    );
+    ),
+    walked: false,
+  });
   if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
     return parseWhole();
   }
   const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
   let position = 0;
-  const walk = eachListElementRead(readAt, (b, start, end) => {
+  const walk = eachListElementRead(readAt, (b, start, end, offset) => {
     // One entry parsed whole is garbage of a kilobyte that dies young, and
     // JSON.parse is native: twice as fast as picking members out in
     // JavaScript.
-    addEntry(listed, parseJsonSpan(b, start, end), position++, pool);
+    const value = parseJsonSpan(b, start, end);
+    onElement(listed, value, position++, offset + start, offset + end);
   }, { windowBytes: INDEX_WINDOW_BYTES, maxBytes });
-  if (walk === null) return null;
-  if (walk.isList) {
-    return { value: { ok: true, value: listed }, bytes: walk.bytes };
-  }
-  return parseWhole();
+  if (walk === null) return { made: null, walked: false };
+  if (!walk.isList) return parseWhole();
+  return {
+    made: { value: { ok: true, value: listed }, bytes: walk.bytes },
+    walked: true,
+  };
 }
 
 /**
@@ -181,48 +223,30 @@ export function summarizeIndexByParts(
   partOf: (sessionId: string) => number,
   options: Pick<IndexReadOptions, "parseWholeUpTo"> = {},
 ): IndexByParts {
-  let spans: number[][] | null = null;
+  // Per part: the position, start and end of each entry, in file order.
+  const spans: number[][] = [];
+  let walked = false;
   let bytes: number | null = null;
   const read = readOpenFile(file, (readAt, statSize, maxBytes) => {
-    // A small index is parsed whole and kept: it is faster, and its
-    // entries are a few hundred KB at most.
-    if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
-      const whole = summarizeIndexFile(readAt, statSize, maxBytes);
-      bytes = whole?.bytes ?? null;
-      return whole;
-    }
-    const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
-    const found: number[][] = [];
-    let position = 0;
-    const walk = eachListElementRead(readAt, (b, start, end, offset) => {
-      const value = parseJsonSpan(b, start, end);
-      if (isListedSession(value)) {
-        (found[partOf(value.session_id)] ??= []).push(
-          position,
-          offset + start,
-          offset + end,
-        );
-      } else listed.badEntries.push(position);
-      position++;
-    }, { windowBytes: INDEX_WINDOW_BYTES, maxBytes });
-    if (walk === null) return null;
-    if (!walk.isList) {
-      const whole = wholeFile((b) => summarizeParsedIndex(b, null))(
-        readAt,
-        statSize,
-        maxBytes,
-      );
-      bytes = whole?.bytes ?? null;
-      return whole;
-    }
-    spans = found;
-    bytes = walk.bytes;
-    return { value: { ok: true, value: listed }, bytes: walk.bytes };
+    const summary = summarizeIndexWith(
+      readAt,
+      statSize,
+      maxBytes,
+      options,
+      (listed, value, position, start, end) => {
+        if (isListedSession(value)) {
+          (spans[partOf(value.session_id)] ??= []).push(position, start, end);
+        } else listed.badEntries.push(position);
+      },
+    );
+    walked = summary.walked;
+    bytes = summary.made?.bytes ?? null;
+    return summary.made;
   }, maxBytes);
   return {
     read,
     bytes,
-    parts: read.ok && spans ? new IndexParts(file, path, spans, partOf) : null,
+    parts: read.ok && walked ? new IndexParts(file, path, spans, partOf) : null,
   };
 }
 
@@ -246,7 +270,7 @@ export class IndexParts {
   #spans: number[][];
   #partOf: (sessionId: string) => number;
   #next = 0;
-  #buffer = new Uint8Array(0);
+  #buffer = reusedBuffer();
 
   /**
    * Takes over `file`: {@linkcode IndexParts.close} closes it.
@@ -285,21 +309,14 @@ export class IndexParts {
     const entries: IndexEntry[] = [];
     for (let i = 0; i < spans.length; i += 3) {
       const length = spans[i + 2] - spans[i + 1];
-      if (this.#buffer.length < length) {
-        this.#buffer = new Uint8Array(
-          Math.max(length, this.#buffer.length * 2),
-        );
-      }
-      const bytes = this.#buffer.subarray(0, length);
-      let value: unknown;
+      const bytes = this.#buffer(length).subarray(0, length);
+      // Anything but the entry walked there means the file changed.
+      let value: unknown = null;
       try {
-        if (this.#file.readAt(bytes, spans[i + 1]) !== length) {
-          throw this.#changed();
+        if (this.#file.readAt(bytes, spans[i + 1]) === length) {
+          value = parseJsonSpan(bytes, 0, length);
         }
-        value = parseJsonSpan(bytes, 0, length);
-      } catch {
-        throw this.#changed();
-      }
+      } catch { /* not JSON any more: value stays null */ }
       if (!isListedSession(value) || this.#partOf(value.session_id) !== part) {
         throw this.#changed();
       }

@@ -488,7 +488,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // Checked in parts, a big index is walked once and its entries are read
   // again a part at a time from the file, kept open till the end (see
   // index_scan.ts).
-  let indexParts: IndexParts | null = null;
+  let indexParts = null as IndexParts | null;
   const readIndexByParts = async (name: string) => {
     const path = join(options.sessionDir, name);
     const opened = await openRegularFile(path, maxBytes);
@@ -703,7 +703,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       await scanning;
       await parts.finish();
     } finally {
-      (indexParts as IndexParts | null)?.close();
+      indexParts?.close();
     }
     return store;
   }

@@ -335,9 +335,9 @@ function readAll(
   const canReadMessages = ["session_id", "role", "content"].every((c) =>
     messageColumns.has(c)
   );
+  const rowid = sessionColumns.has("id") && hasRowid(db, "sessions");
   // A table without rowids (no server makes one) is read whole.
-  const byParts = partOf !== null && sessionColumns.has("id") &&
-    hasRowid(db, "sessions");
+  const byParts = partOf !== null && rowid;
   const sessionIds = new Set<string>();
   if (sessionColumns.has("id") && !byParts) {
     // Row by row: a big store's rows at once are tens of MB of garbage.
@@ -347,7 +347,7 @@ function readAll(
   }
   const webuiRows: StateDbSessionRow[] = [];
   const webui = canListWebuiRows
-    ? webuiRowQueries(db, sessionColumns, canReadMessages)
+    ? webuiRowQueries(db, sessionColumns, rowid, canReadMessages)
     : null;
   if (webui && !byParts) {
     const counts = webui.messageCounts();
@@ -450,13 +450,13 @@ interface WebuiRowQueries {
 function webuiRowQueries(
   db: DatabaseSync,
   sessionColumns: Set<string>,
+  rowid: boolean,
   canReadMessages: boolean,
 ): WebuiRowQueries {
   const select = SESSION_COLUMNS.map((c) =>
     sessionColumns.has(c) ? `"${c}"` : `NULL AS "${c}"`
   ).join(", ");
   const where = `FROM sessions WHERE source = 'webui'`;
-  const rowid = hasRowid(db, "sessions");
   const columnsOf = rowid ? lazyColumns(db, `SELECT ${select} ${where}`) : null;
   // Without started_at, rows come in table order.
   const order = sessionColumns.has("started_at")
