@@ -22,6 +22,7 @@
  */
 
 import { fileReader } from "./file_read.ts";
+import { type HeapTrim, threadHeapTrim } from "./heap_trim.ts";
 import {
   runScanTask,
   type ScanFileResult,
@@ -148,14 +149,19 @@ export function runScanTasks(
     // about a quarter of its start-up.
     if (source.count === 0) return;
     const read = await fileReader({ reuseBuffer: true });
+    const trim = await threadHeapTrim();
+    if (pool) pool.trim = trim;
     const copy = options.copyResults
       ? copyOf
       : (results: ScanFileResult[]) => results;
-    const here = (task: ScanTask) =>
-      options.onResults(
+    const here = (task: ScanTask) => {
+      const checking = options.onResults(
         task,
         copy(runScanTask(task, read, options.maxBytes)),
       );
+      trim.check();
+      return checking;
+    };
     if (pool) {
       // This thread reads sessions too, a slice at a time, letting the
       // workers' answers in between (and covering while they start up).
@@ -235,6 +241,8 @@ class WorkerPool {
   /** Workers that have answered at least once (they are up to speed). */
   #answered = new Set<PoolWorker>();
   #done!: (orphaned: ScanTask[]) => void;
+  /** This thread's heap trim, checked after each answer is handed on. */
+  trim: HeapTrim | null = null;
   #fail!: (error: Error) => void;
   /** Resolves with the tasks a failed worker left behind, when all is done. */
   readonly finished: Promise<ScanTask[]>;
@@ -343,6 +351,7 @@ class WorkerPool {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
+    this.trim?.check();
     this.#dispatch(member);
   }
 

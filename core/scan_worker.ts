@@ -17,6 +17,7 @@
  */
 
 import { fileReader } from "./file_read.ts";
+import { threadHeapTrim } from "./heap_trim.ts";
 import {
   runScanTask,
   type ScanFileResult,
@@ -68,7 +69,12 @@ scope.onmessage = async (event) => {
   const { id, tasks, maxBytes } = event.data;
   try {
     const read = await reader;
-    const results = tasks.map((task) => runScanTask(task, read, maxBytes));
+    const trim = await threadHeapTrim();
+    const results = tasks.map((task) => {
+      const result = runScanTask(task, read, maxBytes);
+      trim.check();
+      return result;
+    });
     try {
       scope.postMessage({ id, results });
     } catch (error) {

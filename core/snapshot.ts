@@ -45,6 +45,7 @@ import {
   summarizeIndexByParts,
   summarizeIndexFile,
 } from "./index_scan.ts";
+import { type HeapTrim, threadHeapTrim } from "./heap_trim.ts";
 import { PartScan } from "./part_scan.ts";
 import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
@@ -485,6 +486,13 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   };
 
   let parts: PartScan | null = null;
+  // The index walk and state.db's first pass ask for the part of each entry
+  // and row: that is where they trim the heap (see heap_trim.ts).
+  let trim: HeapTrim | null = null;
+  const partOf = (id: string) => {
+    trim?.tick();
+    return parts!.partOf(id);
+  };
   // Checked in parts, a big index is walked once and its entries are read
   // again a part at a time from the file, kept open till the end (see
   // index_scan.ts).
@@ -500,7 +508,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       opened.file,
       path,
       maxBytes,
-      (id) => parts!.partOf(id),
+      partOf,
     );
     if (made.bytes !== null) countRead(made.bytes);
     store.index = { name, path, read: made.read };
@@ -671,9 +679,11 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     )
     : null;
   if (parts) {
-    const db = store.stateDb = openStateDb(options.stateDbPath, {
-      partOf: (id) => parts!.partOf(id),
-    });
+    // With no file to read, node:fs is never loaded; nor is node:v8 then.
+    if (parts.tasks.count > 0 || ownReads.length > 0) {
+      trim = await threadHeapTrim();
+    }
+    const db = store.stateDb = openStateDb(options.stateDbPath, { partOf });
     if (db.status === "ok" && db.parts) parts.sources.stateDb = db.parts;
   }
   // Parts need the index and the tombstone from the first on.
