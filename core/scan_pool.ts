@@ -73,6 +73,11 @@ export interface ScanPoolOptions {
   /** Files larger than this are reported, not read. */
   maxBytes: number;
   /**
+   * Trim the heaps of this thread and the workers as they go (see
+   * heap_trim.ts): for a big store's long scan.
+   */
+  trimHeap?: boolean;
+  /**
    * Clone the results of this thread's tasks, as a worker's are cloned:
    * the copies are laid out compactly (a summary built a key at a time is
    * not) and share nothing with the parse, which for a big store's
@@ -149,7 +154,7 @@ export function runScanTasks(
     // about a quarter of its start-up.
     if (source.count === 0) return;
     const read = await fileReader({ reuseBuffer: true });
-    const trim = await threadHeapTrim();
+    const trim = options.trimHeap ? await threadHeapTrim() : null;
     if (pool) pool.trim = trim;
     const copy = options.copyResults
       ? copyOf
@@ -159,7 +164,7 @@ export function runScanTasks(
         task,
         copy(runScanTask(task, read, options.maxBytes)),
       );
-      trim.check();
+      trim?.check();
       return checking;
     };
     if (pool) {
@@ -324,6 +329,7 @@ class WorkerPool {
         id: ++this.#batchId,
         tasks,
         maxBytes: this.#options.maxBytes,
+        trimHeap: this.#options.trimHeap ?? false,
       };
       member.inFlight.set(batch.id, tasks);
       this.#sent.set(batch.id, tasks);

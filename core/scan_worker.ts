@@ -4,13 +4,13 @@
  * parsed on every core and no parsed document crosses threads. Started by
  * core/scan_pool.ts; it has the permissions of the process that started it.
  *
- * Protocol: it receives `{ id, tasks, maxBytes }` and answers
+ * Protocol: it receives `{ id, tasks, maxBytes, trimHeap }` and answers
  * `{ id, results }` (one list of file results per task) or `{ id, error }`.
  *
  * @example
  * ```ts
  * const worker = new Worker(new URL("./scan_worker.ts", import.meta.url), { type: "module" });
- * worker.postMessage({ id: 1, tasks, maxBytes: 256 << 20 });
+ * worker.postMessage({ id: 1, tasks, maxBytes: 256 << 20, trimHeap: false });
  * worker.onmessage = (e) => console.log(e.data.results);
  * ```
  * @module
@@ -29,7 +29,7 @@ import {
  *
  * @example
  * ```ts
- * worker.postMessage({ id: 7, tasks, maxBytes: 256 << 20 } satisfies ScanBatch);
+ * worker.postMessage({ id: 7, tasks, maxBytes: 256 << 20, trimHeap: false } satisfies ScanBatch);
  * ```
  */
 export interface ScanBatch {
@@ -39,6 +39,8 @@ export interface ScanBatch {
   tasks: ScanTask[];
   /** Files larger than this are reported, not read. */
   maxBytes: number;
+  /** Trim this worker's heap after each task (see heap_trim.ts). */
+  trimHeap: boolean;
 }
 
 /**
@@ -66,13 +68,13 @@ const scope = globalThis as unknown as WorkerScope;
 const reader = fileReader({ reuseBuffer: true });
 
 scope.onmessage = async (event) => {
-  const { id, tasks, maxBytes } = event.data;
+  const { id, tasks, maxBytes, trimHeap } = event.data;
   try {
     const read = await reader;
-    const trim = await threadHeapTrim();
+    const trim = trimHeap ? await threadHeapTrim() : null;
     const results = tasks.map((task) => {
       const result = runScanTask(task, read, maxBytes);
-      trim.check();
+      trim?.check();
       return result;
     });
     try {

@@ -45,7 +45,11 @@ import {
   summarizeIndexByParts,
   summarizeIndexFile,
 } from "./index_scan.ts";
-import { type HeapTrim, threadHeapTrim } from "./heap_trim.ts";
+import {
+  type HeapTrim,
+  MIN_BYTES_FOR_HEAP_TRIM,
+  threadHeapTrim,
+} from "./heap_trim.ts";
 import { PartScan } from "./part_scan.ts";
 import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
@@ -94,6 +98,12 @@ export interface ScanOptions {
    * in scan_pool.ts), else none. The results are the same either way.
    */
   workers?: number;
+  /**
+   * Trim the heaps (this thread's, the workers') as the scan goes, where
+   * V8 exposes `gc` (see heap_trim.ts). By default for a store of 256 MB or
+   * more (`MIN_BYTES_FOR_HEAP_TRIM`), whose scan is long enough to need it.
+   */
+  trimHeap?: boolean;
   /** Called as files are scanned, for a progress line. */
   onProgress?: (progress: ScanProgress) => void;
   /** The agent's home (for core transcripts), or null. */
@@ -678,11 +688,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       options.parts,
     )
     : null;
+  const trimHeap = options.trimHeap ?? bytes >= MIN_BYTES_FOR_HEAP_TRIM;
   if (parts) {
-    // With no file to read, node:fs is never loaded; nor is node:v8 then.
-    if (parts.tasks.count > 0 || ownReads.length > 0) {
-      trim = await threadHeapTrim();
-    }
+    if (trimHeap) trim = await threadHeapTrim();
     const db = store.stateDb = openStateDb(options.stateDbPath, { partOf });
     if (db.status === "ok" && db.parts) parts.sources.stateDb = db.parts;
   }
@@ -695,6 +703,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const scanning = runScanTasks(parts?.tasks ?? taskList, {
     workers,
     copyResults: compact,
+    trimHeap,
     maxBytes,
     onResults(task, results) {
       for (const result of results) {

@@ -1,13 +1,17 @@
 /**
  * Tests of the heap trim (core/heap_trim.ts): when it collects, that a
- * thread's trim collects for real only where V8 exposes `gc`, and that the
- * CLI's audit trims the heaps of this thread and its worker without
- * changing what it reports.
+ * thread's trim collects for real only where V8 exposes `gc`, that a scan
+ * with `trimHeap` trims the heaps of this thread and its worker without
+ * changing what it finds, and that the CLI trims only a big store's.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { HEAP_TRIM_STEP, HeapTrim } from "../core/heap_trim.ts";
+import {
+  HEAP_TRIM_STEP,
+  HeapTrim,
+  MIN_BYTES_FOR_HEAP_TRIM,
+} from "../core/heap_trim.ts";
 import { makeMessages, makeSidecar } from "./fixtures.ts";
 import { cliRunArgs, runCommand } from "./fixtures.ts";
 import { CLI_V8_FLAGS } from "../tools/permissions.ts";
@@ -118,24 +122,82 @@ function trimsByHeap(stdout: string): Map<string, number> {
   return trims;
 }
 
-Deno.test("heap trim: the CLI's audit trims this thread's heap and its worker's, and reports the same as without", async () => {
+/** Writes 24 sessions of about 1 MB, parsed whole, and an empty index. */
+async function writeTrimStore(dir: string): Promise<void> {
+  // Sessions with context_messages are parsed whole, the plain way: a few
+  // MB of objects each, garbage once summarized.
+  for (let i = 0; i < 24; i++) {
+    const id = `trim_${String(i).padStart(3, "0")}`;
+    const messages = makeMessages(8000, `session ${i}`);
+    await Deno.writeTextFile(
+      join(dir, `${id}.json`),
+      JSON.stringify(makeSidecar(id, { messages, context_messages: messages })),
+    );
+  }
+  // An index that lists none of them: a finding for each.
+  await Deno.writeTextFile(join(dir, "_index.json"), "[]");
+}
+
+// An audit part by part, as the CLI makes it, with one worker; its
+// findings go to a file, since V8's trace goes to stdout.
+const AUDIT_SCRIPT = `
+import { auditStore, DEFAULT_PART_SESSIONS } from "AUDIT_MODULE";
+import { builtinChecks } from "CHECKS_MODULE";
+const [sessionDir, trimHeap, out] = Deno.args;
+const { findings, store } = await auditStore({
+  scan: { sessionDir, stateDbPath: null, workers: 1, trimHeap: trimHeap === "yes" },
+  checks: builtinChecks,
+  checkOptions: { now: 1778500000000 },
+  partSessions: DEFAULT_PART_SESSIONS,
+});
+store.stateDb.close();
+await Deno.writeTextFile(out, JSON.stringify(findings));
+`;
+
+Deno.test("heap trim: a scan with trimHeap trims this thread's heap and its worker's, and finds the same as one without", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-trim-" });
   try {
-    // Sessions with context_messages are parsed whole, the plain way: a
-    // few MB of objects each, garbage once summarized.
-    for (let i = 0; i < 24; i++) {
-      const id = `trim_${String(i).padStart(3, "0")}`;
-      const messages = makeMessages(8000, `session ${i}`);
-      await Deno.writeTextFile(
-        join(dir, `${id}.json`),
-        JSON.stringify(makeSidecar(id, {
-          messages,
-          context_messages: messages,
-        })),
+    await writeTrimStore(dir);
+    const script = AUDIT_SCRIPT
+      .replace(
+        "AUDIT_MODULE",
+        new URL("../core/audit.ts", import.meta.url).href,
+      )
+      .replace(
+        "CHECKS_MODULE",
+        new URL("../checks/builtin.ts", import.meta.url).href,
       );
-    }
-    // An index that lists none of them: a finding for each.
-    await Deno.writeTextFile(join(dir, "_index.json"), "[]");
+    const audit = async (trimHeap: "yes" | "no") => {
+      const out = join(dir, `_findings_${trimHeap}.out`);
+      const run = await runCommand(Deno.execPath(), [
+        "eval",
+        `${CLI_V8_FLAGS},--trace-gc`,
+        script,
+        dir,
+        trimHeap,
+        out,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const findings = JSON.parse(await Deno.readTextFile(out));
+      await Deno.remove(out);
+      return { trims: trimsByHeap(run.stdout), findings };
+    };
+    const trimmed = await audit("yes");
+    const untrimmed = await audit("no");
+    assert.equal(trimmed.trims.size, 2, `both heaps: ${[...trimmed.trims]}`);
+    assert.equal(untrimmed.trims.size, 0);
+    assert.ok(trimmed.findings.length >= 24, `${trimmed.findings.length}`);
+    assert.deepEqual(trimmed.findings, untrimmed.findings);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("heap trim: the CLI trims only a store of 256 MB or more, and a smaller one's audit is the same", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-trim-" });
+  try {
+    await writeTrimStore(dir);
+    assert.equal(MIN_BYTES_FOR_HEAP_TRIM, 256 * 1024 * 1024);
     const args = [
       "audit",
       "--format",
@@ -153,20 +215,19 @@ Deno.test("heap trim: the CLI's audit trims this thread's heap and its worker's,
       withFlags(`${CLI_V8_FLAGS},--trace-gc`),
     );
     assert.equal(traced.code, 4, traced.stderr);
-    const trims = trimsByHeap(traced.stdout);
-    assert.equal(trims.size, 2, `both heaps trimmed: ${[...trims]}`);
+    assert.equal(trimsByHeap(traced.stdout).size, 0, "26 MB: no trim");
     // V8 writes its trace into the report, so the reports are compared
     // from runs without it.
-    const trimmed = await runCommand(Deno.execPath(), withFlags(CLI_V8_FLAGS));
-    const untrimmed = await runCommand(
+    const withGc = await runCommand(Deno.execPath(), withFlags(CLI_V8_FLAGS));
+    const withoutGc = await runCommand(
       Deno.execPath(),
       withFlags(CLI_V8_FLAGS.replace(",--expose-gc", "")),
     );
-    assert.equal(trimmed.code, 4, trimmed.stderr);
-    assert.equal(untrimmed.code, 4, untrimmed.stderr);
-    const findings = JSON.parse(trimmed.stdout).findings;
+    assert.equal(withGc.code, 4, withGc.stderr);
+    assert.equal(withoutGc.code, 4, withoutGc.stderr);
+    const findings = JSON.parse(withGc.stdout).findings;
     assert.ok(findings.length >= 24, `${findings.length} findings`);
-    assert.deepEqual(findings, JSON.parse(untrimmed.stdout).findings);
+    assert.deepEqual(findings, JSON.parse(withoutGc.stdout).findings);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
