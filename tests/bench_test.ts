@@ -47,6 +47,11 @@ Deno.test("bench: a small run prints the table, start-up, the repair split and e
       assert.equal(figures.length, 11, line);
       assert.ok(figures.every((f) => Number.isFinite(Number(f))), line);
     }
+    // Small runs are the noisiest: they get 20 s of pairs, up to 4 x --runs.
+    assert.match(
+      stdout,
+      /median of the pairs, [1-4], [1-4], [1-4] pairs row by row/,
+    );
     assert.match(stdout, /^start-up, audit of an empty store: \d+ ms$/m);
     assert.match(
       stdout,

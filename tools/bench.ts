@@ -196,7 +196,19 @@ interface SizeResult {
   cpuRatio: number | null;
   peakMb: number | null;
   peakMaxMb: number | null;
+  /** Pairs of runs (audit, bare loop) the medians are taken over. */
+  pairs: number;
 }
+
+/**
+ * Seconds of pairs a size gets at least (with at most four times `--runs`
+ * pairs): a short run is the noisiest, since the machine's load moves a
+ * 0.7 s run by a fifth, so a small store gets more pairs than a big one.
+ */
+const MIN_PAIR_SECONDS = 20;
+
+/** Runs of the empty-store audit, at least: each takes a tenth of a second. */
+const MIN_STARTUP_RUNS = 30;
 
 async function measureSize(
   store: BenchStore,
@@ -207,14 +219,20 @@ async function measureSize(
   log(
     `audit ${
       extra.join(" ")
-    } vs bare loop: ${store.spec.sessions} sessions, ${runs} runs`,
+    } vs bare loop: ${store.spec.sessions} sessions, at least ${runs} runs`,
   );
   // Untimed first runs: both find the files in the page cache.
   checkAudit(await runProcess(auditArgv(store, extra)), "audit");
   await runProcess(bareArgv(store));
   const audits: ProcessRun[] = [];
   const bares: ProcessRun[] = [];
-  for (let i = 0; i < runs; i++) {
+  const started = performance.now();
+  for (
+    let i = 0;
+    i < runs ||
+    (i < runs * 4 && performance.now() - started < MIN_PAIR_SECONDS * 1000);
+    i++
+  ) {
     audits.push(
       checkAudit(await runProcess(auditArgv(store, extra)), "audit"),
     );
@@ -232,6 +250,7 @@ async function measureSize(
       : null,
     peakMb: peaks.length ? median(peaks) : null,
     peakMaxMb: peaks.length ? Math.max(...peaks) : null,
+    pairs: audits.length,
   };
 }
 
@@ -452,8 +471,9 @@ if (import.meta.main) {
     )
     : null;
 
-  log(`start-up: audit of an empty store, ${runs * 2} runs`);
-  const startupMs = await measureStartup(runs * 2);
+  const startupRuns = Math.max(runs * 2, MIN_STARTUP_RUNS);
+  log(`start-up: audit of an empty store, ${startupRuns} runs`);
+  const startupMs = await measureStartup(startupRuns);
   const results: SizeResult[] = [];
   for (const store of stores) {
     // A store of 10,000 sessions or more takes tens of seconds a pair of
@@ -508,7 +528,9 @@ if (import.meta.main) {
     );
   }
   lines.push(
-    "(audit/bare: wall time, median of the pairs; cpu a/b: user+system CPU " +
+    `(audit/bare: wall time, median of the pairs, ${
+      [...results, oneThread].map((r) => r.pairs).join(", ")
+    } pairs row by row; cpu a/b: user+system CPU ` +
       "of all threads, the same way: the audit spends more CPU on two cores to take less time)",
   );
   const first = results[0];

@@ -45,8 +45,8 @@ export const CLI_PERMISSIONS: readonly string[] = [
  *   nine runs).
  * - `--expose-gc`: lets the scan collect its heaps itself, whenever one has
  *   grown 4 MB past what the last collection left, rather than let V8 grow
- *   it 8 MB or more first (core/heap_trim.ts): about 11 MB less at 20,000
- *   sessions and 2 to 3 MB less at 1,000, for about 5% more time.
+ *   it 8 MB or more first (core/heap_trim.ts), in a store of 256 MB or
+ *   more: about 11 MB less at 20,000 sessions, for about 5% more time.
  *
  * @example
  * ```ts
