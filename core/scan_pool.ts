@@ -246,11 +246,14 @@ class WorkerPool {
   /** Workers that have answered at least once (they are up to speed). */
   #answered = new Set<PoolWorker>();
   #done!: (orphaned: ScanTask[]) => void;
-  /** This thread's heap trim, checked after each answer is handed on. */
-  trim: HeapTrim | null = null;
   #fail!: (error: Error) => void;
   /** Resolves with the tasks a failed worker left behind, when all is done. */
   readonly finished: Promise<ScanTask[]>;
+  /**
+   * This thread's heap trim, checked after each answer is handed on; set
+   * once loaded (the workers start before).
+   */
+  trim: HeapTrim | null = null;
 
   constructor(
     tasks: ScanTaskSource,

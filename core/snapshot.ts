@@ -733,8 +733,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
 
 /**
  * The size of `count` files of the session dir, from the sizes of a few
- * dozen of them spread over the list: enough to decide on workers, without a stat
- * of every file before the reading starts.
+ * dozen of them spread over the list: enough to decide on workers, without
+ * a stat of every file before the reading starts.
  */
 function estimatedBytes(
   dir: string,

@@ -12,8 +12,13 @@ import {
   HeapTrim,
   MIN_BYTES_FOR_HEAP_TRIM,
 } from "../core/heap_trim.ts";
-import { makeMessages, makeSidecar } from "./fixtures.ts";
-import { cliRunArgs, runCommand } from "./fixtures.ts";
+import {
+  type CliResult,
+  cliRunArgs,
+  makeMessages,
+  makeSidecar,
+  runCommand,
+} from "./fixtures.ts";
 import { CLI_V8_FLAGS } from "../tools/permissions.ts";
 
 Deno.test("heap trim: collects once the heap has grown a step past what the last collection left", () => {
@@ -52,17 +57,31 @@ Deno.test("heap trim: tick looks at the heap on every 64th call only", () => {
   assert.equal(looks, 3);
 });
 
-/** Runs a script in a new Deno, with the V8 flags given, and parses its last line. */
+/** Runs a script in a new Deno, with a `--v8-flags=` argument or none. */
+function denoEval(
+  v8Flags: string | null,
+  script: string,
+  args: string[] = [],
+): Promise<CliResult> {
+  return runCommand(Deno.execPath(), [
+    "eval",
+    ...(v8Flags ? [v8Flags] : []),
+    script,
+    ...args,
+  ]);
+}
+
+/** A project module's URL, for a script's imports. */
+function moduleUrl(path: string): string {
+  return new URL(`../${path}`, import.meta.url).href;
+}
+
+/** Runs a script in a new Deno and parses its last line. */
 async function runScript(
-  v8Flags: string[],
+  v8Flags: string | null,
   script: string,
 ): Promise<Record<string, unknown>> {
-  const trimModule = new URL("../core/heap_trim.ts", import.meta.url).href;
-  const result = await runCommand(Deno.execPath(), [
-    "eval",
-    ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
-    script.replace("TRIM_MODULE", trimModule),
-  ]);
+  const result = await denoEval(v8Flags, script);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
 }
@@ -70,7 +89,7 @@ async function runScript(
 // Makes garbage that lives long enough to reach the old generation, and
 // looks at the heap before and after each check that collected.
 const GARBAGE_LOOP = `
-import { threadHeapTrim } from "TRIM_MODULE";
+import { threadHeapTrim } from "${moduleUrl("core/heap_trim.ts")}";
 import { getHeapStatistics } from "node:v8";
 const trim = await threadHeapTrim();
 const used = () => getHeapStatistics().used_heap_size;
@@ -95,7 +114,7 @@ console.log(JSON.stringify({
 `;
 
 Deno.test("heap trim: with --expose-gc a thread's trim collects, and each collection shrinks the heap; without, it never collects", async () => {
-  const exposed = await runScript(["--expose-gc"], GARBAGE_LOOP);
+  const exposed = await runScript("--v8-flags=--expose-gc", GARBAGE_LOOP);
   assert.equal(exposed.same, true, "one trim per thread");
   assert.ok(
     (exposed.collections as number) >= 3,
@@ -103,7 +122,7 @@ Deno.test("heap trim: with --expose-gc a thread's trim collects, and each collec
   );
   assert.equal(exposed.collected, exposed.collections);
   assert.equal(exposed.shrank, exposed.collections);
-  const hidden = await runScript([], GARBAGE_LOOP);
+  const hidden = await runScript(null, GARBAGE_LOOP);
   assert.deepEqual(hidden, {
     same: true,
     collections: 0,
@@ -141,8 +160,10 @@ async function writeTrimStore(dir: string): Promise<void> {
 // An audit part by part, as the CLI makes it, with one worker; its
 // findings go to a file, since V8's trace goes to stdout.
 const AUDIT_SCRIPT = `
-import { auditStore, DEFAULT_PART_SESSIONS } from "AUDIT_MODULE";
-import { builtinChecks } from "CHECKS_MODULE";
+import { auditStore, DEFAULT_PART_SESSIONS } from "${
+  moduleUrl("core/audit.ts")
+}";
+import { builtinChecks } from "${moduleUrl("checks/builtin.ts")}";
 const [sessionDir, trimHeap, out] = Deno.args;
 const { findings, store } = await auditStore({
   scan: { sessionDir, stateDbPath: null, workers: 1, trimHeap: trimHeap === "yes" },
@@ -158,21 +179,9 @@ Deno.test("heap trim: a scan with trimHeap trims this thread's heap and its work
   const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-trim-" });
   try {
     await writeTrimStore(dir);
-    const script = AUDIT_SCRIPT
-      .replace(
-        "AUDIT_MODULE",
-        new URL("../core/audit.ts", import.meta.url).href,
-      )
-      .replace(
-        "CHECKS_MODULE",
-        new URL("../checks/builtin.ts", import.meta.url).href,
-      );
     const audit = async (trimHeap: "yes" | "no") => {
       const out = join(dir, `_findings_${trimHeap}.out`);
-      const run = await runCommand(Deno.execPath(), [
-        "eval",
-        `${CLI_V8_FLAGS},--trace-gc`,
-        script,
+      const run = await denoEval(`${CLI_V8_FLAGS},--trace-gc`, AUDIT_SCRIPT, [
         dir,
         trimHeap,
         out,

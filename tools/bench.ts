@@ -475,21 +475,20 @@ if (import.meta.main) {
   log(`start-up: audit of an empty store, ${startupRuns} runs`);
   const startupMs = await measureStartup(startupRuns);
   const results: SizeResult[] = [];
+  // A store of 10,000 sessions or more takes tens of seconds a pair of
+  // runs: three pairs keep the whole benchmark to a few minutes.
+  const pairsAt = (store: BenchStore) =>
+    store.spec.sessions >= 10_000 ? Math.min(runs, 3) : runs;
   for (const store of stores) {
-    // A store of 10,000 sessions or more takes tens of seconds a pair of
-    // runs: three pairs keep the whole benchmark to a few minutes.
-    const pairs = store.spec.sessions >= 10_000 ? Math.min(runs, 3) : runs;
-    results.push(await measureSize(store, pairs, log));
+    results.push(await measureSize(store, pairsAt(store), log));
   }
   // The largest store again in one thread: what --workers 0 saves in
   // memory and costs in time.
   const largest = stores.at(-1)!;
-  const oneThread = await measureSize(
-    largest,
-    largest.spec.sessions >= 10_000 ? Math.min(runs, 3) : runs,
-    log,
-    ["--workers", "0"],
-  );
+  const oneThread = await measureSize(largest, pairsAt(largest), log, [
+    "--workers",
+    "0",
+  ]);
   const repair = repairStore
     ? await measureRepair(
       repairStore,
