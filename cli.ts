@@ -23,6 +23,7 @@ import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
+import { actAsStoreOwner } from "./core/owner_reexec.ts";
 import { deleteRun, listRuns, type WriterOptions } from "./core/safety.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
@@ -82,12 +83,18 @@ export interface CliOptions {
   checks?: readonly Check[];
   /** The repairs, in order; `builtinRepairs` when left out. */
   repairs?: readonly Repair[];
+  /**
+   * The safety layer's fault injection, for tests (tests/fault_cli.ts);
+   * the shipped CLI never sets it.
+   */
+  writer?: WriterOptions;
 }
 
-/** The checks and repairs of one CLI run. */
+/** The checks and repairs of one CLI run, and its writer's options. */
 interface Registry {
   checks: readonly Check[];
   repairs: readonly Repair[];
+  writer: WriterOptions;
 }
 
 const HELP =
@@ -154,6 +161,7 @@ export async function main(
   const registry: Registry = {
     checks: options.checks ?? builtinChecks,
     repairs: options.repairs ?? builtinRepairs,
+    writer: options.writer ?? {},
   };
   try {
     return await run(args, io, registry);
@@ -224,6 +232,11 @@ async function run(
     io.stdout(HELP);
     return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
   }
+  if (STORE_COMMANDS.includes(command)) {
+    // As root on a store another user owns, the command runs as that user.
+    const code = await actAsStoreOwner(sessionDirPath(values, io), io);
+    if (code !== null) return code;
+  }
   switch (command) {
     case "checks":
       noExtra(rest, command);
@@ -235,7 +248,7 @@ async function run(
       if (rest.length !== 1) {
         throw new UsageError("undo takes one RUN_ID (see 'hermes-fsck runs')");
       }
-      return await undoCommand(rest[0], values, io);
+      return await undoCommand(rest[0], values, io, registry.writer);
     case "runs":
       noExtra(rest, command);
       return await runsCommand(values, io);
@@ -307,10 +320,7 @@ async function runStoreCommand(
     : parseSize(String(values["max-file-size"]));
   const workers = workersOf(values.workers);
   const defaults = defaultPaths(io.env);
-  const sessionDir = resolve(
-    String(values["session-dir"] ?? defaults.sessionDir),
-  );
-  await requireDir(sessionDir, values["session-dir"] === undefined);
+  const sessionDir = await sessionDirOf(values, io);
   let stateDbPath: string | null = null;
   if (values["state-db"] !== undefined) {
     stateDbPath = resolve(String(values["state-db"]));
@@ -354,7 +364,7 @@ async function runStoreCommand(
         maxFileBytes,
         workers,
         interrupted: () => interrupted,
-        writer: faultOptions(io),
+        writer: registry.writer,
         checks,
         repairs: registry.repairs,
         plugins: plugins.programs.length === 0 ? undefined : {
@@ -460,10 +470,18 @@ function parseErrorText(error: unknown): string {
   return text.split(". ")[0].replace(/\.$/, "");
 }
 
-async function sessionDirOf(values: Values, io: CliIo): Promise<string> {
-  const sessionDir = resolve(
+/** The commands that work on a session dir. */
+const STORE_COMMANDS = ["audit", "repair", "undo", "runs"];
+
+/** The session dir a command names, or the default one, absolute. */
+function sessionDirPath(values: Values, io: CliIo): string {
+  return resolve(
     String(values["session-dir"] ?? defaultPaths(io.env).sessionDir),
   );
+}
+
+async function sessionDirOf(values: Values, io: CliIo): Promise<string> {
+  const sessionDir = sessionDirPath(values, io);
   await requireDir(sessionDir, values["session-dir"] === undefined);
   return sessionDir;
 }
@@ -472,12 +490,11 @@ async function undoCommand(
   runId: string,
   values: Values,
   io: CliIo,
+  writer: WriterOptions,
 ): Promise<number> {
   const format = formatOf(values.format, ["text", "json"]);
   const sessionDir = await sessionDirOf(values, io);
-  const result = await undoRun(sessionDir, runId, {
-    writer: faultOptions(io),
-  });
+  const result = await undoRun(sessionDir, runId, { writer });
   let code = result.restored.length > 0 ? EXIT.REPAIRED : EXIT.CLEAN;
   if (result.refused.length > 0) code |= EXIT.PROBLEMS_LEFT;
   if (format === "json") {
@@ -697,19 +714,6 @@ export function parseSize(text: string): number {
 function progressDelayMs(io: CliIo): number | undefined {
   const raw = io.env("HERMES_FSCK_PROGRESS_DELAY_MS");
   return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
-}
-
-/**
- * `HERMES_FSCK_FAULT_AFTER_STEPS` and `HERMES_FSCK_FAULT_KIND` (`crash` or
- * `io_error`): the safety layer's fault injection, for tests.
- */
-function faultOptions(io: CliIo): WriterOptions {
-  const raw = io.env("HERMES_FSCK_FAULT_AFTER_STEPS");
-  const kind = io.env("HERMES_FSCK_FAULT_KIND");
-  return {
-    faultAfterSteps: raw && /^\d+$/.test(raw) ? Number(raw) : undefined,
-    faultKind: kind === "io_error" ? "io_error" : "crash",
-  };
 }
 
 function listChecks(format: string, registry: Registry): string {

@@ -62,6 +62,12 @@ export type Action =
     expect: Expectation;
     /** What it does, for people. */
     note: string;
+    /**
+     * The files `data` was made from, relative to the session dir or
+     * absolute (state.db): the new file is made no more readable than the
+     * most private of them and of the file it replaces.
+     */
+    sources?: readonly string[];
   }
   /** Move the file `expect` describes into the run's quarantine. */
   | {

@@ -27,10 +27,19 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
 import { randomHex, sha256Hex } from "./hash.ts";
+import {
+  createNoFollow,
+  type FileLook,
+  giveLook,
+  lookOf,
+  openDirNoFollow,
+} from "./new_file.ts";
 import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
 
@@ -365,12 +374,17 @@ export class StoreWriter {
     entry: ManifestEntry,
   ): Promise<ActionOutcome> {
     const dir = dirname(target);
-    const reference = action.expect.exists ? target : dir;
+    const look = await lookOf(
+      action.expect.exists ? target : dir,
+      (action.sources ?? []).map((source) =>
+        isAbsolute(source) ? source : join(this.sessionDir, source)
+      ),
+    );
     const temp = await this.#writeTemp(
       dir,
       basename(target),
       action.data,
-      reference,
+      look,
     );
     try {
       if (!action.expect.exists) {
@@ -489,13 +503,13 @@ export class StoreWriter {
     dir: string,
     name: string,
     data: Uint8Array,
-    ownerOf: string,
+    look: FileLook,
   ): Promise<string> {
     const temp = join(
       dir,
       `${name}.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`,
     );
-    await writeAndSync(temp, data, ownerOf);
+    await createNoFollow(temp, data, look);
     await this.#step("temp written");
     return temp;
   }
@@ -515,12 +529,12 @@ export class StoreWriter {
       ];
       // One level at a time, never through a symlink: a `_hermes_fsck`
       // planted as a link would send the quarantine (the store's old
-      // files) and the records out of the session dir.
-      for (const sub of subs) await makePlainDir(this.sessionDir, sub);
-      // The tool's own dirs belong to the session dir's owner, as its files
-      // do: a run as root must not lock the server's user out of the next.
+      // files) and the records out of the session dir. The tool's own dirs
+      // belong to the session dir's owner, as its files do: a run as root
+      // must not lock the server's user out of the next.
+      const owner = await lookOf(this.sessionDir);
       for (const sub of subs) {
-        await matchOwner(join(this.sessionDir, sub), this.sessionDir);
+        await makePlainDir(this.sessionDir, sub, owner);
       }
       this.#runDirReady = true;
       await this.#writeRecord("run.json", this.#header);
@@ -562,23 +576,34 @@ class RefusedPath extends Error {}
 
 /**
  * Creates `rel` (a dir of the tool's own) in the session dir unless it is
- * there; refuses one that is a symlink or not a directory, so nothing is
- * ever written through it.
+ * there and gives it the owner and group of `owner`, on its descriptor;
+ * refuses one that is a symlink or not a directory, so nothing is ever
+ * written through it.
  */
-async function makePlainDir(sessionDir: string, rel: string): Promise<void> {
+async function makePlainDir(
+  sessionDir: string,
+  rel: string,
+  owner: FileLook,
+): Promise<void> {
   const path = join(sessionDir, rel);
   try {
     await Deno.mkdir(path, { mode: 0o700 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
-  const info = await Deno.lstat(path);
-  if (info.isSymlink || !info.isDirectory) {
+  const dir = await openDirNoFollow(path);
+  if (dir === null) {
+    const info = await Deno.lstat(path).catch(() => null);
     throw new RefusedPath(
       `refused to keep the run's records in ${path}: it is ${
-        info.isSymlink ? "a symlink" : "not a directory"
+        info?.isSymlink ? "a symlink" : "not a directory"
       }; move it out of the session dir and run again`,
     );
+  }
+  try {
+    await giveLook(dir, { ...owner, mode: null });
+  } finally {
+    await dir.close();
   }
 }
 
@@ -598,7 +623,8 @@ async function plainRunsDir(sessionDir: string): Promise<boolean> {
 
 /**
  * Writes a record of a run atomically: temp, fsync, rename, fsync dir. It
- * takes the owner and mode of `ownerOf` (the session dir).
+ * takes the owner and mode of `ownerOf` (the session dir) without its
+ * execute bits.
  */
 async function writeRecordFile(
   path: string,
@@ -607,10 +633,10 @@ async function writeRecordFile(
 ): Promise<void> {
   const temp = `${path}.tmp.${Deno.pid}`;
   await Deno.remove(temp).catch(() => {}); // left by a dead run of this pid
-  await writeAndSync(
+  await createNoFollow(
     temp,
     new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
-    ownerOf,
+    await lookOf(ownerOf),
   );
   await Deno.rename(temp, path);
   await fsyncDir(dirname(path));
@@ -638,8 +664,10 @@ async function resolveInStore(
   }
   const target = join(sessionDir, ...parts);
   const parent = dirname(target);
-  const info = await Deno.lstat(parent).catch(() => null);
-  if (!info?.isDirectory || info.isSymlink) {
+  // Opened, not looked up: a link in its place is refused by the kernel.
+  const dir = await openDirNoFollow(parent);
+  await dir?.close();
+  if (dir === null) {
     throw new RefusedPath(
       `refused to write ${rel}: ${
         dirname(rel)
@@ -662,33 +690,6 @@ async function resolveInStore(
     );
   }
   return target;
-}
-
-async function writeAndSync(
-  path: string,
-  data: Uint8Array,
-  ownerOf: string | null,
-): Promise<void> {
-  const file = await Deno.open(path, {
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
-  try {
-    let written = 0;
-    while (written < data.length) {
-      written += await file.write(data.subarray(written));
-    }
-    if (ownerOf) await matchOwnerAndMode(path, ownerOf);
-    await file.sync();
-  } catch (error) {
-    // A full disk leaves a partial file: it is ours (created new), and
-    // keeping it would only take space the store needs.
-    file.close();
-    await Deno.remove(path).catch(() => {});
-    throw error;
-  }
-  file.close();
 }
 
 /**
@@ -775,30 +776,18 @@ export async function expectationOf(
   };
 }
 
-async function matchOwnerAndMode(
-  temp: string,
-  reference: string,
-): Promise<void> {
-  const ref = await Deno.stat(reference).catch(() => null);
-  if (!ref) return;
-  // A dir's mode has execute bits a file must not get.
-  const mode = ref.mode === null
-    ? null
-    : ref.isDirectory
-    ? ref.mode & 0o666
-    : ref.mode & 0o7777;
-  if (mode !== null) await Deno.chmod(temp, mode).catch(() => {});
-  if (ref.uid !== null && ref.gid !== null) {
-    // Only root may give a file away; as the owner, this is a no-op.
-    await Deno.chown(temp, ref.uid, ref.gid).catch(() => {});
+/**
+ * Gives the file at `path` (created by this process, so not a symlink
+ * unless swapped since) `look`, on a descriptor opened without following
+ * a link in its place.
+ */
+async function giveLookNoFollow(path: string, look: FileLook): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await giveLook(handle, look);
+  } finally {
+    await handle.close();
   }
-}
-
-/** Gives a dir of the tool's own the owner and group of `reference`. */
-async function matchOwner(dir: string, reference: string): Promise<void> {
-  const ref = await Deno.stat(reference).catch(() => null);
-  if (ref?.uid == null || ref.gid == null) return;
-  await Deno.chown(dir, ref.uid, ref.gid).catch(() => {});
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -1060,7 +1049,7 @@ export async function createExclusive(
   text: string,
 ): Promise<boolean> {
   try {
-    await writeAndSync(path, new TextEncoder().encode(text), null);
+    await createNoFollow(path, new TextEncoder().encode(text), null);
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
     throw error;
@@ -1105,7 +1094,7 @@ export async function createExclusiveLocked(
   let linked = false;
   try {
     await file.lock(true); // a new file: nobody else can hold it
-    await matchOwnerAndMode(temp, dirname(path));
+    await giveLookNoFollow(temp, await lookOf(dirname(path)));
     const data = new TextEncoder().encode(text);
     let written = 0;
     while (written < data.length) {

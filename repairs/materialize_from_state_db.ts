@@ -13,6 +13,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { defineRepair } from "../core/repair.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import type {
@@ -76,6 +77,7 @@ export const materializeFromStateDb = defineRepair({
         data: new TextEncoder().encode(JSON.stringify(payload, null, 2)),
         expect: { exists: false },
         note: `materialize ${name} from state.db`,
+        sources: [resolve(db.path)],
       }],
     };
   },

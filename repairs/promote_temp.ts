@@ -49,6 +49,7 @@ export const promoteTemp = defineRepair({
           data: checked.temp.bytes,
           expect: checked.live,
           note: `copy ${checked.name} to ${live}`,
+          sources: [checked.name],
         },
         {
           op: "remove",

@@ -41,6 +41,7 @@ export const rebuildIndex = defineRepair({
     const nowSeconds = context.options.now / 1000;
     const entries: Record<string, unknown>[] = [];
     const tooDeep: string[] = [];
+    const sources: string[] = [];
     for (const session of context.store.sessions.values()) {
       const live = session.live;
       if (!live?.read.ok || live.read.value.shape !== "object") continue;
@@ -53,7 +54,10 @@ export const rebuildIndex = defineRepair({
       // than an indented JSON.stringify can write) leaves its sidecar out,
       // as one that does not parse is left out.
       if (nestedDeeperThan(entry, MAX_WRITE_DEPTH)) tooDeep.push(live.name);
-      else entries.push(entry);
+      else {
+        entries.push(entry);
+        sources.push(live.name);
+      }
     }
     const text = JSON.stringify(sortIndexEntries(entries), null, 2);
     const data = new TextEncoder().encode(text);
@@ -81,6 +85,7 @@ export const rebuildIndex = defineRepair({
         data,
         expect: current.expect,
         note: `rewrite ${INDEX_FILE} with ${entries.length} entries`,
+        sources,
       }],
     };
   },

@@ -168,6 +168,7 @@ export const recoverPendingTurn = defineRepair({
           expect: liveRead.expect,
           note:
             `append the recovered user message and the error marker to ${live}`,
+          sources: [journal],
         },
         {
           op: "write",

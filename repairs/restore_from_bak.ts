@@ -88,6 +88,7 @@ export const restoreFromBak = defineRepair({
         data: bakRead.bytes,
         expect: liveRead.expect,
         note: `copy ${bak} to ${live}`,
+        sources: [bak],
       }],
     };
   },

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
+  CLI_DENO,
   type CliResult,
   runCommand,
   type TestStore,
@@ -22,7 +23,7 @@ import { repoPath } from "./plugin_support.ts";
 
 const INIT = repoPath("examples/container/init.sh");
 const HERMES_FSCK = [
-  Deno.execPath(),
+  CLI_DENO,
   "run",
   "--quiet",
   ...CLI_FLAGS,

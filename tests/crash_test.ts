@@ -26,6 +26,7 @@ import {
   completeThenUndo,
   copyTree,
   dirArgs,
+  faultCli,
   originalOf,
   pathsAt,
   PENDING,
@@ -52,7 +53,7 @@ Deno.test("crash: repair killed after each durable step loses nothing, completes
     // is applied and the store ends clean.
     const whole = pathsAt(join(work, "whole"));
     await copyTree(pristine.root, whole.root);
-    const full = await cli(
+    const full = await faultCli(
       ["repair", ...dirArgs(whole), "--format", "json"],
       whole,
       { [FAULT]: "1000000" },
@@ -87,7 +88,7 @@ Deno.test("crash: repair killed after each durable step loses nothing, completes
         join(work, `n${n}`),
         failures,
         async (store) => {
-          const crashed = await cli(
+          const crashed = await faultCli(
             ["repair", ...dirArgs(store), "--format", "json"],
             store,
             { [FAULT]: String(n) },

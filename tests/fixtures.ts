@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CLI_FLAGS } from "../tools/permissions.ts";
+import { CLI_DENO } from "./cli_deno.ts";
 import { SESSION_COLUMNS } from "../core/state_db.ts";
 
 /** A chat message as the server stores it. */
@@ -332,7 +333,9 @@ export interface CliResult {
 }
 
 /**
- * Runs `cli.ts` as a subprocess with exactly the binary's permissions.
+ * Runs `cli.ts` as a subprocess with exactly the binary's permissions
+ * (or, with `entry`, another module that runs its `main`, such as the
+ * fault-injecting tests/fault_cli.ts).
  *
  * @example
  * ```ts
@@ -341,24 +344,39 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
+  options: { env?: Record<string, string>; cwd?: string; entry?: string } = {},
 ): Promise<CliResult> {
-  return runCommand(Deno.execPath(), cliRunArgs(args), options);
+  return runCommand(CLI_DENO, cliRunArgs(args, options.entry), options);
 }
 
 /**
- * The arguments of `deno` that run `cli.ts` with `args` as the binary would:
- * its permissions and V8 flags (the one place every CLI test takes them from).
+ * The arguments of `deno` (start {@linkcode CLI_DENO}) that run `cli.ts`
+ * (or `entry`, a path) with `args` as the binary would: its permissions and
+ * V8 flags (the one place every CLI test takes them from).
  *
  * @example
  * ```ts
- * new Deno.Command(Deno.execPath(), { args: cliRunArgs(["audit", "--quiet"]) });
+ * new Deno.Command(CLI_DENO, { args: cliRunArgs(["audit", "--quiet"]) });
  * ```
  */
-export function cliRunArgs(args: string[]): string[] {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
+export function cliRunArgs(args: string[], entry?: string): string[] {
+  const cli = entry ?? new URL("../cli.ts", import.meta.url).pathname;
   return ["run", "--quiet", ...CLI_FLAGS, cli, ...args];
 }
+
+export { CLI_DENO };
+
+/**
+ * The fault-injecting entry of the tests (tests/fault_cli.ts), for
+ * {@linkcode runCli}'s `entry`.
+ *
+ * @example
+ * ```ts
+ * await runCli(["repair"], { entry: FAULT_CLI, env: { HERMES_FSCK_FAULT_AFTER_STEPS: "3" } });
+ * ```
+ */
+export const FAULT_CLI: string =
+  new URL("./fault_cli.ts", import.meta.url).pathname;
 
 /**
  * Runs a command as a subprocess, no stdin, its output captured, with

@@ -17,7 +17,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, cliRunArgs } from "./fixtures.ts";
+import { CLI_DENO, type CliResult, cliRunArgs } from "./fixtures.ts";
+import { IS_ROOT } from "./cli_deno.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
 
 /** How deep the deep JSON texts nest. */
@@ -251,16 +252,7 @@ export function hasProgram(name: string): boolean {
 }
 
 /** True when this process runs as root (so EACCES needs dropped capabilities). */
-export const IS_ROOT: boolean = (() => {
-  // Deno.uid() needs --allow-sys, which the test run does not grant: the
-  // owner of a file this process creates is this process's user.
-  const probe = Deno.makeTempFileSync({ prefix: "hermes-fsck-uid-" });
-  try {
-    return Deno.statSync(probe).uid === 0;
-  } finally {
-    Deno.removeSync(probe);
-  }
-})();
+export { IS_ROOT };
 
 /**
  * The command prefix that runs a program without the power to read files
@@ -284,7 +276,7 @@ export async function runCliWrapped(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  const command = [...prefix, Deno.execPath(), ...cliRunArgs(args)];
+  const command = [...prefix, CLI_DENO, ...cliRunArgs(args)];
   const explicit = Deno.env.get("DENO_DIR");
   const home = Deno.env.get("HOME");
   const child = new Deno.Command(command[0], {

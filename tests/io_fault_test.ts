@@ -18,9 +18,9 @@ import {
   assertNoUncaught,
   atFaultPoint,
   buildDamagedStore,
-  cli,
   completeThenUndo,
   dirArgs,
+  faultCli,
   originalOf,
   PENDING,
   pool,
@@ -60,7 +60,7 @@ Deno.test("io fault: an I/O error at any durable step of a repair leaves every f
           failures,
           async (store) => {
             const context = `I/O error at step ${n}`;
-            const faulted = await cli(
+            const faulted = await faultCli(
               ["repair", ...dirArgs(store), "--format", "json"],
               store,
               {

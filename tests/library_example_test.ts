@@ -12,6 +12,7 @@ import { builtinChecks, runPipeline } from "../mod.ts";
 import { staleUntitledCheck } from "../examples/library/stale_untitled.ts";
 import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
+  CLI_DENO,
   type CliResult,
   runCommand,
   storeArgs,
@@ -28,7 +29,7 @@ function myFsck(
   env: Record<string, string> = {},
 ): Promise<CliResult> {
   return runCommand(
-    Deno.execPath(),
+    CLI_DENO,
     ["run", "--quiet", ...CLI_FLAGS, PROGRAM, ...args],
     { env: { HERMES_FSCK_PLUGIN_DIR: "", ...env } },
   );

@@ -20,8 +20,10 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { main } from "../cli.ts";
 import {
+  CLI_DENO,
   type CliResult,
   cliRunArgs,
+  FAULT_CLI,
   makeMessages,
   runCli,
   TestStore,
@@ -170,6 +172,22 @@ export async function cli(
 }
 
 /**
+ * Runs the CLI as {@linkcode cli} does, through the tests' fault-injecting
+ * entry (tests/fault_cli.ts): `faults` sets `HERMES_FSCK_FAULT_AFTER_STEPS`
+ * and `HERMES_FSCK_FAULT_KIND`.
+ */
+export async function faultCli(
+  args: string[],
+  store: StorePaths,
+  faults: Record<string, string>,
+): Promise<CliResult> {
+  return await runCli(args, {
+    env: { ...cliEnv(store), ...faults },
+    entry: FAULT_CLI,
+  });
+}
+
+/**
  * Runs the CLI's `main` in this process, its output captured: the same
  * code as the binary minus the process start-up, for the many audits and
  * undos of the crash test. (Never with a fault point: it would exit this
@@ -214,7 +232,7 @@ export function spawnCli(
   store: StorePaths,
   output: "piped" | "null" = "piped",
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+  return new Deno.Command(CLI_DENO, {
     args: cliRunArgs(args),
     env: { NO_COLOR: "1", ...cliEnv(store) },
     stdin: "null",

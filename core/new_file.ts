@@ -1,0 +1,186 @@
+/**
+ * Creating files and dirs of the store without following links. The store's
+ * owner may swap any name for a symlink at any instant, so a file is
+ * created with `O_CREAT|O_EXCL|O_NOFOLLOW` and given its mode and owner on
+ * the open descriptor (fchmod, fchown), never by path; a dir of the tool's
+ * own is opened `O_DIRECTORY|O_NOFOLLOW` and checked and chowned on its
+ * descriptor.
+ *
+ * A new file's look (mode, owner, group) is that of the file it replaces,
+ * or the session dir's without execute bits, made as private as the most
+ * private file its bytes came from: a 0600 backup restored over a 0644
+ * file gives 0600.
+ *
+ * @example
+ * ```ts
+ * import { createNoFollow, lookOf } from "./new_file.ts";
+ * const look = await lookOf("/srv/sessions/abc.json", ["/srv/sessions/abc.json.bak"]);
+ * await createNoFollow("/srv/sessions/abc.json.tmp.1", new Uint8Array(), look);
+ * ```
+ * @module
+ */
+
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+
+/**
+ * The mode, owner and group a new file gets; null fields are left as
+ * created (0600, the running user).
+ *
+ * @example
+ * ```ts
+ * const look: FileLook = { mode: 0o600, uid: 1000, gid: 1000 };
+ * ```
+ */
+export interface FileLook {
+  /** Permission bits. */
+  mode: number | null;
+  /** Owner. */
+  uid: number | null;
+  /** Group. */
+  gid: number | null;
+}
+
+/** Owner read and write only: what a source that cannot be seen counts as. */
+const PRIVATE = 0o600;
+
+/**
+ * The look of a file written at a place whose `reference` is the file it
+ * replaces (or its dir, for a new file: then no execute bits), made no more
+ * readable than any of `sources`, the files its bytes came from (absolute
+ * paths). Nothing is followed: a reference that is a symlink or neither a
+ * file nor a dir gives no look, and a source that is not a regular file
+ * counts as 0600.
+ *
+ * @example
+ * ```ts
+ * const look = await lookOf("/srv/sessions", ["/root/.hermes/state.db"]);
+ * ```
+ */
+export async function lookOf(
+  reference: string,
+  sources: readonly string[] = [],
+): Promise<FileLook> {
+  const ref = await Deno.lstat(reference).catch(() => null);
+  const plain = ref !== null && (ref.isFile || ref.isDirectory);
+  // A dir's mode has execute bits a file must not get.
+  let mode = !plain || ref.mode === null
+    ? null
+    : ref.isDirectory
+    ? ref.mode & 0o666
+    : ref.mode & 0o7777;
+  if (mode !== null) {
+    for (const source of sources) {
+      const info = await Deno.lstat(source).catch(() => null);
+      const bits = info?.isFile && info.mode !== null
+        ? info.mode & 0o777
+        : PRIVATE;
+      mode &= 0o7000 | bits;
+    }
+  }
+  return {
+    mode,
+    uid: plain ? ref.uid : null,
+    gid: plain ? ref.gid : null,
+  };
+}
+
+/**
+ * Creates `path` (create-or-fail, never through a symlink), writes `data`,
+ * gives it `look` on the descriptor and fsyncs it. A partial file is
+ * removed when writing fails. Throws `Deno.errors.AlreadyExists` when the
+ * name is taken (by anything, a symlink included).
+ *
+ * @example
+ * ```ts
+ * await createNoFollow("/srv/sessions/x.tmp", new TextEncoder().encode("{}"), look);
+ * ```
+ */
+export async function createNoFollow(
+  path: string,
+  data: Uint8Array,
+  look: FileLook | null,
+): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
+        constants.O_NOFOLLOW,
+      PRIVATE,
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === "EEXIST") {
+      throw new Deno.errors.AlreadyExists(`${path} exists`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    let written = 0;
+    while (written < data.length) {
+      written +=
+        (await handle.write(data, written, data.length - written)).bytesWritten;
+    }
+    if (look) await giveLook(handle, look);
+    await handle.sync();
+  } catch (error) {
+    // A full disk leaves a partial file: it is ours (created new), and
+    // keeping it would only take space the store needs.
+    await handle.close().catch(() => {});
+    await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+}
+
+/**
+ * Gives an open file or dir `look`, on its descriptor. The owner is
+ * changed only where it differs (only root may give a file away; the
+ * store's owner needs no change), and a refused change is left alone: the
+ * file stays the running user's, 0600.
+ *
+ * @example
+ * ```ts
+ * await giveLook(handle, { mode: 0o640, uid: 1000, gid: 1000 });
+ * ```
+ */
+export async function giveLook(
+  handle: FileHandle,
+  look: FileLook,
+): Promise<void> {
+  if (look.mode !== null) await handle.chmod(look.mode).catch(() => {});
+  if (look.uid === null || look.gid === null) return;
+  const now = await handle.stat();
+  if (now.uid !== look.uid || now.gid !== look.gid) {
+    await handle.chown(look.uid, look.gid).catch(() => {});
+  }
+}
+
+/**
+ * Opens `path` as a dir without following a symlink in its last component;
+ * null when it is a symlink, not a dir, or missing. The caller closes it.
+ *
+ * @example
+ * ```ts
+ * const dir = await openDirNoFollow("/srv/sessions/_turn_journal");
+ * if (dir === null) console.log("not a plain dir");
+ * else await dir.close();
+ * ```
+ */
+export async function openDirNoFollow(
+  path: string,
+): Promise<FileHandle | null> {
+  try {
+    const handle = await open(
+      path,
+      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+    );
+    if (!(await handle.stat()).isDirectory()) {
+      await handle.close();
+      return null;
+    }
+    return handle;
+  } catch {
+    return null;
+  }
+}
