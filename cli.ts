@@ -234,7 +234,7 @@ async function run(
   }
   if (STORE_COMMANDS.includes(command)) {
     // As root on a store another user owns, the command runs as that user.
-    const code = await actAsStoreOwner(sessionDirPath(values, io), io);
+    const code = await actAsStoreOwner(sessionDirPath(values, io), args, io);
     if (code !== null) return code;
   }
   switch (command) {

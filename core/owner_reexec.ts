@@ -14,7 +14,8 @@
  * @example
  * ```ts
  * import { actAsStoreOwner } from "./owner_reexec.ts";
- * const code = await actAsStoreOwner("/srv/sessions", { stderr: console.error, env: Deno.env.get });
+ * const io = { stderr: console.error, env: (name: string) => Deno.env.get(name) };
+ * const code = await actAsStoreOwner("/srv/sessions", Deno.args, io);
  * if (code !== null) Deno.exit(code); // the child ran the command
  * ```
  * @module
@@ -47,20 +48,22 @@ export interface OwnerIo {
 const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 
 /**
- * Runs the command as the store's owner when this process is root and the
- * session dir belongs to (or can be changed by) another user: returns the
- * exit code of that run, or of a refusal (8). Returns null when this
+ * Runs the command (`args`, the CLI's arguments) as the store's owner when
+ * this process is root and the session dir belongs to (or can be changed
+ * by) another user: returns the exit code of that run, or of a refusal
+ * (8). Returns null when this
  * process should go on itself: not root, not a Unix, or the store is
  * root's own.
  *
  * @example
  * ```ts
- * const code = await actAsStoreOwner(sessionDir, io);
- * if (code !== null) return code;
+ * const code = await actAsStoreOwner(sessionDir, ["audit"], io);
+ * if (code !== null) Deno.exit(code);
  * ```
  */
 export async function actAsStoreOwner(
   sessionDir: string,
+  args: readonly string[],
   io: OwnerIo,
 ): Promise<number | null> {
   if (Deno.build.os === "windows") return null;
@@ -84,20 +87,19 @@ export async function actAsStoreOwner(
   const owner = await storeOwner(sessionDir);
   if (owner.kind === "root") return null;
   if (owner.kind === "refused") return refuse(io, owner.message);
-  return await runAs(owner.uid, owner.gid, owner.path, io);
+  return await runAs(owner, args, io);
 }
 
 async function runAs(
-  uid: number,
-  gid: number,
-  store: string,
+  { uid, gid, path }: { uid: number; gid: number; path: string },
+  commandArgs: readonly string[],
   io: OwnerIo,
 ): Promise<number> {
   const program = Deno.execPath();
   const args = Deno.build.standalone
-    ? Deno.args
-    : ["run", ...CLI_FLAGS, Deno.mainModule, ...Deno.args];
-  const who = `uid ${uid} (gid ${gid}), the owner of ${store}`;
+    ? [...commandArgs]
+    : ["run", ...CLI_FLAGS, Deno.mainModule, ...commandArgs];
+  const who = `uid ${uid} (gid ${gid}), the owner of ${path}`;
   const unreadable = Deno.build.standalone
     ? null
     : await unreachable(fileURLToPath(Deno.mainModule), uid, gid, 0o4);

@@ -56,18 +56,26 @@ export async function storeOwner(sessionDir: string): Promise<StoreOwner> {
   if (real === null) return { kind: "root" };
   const paths = new Set([...chain(given), ...chain(real)]);
   for (const inner of INNER) paths.add(join(real, inner));
-  const users = new Map<number, { gid: number; path: string }>();
+  const users = new Map<
+    number,
+    { gid: number; path: string; depth: number }
+  >();
   const open: string[] = [];
   for (const path of paths) {
     const info = await Deno.lstat(path).catch(() => null);
     if (info === null || info.uid === null || info.gid === null) continue;
     if (info.uid !== 0) {
-      // The deepest part of a user's decides the group (the session dir's
-      // own when it is theirs).
-      const known = users.get(info.uid);
-      if (!known || path.length >= known.path.length) {
-        users.set(info.uid, { gid: info.gid, path });
+      // A user's highest part is named; the session dir's group is taken
+      // when it is theirs, else that of their deepest part.
+      const known = users.get(info.uid) ??
+        { gid: info.gid, path, depth: -1 };
+      if (path.length < known.path.length) known.path = path;
+      const depth = path === real ? Infinity : path.length;
+      if (depth > known.depth) {
+        known.gid = info.gid;
+        known.depth = depth;
       }
+      users.set(info.uid, known);
     } else if (
       info.isDirectory && info.mode !== null && (info.mode & 0o022) !== 0 &&
       (info.mode & 0o1000) === 0

@@ -38,6 +38,7 @@ import {
   show,
   spawnCli,
   submittedEvent,
+  withStore,
 } from "./safety_support.ts";
 
 const FAULT = "HERMES_FSCK_FAULT_AFTER_STEPS";
@@ -256,4 +257,19 @@ Deno.test("crash: repair killed with SIGKILL at random times loses nothing and t
     await pristine.cleanup();
     await Deno.remove(work, { recursive: true });
   }
+});
+
+Deno.test("crash: the shipped CLI ignores HERMES_FSCK_FAULT_*; only the tests' entry injects faults", async () => {
+  await withStore(async (store) => {
+    await buildDamagedStore(store);
+    const faults = {
+      [FAULT]: "2",
+      HERMES_FSCK_FAULT_KIND: "crash",
+    };
+    const shipped = await cli(["repair", ...dirArgs(store)], store, faults);
+    assert.equal(shipped.code, 1, show(shipped));
+    assert.match(shipped.stdout, /applied rebuild_index/, show(shipped));
+    const again = await cli(["audit", ...dirArgs(store)], store, faults);
+    assert.equal(again.code, 0, show(again));
+  });
 });

@@ -1,0 +1,346 @@
+/**
+ * Root on a store another user owns (issue 19, item 1): that user may swap
+ * any name in the store for a symlink at any instant, so hermes-fsck as
+ * root acts with the owner's rights (it starts itself again as the owner)
+ * and never writes through a link. Each test runs the CLI as root, as an
+ * init script does, on a store given to uid 1000; the attacks are real
+ * symlink swaps by a second process running as uid 1000.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLI_DENO, cliRunArgs, runCommand, TestStore } from "./fixtures.ts";
+import { shellPlugin, writeExecutable } from "./plugin_support.ts";
+import { newRunId, StoreWriter } from "../mod.ts";
+import {
+  buildDamagedStore,
+  cli,
+  cliEnv,
+  copyTree,
+  dirArgs,
+  pathsAt,
+  sha256,
+  show,
+  treeBytes,
+  treeDiff,
+} from "./safety_support.ts";
+import { giveStoreAway, IS_ROOT } from "./owner_support.ts";
+
+const UID = 1000;
+const GID = 1000;
+
+if (!IS_ROOT) {
+  console.warn(
+    "privilege_drop_test.ts: skipped, it must run as root (the CLI drops to the store's owner only as root)",
+  );
+}
+
+/** Name, bytes, mode and owner of every entry of a dir, for a before/after. */
+async function dirState(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    const info = await Deno.lstat(path);
+    const bytes = info.isFile ? sha256(await Deno.readFile(path)) : "";
+    out.push(
+      `${entry.name} ${
+        ((info.mode ?? 0) & 0o7777).toString(8)
+      } ${info.uid}:${info.gid} ${bytes}`,
+    );
+  }
+  return out.sort();
+}
+
+/**
+ * Runs `fn` with a temp dir open to all (`top`) holding a dir outside any
+ * store (`outside`, 0755) with a root-only 0600 file (`secret`): what an
+ * attacker aims at.
+ */
+async function withTarget(
+  fn: (paths: { top: string; outside: string; secret: string }) => Promise<
+    void
+  >,
+): Promise<void> {
+  const top = await Deno.makeTempDir({ prefix: "hermes-fsck-attack-" });
+  try {
+    await Deno.chmod(top, 0o755);
+    const outside = join(top, "outside");
+    await Deno.mkdir(outside, { mode: 0o755 });
+    const secret = join(outside, "secret");
+    await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
+    await Deno.chmod(secret, 0o600);
+    await fn({ top, outside, secret });
+  } finally {
+    await Deno.remove(top, { recursive: true });
+  }
+}
+
+/**
+ * The attacker, as uid 1000: for `ms`, swaps every temp the writer makes
+ * (`*.hermes-fsck.tmp.*`) for a symlink to `secret`, and the run's dirs of
+ * records and quarantine for symlinks to the dir that holds it.
+ */
+function attacker(
+  sessionDir: string,
+  secret: string,
+  ms: number,
+  options: { dirs: boolean } = { dirs: true },
+): Deno.ChildProcess {
+  const script = `
+const dir = ${JSON.stringify(sessionDir)};
+const secret = ${JSON.stringify(secret)};
+const outside = ${JSON.stringify(join(secret, ".."))};
+const end = Date.now() + ${ms};
+const swap = (path, to) => {
+  try { Deno.renameSync(path, path + ".gone"); } catch { return; }
+  try { Deno.symlinkSync(to, path); } catch {}
+};
+while (Date.now() < end) {
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile && e.name.includes(".hermes-fsck.tmp.")) swap(dir + "/" + e.name, secret);
+    }
+    if (!${options.dirs}) continue;
+    for (const run of Deno.readDirSync(dir + "/_hermes_fsck/runs")) {
+      if (!run.isDirectory) continue;
+      for (const sub of ["actions", "files"]) {
+        const path = dir + "/_hermes_fsck/runs/" + run.name + "/" + sub;
+        try { if (Deno.lstatSync(path).isDirectory) swap(path, outside); } catch {}
+      }
+    }
+  } catch {}
+}
+`;
+  return new Deno.Command(CLI_DENO, {
+    args: ["eval", script],
+    uid: UID,
+    gid: GID,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test({
+  name:
+    "privilege drop: symlink swaps by the store's owner during a repair as root change nothing outside the store",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top, outside, secret }) => {
+      const pristine = await TestStore.create(top);
+      await buildDamagedStore(pristine);
+      const before = await dirState(outside);
+      // Each round is a fresh copy of the damaged store (six writes) and a
+      // fresh attacker. Without the drop, root wrote the run's records into
+      // the dir outside, and gave the secret to uid 1000, in the first.
+      for (let round = 0; round < 4; round++) {
+        const store = pathsAt(join(top, `round${round}`));
+        await copyTree(pristine.root, store.root);
+        await giveStoreAway(store, UID, GID);
+        const swapper = attacker(store.sessionDir, secret, 4000);
+        await new Promise((done) => setTimeout(done, 300)); // it has started
+        const r = await cli(["repair", ...dirArgs(store)], store);
+        swapper.kill("SIGKILL");
+        await swapper.status;
+        assert.ok(r.code < 16, show(r));
+        assert.deepEqual(
+          await dirState(outside),
+          before,
+          `round ${round}: the dir outside the store changed\n${show(r)}`,
+        );
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: the writer as root without the CLI (a library user) never hands a root file over through a swapped temp",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top, outside, secret }) => {
+      const store = await TestStore.create(top);
+      await giveStoreAway(store, UID, GID);
+      const before = await dirState(outside);
+      const swapper = attacker(store.sessionDir, secret, 60_000, {
+        dirs: false,
+      });
+      try {
+        await new Promise((done) => setTimeout(done, 300)); // it has started
+        const writer = await StoreWriter.open(store.sessionDir, newRunId());
+        for (let i = 0; i < 200; i++) {
+          await writer.apply({
+            op: "write",
+            path: `s${i}.json`,
+            data: new TextEncoder().encode("{}"),
+            expect: { exists: false },
+            note: "a new file",
+          });
+          if (i % 20 === 19) {
+            assert.deepEqual(await dirState(outside), before, `write ${i}`);
+          }
+        }
+        await writer.close();
+      } finally {
+        swapper.kill("SIGKILL");
+        await swapper.status;
+      }
+      assert.deepEqual(await dirState(outside), before);
+    });
+  },
+});
+
+/** A plugin (in `dir`) that says on stderr which uid runs it. */
+async function uidPlugin(dir: string, sleep = 0): Promise<string> {
+  return await writeExecutable(
+    dir,
+    "whoami.sh",
+    shellPlugin(
+      [],
+      `echo "uid=$(id -u)" >&2${sleep ? `; sleep ${sleep}` : ""}`,
+    ),
+  );
+}
+
+Deno.test({
+  name:
+    "privilege drop: as root on a store uid 1000 owns, the command runs as uid 1000",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      await giveStoreAway(store, UID, GID);
+      const plugin = await uidPlugin(top);
+      const r = await cli(
+        ["repair", ...dirArgs(store), "--plugin", plugin],
+        store,
+      );
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /plugin whoami\.sh: uid=1000\n/, show(r));
+      // What it wrote, it wrote as that user: its records too.
+      for (const rel of ["_hermes_fsck/runs", "fromdb.json"]) {
+        const info = await Deno.lstat(join(store.sessionDir, rel));
+        assert.deepEqual([info.uid, info.gid], [UID, GID], rel);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: SIGTERM to root is passed on to the run as the owner, which exits 32",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      await giveStoreAway(store, UID, GID);
+      const plugin = await uidPlugin(top, 3);
+      const child = new Deno.Command(CLI_DENO, {
+        args: cliRunArgs(["repair", ...dirArgs(store), "--plugin", plugin]),
+        env: { NO_COLOR: "1", ...cliEnv(store) },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const started = Date.now();
+      await new Promise((done) => setTimeout(done, 1500));
+      child.kill("SIGTERM");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.match(stderr, /uid=1000/, stderr);
+      assert.equal(out.code & 32, 32, `exit ${out.code}\n${stderr}`);
+      assert.ok(Date.now() - started < 10_000, "it stopped");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: a path to the store with parts of two users is refused (exit 8)",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      await giveStoreAway(store, UID, GID);
+      await Deno.chown(join(store.root, "webui"), UID + 1, GID + 1);
+      const before = await treeBytes(store.sessionDir);
+      const r = await cli(["repair", ...dirArgs(store)], store);
+      assert.equal(r.code, 8, show(r));
+      assert.match(r.stderr, /owned by different users/, show(r));
+      assert.ok(r.stderr.includes(`${join(store.root, "webui")} (uid 1001)`));
+      assert.ok(r.stderr.includes(`${store.sessionDir} (uid 1000)`));
+      assert.deepEqual(treeDiff(before, await treeBytes(store.sessionDir)), []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: a root-owned dir on the path that others can write, without the sticky bit, is refused (exit 8)",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      await Deno.chmod(join(store.root, "webui"), 0o777);
+      const r = await cli(["repair", ...dirArgs(store)], store);
+      assert.equal(r.code, 8, show(r));
+      assert.match(
+        r.stderr,
+        /webui \(mode 777\) on the path to the session dir .*\(writable by group or others/,
+        show(r),
+      );
+      // With the sticky bit (as /tmp), nobody but root can swap root's names.
+      await Deno.chmod(join(store.root, "webui"), 0o1777);
+      const ok = await cli(["repair", ...dirArgs(store)], store);
+      assert.equal(ok.code, 1, show(ok));
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: a binary the store's owner cannot run is exit 8, naming it",
+  ignore: !IS_ROOT || CLI_DENO === Deno.execPath(),
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      await giveStoreAway(store, UID, GID);
+      const before = await treeBytes(store.sessionDir);
+      // The deno under /root (0700), which uid 1000 cannot run.
+      const r = await runCommand(
+        Deno.execPath(),
+        cliRunArgs(["repair", ...dirArgs(store)]),
+        { env: cliEnv(store) },
+      );
+      assert.equal(r.code, 8, show(r));
+      assert.ok(r.stderr.includes(Deno.execPath()), show(r));
+      assert.match(r.stderr, /uid 1000/, show(r));
+      assert.match(r.stderr, /install the binary where uid 1000 can run it/);
+      assert.deepEqual(treeDiff(before, await treeBytes(store.sessionDir)), []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: a run marked as the owner's that is still root refuses (exit 8)",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await TestStore.create(top);
+      await buildDamagedStore(store);
+      const r = await cli(["repair", ...dirArgs(store)], store, {
+        HERMES_FSCK_AS_OWNER: "1000",
+      });
+      assert.equal(r.code, 8, show(r));
+      assert.match(r.stderr, /HERMES_FSCK_AS_OWNER is set/, show(r));
+    });
+  },
+});
