@@ -192,6 +192,14 @@ Deno.test({
   },
 });
 
+/** A damaged store in `top`, given to uid 1000 unless `give` is false. */
+async function damagedStore(top: string, give = true): Promise<TestStore> {
+  const store = await TestStore.create(top);
+  await buildDamagedStore(store);
+  if (give) await giveStoreAway(store, UID, GID);
+  return store;
+}
+
 /** A plugin (in `dir`) that says on stderr which uid runs it. */
 async function uidPlugin(dir: string, sleep = 0): Promise<string> {
   return await writeExecutable(
@@ -210,9 +218,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
-      await giveStoreAway(store, UID, GID);
+      const store = await damagedStore(top);
       const plugin = await uidPlugin(top);
       const r = await cli(
         ["repair", ...dirArgs(store), "--plugin", plugin],
@@ -235,9 +241,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
-      await giveStoreAway(store, UID, GID);
+      const store = await damagedStore(top);
       const plugin = await uidPlugin(top, 3);
       const child = new Deno.Command(CLI_DENO, {
         args: cliRunArgs(["repair", ...dirArgs(store), "--plugin", plugin]),
@@ -264,9 +268,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
-      await giveStoreAway(store, UID, GID);
+      const store = await damagedStore(top);
       await Deno.chown(join(store.root, "webui"), UID + 1, GID + 1);
       const before = await treeBytes(store.sessionDir);
       const r = await cli(["repair", ...dirArgs(store)], store);
@@ -285,8 +287,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
+      const store = await damagedStore(top, false);
       await Deno.chmod(join(store.root, "webui"), 0o777);
       const r = await cli(["repair", ...dirArgs(store)], store);
       assert.equal(r.code, 8, show(r));
@@ -309,9 +310,7 @@ Deno.test({
   ignore: !IS_ROOT || CLI_DENO === Deno.execPath(),
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
-      await giveStoreAway(store, UID, GID);
+      const store = await damagedStore(top);
       const before = await treeBytes(store.sessionDir);
       // The deno under /root (0700), which uid 1000 cannot run.
       const r = await runCommand(
@@ -334,8 +333,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     await withTarget(async ({ top }) => {
-      const store = await TestStore.create(top);
-      await buildDamagedStore(store);
+      const store = await damagedStore(top, false);
       const r = await cli(["repair", ...dirArgs(store)], store, {
         HERMES_FSCK_AS_OWNER: "1000",
       });
