@@ -157,8 +157,14 @@ export async function giveLook(
 }
 
 /**
- * Opens `path` as a dir without following a symlink in its last component;
- * null when it is a symlink, not a dir, or missing. The caller closes it.
+ * Opens `path` as a dir, never one reached through a symlink in its last
+ * component; null when it is a symlink, not a dir, missing, or swapped
+ * meanwhile. The caller closes it.
+ *
+ * `O_NOFOLLOW` alone is not enough: under granular permissions (the
+ * binary's), Deno resolves the path for its permission check and opens
+ * the resolved one, following a link. So the name is lstat'ed first and
+ * the open dir must be that same dir (device and inode).
  *
  * @example
  * ```ts
@@ -170,17 +176,43 @@ export async function giveLook(
 export async function openDirNoFollow(
   path: string,
 ): Promise<FileHandle | null> {
+  const named = await Deno.lstat(path).catch(() => null);
+  if (named === null || !named.isDirectory) return null;
+  return await openSame(
+    path,
+    constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+    named,
+  );
+}
+
+/**
+ * Opens `path` with `flags` (`O_NOFOLLOW` added) when what it opens is
+ * the file `identity` describes (its device and inode, from an lstat or
+ * from a descriptor held already); else null. The caller closes it.
+ *
+ * @example
+ * ```ts
+ * const same = await openSame(path, constants.O_RDONLY, await Deno.lstat(path));
+ * ```
+ */
+export async function openSame(
+  path: string,
+  flags: number,
+  identity: { dev: number; ino: number | null },
+): Promise<FileHandle | null> {
+  let handle: FileHandle;
   try {
-    const handle = await open(
-      path,
-      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
-    );
-    if (!(await handle.stat()).isDirectory()) {
-      await handle.close();
-      return null;
-    }
-    return handle;
+    handle = await open(path, flags | constants.O_NOFOLLOW);
   } catch {
     return null;
   }
+  const opened = await handle.stat().catch(() => null);
+  if (
+    opened === null || Number(opened.dev) !== identity.dev ||
+    Number(opened.ino) !== identity.ino
+  ) {
+    await handle.close();
+    return null;
+  }
+  return handle;
 }

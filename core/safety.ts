@@ -28,7 +28,6 @@
  */
 
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
@@ -39,6 +38,7 @@ import {
   giveLook,
   lookOf,
   openDirNoFollow,
+  openSame,
 } from "./new_file.ts";
 import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
@@ -777,12 +777,17 @@ export async function expectationOf(
 }
 
 /**
- * Gives the file at `path` (created by this process, so not a symlink
- * unless swapped since) `look`, on a descriptor opened without following
- * a link in its place.
+ * Gives `file`, open at `path`, `look`: on a second descriptor of the same
+ * file (Deno's files cannot be chmodded), never on what a link swapped in
+ * at `path` points to.
  */
-async function giveLookNoFollow(path: string, look: FileLook): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+async function giveLookOf(
+  file: Deno.FsFile,
+  path: string,
+  look: FileLook,
+): Promise<void> {
+  const handle = await openSame(path, constants.O_RDONLY, await file.stat());
+  if (handle === null) return; // swapped: it keeps 0600 and this user
   try {
     await giveLook(handle, look);
   } finally {
@@ -1094,7 +1099,7 @@ export async function createExclusiveLocked(
   let linked = false;
   try {
     await file.lock(true); // a new file: nobody else can hold it
-    await giveLookNoFollow(temp, await lookOf(dirname(path)));
+    await giveLookOf(file, temp, await lookOf(dirname(path)));
     const data = new TextEncoder().encode(text);
     let written = 0;
     while (written < data.length) {

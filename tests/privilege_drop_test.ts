@@ -200,14 +200,17 @@ async function damagedStore(top: string, give = true): Promise<TestStore> {
   return store;
 }
 
-/** A plugin (in `dir`) that says on stderr which uid runs it. */
-async function uidPlugin(dir: string, sleep = 0): Promise<string> {
+/**
+ * A plugin (in `dir`) that says on stderr which uid runs it; with `mark`,
+ * it then creates that file (in a dir anyone may write) and sleeps 3 s.
+ */
+async function uidPlugin(dir: string, mark?: string): Promise<string> {
   return await writeExecutable(
     dir,
     "whoami.sh",
     shellPlugin(
       [],
-      `echo "uid=$(id -u)" >&2${sleep ? `; sleep ${sleep}` : ""}`,
+      `echo "uid=$(id -u)" >&2${mark ? `; touch '${mark}'; sleep 3` : ""}`,
     ),
   );
 }
@@ -242,7 +245,11 @@ Deno.test({
   fn: async () => {
     await withTarget(async ({ top }) => {
       const store = await damagedStore(top);
-      const plugin = await uidPlugin(top, 3);
+      const marks = join(top, "marks");
+      await Deno.mkdir(marks);
+      await Deno.chmod(marks, 0o777);
+      const mark = join(marks, "started");
+      const plugin = await uidPlugin(top, mark);
       const child = new Deno.Command(CLI_DENO, {
         args: cliRunArgs(["repair", ...dirArgs(store), "--plugin", plugin]),
         env: { NO_COLOR: "1", ...cliEnv(store) },
@@ -250,14 +257,17 @@ Deno.test({
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      // Signalled once the run as the owner is under way (its plugin runs).
+      while (!(await Deno.lstat(mark).then(() => true, () => false))) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
       const started = Date.now();
-      await new Promise((done) => setTimeout(done, 1500));
       child.kill("SIGTERM");
       const out = await child.output();
       const stderr = new TextDecoder().decode(out.stderr);
       assert.match(stderr, /uid=1000/, stderr);
       assert.equal(out.code & 32, 32, `exit ${out.code}\n${stderr}`);
-      assert.ok(Date.now() - started < 10_000, "it stopped");
+      assert.ok(Date.now() - started < 5_000, "it stopped");
     });
   },
 });
