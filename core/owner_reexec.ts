@@ -111,6 +111,16 @@ async function runAs(
         `uid ${uid} can read it and run again`,
     );
   }
+  const cwd = Deno.cwd();
+  const shut = await unreachable(cwd, uid, gid, 0o1);
+  if (shut) {
+    return refuse(
+      io,
+      `as root on a store another user owns, hermes-fsck runs as ${who}, ` +
+        `but that user cannot enter ${shut}, on the way to the current dir ` +
+        `${cwd}; cd / (or to a dir uid ${uid} can enter) and run again`,
+    );
+  }
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {

@@ -11,7 +11,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_DENO, cliRunArgs, runCommand, TestStore } from "./fixtures.ts";
+import {
+  CLI_DENO,
+  cliRunArgs,
+  runCli,
+  runCommand,
+  TestStore,
+} from "./fixtures.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
 import { newRunId, StoreWriter } from "../mod.ts";
 import {
@@ -349,6 +355,26 @@ Deno.test({
       });
       assert.equal(r.code, 8, show(r));
       assert.match(r.stderr, /HERMES_FSCK_AS_OWNER is set/, show(r));
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "privilege drop: a current dir the store's owner cannot enter is exit 8, naming it",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top }) => {
+      const store = await damagedStore(top);
+      const closed = join(top, "closed");
+      await Deno.mkdir(closed, { mode: 0o700 });
+      const r = await runCli(["repair", ...dirArgs(store)], {
+        env: cliEnv(store),
+        cwd: closed,
+      });
+      assert.equal(r.code, 8, show(r));
+      assert.ok(r.stderr.includes(`cannot enter ${closed}`), show(r));
+      assert.match(r.stderr, /cd \/ \(or to a dir uid 1000 can enter\)/);
     });
   },
 });
