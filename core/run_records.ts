@@ -225,11 +225,36 @@ export function isStorePath(rel: string): boolean {
 const encoder = new TextEncoder();
 
 /**
+ * `head + name + tail` when that fits the 255-byte limit on a file name (a
+ * store file's name may itself be near it), else `name` cut at a character
+ * boundary and followed by `~` and 16 hex digits of its SHA-256, so that
+ * two long names still differ.
+ *
+ * @example
+ * ```ts
+ * fitName("0001-", "abc.json", ""); // "0001-abc.json"
+ * fitName("", "a".repeat(250), ".tmp").length; // 255
+ * ```
+ */
+export function fitName(head: string, name: string, tail: string): string {
+  const whole = head + name + tail;
+  if (encoder.encode(whole).length <= NAME_MAX) return whole;
+  const mark = `~${sha256HexOfText(name).slice(0, 16)}`;
+  let room = NAME_MAX - encoder.encode(head + mark + tail).length;
+  let cut = "";
+  for (const char of name) {
+    const bytes = encoder.encode(char).length;
+    if (bytes > room) break;
+    cut += char;
+    room -= bytes;
+  }
+  return head + cut + mark + tail;
+}
+
+/**
  * The name, in a run's `files/`, of the bytes action `seq` moves aside from
- * `path`: `NNNN-<name>`. When that would pass the 255-byte limit on a file
- * name (a store file's name may itself be near it), the name is cut at a
- * character boundary and ends in `~` and 16 hex digits of its SHA-256, so
- * two long names still differ; the record keeps the full path.
+ * `path`: `NNNN-<name>`, fitted to the name limit by {@linkcode fitName};
+ * the record keeps the full path.
  *
  * @example
  * ```ts
@@ -239,19 +264,7 @@ const encoder = new TextEncoder();
  */
 export function quarantineName(seq: number, path: string): string {
   const name = path.slice(path.lastIndexOf("/") + 1);
-  const prefix = `${String(seq).padStart(4, "0")}-`;
-  const whole = prefix + name;
-  if (encoder.encode(whole).length <= NAME_MAX) return whole;
-  const suffix = `~${sha256HexOfText(name).slice(0, 16)}`;
-  let room = NAME_MAX - encoder.encode(prefix + suffix).length;
-  let cut = "";
-  for (const char of name) {
-    const bytes = encoder.encode(char).length;
-    if (bytes > room) break;
-    cut += char;
-    room -= bytes;
-  }
-  return prefix + cut + suffix;
+  return fitName(`${String(seq).padStart(4, "0")}-`, name, "");
 }
 
 /**

@@ -32,6 +32,7 @@ import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
 import { randomHex, sha256Hex } from "./hash.ts";
 import {
+  fitName,
   isRunId,
   listRuns,
   type Manifest,
@@ -419,7 +420,7 @@ export class StoreWriter {
   ): Promise<string> {
     const temp = join(
       dir,
-      `${name}.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`,
+      fitName("", name, `.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`),
     );
     await writeAndSync(temp, data, ownerOf);
     await this.#step("temp written");
