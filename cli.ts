@@ -614,10 +614,11 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
   }
   for (const run of kept) lines.push(describe(run));
   for (const bad of result.invalid) {
+    const which = bad.runId ? "this run" : "any run in it";
     for (const line of describeProblems(bad.problems)) {
       lines.push(
         `invalid ${line}; hermes-fsck did not write it so and will not ` +
-          "roll back, undo or prune this run: look at it and move it out " +
+          `roll back, undo or prune ${which}: look at it and move it out ` +
           "of the session dir",
       );
     }

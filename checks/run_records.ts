@@ -52,9 +52,9 @@ export const runRecords = defineCheck({
       kind: "run_record_invalid",
       paths: [problem.record],
       message: `${problem.record} ${problem.problem}; hermes-fsck did not ` +
-        "write it so, and will not roll back, undo or prune run " +
-        `${JSON.stringify(problem.runId)}: look at it and move it out of ` +
-        "the session dir.",
+        "write it so, and will not roll back, undo or prune " +
+        (problem.runId ? `run ${problem.runId}` : "any run in it") +
+        ": look at it and move it out of the session dir.",
       evidence: { runId: problem.runId },
     }));
   },
