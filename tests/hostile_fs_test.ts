@@ -30,6 +30,7 @@ import {
   assertNoCrashInside,
   assertSurvived,
   CAN_MOUNT,
+  fillDisk,
   MOUNT_NOTE,
   parsedReport,
   sh,
@@ -143,20 +144,8 @@ Deno.test({
       await store.backup("shrunk", {
         messages: makeMessages(800, "shrunk bak"),
       });
-      const filler = join(store.root, "filler");
-      await Deno.mkdir(filler);
-      let pages = 0;
-      try {
-        for (;; pages++) {
-          await Deno.writeFile(join(filler, `${pages}`), new Uint8Array(4096));
-        }
-      } catch (error) {
-        assert.equal((error as { code?: string }).code, "ENOSPC");
-      }
       // Room for the lock and a few small files, not for the big restore.
-      for (let k = 1; k <= 6; k++) {
-        await Deno.remove(join(filler, `${pages - k}`));
-      }
+      const filler = await fillDisk(store.root, 6);
       const bytes = await treeBytes(store.sessionDir);
       const { report, failed, keptAll } = await repairUnder(
         store,

@@ -370,3 +370,28 @@ export async function withTmpfsStore(
     await Deno.remove(mountPoint, { recursive: true });
   }
 }
+
+/**
+ * Fills the filesystem of `root` with 4 KiB files in `root/filler`, then
+ * frees `pagesFree` of them: room for a few small files only. Returns the
+ * filler dir (remove it to free the space).
+ */
+export async function fillDisk(
+  root: string,
+  pagesFree: number,
+): Promise<string> {
+  const filler = join(root, "filler");
+  await Deno.mkdir(filler);
+  let pages = 0;
+  try {
+    for (;; pages++) {
+      await Deno.writeFile(join(filler, `${pages}`), new Uint8Array(4096));
+    }
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, "ENOSPC");
+  }
+  for (let k = 1; k <= pagesFree; k++) {
+    await Deno.remove(join(filler, `${pages - k}`));
+  }
+  return filler;
+}

@@ -33,6 +33,7 @@ import {
 } from "./safety_support.ts";
 import {
   CAN_MOUNT,
+  fillDisk,
   IS_ROOT,
   MOUNT_NOTE,
   runCliWrapped,
@@ -145,6 +146,21 @@ async function bounded(store: TestStore, args: string[]) {
   });
 }
 
+/** `command` over the store of {@linkcode plainArgs}, its JSON report. */
+async function jsonRun(store: TestStore, command: string) {
+  return await bounded(store, [
+    command,
+    ...plainArgs(store),
+    "--format",
+    "json",
+  ]);
+}
+
+/** `args` with `--session-dir` (for undo and runs). */
+async function inStore(store: TestStore, ...args: string[]) {
+  return await bounded(store, [...args, "--session-dir", store.sessionDir]);
+}
+
 // -------------------------------------------------------- planted records
 
 Deno.test("run records: a seq of ../../../../../etc/app moves nothing in from outside, replaces nothing outside, and is reported", async () => {
@@ -165,12 +181,7 @@ Deno.test("run records: a seq of ../../../../../etc/app moves nothing in from ou
     });
     const before = await treeState(outside);
 
-    const r = await bounded(store, [
-      "repair",
-      ...plainArgs(store),
-      "--format",
-      "json",
-    ]);
+    const r = await jsonRun(store, "repair");
     assert.equal(r.code & 4, 4, show(r));
     assert.deepEqual(await treeState(outside), before, show(r));
     assert.ok(!(await exists(store.path("x.json"))), "x.json moved in");
@@ -221,12 +232,7 @@ Deno.test("run records: .. in quarantined or path: undo reads and copies nothing
     const files = await treeBytes(store.sessionDir, { storeOnly: true });
 
     for (const runId of [viaQuarantine, viaPath]) {
-      const r = await bounded(store, [
-        "undo",
-        runId,
-        "--session-dir",
-        store.sessionDir,
-      ]);
+      const r = await inStore(store, "undo", runId);
       assert.equal(r.code, 8, show(r));
       assert.match(
         r.stderr,
@@ -241,12 +247,7 @@ Deno.test("run records: .. in quarantined or path: undo reads and copies nothing
     );
     assert.deepEqual(await treeState(join(store.root, "webui")), outside);
 
-    const audit = await bounded(store, [
-      "audit",
-      ...plainArgs(store),
-      "--format",
-      "json",
-    ]);
+    const audit = await jsonRun(store, "audit");
     assert.deepEqual(invalidRecords(audit.stdout).sort(), [
       `${RUNS}/${viaQuarantine}/actions/0001.json`,
       `${RUNS}/${viaPath}/actions/0001.json`,
@@ -272,12 +273,7 @@ Deno.test("run records: a symlinked files/ is never read through: repair moves n
     await Deno.symlink(elsewhere, join(dir, "files"));
     const before = await treeState(elsewhere);
 
-    const r = await bounded(store, [
-      "repair",
-      ...plainArgs(store),
-      "--format",
-      "json",
-    ]);
+    const r = await jsonRun(store, "repair");
     assert.equal(r.code & 4, 4, show(r));
     assert.deepEqual(await treeState(elsewhere), before, show(r));
     assert.ok(!(await exists(store.path("x.json"))), "x.json moved in");
@@ -309,20 +305,11 @@ Deno.test("run records: a before.size no file has is refused: undo restores noth
     );
     await Deno.writeFile(join(dir, "files", "0001-big.json"), bytes);
 
-    const r = await bounded(store, [
-      "undo",
-      RUN,
-      "--session-dir",
-      store.sessionDir,
-    ]);
+    const r = await inStore(store, "undo", RUN);
     assert.equal(r.code, 8, show(r));
     assert.match(r.stderr, /actions\/0001\.json has a before\.size/, show(r));
     assert.ok(!(await exists(store.path("big.json"))), show(r));
-    const runs = await bounded(store, [
-      "runs",
-      "--session-dir",
-      store.sessionDir,
-    ]);
+    const runs = await inStore(store, "runs");
     assert.equal(runs.code, 4, show(runs));
     assert.match(
       runs.stdout,
@@ -362,31 +349,17 @@ Deno.test("run records: a FIFO or a link to /dev/zero as run.json or an action r
     }
     const expected = Object.values(planted).sort();
 
-    const repair = await bounded(store, [
-      "repair",
-      ...plainArgs(store),
-      "--format",
-      "json",
-    ]);
+    const repair = await jsonRun(store, "repair");
     assert.equal(repair.code & 4, 4, show(repair));
     assert.deepEqual(invalidRecords(repair.stdout).sort(), expected);
 
-    const runs = await bounded(store, [
-      "runs",
-      "--session-dir",
-      store.sessionDir,
-    ]);
+    const runs = await inStore(store, "runs");
     assert.equal(runs.code, 4, show(runs));
     for (const record of expected) {
       assert.match(runs.stdout, new RegExp(`^invalid ${record} `, "m"));
     }
     for (const [runId, record] of Object.entries(planted)) {
-      const undo = await bounded(store, [
-        "undo",
-        runId,
-        "--session-dir",
-        store.sessionDir,
-      ]);
+      const undo = await inStore(store, "undo", runId);
       assert.equal(undo.code, 8, show(undo));
       assert.ok(undo.stderr.includes(record), show(undo));
     }
@@ -417,13 +390,7 @@ Deno.test("runs: a symlinked run.json or action record never shows a root-only f
     );
 
     for (const format of ["json", "text"]) {
-      const r = await bounded(store, [
-        "runs",
-        "--session-dir",
-        store.sessionDir,
-        "--format",
-        format,
-      ]);
+      const r = await inStore(store, "runs", "--format", format);
       assert.equal(r.code, 4, show(r));
       assert.doesNotMatch(r.stdout + r.stderr, /TOPSECRET/, show(r));
       for (const record of [`${RUN}/run.json`, `${other}/actions/0001.json`]) {
@@ -445,12 +412,7 @@ Deno.test("quarantine: a stale temp named near 255 bytes is removed into the qua
     const dayAgo = new Date(Date.now() - 86_400_000);
     await Deno.utime(store.path(name), dayAgo, dayAgo);
 
-    const r = await bounded(store, [
-      "repair",
-      ...plainArgs(store),
-      "--format",
-      "json",
-    ]);
+    const r = await jsonRun(store, "repair");
     assert.equal(r.code, 1, show(r));
     assert.ok(!(await exists(store.path(name))), show(r));
     const runId = reportOf(r).repair!.runId!;
@@ -463,12 +425,7 @@ Deno.test("quarantine: a stale temp named near 255 bytes is removed into the qua
     assert.equal(kept.length, 1, kept.join());
     assert.ok(encoder.encode(kept[0]).length <= 255, kept[0]);
 
-    const undo = await bounded(store, [
-      "undo",
-      runId,
-      "--session-dir",
-      store.sessionDir,
-    ]);
+    const undo = await inStore(store, "undo", runId);
     assert.equal(undo.code, 1, show(undo));
     assert.equal(await Deno.readTextFile(store.path(name)), "torn");
   });
@@ -529,14 +486,7 @@ Deno.test("runs --prune: keeps a run killed mid-action (its quarantine holds the
     );
     const tree = await treeBytes(join(store.sessionDir, RUNS));
 
-    const r = await bounded(store, [
-      "runs",
-      "--session-dir",
-      store.sessionDir,
-      "--prune",
-      "--keep",
-      "0",
-    ]);
+    const r = await inStore(store, "runs", "--prune", "--keep", "0");
     assert.equal(r.code, 4, show(r));
     assert.doesNotMatch(r.stdout, /^pruned /m, show(r));
     assert.match(
@@ -575,14 +525,7 @@ Deno.test("runs --prune: while another hermes-fsck holds the lock, exits 8 namin
     const tree = await treeBytes(join(store.sessionDir, RUNS));
     const lock = await acquireLock(store.sessionDir, "repair");
     try {
-      const r = await bounded(store, [
-        "runs",
-        "--session-dir",
-        store.sessionDir,
-        "--prune",
-        "--keep",
-        "0",
-      ]);
+      const r = await inStore(store, "runs", "--prune", "--keep", "0");
       assert.equal(r.code, 8, show(r));
       assert.match(r.stderr, /holds the lock .*_hermes_fsck\.lock/, show(r));
     } finally {
@@ -611,12 +554,7 @@ Deno.test("undo: a session deleted after the run stays deleted; undo says so and
     await Deno.remove(store.path("shrunk.json"));
     await store.tombstone(["shrunk"]);
 
-    const undo = await bounded(store, [
-      "undo",
-      runId,
-      "--session-dir",
-      store.sessionDir,
-    ]);
+    const undo = await inStore(store, "undo", runId);
     assert.equal(undo.code & 4, 4, show(undo));
     assert.ok(!(await exists(store.path("shrunk.json"))), show(undo));
     assert.match(
@@ -649,28 +587,11 @@ Deno.test({
       );
       assert.equal(r.code, 1, show(r));
       const runId = reportOf(r).repair!.runId!;
-      const filler = join(store.root, "filler");
-      await Deno.mkdir(filler);
-      let pages = 0;
-      try {
-        for (;; pages++) {
-          await Deno.writeFile(join(filler, `${pages}`), new Uint8Array(4096));
-        }
-      } catch (error) {
-        assert.equal((error as { code?: string }).code, "ENOSPC");
-      }
       // Room for the lock and a few small files, not for the big file.
-      for (let k = 1; k <= 6; k++) {
-        await Deno.remove(join(filler, `${pages - k}`));
-      }
+      const filler = await fillDisk(store.root, 6);
       const files = await treeBytes(store.sessionDir, { storeOnly: true });
 
-      const undo = await bounded(store, [
-        "undo",
-        runId,
-        "--session-dir",
-        store.sessionDir,
-      ]);
+      const undo = await inStore(store, "undo", runId);
       assert.equal(undo.code & 8, 8, show(undo));
       assert.doesNotMatch(undo.stdout, /changed after the run/, show(undo));
       assert.match(
@@ -690,12 +611,7 @@ Deno.test({
       assert.deepEqual(after.get("shrunk.json"), files.get("shrunk.json"));
       // With room again, the undo completes.
       await Deno.remove(filler, { recursive: true });
-      const again = await bounded(store, [
-        "undo",
-        runId,
-        "--session-dir",
-        store.sessionDir,
-      ]);
+      const again = await inStore(store, "undo", runId);
       assert.equal(again.code & 8, 0, show(again));
     });
   },
