@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { defaultPaths } from "./core/default_paths.ts";
 import { EXIT } from "./core/report.ts";
 import { renderText } from "./core/render_text.ts";
@@ -24,7 +24,13 @@ import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
 import { actAsStoreOwner } from "./core/owner_reexec.ts";
-import { deleteRun, listRuns, type WriterOptions } from "./core/safety.ts";
+import type { WriterOptions } from "./core/safety.ts";
+import {
+  describeProblems,
+  listRuns,
+  type Manifest,
+} from "./core/run_records.ts";
+import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
@@ -496,7 +502,10 @@ async function undoCommand(
   const sessionDir = await sessionDirOf(values, io);
   const result = await undoRun(sessionDir, runId, { writer });
   let code = result.restored.length > 0 ? EXIT.REPAIRED : EXIT.CLEAN;
-  if (result.refused.length > 0) code |= EXIT.PROBLEMS_LEFT;
+  if (result.refused.length > 0 || result.left.length > 0) {
+    code |= EXIT.PROBLEMS_LEFT;
+  }
+  if (result.failed.length > 0) code |= EXIT.OPERATIONAL_ERROR;
   if (format === "json") {
     io.stdout(JSON.stringify({ ...result, exitCode: code }, null, 2) + "\n");
     return code;
@@ -510,6 +519,8 @@ async function undoCommand(
       ["restored", result.restored],
       ["unchanged", result.unchanged],
       ["refused", result.refused],
+      ["left", result.left],
+      ["failed", result.failed],
     ] as const
   ) {
     for (const item of items) {
@@ -523,11 +534,34 @@ async function undoCommand(
       `Undo run ${result.undoRunId} keeps the files it replaced; 'hermes-fsck undo ${result.undoRunId}' reverts the undo.`,
     );
   }
-  lines.push(
-    result.refused.length > 0
-      ? `${result.refused.length} file(s) changed after the run and were left as they are; their old bytes stay in the run's quarantine.`
-      : "Every file the run changed is as it was before.",
-  );
+  if (result.refused.length > 0) {
+    lines.push(
+      `${result.refused.length} file(s) changed after the run and were left as they are; their old bytes stay in the run's quarantine.`,
+    );
+  }
+  if (result.left.length > 0) {
+    lines.push(
+      `${result.left.length} file(s) the run wrote were removed after it (a session deleted since, say) and were left missing; their old bytes stay in the run's quarantine.`,
+    );
+  }
+  if (result.failed.length > 0) {
+    const kept = result.failed.flatMap((item) =>
+      item.quarantined ? [join(sessionDir, item.quarantined)] : []
+    );
+    lines.push(
+      `${result.failed.length} file(s) could not be put back for an I/O error (see above); fix the disk (free some space) and run 'hermes-fsck undo ${runId}' again.` +
+        (kept.length > 0
+          ? ` Their old bytes are still in the run's quarantine: ${
+            kept.join(", ")
+          }.`
+          : ""),
+    );
+  }
+  if (
+    result.refused.length + result.left.length + result.failed.length === 0
+  ) {
+    lines.push("Every file the run changed is as it was before.");
+  }
   io.stdout(lines.join("\n") + "\n");
   return code;
 }
@@ -547,15 +581,21 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
     keep = Number(values.keep);
   }
   const sessionDir = await sessionDirOf(values, io);
-  const runs = await listRuns(await Deno.realPath(sessionDir));
-  const pruned = keep === null
-    ? []
-    : runs.slice(0, Math.max(0, runs.length - keep));
-  for (const run of pruned) {
-    await deleteRun(await Deno.realPath(sessionDir), run.runId);
-  }
-  const kept = runs.slice(pruned.length);
-  const describe = (run: (typeof runs)[number]) => {
+  const real = await Deno.realPath(sessionDir);
+  let result: PruneResult;
+  if (keep === null) {
+    const { runs, invalid } = await listRuns(real);
+    result = {
+      kept: runs,
+      invalid,
+      pruned: [],
+      protected: [],
+      tookOverLockFrom: null,
+    };
+  } else result = await pruneRuns(real, keep);
+  const kept = result.kept;
+  const code = result.invalid.length > 0 ? EXIT.PROBLEMS_LEFT : EXIT.CLEAN;
+  const describe = (run: Manifest) => {
     const applied = run.entries.filter((e) => e.status === "applied").length;
     const state = run.finishedAt ? "finished" : "did not finish";
     return `${run.runId}  ${run.command}${
@@ -567,20 +607,41 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
       JSON.stringify(
         {
           runs: kept,
-          pruned: pruned.map((r) => r.runId),
+          pruned: result.pruned.map((r) => r.runId),
+          keptAnyway: result.protected.map((p) => ({
+            runId: p.run.runId,
+            reason: p.reason,
+          })),
+          invalid: result.invalid,
+          exitCode: code,
         },
         null,
         2,
       ) + "\n",
     );
-    return EXIT.CLEAN;
+    return code;
   }
   const lines: string[] = [];
-  for (const run of pruned) lines.push(`pruned ${describe(run)}`);
-  if (kept.length === 0) lines.push(`No repair runs in ${sessionDir}.`);
+  for (const run of result.pruned) lines.push(`pruned ${describe(run)}`);
+  for (const { run, reason } of result.protected) {
+    lines.push(`kept ${run.runId}: ${reason}`);
+  }
+  if (kept.length === 0 && result.invalid.length === 0) {
+    lines.push(`No repair runs in ${sessionDir}.`);
+  }
   for (const run of kept) lines.push(describe(run));
+  for (const bad of result.invalid) {
+    const which = bad.runId ? "this run" : "any run in it";
+    for (const line of describeProblems(bad.problems)) {
+      lines.push(
+        `invalid ${line}; hermes-fsck did not write it so and will not ` +
+          `roll back, undo or prune ${which}: look at it and move it out ` +
+          "of the session dir",
+      );
+    }
+  }
   io.stdout(lines.join("\n") + "\n");
-  return EXIT.CLEAN;
+  return code;
 }
 
 /** Flags that only some commands take; anything else is a usage error. */

@@ -193,6 +193,7 @@ export {
   StoreWriter,
   type WriterOptions,
 } from "./core/safety.ts";
+export { type RunRecordProblem } from "./core/run_records.ts";
 export {
   defaultPaths,
   type EnvReader,

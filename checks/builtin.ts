@@ -31,6 +31,7 @@ import { staleStreamState } from "./stale_stream_state.ts";
 import { turnJournalHealth } from "./turn_journal_health.ts";
 import { stateDbHealth } from "./state_db_health.ts";
 import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
+import { runRecords } from "./run_records.ts";
 
 /**
  * Every built-in check. The first six report the server's own audit kinds, in its order.
@@ -61,4 +62,5 @@ export const builtinChecks: readonly Check[] = [
   turnJournalHealth,
   stateDbHealth,
   stateDbSidecarDrift,
+  runRecords,
 ];

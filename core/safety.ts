@@ -40,103 +40,32 @@ import {
   openDirNoFollow,
   openSame,
 } from "./new_file.ts";
+import {
+  fitName,
+  isRunId,
+  listRuns,
+  type Manifest,
+  type ManifestEntry,
+  plainRunsDir,
+  quarantinePath,
+  recordName,
+  type RunHeader,
+  RUNS_DIR,
+} from "./run_records.ts";
 import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
 
-/** The dir, inside the session dir, that holds every run's quarantine. */
-export const RUNS_DIR = "_hermes_fsck/runs";
-
-/**
- * Bytes and hash of a file version.
- *
- * @example
- * ```ts
- * const version: FileVersion = { sha256: "e3b0c442...", size: 0 };
- * ```
- */
-export interface FileVersion {
-  /** SHA-256 of the bytes, hex. */
-  sha256: string;
-  /** Size in bytes. */
-  size: number;
-}
-
-/**
- * One action of a run, as recorded in `actions/NNNN.json`.
- *
- * @example
- * ```ts
- * for (const entry of manifest.entries) console.log(entry.seq, entry.op, entry.path, entry.status);
- * ```
- */
-export interface ManifestEntry {
-  /** Its place in the run, from 1. */
-  seq: number;
-  /** Write or remove. */
-  op: Action["op"];
-  /** Path relative to the session dir. */
-  path: string;
-  /** What the action is for, for a person. */
-  note: string;
-  /** `pending` while it runs; a run killed mid-action leaves it pending. */
-  status: ActionOutcome["status"] | "pending";
-  /**
-   * Why it was skipped or failed; `interrupted` when the run died after
-   * moving the old file aside and a later run put that file back.
-   */
-  reason?: ActionOutcome["reason"] | "interrupted";
-  /** The error or the change that stopped it. */
-  detail?: string;
-  /** Where the old bytes are (or were to go), relative to the session dir. */
-  quarantined?: string;
-  /** The file before the action; null when it did not exist. */
-  before: FileVersion | null;
-  /** The file the action writes; null for a removal. */
-  after: FileVersion | null;
-  /** When it was last recorded, ISO 8601. */
-  at: string;
-}
-
-/**
- * The header of a run, `run.json`.
- *
- * @example
- * ```ts
- * const header: RunHeader = JSON.parse(await Deno.readTextFile(`${runDir}/run.json`));
- * ```
- */
-export interface RunHeader {
-  /** The tool that made the run. */
-  tool: "hermes-fsck";
-  /** Its release. */
-  version: string;
-  /** The run's id, also its dir name. */
-  runId: string;
-  /** What made the run: `repair` or `undo`. */
-  command: string;
-  /** For an undo run: the run it undoes. */
-  undoes?: string;
-  /** The session dir, absolute. */
-  sessionDir: string;
-  /** When it started, ISO 8601. */
-  startedAt: string;
-  /** When it finished; null for a run that did not. */
-  finishedAt: string | null;
-}
-
-/**
- * A run: its header and its actions in order.
- *
- * @example
- * ```ts
- * const runs: Manifest[] = await listRuns(sessionDir);
- * runs.map((run) => [run.runId, run.entries.length]);
- * ```
- */
-export interface Manifest extends RunHeader {
-  /** The actions, in order. */
-  entries: ManifestEntry[];
-}
+export {
+  type FileVersion,
+  isRunId,
+  listRuns,
+  type Manifest,
+  type ManifestEntry,
+  quarantinePath,
+  readRun,
+  type RunHeader,
+  RUNS_DIR,
+} from "./run_records.ts";
 
 /**
  * Options of {@linkcode StoreWriter.open}.
@@ -279,9 +208,7 @@ export class StoreWriter {
     try {
       target = await this.#resolve(action.path);
       if (action.expect.exists) {
-        entry.quarantined = `${this.runDir}/files/${
-          String(seq).padStart(4, "0")
-        }-${basename(target)}`;
+        entry.quarantined = quarantinePath(this.runId, seq, action.path);
       }
       await this.#persist(entry);
       outcome = action.op === "write"
@@ -507,7 +434,7 @@ export class StoreWriter {
   ): Promise<string> {
     const temp = join(
       dir,
-      `${name}.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`,
+      fitName("", name, `.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`),
     );
     await createNoFollow(temp, data, look);
     await this.#step("temp written");
@@ -539,10 +466,7 @@ export class StoreWriter {
       this.#runDirReady = true;
       await this.#writeRecord("run.json", this.#header);
     }
-    await this.#writeRecord(
-      `actions/${String(entry.seq).padStart(4, "0")}.json`,
-      entry,
-    );
+    await this.#writeRecord(`actions/${recordName(entry.seq)}`, entry);
   }
 
   async #writeRecord(name: string, value: unknown): Promise<void> {
@@ -605,20 +529,6 @@ async function makePlainDir(
   } finally {
     await dir.close();
   }
-}
-
-/**
- * True when the runs dir (`_hermes_fsck/runs`) is missing or made of plain
- * dirs; false when a part of it is a symlink or a file, whose content is
- * not the tool's and must be neither read as runs nor deleted.
- */
-async function plainRunsDir(sessionDir: string): Promise<boolean> {
-  for (const rel of [dirname(RUNS_DIR), RUNS_DIR]) {
-    const info = await Deno.lstat(join(sessionDir, rel)).catch(() => null);
-    if (info === null) return true;
-    if (info.isSymlink || !info.isDirectory) return false;
-  }
-  return true;
 }
 
 /**
@@ -811,19 +721,6 @@ function errorText(error: unknown): string {
 }
 
 /**
- * True for a well-formed run id (no path separators, nothing to escape).
- *
- * @example
- * ```ts
- * isRunId("20261121T050102Z-a1b2c3"); // true
- * isRunId("../x"); // false
- * ```
- */
-export function isRunId(runId: string): boolean {
-  return /^[0-9A-Za-z][0-9A-Za-z_-]{0,100}$/.test(runId);
-}
-
-/**
  * A new run id: UTC time and a random suffix, e.g. `20261121T050102Z-a1b2c3`.
  *
  * @example
@@ -834,61 +731,6 @@ export function isRunId(runId: string): boolean {
 export function newRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   return `${stamp}-${randomHex(3)}`;
-}
-
-/**
- * Reads a run's header and actions (in order) from its dir; null when the
- * run does not exist. Action records that do not parse are skipped.
- *
- * @example
- * ```ts
- * const run = await readRun("/srv/sessions", "20261121T050102Z-a1b2c3");
- * ```
- */
-export async function readRun(
-  sessionDir: string,
-  runId: string,
-): Promise<Manifest | null> {
-  if (!isRunId(runId) || !(await plainRunsDir(sessionDir))) return null;
-  const dir = join(sessionDir, RUNS_DIR, runId);
-  const header = await readJson(join(dir, "run.json"));
-  if (!header || typeof header !== "object") return null;
-  const entries: ManifestEntry[] = [];
-  try {
-    for await (const item of Deno.readDir(join(dir, "actions"))) {
-      if (!/^\d{4,}\.json$/.test(item.name)) continue;
-      const entry = await readJson(join(dir, "actions", item.name));
-      if (entry && typeof entry === "object") {
-        entries.push(entry as ManifestEntry);
-      }
-    }
-  } catch { /* a run killed before its first action has none */ }
-  entries.sort((a, b) => a.seq - b.seq);
-  return { ...(header as RunHeader), entries };
-}
-
-/**
- * Every run of a session dir, oldest first.
- *
- * @example
- * ```ts
- * for (const run of await listRuns("/srv/sessions")) console.log(run.runId, run.entries.length);
- * ```
- */
-export async function listRuns(sessionDir: string): Promise<Manifest[]> {
-  const runs: Manifest[] = [];
-  if (!(await plainRunsDir(sessionDir))) return runs;
-  try {
-    for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
-      if (!item.isDirectory) continue;
-      const run = await readRun(sessionDir, item.name);
-      if (run) runs.push(run);
-    }
-  } catch { /* no runs yet */ }
-  return runs.sort((
-    a,
-    b,
-  ) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }
 
 /**
@@ -938,14 +780,14 @@ export async function rollBackInterruptedActions(
 ): Promise<RolledBackAction[]> {
   const real = await Deno.realPath(sessionDir);
   const done: RolledBackAction[] = [];
-  for (const run of await unfinishedRuns(real)) {
+  // Only runs whose every record passes validation (run_records.ts): a
+  // record the tool did not write is reported by the audit, never acted on.
+  const { runs } = await listRuns(real, { unfinishedOnly: true });
+  for (const run of runs) {
     for (const entry of run.entries) {
       if (
         entry.status !== "pending" || entry.op !== "write" || !entry.before ||
-        entry.quarantined !==
-          `${RUNS_DIR}/${run.runId}/files/${
-            String(entry.seq).padStart(4, "0")
-          }-${basename(entry.path)}`
+        entry.quarantined === undefined
       ) continue;
       let target: string;
       try {
@@ -955,7 +797,8 @@ export async function rollBackInterruptedActions(
       }
       if (await exists(target)) continue; // the move never happened, or a save landed
       const kept = join(real, entry.quarantined);
-      const read = await readRegularFile(kept, entry.before.size + 1);
+      // No more than the recorded size: bigger bytes cannot match.
+      const read = await readRegularFile(kept, entry.before.size);
       if (!read.ok || (await sha256Hex(read.value)) !== entry.before.sha256) {
         continue;
       }
@@ -975,13 +818,7 @@ export async function rollBackInterruptedActions(
       };
       delete record.quarantined;
       await writeRecordFile(
-        join(
-          real,
-          RUNS_DIR,
-          run.runId,
-          "actions",
-          `${String(entry.seq).padStart(4, "0")}.json`,
-        ),
+        join(real, RUNS_DIR, run.runId, "actions", recordName(entry.seq)),
         record,
         real,
       );
@@ -991,26 +828,6 @@ export async function rollBackInterruptedActions(
     }
   }
   return done;
-}
-
-/** The runs that never finished (their headers are read first: cheap). */
-async function unfinishedRuns(sessionDir: string): Promise<Manifest[]> {
-  const runs: Manifest[] = [];
-  if (!(await plainRunsDir(sessionDir))) return runs;
-  try {
-    for await (const item of Deno.readDir(join(sessionDir, RUNS_DIR))) {
-      if (!item.isDirectory || !isRunId(item.name)) continue;
-      const header = await readJson(
-        join(sessionDir, RUNS_DIR, item.name, "run.json"),
-      ) as Partial<RunHeader> | null;
-      if (!header || header.finishedAt) continue;
-      const run = await readRun(sessionDir, item.name);
-      if (run) runs.push(run);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return runs;
 }
 
 /**
@@ -1175,12 +992,4 @@ export async function removeFile(path: string): Promise<void> {
 
 async function exists(path: string): Promise<boolean> {
   return (await Deno.lstat(path).catch(() => null)) !== null;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch {
-    return null;
-  }
 }

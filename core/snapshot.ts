@@ -51,6 +51,7 @@ import {
   threadHeapTrim,
 } from "./heap_trim.ts";
 import { PartScan } from "./part_scan.ts";
+import { listRuns, type RunRecordProblem } from "./run_records.ts";
 import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
 
@@ -362,6 +363,11 @@ export interface StoreSnapshot {
   invalidNames: InvalidName[];
   /** Entries that are not part of the store format. */
   otherEntries: OtherEntry[];
+  /**
+   * Records of hermes-fsck's own runs (`_hermes_fsck/runs/`) that fail
+   * validation, so no command acts on their runs.
+   */
+  runRecordProblems: RunRecordProblem[];
   /** The agent's state.db. */
   stateDb: StateDb;
   /** What the scan read. */
@@ -396,6 +402,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     temps: [],
     invalidNames: [],
     otherEntries: [],
+    runRecordProblems: [],
     // Checked in parts, state.db is opened once the parts are known (see
     // below), to read its rows a part at a time.
     stateDb: lazy
@@ -429,6 +436,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     store.stateDb.close();
     throw error;
   }
+  store.runRecordProblems = (await listRuns(options.sessionDir)).invalid
+    .flatMap((run) => run.problems);
   const session = (id: string): SessionFiles => {
     let files = store.sessions.get(id);
     if (!files) {

@@ -3,7 +3,10 @@
  * action records and quarantine, and from the files as they are now, so it
  * also undoes a run that was killed mid-action. It refuses, file by file,
  * where a file changed since the run (restoring it would lose that change),
- * and it is itself a run with its own quarantine, so an undo can be undone.
+ * leaves missing a file the run wrote that was removed since (a deleted
+ * session must stay deleted), and it is itself a run with its own
+ * quarantine, so an undo can be undone. The run's records are validated
+ * first (run_records.ts): a run with a record that fails is not undone.
  *
  * @example
  * ```ts
@@ -21,10 +24,10 @@ import {
   expectationOf,
   type ManifestEntry,
   newRunId,
-  readRun,
   StoreWriter,
   type WriterOptions,
 } from "./safety.ts";
+import { describeProblems, readRun, RUNS_DIR } from "./run_records.ts";
 import { sha256Hex } from "./hash.ts";
 
 /** One file of an undo. */
@@ -47,11 +50,28 @@ export interface UndoResult {
   unchanged: UndoItem[];
   /** Files left alone because they changed since the run, or their old bytes are missing. */
   refused: UndoItem[];
+  /**
+   * Files the run wrote that were removed after it (a session deleted
+   * since, say): left missing, as whoever removed them meant.
+   */
+  left: UndoItem[];
+  /**
+   * Files that could not be put back for an I/O error (a full disk): their
+   * old bytes are still in the run's quarantine, at `quarantined`.
+   */
+  failed: (UndoItem & { quarantined?: string })[];
   /** A stale lock taken over, if any. */
   tookOverLockFrom: LockHolder | null;
 }
 
-/** Raised when the run does not exist or cannot be read. */
+/**
+ * Raised when the run does not exist or its records fail validation.
+ *
+ * @example
+ * ```ts
+ * try { await undoRun(sessionDir, "nope"); } catch (e) { if (e instanceof UnknownRunError) console.log(e.message); }
+ * ```
+ */
 export class UnknownRunError extends Error {}
 
 /**
@@ -68,21 +88,22 @@ export async function undoRun(
   options: { maxFileBytes?: number; writer?: WriterOptions } = {},
 ): Promise<UndoResult> {
   const realDir = await Deno.realPath(sessionDir);
-  const run = await readRun(realDir, runId);
-  if (!run) {
-    throw new UnknownRunError(
-      `no run ${JSON.stringify(runId)} in ${
-        join(realDir, "_hermes_fsck/runs")
-      }; 'hermes-fsck runs' lists them`,
-    );
-  }
   const lock = await acquireLock(realDir, "undo");
+  let run;
+  try {
+    run = await validRun(realDir, runId);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const result: UndoResult = {
     runId,
     undoRunId: null,
     restored: [],
     unchanged: [],
     refused: [],
+    left: [],
+    failed: [],
     tookOverLockFrom: lock.tookOverFrom,
   };
   let writer: StoreWriter | null = null;
@@ -101,11 +122,17 @@ export async function undoRun(
         undoes: runId,
       });
       const outcome = await writer.apply(plan.action);
+      const detail = outcome.detail ?? outcome.status;
       if (outcome.status === "applied") result.restored.push(item);
-      else {result.refused.push({
+      else if (outcome.reason === "io_error") {
+        // Not a change by someone else: the disk failed. The old bytes
+        // stay where the run put them.
+        result.failed.push({
           ...item,
-          detail: outcome.detail ?? outcome.status,
-        });}
+          detail,
+          ...(entry.quarantined ? { quarantined: entry.quarantined } : {}),
+        });
+      } else result.refused.push({ ...item, detail });
     }
     await writer?.close();
     result.undoRunId = writer?.hasRunDir ? writer.runId : null;
@@ -115,9 +142,32 @@ export async function undoRun(
   return result;
 }
 
+/** The run, read under the lock; throws when it is missing or invalid. */
+async function validRun(sessionDir: string, runId: string) {
+  const read = await readRun(sessionDir, runId);
+  if (read === null) {
+    throw new UnknownRunError(
+      `no run ${JSON.stringify(runId)} in ${
+        join(sessionDir, RUNS_DIR)
+      }; 'hermes-fsck runs' lists them`,
+    );
+  }
+  if (!read.ok) {
+    throw new UnknownRunError(
+      `run ${runId} was not undone: its records fail validation, so ` +
+        `hermes-fsck did not write them as they are: ${
+          describeProblems(read.problems).join("; ")
+        }; look at ${
+          join(sessionDir, RUNS_DIR, runId)
+        } and put back by hand what its files/ holds, if anything`,
+    );
+  }
+  return read.run;
+}
+
 type UndoPlan =
   | { kind: "restore"; action: Action; detail: string }
-  | { kind: "unchanged" | "refused"; detail: string };
+  | { kind: "unchanged" | "refused" | "left"; detail: string };
 
 async function planUndo(
   sessionDir: string,
@@ -134,11 +184,20 @@ async function planUndo(
   if (current === before) {
     return { kind: "unchanged", detail: "already as before the run" };
   }
+  if (current === null && entry.status === "applied" && after !== null) {
+    // The run wrote this file and finished that action; it is gone now, so
+    // someone removed it since (the server deleting the session, or a
+    // person). Bringing the old bytes back would resurrect it.
+    return {
+      kind: "left",
+      detail: `${entry.path} was removed after the run; it was left missing`,
+    };
+  }
   const original = entry.before && entry.quarantined
     ? await readQuarantined(
       sessionDir,
       entry.quarantined,
-      entry.before.sha256,
+      entry.before,
       maxBytes,
     )
     : null;
@@ -192,10 +251,14 @@ async function planUndo(
 async function readQuarantined(
   sessionDir: string,
   rel: string,
-  sha256: string,
+  before: { sha256: string; size: number },
   maxBytes: number,
 ): Promise<Uint8Array | null> {
-  const found = await expectationOf(join(sessionDir, rel), maxBytes);
+  // Bounded by the recorded size too: bigger bytes cannot be the old file.
+  const found = await expectationOf(
+    join(sessionDir, rel),
+    Math.min(maxBytes, before.size),
+  );
   if ("problem" in found || !found.bytes) return null;
-  return (await sha256Hex(found.bytes)) === sha256 ? found.bytes : null;
+  return (await sha256Hex(found.bytes)) === before.sha256 ? found.bytes : null;
 }

@@ -389,7 +389,13 @@ Deno.test("hostile files: a symlinked _hermes_fsck or runs dir is refused: no re
         "--keep",
         "0",
       ], store);
-      assertSurvived(runs, new Set([0]), planted);
+      // ... and say so (problems remain: exit 4).
+      assertSurvived(runs, new Set([4]), planted);
+      assert.match(
+        runs.stdout,
+        /^invalid _hermes_fsck\/runs is not a plain directory/m,
+        planted,
+      );
       assert.deepEqual([...Deno.readDirSync(outside)], [], planted);
     });
   }

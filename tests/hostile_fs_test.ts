@@ -29,57 +29,16 @@ import {
 import {
   assertNoCrashInside,
   assertSurvived,
-  hasProgram,
-  IS_ROOT,
+  CAN_MOUNT,
+  fillDisk,
+  MOUNT_NOTE,
   parsedReport,
+  sh,
+  withTmpfsStore,
 } from "./hostile_support.ts";
 import { runPipeline } from "../core/run.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
 import { isSkip, type Repair } from "../core/repair.ts";
-
-function sh(command: string): { ok: boolean; err: string } {
-  const out = new Deno.Command("sh", {
-    args: ["-c", command],
-    stdout: "null",
-    stderr: "piped",
-  }).outputSync();
-  return { ok: out.success, err: new TextDecoder().decode(out.stderr) };
-}
-
-/** Whether this machine lets the tests mount a tmpfs (root with CAP_SYS_ADMIN). */
-const CAN_MOUNT = (() => {
-  if (!IS_ROOT || !hasProgram("mount")) return false;
-  const dir = Deno.makeTempDirSync({ prefix: "hermes-fsck-mount-probe-" });
-  try {
-    if (!sh(`mount -t tmpfs -o size=64k tmpfs '${dir}'`).ok) return false;
-    sh(`umount '${dir}'`);
-    return true;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-})();
-
-const MOUNT_NOTE = CAN_MOUNT
-  ? ""
-  : " (skipped: mounting a tmpfs is not allowed here)";
-
-/** Runs `fn` with a store on a fresh tmpfs of `size`, unmounted after. */
-async function withTmpfsStore(
-  size: string,
-  fn: (store: TestStore, mountPoint: string) => Promise<void>,
-): Promise<void> {
-  const mountPoint = await Deno.makeTempDir({ prefix: "hermes-fsck-fs-" });
-  const mounted = sh(`mount -t tmpfs -o size=${size} tmpfs '${mountPoint}'`);
-  assert.ok(mounted.ok, mounted.err);
-  try {
-    const store = await TestStore.create(mountPoint);
-    await fn(store, mountPoint);
-  } finally {
-    // Any bind mount below first, then the tmpfs itself.
-    sh(`umount -R '${mountPoint}'`);
-    await Deno.remove(mountPoint, { recursive: true });
-  }
-}
 
 /**
  * Repairs the damaged store as a subprocess and checks the exit code; the
@@ -185,20 +144,8 @@ Deno.test({
       await store.backup("shrunk", {
         messages: makeMessages(800, "shrunk bak"),
       });
-      const filler = join(store.root, "filler");
-      await Deno.mkdir(filler);
-      let pages = 0;
-      try {
-        for (;; pages++) {
-          await Deno.writeFile(join(filler, `${pages}`), new Uint8Array(4096));
-        }
-      } catch (error) {
-        assert.equal((error as { code?: string }).code, "ENOSPC");
-      }
       // Room for the lock and a few small files, not for the big restore.
-      for (let k = 1; k <= 6; k++) {
-        await Deno.remove(join(filler, `${pages - k}`));
-      }
+      const filler = await fillDisk(store.root, 6);
       const bytes = await treeBytes(store.sessionDir);
       const { report, failed, keptAll } = await repairUnder(
         store,

@@ -17,7 +17,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_DENO, type CliResult, cliRunArgs } from "./fixtures.ts";
+import { CLI_DENO, type CliResult, cliRunArgs, TestStore } from "./fixtures.ts";
 import { IS_ROOT } from "./cli_deno.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
 
@@ -315,4 +315,75 @@ export async function runCliWrapped(
     clearTimeout(timer);
     timer = undefined;
   }
+}
+
+/** Runs a shell command; whether it succeeded, and its stderr. */
+export function sh(command: string): { ok: boolean; err: string } {
+  const out = new Deno.Command("sh", {
+    args: ["-c", command],
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  return { ok: out.success, err: new TextDecoder().decode(out.stderr) };
+}
+
+/** Whether this machine lets the tests mount a tmpfs (root with CAP_SYS_ADMIN). */
+export const CAN_MOUNT: boolean = (() => {
+  if (!IS_ROOT || !hasProgram("mount")) return false;
+  const dir = Deno.makeTempDirSync({ prefix: "hermes-fsck-mount-probe-" });
+  try {
+    if (!sh(`mount -t tmpfs -o size=64k tmpfs '${dir}'`).ok) return false;
+    sh(`umount '${dir}'`);
+    return true;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+})();
+
+/** The suffix of a test name that needs a mount, when it is skipped. */
+export const MOUNT_NOTE: string = CAN_MOUNT
+  ? ""
+  : " (skipped: mounting a tmpfs is not allowed here)";
+
+/** Runs `fn` with a store on a fresh tmpfs of `size`, unmounted after. */
+export async function withTmpfsStore(
+  size: string,
+  fn: (store: TestStore, mountPoint: string) => Promise<void>,
+): Promise<void> {
+  const mountPoint = await Deno.makeTempDir({ prefix: "hermes-fsck-fs-" });
+  const mounted = sh(`mount -t tmpfs -o size=${size} tmpfs '${mountPoint}'`);
+  assert.ok(mounted.ok, mounted.err);
+  try {
+    const store = await TestStore.create(mountPoint);
+    await fn(store, mountPoint);
+  } finally {
+    // Any bind mount below first, then the tmpfs itself.
+    sh(`umount -R '${mountPoint}'`);
+    await Deno.remove(mountPoint, { recursive: true });
+  }
+}
+
+/**
+ * Fills the filesystem of `root` with 4 KiB files in `root/filler`, then
+ * frees `pagesFree` of them: room for a few small files only. Returns the
+ * filler dir (remove it to free the space).
+ */
+export async function fillDisk(
+  root: string,
+  pagesFree: number,
+): Promise<string> {
+  const filler = join(root, "filler");
+  await Deno.mkdir(filler);
+  let pages = 0;
+  try {
+    for (;; pages++) {
+      await Deno.writeFile(join(filler, `${pages}`), new Uint8Array(4096));
+    }
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, "ENOSPC");
+  }
+  for (let k = 1; k <= pagesFree; k++) {
+    await Deno.remove(join(filler, `${pages - k}`));
+  }
+  return filler;
 }
