@@ -127,7 +127,12 @@ export async function acquireLock(
       const holder = parseHolder(existing);
       last = holder;
       const state = await tryLockOf(existing.file);
-      if (state === "held") throw new LockHeldError(path, holder);
+      if (state === "held") {
+        // A racer that took it over holds the old file until its own is in
+        // place: look again, to name the live holder, not the dead one.
+        if (!(await stillAt(path, existing.info))) continue;
+        throw new LockHeldError(path, holder);
+      }
       if (state !== "free" && !deadOnThisHost(holder, me.host)) {
         throw new LockHeldError(path, holder, state.unsupported);
       }
