@@ -1,15 +1,20 @@
 /**
- * The repair lock: one file in the session dir, created create-or-fail
- * (through the safety layer's primitives, like every write), that
- * keeps two repairs (or a repair and an undo) apart. It names its holder:
- * pid, host, the process's start time and when it was taken; and the holder
- * keeps it open with an exclusive advisory lock (flock) while it runs,
- * which the kernel drops when the process dies, however it dies. That is
- * how a holder is known to be alive: under the binary's permissions Deno
- * denies every read of /proc, so the pid cannot be looked up there. A lock
- * of this host that nobody holds locked (and, where /proc can be read, whose
- * pid is gone or now belongs to a process that started later) is stale: it
- * is taken over, and the takeover is reported.
+ * The repair lock: one file in the session dir that keeps two repairs (or
+ * a repair and an undo) apart. It names its holder (pid, host, start time,
+ * command, when it was taken), and the holder keeps it open with an
+ * exclusive advisory lock (flock) while it runs, which the kernel drops
+ * when the process dies, however it dies. That flock, not the host name,
+ * is how a holder is known to be alive: a container that is killed and
+ * started again has a new host name but the same kernel (or the same lock
+ * server, on a network filesystem that has one), so a lock whose flock
+ * anyone can take is held by nobody, whichever host it names, and is taken
+ * over; the takeover is reported. Only where the filesystem has no
+ * advisory locks does the old rule decide: a lock of this very host whose
+ * process is provably gone.
+ *
+ * What is at the lock's name is untrusted: a FIFO, symlink, dir or device
+ * there is refused at once (exit 8), never opened or waited on, and only a
+ * few KB of a regular file are read.
  *
  * @example
  * ```ts
@@ -22,11 +27,13 @@
 
 import { join } from "node:path";
 import {
-  createExclusiveLocked,
-  linkFile,
-  removeFile,
-  renameFile,
-} from "./safety.ts";
+  createLockFile,
+  type ExistingLockFile,
+  openExistingLock,
+  removeLockFile,
+  stillAt,
+  tryLockOf,
+} from "./lock_file.ts";
 
 /** The lock file's name in the session dir (`_`: the server ignores it). */
 export const LOCK_FILE = "_hermes_fsck.lock";
@@ -41,7 +48,7 @@ export const LOCK_FILE = "_hermes_fsck.lock";
  * ```
  */
 export interface LockHolder {
-  /** Process id of the holder. */
+  /** Process id of the holder (0 when the record could not be read). */
   pid: number;
   /** Host name of the holder. */
   host: string;
@@ -53,13 +60,25 @@ export interface LockHolder {
   acquiredAt: string;
 }
 
-/** Raised when another live process holds the lock. */
+/** Raised when another live process holds the lock, or may. */
 export class LockHeldError extends Error {
-  constructor(readonly path: string, readonly holder: LockHolder | null) {
+  constructor(
+    readonly path: string,
+    readonly holder: LockHolder | null,
+    /** Set when the filesystem has no advisory locks: the error code. */
+    readonly noAdvisoryLocks: string | null = null,
+  ) {
     super(
-      holder
-        ? `another hermes-fsck (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt}) holds the lock ${path}; wait for it to finish, or remove the file if that process is gone`
-        : `the lock ${path} exists but cannot be read; remove it if no hermes-fsck is running`,
+      noAdvisoryLocks
+        ? `the lock ${path} names ${
+          describe(holder)
+        } as its holder, and this filesystem ` +
+          `has no advisory locks (${noAdvisoryLocks}), so hermes-fsck cannot ` +
+          `tell whether that process still runs: if no hermes-fsck is ` +
+          `running on any machine that mounts this store, remove the file ` +
+          `and run again`
+        : `${describe(holder)} is running and holds the lock ${path} ` +
+          `(it keeps the file locked while it lives); wait for it to finish`,
     );
   }
 }
@@ -73,7 +92,9 @@ export interface Lock {
 }
 
 /**
- * Takes the lock of a session dir, or throws {@linkcode LockHeldError}.
+ * Takes the lock of a session dir, or throws {@linkcode LockHeldError}
+ * (another process holds it) or an error naming the path (what is there
+ * is no lock file, or cannot be made).
  *
  * @example
  * ```ts
@@ -89,142 +110,121 @@ export async function acquireLock(
   const me: LockHolder = {
     pid: Deno.pid,
     host: hostName(),
-    processStart: processStart(Deno.pid),
+    processStart: processStart(Deno.pid).start,
     command,
     acquiredAt: new Date().toISOString(),
   };
   const text = JSON.stringify(me) + "\n";
-  let tookOverFrom: LockHolder | null = null;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const held = await createExclusiveLocked(path, text);
-    if (held) {
-      return {
-        tookOverFrom,
-        release: async () => {
-          try {
-            // Only remove the file if it still holds our own record; it
-            // stays locked until it is gone, so nobody judges it stale.
-            const current = await readHolderText(path);
-            if (current === text) await removeFile(path);
-          } finally {
-            held.close();
-          }
-        },
-      };
-    }
-    const current = await openHolder(path);
-    if (current === null) continue; // released meanwhile: try again
+  let last: LockHolder | null = null;
+  // Each pass either ends, or saw the lock change under it (released,
+  // replaced): a few passes are plenty, and then it is busy.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const made = await createLockFile(path, text);
+    if (made) return heldLock(path, made, null);
+    const existing = await openExistingLock(path);
+    if (existing === null) continue; // released or replaced meanwhile
     try {
-      const holder = parseHolder(current.text);
-      if (!holder || !(await isStale(holder, me.host, current.file))) {
+      const holder = parseHolder(existing);
+      last = holder;
+      const state = await tryLockOf(existing.file);
+      if (state === "held") {
+        // A racer that took it over holds the old file until its own is in
+        // place: look again, to name the live holder, not the dead one.
+        if (!(await stillAt(path, existing.info))) continue;
         throw new LockHeldError(path, holder);
       }
-      // Move the stale lock aside, then check it is the one judged stale:
-      // if another process took it over in between, put its lock back.
-      const aside = `${path}.stale.${Deno.pid}`;
-      if (!(await renameFile(path, aside))) continue;
-      if ((await readHolderText(aside)) !== current.text) {
-        await linkFile(aside, path);
-        await removeFile(aside);
-        continue;
+      if (state !== "free" && !deadOnThisHost(holder, me.host)) {
+        throw new LockHeldError(path, holder, state.unsupported);
       }
-      await removeFile(aside);
-      tookOverFrom = holder;
+      // This process now holds the stale file's flock (or, without
+      // advisory locks, judged its process gone): if the name still is
+      // that file, no other hermes-fsck can change it until the new lock,
+      // locked before it is visible, is renamed over it.
+      if (!(await stillAt(path, existing.info))) continue;
+      const replaced = await createLockFile(path, text, { replace: true });
+      return heldLock(path, replaced!, holder);
     } finally {
-      current.file.close();
+      existing.file.close();
     }
   }
-  throw new LockHeldError(
-    path,
-    parseHolder((await readHolderText(path)) ?? ""),
-  );
+  throw new LockHeldError(path, last);
 }
 
-/** Opens the lock file and reads it through that handle; null when gone. */
-async function openHolder(
+function heldLock(
   path: string,
-): Promise<{ file: Deno.FsFile; text: string } | null> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-  try {
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(4096);
-    let total = 0;
-    for (;;) {
-      const n = await file.read(buffer);
-      if (n === null || n === 0) break;
-      chunks.push(buffer.slice(0, n));
-      total += n;
-      if (total > 1 << 16) break; // a lock record is small
-    }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return { file, text: new TextDecoder().decode(bytes) };
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-}
-
-async function readHolderText(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return null;
-  }
-}
-
-function parseHolder(text: string): LockHolder | null {
-  try {
-    const value = JSON.parse(text);
-    return typeof value?.pid === "number" && typeof value?.host === "string"
-      ? value
-      : null;
-  } catch {
-    return null;
-  }
+  held: { file: Deno.FsFile; info: Deno.FileInfo },
+  tookOverFrom: LockHolder | null,
+): Lock {
+  return { tookOverFrom, release: () => removeLockFile(path, held) };
 }
 
 /**
- * A holder is stale only when provably dead on this very host: nobody holds
- * its lock file locked (a live hermes-fsck always does; `file` is that file,
- * and after a true answer this process holds the lock), and where /proc can
- * be read, no process runs with its pid and start time.
+ * The holder a lock file names. A record that cannot be read still names
+ * a holder (pid 0, host unknown), so a takeover of it is reported too.
+ * Every field is cleaned: the file is the store owner's to write, and its
+ * text ends up on a terminal.
  */
-async function isStale(
-  holder: LockHolder,
-  host: string,
-  file: Deno.FsFile,
-): Promise<boolean> {
-  if (holder.host !== host) return false;
+function parseHolder(existing: ExistingLockFile): LockHolder {
+  let value: Record<string, unknown> = {};
   try {
-    if (!(await file.tryLock(true))) return false;
-  } catch {
-    return false; // no advisory locks on this filesystem: cannot tell
-  }
-  const start = processStart(holder.pid);
-  if (start === null) return true; // no such process, or /proc is not readable
-  return holder.processStart !== null && start !== holder.processStart;
+    const parsed = JSON.parse(existing.text);
+    if (parsed && typeof parsed === "object") value = parsed;
+  } catch { /* not a record hermes-fsck wrote */ }
+  const text = (field: unknown, fallback: string) =>
+    typeof field === "string" && field !== ""
+      ? field.replace(/[\p{Cc}\p{Cf}]/gu, "?").slice(0, 200)
+      : fallback;
+  return {
+    pid: Number.isSafeInteger(value.pid) && (value.pid as number) > 0
+      ? value.pid as number
+      : 0,
+    host: text(value.host, "an unknown host"),
+    processStart: typeof value.processStart === "string"
+      ? text(value.processStart, "")
+      : null,
+    command: text(value.command, "unknown command"),
+    acquiredAt: text(
+      value.acquiredAt,
+      existing.info.mtime?.toISOString() ?? "an unknown time",
+    ),
+  };
 }
 
-/** The process's start time from /proc (Linux), or null when it does not exist. */
-function processStart(pid: number): string | null {
+/** The holder, for a message: "another hermes-fsck (repair, pid 7 on h, since t)". */
+function describe(holder: LockHolder | null): string {
+  return holder && holder.pid > 0
+    ? `another hermes-fsck (${holder.command}, pid ${holder.pid} on ` +
+      `${holder.host}, since ${holder.acquiredAt})`
+    : "another process (its record in the lock cannot be read)";
+}
+
+/**
+ * The rule for filesystems without advisory locks: a holder is gone only
+ * when it ran on this very host and /proc shows its pid gone, or reused by
+ * a process that started at another time. Under the binary's permissions
+ * Deno denies every read of /proc, so there it never is: the operator
+ * removes the lock.
+ */
+function deadOnThisHost(holder: LockHolder, host: string): boolean {
+  if (holder.pid <= 0 || holder.host !== host) return false;
+  const now = processStart(holder.pid);
+  if (now.gone) return true;
+  return now.start !== null && holder.processStart !== null &&
+    now.start !== holder.processStart;
+}
+
+/**
+ * A process's start time from /proc (Linux): `gone` when /proc says there
+ * is no such process, `start` null when /proc cannot be read.
+ */
+function processStart(pid: number): { gone: boolean; start: string | null } {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // Field 22, counted after the command name, which may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19] ?? null;
-  } catch {
-    return null;
+    return { gone: false, start: fields[19] ?? null };
+  } catch (error) {
+    return { gone: error instanceof Deno.errors.NotFound, start: null };
   }
 }
 

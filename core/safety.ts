@@ -705,7 +705,16 @@ async function giveLookOf(
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/**
+ * Fsyncs a dir, so a link, rename or removal in it is durable; a
+ * filesystem that cannot fsync a dir is fine.
+ *
+ * @example
+ * ```ts
+ * await fsyncDir("/srv/sessions");
+ * ```
+ */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await Deno.open(dir, { read: true });
   try {
     await handle.sync();
@@ -855,139 +864,6 @@ export async function deleteRun(
   }
   await Deno.remove(dir, { recursive: true });
   await fsyncDir(join(sessionDir, RUNS_DIR));
-}
-
-/**
- * Creates a small file with O_EXCL and fsyncs it; false when it exists.
- * For the repair lock, which must be created exactly once.
- *
- * @example
- * ```ts
- * if (!(await createExclusive("/srv/sessions/_hermes_fsck.lock", "{}"))) console.log("held");
- * ```
- */
-export async function createExclusive(
-  path: string,
-  text: string,
-): Promise<boolean> {
-  try {
-    await createNoFollow(path, new TextEncoder().encode(text), null);
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return false;
-    throw error;
-  }
-  await fsyncDir(dirname(path));
-  return true;
-}
-
-/**
- * Creates a small file create-or-fail, already holding an exclusive
- * advisory lock (flock) on it: the file is written and locked under a temp
- * name, fsynced, then linked into place, so no other process ever sees it
- * unlocked while its creator lives. Returns the open, locked file (the
- * lock lasts until it is closed, or the process dies however it dies), or
- * null when the name is taken. For the repair lock.
- *
- * @example
- * ```ts
- * const held = await createExclusiveLocked("/srv/sessions/_hermes_fsck.lock", "{}");
- * if (held === null) console.log("held by another process");
- * ```
- */
-export async function createExclusiveLocked(
-  path: string,
-  text: string,
-): Promise<Deno.FsFile | null> {
-  const temp = `${path}.tmp.${Deno.pid}.${randomHex(4)}`;
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(temp, {
-      read: true,
-      write: true,
-      createNew: true,
-      mode: 0o600,
-    });
-  } catch (error) {
-    throw new Error(
-      `cannot create the lock ${path} (${errorText(error)})${ioHint(error)}`,
-      { cause: error },
-    );
-  }
-  let linked = false;
-  try {
-    await file.lock(true); // a new file: nobody else can hold it
-    await giveLookOf(file, temp, await lookOf(dirname(path)));
-    const data = new TextEncoder().encode(text);
-    let written = 0;
-    while (written < data.length) {
-      written += await file.write(data.subarray(written));
-    }
-    await file.sync();
-    try {
-      await Deno.link(temp, path);
-    } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) return null;
-      throw error;
-    }
-    linked = true;
-    await fsyncDir(dirname(path));
-    return file;
-  } catch (error) {
-    throw new Error(
-      `cannot create the lock ${path} (${errorText(error)})${ioHint(error)}`,
-      { cause: error },
-    );
-  } finally {
-    await Deno.remove(temp).catch(() => {});
-    if (!linked) file.close();
-  }
-}
-
-/**
- * Renames a file of the tool's own (the lock); false when it is gone.
- *
- * @example
- * ```ts
- * await renameFile(lockPath, `${lockPath}.stale.1`);
- * ```
- */
-export async function renameFile(from: string, to: string): Promise<boolean> {
-  try {
-    await Deno.rename(from, to);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Links a file of the tool's own to a new name, create-or-fail; false when
- * the name is taken.
- *
- * @example
- * ```ts
- * await linkFile(asidePath, lockPath);
- * ```
- */
-export async function linkFile(from: string, to: string): Promise<boolean> {
-  try {
-    await Deno.link(from, to);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Removes a file of the tool's own (the lock); a missing file is fine.
- *
- * @example
- * ```ts
- * await removeFile(lockPath);
- * ```
- */
-export async function removeFile(path: string): Promise<void> {
-  await Deno.remove(path).catch(() => {});
 }
 
 async function exists(path: string): Promise<boolean> {
