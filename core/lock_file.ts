@@ -16,10 +16,10 @@
  * @module
  */
 
-import type * as NodeFs from "node:fs";
 import { dirname } from "node:path";
 import { openRegularFile } from "./file_read.ts";
 import { randomHex } from "./hash.ts";
+import { giveLookOf, lookOf } from "./new_file.ts";
 import { fsyncDir, ioHint } from "./safety.ts";
 
 /** The most of a lock file that is read: a lock record is a short line. */
@@ -80,7 +80,7 @@ export async function createLockFile(
   let placed = false;
   try {
     const advisory = await lockNew(file);
-    await matchOwnerAndModeOf(file, temp, dirname(path));
+    await giveLookOf(file, temp, await lookOf(dirname(path)));
     const data = new TextEncoder().encode(text);
     let written = 0;
     while (written < data.length) {
@@ -308,49 +308,6 @@ async function lockNew(file: Deno.FsFile): Promise<boolean> {
   } catch (error) {
     if (locksUnsupported(error)) return false;
     throw error;
-  }
-}
-
-let loadedFs: Promise<typeof NodeFs> | undefined;
-
-/**
- * Gives the file open as `file` (made at `path`) the owner, group and mode
- * of `reference` (the session dir, less its execute bits), by descriptor:
- * a symlink swapped in for `path` never gets them.
- */
-async function matchOwnerAndModeOf(
-  file: Deno.FsFile,
-  path: string,
-  reference: string,
-): Promise<void> {
-  const ref = await Deno.stat(reference).catch(() => null);
-  if (!ref) return;
-  // node:fs is loaded only here, when a lock is made: the audit never pays
-  // for it.
-  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
-  const fd = fs.openSync(
-    path,
-    fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
-  );
-  try {
-    const opened = fs.fstatSync(fd);
-    const made = await file.stat();
-    if (opened.ino !== made.ino || opened.dev !== made.dev) {
-      throw new Error(`${path} was replaced while it was being made`);
-    }
-    if (ref.mode !== null) {
-      try {
-        fs.fchmodSync(fd, ref.mode & (ref.isDirectory ? 0o666 : 0o7777));
-      } catch { /* the default 0600 is as private as it gets */ }
-    }
-    if (ref.uid !== null && ref.gid !== null) {
-      try {
-        // Only root may give a file away; as the owner, this is a no-op.
-        fs.fchownSync(fd, ref.uid, ref.gid);
-      } catch { /* not root: the file is already the caller's */ }
-    }
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -216,3 +216,27 @@ export async function openSame(
   }
   return handle;
 }
+
+/**
+ * Gives `file`, open at `path`, `look`: on a second descriptor of the same
+ * file (Deno's files cannot be chmodded), never on what a link swapped in
+ * at `path` points to.
+ *
+ * @example
+ * ```ts
+ * await giveLookOf(file, "/srv/sessions/_hermes_fsck.lock.tmp", await lookOf("/srv/sessions"));
+ * ```
+ */
+export async function giveLookOf(
+  file: Deno.FsFile,
+  path: string,
+  look: FileLook,
+): Promise<void> {
+  const handle = await openSame(path, constants.O_RDONLY, await file.stat());
+  if (handle === null) return; // swapped: it keeps 0600 and this user
+  try {
+    await giveLook(handle, look);
+  } finally {
+    await handle.close();
+  }
+}

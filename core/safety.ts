@@ -27,7 +27,6 @@
  * @module
  */
 
-import { constants } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
@@ -38,7 +37,6 @@ import {
   giveLook,
   lookOf,
   openDirNoFollow,
-  openSame,
 } from "./new_file.ts";
 import {
   fitName,
@@ -684,25 +682,6 @@ export async function expectationOf(
     },
     bytes: read.value,
   };
-}
-
-/**
- * Gives `file`, open at `path`, `look`: on a second descriptor of the same
- * file (Deno's files cannot be chmodded), never on what a link swapped in
- * at `path` points to.
- */
-async function giveLookOf(
-  file: Deno.FsFile,
-  path: string,
-  look: FileLook,
-): Promise<void> {
-  const handle = await openSame(path, constants.O_RDONLY, await file.stat());
-  if (handle === null) return; // swapped: it keeps 0600 and this user
-  try {
-    await giveLook(handle, look);
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
