@@ -21,8 +21,9 @@ const WITHOUT_IT =
   "Without state.db hermes-fsck cannot find sessions that only the agent " +
   "still has (state_db_missing_sidecar), compare message counts with it " +
   "(sidecar_behind_state_db), nor tell a deleted session from a lost one, " +
-  "so it judges orphan backups as the server does when state.db cannot " +
-  "say: restorable. It goes on without it and reports the rest.";
+  "so, unlike the server, it restores no orphan backup and promotes no " +
+  "interrupted save of a missing sidecar (orphan_backup_state_db_unreadable). " +
+  "It goes on without it and reports the rest.";
 
 /** The `state-db-access` check. */
 export const stateDbAccess = defineCheck({

@@ -756,7 +756,7 @@ function unreadable(path: string, error: unknown): StateDb {
     problem = "locked";
     detail =
       `is locked by another process (waited ${STATE_DB_BUSY_TIMEOUT_MS} ms); ` +
-      "run again when the agent is idle";
+      "run again when the agent is idle, or stop the agent first";
   } else if (code === 11 || /malformed|corrupt/i.test(message)) {
     problem = "corrupt";
     detail = `is corrupt (${message}); restore it from a backup, or ` +
@@ -766,8 +766,8 @@ function unreadable(path: string, error: unknown): StateDb {
     /permission denied|access/i.test(message)
   ) {
     problem = "permission_denied";
-    detail = "cannot be read: permission denied; run as a user who can " +
-      "read it";
+    detail = "cannot be read: permission denied; fix its permissions: " +
+      "make it readable to the user running hermes-fsck";
   }
   return { status: "unreadable", path, problem, detail, close: () => {} };
 }
