@@ -80,7 +80,9 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.interrupted) {
     lines.push("");
     lines.push(
-      "Interrupted: the run stopped after the action in progress; run it again to finish.",
+      "Interrupted: the run stopped after the action in progress, without " +
+        "its final audit (the findings above may be from before its last " +
+        "actions); run it again to finish.",
     );
   }
   lines.push("");
