@@ -43,7 +43,10 @@ export const stateDbAccess = defineCheck({
         "(the file is not SQLite at all: the wrong --state-db, or it was " +
         "overwritten), `corrupt` (SQLite gave up while reading it), " +
         "`permission_denied` (run as a user who can read it), " +
-        "`not_regular_file` (a directory, FIFO or symlink is in its place) " +
+        "`not_regular_file` (a directory, FIFO or symlink is in its place), " +
+        "`wal_unreadable` (it is in WAL mode and its -wal, which may hold " +
+        "committed data, cannot be read: make it readable; a WAL database " +
+        "on a read-only mount is otherwise read from a private copy) " +
         "or `io_error`. A person must look, because the agent cannot use " +
         "such a file either: restore it from a backup, or recover it with " +
         "sqlite3's `.recover` into a new file while the agent is stopped, " +

@@ -94,7 +94,8 @@ function describeStateDb(report: Report): string {
   const db = report.stateDb;
   if (db.status === "ok") return db.path ?? "";
   if (db.status === "unreadable") {
-    return `${db.path} cannot be read (${db.detail}); checked without it`;
+    // The detail says the cause and what to do, in one sentence.
+    return `${db.path} ${db.detail}; checked without it`;
   }
   return db.path
     ? `${db.path} not found; checked without it`
