@@ -22,6 +22,7 @@ import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
+import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
 import { actAsStoreOwner } from "./core/owner_reexec.ts";
 import type { WriterOptions } from "./core/safety.ts";
@@ -177,6 +178,12 @@ export async function main(
         `hermes-fsck: ${error.message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`,
       );
       return EXIT.OPERATIONAL_ERROR;
+    }
+    if (error instanceof Interrupted) {
+      io.stderr(
+        `hermes-fsck: ${error.message}; nothing was changed [exit ${EXIT.INTERRUPTED}]\n`,
+      );
+      return EXIT.INTERRUPTED;
     }
     if (error instanceof UsageError) {
       io.stderr(

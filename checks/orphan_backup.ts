@@ -1,8 +1,13 @@
 /**
  * Orphan backups: a `.bak` whose live sidecar is gone. Restorable when the
- * backup parses, state.db (if readable) still has the session, and the
- * durable tombstone does not list it; tombstoned ones are the
- * `deleted-tombstone` check's.
+ * backup parses, state.db still has the session (or there is no state.db),
+ * and the durable tombstone does not list it; tombstoned ones are the
+ * `deleted-tombstone` check's. A state.db that exists but cannot be read
+ * makes every other orphan backup unsafe: only its rows tell a session
+ * deleted before the tombstone existed from one lost in a crash. The index
+ * cannot tell either: the server's delete removes the sidecar before it
+ * prunes the index entry (and old servers removed the whole index first),
+ * so an entry, and its absence, are both seen after a delete.
  *
  * @example
  * ```ts
@@ -56,6 +61,25 @@ export const orphanBackup = defineCheck({
         "it as <sid>.json while the server is stopped.",
     },
     {
+      kind: "orphan_backup_state_db_unreadable",
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary:
+        "The live sidecar is missing and state.db, which could tell a delete, cannot be read.",
+      explain:
+        "The session's <sid>.json is gone and its .bak parses, but state.db " +
+        "exists and cannot be read (locked, unreadable, a hot journal, or a " +
+        "WAL it cannot see), so hermes-fsck cannot tell a session the user " +
+        "deleted (before the delete tombstone existed, or when the tombstone " +
+        "write failed) from one a crash lost. The server restores such a " +
+        "backup for availability; an fsck fails closed and leaves it. Make " +
+        "state.db readable (the state-db-access finding and this message say " +
+        "why it is not: stop the agent if it holds it locked, fix its " +
+        "permissions, start the agent once to roll back a hot journal, or " +
+        "pass the right --state-db) and run again: the backup is then " +
+        "restored if state.db still has the session.",
+    },
+    {
       kind: "orphan_backup_without_state_row",
       category: "unsafe_to_repair",
       severity: "warning",
@@ -101,7 +125,25 @@ export const orphanBackup = defineCheck({
               : {}),
           },
         });
-      } else if (stateDbKnowsSession(store, sessionId)) {
+        continue;
+      }
+      const known = stateDbKnowsSession(store, sessionId);
+      if (known === null && store.stateDb.status === "unreadable") {
+        drafts.push({
+          kind: "orphan_backup_state_db_unreadable",
+          sessionId,
+          paths,
+          message: `${sessionId}.json is missing and ${backup.name} holds ` +
+            `${bakMessages} messages, but state.db ${store.stateDb.path} ` +
+            `${store.stateDb.detail}; until it can be read a deleted session ` +
+            "cannot be told from a lost one, so the backup is not restored.",
+          evidence: {
+            liveMessages: -1,
+            bakMessages,
+            stateDbProblem: store.stateDb.problem,
+          },
+        });
+      } else if (known) {
         drafts.push({
           kind: "orphan_backup",
           sessionId,

@@ -21,8 +21,9 @@ const WITHOUT_IT =
   "Without state.db hermes-fsck cannot find sessions that only the agent " +
   "still has (state_db_missing_sidecar), compare message counts with it " +
   "(sidecar_behind_state_db), nor tell a deleted session from a lost one, " +
-  "so it judges orphan backups as the server does when state.db cannot " +
-  "say: restorable. It goes on without it and reports the rest.";
+  "so, unlike the server, it restores no orphan backup and promotes no " +
+  "interrupted save of a missing sidecar (orphan_backup_state_db_unreadable). " +
+  "It goes on without it and reports the rest.";
 
 /** The `state-db-access` check. */
 export const stateDbAccess = defineCheck({
@@ -42,7 +43,10 @@ export const stateDbAccess = defineCheck({
         "(the file is not SQLite at all: the wrong --state-db, or it was " +
         "overwritten), `corrupt` (SQLite gave up while reading it), " +
         "`permission_denied` (run as a user who can read it), " +
-        "`not_regular_file` (a directory, FIFO or symlink is in its place) " +
+        "`not_regular_file` (a directory, FIFO or symlink is in its place), " +
+        "`wal_unreadable` (it is in WAL mode and its -wal, which may hold " +
+        "committed data, cannot be read: make it readable; a WAL database " +
+        "on a read-only mount is otherwise read from a private copy) " +
         "or `io_error`. A person must look, because the agent cannot use " +
         "such a file either: restore it from a backup, or recover it with " +
         "sqlite3's `.recover` into a new file while the agent is stopped, " +

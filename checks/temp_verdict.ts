@@ -57,7 +57,8 @@ export interface TempFacts {
   /** Messages of the session's `.bak`, -1 when missing or unusable. */
   bakMessages: number;
   deletion: "deleted" | "not_deleted" | "unknown";
-  stateDbKnowsSession: boolean;
+  /** Null when state.db exists but cannot be read (see store_facts.ts). */
+  stateDbKnowsSession: boolean | null;
 }
 
 /** The kinds a temp can be reported as. */
@@ -174,6 +175,9 @@ function promotionBlocker(
   }
   if (facts.deletion === "unknown") {
     return "the delete tombstone cannot be read, so the session may have been deleted";
+  }
+  if (live.state === "missing" && facts.stateDbKnowsSession === null) {
+    return "the live file is missing and state.db cannot be read, so the session may have been deleted";
   }
   if (live.state === "missing" && !facts.stateDbKnowsSession) {
     return "the live file is missing and state.db no longer has the session (likely deleted)";

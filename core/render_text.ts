@@ -80,7 +80,9 @@ export function renderText(report: Report, options: TextOptions): string {
   if (report.interrupted) {
     lines.push("");
     lines.push(
-      "Interrupted: the run stopped after the action in progress; run it again to finish.",
+      "Interrupted: the run stopped after the action in progress, without " +
+        "its final audit (the findings above may be from before its last " +
+        "actions); run it again to finish.",
     );
   }
   lines.push("");
@@ -92,7 +94,8 @@ function describeStateDb(report: Report): string {
   const db = report.stateDb;
   if (db.status === "ok") return db.path ?? "";
   if (db.status === "unreadable") {
-    return `${db.path} cannot be read (${db.detail}); checked without it`;
+    // The detail says the cause and what to do, in one sentence.
+    return `${db.path} ${db.detail}; checked without it`;
   }
   return db.path
     ? `${db.path} not found; checked without it`

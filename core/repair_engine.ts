@@ -43,6 +43,7 @@ import {
 } from "./snapshot.ts";
 import { classifyName } from "./store_layout.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";
+import { interruptCheck, Interrupted, nextEvent } from "./interrupt.ts";
 import type { PluginSettings } from "./plugin_runner.ts";
 
 /**
@@ -120,7 +121,13 @@ export interface RepairRunOptions {
   alsoRepair?: readonly string[];
   /** Options of the safety layer. */
   writer?: WriterOptions;
-  /** Checked between actions; when it returns true the run stops cleanly. */
+  /**
+   * Checked between repairs (events are let in every few ms, so a signal's
+   * listener runs): when it returns true the run finishes the repair in
+   * progress and stops, without a final audit. An interruption during the
+   * first audit (`scan.interrupted`) rejects with `Interrupted` before
+   * anything is written.
+   */
   interrupted?: () => boolean;
   /** External check programs, run with every audit of the run; they never write. */
   plugins?: PluginSettings;
@@ -200,6 +207,13 @@ async function repairUnderLock(
       plugins: options.plugins,
     });
   const before = await audit();
+  // A signal that came during the first audit, after its scan, may not
+  // have reached its listener yet: it has that chance before any write.
+  await nextEvent();
+  if (options.interrupted?.()) {
+    before.store.stateDb.close();
+    throw new Interrupted("the first audit of the repair");
+  }
   let current = before;
   const records: RepairRecord[] = [];
   const attempted = new Set<string>();
@@ -208,6 +222,18 @@ async function repairUnderLock(
   let interrupted = false;
   let pass = 0;
   const stop = () => (interrupted ||= options.interrupted?.() ?? false);
+  const stopNow = interruptCheck(stop);
+  /** The audit after a pass, or null when a signal stopped it. */
+  const auditAgain = async () => {
+    current.store.stateDb.close();
+    try {
+      return await audit();
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      interrupted = true;
+      return null;
+    }
+  };
 
   while (pass < maxPasses && !stop()) {
     pass++;
@@ -233,7 +259,7 @@ async function repairUnderLock(
         new Set(options.alsoRepair ?? []),
       )
     ) {
-      if (stop()) break;
+      if (await stopNow()) break;
       if (task.repair.afterSidecarWrites && sidecarsWritten) continue; // next pass, on fresh summaries
       for (const f of task.findings) attempted.add(f.id);
       const record: RepairRecord = {
@@ -297,18 +323,19 @@ async function repairUnderLock(
       }
     }
     if (options.dryRun) break;
+    // Stopped by a signal: no audit after the actions (a big store's takes
+    // seconds, past a container's grace); the report says it stopped.
+    if (interrupted) break;
     if (applied === 0) {
       // Nothing changed here, but the store may have (that is why an action
       // was skipped): the report must describe the store as it is now.
-      if (actionsTried > 0) {
-        current.store.stateDb.close();
-        current = await audit();
-      }
+      if (actionsTried > 0) current = (await auditAgain()) ?? current;
       break;
     }
     sidecarsWrittenLastPass = sidecarsWritten;
-    current.store.stateDb.close();
-    current = await audit();
+    const again = await auditAgain();
+    if (!again) break;
+    current = again;
   }
   await writer?.close();
   const runDir = writer?.hasRunDir ? writer.runDir : null;

@@ -69,7 +69,13 @@ export interface PipelineOptions {
    * the scan decides by the store's size and the cores.
    */
   workers?: number;
-  /** Checked between repair actions; true stops the run cleanly. */
+  /**
+   * A signal came: asked between sessions of a scan and between repairs.
+   * True during an audit (the first one of a repair too) rejects with
+   * `Interrupted` (core/interrupt.ts), nothing written; during a repair's
+   * actions, the action in progress is finished, the run stops there, and
+   * the report says it was interrupted.
+   */
   interrupted?: () => boolean;
   /** Options of the safety layer. */
   writer?: WriterOptions;
@@ -107,6 +113,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     workers: options.workers,
     hermesHome: options.hermesHome ?? null,
     onProgress: options.onScanProgress,
+    interrupted: options.interrupted,
   };
   const checkOptions = { serverStopped: options.serverStopped ?? false };
   const base = {

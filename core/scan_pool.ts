@@ -23,6 +23,7 @@
 
 import { fileReader } from "./file_read.ts";
 import { type HeapTrim, threadHeapTrim } from "./heap_trim.ts";
+import { interruptCheck, Interrupted } from "./interrupt.ts";
 import {
   runScanTask,
   type ScanFileResult,
@@ -84,6 +85,12 @@ export interface ScanPoolOptions {
    * snapshot is megabytes; for a small one it is not worth the time.
    */
   copyResults?: boolean;
+  /**
+   * Asked between tasks (events are let in every few ms so a signal's
+   * listener can run); once true the workers are stopped and the scan
+   * rejects with {@linkcode Interrupted}.
+   */
+  interrupted?: () => boolean;
   /**
    * Called with each task and its results (one per file, in the task's
    * order), in no particular task order. When it returns a promise, this
@@ -149,6 +156,14 @@ export function runScanTasks(
   const source = Array.isArray(tasks) ? listSource(tasks) : tasks;
   const count = Math.min(options.workers, source.count);
   const pool = count > 0 ? new WorkerPool(source, count, options) : null;
+  // A scan stopped early never waits for the pool's end.
+  pool?.finished.catch(() => {});
+  const stopNow = interruptCheck(options.interrupted);
+  const stopIfAsked = async () => {
+    if (!(await stopNow())) return;
+    pool?.stop();
+    throw new Interrupted();
+  };
   return (async () => {
     // No task, no reader: loading node:fs costs an empty store's audit
     // about a quarter of its start-up.
@@ -169,19 +184,17 @@ export function runScanTasks(
     };
     if (pool) {
       // This thread reads sessions too, a slice at a time, letting the
-      // workers' answers in between (and covering while they start up).
-      let sliceStart = performance.now();
+      // workers' answers (and a signal) in between, and covering while the
+      // workers start up.
       for (let task = pool.take(); task; task = pool.take()) {
         const checking = here(task);
         if (checking) await checking;
-        if (performance.now() - sliceStart > 10) {
-          await nextEvent();
-          sliceStart = performance.now();
-        }
+        await stopIfAsked();
       }
     }
     const rest = pool ? listSource(await pool.finished) : source;
     for (let i = 0; i < rest.count; i++) {
+      await stopIfAsked();
       const checking = here(rest.take(i));
       if (checking) await checking;
     }
@@ -198,20 +211,6 @@ function listSource(tasks: (ScanTask | undefined)[]): ScanTaskSource {
       return task;
     },
   };
-}
-
-/** Resolves after the events waiting now (a worker's answer) are handled. */
-function nextEvent(): Promise<void> {
-  // A message to itself rather than setTimeout, which waits 4 ms or more
-  // when called over and over.
-  const { port1, port2 } = new MessageChannel();
-  return new Promise((resolve) => {
-    port1.onmessage = () => {
-      port1.close();
-      resolve();
-    };
-    port2.postMessage(null);
-  });
 }
 
 /**
@@ -298,6 +297,11 @@ class WorkerPool {
     }
   }
 
+  /** Stops the workers; `finished` rejects with {@linkcode Interrupted}. */
+  stop(): void {
+    this.#fail(new Interrupted());
+  }
+
   /** A task for the calling thread; undefined once all are handed out. */
   take(): ScanTask | undefined {
     if (this.#next >= this.#tasks.count) return undefined;
@@ -343,6 +347,12 @@ class WorkerPool {
 
   #onMessage(member: PoolWorker, message: ScanBatchResult): void {
     if (!member.inFlight.delete(message.id)) return;
+    // Asked here too: this thread may be done with its own share and only
+    // waiting for the workers.
+    if (this.#options.interrupted?.()) {
+      this.stop();
+      return;
+    }
     if ("error" in message) {
       this.#fail(new Error(`scan worker failed: ${message.error}`));
       return;

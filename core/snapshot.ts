@@ -107,6 +107,11 @@ export interface ScanOptions {
   trimHeap?: boolean;
   /** Called as files are scanned, for a progress line. */
   onProgress?: (progress: ScanProgress) => void;
+  /**
+   * Asked between sessions (and parts): once true (a signal), the scan
+   * stops its workers and rejects with `Interrupted` (core/interrupt.ts).
+   */
+  interrupted?: () => boolean;
   /** The agent's home (for core transcripts), or null. */
   hermesHome?: string | null;
   /**
@@ -714,6 +719,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     copyResults: compact,
     trimHeap,
     maxBytes,
+    interrupted: options.interrupted,
     onResults(task, results) {
       for (const result of results) {
         if (result.bytes !== null) countRead(result.bytes);
@@ -726,16 +732,21 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       return parts?.done(task.sessionId);
     },
   });
+  // A scan stopped by a signal lets go of state.db before it rejects.
+  const closeOnError = (error: unknown) => {
+    store.stateDb.close();
+    throw error;
+  };
   if (parts) {
     try {
-      await scanning;
+      await scanning.catch(closeOnError);
       await parts.finish();
     } finally {
       indexParts?.close();
     }
     return store;
   }
-  await scanning;
+  await scanning.catch(closeOnError);
   if (workers > 0) await readOwnFiles();
   return sortSessions(store);
 }

@@ -3,10 +3,15 @@
  * connection. Every column but `sessions.id` is optional, so old schemas
  * work. A locked database is waited on briefly, then reported. Once read,
  * it gets a `PRAGMA quick_check`, and the `-wal`/`-shm`/`-journal` files
- * beside it are noted before it is opened. (SQLite,
- * like the server's own read-only reader, may create empty `-wal`/`-shm`
- * files beside a WAL-mode database; SQLite URI flags such as `immutable`
- * cannot be used under the binary's restricted permissions.)
+ * beside it are noted before it is opened. (SQLite, like the server's own
+ * read-only reader, may create empty `-wal`/`-shm` files beside a WAL-mode
+ * database.) A WAL-mode database whose dir cannot be written (a read-only
+ * mount, another uid's dir) and that has no `-shm` cannot be opened in
+ * place: SQLite's `immutable` URI flag would, but `node:sqlite` here takes
+ * no URI, and it would skip the commits still in the `-wal`. So the
+ * database and its `-wal` are copied into a private temp dir and read
+ * there, nothing is written beside them, and a `-wal` that cannot be read
+ * is reported rather than audited without.
  *
  * @example
  * ```ts
@@ -18,6 +23,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
 /** How long a locked database is waited on before it is reported. */
@@ -118,7 +124,12 @@ export type StateDbProblem =
    * A write was cut short and left a hot `-journal`: only a connection that
    * may write can roll it back, so a read-only one cannot open it.
    */
-  | "hot_journal";
+  | "hot_journal"
+  /**
+   * Its write-ahead log (`-wal`) holds data but cannot be read, so what
+   * the database holds cannot be known.
+   */
+  | "wal_unreadable";
 
 /**
  * A file SQLite keeps beside a database, as it was before the scan opened it.
@@ -307,8 +318,135 @@ function openAndRead(
     try {
       db?.close();
     } catch { /* already closed */ }
+    if (cannotOpen(error) && isWalMode(path)) return readCopy(path, partOf);
     return unreadable(path, error);
   }
+}
+
+/** SQLite's SQLITE_CANTOPEN: here, a `-shm` it may not create. */
+function cannotOpen(error: unknown): boolean {
+  const code = (error as { errcode?: number }).errcode;
+  return code === 14 ||
+    /unable to open database file/i.test(
+      error instanceof Error ? error.message : String(error),
+    );
+}
+
+/** Bytes 18 and 19 of the header are 2 in a WAL-mode database. */
+function isWalMode(path: string): boolean {
+  const head = headOf(path, 20);
+  return head !== null && head[18] === 2 && head[19] === 2;
+}
+
+/** The first `length` bytes of a file; null when shorter or unreadable. */
+function headOf(path: string, length: number): Uint8Array | null {
+  let file: Deno.FsFile | undefined;
+  try {
+    file = Deno.openSync(path, { read: true });
+    const head = new Uint8Array(length);
+    let got = 0;
+    while (got < head.length) {
+      const n = file.readSync(head.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return got === head.length ? head : null;
+  } catch {
+    return null;
+  } finally {
+    file?.close();
+  }
+}
+
+/**
+ * Reads a WAL-mode database that cannot be opened in place from a copy of
+ * it and its `-wal` in a private temp dir (mode 0700), removed on close.
+ */
+function readCopy(
+  path: string,
+  partOf: ((id: string) => number) | null,
+): StateDb {
+  const none = () => {};
+  let dir: string;
+  try {
+    dir = Deno.makeTempDirSync({ prefix: "hermes-fsck-state-db-" });
+  } catch (error) {
+    return {
+      status: "unreadable",
+      path,
+      problem: "io_error",
+      detail: "is in WAL mode and its dir cannot be written, and no temp " +
+        `dir could be made to read a copy (${messageOf(error)}); set ` +
+        "TMPDIR to a writable dir",
+      close: none,
+    };
+  }
+  const remove = () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  };
+  const copy = join(dir, "state.db");
+  let db: DatabaseSync | undefined;
+  try {
+    Deno.copyFileSync(path, copy);
+    const walProblem = copyWal(path + "-wal", copy + "-wal");
+    if (walProblem) {
+      remove();
+      return {
+        status: "unreadable",
+        path,
+        problem: "wal_unreadable",
+        detail: walProblem,
+        close: none,
+      };
+    }
+    db = new DatabaseSync(copy, { readOnly: true });
+    const reader = readAll(db, path, partOf);
+    const close = reader.close;
+    reader.close = () => {
+      close();
+      remove();
+    };
+    return reader;
+  } catch (error) {
+    try {
+      db?.close();
+    } catch { /* already closed */ }
+    remove();
+    return unreadable(path, error);
+  }
+}
+
+/** Copies a `-wal` that holds data; says why not when it cannot. */
+function copyWal(from: string, to: string): string | null {
+  let size: number;
+  try {
+    const info = Deno.lstatSync(from);
+    if (!info.isFile) {
+      return `has a write-ahead log ${from} that is not a regular file; ` +
+        "remove what is in its place while the agent is stopped";
+    }
+    size = info.size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    size = -1;
+  }
+  if (size === 0) return null;
+  try {
+    Deno.copyFileSync(from, to);
+    return null;
+  } catch (error) {
+    return `has a write-ahead log ${from}${
+      size > 0 ? ` of ${size} bytes` : ""
+    } that cannot be read (${messageOf(error)}), and committed data may ` +
+      "still be in it, so state.db is not read without it; make it " +
+      "readable to the user running hermes-fsck";
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function readAll(
@@ -709,22 +847,8 @@ function readSideFiles(path: string): StateDbSideFiles {
 
 function isHot(journal: StateDbSideFile): boolean {
   if (journal.size < JOURNAL_MAGIC.length) return false;
-  let file: Deno.FsFile | undefined;
-  try {
-    file = Deno.openSync(journal.path, { read: true });
-    const head = new Uint8Array(JOURNAL_MAGIC.length);
-    let got = 0;
-    while (got < head.length) {
-      const n = file.readSync(head.subarray(got));
-      if (n === null || n === 0) break;
-      got += n;
-    }
-    return got === head.length && JOURNAL_MAGIC.every((b, i) => head[i] === b);
-  } catch {
-    return false;
-  } finally {
-    file?.close();
-  }
+  const head = headOf(journal.path, JOURNAL_MAGIC.length);
+  return head !== null && JOURNAL_MAGIC.every((b, i) => head[i] === b);
 }
 
 /**
@@ -756,7 +880,7 @@ function unreadable(path: string, error: unknown): StateDb {
     problem = "locked";
     detail =
       `is locked by another process (waited ${STATE_DB_BUSY_TIMEOUT_MS} ms); ` +
-      "run again when the agent is idle";
+      "run again when the agent is idle, or stop the agent first";
   } else if (code === 11 || /malformed|corrupt/i.test(message)) {
     problem = "corrupt";
     detail = `is corrupt (${message}); restore it from a backup, or ` +
@@ -766,8 +890,8 @@ function unreadable(path: string, error: unknown): StateDb {
     /permission denied|access/i.test(message)
   ) {
     problem = "permission_denied";
-    detail = "cannot be read: permission denied; run as a user who can " +
-      "read it";
+    detail = "cannot be read: permission denied; fix its permissions: " +
+      "make it readable to the user running hermes-fsck";
   }
   return { status: "unreadable", path, problem, detail, close: () => {} };
 }

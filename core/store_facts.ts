@@ -48,20 +48,27 @@ export function summaryOf(
 }
 
 /**
- * Whether state.db still has a `sessions` row for the id. Fails open, as the
- * server does: with no state.db, an unreadable one, or one without a
- * `sessions.id` column, the answer is true.
+ * Whether state.db still has a `sessions` row for the id. With no state.db,
+ * or one without a `sessions.id` column, the answer is true (the server
+ * fails open there, and so does this). With a state.db that exists but
+ * cannot be read (locked, unreadable, a hot journal) the answer is null:
+ * the server fails open there too, for availability, but an fsck must not,
+ * since a session deleted before the delete tombstone existed would come
+ * back.
  *
  * @example
  * ```ts
- * if (!stateDbKnowsSession(store, "abc")) console.log("likely deleted");
+ * const known = stateDbKnowsSession(store, "abc");
+ * if (known === false) console.log("likely deleted");
+ * if (known === null) console.log("cannot tell: state.db cannot be read");
  * ```
  */
 export function stateDbKnowsSession(
   store: StoreSnapshot,
   sessionId: string,
-): boolean {
+): boolean | null {
   const db = store.stateDb;
+  if (db.status === "unreadable") return null;
   if (db.status !== "ok" || !db.sessionColumns.has("id")) return true;
   return db.sessionIds.has(sessionId);
 }

@@ -916,6 +916,6 @@ Deno.test("cli: explain tells what a kind means and what a repair does", async (
   });
 });
 
-// SIGINT/SIGTERM (exit 32) are not tested here: there is no way to deliver
-// the signal at a known point of a run from outside the process, so such a
-// test would be timing-dependent.
+// SIGINT/SIGTERM (exit 32) are tested in signals_test.ts, which sends them
+// at points it can see from outside (the listener set up, the lock taken,
+// the first action records written) on a store big enough to be mid-phase.

@@ -457,7 +457,7 @@ Deno.test({
       assert.match(
         noDb.stderr,
         new RegExp(
-          `state\\.db ${store.stateDbPath} cannot be read: permission denied; run as a user who can read it; checked without it`,
+          `state\\.db ${store.stateDbPath} cannot be read: permission denied; fix its permissions: make it readable to the user running hermes-fsck; checked without it`,
         ),
       );
       await Deno.chmod(store.sessionDir, 0o000);

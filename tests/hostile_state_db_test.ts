@@ -271,7 +271,7 @@ db.exec("ROLLBACK");`,
       assertSurvived(r, new Set([5]));
       assert.match(
         r.stderr,
-        /is locked by another process \(waited \d+ ms\); run again when the agent is idle; checked without it/,
+        /is locked by another process \(waited \d+ ms\); run again when the agent is idle, or stop the agent first; checked without it/,
         show(r),
       );
       const report = parsedReport(r);

@@ -386,7 +386,7 @@ Deno.test("orphan .bak is skipped when a readable state.db lacks the session row
   });
 });
 
-Deno.test("orphan .bak is restored when state.db has the row (any source) or cannot say (fail open)", async () => {
+Deno.test("orphan .bak is restored when state.db has the row (any source) or has no sessions table (fail open), never when state.db cannot be read (fail closed)", async () => {
   // With the row (a cli-source row still means the session exists).
   await withStore(async (store) => {
     await store.sidecar("kept", { messages: 9 });
@@ -406,19 +406,19 @@ Deno.test("orphan .bak is restored when state.db has the row (any source) or can
     assert.deepEqual(kinds(report.repair!.before.findings), ["orphan_backup"]);
     assert.equal((await messagesOf(store, "kept.json")).length, 9);
   });
-  // A state.db that is not a database: restored, and the bad state.db is
-  // reported as unsafe, so the exit code is 5.
+  // A state.db that is not a database cannot tell a delete from a loss:
+  // the backup is left, and both are reported as unsafe (exit 4).
   await withStore(async (store) => {
     await store.sidecar("kept", { messages: 9 });
     await orphanize(store, "kept");
     await Deno.writeTextFile(store.stateDbPath, "this is not sqlite\n");
     const report = await repair(store);
     assert.deepEqual(kinds(report.repair!.before.findings), [
-      "orphan_backup",
+      "orphan_backup_state_db_unreadable",
       "state_db_unreadable",
     ]);
-    assert.equal((await messagesOf(store, "kept.json")).length, 9);
-    assert.equal(report.exitCode, 5);
+    assert.equal(await store.exists("kept.json"), false);
+    assert.equal(report.exitCode, 4);
   });
 });
 

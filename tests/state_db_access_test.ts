@@ -11,10 +11,10 @@ import { audit, kindsOf, ofKind, repair, withStore } from "./check_support.ts";
 import { storeArgs } from "./fixtures.ts";
 import { cli, show } from "./safety_support.ts";
 import {
-  crashWhileWriting,
   exists,
   healthySession,
   holdExclusiveLock,
+  leaveHotJournal,
 } from "./state_db_support.ts";
 
 Deno.test("state-db-access: a readable state.db has no finding", async () => {
@@ -71,14 +71,7 @@ Deno.test("state-db-access: a lock held past the wait is state_db_locked, and th
 Deno.test("state-db-access: a hot journal left by a killed writer is state_db_needs_rollback; a writer's open clears it", async () => {
   await withStore(async (store) => {
     await healthySession(store);
-    // A small cache makes the writer spill pages into state.db mid-write,
-    // which is what makes its journal hot.
-    await crashWhileWriting(
-      store.stateDbPath,
-      `db.exec("PRAGMA cache_size=1");
-db.exec("BEGIN");
-for (let i = 0; i < 3000; i++) db.exec("INSERT INTO sessions (id, source, title) VALUES ('x" + i + "', 'cli', '" + "t".repeat(200) + "')");`,
-    );
+    await leaveHotJournal(store.stateDbPath);
     const journal = store.stateDbPath + "-journal";
     assert.ok(await exists(journal));
     const dbBytes = await Deno.readFile(store.stateDbPath);

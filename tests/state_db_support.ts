@@ -95,6 +95,24 @@ Deno.exit(9);`;
 }
 
 /**
+ * Leaves a hot rollback journal beside a database: a writer with a tiny
+ * cache spills pages into it mid-write and is killed before it commits.
+ *
+ * @example
+ * ```ts
+ * await leaveHotJournal(store.stateDbPath);
+ * ```
+ */
+export async function leaveHotJournal(path: string): Promise<void> {
+  await crashWhileWriting(
+    path,
+    `db.exec("PRAGMA cache_size=1");
+db.exec("BEGIN");
+for (let i = 0; i < 3000; i++) db.exec("INSERT INTO sessions (id, source, title) VALUES ('x" + i + "', 'cli', '" + "t".repeat(200) + "')");`,
+  );
+}
+
+/**
  * Holds an exclusive lock on a database (as a writer in rollback-journal
  * mode does mid-write) until the returned function is called.
  *
