@@ -30,6 +30,7 @@
 import { basename, dirname, join } from "node:path";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
+import { appendLocked, truncateLocked } from "./locked_append.ts";
 import { randomHex, sha256Hex } from "./hash.ts";
 import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
@@ -63,7 +64,7 @@ export interface FileVersion {
 export interface ManifestEntry {
   /** Its place in the run, from 1. */
   seq: number;
-  /** Write or remove. */
+  /** Write, remove, append or truncate. */
   op: Action["op"];
   /** Path relative to the session dir. */
   path: string;
@@ -84,6 +85,12 @@ export interface ManifestEntry {
   before: FileVersion | null;
   /** The file the action writes; null for a removal. */
   after: FileVersion | null;
+  /**
+   * For an append or a truncation: the bytes added or cut off, at the end
+   * of the file (`offset` is the file's size without them). Undo takes an
+   * append back only while the file still ends with exactly these bytes.
+   */
+  tail?: FileVersion & { offset: number };
   /** When it was last recorded, ISO 8601. */
   at: string;
 }
@@ -261,6 +268,15 @@ export class StoreWriter {
       after: action.op === "write"
         ? { sha256: await sha256Hex(action.data), size: action.data.length }
         : null,
+      ...(action.op === "append"
+        ? {
+          tail: {
+            offset: action.expect.size,
+            size: action.data.length,
+            sha256: await sha256Hex(action.data),
+          },
+        }
+        : {}),
       at: new Date().toISOString(),
     };
     this.#entries.push(entry);
@@ -269,7 +285,8 @@ export class StoreWriter {
     this.#changed = false;
     try {
       target = await this.#resolve(action.path);
-      if (action.expect.exists) {
+      // An append replaces nothing, so it keeps nothing.
+      if (action.expect.exists && action.op !== "append") {
         entry.quarantined = `${this.runDir}/files/${
           String(seq).padStart(4, "0")
         }-${basename(target)}`;
@@ -277,7 +294,9 @@ export class StoreWriter {
       await this.#persist(entry);
       outcome = action.op === "write"
         ? await this.#write(target, action, entry)
-        : await this.#remove(target, action, entry);
+        : action.op === "remove"
+        ? await this.#remove(target, action, entry)
+        : await this.#changeInPlace(target, action, entry);
     } catch (error) {
       const kept = entry.quarantined &&
         join(this.sessionDir, entry.quarantined);
@@ -389,6 +408,50 @@ export class StoreWriter {
       await Deno.remove(temp).catch(() => {});
       await this.#step("temp removed");
     }
+  }
+
+  /**
+   * An append or a truncation, in place under the file's lock (see
+   * locked_append.ts). A truncation's cut bytes are kept in quarantine and
+   * recorded before the file is cut.
+   */
+  async #changeInPlace(
+    target: string,
+    action: Extract<Action, { op: "append" | "truncate" }>,
+    entry: ManifestEntry,
+  ): Promise<ActionOutcome> {
+    const done = action.op === "append"
+      ? await appendLocked(target, action.expect, action.data)
+      : await truncateLocked(
+        target,
+        action.expect,
+        action.size,
+        async (cut) => {
+          const kept = join(this.sessionDir, entry.quarantined!);
+          await writeAndSync(kept, cut, target);
+          await fsyncDir(dirname(kept));
+          entry.tail = {
+            offset: action.size,
+            size: cut.length,
+            sha256: await sha256Hex(cut),
+          };
+          await this.#persist(entry);
+        },
+      );
+    if (!done.ok) {
+      return {
+        status: "skipped",
+        reason: done.reason,
+        detail: `${action.path} ${done.detail}`,
+      };
+    }
+    this.#changed = true;
+    entry.after = done.after;
+    await this.#step(action.op === "append" ? "appended" : "truncated");
+    return {
+      status: "applied",
+      ...(action.op === "truncate" ? { quarantined: entry.quarantined } : {}),
+    };
   }
 
   async #remove(
