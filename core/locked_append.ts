@@ -28,6 +28,11 @@ type Fs = typeof NodeFs;
 /**
  * How long a change waits for another process to release the file's lock.
  * The server holds it for one event's write and fsync.
+ *
+ * @example
+ * ```ts
+ * await appendLocked(path, expect, bytes, LOCK_WAIT_MS);
+ * ```
  */
 export const LOCK_WAIT_MS = 1000;
 
@@ -66,7 +71,15 @@ export interface LockedChange {
   cut: Uint8Array;
 }
 
-/** What a step between the checks and the change may do (record, sync). */
+/**
+ * What runs between the checks and a truncation, with the bytes it will
+ * cut (to keep them and record the action before the file changes).
+ *
+ * @example
+ * ```ts
+ * const keep: BeforeChange = async (cut) => await Deno.writeFile(keptPath, cut);
+ * ```
+ */
 export type BeforeChange = (cut: Uint8Array) => Promise<void>;
 
 /**

@@ -19,8 +19,6 @@
 
 import { join } from "node:path";
 import type { Action, ActionOutcome } from "./action.ts";
-
-type ActionOp = Action["op"];
 import { type AuditResult, auditStore, summarizeFindings } from "./audit.ts";
 import { PIPELINE_KINDS, toFinding } from "./pipeline.ts";
 import type { Check, CheckOptions } from "./check.ts";
@@ -74,7 +72,7 @@ export interface RepairRecord {
   detail?: string;
   /** Its actions, in order, with what became of each. */
   actions: {
-    op: ActionOp;
+    op: Action["op"];
     path: string;
     note: string;
     bytes: number;
