@@ -73,14 +73,18 @@ export interface LockedChange {
 
 /**
  * What runs between the checks and a truncation, with the bytes it will
- * cut (to keep them and record the action before the file changes).
+ * cut and the file it will leave (to keep them and record the action
+ * before the file changes).
  *
  * @example
  * ```ts
  * const keep: BeforeChange = async (cut) => await Deno.writeFile(keptPath, cut);
  * ```
  */
-export type BeforeChange = (cut: Uint8Array) => Promise<void>;
+export type BeforeChange = (
+  cut: Uint8Array,
+  after: { sha256: string; size: number },
+) => Promise<void>;
 
 /**
  * Appends `data` to the file `expect` describes, in place, holding its
@@ -142,14 +146,11 @@ export function truncateLocked(
       };
     }
     const cut = bytes.slice(size);
-    await beforeChange(cut);
+    const after = { sha256: await sha256Hex(bytes.subarray(0, size)), size };
+    await beforeChange(cut, after);
     fs.ftruncateSync(fd, size);
     fs.fsyncSync(fd);
-    return {
-      ok: true,
-      after: { sha256: await sha256Hex(bytes.subarray(0, size)), size },
-      cut,
-    };
+    return { ok: true, after, cut };
   });
 }
 

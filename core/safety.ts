@@ -426,10 +426,11 @@ export class StoreWriter {
         target,
         action.expect,
         action.size,
-        async (cut) => {
+        async (cut, after) => {
           const kept = join(this.sessionDir, entry.quarantined!);
           await writeAndSync(kept, cut, target);
           await fsyncDir(dirname(kept));
+          entry.after = after;
           entry.tail = {
             offset: action.size,
             size: cut.length,
