@@ -203,9 +203,12 @@ async function changeLocked(
     if (!sameFile(stat, linkStat) || !stat.isFile()) {
       return changed("was replaced while being opened");
     }
-    // node:fs has no flock, so the lock is taken on a second descriptor of
-    // the same inode (flock conflicts by inode). Read-write, so a FIFO
-    // swapped in meanwhile does not block the open; it is refused below.
+    // node:fs has no flock and Deno.open has no O_NOFOLLOW, so the lock is
+    // taken on a second descriptor of the same inode (flock conflicts by
+    // inode). That open is by path: a name swapped just before it is opened
+    // (read-write, so a FIFO does not block it), then refused below,
+    // unread and unwritten; run as the store's owner (the privilege drop),
+    // such an open has no more rights than that owner.
     try {
       lockFile = await Deno.open(path, { read: true, write: true });
     } catch (error) {
