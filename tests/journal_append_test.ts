@@ -24,6 +24,9 @@ import { join } from "node:path";
 import { type CliResult, runCli, storeArgs, TestStore } from "./fixtures.ts";
 import { withStore } from "./check_support.ts";
 import type { Report } from "../core/report.ts";
+import { runPipeline } from "../core/run.ts";
+import { builtinRepairs } from "../repairs/builtin.ts";
+import { isSkip } from "../core/repair.ts";
 
 const SID = "live";
 const JOURNAL = `_turn_journal/${SID}.jsonl`;
@@ -362,6 +365,50 @@ Deno.test("journal: while another process holds the server's lock on the journal
       holder.kill("SIGKILL");
       await holder.status;
     }
+  });
+});
+
+Deno.test("journal: an event the server appends between plan and apply makes the repair leave the journal, with the server's event kept", async () => {
+  await withStore(async (store) => {
+    await store.sidecar(SID, { messages: 2 });
+    await serverAppends(store, liveTurn(Date.now() / 1000 - 60));
+    const finished = {
+      version: 1,
+      event: "completed",
+      session_id: SID,
+      turn_id: TURN,
+      stream_id: STREAM,
+      created_at: Date.now() / 1000,
+      terminal: true,
+    };
+    const report = await runPipeline({
+      command: "repair",
+      sessionDir: store.sessionDir,
+      stateDbPath: null,
+      serverStopped: true,
+      repairs: builtinRepairs.map((repair) =>
+        repair.id !== "recover_pending_turn" ? repair : {
+          ...repair,
+          async plan(findings, context) {
+            const plan = await repair.plan(findings, context);
+            // The turn ends after the plan was made: the server appends.
+            if (!isSkip(plan)) await serverAppends(store, [finished]);
+            return plan;
+          },
+        }
+      ),
+    });
+    const lines = (await Deno.readTextFile(store.path(JOURNAL))).trimEnd()
+      .split("\n");
+    assert.equal(lines.length, 2, lines.join("\n"));
+    assert.equal(lines[1], json(finished));
+    const [record] = report.repair!.actions.filter((a) =>
+      a.repair === "recover_pending_turn"
+    );
+    const append = record.actions.find((a) => a.op === "append");
+    assert.equal(append?.status, "skipped");
+    assert.equal(append?.reason, "store_changed");
+    assert.match(append!.detail!, /live\.jsonl changed after it was checked/);
   });
 });
 
