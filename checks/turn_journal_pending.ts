@@ -1,7 +1,10 @@
 /**
  * Pending journal turns: a turn whose latest event is not terminal, whose
  * content is non-empty and is not the text of any user message in the
- * sidecar. The user's prompt exists only in the journal.
+ * sidecar. The user's prompt exists only in the journal. The journal cannot
+ * tell a dead turn from one a server is streaming right now (the server
+ * journals no progress while a reply streams), so only `--server-stopped`
+ * makes such a turn repairable; without it the turn is info with a hint.
  *
  * @example
  * ```ts
@@ -41,9 +44,28 @@ export const turnJournalPending = defineCheck({
       "_recovered, with its attachments and original time) and an " +
       'assistant marker "**Previous turn did not complete.**" (_error), ' +
       "then appends an `interrupted` event for the turn to the journal so " +
-      "a second run finds nothing. It never invents an assistant answer.",
+      "a second run finds nothing. It never invents an assistant answer. " +
+      "Reported so only with --server-stopped: a turn the server is " +
+      "streaming looks the same in the journal until it ends.",
+  }, {
+    kind: "turn_journal_pending_unconfirmed",
+    category: "info",
+    severity: "warning",
+    summary:
+      "A submitted turn never finished in the journal, but a server may still be streaming it.",
+    explain:
+      "The journal's latest event for this turn is not terminal and the " +
+      "sidecar has no user message with its text. That is how every turn " +
+      "looks while a Hermes WebUI server is answering it (the journal " +
+      "stays at `submitted` or `worker_started` until the reply ends), and " +
+      "how a turn looks whose server died; hermes-fsck cannot tell which, " +
+      "so it changes nothing. The server itself never recovers such a " +
+      "turn. If no server is running, run `hermes-fsck repair " +
+      "--server-stopped`: recover_pending_turn then appends the user " +
+      "message and an error marker to the sidecar and closes the turn in " +
+      "the journal.",
   }],
-  run(store) {
+  run(store, options) {
     const drafts: FindingDraft[] = [];
     for (const session of store.sessions.values()) {
       const journal = session.journal;
@@ -60,12 +82,18 @@ export const turnJournalPending = defineCheck({
         const content = pyStrip(eventText(turn.latest.content));
         if (!content || texts?.has(content)) continue;
         const event = shortText(plainText(turn.latest.event ?? ""));
+        const where = `Turn ${turn.turnId} of ${session.sessionId} ` +
+          `stopped at "${event}" and its user message is not in ` +
+          `${session.sessionId}.json`;
         drafts.push({
-          kind: "turn_journal_pending_turn",
+          kind: options.serverStopped
+            ? "turn_journal_pending_turn"
+            : "turn_journal_pending_unconfirmed",
           sessionId: session.sessionId,
           paths: [journal.name, `${session.sessionId}.json`],
-          message: `Turn ${turn.turnId} of ${session.sessionId} stopped at ` +
-            `"${event}" and its user message is not in ${session.sessionId}.json.`,
+          message: options.serverStopped ? `${where}.` : `${where}; a server ` +
+            "may still be streaming it. If no server is running, repair it " +
+            "with `hermes-fsck repair --server-stopped`.",
           evidence: {
             liveMessages: messageCountOf(live),
             bakMessages: -1,

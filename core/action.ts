@@ -75,6 +75,32 @@ export type Action =
     path: string;
     expect: Expectation & { exists: true };
     note: string;
+  }
+  /**
+   * Add `data` at the end of the file `expect` describes, in place (same
+   * inode, never a rename), under the advisory lock (flock) its other
+   * writers take: for an append-only file another process may be appending
+   * to, the turn journal. Applied only while the file is still exactly the
+   * one planned on.
+   */
+  | {
+    op: "append";
+    path: string;
+    data: Uint8Array;
+    expect: Expectation & { exists: true };
+    note: string;
+  }
+  /**
+   * Cut the file `expect` describes back to `size` bytes, in place and
+   * under its advisory lock; the cut bytes go to the run's quarantine.
+   * Only `undo` plans it, to take back an append.
+   */
+  | {
+    op: "truncate";
+    path: string;
+    size: number;
+    expect: Expectation & { exists: true };
+    note: string;
   };
 
 /**
@@ -92,9 +118,10 @@ export interface ActionOutcome {
   /**
    * Why it was skipped or failed: `store_changed` (the file is not what the
    * plan was made on), `exists` (create-or-fail found a file), `refused`
-   * (confinement), `io_error`.
+   * (confinement), `io_error`, `locked` (another process held the file's
+   * advisory lock for longer than the wait).
    */
-  reason?: "store_changed" | "exists" | "refused" | "io_error";
+  reason?: "store_changed" | "exists" | "refused" | "io_error" | "locked";
   /** One sentence for a person. */
   detail?: string;
   /** Where the replaced or removed bytes were kept, relative to the session dir. */

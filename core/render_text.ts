@@ -171,7 +171,9 @@ function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
     );
     if (dryRun || record.status !== "skipped") {
       for (const action of record.actions) {
-        const size = action.op === "write" ? `, ${action.bytes} bytes` : "";
+        const size = action.op === "write" || action.op === "append"
+          ? `, ${action.bytes} bytes`
+          : "";
         const kept = action.quarantined
           ? `; old file kept as ${action.quarantined}`
           : "";

@@ -118,10 +118,12 @@ export interface Repair {
   /** Kinds whose findings it fixes. */
   fixes: string[];
   /**
-   * `finding`: one plan per finding. `store`: one plan for all its findings
-   * of the pass (for a derived file like the index).
+   * `finding`: one plan per finding. `session`: one plan for all its
+   * findings of one session in the pass (each file of the session changed
+   * once, however many findings name it). `store`: one plan for all its
+   * findings of the pass (for a derived file like the index).
    */
-  scope: "finding" | "store";
+  scope: "finding" | "session" | "store";
   /**
    * Also run once in the pass after any sidecar was written, with no
    * finding (the index must follow the sidecars).

@@ -18,7 +18,7 @@
  */
 
 import { join } from "node:path";
-import type { ActionOutcome } from "./action.ts";
+import type { Action, ActionOutcome } from "./action.ts";
 import { type AuditResult, auditStore, summarizeFindings } from "./audit.ts";
 import { PIPELINE_KINDS, toFinding } from "./pipeline.ts";
 import type { Check, CheckOptions } from "./check.ts";
@@ -73,7 +73,7 @@ export interface RepairRecord {
   detail?: string;
   /** Its actions, in order, with what became of each. */
   actions: {
-    op: "write" | "remove";
+    op: Action["op"];
     path: string;
     note: string;
     bytes: number;
@@ -266,9 +266,7 @@ async function repairUnderLock(
         pass,
         repair: task.repair.id,
         findingIds: task.findings.map((f) => f.id),
-        sessionId: task.findings.length === 1
-          ? task.findings[0].sessionId
-          : undefined,
+        sessionId: oneSessionOf(task.findings),
         summary: task.repair.title,
         status: "skipped",
         actions: [],
@@ -294,7 +292,7 @@ async function repairUnderLock(
         op: a.op,
         path: a.path,
         note: a.note,
-        bytes: a.op === "write" ? a.data.length : 0,
+        bytes: a.op === "write" || a.op === "append" ? a.data.length : 0,
         status: options.dryRun ? "planned" : "not_reached",
       }));
       if (options.dryRun) {
@@ -373,6 +371,10 @@ function tasksOf(
     );
     if (repair.scope === "finding") {
       for (const finding of mine) tasks.push({ repair, findings: [finding] });
+    } else if (repair.scope === "session") {
+      tasks.push(
+        ...bySession(mine).map((group) => ({ repair, findings: group })),
+      );
     } else if (
       mine.length > 0 || (repair.afterSidecarWrites && sidecarsWrittenLastPass)
     ) {
@@ -380,6 +382,32 @@ function tasksOf(
     }
   }
   return tasks;
+}
+
+/**
+ * A repair's findings, one group per session in order of first finding
+ * (a finding with no session is a group of its own): one plan each, so a
+ * session's files are each changed once however many findings name them.
+ */
+function bySession(findings: Finding[]): Finding[][] {
+  const groups = new Map<string, Finding[]>();
+  const alone: Finding[][] = [];
+  for (const finding of findings) {
+    if (finding.sessionId === undefined) {
+      alone.push([finding]);
+      continue;
+    }
+    const group = groups.get(finding.sessionId);
+    if (group) group.push(finding);
+    else groups.set(finding.sessionId, [finding]);
+  }
+  return [...groups.values(), ...alone];
+}
+
+/** The session all findings are of, if they are of one. */
+function oneSessionOf(findings: readonly Finding[]): string | undefined {
+  const id = findings[0]?.sessionId;
+  return findings.every((f) => f.sessionId === id) ? id : undefined;
 }
 
 async function readForPlan(
@@ -406,14 +434,18 @@ function withRaceFindings(
   )!;
   const races = records.flatMap((record) =>
     record.actions
-      .filter((a) => a.reason === "store_changed" || a.reason === "exists")
+      .filter((a) =>
+        a.reason === "store_changed" || a.reason === "exists" ||
+        a.reason === "locked"
+      )
       .map((a) =>
         toFinding("(repair)", info, {
           kind: info.kind,
           sessionId: record.sessionId,
           paths: [a.path],
-          message:
-            `${a.path} changed while ${record.repair} was applying; the newer file was kept.`,
+          message: a.reason === "locked"
+            ? `${a.detail ?? a.path}; ${record.repair} did not change it.`
+            : `${a.path} changed while ${record.repair} was applying; the newer file was kept.`,
           evidence: {
             repair: record.repair,
             reason: a.reason ?? "",

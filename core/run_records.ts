@@ -70,7 +70,7 @@ export interface FileVersion {
 export interface ManifestEntry {
   /** Its place in the run, from 1. */
   seq: number;
-  /** Write or remove. */
+  /** Write, remove, append or truncate. */
   op: Action["op"];
   /** Path relative to the session dir. */
   path: string;
@@ -92,8 +92,14 @@ export interface ManifestEntry {
   quarantined?: string;
   /** The file before the action; null when it did not exist. */
   before: FileVersion | null;
-  /** The file the action writes; null for a removal. */
+  /** The file the action writes; null for a removal, append or truncation. */
   after: FileVersion | null;
+  /**
+   * For an append or a truncation: the bytes added or cut off, at the end
+   * of the file (`offset` is the file's size without them). Undo takes an
+   * append back only while the file still ends with exactly these bytes.
+   */
+  tail?: FileVersion & { offset: number };
   /** When it was last recorded, ISO 8601. */
   at: string;
 }
@@ -564,6 +570,7 @@ const ENTRY_KEYS = new Set([
   "quarantined",
   "before",
   "after",
+  "tail",
   "at",
 ]);
 const STATUSES = new Set(["pending", "applied", "skipped", "failed"]);
@@ -572,8 +579,10 @@ const REASONS = new Set([
   "exists",
   "refused",
   "io_error",
+  "locked",
   "interrupted",
 ]);
+const OPS = new Set(["write", "remove", "append", "truncate"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -639,6 +648,27 @@ function versionError(value: unknown, field: string): string | null {
   return null;
 }
 
+/**
+ * Why an entry's `tail` does not fit its op, or null: an append always
+ * records the bytes it adds; a truncation records what it cuts once it
+ * knows (a pending one may not yet); no other op has one.
+ */
+function tailError(value: unknown, op: string): string | null {
+  if (value === undefined) {
+    return op === "append" ? "is an append without its tail" : null;
+  }
+  if (op !== "append" && op !== "truncate") {
+    return "has a tail, which only an append or a truncation has";
+  }
+  if (!isRecord(value)) return "has a tail that is not an object";
+  const { offset, ...version } = value;
+  if (
+    typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 ||
+    offset > MAX_RECORDED_SIZE
+  ) return "has a tail.offset that is not a whole number of bytes";
+  return versionError(version, "tail");
+}
+
 /** Why an action record is not one the tool wrote as `name`, or null. */
 function entryError(
   value: unknown,
@@ -653,8 +683,8 @@ function entryError(
     typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1 ||
     recordName(seq) !== name
   ) return "has a seq that is not its file's number";
-  if (value.op !== "write" && value.op !== "remove") {
-    return "has an op that is neither write nor remove";
+  if (typeof value.op !== "string" || !OPS.has(value.op)) {
+    return "has an op that is not write, remove, append or truncate";
   }
   if (typeof value.path !== "string" || !isStorePath(value.path)) {
     return "has a path that leaves the session dir (or is not a store path)";
@@ -678,6 +708,11 @@ function entryError(
   if (versions) return versions;
   if ((value.op === "write") !== (value.after !== null)) {
     return "has an after that does not fit its op";
+  }
+  const tail = tailError(value.tail, value.op);
+  if (tail) return tail;
+  if (value.op === "append" && value.quarantined !== undefined) {
+    return "names a quarantined file for an append, which replaces nothing";
   }
   if (value.quarantined !== undefined) {
     if (value.before === null) {
@@ -716,8 +751,10 @@ async function quarantineError(
   if (info.isSymlink || !info.isFile) {
     return `names ${entry.quarantined}, which is not a regular file`;
   }
-  if (entry.status === "applied" && info.size !== entry.before!.size) {
-    return `says ${entry.quarantined} holds ${entry.before!.size} bytes, ` +
+  // A truncation keeps only the bytes it cut; a replacement the whole file.
+  const kept = entry.op === "truncate" ? entry.tail?.size : entry.before!.size;
+  if (entry.status === "applied" && info.size !== kept) {
+    return `says ${entry.quarantined} holds ${kept} bytes, ` +
       `but it holds ${info.size}`;
   }
   return null;

@@ -30,6 +30,7 @@
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Action, ActionOutcome, Expectation } from "./action.ts";
 import { readRegularFile } from "./file_read.ts";
+import { appendLocked, truncateLocked } from "./locked_append.ts";
 import { randomHex, sha256Hex } from "./hash.ts";
 import {
   createNoFollow,
@@ -197,6 +198,15 @@ export class StoreWriter {
       after: action.op === "write"
         ? { sha256: await sha256Hex(action.data), size: action.data.length }
         : null,
+      ...(action.op === "append"
+        ? {
+          tail: {
+            offset: action.expect.size,
+            size: action.data.length,
+            sha256: await sha256Hex(action.data),
+          },
+        }
+        : {}),
       at: new Date().toISOString(),
     };
     this.#entries.push(entry);
@@ -205,13 +215,16 @@ export class StoreWriter {
     this.#changed = false;
     try {
       target = await this.#resolve(action.path);
-      if (action.expect.exists) {
+      // An append replaces nothing, so it keeps nothing.
+      if (action.expect.exists && action.op !== "append") {
         entry.quarantined = quarantinePath(this.runId, seq, action.path);
       }
       await this.#persist(entry);
       outcome = action.op === "write"
         ? await this.#write(target, action, entry)
-        : await this.#remove(target, action, entry);
+        : action.op === "remove"
+        ? await this.#remove(target, action, entry)
+        : await this.#changeInPlace(target, action, entry);
     } catch (error) {
       const kept = entry.quarantined &&
         join(this.sessionDir, entry.quarantined);
@@ -328,6 +341,51 @@ export class StoreWriter {
       await Deno.remove(temp).catch(() => {});
       await this.#step("temp removed");
     }
+  }
+
+  /**
+   * An append or a truncation, in place under the file's lock (see
+   * locked_append.ts). A truncation's cut bytes are kept in quarantine and
+   * recorded before the file is cut.
+   */
+  async #changeInPlace(
+    target: string,
+    action: Extract<Action, { op: "append" | "truncate" }>,
+    entry: ManifestEntry,
+  ): Promise<ActionOutcome> {
+    const done = action.op === "append"
+      ? await appendLocked(target, action.expect, action.data)
+      : await truncateLocked(
+        target,
+        action.expect,
+        action.size,
+        async (cut, after) => {
+          const kept = join(this.sessionDir, entry.quarantined!);
+          await createNoFollow(kept, cut, await lookOf(target));
+          await fsyncDir(dirname(kept));
+          entry.after = after;
+          entry.tail = {
+            offset: action.size,
+            size: cut.length,
+            sha256: await sha256Hex(cut),
+          };
+          await this.#persist(entry);
+        },
+      );
+    if (!done.ok) {
+      return {
+        status: "skipped",
+        reason: done.reason,
+        detail: `${action.path} ${done.detail}`,
+      };
+    }
+    this.#changed = true;
+    entry.after = done.after;
+    await this.#step(action.op === "append" ? "appended" : "truncated");
+    return {
+      status: "applied",
+      ...(action.op === "truncate" ? { quarantined: entry.quarantined } : {}),
+    };
   }
 
   async #remove(

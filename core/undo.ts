@@ -18,7 +18,7 @@
  */
 
 import { join } from "node:path";
-import type { Action } from "./action.ts";
+import type { Action, Expectation } from "./action.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";
 import {
   expectationOf,
@@ -178,6 +178,9 @@ async function planUndo(
   if ("problem" in now) {
     return { kind: "refused", detail: `${entry.path} ${now.problem}` };
   }
+  if (entry.op === "append" || entry.op === "truncate") {
+    return await planTailUndo(sessionDir, entry, now, maxBytes);
+  }
   const current = now.expect.exists ? now.expect.sha256 : null;
   const before = entry.before?.sha256 ?? null;
   const after = entry.after?.sha256 ?? null;
@@ -261,4 +264,83 @@ async function readQuarantined(
   );
   if ("problem" in found || !found.bytes) return null;
   return (await sha256Hex(found.bytes)) === before.sha256 ? found.bytes : null;
+}
+
+/**
+ * Undo of an in-place append or truncation (the turn journal): cut the
+ * appended bytes back off, or append the cut bytes again, and only while
+ * the file still ends exactly where the run left it: a server that appended
+ * since keeps its events, and the file is left as it is.
+ */
+async function planTailUndo(
+  sessionDir: string,
+  entry: ManifestEntry,
+  now: { expect: Expectation; bytes: Uint8Array | null },
+  maxBytes: number,
+): Promise<UndoPlan> {
+  const tail = entry.tail;
+  if (!now.expect.exists || !now.bytes) {
+    return {
+      kind: "refused",
+      detail: `${entry.path} was removed after the run; it was left as it is`,
+    };
+  }
+  if (now.expect.sha256 === entry.before?.sha256) {
+    return { kind: "unchanged", detail: "already as before the run" };
+  }
+  if (!tail || (entry.status !== "applied" && entry.status !== "pending")) {
+    return { kind: "unchanged", detail: "the run did not apply this action" };
+  }
+  const endsAsLeft = entry.op === "append"
+    ? now.bytes.length === tail.offset + tail.size &&
+      (await sha256Hex(now.bytes.subarray(tail.offset))) === tail.sha256
+    : now.bytes.length === tail.offset &&
+      now.expect.sha256 === entry.after?.sha256;
+  if (!endsAsLeft) {
+    return {
+      kind: "refused",
+      detail: entry.op === "append"
+        ? `${entry.path} no longer ends with the bytes the run appended ` +
+          `(something was appended or changed since); it was left as it is`
+        : `${entry.path} changed after the run; it was left as it is`,
+    };
+  }
+  if (entry.op === "append") {
+    return {
+      kind: "restore",
+      detail: `cut the ${tail.size} bytes the run appended off ${entry.path}`,
+      action: {
+        op: "truncate",
+        path: entry.path,
+        size: tail.offset,
+        expect: now.expect,
+        note: `undo: cut the bytes the run appended off ${entry.path}`,
+      },
+    };
+  }
+  const cut = entry.quarantined
+    ? await readQuarantined(
+      sessionDir,
+      entry.quarantined,
+      tail,
+      maxBytes,
+    )
+    : null;
+  if (cut === null) {
+    return {
+      kind: "refused",
+      detail: `the bytes cut off ${entry.path} are not in the run's quarantine`,
+    };
+  }
+  return {
+    kind: "restore",
+    detail: `append the ${tail.size} bytes the run cut off ${entry.path} again`,
+    action: {
+      op: "append",
+      path: entry.path,
+      data: cut,
+      expect: now.expect,
+      note: `undo: append the bytes the run cut off ${entry.path} again`,
+    },
+  };
 }

@@ -4,12 +4,16 @@
  * assistant marker "**Previous turn did not complete.**" (`_error`); then an
  * `interrupted` event for the turn is appended to the journal so a second
  * run finds nothing. It never invents an assistant answer. The sidecar is
- * edited in place, byte for byte, except where the messages go.
+ * edited in place, byte for byte, except where the messages go. Only with
+ * `--server-stopped`: without it a pending turn may be one a server is
+ * streaming right now. All pending turns of a session are one plan: one
+ * write of the sidecar and one append to the journal (an append in place,
+ * under the journal's lock, never a rename: the server may hold it open).
  *
  * @example
  * ```ts
  * import { recoverPendingTurn } from "./recover_pending_turn.ts";
- * const plan = await recoverPendingTurn.plan([finding], context);
+ * const plan = await recoverPendingTurn.plan(findingsOfOneSession, context);
  * ```
  * @module
  */
@@ -26,7 +30,12 @@ import {
 import { journalName, sidecarName } from "../core/store_layout.ts";
 import { shortText } from "../checks/shown_value.ts";
 import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
-import { isTerminalEvent, summarizeJournal } from "../core/turn_journal.ts";
+import {
+  isTerminalEvent,
+  summarizeJournal,
+  type TurnState,
+} from "../core/turn_journal.ts";
+import type { Finding } from "../core/finding.ts";
 
 /** The text of the assistant marker after a recovered turn. */
 export const INCOMPLETE_TURN_MARKER = "**Previous turn did not complete.**";
@@ -42,12 +51,20 @@ export const recoverPendingTurn = defineRepair({
     "Appends the journal's pending user message and an error marker to the " +
     "sidecar, then closes the turn in the journal.",
   fixes: ["turn_journal_pending_turn"],
-  scope: "finding",
-  async plan([finding], context) {
-    const id = finding.sessionId;
-    const turnId = finding.evidence.turnId;
-    if (!id || typeof turnId !== "string") {
-      return { skip: "the finding names no turn" };
+  scope: "session",
+  async plan(findings, context) {
+    // Without --server-stopped the check reports no pending turn as
+    // repairable; this guard keeps a live turn safe from a caller that
+    // plans anyway (a library user, --also-repair).
+    if (!context.options.serverStopped) {
+      return {
+        skip: "--server-stopped was not given, so a server may still be " +
+          "streaming the turn",
+      };
+    }
+    const id = findings[0]?.sessionId;
+    if (!id || findings.some((f) => f.sessionId !== id)) {
+      return { skip: "the findings name no single session" };
     }
     const live = sidecarName(id);
     const journal = journalName(id);
@@ -71,54 +88,41 @@ export const recoverPendingTurn = defineRepair({
         skip: `${journal} ${journalRead.ok ? "is gone" : journalRead.problem}`,
       };
     }
-    const turn = summarizeJournal(journalRead.bytes).turns.get(turnId);
-    if (!turn || isTerminalEvent(turn.latest)) {
-      return { skip: `turn ${turnId} is no longer pending` };
-    }
-    const content = eventText(turn.latest.content);
+    if (!journalRead.expect.exists) return { skip: `${journal} is gone` };
+    const turns = summarizeJournal(journalRead.bytes).turns;
     const texts =
-      summarizeSidecar(parsed.value, { collectUserTexts: true }).userTexts;
-    if (!pyStrip(content) || texts?.has(pyStrip(content))) {
-      return { skip: `the turn's message is already in ${live}` };
-    }
+      summarizeSidecar(parsed.value, { collectUserTexts: true }).userTexts ??
+        new Set<string>();
     const nowSeconds = context.options.now / 1000;
-    const createdAt = typeof turn.latest.created_at === "number" &&
-        Number.isFinite(turn.latest.created_at)
-      ? turn.latest.created_at
-      : nowSeconds;
-    const userMessage: Record<string, unknown> = {
-      role: "user",
-      content: turn.latest.content,
-      timestamp: createdAt,
-      _recovered: true,
-    };
-    const attachments = turn.latest.attachments;
-    if (Array.isArray(attachments) && attachments.length > 0) {
-      userMessage.attachments = attachments;
+    const messages: Record<string, unknown>[] = [];
+    const events: Record<string, unknown>[] = [];
+    const recovered: Finding[] = [];
+    const skips: string[] = [];
+    for (const finding of findings) {
+      const turnId = finding.evidence.turnId;
+      const turn = typeof turnId === "string" ? turns.get(turnId) : undefined;
+      const planned = turn
+        ? planTurn(turn, texts, nowSeconds, id, journal, live)
+        : { skip: "the finding names no turn of the journal" };
+      if ("skip" in planned) {
+        skips.push(planned.skip);
+        continue;
+      }
+      messages.push(...planned.messages);
+      events.push(planned.event);
+      recovered.push(finding);
     }
-    const marker = {
-      role: "assistant",
-      content: INCOMPLETE_TURN_MARKER,
-      timestamp: Math.trunc(nowSeconds),
-      _error: true,
-    };
+    if (recovered.length === 0) return { skip: skips[0] ?? "nothing to do" };
     const text = new TextDecoder().decode(liveRead.bytes);
-    // A value of the event nested too deep to write (the content or the
-    // attachments of a hostile line): the turn stays in the journal.
-    const tooDeep = {
-      skip:
-        `turn ${
-          shortText(turnId)
-        } in ${journal} holds a value nested too deep to write into ${live}; ` +
-        `copy its message into the session by hand`,
-    };
-    if (nestedDeeperThan(userMessage, MAX_WRITE_DEPTH)) return tooDeep;
     let edited: string | null;
     try {
-      edited = appendToTopLevelArray(text, "messages", [userMessage, marker]);
+      edited = appendToTopLevelArray(text, "messages", messages);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      return tooDeep;
+      return {
+        skip: `a turn in ${journal} holds a value nested too deep to write ` +
+          `into ${live}; copy its message into the session by hand`,
+      };
     }
     if (edited === null) {
       return { skip: `${live} has no messages array to append to` };
@@ -126,14 +130,118 @@ export const recoverPendingTurn = defineRepair({
     const check = JSON.parse(edited);
     if (
       !Array.isArray(check.messages) ||
-      check.messages.length !== parsed.value.messages.length + 2
+      check.messages.length !==
+        parsed.value.messages.length + messages.length
     ) {
       return { skip: `${live} could not be edited safely` };
     }
-    // The closing event must sort after every event of the turn, even one
-    // stamped in the future by a skewed clock.
-    const closedAt = Math.max(nowSeconds, turn.maxCreatedAt ?? -Infinity);
-    const event = {
+    const journalBytes = journalRead.bytes;
+    const separator =
+      journalBytes.length > 0 && journalBytes[journalBytes.length - 1] !== 0x0a
+        ? "\n"
+        : "";
+    const appended = new TextEncoder().encode(
+      separator + events.map((e) => `${JSON.stringify(e)}\n`).join(""),
+    );
+    const what = recovered.length === 1
+      ? `turn ${recovered[0].evidence.turnId}'s user message`
+      : `the user messages of ${recovered.length} turns`;
+    return {
+      repair: "recover_pending_turn",
+      findingIds: recovered.map((f) => f.id),
+      sessionId: id,
+      summary: `Append ${what} and error markers to ${live}, and close ` +
+        `${recovered.length === 1 ? "the turn" : "them"} in ${journal}.`,
+      actions: [
+        {
+          op: "write",
+          path: live,
+          data: new TextEncoder().encode(edited),
+          expect: liveRead.expect,
+          note: `append ${
+            recovered.length === 1
+              ? "the recovered user message and the error marker"
+              : `${recovered.length} recovered user messages and error markers`
+          } to ${live}`,
+          sources: [journal],
+        },
+        {
+          op: "append",
+          path: journal,
+          data: appended,
+          expect: journalRead.expect,
+          note: `append ${
+            recovered.length === 1
+              ? `an interrupted event for turn ${recovered[0].evidence.turnId}`
+              : `${recovered.length} interrupted events`
+          } to ${journal}, in place under its lock`,
+        },
+      ],
+    };
+  },
+});
+
+/**
+ * One pending turn: the user message and marker for the sidecar and the
+ * event that closes it, or why it is left alone. Adds its text to `texts`,
+ * so a second turn with the same message is not added twice.
+ */
+function planTurn(
+  turn: TurnState,
+  texts: Set<string>,
+  nowSeconds: number,
+  id: string,
+  journal: string,
+  live: string,
+):
+  | { messages: Record<string, unknown>[]; event: Record<string, unknown> }
+  | { skip: string } {
+  const turnId = turn.turnId;
+  if (isTerminalEvent(turn.latest)) {
+    return { skip: `turn ${turnId} is no longer pending` };
+  }
+  const content = eventText(turn.latest.content);
+  if (!pyStrip(content) || texts.has(pyStrip(content))) {
+    return { skip: `the turn's message is already in ${live}` };
+  }
+  const createdAt = typeof turn.latest.created_at === "number" &&
+      Number.isFinite(turn.latest.created_at)
+    ? turn.latest.created_at
+    : nowSeconds;
+  const userMessage: Record<string, unknown> = {
+    role: "user",
+    content: turn.latest.content,
+    timestamp: createdAt,
+    _recovered: true,
+  };
+  const attachments = turn.latest.attachments;
+  if (Array.isArray(attachments) && attachments.length > 0) {
+    userMessage.attachments = attachments;
+  }
+  // A value of the event nested too deep to write (the content or the
+  // attachments of a hostile line): the turn stays in the journal.
+  if (nestedDeeperThan(userMessage, MAX_WRITE_DEPTH)) {
+    return {
+      skip:
+        `turn ${
+          shortText(turnId)
+        } in ${journal} holds a value nested too deep to write into ${live}; ` +
+        `copy its message into the session by hand`,
+    };
+  }
+  texts.add(pyStrip(content));
+  const marker = {
+    role: "assistant",
+    content: INCOMPLETE_TURN_MARKER,
+    timestamp: Math.trunc(nowSeconds),
+    _error: true,
+  };
+  // The closing event must sort after every event of the turn, even one
+  // stamped in the future by a skewed clock.
+  const closedAt = Math.max(nowSeconds, turn.maxCreatedAt ?? -Infinity);
+  return {
+    messages: [userMessage, marker],
+    event: {
       version: 1,
       event: "interrupted",
       turn_id: turnId,
@@ -141,43 +249,6 @@ export const recoverPendingTurn = defineRepair({
       stream_id: turn.latest.stream_id ?? null,
       created_at: closedAt,
       reason: RECOVERY_REASON,
-    };
-    const journalBytes = journalRead.bytes;
-    const separator =
-      journalBytes.length > 0 && journalBytes[journalBytes.length - 1] !== 0x0a
-        ? "\n"
-        : "";
-    const appended = new TextEncoder().encode(
-      `${separator}${JSON.stringify(event)}\n`,
-    );
-    const newJournal = new Uint8Array(journalBytes.length + appended.length);
-    newJournal.set(journalBytes);
-    newJournal.set(appended, journalBytes.length);
-    return {
-      repair: "recover_pending_turn",
-      findingIds: [finding.id],
-      sessionId: id,
-      summary:
-        `Append turn ${turnId}'s user message and an error marker to ${live}, ` +
-        `and close the turn in ${journal}.`,
-      actions: [
-        {
-          op: "write",
-          path: live,
-          data: new TextEncoder().encode(edited),
-          expect: liveRead.expect,
-          note:
-            `append the recovered user message and the error marker to ${live}`,
-          sources: [journal],
-        },
-        {
-          op: "write",
-          path: journal,
-          data: newJournal,
-          expect: journalRead.expect,
-          note: `append an interrupted event for turn ${turnId} to ${journal}`,
-        },
-      ],
-    };
-  },
-});
+    },
+  };
+}

@@ -55,7 +55,7 @@ Deno.test("crash: repair killed after each durable step loses nothing, completes
     const whole = pathsAt(join(work, "whole"));
     await copyTree(pristine.root, whole.root);
     const full = await faultCli(
-      ["repair", ...dirArgs(whole), "--format", "json"],
+      ["repair", "--server-stopped", ...dirArgs(whole), "--format", "json"],
       whole,
       { [FAULT]: "1000000" },
     );
@@ -90,7 +90,13 @@ Deno.test("crash: repair killed after each durable step loses nothing, completes
         failures,
         async (store) => {
           const crashed = await faultCli(
-            ["repair", ...dirArgs(store), "--format", "json"],
+            [
+              "repair",
+              "--server-stopped",
+              ...dirArgs(store),
+              "--format",
+              "json",
+            ],
             store,
             { [FAULT]: String(n) },
           );
@@ -210,7 +216,10 @@ Deno.test("crash: repair killed with SIGKILL at random times loses nothing and t
     const timed = pathsAt(join(work, "timed"));
     await copyTree(pristine.root, timed.root);
     const started = performance.now();
-    const whole = await cli(["repair", ...dirArgs(timed)], timed);
+    const whole = await cli(
+      ["repair", "--server-stopped", ...dirArgs(timed)],
+      timed,
+    );
     const duration = performance.now() - started;
     assert.equal(whole.code, 1, show(whole));
 
@@ -224,7 +233,11 @@ Deno.test("crash: repair killed with SIGKILL at random times loses nothing and t
       const store = pathsAt(join(work, `k${k}`));
       await copyTree(pristine.root, store.root);
       try {
-        const child = spawnCli(["repair", ...dirArgs(store)], store, "null");
+        const child = spawnCli(
+          ["repair", "--server-stopped", ...dirArgs(store)],
+          store,
+          "null",
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
         try {
           child.kill("SIGKILL");

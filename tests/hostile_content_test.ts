@@ -295,7 +295,7 @@ Deno.test("hostile content: huge strings are read, judged and never echoed whole
     ]);
     await store.index([{ session_id: big, title: big }]);
     const r = await cliHere(
-      jsonArgs("repair", store.sessionDir),
+      jsonArgs("repair", store.sessionDir, "--server-stopped"),
       store,
     );
     assertSurvived(r, new Set([5]));

@@ -51,6 +51,7 @@ async function repairWith(
 ) {
   const r = await run(prefix, [
     "repair",
+    "--server-stopped",
     ...dirArgs(store),
     "--format",
     "json",
@@ -155,6 +156,7 @@ Deno.test("hostile files: FIFOs, sockets and devices named like store files are 
         const r = await withinMs(60_000, command, () =>
           run(prefix, [
             command,
+            "--server-stopped",
             ...dirArgs(store),
             "--format",
             "json",

@@ -50,7 +50,10 @@ async function repairUnder(
   context: string,
 ) {
   const messages = await storeMessages(store.sessionDir);
-  const r = await cli(["repair", ...dirArgs(store), "--format", "json"], store);
+  const r = await cli(
+    ["repair", "--server-stopped", ...dirArgs(store), "--format", "json"],
+    store,
+  );
   assertSurvived(r, codes, context);
   const report = parsedReport(r);
   return {
@@ -225,6 +228,7 @@ Deno.test("hostile fs: a file replaced by a symlink between plan and apply: the 
         sessionDir: store.sessionDir,
         stateDbPath: store.stateDbPath,
         hermesHome: store.hermesHome,
+        serverStopped: true,
         repairs: repairs.map((r) =>
           r.id !== repairId ? r : {
             ...r,

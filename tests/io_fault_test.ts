@@ -61,7 +61,13 @@ Deno.test("io fault: an I/O error at any durable step of a repair leaves every f
           async (store) => {
             const context = `I/O error at step ${n}`;
             const faulted = await faultCli(
-              ["repair", ...dirArgs(store), "--format", "json"],
+              [
+                "repair",
+                "--server-stopped",
+                ...dirArgs(store),
+                "--format",
+                "json",
+              ],
               store,
               {
                 HERMES_FSCK_FAULT_AFTER_STEPS: String(n),

@@ -74,7 +74,7 @@ Deno.test({
         "_index.json": 0o644,
       });
       const r = await cli(
-        ["repair", ...dirArgs(store), "--format", "json"],
+        ["repair", "--server-stopped", ...dirArgs(store), "--format", "json"],
         store,
       );
       assert.equal(r.code, 1, show(r));

@@ -659,7 +659,7 @@ Deno.test("repair twice on a damaged store: the second run changes nothing and e
       ],
     });
     const damaged = await store.snapshot();
-    const before = await audit(store);
+    const before = await audit(store, { serverStopped: true });
     assert.deepEqual(await store.snapshot(), damaged, "audit writes nothing");
     assert.deepEqual(kinds(before.findings), [
       "index_missing_entry",
@@ -671,7 +671,7 @@ Deno.test("repair twice on a damaged store: the second run changes nothing and e
       "turn_journal_pending_turn",
     ]);
 
-    const first = await repair(store);
+    const first = await repair(store, { serverStopped: true });
     assert.equal(first.exitCode, 1);
     assert.equal(first.status, "ok");
     assert.equal(first.summary.repairable, 0);
@@ -685,7 +685,7 @@ Deno.test("repair twice on a damaged store: the second run changes nothing and e
     );
 
     const repaired = await store.snapshot();
-    const second = await repair(store);
+    const second = await repair(store, { serverStopped: true });
     assert.equal(second.exitCode, 0);
     assert.equal(second.status, "ok");
     assert.deepEqual(second.repair?.actions, []);
@@ -1181,7 +1181,7 @@ Deno.test("a pending journal turn is recovered into the sidecar and closed in th
     ]);
     const journalBefore = await bytes(store, `_turn_journal/${sid}.jsonl`);
 
-    const before = await audit(store);
+    const before = await audit(store, { serverStopped: true });
     const pending = only(before.findings, "turn_journal_pending_turn");
     assert.equal(pending.length, 1);
     assert.equal(pending[0].sessionId, sid);
@@ -1189,7 +1189,7 @@ Deno.test("a pending journal turn is recovered into the sidecar and closed in th
     assert.equal(pending[0].evidence.event, "submitted");
     assert.equal(pending[0].evidence.liveMessages, 4);
 
-    const report = await repair(store);
+    const report = await repair(store, { serverStopped: true });
     assert.equal(report.exitCode, 1);
 
     const doc = await store.readJson(`${sid}.json`) as {
@@ -1233,7 +1233,7 @@ Deno.test("a pending journal turn is recovered into the sidecar and closed in th
     assert.equal(event.session_id, sid);
     assert.ok(event.created_at >= 1778458282.1);
 
-    const again = await audit(store);
+    const again = await audit(store, { serverStopped: true });
     assert.deepEqual(only(again.findings, "turn_journal_pending_turn"), []);
     assert.equal(again.status, "ok");
   });

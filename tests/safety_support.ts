@@ -10,7 +10,7 @@
  * import { buildDamagedStore, cli, dirArgs } from "./safety_support.ts";
  * const store = await TestStore.create();
  * await buildDamagedStore(store);
- * const r = await cli(["repair", ...dirArgs(store)], store);
+ * const r = await cli(["repair", "--server-stopped", ...dirArgs(store)], store);
  * ```
  * @module
  */
@@ -529,7 +529,7 @@ export async function completeAndAudit(
   context: string,
 ): Promise<string | null> {
   const repair = await cliHere(
-    ["repair", ...dirArgs(store), "--format", "json"],
+    ["repair", "--server-stopped", ...dirArgs(store), "--format", "json"],
     store,
   );
   assertNoUncaught(repair);
@@ -545,7 +545,7 @@ export async function completeAndAudit(
     `${context}, after the next repair`,
   );
   const audit = await cliHere(
-    ["audit", ...dirArgs(store), "--format", "json"],
+    ["audit", "--server-stopped", ...dirArgs(store), "--format", "json"],
     store,
   );
   const found = reportOf(audit);

@@ -89,7 +89,7 @@ Deno.test("scan workers: the same snapshot and findings as one thread, on a mixe
           "shrunken_live",
           "orphan_backup",
           "index_missing_entry",
-          "turn_journal_pending_turn",
+          "turn_journal_pending_unconfirmed",
           "stale_temp",
           "state_db_missing_sidecar",
         ]

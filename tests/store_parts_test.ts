@@ -172,7 +172,7 @@ Deno.test("store parts: the same findings as the whole store, on a damaged store
         "stale_temp:",
         "shrunken_live:",
         "sidecar_behind_state_db:",
-        "turn_journal_pending_turn:",
+        "turn_journal_pending_unconfirmed:",
       ]
     ) {
       assert.ok(found.includes(kind), `the store should show ${kind}`);

@@ -100,7 +100,7 @@ Deno.test("turn-journal-health: pending turns with missing or non-numeric create
       ev("s1", "submitted", "t2", undefined, { content: "another one" }),
       ev("s1", "submitted", "t3", { at: 1 }, { content: "and a third" }),
     ]);
-    const report = await repair(store);
+    const report = await repair(store, { serverStopped: true });
     assert.ok(
       !report.repair!.before.findings.some((f) => f.kind === "check_failed"),
       JSON.stringify(report.repair!.before.findings),

@@ -84,6 +84,9 @@ async function runOurs(
     "audit",
     "--format",
     "webui-json",
+    // The server's audit reports every pending journal turn as repairable;
+    // hermes-fsck does so only when told no server is streaming it.
+    "--server-stopped",
     ...REFERENCE_KINDS.flatMap((kind) => ["--check", kind]),
     ...storeArgs(store, withStateDb),
   ]);
