@@ -706,9 +706,12 @@ function entryError(
   const versions = versionError(value.before, "before") ??
     versionError(value.after, "after");
   if (versions) return versions;
-  if ((value.op === "write") !== (value.after !== null)) {
-    return "has an after that does not fit its op";
-  }
+  // A write records what it writes; an append or truncation the file it
+  // leaves once it knows; a removal leaves nothing.
+  if (
+    (value.op === "write" && value.after === null) ||
+    (value.op === "remove" && value.after !== null)
+  ) return "has an after that does not fit its op";
   const tail = tailError(value.tail, value.op);
   if (tail) return tail;
   if (value.op === "append" && value.quarantined !== undefined) {
