@@ -21,7 +21,13 @@ import type { Finding } from "../core/finding.ts";
 import type { Report } from "../core/report.ts";
 import { type PipelineOptions, runPipeline } from "../core/run.ts";
 import { summarizeSidecar } from "../core/sidecar_summary.ts";
-import { runCli, storeArgs, TestStore, withStore } from "./fixtures.ts";
+import {
+  type CliResult,
+  runCli,
+  storeArgs,
+  TestStore,
+  withStore,
+} from "./fixtures.ts";
 
 export { withStore };
 
@@ -121,7 +127,7 @@ export function assertClean(report: Report): void {
 export async function cliJson(
   store: TestStore,
   args: string[],
-): Promise<{ code: number; report: Report; stderr: string }> {
+): Promise<CliResult & { report: Report }> {
   const result = await runCli([
     ...args,
     ...storeArgs(store, false),
@@ -136,7 +142,7 @@ export async function cliJson(
       `no JSON report (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
     );
   }
-  return { code: result.code, report, stderr: result.stderr };
+  return { ...result, report };
 }
 
 /**

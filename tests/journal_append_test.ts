@@ -21,8 +21,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, runCli, storeArgs, TestStore } from "./fixtures.ts";
-import { withStore } from "./check_support.ts";
+import { type CliResult, runCli, TestStore } from "./fixtures.ts";
+import { cliJson, withStore } from "./check_support.ts";
 import type { Report } from "../core/report.ts";
 import { runPipeline } from "../core/run.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
@@ -136,25 +136,11 @@ function liveTurn(
   }];
 }
 
-async function fsck(
+function fsck(
   store: TestStore,
   ...args: string[]
 ): Promise<CliResult & { report: Report }> {
-  const r = await runCli([
-    ...args,
-    ...storeArgs(store, false),
-    "--format",
-    "json",
-  ]);
-  let report: Report;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch {
-    throw new assert.AssertionError({
-      message: `not a JSON report (exit ${r.code}):\n${r.stdout}\n${r.stderr}`,
-    });
-  }
-  return { ...r, report };
+  return cliJson(store, args);
 }
 
 function show(r: CliResult): string {
