@@ -378,3 +378,95 @@ Deno.test({
     });
   },
 });
+
+/**
+ * The attacker of `runs --prune`, as uid 1000: for `ms`, swaps the runs dir
+ * for a symlink to `outside` (which holds dirs named as the runs are) and
+ * back, so a prune that checked the real dir deletes through the link.
+ */
+function runsSwapper(
+  sessionDir: string,
+  outside: string,
+  ms: number,
+): Deno.ChildProcess {
+  const script = `
+const runs = ${JSON.stringify(join(sessionDir, "_hermes_fsck", "runs"))};
+const end = Date.now() + ${ms};
+while (Date.now() < end) {
+  try {
+    Deno.renameSync(runs, runs + ".real");
+    Deno.symlinkSync(${JSON.stringify(outside)}, runs);
+    Deno.removeSync(runs);
+    Deno.renameSync(runs + ".real", runs);
+  } catch {}
+}
+`;
+  return new Deno.Command(CLI_DENO, {
+    args: ["eval", script],
+    uid: UID,
+    gid: GID,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test({
+  name:
+    "privilege drop: runs --prune as root while the owner swaps the runs dir for a link deletes nothing outside the store",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withTarget(async ({ top, outside }) => {
+      const store = await damagedStore(top);
+      // Forty runs to prune, each a copy of one repair's under its own id,
+      // and root's dirs outside named as they are: what a swapped link would
+      // make a root prune delete.
+      const repaired = await cli(["repair", ...dirArgs(store)], store);
+      assert.equal(repaired.code, 1, show(repaired));
+      const runsDir = join(store.sessionDir, "_hermes_fsck", "runs");
+      const [first] = await Array.fromAsync(Deno.readDir(runsDir));
+      for (let i = 0; i < 40; i++) {
+        const id = `20260101T0000${String(i).padStart(2, "0")}Z-abcdef`;
+        await copyTree(join(runsDir, first.name), join(runsDir, id));
+        for (const sub of ["", "actions"]) {
+          for await (const e of Deno.readDir(join(runsDir, id, sub))) {
+            if (!e.name.endsWith(".json")) continue;
+            const path = join(runsDir, id, sub, e.name);
+            const text = await Deno.readTextFile(path);
+            await Deno.writeTextFile(path, text.replaceAll(first.name, id));
+          }
+        }
+        await Deno.mkdir(join(outside, id, "files"), { recursive: true });
+        await Deno.writeTextFile(join(outside, id, "files", "keep"), "x");
+      }
+      await giveStoreAway(store, UID, GID);
+      const before = await treeBytes(outside);
+      const swapper = runsSwapper(store.sessionDir, outside, 60_000);
+      try {
+        await new Promise((done) => setTimeout(done, 300)); // it has started
+        for (let round = 0; round < 3; round++) {
+          const r = await cli(
+            [
+              "runs",
+              "--prune",
+              "--keep",
+              "0",
+              "--session-dir",
+              store.sessionDir,
+            ],
+            store,
+          );
+          assert.ok(r.code < 16, show(r));
+          assert.deepEqual(
+            treeDiff(before, await treeBytes(outside)),
+            [],
+            `round ${round}: the dir outside the store changed\n${show(r)}`,
+          );
+        }
+      } finally {
+        swapper.kill("SIGKILL");
+        await swapper.status;
+      }
+    });
+  },
+});
