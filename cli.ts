@@ -14,9 +14,10 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { defaultPaths } from "./core/default_paths.ts";
 import { EXIT } from "./core/report.ts";
-import { renderText } from "./core/render_text.ts";
+import { renderTextPieces } from "./core/render_text.ts";
+import { jsonPieces } from "./core/json_pieces.ts";
 import { ProgressLine, showProgress } from "./core/scan_progress.ts";
-import { renderWebuiJson } from "./core/render_webui.ts";
+import { renderWebuiJsonPieces } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
@@ -411,10 +412,14 @@ async function runStoreCommand(
         `hermes-fsck: warning: state.db ${report.stateDb.path} ${report.stateDb.detail}; checked without it\n`,
       );
     }
-    if (format === "json") io.stdout(JSON.stringify(report, null, 2) + "\n");
-    else if (format === "webui-json") {
-      io.stdout(renderWebuiJson(report, kinds) + "\n");
-    } else io.stdout(renderText(report, { verbose: Boolean(values.verbose) }));
+    // In pieces: a big report is more than one string can hold.
+    const pieces = format === "json"
+      ? jsonPieces(report)
+      : format === "webui-json"
+      ? renderWebuiJsonPieces(report, kinds)
+      : renderTextPieces(report, { verbose: Boolean(values.verbose) });
+    for (const piece of pieces) io.stdout(piece);
+    if (format !== "text") io.stdout("\n");
     return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
   } finally {
     progress?.done();

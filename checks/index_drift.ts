@@ -77,9 +77,13 @@ export const indexDrift = defineCheck({
     const index = store.index;
     if (!index?.read.ok || index.read.value.shape !== "list") return [];
     // The server keeps the last entry of an id, as a dict built in order.
+    // Only ids with a sidecar are compared: an index may list millions of
+    // others.
     const shown = new Map<string, IndexEntry>();
     for (const entry of index.read.value.entries) {
-      shown.set(entry.sessionId, entry);
+      if (store.sessions.get(entry.sessionId)?.live) {
+        shown.set(entry.sessionId, entry);
+      }
     }
     const drafts: FindingDraft[] = [];
     for (const [id, { entry }] of [...shown].sort(byKey)) {

@@ -16,6 +16,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+import { MAX_LISTED } from "./listed_cap.ts";
 
 const REBUILD =
   "Repair: rebuild_index rewrites _index.json from the sidecars of this " +
@@ -66,7 +67,8 @@ export const indexShape = defineCheck({
         "session_id. The server reads entries with entry.get('session_id'), " +
         "so an entry that is not an object makes its whole read of the " +
         "index fail, and an entry without an id names no session. The " +
-        "evidence gives the positions of the bad entries. " + REBUILD,
+        "evidence gives the count of the bad entries and the positions of " +
+        `the first ${MAX_LISTED}. ` + REBUILD,
     },
   ],
   run(store) {
@@ -103,7 +105,11 @@ export const indexShape = defineCheck({
         } ${positions.slice(0, 10).join(", ")}${
           positions.length > 10 ? ", ..." : ""
         }).`,
-        evidence: { count: positions.length, positions },
+        // The first positions only: an index may have millions of them.
+        evidence: {
+          count: positions.length,
+          positions: positions.slice(0, MAX_LISTED),
+        },
       });
     }
     return drafts;

@@ -23,6 +23,8 @@ import {
   shownName,
 } from "./shown_value.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
+import type { IndexEntry } from "../core/snapshot.ts";
+import { EXAMPLES_SHOWN, MAX_LISTED } from "./listed_cap.ts";
 
 /** The `session-ids` check. */
 export const sessionIds = defineCheck({
@@ -46,7 +48,10 @@ export const sessionIds = defineCheck({
       "file name, index, state_db for a webui row, journal_line for an " +
       "event inside a journal, with its line) and rename or remove it by " +
       "hand while the server is stopped. Invalid ids in _index.json " +
-      "disappear when the index is rebuilt.",
+      "disappear when the index is rebuilt. More than " +
+      `${MAX_LISTED} of them in the index (in a part of 1000 sessions, ` +
+      "for a big store) are one finding with their count and the first " +
+      `${EXAMPLES_SHOWN}.`,
   }],
   run(store) {
     const drafts: FindingDraft[] = [];
@@ -87,15 +92,44 @@ export const sessionIds = defineCheck({
       );
     }
     if (store.index?.read.ok) {
-      for (const entry of store.index.read.value.entries) {
-        if (!isValidSessionId(entry.sessionId)) {
-          report(
-            "index",
-            entry.sessionId,
-            [INDEX_FILE],
-            `${INDEX_FILE} entry ${entry.position}`,
-            [1, entry.position],
-          );
+      const entries = store.index.read.value.entries;
+      let invalid = 0;
+      for (const entry of entries) {
+        if (!isValidSessionId(entry.sessionId)) invalid++;
+      }
+      if (invalid > MAX_LISTED) {
+        const first: IndexEntry[] = [];
+        for (const entry of entries) {
+          if (first.length === EXAMPLES_SHOWN) break;
+          if (!isValidSessionId(entry.sessionId)) first.push(entry);
+        }
+        drafts.push({
+          kind: "invalid_session_id",
+          paths: [INDEX_FILE],
+          message: `${INDEX_FILE} has ${invalid} entries whose session id ` +
+            `fails the charset, the first (entry ${first[0].position}) ` +
+            `${showJson(first[0].sessionId)}.`,
+          evidence: {
+            source: "index",
+            count: invalid,
+            positions: first.map((e) => e.position),
+            ids: first.map((e) => shortText(e.sessionId, EVIDENCE_CHARS)),
+          },
+          // One such finding per part of a store checked part by part.
+          key: `index:count:${first[0].position}`,
+          order: [1, first[0].position],
+        });
+      } else {
+        for (const entry of entries) {
+          if (!isValidSessionId(entry.sessionId)) {
+            report(
+              "index",
+              entry.sessionId,
+              [INDEX_FILE],
+              `${INDEX_FILE} entry ${entry.position}`,
+              [1, entry.position],
+            );
+          }
         }
       }
     }

@@ -224,7 +224,8 @@ export function summarizeIndexByParts(
   options: Pick<IndexReadOptions, "parseWholeUpTo"> = {},
 ): IndexByParts {
   // Per part: the position, start and end of each entry, in file order.
-  const spans: number[][] = [];
+  const spans: Spans[] = [];
+  const newSpans = () => new Spans(maxBytes);
   let walked = false;
   let bytes: number | null = null;
   const read = readOpenFile(file, (readAt, statSize, maxBytes) => {
@@ -235,7 +236,11 @@ export function summarizeIndexByParts(
       options,
       (listed, value, position, start, end) => {
         if (isListedSession(value)) {
-          (spans[partOf(value.session_id)] ??= []).push(position, start, end);
+          (spans[partOf(value.session_id)] ??= newSpans()).push(
+            position,
+            start,
+            end,
+          );
         } else listed.badEntries.push(position);
       },
     );
@@ -267,7 +272,7 @@ export class IndexParts {
   #file: OpenFile;
   #path: string;
   /** Per part: position, start and end of each entry, in file order. */
-  #spans: number[][];
+  #spans: Spans[];
   #partOf: (sessionId: string) => number;
   #next = 0;
   #buffer = reusedBuffer();
@@ -283,7 +288,7 @@ export class IndexParts {
   constructor(
     file: OpenFile,
     path: string,
-    spans: number[][],
+    spans: Spans[],
     partOf: (sessionId: string) => number,
   ) {
     this.#file = file;
@@ -303,26 +308,43 @@ export class IndexParts {
    */
   take(): IndexEntry[] {
     const part = this.#next++;
-    const spans = this.#spans[part] ?? [];
-    this.#spans[part] = [];
-    if (spans.length > 0 && this.#file.changed()) throw this.#changed();
+    const spans = this.#spans[part];
+    delete this.#spans[part];
+    if (!spans) return [];
+    if (this.#file.changed()) throw this.#changed();
     const entries: IndexEntry[] = [];
-    for (let i = 0; i < spans.length; i += 3) {
-      const length = spans[i + 2] - spans[i + 1];
-      const bytes = this.#buffer(length).subarray(0, length);
-      // Anything but the entry walked there means the file changed.
-      let value: unknown = null;
-      try {
-        if (this.#file.readAt(bytes, spans[i + 1]) === length) {
-          value = parseJsonSpan(bytes, 0, length);
-        }
-      } catch { /* not JSON any more: value stays null */ }
+    const source: EntrySource = {
+      spans,
+      fields: (i) => {
+        const again = this.#read(spans.start(i), spans.end(i));
+        if (!isListedSession(again)) throw this.#changed();
+        return orderedFields(again);
+      },
+    };
+    for (let i = 0; i < spans.count; i++) {
+      const value = this.#read(spans.start(i), spans.end(i));
       if (!isListedSession(value) || this.#partOf(value.session_id) !== part) {
         throw this.#changed();
       }
-      entries.push(indexEntry(value, spans[i], null));
+      // Only the id is kept: most entries of a big index are never
+      // compared with a sidecar, and their fields are read again when one
+      // is.
+      entries.push(new ReadAgainEntry(value.session_id, source, i));
     }
     return entries;
+  }
+
+  /** The JSON at `start`..`end` of the file, or null if it is not JSON. */
+  #read(start: number, end: number): unknown {
+    const length = end - start;
+    const bytes = this.#buffer(length).subarray(0, length);
+    // Anything but the entry walked there means the file changed.
+    try {
+      if (this.#file.readAt(bytes, start) === length) {
+        return parseJsonSpan(bytes, 0, length);
+      }
+    } catch { /* not JSON any more */ }
+    return null;
   }
 
   /**
@@ -342,6 +364,187 @@ export class IndexParts {
       `${this.#path} was written to while hermes-fsck read it; run the ` +
         "audit again (with the server stopped, if it keeps happening)",
     );
+  }
+}
+
+/**
+ * An index entry of a part whose compared fields are read again from the
+ * file when they are first asked for (see {@linkcode IndexParts.take}).
+ * Reading them throws if the file changed since the walk.
+ *
+ * @example
+ * ```ts
+ * const entry = new ReadAgainEntry("abc", 0, () => ({ title: "T" }));
+ * entry.entry; // { title: "T" }
+ * ```
+ */
+export class ReadAgainEntry implements IndexEntry {
+  /** Its `session_id`. */
+  readonly sessionId: string;
+  #source: EntrySource;
+  #at: number;
+  #fields: Record<string, unknown> | null = null;
+
+  /**
+   * Takes the id, and where the entry is: the `at`-th of `source`.
+   *
+   * @example
+   * ```ts
+   * new ReadAgainEntry("abc", source, 3);
+   * ```
+   */
+  constructor(sessionId: string, source: EntrySource, at: number) {
+    this.sessionId = sessionId;
+    this.#source = source;
+    this.#at = at;
+  }
+
+  /**
+   * Position in the list, 0-based.
+   *
+   * @example
+   * ```ts
+   * entry.position; // 3
+   * ```
+   */
+  get position(): number {
+    return this.#source.spans.position(this.#at);
+  }
+
+  /**
+   * The entry's `INDEX_ENTRY_FIELDS`, read once.
+   *
+   * @example
+   * ```ts
+   * "title" in entry.entry;
+   * ```
+   */
+  get entry(): Record<string, unknown> {
+    return this.#fields ??= this.#source.fields(this.#at);
+  }
+
+  /**
+   * The entry as plain data, as JSON.stringify writes it.
+   *
+   * @example
+   * ```ts
+   * JSON.stringify(entry); // '{"sessionId":"abc","entry":{...},"position":3}'
+   * ```
+   */
+  toJSON(): IndexEntry {
+    return {
+      sessionId: this.sessionId,
+      entry: this.entry,
+      position: this.position,
+    };
+  }
+}
+
+/**
+ * The entries of one part, for {@linkcode ReadAgainEntry}: where each is,
+ * and how to read its fields.
+ *
+ * @example
+ * ```ts
+ * const source: EntrySource = { spans, fields: (i) => readFields(i) };
+ * ```
+ */
+export interface EntrySource {
+  /** Where each entry is in the file. */
+  spans: Spans;
+  /** Reads the compared fields of the `i`-th entry again. */
+  fields(i: number): Record<string, unknown>;
+}
+
+/**
+ * Where the entries of one part are in the file: position, start and end
+ * of each, in typed arrays (a JavaScript array of numbers takes 8 bytes a
+ * number, and an index may have millions of entries).
+ *
+ * @example
+ * ```ts
+ * const spans = new Spans(1 << 20);
+ * spans.push(0, 1, 20);
+ * spans.end(0); // 20
+ * ```
+ */
+export class Spans {
+  /** How many entries. */
+  count = 0;
+  #data: Uint32Array | Float64Array;
+
+  /**
+   * Spans in a file of at most `maxBytes`.
+   *
+   * @example
+   * ```ts
+   * new Spans(256 << 20);
+   * ```
+   */
+  constructor(maxBytes: number) {
+    // Offsets and positions are below the size limit.
+    this.#data = maxBytes < 2 ** 32
+      ? new Uint32Array(48)
+      : new Float64Array(48);
+  }
+
+  /**
+   * Adds an entry.
+   *
+   * @example
+   * ```ts
+   * spans.push(position, start, end);
+   * ```
+   */
+  push(position: number, start: number, end: number): void {
+    let data = this.#data;
+    if (this.count * 3 + 3 > data.length) {
+      const bigger = new (data.constructor as Uint32ArrayConstructor)(
+        data.length * 2,
+      );
+      bigger.set(data);
+      this.#data = data = bigger;
+    }
+    const at = this.count++ * 3;
+    data[at] = position;
+    data[at + 1] = start;
+    data[at + 2] = end;
+  }
+
+  /**
+   * The `i`-th entry's position in the list.
+   *
+   * @example
+   * ```ts
+   * spans.position(0);
+   * ```
+   */
+  position(i: number): number {
+    return this.#data[i * 3];
+  }
+
+  /**
+   * Where the `i`-th entry starts in the file.
+   *
+   * @example
+   * ```ts
+   * spans.start(0);
+   * ```
+   */
+  start(i: number): number {
+    return this.#data[i * 3 + 1];
+  }
+
+  /**
+   * Where the `i`-th entry ends in the file.
+   *
+   * @example
+   * ```ts
+   * spans.end(0);
+   * ```
+   */
+  end(i: number): number {
+    return this.#data[i * 3 + 2];
   }
 }
 

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { jsonPieces } from "./json_pieces.ts";
+
 /**
  * Serializes like `json.dumps(value, sort_keys=True)`.
  *
@@ -36,6 +38,26 @@ export function pythonJsonDumps(value: unknown): string {
   return `{${
     keys.map((k) => `${quote(k)}: ${pythonJsonDumps(object[k])}`).join(", ")
   }}`;
+}
+
+/**
+ * {@linkcode pythonJsonDumps} in pieces of about 64 KiB (see
+ * core/json_pieces.ts), for a value too big to be one string.
+ *
+ * @example
+ * ```ts
+ * [...pythonJsonPieces({ b: [1], a: 2 })].join(""); // '{"a": 2, "b": [1]}'
+ * ```
+ */
+export function pythonJsonPieces(value: unknown): Generator<string> {
+  return jsonPieces(value, {
+    indent: "",
+    itemSeparator: ", ",
+    keySeparator: ": ",
+    sortKeys: byCodePoint,
+    whole: pythonJsonDumps,
+    omits: (value) => value === undefined,
+  });
 }
 
 /** Python sorts str keys by code point; JS's default sort is by UTF-16 unit. */

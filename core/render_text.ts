@@ -12,6 +12,7 @@
  */
 
 import type { AuditResult } from "./audit.ts";
+import { inBatches } from "./json_pieces.ts";
 import type { Finding } from "./finding.ts";
 import type { Report } from "./report.ts";
 import type { RepairRecord } from "./repair_engine.ts";
@@ -40,6 +41,33 @@ export interface TextOptions {
  * ```
  */
 export function renderText(report: Report, options: TextOptions): string {
+  return [...renderTextPieces(report, options)].join("");
+}
+
+/**
+ * {@linkcode renderText} in pieces of about 64 KiB, for a report of any
+ * size (`--verbose` lists every finding).
+ *
+ * @example
+ * ```ts
+ * for (const piece of renderTextPieces(report, { verbose: true })) io.stdout(piece);
+ * ```
+ */
+export function* renderTextPieces(
+  report: Report,
+  options: TextOptions,
+): Generator<string> {
+  yield* inBatches(endedLines(textLines(report, options)));
+}
+
+function* endedLines(lines: readonly string[]): Generator<string> {
+  for (const line of lines) {
+    yield line;
+    yield "\n";
+  }
+}
+
+function textLines(report: Report, options: TextOptions): string[] {
   const lines: string[] = [];
   const title = report.command === "repair"
     ? report.dryRun ? "repair --dry-run" : "repair"
@@ -57,13 +85,13 @@ export function renderText(report: Report, options: TextOptions): string {
     }
     lines.push("");
     lines.push(`Before: ${countLine(report.repair.before)}`);
-    lines.push(...renderActions(report.repair.actions, report.dryRun));
+    pushAll(lines, renderActions(report.repair.actions, report.dryRun));
     if (!report.dryRun) {
       lines.push("");
       lines.push(`After: ${countLine(report)}`);
-      lines.push(...renderFindings(report.findings, options));
+      pushAll(lines, renderFindings(report.findings, options));
     } else {
-      lines.push(...renderFindings(report.repair.before.findings, options));
+      pushAll(lines, renderFindings(report.repair.before.findings, options));
     }
     if (report.repair.runId && report.repair.runDir) {
       lines.push("");
@@ -75,7 +103,7 @@ export function renderText(report: Report, options: TextOptions): string {
   } else {
     lines.push("");
     lines.push(countLine(report));
-    lines.push(...renderFindings(report.findings, options));
+    pushAll(lines, renderFindings(report.findings, options));
   }
   if (report.interrupted) {
     lines.push("");
@@ -87,7 +115,12 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   lines.push("");
   lines.push(nextStep(report));
-  return lines.join("\n") + "\n";
+  return lines;
+}
+
+/** Adds `more` to `lines` one by one: a spread of a long list overflows the stack. */
+function pushAll(lines: string[], more: readonly string[]): void {
+  for (const line of more) lines.push(line);
 }
 
 function describeStateDb(report: Report): string {

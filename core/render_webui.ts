@@ -17,7 +17,7 @@
 
 import type { AuditResult } from "./audit.ts";
 import type { Finding, KindInfo } from "./finding.ts";
-import { pythonJsonDumps } from "./python_json.ts";
+import { pythonJsonPieces } from "./python_json.ts";
 import type { Report } from "./report.ts";
 
 /**
@@ -129,8 +129,32 @@ export function renderWebuiJson(
   report: Report,
   kinds: ReadonlyMap<string, KindInfo>,
 ): string {
+  return [...renderWebuiJsonPieces(report, kinds)].join("");
+}
+
+/**
+ * {@linkcode renderWebuiJson} in pieces of about 64 KiB, for a report of
+ * any size (see core/json_pieces.ts).
+ *
+ * @example
+ * ```ts
+ * for (const piece of renderWebuiJsonPieces(report, kinds)) io.stdout(piece);
+ * ```
+ */
+export function renderWebuiJsonPieces(
+  report: Report,
+  kinds: ReadonlyMap<string, KindInfo>,
+): Generator<string> {
+  return pythonJsonPieces(webuiValue(report, kinds));
+}
+
+/** The server's audit, or its `--repair-safe` result for `repair`. */
+function webuiValue(
+  report: Report,
+  kinds: ReadonlyMap<string, KindInfo>,
+): WebuiAudit | Record<string, unknown> {
   const after = toWebuiAudit(report, kinds);
-  if (!report.repair) return pythonJsonDumps(after);
+  if (!report.repair) return after;
   const before = toWebuiAudit(report.repair.before, kinds);
   const records = report.repair.actions;
   const applied = (id: string) =>
@@ -139,7 +163,7 @@ export function renderWebuiJson(
   const materialized = applied("materialize_from_state_db").length;
   const clean = after.summary.repairable === 0 &&
     after.summary.unsafe_to_repair === 0;
-  return pythonJsonDumps({
+  return {
     clean,
     ok: clean,
     repaired: restored + materialized,
@@ -148,9 +172,8 @@ export function renderWebuiJson(
       scanned: before.summary.ok +
         before.items.filter((i) => i.kind === "orphan_backup").length,
       restored,
-      orphaned_backups: before.items.filter((i) =>
-        i.kind === "orphan_backup"
-      ).length,
+      orphaned_backups:
+        before.items.filter((i) => i.kind === "orphan_backup").length,
       details: records.filter((r) => r.repair === "restore_from_bak").map((
         r,
       ) => ({
@@ -171,5 +194,5 @@ export function renderWebuiJson(
         })),
     },
     after,
-  });
+  };
 }

@@ -78,7 +78,7 @@ Deno.test("index by parts: each part gets the entries of its ids, in list order;
     for (let k = 0; k < PARTS; k++) {
       const expected = whole.entries.filter((e) => partOf(e.sessionId) === k);
       assert.ok(expected.length > 0);
-      assert.deepEqual(parts.take(), expected, `part ${k}`);
+      assert.deepEqual(plain(parts.take()), expected, `part ${k}`);
     }
     // Past the last part there is nothing.
     assert.deepEqual(parts.take(), []);
@@ -144,7 +144,7 @@ Deno.test("index by parts: an index renamed over the old one meanwhile does not 
     await Deno.rename(store.path("_index.json.new"), store.path("_index.json"));
     for (let k = 0; k < PARTS; k++) {
       const expected = whole.entries.filter((e) => partOf(e.sessionId) === k);
-      assert.deepEqual(parts!.take(), expected, `part ${k}`);
+      assert.deepEqual(plain(parts!.take()), expected, `part ${k}`);
     }
     parts!.close();
   });
@@ -336,3 +336,8 @@ Deno.test("state.db by parts: a sessions table without rowids is read whole", as
     }
   });
 });
+
+/** Entries as plain data: a part's entries read their fields on demand. */
+function plain(entries: unknown[]): unknown[] {
+  return JSON.parse(JSON.stringify(entries));
+}
