@@ -38,7 +38,11 @@ import {
   pathIn,
   type TempOrigin,
 } from "./store_layout.ts";
-import { isValidJournalName, isValidSessionId } from "./session_id.ts";
+import {
+  compareIds,
+  isValidJournalName,
+  isValidSessionId,
+} from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import {
   type IndexParts,
@@ -798,7 +802,7 @@ function shareEmpties(journal: JournalSummary): void {
 
 function sortSessions(store: StoreSnapshot): StoreSnapshot {
   store.sessions = new Map(
-    [...store.sessions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    [...store.sessions].sort(([a], [b]) => compareIds(a, b)),
   );
   for (const session of store.sessions.values()) {
     if (session.temps.length === 0) session.temps = NO_TEMPS;
