@@ -841,6 +841,12 @@ async function listJournals(
     if (!entry.name.endsWith(JOURNAL_SUFFIX)) continue;
     const stem = entry.name.slice(0, -JOURNAL_SUFFIX.length);
     const name = `${JOURNAL_DIR}/${entry.name}`;
+    // Since v0.51.255 the server writes `<sid>~<pid>.jsonl` per process
+    // and reads them merged with `<sid>.jsonl`; `~` is in no id, so a name
+    // holding one is a shard. Shards are not yet merged here: they are
+    // skipped, never reported as a bad id (a false alarm on a healthy store).
+    const tilde = stem.indexOf("~");
+    if (tilde > 0 && isValidJournalName(stem.slice(0, tilde))) continue;
     if (isValidJournalName(stem) && isValidSessionId(stem)) {
       found.push({ name, sessionId: stem });
     } else {
