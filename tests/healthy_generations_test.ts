@@ -8,7 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { makeSidecar, type TestStore, withStore } from "./fixtures.ts";
+import {
+  makeMessages,
+  makeSidecar,
+  type TestStore,
+  withStore,
+} from "./fixtures.ts";
 import { cliJson, serverIndex } from "./check_support.ts";
 
 const TURN = "20260511T001122Z-abcdef123456";
@@ -204,6 +209,59 @@ Deno.test("healthy G4 store: intentional_shrink_generation and created_workspace
       lifecycle: true,
       terminalFlag: true,
       sharded: true,
+    });
+    await assertAuditsClean(store);
+  });
+});
+
+const UUID_A = "0123456789ab4def8123456789abcdef";
+
+/** A live sidecar after a deliberate shrink, and the bigger `.bak` before it. */
+async function shrunkStore(
+  store: TestStore,
+  live: Record<string, unknown>,
+  backup: Record<string, unknown>,
+): Promise<void> {
+  const sidecar = await store.sidecar("abc123", live);
+  await store.backup("abc123", backup);
+  await store.index(serverIndex([sidecar]));
+}
+
+Deno.test("healthy G3 store: messages after a clear, bigger .bak left behind (clear_generation guard)", async () => {
+  await withStore(async (store) => {
+    await shrunkStore(store, {
+      messages: 2,
+      message_count: 2,
+      clear_generation: UUID_A,
+      truncation_watermark: 0,
+      truncation_boundary: 0,
+    }, { messages: 10, message_count: 10 });
+    await assertAuditsClean(store);
+  });
+});
+
+Deno.test("healthy G4 store: truncate/undo shrink with intentional_shrink_generation, bigger .bak", async () => {
+  await withStore(async (store) => {
+    await shrunkStore(store, {
+      messages: 2,
+      message_count: 2,
+      intentional_shrink_generation: UUID_A,
+    }, { messages: 10, message_count: 10 });
+    await assertAuditsClean(store);
+  });
+});
+
+Deno.test("healthy G2 store: manual compression (mode ' Manual '), bigger .bak", async () => {
+  await withStore(async (store) => {
+    await shrunkStore(store, {
+      messages: 10,
+      message_count: 10,
+      context_messages: makeMessages(2),
+      compression_anchor_mode: " Manual ",
+    }, {
+      messages: 10,
+      message_count: 10,
+      context_messages: makeMessages(10),
     });
     await assertAuditsClean(store);
   });
