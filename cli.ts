@@ -122,7 +122,8 @@ Usage:
 
 Options:
   --session-dir DIR     session dir (default $HERMES_WEBUI_STATE_DIR/sessions,
-                        else ~/.hermes/webui/sessions)
+                        else $HERMES_HOME/webui/sessions, else
+                        ~/.hermes/webui/sessions)
   --state-db FILE       the agent's state.db (default $HERMES_HOME/state.db,
                         else ~/.hermes/state.db, used only if it exists)
   --no-state-db         check without state.db
@@ -715,7 +716,7 @@ async function requireDir(dir: string, fromDefault: boolean): Promise<void> {
     info = await Deno.stat(dir);
   } catch (error) {
     const hint = fromDefault
-      ? "pass --session-dir DIR or set HERMES_WEBUI_STATE_DIR"
+      ? "pass --session-dir DIR or set HERMES_WEBUI_STATE_DIR or HERMES_HOME"
       : "check the --session-dir path";
     if (error instanceof Deno.errors.NotFound) {
       throw new OperationalError(`session dir ${dir} does not exist; ${hint}`);

@@ -31,7 +31,7 @@ export const sessionIds = defineCheck({
   id: "session-ids",
   title: "Invalid session ids",
   description:
-    "Reports session ids outside [0-9a-z_] in file names, the index, " +
+    "Reports session ids outside [A-Za-z0-9_-] in file names, the index, " +
     "state.db webui rows, and journal names and lines.",
   partwise: true,
   kinds: [{
@@ -39,9 +39,12 @@ export const sessionIds = defineCheck({
     category: "unsafe_to_repair",
     severity: "error",
     summary: "A session id fails the server's charset.",
-    explain:
-      "The server accepts only ids matching ^[0-9a-z_]+$ and ignores the " +
-      "rest; an id such as ../../x is also how a hostile or broken row " +
+    explain: "Since v0.51.149 the server accepts sidecar ids matching " +
+      "^[A-Za-z0-9_-]+$ (before, only ^[0-9a-z_]+$, a subset, so stores of " +
+      "every version are judged by the newer rule) and ignores the rest. " +
+      "Its journal code also lets '.' through, so '.' and '..' would name " +
+      "the session dir or _run_journal/ itself; hermes-fsck reports every " +
+      "such id and never makes it a path. An id such as ../../x is also how a hostile or broken row " +
       "would write outside the store. hermes-fsck never turns such an id " +
       "into a path and repairs nothing about it. Find where it came from " +
       "(the evidence names the source: sidecar, backup or journal for a " +

@@ -1,7 +1,9 @@
 /**
  * Where a Hermes installation keeps its store, as Hermes itself decides:
- * the session dir is `$HERMES_WEBUI_STATE_DIR/sessions`, else
- * `~/.hermes/webui/sessions`; state.db is `$HERMES_HOME/state.db`, else
+ * the session dir is `<state dir>/sessions`, where the state dir is
+ * `$HERMES_WEBUI_STATE_DIR`, else `$HERMES_HOME/webui` (since v0.51.528;
+ * before, `~/.hermes/webui` even with `$HERMES_HOME` set), else
+ * `~/.hermes/webui`; state.db is `$HERMES_HOME/state.db`, else
  * `~/.hermes/state.db`.
  *
  * @example
@@ -52,9 +54,10 @@ export interface StorePaths {
  */
 export function defaultPaths(env: EnvReader): StorePaths {
   const home = env("HOME") || env("USERPROFILE") || ".";
-  const stateDir = env("HERMES_WEBUI_STATE_DIR") ||
-    join(home, ".hermes", "webui");
   const hermesHome = env("HERMES_HOME") || join(home, ".hermes");
+  // Today's server: an installation that moves HERMES_HOME moves the WebUI
+  // state with it.
+  const stateDir = env("HERMES_WEBUI_STATE_DIR") || join(hermesHome, "webui");
   return {
     sessionDir: join(stateDir, "sessions"),
     stateDb: join(hermesHome, "state.db"),

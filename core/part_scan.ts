@@ -24,6 +24,7 @@ import type { ScanTask } from "./scan_task.ts";
 import type { SessionWalk } from "./session_walk.ts";
 import type { ScanParts, SessionFiles, StoreSnapshot } from "./snapshot.ts";
 import { type PartSources, StoreParts } from "./store_part.ts";
+import { compareIds } from "./session_id.ts";
 
 /**
  * One store's scan part by part.
@@ -173,7 +174,7 @@ export class PartScan {
     let high = firstIds.length - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if (firstIds[middle] <= id) low = middle;
+      if (compareIds(firstIds[middle], id) <= 0) low = middle;
       else high = middle - 1;
     }
     return low;
@@ -194,12 +195,12 @@ export class PartScan {
     // The part's sessions with nothing to read are made now.
     for (
       let id = this.#walk.peekId();
-      id !== null && (end === null || id < end);
+      id !== null && (end === null || compareIds(id, end) < 0);
       id = this.#walk.peekId()
     ) this.#nextSession();
     const sessions: SessionFiles[] = [];
     for (const [id, files] of this.#store.sessions) {
-      if (end !== null && id >= end) break;
+      if (end !== null && compareIds(id, end) >= 0) break;
       sessions.push(files);
       this.#store.sessions.delete(id);
     }

@@ -58,7 +58,7 @@ export const PLUGIN_FINDING_SCHEMA: JsonSchema = schema;
  * ```
  */
 export interface PluginSession {
-  /** The session id (always a valid one: `[0-9a-z_]`). */
+  /** The session id (always a valid one: `[A-Za-z0-9_-]`). */
   sessionId: string;
   /** Absolute path of `<id>.json`, or null when there is none. */
   live: string | null;

@@ -42,6 +42,7 @@ import {
 import {
   fitName,
   isRunId,
+  isStorePath,
   listRuns,
   type Manifest,
   type ManifestEntry,
@@ -51,7 +52,6 @@ import {
   type RunHeader,
   RUNS_DIR,
 } from "./run_records.ts";
-import { JOURNAL_DIR } from "./store_layout.ts";
 import { TOOL_VERSION } from "./version.ts";
 
 export {
@@ -617,18 +617,13 @@ async function resolveInStore(
   sessionDir: string,
   rel: string,
 ): Promise<string> {
-  const parts = rel.split("/");
-  const allowed = parts.length === 1 ||
-    (parts.length === 2 && parts[0] === JOURNAL_DIR);
-  if (
-    !allowed || parts.some((p) => p === "" || p === "." || p === "..") ||
-    rel.includes("\\") || rel.includes("\0")
-  ) {
+  // The same rule run records are checked by (isStorePath).
+  if (!isStorePath(rel)) {
     throw new RefusedPath(
       `refused to write ${JSON.stringify(rel)}: it leaves the session dir`,
     );
   }
-  const target = join(sessionDir, ...parts);
+  const target = join(sessionDir, ...rel.split("/"));
   const parent = dirname(target);
   // Opened, not looked up: a link in its place is refused by the kernel.
   const dir = await openDirNoFollow(parent);

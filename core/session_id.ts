@@ -1,8 +1,10 @@
 /**
- * Which session ids may become file names. The server accepts a sidecar id
- * only if it matches `^[0-9a-z_]+$` and a journal file name only if it
- * matches `^[A-Za-z0-9_.-]+$` (STORE_FORMAT.md §1). Any other id, whatever
- * its source, must never be turned into a path.
+ * Which session ids may become file names. Since v0.51.149 the server
+ * accepts a sidecar id made of `[A-Za-z0-9_-]` (before, only `[0-9a-z_]`, a
+ * subset, so one rule serves every version); its journal code also lets `.`
+ * through (`^[A-Za-z0-9_.-]+$`), so `.` and `..` would pass there
+ * (STORE_FORMAT.md §1). An id becomes a path component only when it passes
+ * the sidecar rule, whatever its source, so `.` and `..` never name a dir.
  *
  * @example
  * ```ts
@@ -13,7 +15,7 @@
  * @module
  */
 
-const SIDECAR_ID = /^[0-9a-z_]+$/;
+const SIDECAR_ID = /^[A-Za-z0-9_-]+$/;
 const JOURNAL_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Longest id accepted; keeps every derived file name under NAME_MAX (255). */
@@ -24,8 +26,8 @@ export const MAX_SESSION_ID_LENGTH = 200;
  *
  * @example
  * ```ts
- * isValidSessionId("20260511_ab12"); // true
- * isValidSessionId("Abc"); // false: upper case is not in the charset
+ * isValidSessionId("api-Chat_7"); // true (since v0.51.149)
+ * isValidSessionId("a.b"); // false: "." is never in a sidecar id
  * ```
  */
 export function isValidSessionId(id: unknown): id is string {
@@ -52,7 +54,7 @@ export function isValidJournalName(name: string): boolean {
  *
  * @example
  * ```ts
- * describeInvalidId("../x"); // "contains characters outside [0-9a-z_]"
+ * describeInvalidId("../x"); // "contains characters outside [A-Za-z0-9_-]"
  * ```
  */
 export function describeInvalidId(id: unknown): string {
@@ -62,5 +64,23 @@ export function describeInvalidId(id: unknown): string {
     return `is ${id.length} characters long (at most ${MAX_SESSION_ID_LENGTH})`;
   }
   if (id.startsWith("_")) return "starts with '_', which marks system files";
-  return "contains characters outside [0-9a-z_]";
+  return "contains characters outside [A-Za-z0-9_-]";
+}
+
+/**
+ * Orders session ids as their files sort in a dir listing: `<id>.` and what
+ * follows. With `-` (before `.`) in ids, plain id order differs: `a-b` sorts
+ * after `a`, but `a-b.json` before `a.json`. Every walk over ids by range
+ * uses this order so a session's files stay together.
+ *
+ * @example
+ * ```ts
+ * compareIds("a-b", "a"); // -1: "a-b.json" lists before "a.json"
+ * compareIds("a", "ab"); // -1
+ * ```
+ */
+export function compareIds(a: string, b: string): number {
+  const x = a + ".";
+  const y = b + ".";
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -7,9 +7,9 @@
  * Why the names of one session are together in the sorted listing: every
  * file of session `<id>` is named `<id>.` and something (`<id>.json`,
  * `<id>.json.bak`, `<id>.tmp.<pid>.<tid>`, ...), and a valid id is made of
- * `[0-9a-z_]`, all after `.`. So `<a>.x` sorts before `<b>.y` whenever
- * `a < b`, whatever comes after the dot: all of a session's names come
- * before the next session's, in id order. The journals are `<id>.jsonl`,
+ * `[A-Za-z0-9_-]`. So `<a>.x` sorts before `<b>.y` whenever `<a>.` sorts
+ * before `<b>.` (compareIds), whatever comes after the dot: all of a
+ * session's names come before the next session's, in that order. The journals are `<id>.jsonl`,
  * sorted the same way.
  *
  * @example
@@ -24,6 +24,7 @@
 import type { TempFile } from "./snapshot.ts";
 import type { ScanFile } from "./scan_task.ts";
 import { classifyName } from "./store_layout.ts";
+import { compareIds } from "./session_id.ts";
 
 /**
  * The `temps` of every session without any: one list, not one each. Checks
@@ -117,7 +118,7 @@ export class SessionWalk {
    *
    * @example
    * ```ts
-   * while (walk.peekId() !== null && walk.peekId()! < end) walk.next();
+   * while (walk.peekId() !== null && compareIds(walk.peekId()!, end) < 0) walk.next();
    * ```
    */
   peekId(): string | null {
@@ -125,7 +126,7 @@ export class SessionWalk {
     const fromJournals = this.#journals[this.#journal]?.sessionId ?? null;
     if (fromNames === null) return fromJournals;
     if (fromJournals === null) return fromNames;
-    return fromNames < fromJournals ? fromNames : fromJournals;
+    return compareIds(fromNames, fromJournals) < 0 ? fromNames : fromJournals;
   }
 
   /**

@@ -38,7 +38,11 @@ import {
   pathIn,
   type TempOrigin,
 } from "./store_layout.ts";
-import { isValidJournalName, isValidSessionId } from "./session_id.ts";
+import {
+  compareIds,
+  isValidJournalName,
+  isValidSessionId,
+} from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import {
   type IndexParts,
@@ -798,7 +802,7 @@ function shareEmpties(journal: JournalSummary): void {
 
 function sortSessions(store: StoreSnapshot): StoreSnapshot {
   store.sessions = new Map(
-    [...store.sessions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    [...store.sessions].sort(([a], [b]) => compareIds(a, b)),
   );
   for (const session of store.sessions.values()) {
     if (session.temps.length === 0) session.temps = NO_TEMPS;
@@ -837,6 +841,12 @@ async function listJournals(
     if (!entry.name.endsWith(JOURNAL_SUFFIX)) continue;
     const stem = entry.name.slice(0, -JOURNAL_SUFFIX.length);
     const name = `${JOURNAL_DIR}/${entry.name}`;
+    // Since v0.51.255 the server writes `<sid>~<pid>.jsonl` per process
+    // and reads them merged with `<sid>.jsonl`; `~` is in no id, so a name
+    // holding one is a shard. Shards are not yet merged here: they are
+    // skipped, never reported as a bad id (a false alarm on a healthy store).
+    const tilde = stem.indexOf("~");
+    if (tilde > 0 && isValidJournalName(stem.slice(0, tilde))) continue;
     if (isValidJournalName(stem) && isValidSessionId(stem)) {
       found.push({ name, sessionId: stem });
     } else {

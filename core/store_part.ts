@@ -31,6 +31,7 @@ import type {
   TempFile,
 } from "./snapshot.ts";
 import type { StateDbSessionRow } from "./state_db.ts";
+import { compareIds } from "./session_id.ts";
 
 /**
  * Makes the parts of one store, in id order.
@@ -187,11 +188,7 @@ class Slicer<T> implements PartSource<T> {
   constructor(items: readonly T[], idOf: (item: T) => string) {
     this.#idOf = idOf;
     // Stable: items of one id keep their order.
-    this.#items = [...items].sort((a, b) => {
-      const x = idOf(a);
-      const y = idOf(b);
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    this.#items = [...items].sort((a, b) => compareIds(idOf(a), idOf(b)));
   }
 
   /** The items from where the last range ended to before `end` (all, for null). */
@@ -200,7 +197,8 @@ class Slicer<T> implements PartSource<T> {
     let stop = start;
     const items = this.#items;
     while (
-      stop < items.length && (end === null || this.#idOf(items[stop]) < end)
+      stop < items.length &&
+      (end === null || compareIds(this.#idOf(items[stop]), end) < 0)
     ) stop++;
     this.#next = stop;
     return items.slice(start, stop);

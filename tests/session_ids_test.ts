@@ -8,7 +8,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Finding } from "../core/finding.ts";
-import { audit, kindsOf, ofKind, repair, withStore } from "./check_support.ts";
+import { auditStore } from "../core/audit.ts";
+import { builtinChecks } from "../checks/builtin.ts";
+import {
+  audit,
+  kindsOf,
+  ofKind,
+  repair,
+  serverIndex,
+  withStore,
+} from "./check_support.ts";
 import { cli, show } from "./safety_support.ts";
 import { storeArgs, type TestStore } from "./fixtures.ts";
 
@@ -54,11 +63,13 @@ async function oneSessionAnd(
 /** Invalid ids in every place a session id can come from. */
 async function everySource(store: TestStore): Promise<void> {
   await store.sidecar("s1", { messages: 2 });
-  await store.writeRaw("Bad-Id.json", JSON.stringify({ messages: [] }));
+  await store.writeRaw("Bad.Id.json", JSON.stringify({ messages: [] }));
   await store.writeRaw("Bad.Bak.json.bak", JSON.stringify({ messages: [] }));
-  // A name the journal charset allows but no sidecar id can have, and one
-  // neither allows.
-  await store.writeRaw("_turn_journal/Upper-Case.jsonl", "");
+  // Names the journal charset allows but no sidecar id can have (".", "..",
+  // "a.b"), and one neither allows.
+  await store.writeRaw("_turn_journal/..jsonl", "");
+  await store.writeRaw("_turn_journal/...jsonl", "");
+  await store.writeRaw("_turn_journal/a.b.jsonl", "");
   await store.writeRaw("_turn_journal/sp ace.jsonl", "");
   await store.journal("s1", [
     {
@@ -71,16 +82,21 @@ async function everySource(store: TestStore): Promise<void> {
     { event: "completed", turn_id: "t1", session_id: "../evil", created_at: 2 },
     { event: "completed", turn_id: "t2", session_id: 42, created_at: 3 },
     { event: "completed", turn_id: "t3", session_id: "../evil", created_at: 4 },
+    { event: "completed", turn_id: "t4", session_id: "..", created_at: 5 },
   ]);
   await store.index([
     { session_id: "s1", title: "ok", message_count: 2 },
     { session_id: "../../x", title: "evil", message_count: 1 },
+    { session_id: "..", title: "dot dot", message_count: 1 },
   ]);
   store.stateDb({
     sessions: [
       { id: "s1", source: "webui", title: "ok" },
       { id: "../../x", source: "webui", title: "evil" },
       { id: "a/b", source: "webui", title: "slash" },
+      { id: ".", source: "webui", title: "dot" },
+      { id: "..", source: "webui", title: "dot dot" },
+      { id: "a.b", source: "webui", title: "a dot" },
       { id: null, source: "webui", title: "no id" },
       { id: "Weird-CLI-Id", source: "cli", title: "not a webui session" },
     ],
@@ -93,6 +109,8 @@ async function everySource(store: TestStore): Promise<void> {
         timestamp: 1,
       },
       { id: 2, session_id: "a/b", role: "user", content: "hi", timestamp: 1 },
+      { id: 3, session_id: "..", role: "user", content: "hi", timestamp: 1 },
+      { id: 4, session_id: ".", role: "user", content: "hi", timestamp: 1 },
     ],
   });
 }
@@ -111,18 +129,22 @@ Deno.test("session-ids: every source is reported, each with its source and place
     const report = await audit(store, { withStateDb: true });
     const found = ofKind(report, "invalid_session_id");
     assert.deepEqual(bySource(found), {
-      sidecar: ["Bad-Id"],
+      sidecar: ["Bad.Id"],
       backup: ["Bad.Bak"],
-      journal: ["Upper-Case", "sp ace"],
-      index: ["../../x"],
-      state_db: ["", "../../x", "a/b"],
-      journal_line: ["../evil", "42"],
+      journal: [".", "..", "a.b", "sp ace"],
+      index: ["..", "../../x"],
+      state_db: ["", ".", "..", "../../x", "a.b", "a/b"],
+      journal_line: ["..", "../evil", "42"],
     });
     assert.ok(found.every((f) => f.category === "unsafe_to_repair"));
     const line = found.find((f) => f.evidence.id === "../evil")!;
     assert.deepEqual(line.paths, ["_turn_journal/s1.jsonl"]);
     assert.equal(line.evidence.line, 2);
     assert.equal(line.evidence.events, 2);
+    const dots = found.find((f) =>
+      f.evidence.source === "journal_line" && f.evidence.id === ".."
+    )!;
+    assert.match(dots.message, /outside \[A-Za-z0-9_-\]/);
     assert.match(line.message, /Line 2 of _turn_journal\/s1\.jsonl/);
     const number = found.find((f) => f.evidence.id === "42")!;
     assert.match(number.message, /is a number, not a string/);
@@ -186,5 +208,114 @@ Deno.test("session-ids CLI: invalid ids exit 4 and stay reported, changing nothi
       );
     }
     assert.deepEqual(await store.snapshot(), before);
+  });
+});
+
+/**
+ * A healthy store of ids today's server accepts (since v0.51.149): `-` and
+ * upper case, and ids that are a prefix of another up to a `-`, whose file
+ * names sort in another order than the ids themselves.
+ */
+async function todaysIds(store: TestStore): Promise<void> {
+  const ids = ["api-Chat_7", "A-b_9", "a", "a-b", "a-b-c", "Z"];
+  const sidecars = [];
+  for (const id of ids) sidecars.push(await store.sidecar(id, { messages: 2 }));
+  await store.index(serverIndex(sidecars));
+  for (const id of ["a", "a-b-c", "api-Chat_7"]) {
+    await store.journal(id, [
+      {
+        event: "submitted",
+        turn_id: "t1",
+        session_id: id,
+        created_at: 1,
+        content: "message 0",
+      },
+      { event: "completed", turn_id: "t1", session_id: id, created_at: 2 },
+    ]);
+  }
+}
+
+Deno.test("session-ids CLI: ids with '-' and upper case audit clean (exit 0)", async () => {
+  await withStore(async (store) => {
+    await todaysIds(store);
+    const before = await store.snapshot();
+    const r = await cli(
+      ["audit", ...storeArgs(store, false), "--format", "json"],
+      store,
+    );
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(JSON.parse(r.stdout).findings, []);
+    assert.deepEqual(await store.snapshot(), before);
+    // Part by part, "a-b.json" lists before "a.json": each session still
+    // comes once, with all its files.
+    for (const partSessions of [1, 2]) {
+      const byParts = await auditStore({
+        scan: { sessionDir: store.sessionDir, stateDbPath: null },
+        checks: builtinChecks,
+        partSessions,
+      });
+      byParts.store.stateDb.close();
+      assert.deepEqual(byParts.findings, [], `parts of ${partSessions}`);
+    }
+  });
+});
+
+Deno.test("session-ids: '.' and '..' ids never reach a path, audit or repair", async () => {
+  await withStore(async (store) => {
+    await todaysIds(store);
+    // What "_run_journal/<sid>/" or "<sid>.json" would name for these ids.
+    await store.writeRaw("_run_journal/keep.jsonl", "x\n");
+    await store.writeRaw("_turn_journal/..jsonl", "");
+    await store.writeRaw("_turn_journal/...jsonl", "");
+    await store.index([
+      ...serverIndex([await store.sidecar("a")]),
+      { session_id: ".", title: "dot", message_count: 1 },
+      { session_id: "..", title: "dot dot", message_count: 1 },
+    ]);
+    store.stateDb({
+      sessions: [
+        { id: ".", source: "webui", title: "dot" },
+        { id: "..", source: "webui", title: "dot dot" },
+      ],
+      messages: [
+        { id: 1, session_id: ".", role: "user", content: "hi", timestamp: 1 },
+        { id: 2, session_id: "..", role: "user", content: "hi", timestamp: 1 },
+      ],
+    });
+    const outside = await store.snapshot(store.root);
+    const r = await cli(
+      ["repair", ...storeArgs(store), "--format", "json"],
+      store,
+    );
+    assert.equal(r.code & 4, 4, show(r));
+    const report = JSON.parse(r.stdout);
+    const ids = bySource(
+      report.findings.filter((f: Finding) => f.kind === "invalid_session_id"),
+    );
+    assert.deepEqual(ids.state_db, [".", ".."]);
+    assert.deepEqual(ids.journal, [".", ".."]);
+    for (const record of report.repair?.actions ?? []) {
+      for (const action of record.actions) {
+        assert.ok(
+          !/(^|\/)\.\.?(\/|\.json|$)/.test(action.path),
+          `action on ${action.path}`,
+        );
+      }
+    }
+    // Nothing outside the session dir changed, and nothing was made from
+    // a dot id inside it.
+    const after = await store.snapshot(store.root);
+    for (const [name, content] of outside) {
+      if (name.includes("webui/sessions/")) continue;
+      assert.equal(after.get(name), content, name);
+    }
+    for (const name of after.keys()) {
+      if (name.includes("webui/sessions/")) continue;
+      assert.ok(outside.has(name), `new file ${name}`);
+    }
+    for (const name of [".json", "..json", "_run_journal/..json"]) {
+      assert.equal(await store.exists(name), false, name);
+    }
+    assert.equal(await store.exists("_run_journal/keep.jsonl"), true);
   });
 });

@@ -1,0 +1,119 @@
+/**
+ * Healthy stores written by the server's own code: a small Python driver
+ * (this project's own) runs from `../shared/upstream/<version>` relative to
+ * the project root, imports that version's `api` package and saves sessions,
+ * writes the index, appends turn journals (with lifecycle events), writes
+ * the delete tombstone where the version has one, and keeps a state.db as
+ * the agent does (`sessions` and `messages`, `source = 'webui'`).
+ *
+ * @example
+ * ```ts
+ * import { upstreamStore } from "./upstream_store_support.ts";
+ * const built = await upstreamStore("hermes-webui-df65251d5");
+ * if (typeof built !== "string") console.log(built.sessionDir);
+ * ```
+ * @module
+ */
+
+import { join } from "node:path";
+import { runCommand } from "./fixtures.ts";
+
+/** The two server versions in `../shared/upstream/`. */
+export const UPSTREAM_VERSIONS = [
+  "hermes-webui-f6ce79185c",
+  "hermes-webui-df65251d5",
+] as const;
+
+/** A store the server's code wrote. */
+export interface UpstreamStore {
+  root: string;
+  sessionDir: string;
+  stateDb: string;
+}
+
+const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
+
+// Written by this project: drives the server's public writers only.
+const DRIVER = `
+import os, sqlite3, sys
+sys.path.insert(0, os.getcwd())
+from pathlib import Path
+root = Path(sys.argv[1])
+os.environ["HERMES_WEBUI_STATE_DIR"] = str(root / "webui")
+os.environ["HERMES_HOME"] = str(root / "hermes")
+sd = root / "webui" / "sessions"
+sd.mkdir(parents=True, exist_ok=True)
+(root / "hermes").mkdir(parents=True, exist_ok=True)
+from api import models, turn_journal
+ids = sys.argv[2].split(",")
+msgs = [{"role": "user", "content": "hi", "timestamp": 1778458000},
+        {"role": "assistant", "content": "hello", "timestamp": 1778458001}]
+db = sqlite3.connect(str(root / "hermes" / "state.db"))
+db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, active INTEGER DEFAULT 1)")
+for sid in ids:
+    models.Session(session_id=sid, title="chat " + sid, messages=[dict(m) for m in msgs]).save()
+    first = turn_journal.append_turn_journal_event(sid, {"event": "submitted", "stream_id": "s1", "role": "user", "content": "hi"}, session_dir=sd)
+    for name in ("worker_started", "completed"):
+        turn_journal.append_turn_journal_event(sid, {"event": name, "stream_id": "s1", "turn_id": first["turn_id"]}, session_dir=sd)
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', 1778458000, 2)", (sid, "chat " + sid))
+    for m in msgs:
+        db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)", (sid, m["role"], m["content"], m["timestamp"]))
+db.commit()
+db.close()
+models._write_session_index()
+if hasattr(models, "_record_webui_deleted_session_tombstone"):
+    models._record_webui_deleted_session_tombstone("gone_session")
+`;
+
+/**
+ * Builds a healthy store of sessions `ids` with `version`'s own code in a
+ * new temp dir; a
+ * string says why it cannot (upstream or python3 absent), for a skip.
+ *
+ * @example
+ * ```ts
+ * const built = await upstreamStore("hermes-webui-f6ce79185c");
+ * ```
+ */
+export async function upstreamStore(
+  version: string,
+  ids: string[] = ["abc123", "chat_7"],
+): Promise<UpstreamStore | string> {
+  // The override serves worktrees, whose ../shared is not the clone's.
+  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
+    join(PROJECT_ROOT, "..", "shared", "upstream");
+  const cwd = join(upstream, version);
+  try {
+    await Deno.stat(join(cwd, "api", "models.py"));
+  } catch {
+    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
+  }
+  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-upstream-" });
+  const driver = join(root, "driver.py");
+  await Deno.writeTextFile(driver, DRIVER);
+  let result;
+  try {
+    result = await runCommand("python3", [
+      driver,
+      join(root, "store"),
+      ids.join(","),
+    ], {
+      cwd,
+    });
+  } catch (error) {
+    await Deno.remove(root, { recursive: true });
+    if (error instanceof Deno.errors.NotFound) {
+      return "skipped: python3 is not on PATH";
+    }
+    throw error;
+  }
+  if (result.code !== 0) {
+    throw new Error(`the ${version} driver failed:\n${result.stderr}`);
+  }
+  return {
+    root,
+    sessionDir: join(root, "store", "webui", "sessions"),
+    stateDb: join(root, "store", "hermes", "state.db"),
+  };
+}
