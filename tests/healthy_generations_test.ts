@@ -168,21 +168,6 @@ Deno.test("healthy G2 store: pid-sharded journal <sid>~<pid>.jsonl with terminal
   });
 });
 
-Deno.test("healthy G2 store: zero-message orphan kept out of the index by _pruned_webui_orphans.json", async () => {
-  await withStore(async (store) => {
-    await generationStore(store, {
-      ids: ["abc123"],
-      extra: { message_count: 2 },
-    });
-    await store.sidecar("emptyorphan", { messages: 0, message_count: 0 });
-    await store.writeRaw(
-      "_pruned_webui_orphans.json",
-      JSON.stringify({ version: 1, ids: ["emptyorphan"] }),
-    );
-    await assertAuditsClean(store);
-  });
-});
-
 Deno.test("healthy G3 store: delete tombstone of a deleted session", async () => {
   await withStore(async (store) => {
     await generationStore(store, {
