@@ -173,7 +173,7 @@ Deno.test("hostile state.db: columns of the wrong type and ids that leave the st
       "/abs",
       "../../x",
       "x\u0000y",
-      "UPPER",
+      "UP.PER",
       "_system",
       "x".repeat(300),
     ];
@@ -229,7 +229,7 @@ Deno.test("hostile state.db: columns of the wrong type and ids that leave the st
     const invalid = report.findings.filter((f) =>
       f.kind === "invalid_session_id" && f.evidence.source === "state_db"
     ).map((f) => f.evidence.id);
-    for (const id of ["..", "a/b", "/abs", "../../x", "UPPER", "_system"]) {
+    for (const id of ["..", "a/b", "/abs", "../../x", "UP.PER", "_system"]) {
       assert.ok(invalid.includes(id), `${id} not reported: ${invalid}`);
     }
   });

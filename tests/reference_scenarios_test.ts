@@ -1092,7 +1092,7 @@ Deno.test("after a repair skipped because the store moved, the report describes 
 Deno.test("a state.db row id like ../../x or a/b never becomes a path", async () => {
   await withStore(async (store) => {
     const escape = `../../../hermes_fsck_escape_${crypto.randomUUID()}`;
-    const ids = ["../../x", "a/b", escape, "Upper", " ../y"];
+    const ids = ["../../x", "a/b", escape, "Up.per", " ../y"];
     store.stateDb({
       sessions: ids.map((id, i) => ({ id, source: "webui", started_at: i })),
       messages: ids.map((id, i) => ({
@@ -1109,7 +1109,7 @@ Deno.test("a state.db row id like ../../x or a/b never becomes a path", async ()
     const invalid = only(before.findings, "invalid_session_id");
     assert.deepEqual(
       invalid.map((f) => f.evidence.id).sort(),
-      ["../../x", "../y", "Upper", "a/b", escape].sort(),
+      ["../../x", "../y", "Up.per", "a/b", escape].sort(),
     );
     for (const f of invalid) {
       assert.equal(f.evidence.source, "state_db");

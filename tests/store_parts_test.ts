@@ -62,9 +62,9 @@ async function addDisorder(bench: BenchStore): Promise<void> {
   const index = JSON.parse(await Deno.readTextFile(indexPath));
   // Listed ids without a sidecar and invalid ids, each at the start and
   // the end, against id order; an entry that is not an object.
-  index.unshift({ session_id: "zz_listed_gone" }, { session_id: "zz-bad" });
+  index.unshift({ session_id: "zz_listed_gone" }, { session_id: "zz+bad" });
   index.splice(40, 0, { session_id: "../outside" }, 7);
-  index.push({ session_id: "aa_listed_gone" }, { session_id: "aa-bad" });
+  index.push({ session_id: "aa_listed_gone" }, { session_id: "aa+bad" });
   // Entries of 9 KB make an index over the size parsed whole, so the audit
   // by parts reads its entries a part at a time from the file.
   for (const entry of index) {
@@ -86,8 +86,8 @@ async function addDisorder(bench: BenchStore): Promise<void> {
       ["aa_row_gone", 1],
       ["mm_row_empty", 5e12],
       ["Row Bad", 7e12],
-      ["zz-row-bad", 8e12],
-      ["aa-row-bad", 2],
+      ["zz+row+bad", 8e12],
+      ["aa+row+bad", 2],
       ["", 3e12],
       ["mm_deleted", 4e12],
     ] as const
@@ -126,7 +126,7 @@ async function addDisorder(bench: BenchStore): Promise<void> {
   );
   // Invalid names, and temps of sessions at both ends and of the index.
   await Deno.writeTextFile(join(dir, "Upper Case.json"), "{}");
-  await Deno.writeTextFile(join(dir, "bad-id.json.bak"), "{}");
+  await Deno.writeTextFile(join(dir, "bad+id.json.bak"), "{}");
   const old = new Date(NOW - 3 * 86_400_000);
   for (const name of ["aa_temp_only.tmp.1.2", "zz_temp_only.tmp.1.2"]) {
     await Deno.writeTextFile(join(dir, name), '{"messages": []}');
@@ -134,7 +134,7 @@ async function addDisorder(bench: BenchStore): Promise<void> {
   }
   // Temps that name no session are in every part; by name, one sorts
   // first and one among the sessions' temps.
-  for (const name of ["_index.tmp.3.4", "zz-no-id.tmp.5.6"]) {
+  for (const name of ["_index.tmp.3.4", "zz+no+id.tmp.5.6"]) {
     await Deno.writeTextFile(join(dir, name), "[]");
     await Deno.utime(join(dir, name), old, old);
   }
