@@ -60,6 +60,25 @@ export const indexDrift = defineCheck({
         "and the sidecar's. " + REBUILD,
     },
     {
+      kind: "index_count_at_load",
+      category: "info",
+      severity: "info",
+      repair: "rebuild_index",
+      summary:
+        "An index entry keeps the message_count its session had when the server loaded it.",
+      explain:
+        "Since v0.51.139 the server persists message_count in the sidecar " +
+        "and, once it has loaded a session, writes that loaded count into " +
+        "the session's index entry on every later save until it restarts. " +
+        "So after a restart a resumed, undone, truncated or cleared " +
+        "session's entry differs from its sidecar in message_count alone, " +
+        "while title and times agree: what today's server writes in normal " +
+        "use, not damage (info, exit 0). Only sidecars that carry " +
+        "message_count are judged so; for older ones the drift stays " +
+        "index_entry_drift. The index is rebuilt on request: " +
+        "`hermes-fsck repair --also-repair index_count_at_load`. " + REBUILD,
+    },
+    {
       kind: "index_missing_last_message_at",
       category: "repairable",
       severity: "warning",
@@ -111,8 +130,13 @@ export const indexDrift = defineCheck({
         field in entry || field !== "last_message_at"
       ).filter((field) => !agrees(field, entry[field], expected[field]));
       if (fields.length === 0) continue;
+      // The server's own shape (see index_count_at_load): only the count
+      // differs, and the sidecar is of a version that persists it.
+      const countOnly = fields.length === 1 &&
+        fields[0] === "message_count" &&
+        "message_count" in live.read.value.meta;
       drafts.push({
-        kind: "index_entry_drift",
+        kind: countOnly ? "index_count_at_load" : "index_entry_drift",
         sessionId: id,
         paths,
         message: `${index.name} disagrees with ${live.name} on ${

@@ -1,9 +1,10 @@
 /**
  * Sidecars that parse but are not the session their name says: a
  * `session_id` other than the file name's (in a live file or its `.bak`),
- * or a live file without what the server needs to load it (a JSON object
- * with a string `session_id`, a `messages` list, and `title`, `created_at`,
- * `updated_at` for metadata-only loads). Never rewritten.
+ * or a live file the server cannot keep as this session (not a JSON object,
+ * or without a non-empty string `session_id`). Keys the server defaults
+ * when missing (`title`, `created_at`, `updated_at`, `messages`,
+ * `message_count`, newer keys) are not findings. Never rewritten.
  *
  * @example
  * ```ts
@@ -19,9 +20,6 @@ import type { SidecarSummary } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { liveReplacement } from "./live_replacement.ts";
 import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
-
-/** Keys the server's metadata-only load needs besides `session_id`. */
-const METADATA_KEYS = ["title", "created_at", "updated_at"];
 
 /** The `sidecar-identity` check. */
 export const sidecarIdentity = defineCheck({
@@ -56,23 +54,20 @@ export const sidecarIdentity = defineCheck({
       kind: "sidecar_missing_keys",
       category: "unsafe_to_repair",
       severity: "error",
-      summary:
-        "A live sidecar parses but lacks what the server needs to load it.",
+      summary: "A live sidecar is not a JSON object or lacks its session_id.",
       explain:
         "The server loads a sidecar with Session(**json): it must be a " +
-        "JSON object. Without a string session_id the session gets a new " +
-        "random id and its next save goes to another file; without a " +
-        "messages list the conversation is not there to show; without " +
-        "title, created_at and updated_at the fast metadata-only load falls " +
-        "back to parsing the whole file, and missing timestamps default to " +
-        "the time of loading, so the session moves in the list on every " +
-        "start. The missing values cannot be derived without guessing and " +
-        "a rewrite would replace what the user has, so hermes-fsck never " +
-        "rewrites the file (unsafe_to_repair). The evidence lists what is " +
-        "missing; add it by hand with the server stopped (session_id is " +
-        "the file name's id). When a parsable .bak or a newer interrupted " +
-        "save will replace the file, that finding (shrunken_live, " +
-        "interrupted_save) is reported instead.",
+        "JSON object. Without a non-empty string session_id the session " +
+        "gets a new random id and its next save goes to a second file " +
+        "(every version, May to August 2026). Keys the server fills in " +
+        "when they are missing are not reported: title (Untitled), " +
+        "created_at and updated_at (the load time), messages ([]), " +
+        "message_count (len(messages), persisted since v0.51.139) and the " +
+        "keys newer versions added. hermes-fsck never rewrites the file " +
+        "(unsafe_to_repair): add session_id by hand (the file name's id) " +
+        "with the server stopped. When a parsable .bak or a newer " +
+        "interrupted save will replace the file, that finding " +
+        "(shrunken_live, interrupted_save) is reported instead.",
     },
   ],
   run(store, options) {
@@ -140,15 +135,18 @@ function mismatch(
  * non-empty string and a list.
  */
 function missingKeys(summary: SidecarSummary): string[] {
-  if (summary.shape !== "object") {
-    return ["session_id", "messages", ...METADATA_KEYS];
-  }
+  if (summary.shape !== "object") return ["session_id"];
+  // Only a missing id is dangerous: the server defaults title ("Untitled"),
+  // created_at/updated_at (the load time) and messages ([]) without
+  // splitting the session, while without an id its next save writes a
+  // second file under a random id.
   const missing: string[] = [];
   const id = summary.meta.session_id;
   if (typeof id !== "string" || id === "") missing.push("session_id");
-  if (summary.messageCount < 0) missing.push("messages");
-  for (const key of METADATA_KEYS) {
-    if (!(key in summary.meta)) missing.push(key);
+  // A `messages` that is there but not a list is not defaulted: the
+  // server keeps it as the transcript, which then cannot be shown.
+  if (summary.messageCount < 0 && summary.keys.includes("messages")) {
+    missing.push("messages");
   }
   return missing;
 }

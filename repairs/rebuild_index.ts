@@ -31,6 +31,7 @@ export const rebuildIndex = defineRepair({
     "index_not_list",
     "index_malformed_entry",
     "index_entry_drift",
+    "index_count_at_load",
     "index_missing_last_message_at",
   ],
   scope: "store",

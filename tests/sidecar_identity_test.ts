@@ -62,7 +62,7 @@ Deno.test("session_id_mismatch: a .bak naming another session is reported on the
   });
 });
 
-Deno.test("sidecar_missing_keys: what the server needs to load a session is listed", async () => {
+Deno.test("sidecar_missing_keys: only what the server cannot keep as this session is listed (defaulted keys are not)", async () => {
   await withStore(async (store) => {
     const { title: _t, created_at: _c, ...noMeta } = makeSidecar("nometa");
     await store.writeRaw("nometa.json", JSON.stringify(noMeta));
@@ -83,11 +83,10 @@ Deno.test("sidecar_missing_keys: what the server needs to load a session is list
       ]),
     );
     assert.deepEqual(Object.fromEntries(missing), {
-      nometa: ["title", "created_at"],
       noid: ["session_id"],
       dictmsgs: ["messages"],
       emptyid: ["session_id"],
-      listy: ["session_id", "messages", "title", "created_at", "updated_at"],
+      listy: ["session_id"],
     });
     const listy = ofKind(report, "sidecar_missing_keys").find((f) =>
       f.sessionId === "listy"
@@ -126,7 +125,7 @@ Deno.test("sidecar-identity CLI: audit and repair exit 4 and the files keep ever
   await withStore(async (store) => {
     const foreign = JSON.stringify(makeSidecar("bbb"));
     await store.writeRaw("aaa.json", foreign);
-    await store.writeRaw("keys.json", '{"session_id": "keys", "messages": []}');
+    await store.writeRaw("keys.json", '{"title": "keys", "messages": []}');
 
     const audited = await cliJson(store, ["audit"]);
     assert.equal(audited.code, 4);
@@ -141,7 +140,7 @@ Deno.test("sidecar-identity CLI: audit and repair exit 4 and the files keep ever
     assert.equal(await text(store, "aaa.json"), foreign);
     assert.equal(
       await text(store, "keys.json"),
-      '{"session_id": "keys", "messages": []}',
+      '{"title": "keys", "messages": []}',
     );
     const again = await cliJson(store, ["repair"]);
     assert.equal(again.code, 4);
