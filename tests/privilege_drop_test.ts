@@ -83,6 +83,18 @@ async function withTarget(
   }
 }
 
+/** Starts `script` (JavaScript) as uid 1000, the store's owner, silently. */
+function asOwner(script: string): Deno.ChildProcess {
+  return new Deno.Command(CLI_DENO, {
+    args: ["eval", script],
+    uid: UID,
+    gid: GID,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
 /**
  * The attacker, as uid 1000: for `ms`, swaps every temp the writer makes
  * (`*.hermes-fsck.tmp.*`) for a symlink to `secret`, and the run's dirs of
@@ -119,14 +131,7 @@ while (Date.now() < end) {
   } catch {}
 }
 `;
-  return new Deno.Command(CLI_DENO, {
-    args: ["eval", script],
-    uid: UID,
-    gid: GID,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return asOwner(script);
 }
 
 Deno.test({
@@ -405,14 +410,7 @@ while (Date.now() < end) {
   } catch {}
 }
 `;
-  return new Deno.Command(CLI_DENO, {
-    args: ["eval", script],
-    uid: UID,
-    gid: GID,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return asOwner(script);
 }
 
 Deno.test({
