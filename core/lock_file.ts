@@ -166,6 +166,12 @@ export async function openExistingLock(
   const opened = await openRegularFile(path, Number.MAX_SAFE_INTEGER);
   if (!opened.ok) {
     if (opened.problem.reason === "missing") return null;
+    // Swapped between lstat and open, and a regular file there now (a
+    // racer renaming its new lock over the stale one): look again.
+    if (opened.problem.reason === "not_regular_file" && opened.identity) {
+      const now = await Deno.lstat(path).catch(() => null);
+      if (now === null || now.isFile) return null;
+    }
     if (opened.problem.reason === "not_regular_file") {
       throw new LockFileRefusedError(path, opened.problem.detail);
     }
