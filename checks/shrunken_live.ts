@@ -41,9 +41,14 @@ export const shrunkenLive = defineCheck({
         "The server writes <sid>.json.bak only when a save would shrink the " +
         "messages array, so a backup with more messages than the live file " +
         "is the pre-shrink conversation: the shape of the metadata-only " +
-        "save bug (#1558). None of the intentional-shrink guards holds " +
-        "(clear, post-clear messages, manual compression, shrink " +
-        "generation), so restoring cannot bring back what the user removed. " +
+        "save bug (#1558). None of the intentional-shrink guards of today's " +
+        "server holds (clear sentinel and post-clear messages since " +
+        "v0.51.875, manual compression since v0.51.710, shrink generation " +
+        "since exp-v0.52.216; see intentional_shrink_kept), so restoring " +
+        "cannot bring back what the user removed. A sidecar written by the " +
+        "seed-era server (G0, no key newer than it) is judged as that " +
+        "server did, which had no guard. Restoring is also what the " +
+        "server's own startup recovery does. " +
         "Repair: restore_from_bak makes the live file a byte copy of the " +
         "backup (the replaced live file is kept in the run's quarantine) and " +
         "leaves the backup in place.",
@@ -55,10 +60,23 @@ export const shrunkenLive = defineCheck({
       summary:
         "The .bak has more messages, but the user shrank the session on purpose.",
       explain:
-        "The live sidecar records a deliberate shrink (a clear, messages " +
-        "written after a clear, a manual compression the backup predates, or " +
-        "a new intentional_shrink_generation). Restoring the backup would " +
-        "resurrect what the user removed, so hermes-fsck leaves both files " +
+        "The live sidecar records a deliberate shrink, tested exactly as " +
+        "today's server tests it (STORE_FORMAT.md §4), in its order: a " +
+        "clear (clear_generation other than the backup's, everything " +
+        "emptied, truncation fields numeric zero; since v0.51.875), " +
+        "messages written after a clear (same generation rule, watermark " +
+        "and boundary zero; since v0.51.875), a manual compression the " +
+        "backup predates (compression_anchor_mode 'manual' in any case and " +
+        "padding, or a context shorter than the messages with a non-blank " +
+        "anchor summary and a non-null anchor key, or with any non-null " +
+        "truncation_watermark, 0.0 included; the backup predates it when " +
+        "its context is longer and holds no compaction marker, bracketed " +
+        "or, with _compressed_summary, unbracketed; since v0.51.710), or a " +
+        "new intentional_shrink_generation (since exp-v0.52.216). The " +
+        "anchor-summary form applies only to a sidecar carrying a key the " +
+        "seed-era server (G0) never wrote, since that server restored such " +
+        "backups. Restoring the backup would resurrect what the user " +
+        "removed, so hermes-fsck leaves both files " +
         "alone. The backup is not needed by the server; delete it by hand " +
         "if disk space matters.",
     },

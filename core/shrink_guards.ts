@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { SidecarSummary } from "./sidecar_summary.ts";
+import { pyStrip, pyTruthy, type SidecarSummary } from "./sidecar_summary.ts";
 
 /**
  * The name of the guard that holds.
@@ -34,7 +34,59 @@ export type ShrinkGuard =
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
-/** Keys a cleared session holds, with the exact value each must have. */
+/**
+ * Every top-level key the seed's server (f6ce79185c, G0) writes. It had no
+ * shrink guard: it restored every bigger `.bak`. The one guard clause that
+ * needs no field newer than G0 (an anchor summary and key) therefore
+ * decides only for a sidecar that also carries a key G0 never wrote.
+ */
+const SEED_KEYS = new Set([
+  "session_id",
+  "title",
+  "workspace",
+  "model",
+  "model_provider",
+  "created_at",
+  "updated_at",
+  "pinned",
+  "archived",
+  "project_id",
+  "profile",
+  "input_tokens",
+  "output_tokens",
+  "estimated_cost",
+  "personality",
+  "active_stream_id",
+  "pending_user_message",
+  "pending_attachments",
+  "pending_started_at",
+  "compression_anchor_visible_idx",
+  "compression_anchor_message_key",
+  "compression_anchor_summary",
+  "context_length",
+  "threshold_tokens",
+  "last_prompt_tokens",
+  "gateway_routing",
+  "gateway_routing_history",
+  "llm_title_generated",
+  "parent_session_id",
+  "worktree_path",
+  "worktree_branch",
+  "worktree_repo_root",
+  "worktree_created_at",
+  "is_cli_session",
+  "source_tag",
+  "raw_source",
+  "session_source",
+  "source_label",
+  "enabled_toolsets",
+  "composer_draft",
+  "messages",
+  "tool_calls",
+  "context_messages",
+]);
+
+/** Keys a cleared session holds, with the value each must equal in Python. */
 const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
   ["truncation_watermark", "zero"],
   ["truncation_boundary", "zero"],
@@ -47,7 +99,7 @@ const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
 
 /**
  * Returns the guard that forbids restoring `bak` over `live`, or null when
- * restoring is allowed.
+ * restoring is allowed. The guards are tried in the server's order.
  *
  * @example
  * ```ts
@@ -72,6 +124,11 @@ function newClearGeneration(live: SidecarSummary, bak: SidecarSummary) {
     generation !== bak.meta.clear_generation;
 }
 
+/** Python's `value == 0.0`: any numeric zero, and `False`. */
+function isPyZero(value: unknown): boolean {
+  return value === 0 || value === false;
+}
+
 function isClearSentinel(live: SidecarSummary, bak: SidecarSummary): boolean {
   if (!newClearGeneration(live, bak)) return false;
   if (live.messageCount !== 0 || live.contextMessageCount !== 0) return false;
@@ -79,15 +136,15 @@ function isClearSentinel(live: SidecarSummary, bak: SidecarSummary): boolean {
     if (!(key in live.meta)) return false;
     const value = live.meta[key];
     if (expected === "null") return value === null;
-    if (expected === "zero") return value === 0;
+    if (expected === "zero") return isPyZero(value);
     return Array.isArray(value) && value.length === 0;
   });
 }
 
 function isPostClear(live: SidecarSummary, bak: SidecarSummary): boolean {
   return newClearGeneration(live, bak) && live.messageCount > 0 &&
-    live.meta.truncation_watermark === 0 &&
-    live.meta.truncation_boundary === 0;
+    isPyZero(live.meta.truncation_watermark) &&
+    isPyZero(live.meta.truncation_boundary);
 }
 
 function isManualCompression(
@@ -98,15 +155,19 @@ function isManualCompression(
   const liveContext = live.contextMessageCount;
   const contextShorter = liveContext !== null && live.messageCount >= 0 &&
     liveContext < live.messageCount;
-  const recorded = meta.compression_anchor_mode === "manual" ||
-    (contextShorter && isNonEmptyString(meta.compression_anchor_summary) &&
-      isSet(meta.compression_anchor_message_key)) ||
-    (contextShorter && isSet(meta.truncation_watermark));
+  const mode = meta.compression_anchor_mode;
+  const recorded =
+    (typeof mode === "string" && pyStrip(mode).toLowerCase() === "manual") ||
+    (contextShorter && isNonBlank(meta.compression_anchor_summary) &&
+      isNotNone(meta.compression_anchor_message_key) &&
+      live.keys.some((key) => !SEED_KEYS.has(key))) ||
+    (contextShorter && isNotNone(meta.truncation_watermark));
   if (!recorded) return false;
   // The backup predates the compression only if its context still holds the
-  // uncompressed history: no compaction marker, and longer than live's.
-  return !bak.contextHasCompactionMarker && bak.contextMessageCount !== null &&
-    bak.contextMessageCount > (liveContext ?? 0);
+  // uncompressed history: no compaction marker, and longer than live's (a
+  // context that is not a list counts as empty on both sides).
+  return !bak.contextHasCompactionMarker &&
+    (bak.contextMessageCount ?? 0) > (liveContext ?? 0);
 }
 
 function isNewShrinkGeneration(
@@ -121,11 +182,14 @@ function isNewShrinkGeneration(
     previous !== current;
 }
 
-function isNonEmptyString(value: unknown): boolean {
-  return typeof value === "string" && value !== "";
+/** Python's `str(value or '').strip()` is non-empty. */
+function isNonBlank(value: unknown): boolean {
+  if (!pyTruthy(value)) return false;
+  // str() of a truthy number, list or object is never blank.
+  return typeof value !== "string" || pyStrip(value) !== "";
 }
 
-function isSet(value: unknown): boolean {
-  return value !== null && value !== undefined && value !== "" && value !== 0 &&
-    value !== false;
+/** Python's `value is not None` for a key read with `dict.get`. */
+function isNotNone(value: unknown): boolean {
+  return value !== null && value !== undefined;
 }

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { contextHasCompactionMarker } from "./compaction_marker.ts";
+
 /** Top-level keys kept out of `meta` because they can be huge. */
 const BULK_KEYS = new Set(["messages", "tool_calls", "context_messages"]);
 
@@ -37,8 +39,8 @@ export interface SidecarSummary {
   /** `len(context_messages)` when it is a list, else null. */
   contextMessageCount: number | null;
   /**
-   * True when `context_messages` holds a compaction marker: a non-tool
-   * message whose text starts with `[context compaction` (any case).
+   * True when `context_messages` holds a compaction marker as today's
+   * server recognises one (see compaction_marker.ts).
    */
   contextHasCompactionMarker: boolean;
   /** Timestamp of the last non-tool message, as the server computes it. */
@@ -110,7 +112,7 @@ export function summarizeSidecar(
     keys: Object.keys(value),
     contextMessageCount: context ? context.length : null,
     contextHasCompactionMarker: context
-      ? context.some(isCompactionMarker)
+      ? contextHasCompactionMarker(context)
       : false,
     lastMessageAt: messages ? lastMessageTimestamp(messages) : null,
     userMessageCount: 0,
@@ -226,12 +228,6 @@ export function pyStrip(text: string): string {
   while (start < end && PY_SPACE.includes(text[start])) start++;
   while (end > start && PY_SPACE.includes(text[end - 1])) end--;
   return text.slice(start, end);
-}
-
-function isCompactionMarker(message: unknown): boolean {
-  if (!isPlainObject(message) || message.role === "tool") return false;
-  return messageText(message.content).trimStart().toLowerCase()
-    .startsWith("[context compaction");
 }
 
 /**

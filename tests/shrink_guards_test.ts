@@ -286,6 +286,8 @@ const anchorLive: Fields = {
   context_messages: compressedContext,
   compression_anchor_summary: "The user asked for a summary of ...",
   compression_anchor_message_key: "msg-3",
+  // A key the seed-era server never wrote: this form decides only then.
+  pending_user_source: null,
 };
 const watermarkLive: Fields = {
   messages: 5,
@@ -367,9 +369,14 @@ expectRestored({
   live: { ...anchorLive, compression_anchor_message_key: null },
   bak: uncompressedBak,
 });
-expectRestored({
-  name: "manual compression: truncation_watermark 0.0 is not set",
+expectKept({
+  name: "manual compression: truncation_watermark 0.0 counts as set",
   live: { ...watermarkLive, truncation_watermark: 0 },
+  bak: uncompressedBak,
+}, "manual_compression");
+expectRestored({
+  name: "manual compression: truncation_watermark null is not set",
+  live: { ...watermarkLive, truncation_watermark: null },
   bak: uncompressedBak,
 });
 expectRestored({

@@ -80,6 +80,45 @@ export async function upstreamStore(
   version: string,
   ids: string[] = ["abc123", "chat_7"],
 ): Promise<UpstreamStore | string> {
+  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-upstream-" });
+  let result;
+  try {
+    result = await upstreamPython(version, DRIVER, [
+      join(root, "store"),
+      ids.join(","),
+    ]);
+  } catch (error) {
+    await Deno.remove(root, { recursive: true });
+    throw error;
+  }
+  if (typeof result === "string") {
+    await Deno.remove(root, { recursive: true });
+    return result;
+  }
+  return {
+    root,
+    sessionDir: join(root, "store", "webui", "sessions"),
+    stateDb: join(root, "store", "hermes", "state.db"),
+  };
+}
+
+/**
+ * Runs `script` (Python of this project's own) with python3 from
+ * `version`'s folder, so it can import that version's `api` package, and
+ * returns its stdout; a string starting `skipped:` says why it cannot run
+ * (upstream or python3 absent). A failing script throws with its stderr.
+ *
+ * @example
+ * ```ts
+ * const out = await upstreamPython("hermes-webui-df65251d5", "print(1)", []);
+ * if (!out.startsWith("skipped:")) console.log(out); // "1\n"
+ * ```
+ */
+export async function upstreamPython(
+  version: string,
+  script: string,
+  args: string[],
+): Promise<{ stdout: string } | string> {
   // The override serves worktrees, whose ../shared is not the clone's.
   const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
     join(PROJECT_ROOT, "..", "shared", "upstream");
@@ -89,31 +128,24 @@ export async function upstreamStore(
   } catch {
     return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
   }
-  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-upstream-" });
-  const driver = join(root, "driver.py");
-  await Deno.writeTextFile(driver, DRIVER);
-  let result;
+  const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-py-" });
   try {
-    result = await runCommand("python3", [
-      driver,
-      join(root, "store"),
-      ids.join(","),
-    ], {
-      cwd,
-    });
-  } catch (error) {
-    await Deno.remove(root, { recursive: true });
-    if (error instanceof Deno.errors.NotFound) {
-      return "skipped: python3 is not on PATH";
+    const path = join(dir, "script.py");
+    await Deno.writeTextFile(path, script);
+    let result;
+    try {
+      result = await runCommand("python3", [path, ...args], { cwd });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        return "skipped: python3 is not on PATH";
+      }
+      throw error;
     }
-    throw error;
+    if (result.code !== 0) {
+      throw new Error(`the ${version} script failed:\n${result.stderr}`);
+    }
+    return { stdout: result.stdout };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  if (result.code !== 0) {
-    throw new Error(`the ${version} driver failed:\n${result.stderr}`);
-  }
-  return {
-    root,
-    sessionDir: join(root, "store", "webui", "sessions"),
-    stateDb: join(root, "store", "hermes", "state.db"),
-  };
 }
