@@ -20,6 +20,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
+import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
 
 /** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
 export const STALE_PENDING_GRACE_SECONDS = 30;
@@ -133,6 +134,10 @@ export const staleStreamState = defineCheck({
       if (!live?.read.ok || live.read.value.shape !== "object") continue;
       const meta = live.read.value.meta;
       if (!hasStreamState(meta)) continue;
+      // state.db is ahead: the server heals the turn from it on load
+      // (sidecar_behind_state_db_self_heals); clearing the stream state
+      // first would stop it from taking the agent's answer back.
+      if (serverHealsFromStateDb(store, session.sessionId)) continue;
       const age = pendingAgeSeconds(meta.pending_started_at, options.now);
       const evidence = {
         liveMessages: messageCountOf(live),

@@ -3,7 +3,10 @@
  * live sidecar holds. The agent writes every message to state.db as the
  * turn runs; a sidecar with fewer lost turns the agent still has (a save
  * that shrank it, a restore of an old copy). Which side is right needs a
- * person, unless the sidecar records that the user cleared it on purpose.
+ * person, unless the store shows why: the user cleared or shrank it on
+ * purpose, today's server heals it from state.db on its next load (a turn
+ * left unfinished), or the extra rows are the turn a retry, undo or edit
+ * removed before the user sent again.
  *
  * @example
  * ```ts
@@ -13,13 +16,31 @@
  * @module
  */
 
+import { join } from "node:path";
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
+import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
+import type { Evidence, FindingDraft, JsonValue } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
-import type { SidecarSummary } from "../core/sidecar_summary.ts";
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  type StoreSnapshot,
+} from "../core/snapshot.ts";
+import type { StateDbMessage } from "../core/state_db.ts";
+import {
+  isPlainObject,
+  messageText,
+  pyStrip,
+  pyTruthy,
+  type SidecarSummary,
+  toTimestamp,
+} from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { shortText } from "./shown_value.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
+
+/** How many state.db rows a finding names. */
+const NAMED_ROWS = 10;
 
 /** The `state-db-sidecar-drift` check. */
 export const stateDbSidecarDrift = defineCheck({
@@ -37,7 +58,11 @@ export const stateDbSidecarDrift = defineCheck({
       summary: "state.db has more messages for a session than its sidecar.",
       explain:
         "The agent records every message of a WebUI session in state.db; " +
-        "this sidecar holds fewer (the evidence gives both counts), so the " +
+        "this sidecar holds fewer (the evidence gives both counts, and " +
+        "missingRows names the state.db rows, up to 10, that no sidecar " +
+        "message matches by role and text), and nothing in the store says " +
+        "why (no clear or shrink generation, no unfinished turn the server " +
+        "heals from state.db, no retry span that holds the extra rows), so the " +
         "WebUI lost turns the agent still has, for example through a save " +
         "that shrank it or an old copy put back. It is not repaired " +
         "automatically: state.db rows lack what only the sidecar has " +
@@ -60,14 +85,57 @@ export const stateDbSidecarDrift = defineCheck({
       summary:
         "state.db has more messages, but the user cleared the session on purpose.",
       explain:
-        "The sidecar records a deliberate shrink (a clear_generation, or an " +
-        "intentional_shrink_generation): the user cleared the conversation " +
-        "in the WebUI, and the agent keeps its own rows of the old one. The " +
-        "missing messages were removed on purpose, so nothing is wrong and " +
-        "nothing is done.",
+        "The sidecar records a deliberate shrink (a clear_generation, since " +
+        "v0.51.875, or an intentional_shrink_generation, since " +
+        "exp-v0.52.216): the user cleared, truncated, retried or undid in " +
+        "the WebUI, and the agent keeps its own rows of the old " +
+        "conversation. The missing messages were removed on purpose, so " +
+        "nothing is wrong and nothing is done.",
+    },
+    {
+      kind: "sidecar_behind_state_db_self_heals",
+      category: "info",
+      severity: "info",
+      summary:
+        "state.db has more messages for an unfinished turn; the server heals the sidecar from it on load.",
+      explain: "The sidecar still has a turn in flight (active_stream_id or " +
+        "pending_user_message set) and state.db holds more messages: the " +
+        "agent kept answering after the WebUI lost the stream. Today's " +
+        "server (since v0.51.702) heals exactly this by itself the next " +
+        "time it loads the session in full, once no live stream owns it " +
+        "and 30 s have passed since pending_started_at: it merges " +
+        "state.db's newer rows into messages and context_messages " +
+        "(append-only, honouring the truncation watermark) and clears the " +
+        "stream state; if nothing is new it finishes the pending turn as " +
+        "usual. Nothing needs doing, and hermes-fsck leaves the stream " +
+        "state alone (stale_stream_state is not reported for it), because " +
+        "clearing it first would stop the server from taking the agent's " +
+        "answer back. A server older than v0.51.702 does not heal it: " +
+        "review it as sidecar_behind_state_db says.",
+    },
+    {
+      kind: "state_db_keeps_removed_turn",
+      category: "info",
+      severity: "info",
+      summary:
+        "state.db keeps the turn a retry, undo or edit removed before the user sent again.",
+      explain:
+        "The sidecar records a truncation (retry, undo or edit) followed " +
+        "by a new turn: truncation_boundary is the time of the last " +
+        "message kept (since v0.51.628) and truncation_watermark moved " +
+        "past it when the user sent again. Every message state.db has " +
+        "beyond the sidecar's lies strictly between that boundary and the " +
+        "sidecar's first message after it, a span the sidecar holds " +
+        "nothing of: the turn the user removed (state.db keeps the agent's " +
+        "rows; the server hides rows in that span on purpose). The " +
+        "evidence names those rows. Nothing is wrong and nothing is done. " +
+        "Where the extra rows lie elsewhere, or the sidecar has no " +
+        "boundary (older than v0.51.628), a removed turn cannot be told " +
+        "from a lost one, and the finding is sidecar_behind_state_db, " +
+        "whose evidence names the state.db rows the sidecar lacks.",
     },
   ],
-  run(store) {
+  async run(store) {
     const drafts: FindingDraft[] = [];
     const db = store.stateDb;
     if (db.status !== "ok" || !db.canCountMessages) return drafts;
@@ -78,30 +146,232 @@ export const stateDbSidecarDrift = defineCheck({
       if (!live?.read.ok || live.read.value.shape !== "object") continue;
       const liveMessages = messageCountOf(live);
       if (liveMessages < 0 || row.messageCount <= liveMessages) continue;
-      const deliberate = shrankOnPurpose(live.read.value);
-      const evidence = {
+      const summary = live.read.value;
+      const evidence: Evidence = {
         liveMessages,
         bakMessages: messageCountOf(session?.backup),
         stateDbMessages: row.messageCount,
       };
-      drafts.push({
-        kind: deliberate
-          ? "sidecar_behind_state_db_kept"
-          : "sidecar_behind_state_db",
+      const base = {
         sessionId: row.id,
         paths: [live.name, db.path],
-        message: `state.db has ${row.messageCount} messages for ${row.id} ` +
-          `but ${live.name} holds ${liveMessages}` +
-          (deliberate ? `; ${deliberate.phrase}, so it is kept.` : "."),
-        evidence: deliberate
-          ? { ...evidence, guard: deliberate.guard }
-          : evidence,
         order: [row.position], // the rows' order, newest first
+      };
+      const counts = `state.db has ${row.messageCount} messages for ` +
+        `${row.id} but ${live.name} holds ${liveMessages}`;
+      if (hasUnfinishedTurn(summary)) {
+        drafts.push({
+          ...base,
+          kind: "sidecar_behind_state_db_self_heals",
+          message: `${counts}; its turn is unfinished, so the server merges ` +
+            "state.db's newer rows into it on its next full load.",
+          evidence,
+        });
+        continue;
+      }
+      const deliberate = shrankOnPurpose(summary);
+      if (deliberate) {
+        drafts.push({
+          ...base,
+          kind: "sidecar_behind_state_db_kept",
+          message: `${counts}; ${deliberate.phrase}, so it is kept.`,
+          evidence: { ...evidence, guard: deliberate.guard },
+        });
+        continue;
+      }
+      const rows = db.messagesFor(row);
+      const sidecar = await readSidecar(store, live.name);
+      const removed = sidecar ? removedTurnRows(sidecar, rows) : null;
+      if (removed) {
+        drafts.push({
+          ...base,
+          kind: "state_db_keeps_removed_turn",
+          message:
+            `${counts}; the ${removed.length} extra rows (${
+              describeRows(removed)
+            }) are the turn a retry, undo or edit removed before the user ` +
+            "sent again, which the server hides on purpose.",
+          evidence: { ...evidence, ...rowsEvidence("removed", removed) },
+        });
+        continue;
+      }
+      const missing = sidecar ? rowsSidecarLacks(sidecar, rows) : [];
+      drafts.push({
+        ...base,
+        kind: "sidecar_behind_state_db",
+        message: `${counts}.` +
+          (missing.length > 0
+            ? ` state.db rows it lacks: ${describeRows(missing)}.`
+            : ""),
+        evidence: { ...evidence, ...rowsEvidence("missing", missing) },
       });
     }
     return drafts;
   },
 });
+
+/**
+ * The server's self-heal trigger: `active_stream_id` or
+ * `pending_user_message` set (Python truth).
+ *
+ * @example
+ * ```ts
+ * hasUnfinishedTurn(summarizeSidecar({ messages: [], pending_user_message: "hi" })); // true
+ * ```
+ */
+export function hasUnfinishedTurn(live: SidecarSummary): boolean {
+  return pyTruthy(live.meta.active_stream_id) ||
+    pyTruthy(live.meta.pending_user_message);
+}
+
+/**
+ * True when today's server, loading this session in full, would heal its
+ * sidecar from state.db: the turn is unfinished and state.db holds more
+ * messages for it. Other checks leave such a sidecar to the server.
+ *
+ * @example
+ * ```ts
+ * if (serverHealsFromStateDb(store, "abc")) return; // the server's own repair comes first
+ * ```
+ */
+export function serverHealsFromStateDb(
+  store: StoreSnapshot,
+  sessionId: string,
+): boolean {
+  const db = store.stateDb;
+  const live = store.sessions.get(sessionId)?.live;
+  if (db.status !== "ok" || !db.canCountMessages) return false;
+  if (!live?.read.ok || live.read.value.shape !== "object") return false;
+  if (!hasUnfinishedTurn(live.read.value)) return false;
+  const liveMessages = messageCountOf(live);
+  return db.webuiRows.some((row) =>
+    row.id === sessionId && row.messageCount > liveMessages
+  );
+}
+
+/** A state.db row for evidence: its 1-based place in the session's order. */
+interface ShownRow {
+  position: number;
+  role: string;
+  timestamp: number | null;
+  text: string;
+}
+
+function shownRow(message: StateDbMessage, position: number): ShownRow {
+  return {
+    position,
+    role: shortText(String(message.role ?? ""), 20),
+    timestamp: rowTime(message.timestamp),
+    text: shortText(String(message.content ?? ""), 60),
+  };
+}
+
+function describeRows(rows: ShownRow[]): string {
+  const named = rows.slice(0, 3).map((row) =>
+    `#${row.position} ${JSON.stringify(row.role)} ${
+      JSON.stringify(row.text)
+    } at ${row.timestamp ?? "no time"}`
+  );
+  const more = rows.length > 3 ? `, and ${rows.length - 3} more` : "";
+  return named.join(", ") + more;
+}
+
+function rowsEvidence(
+  what: "removed" | "missing",
+  rows: ShownRow[],
+): Record<string, JsonValue> {
+  return {
+    [`${what}RowCount`]: rows.length,
+    [`${what}Rows`]: rows.slice(0, NAMED_ROWS).map((row) => ({ ...row })),
+  };
+}
+
+/** A timestamp as the server's `float()` takes one, or null. */
+function rowTime(raw: unknown): number | null {
+  if (raw === null || raw === undefined || raw === "") return null;
+  return toTimestamp(raw);
+}
+
+/**
+ * The live sidecar read again for its messages (the scan keeps counts
+ * only), or null when it no longer reads as a session.
+ */
+async function readSidecar(
+  store: StoreSnapshot,
+  name: string,
+): Promise<{ meta: Record<string, unknown>; messages: unknown[] } | null> {
+  const read = await readRegularFile(
+    join(store.sessionDir, name),
+    DEFAULT_MAX_FILE_BYTES,
+  );
+  const parsed = read.ok ? parseJsonBytes(read.value) : null;
+  if (!parsed?.ok || !isPlainObject(parsed.value)) return null;
+  const messages = parsed.value.messages;
+  return Array.isArray(messages) ? { meta: parsed.value, messages } : null;
+}
+
+/**
+ * The rows of a retry, undo or edit followed by a new turn, when they
+ * account for all of state.db's surplus; else null. The span runs from the
+ * truncation boundary (the last message kept) to the sidecar's earliest
+ * message after it, so the sidecar holds nothing strictly inside it; the
+ * watermark past the boundary says a turn was sent after the truncation.
+ */
+function removedTurnRows(
+  sidecar: { meta: Record<string, unknown>; messages: unknown[] },
+  rows: StateDbMessage[],
+): ShownRow[] | null {
+  const boundary = rowTime(sidecar.meta.truncation_boundary);
+  const watermark = rowTime(sidecar.meta.truncation_watermark);
+  if (boundary === null || watermark === null || !(boundary < watermark)) {
+    return null;
+  }
+  let next: number | null = null;
+  for (const message of sidecar.messages) {
+    const time = isPlainObject(message) ? rowTime(message.timestamp) : null;
+    if (time !== null && time > boundary && (next === null || time < next)) {
+      next = time;
+    }
+  }
+  if (next === null) return null;
+  const inside: ShownRow[] = [];
+  rows.forEach((message, i) => {
+    const time = rowTime(message.timestamp);
+    if (time !== null && time > boundary && time < next) {
+      inside.push(shownRow(message, i + 1));
+    }
+  });
+  if (inside.length === 0) return null;
+  return rows.length - inside.length <= sidecar.messages.length ? inside : null;
+}
+
+/**
+ * state.db rows the live sidecar has no message for, matched by role and
+ * trimmed text, each sidecar message matching one row.
+ */
+function rowsSidecarLacks(
+  sidecar: { messages: unknown[] },
+  rows: StateDbMessage[],
+): ShownRow[] {
+  const have = new Map<string, number>();
+  for (const message of sidecar.messages) {
+    if (!isPlainObject(message)) continue;
+    const key = matchKey(message.role, messageText(message.content));
+    have.set(key, (have.get(key) ?? 0) + 1);
+  }
+  const lacking: ShownRow[] = [];
+  rows.forEach((message, i) => {
+    const key = matchKey(message.role, String(message.content ?? ""));
+    const left = have.get(key) ?? 0;
+    if (left > 0) have.set(key, left - 1);
+    else lacking.push(shownRow(message, i + 1));
+  });
+  return lacking;
+}
+
+function matchKey(role: unknown, text: string): string {
+  return JSON.stringify([String(role ?? ""), pyStrip(text)]);
+}
 
 /** How the sidecar records a deliberate shrink, or null. */
 function shrankOnPurpose(

@@ -123,3 +123,124 @@ Deno.test("state-db-sidecar-drift CLI: exit 4 on both runs, and explain says how
     assert.match(explained.stdout, /sqlite3/);
   });
 });
+
+Deno.test("state-db-sidecar-drift: an unfinished turn state.db is ahead of is the server's to heal: info, and no stale_stream_state to clear it first", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("lost_stream", {
+      messages: 2,
+      active_stream_id: "stream-1",
+      pending_user_message: "and then?",
+      pending_started_at: 1778458002,
+    });
+    stateDbWith(store, { lost_stream: 4 });
+    const before = await store.snapshot();
+    const report = await repair(store, {
+      withStateDb: true,
+      serverStopped: true,
+    });
+    assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db_self_heals"]);
+    const [finding] = report.findings;
+    assert.equal(finding.category, "info");
+    assert.match(finding.message, /next full load/);
+    assert.equal(report.exitCode, 0);
+    assert.deepEqual(await store.snapshot(), before, "nothing written");
+  });
+});
+
+/** A retry (or undo, or edit) of turn 2, then the user sent again. */
+function retried(extra: MessageRow[] = []): {
+  sidecar: Record<string, unknown>[];
+  state: MessageRow[];
+} {
+  const m = (role: string, content: string, timestamp: number) => ({
+    role,
+    content,
+    timestamp,
+  });
+  const sidecar = [
+    m("user", "first question", 1778458000),
+    m("assistant", "first answer", 1778458001),
+    m("user", "second question", 1778458010),
+    m("assistant", "a better second answer", 1778458011),
+  ];
+  const state = [
+    m("user", "first question", 1778458000.2),
+    m("assistant", "first answer", 1778458001),
+    m("user", "second question", 1778458002.5),
+    m("assistant", "a poor second answer", 1778458003),
+    m("user", "second question", 1778458010.3),
+    m("assistant", "a better second answer", 1778458011),
+    ...extra,
+  ].map((row, i) => ({ id: i + 1, session_id: "retried", ...row }));
+  return { sidecar, state };
+}
+
+Deno.test("state-db-sidecar-drift: state.db keeping the turn a retry removed before the resend is info, naming its rows", async () => {
+  await withStore(async (store) => {
+    const { sidecar, state } = retried();
+    await store.sidecar("retried", {
+      messages: sidecar,
+      truncation_watermark: 1778458010,
+      truncation_boundary: 1778458001,
+    });
+    store.stateDb({
+      sessions: [{ id: "retried", source: "webui", title: "t" }],
+      messages: state,
+    });
+    const report = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(report), ["state_db_keeps_removed_turn"]);
+    const [finding] = report.findings;
+    assert.equal(finding.category, "info");
+    assert.equal(finding.evidence.removedRowCount, 2);
+    assert.deepEqual(
+      (finding.evidence.removedRows as { text: string }[]).map((r) => r.text),
+      ["second question", "a poor second answer"],
+    );
+    assert.match(finding.message, /#4 "assistant" "a poor second answer"/);
+    assert.equal(report.exitCode, 0);
+  });
+});
+
+Deno.test("state-db-sidecar-drift: a retry cannot explain rows lost elsewhere: unsafe, naming the rows the sidecar lacks", async () => {
+  await withStore(async (store) => {
+    const { sidecar, state } = retried();
+    // The answer to the resent question is gone from the sidecar too.
+    await store.sidecar("retried", {
+      messages: sidecar.slice(0, 3),
+      truncation_watermark: 1778458010,
+      truncation_boundary: 1778458001,
+    });
+    store.stateDb({
+      sessions: [{ id: "retried", source: "webui", title: "t" }],
+      messages: state,
+    });
+    const report = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db"]);
+    const [finding] = report.findings;
+    assert.equal(finding.category, "unsafe_to_repair");
+    assert.deepEqual(
+      (finding.evidence.missingRows as { text: string }[]).map((r) => r.text),
+      ["a poor second answer", "second question", "a better second answer"],
+    );
+    assert.equal(finding.evidence.missingRowCount, 3);
+    assert.match(finding.message, /state\.db rows it lacks: #4 "assistant"/);
+    assert.equal(report.exitCode, 4);
+  });
+});
+
+Deno.test("state-db-sidecar-drift: without a truncation boundary a removed turn cannot be told from a lost one: unsafe", async () => {
+  await withStore(async (store) => {
+    const { sidecar, state } = retried();
+    await store.sidecar("retried", {
+      messages: sidecar,
+      truncation_watermark: 1778458010,
+    });
+    store.stateDb({
+      sessions: [{ id: "retried", source: "webui", title: "t" }],
+      messages: state,
+    });
+    const report = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db"]);
+    assert.equal(report.findings[0].evidence.missingRowCount, 2);
+  });
+});
