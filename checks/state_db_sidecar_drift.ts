@@ -327,22 +327,42 @@ function removedTurnRows(
     return null;
   }
   let next: number | null = null;
+  // The messages the truncation kept; state.db's copy of one may carry a
+  // slightly later time than the sidecar's (the agent stamps its own).
+  const kept = new Map<string, number>();
   for (const message of sidecar.messages) {
-    const time = isPlainObject(message) ? rowTime(message.timestamp) : null;
-    if (time !== null && time > boundary && (next === null || time < next)) {
-      next = time;
-    }
+    if (!isPlainObject(message)) continue;
+    const time = rowTime(message.timestamp);
+    if (time === null) continue;
+    if (time <= boundary) {
+      const key = matchKey(message.role, messageText(message.content));
+      kept.set(key, (kept.get(key) ?? 0) + 1);
+    } else if (next === null || time < next) next = time;
   }
   if (next === null) return null;
+  const keyOf = (row: StateDbMessage) =>
+    matchKey(row.role, String(row.content ?? ""));
+  const timed = rows.map((row) => rowTime(row.timestamp));
+  rows.forEach((row, i) => {
+    const time = timed[i];
+    if (time !== null && time <= boundary) take(kept, keyOf(row));
+  });
   const inside: ShownRow[] = [];
-  rows.forEach((message, i) => {
-    const time = rowTime(message.timestamp);
-    if (time !== null && time > boundary && time < next) {
-      inside.push(shownRow(message, i + 1));
-    }
+  rows.forEach((row, i) => {
+    const time = timed[i];
+    if (time === null || time <= boundary || time >= next) return;
+    if (!take(kept, keyOf(row))) inside.push(shownRow(row, i + 1));
   });
   if (inside.length === 0) return null;
   return rows.length - inside.length <= sidecar.messages.length ? inside : null;
+}
+
+/** Takes one of `key` from a multiset; false when there is none. */
+function take(counts: Map<string, number>, key: string): boolean {
+  const left = counts.get(key) ?? 0;
+  if (left === 0) return false;
+  counts.set(key, left - 1);
+  return true;
 }
 
 /**
@@ -361,10 +381,9 @@ function rowsSidecarLacks(
   }
   const lacking: ShownRow[] = [];
   rows.forEach((message, i) => {
-    const key = matchKey(message.role, String(message.content ?? ""));
-    const left = have.get(key) ?? 0;
-    if (left > 0) have.set(key, left - 1);
-    else lacking.push(shownRow(message, i + 1));
+    if (!take(have, matchKey(message.role, String(message.content ?? "")))) {
+      lacking.push(shownRow(message, i + 1));
+    }
   });
   return lacking;
 }

@@ -175,18 +175,26 @@ function retried(extra: MessageRow[] = []): {
   return { sidecar, state };
 }
 
+/** Writes the retried session: its sidecar from `fields`, state.db's rows. */
+async function retriedStore(
+  store: TestStore,
+  fields: (messages: Record<string, unknown>[]) => Record<string, unknown>,
+): Promise<void> {
+  const { sidecar, state } = retried();
+  await store.sidecar("retried", fields(sidecar));
+  store.stateDb({
+    sessions: [{ id: "retried", source: "webui", title: "t" }],
+    messages: state,
+  });
+}
+
 Deno.test("state-db-sidecar-drift: state.db keeping the turn a retry removed before the resend is info, naming its rows", async () => {
   await withStore(async (store) => {
-    const { sidecar, state } = retried();
-    await store.sidecar("retried", {
-      messages: sidecar,
+    await retriedStore(store, (messages) => ({
+      messages,
       truncation_watermark: 1778458010,
       truncation_boundary: 1778458001,
-    });
-    store.stateDb({
-      sessions: [{ id: "retried", source: "webui", title: "t" }],
-      messages: state,
-    });
+    }));
     const report = await audit(store, { withStateDb: true });
     assert.deepEqual(kindsOf(report), ["state_db_keeps_removed_turn"]);
     const [finding] = report.findings;
@@ -203,17 +211,12 @@ Deno.test("state-db-sidecar-drift: state.db keeping the turn a retry removed bef
 
 Deno.test("state-db-sidecar-drift: a retry cannot explain rows lost elsewhere: unsafe, naming the rows the sidecar lacks", async () => {
   await withStore(async (store) => {
-    const { sidecar, state } = retried();
     // The answer to the resent question is gone from the sidecar too.
-    await store.sidecar("retried", {
-      messages: sidecar.slice(0, 3),
+    await retriedStore(store, (messages) => ({
+      messages: messages.slice(0, 3),
       truncation_watermark: 1778458010,
       truncation_boundary: 1778458001,
-    });
-    store.stateDb({
-      sessions: [{ id: "retried", source: "webui", title: "t" }],
-      messages: state,
-    });
+    }));
     const report = await audit(store, { withStateDb: true });
     assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db"]);
     const [finding] = report.findings;
@@ -230,15 +233,10 @@ Deno.test("state-db-sidecar-drift: a retry cannot explain rows lost elsewhere: u
 
 Deno.test("state-db-sidecar-drift: without a truncation boundary a removed turn cannot be told from a lost one: unsafe", async () => {
   await withStore(async (store) => {
-    const { sidecar, state } = retried();
-    await store.sidecar("retried", {
-      messages: sidecar,
+    await retriedStore(store, (messages) => ({
+      messages,
       truncation_watermark: 1778458010,
-    });
-    store.stateDb({
-      sessions: [{ id: "retried", source: "webui", title: "t" }],
-      messages: state,
-    });
+    }));
     const report = await audit(store, { withStateDb: true });
     assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db"]);
     assert.equal(report.findings[0].evidence.missingRowCount, 2);
