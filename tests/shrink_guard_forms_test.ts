@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { TestStore } from "./fixtures.ts";
+import { runCli, storeArgs, TestStore } from "./fixtures.ts";
 import { GUARD_CASES } from "./shrink_guard_cases.ts";
 import { auditGuardCases } from "./shrink_guard_support.ts";
 
@@ -28,3 +28,30 @@ Deno.test("each shrink-guard form gets today's server's verdict", async () => {
     await store.cleanup();
   }
 });
+
+Deno.test("repair restores exactly the cases without a guard and leaves the guarded ones byte for byte", async () => {
+  const store = await TestStore.create();
+  try {
+    await auditGuardCases(store);
+    const before = new Map<string, Uint8Array>();
+    for (const { id } of GUARD_CASES) {
+      before.set(id, await Deno.readFile(store.path(`${id}.json`)));
+    }
+    const result = await runCli(["repair", ...storeArgs(store, false)]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const wrong: string[] = [];
+    for (const { id, expect } of GUARD_CASES) {
+      const live = await Deno.readFile(store.path(`${id}.json`));
+      const bak = await Deno.readFile(store.path(`${id}.json.bak`));
+      const want = expect === "restore" ? bak : before.get(id)!;
+      if (!sameBytes(live, want)) wrong.push(`${id} (${expect})`);
+    }
+    assert.deepEqual(wrong, []);
+  } finally {
+    await store.cleanup();
+  }
+});
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
