@@ -119,16 +119,20 @@ export const stateDbSidecarDrift = defineCheck({
       severity: "info",
       summary:
         "state.db keeps the turn a retry, undo or edit removed before the user sent again.",
-      explain:
-        "The sidecar records a truncation (retry, undo or edit) followed " +
-        "by a new turn: truncation_boundary is the time of the last " +
-        "message kept (since v0.51.628) and truncation_watermark moved " +
-        "past it when the user sent again. Every message state.db has " +
-        "beyond the sidecar's lies strictly between that boundary and the " +
-        "sidecar's first message after it, a span the sidecar holds " +
-        "nothing of: the turn the user removed (state.db keeps the agent's " +
-        "rows; the server hides rows in that span on purpose). The " +
-        "evidence names those rows. Nothing is wrong and nothing is done. " +
+      explain: "The sidecar records a truncation (retry, undo or edit): " +
+        "truncation_boundary is the time of the last message kept (since " +
+        "v0.51.628), and truncation_watermark either still equals it (no " +
+        "turn sent since) or moved past it when the user sent again. Every " +
+        "message state.db has beyond the sidecar's lies after that boundary " +
+        "and before the sidecar's first message after it (or, with none, " +
+        "before its updated_at, the save that removed them), a span " +
+        "the sidecar holds nothing of: the turn the user removed (state.db " +
+        "keeps the agent's rows; the server hides rows in that span on " +
+        "purpose). state.db's own copies of the kept messages, stamped a " +
+        "little later by the agent, are not counted. The evidence names the " +
+        "removed rows. Nothing is wrong and nothing is done. Today's server " +
+        "also stamps intentional_shrink_generation (since exp-v0.52.216), " +
+        "which sidecar_behind_state_db_kept reports first. " +
         "Where the extra rows lie elsewhere, or the sidecar has no " +
         "boundary (older than v0.51.628), a removed turn cannot be told " +
         "from a lost one, and the finding is sidecar_behind_state_db, " +
@@ -311,11 +315,14 @@ async function readSidecar(
 }
 
 /**
- * The rows of a retry, undo or edit followed by a new turn, when they
- * account for all of state.db's surplus; else null. The span runs from the
- * truncation boundary (the last message kept) to the sidecar's earliest
- * message after it, so the sidecar holds nothing strictly inside it; the
- * watermark past the boundary says a turn was sent after the truncation.
+ * The rows a retry, undo or edit removed, when they account for all of
+ * state.db's surplus; else null. The span runs from the truncation boundary
+ * (the last message kept) to the sidecar's earliest message after it, so
+ * the sidecar holds nothing strictly inside it. With no message after the
+ * boundary the span ends at the sidecar's `updated_at` (a removed row was
+ * written before the save that removed it), and only while the watermark
+ * still equals the boundary: no turn was sent since the truncation (the
+ * server moves the watermark on with each user message it commits).
  */
 function removedTurnRows(
   sidecar: { meta: Record<string, unknown>; messages: unknown[] },
@@ -323,23 +330,29 @@ function removedTurnRows(
 ): ShownRow[] | null {
   const boundary = rowTime(sidecar.meta.truncation_boundary);
   const watermark = rowTime(sidecar.meta.truncation_watermark);
-  if (boundary === null || watermark === null || !(boundary < watermark)) {
+  if (boundary === null || watermark === null || boundary > watermark) {
     return null;
   }
   let next: number | null = null;
+  let untimed = false;
   // The messages the truncation kept; state.db's copy of one may carry a
   // slightly later time than the sidecar's (the agent stamps its own).
   const kept = new Map<string, number>();
   for (const message of sidecar.messages) {
     if (!isPlainObject(message)) continue;
     const time = rowTime(message.timestamp);
-    if (time === null) continue;
-    if (time <= boundary) {
+    if (time === null) untimed = true;
+    else if (time <= boundary) {
       const key = matchKey(message.role, messageText(message.content));
       kept.set(key, (kept.get(key) ?? 0) + 1);
     } else if (next === null || time < next) next = time;
   }
-  if (next === null) return null;
+  if (next === null) {
+    if (boundary < watermark || untimed) return null;
+    // A removed row was written before the save that removed it.
+    next = rowTime(sidecar.meta.updated_at);
+    if (next === null) return null;
+  }
   const keyOf = (row: StateDbMessage) =>
     matchKey(row.role, String(row.content ?? ""));
   const timed = rows.map((row) => rowTime(row.timestamp));

@@ -51,6 +51,13 @@ s.messages.append({"role": "assistant", "content": "a better second answer", "ti
 s.save()
 agent_row("user", "second question", started + 0.3)
 agent_row("assistant", "a better second answer", started + 1)
+sid = "undone_chat"
+models.Session(session_id=sid, title="undo", messages=[
+    {"role": r, "content": c, "timestamp": t} for r, c, t in turns]).save()
+db.execute("INSERT INTO sessions (id, source, title, started_at) VALUES (?, 'webui', 'undo', ?)", (sid, t0))
+for r, c, t in turns:
+    agent_row(r, c, t + 0.2)
+session_ops.undo_last(sid)
 db.commit()
 db.close()
 `;
@@ -62,6 +69,7 @@ async function auditKinds(root: string): Promise<{
   code: number;
   findings: {
     check: string;
+    sessionId: string;
     kind: string;
     category: string;
     evidence: Record<string, unknown>;
@@ -79,7 +87,7 @@ async function auditKinds(root: string): Promise<{
   return { code: result.code, findings: JSON.parse(result.stdout).findings };
 }
 
-Deno.test(`a retry and resend by ${TODAY}'s own code, state.db keeping the removed turn, is no problem`, async () => {
+Deno.test(`a retry and resend, and an undo, by ${TODAY}'s own code, state.db keeping the removed turns, are no problem`, async () => {
   const root = await Deno.makeTempDir({ prefix: "hermes-fsck-retry-" });
   try {
     const ran = await upstreamPython(TODAY, DRIVER, [root]);
@@ -90,29 +98,50 @@ Deno.test(`a retry and resend by ${TODAY}'s own code, state.db keeping the remov
     const today = await auditKinds(root);
     const drift = today.findings.filter((f) => f.check === DRIFT);
     assert.deepEqual(
-      { code: today.code, kinds: drift.map((f) => f.kind) },
-      { code: 0, kinds: ["sidecar_behind_state_db_kept"] },
+      { code: today.code, kinds: drift.map((f) => [f.sessionId, f.kind]) },
+      {
+        code: 0,
+        kinds: [
+          ["retried_chat", "sidecar_behind_state_db_kept"],
+          ["undone_chat", "sidecar_behind_state_db_kept"],
+        ],
+      },
       JSON.stringify(today.findings, null, 2),
     );
 
-    // The same sidecar as a server before exp-v0.52.216 wrote it.
-    const live = join(root, "webui", "sessions", "retried_chat.json");
-    const sidecar = JSON.parse(await Deno.readTextFile(live));
-    assert.equal(typeof sidecar.intentional_shrink_generation, "string");
-    delete sidecar.intentional_shrink_generation;
-    await Deno.writeTextFile(live, JSON.stringify(sidecar, null, 2));
+    // The same sidecars as a server before exp-v0.52.216 wrote them. That
+    // server had no guard for the undo's .bak (shrunken_live restores it, as
+    // the server's own recovery does), so it goes: only state.db is left.
+    await Deno.remove(join(root, "webui", "sessions", "undone_chat.json.bak"));
+    for (const id of ["retried_chat", "undone_chat"]) {
+      const live = join(root, "webui", "sessions", `${id}.json`);
+      const sidecar = JSON.parse(await Deno.readTextFile(live));
+      assert.equal(typeof sidecar.intentional_shrink_generation, "string");
+      delete sidecar.intentional_shrink_generation;
+      await Deno.writeTextFile(live, JSON.stringify(sidecar, null, 2));
+    }
     const older = await auditKinds(root);
     const removed = older.findings.filter((f) => f.check === DRIFT);
     assert.deepEqual(
-      { code: older.code, kinds: removed.map((f) => f.kind) },
-      { code: 0, kinds: ["state_db_keeps_removed_turn"] },
+      {
+        code: older.code,
+        kinds: removed.map((f) => [f.sessionId, f.kind]),
+        rows: removed.map((f) =>
+          (f.evidence.removedRows as { text: string }[]).map((r) => r.text)
+        ),
+      },
+      {
+        code: 0,
+        kinds: [
+          ["retried_chat", "state_db_keeps_removed_turn"],
+          ["undone_chat", "state_db_keeps_removed_turn"],
+        ],
+        rows: [
+          ["second question", "a poor second answer"],
+          ["second question", "a poor second answer"],
+        ],
+      },
       JSON.stringify(older.findings, null, 2),
-    );
-    assert.deepEqual(
-      (removed[0].evidence.removedRows as { text: string }[]).map((r) =>
-        r.text
-      ),
-      ["second question", "a poor second answer"],
     );
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -179,12 +179,13 @@ function retried(extra: MessageRow[] = []): {
 async function retriedStore(
   store: TestStore,
   fields: (messages: Record<string, unknown>[]) => Record<string, unknown>,
+  stateRows = 6,
 ): Promise<void> {
   const { sidecar, state } = retried();
   await store.sidecar("retried", fields(sidecar));
   store.stateDb({
     sessions: [{ id: "retried", source: "webui", title: "t" }],
-    messages: state,
+    messages: state.slice(0, stateRows),
   });
 }
 
@@ -240,5 +241,35 @@ Deno.test("state-db-sidecar-drift: without a truncation boundary a removed turn 
     const report = await audit(store, { withStateDb: true });
     assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db"]);
     assert.equal(report.findings[0].evidence.missingRowCount, 2);
+  });
+});
+
+Deno.test("state-db-sidecar-drift: an undo with no turn since (watermark still at the boundary) is info; rows after its save, or a watermark past the boundary with nothing after, are not", async () => {
+  await withStore(async (store) => {
+    const undo = (messages: Record<string, unknown>[]) => ({
+      messages: messages.slice(0, 2),
+      truncation_watermark: 1778458001,
+      truncation_boundary: 1778458001,
+      updated_at: 1778458005,
+    });
+    await retriedStore(store, undo, 4);
+    const undone = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(undone), ["state_db_keeps_removed_turn"]);
+    assert.equal(undone.findings[0].evidence.removedRowCount, 2);
+    assert.equal(undone.exitCode, 0);
+
+    await Deno.remove(store.stateDbPath);
+    await retriedStore(store, undo); // two rows newer than the undo's save
+    const later = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(later), ["sidecar_behind_state_db"]);
+
+    await Deno.remove(store.stateDbPath);
+    await retriedStore(store, (messages) => ({
+      ...undo(messages),
+      truncation_watermark: 1778458010,
+    }), 4);
+    const lost = await audit(store, { withStateDb: true });
+    assert.deepEqual(kindsOf(lost), ["sidecar_behind_state_db"]);
+    assert.equal(lost.exitCode, 4);
   });
 });
