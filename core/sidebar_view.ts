@@ -313,6 +313,9 @@ export function sidebarRowOf(
     ...meta,
     message_count: live?.read.ok ? live.read.value.messageCount : 0,
   };
+  // A row made from a loaded sidecar has the Session's fields, among
+  // which there is no `source`.
+  if (!fromIndex) delete fields.source;
   if (stateRow) {
     // The list overlays a WebUI row's state.db source: never CLI.
     fields.is_cli_session = false;
