@@ -22,6 +22,7 @@ import {
   listsAsCli,
   sidebarRowOf,
 } from "../core/sidebar_view.ts";
+import { pyTruthy } from "../core/sidecar_summary.ts";
 import { boundedValue } from "./shown_value.ts";
 
 const VERSIONS = "The flags and source fields are in sidecars and index " +
@@ -55,7 +56,9 @@ export const sourceFlags = defineCheck({
         "session list works its tab out from the source fields and a " +
         "state.db `webui` row, so the session is still listed under WebUI " +
         "and nothing is hidden or lost: info, exit 0. (When the list " +
-        "itself would file it under CLI the kind is source_misclassified.) " +
+        "itself would file it under CLI the kind is source_misclassified; " +
+        "when only the index entry carries the flag, " +
+        "index_source_flag_stale.) " +
         "hermes-fsck does not rewrite the flag: it is the sidecar's own " +
         "data, which no server rebuilds from anything else, and the list " +
         "already ignores it. To clear it anyway, set is_cli_session to " +
@@ -65,6 +68,28 @@ export const sourceFlags = defineCheck({
         "DIR` does the same with a copy of each file. The evidence says " +
         "which file carries the flag and where the WebUI origin is seen. " +
         NOT_HERE + " " + VERSIONS,
+    },
+    {
+      kind: "index_source_flag_stale",
+      category: "info",
+      severity: "warning",
+      repair: "rebuild_index",
+      webuiRecommendation:
+        "rewrite_persisted_sidebar_source_flags_or_ignore_route_normalizes",
+      summary:
+        "A WebUI session's index entry says is_cli_session: true and its sidecar does not.",
+      explain: "The server's discoverability audit reports this as " +
+        "persisted_source_flag_stale (a warning) too; hermes-fsck tells it " +
+        "apart because here only _index.json carries the flag: the entry " +
+        "is stale, derived data that the server rewrites from the sidecar " +
+        "on the session's next save and on every full index rebuild. As " +
+        "with persisted_source_flag_stale, the session list still shows " +
+        "the session under WebUI (info, exit 0). Rebuilt on request, " +
+        "which is provably safe because the index holds no data of its " +
+        "own: `hermes-fsck repair --also-repair index_source_flag_stale` " +
+        "runs rebuild_index, which writes every entry from its sidecar " +
+        "(this one then without the flag); the old index is kept in the " +
+        "run's quarantine for `undo`. " + VERSIONS,
     },
     {
       kind: "source_misclassified",
@@ -104,11 +129,12 @@ export const sourceFlags = defineCheck({
       if (row.stateRow) origins.push("state_db");
       if (hasWebuiOrigin(listed) && origins.length === 0) origins.push("list");
       if (origins.length === 0) continue;
-      const sidecarIsCli = meta.is_cli_session === true;
+      // The server loads the flag as bool(value).
+      const sidecarIsCli = pyTruthy(meta.is_cli_session);
       const indexIsCli = entry.is_cli_session === true;
       const listedIsCli = listed.is_cli_session === true;
       const misfiled = listedIsCli && listsAsCli(listed);
-      if (!misfiled && !sidecarIsCli && !indexIsCli && !listedIsCli) continue;
+      if (!misfiled && !sidecarIsCli && !indexIsCli) continue;
       const paths = indexIsCli ? [live.name, INDEX_FILE] : [live.name];
       const evidence = {
         liveMessages: messageCountOf(live),
@@ -135,16 +161,26 @@ export const sourceFlags = defineCheck({
         });
         continue;
       }
-      const carriers = [
-        ...(sidecarIsCli ? [live.name] : []),
-        ...(indexIsCli ? [INDEX_FILE] : []),
-      ];
+      if (!sidecarIsCli) {
+        drafts.push({
+          kind: "index_source_flag_stale",
+          sessionId,
+          paths,
+          message: `${INDEX_FILE} marks WebUI session ${sessionId} as a ` +
+            `CLI session (is_cli_session: true) but ${live.name} does ` +
+            "not: the entry is stale; the session list still shows it " +
+            "under WebUI.",
+          evidence,
+        });
+        continue;
+      }
+      const carriers = [live.name, ...(indexIsCli ? [INDEX_FILE] : [])];
       drafts.push({
         kind: "persisted_source_flag_stale",
         sessionId,
         paths,
         message:
-          `${carriers.join(" and ") || "The listed row"} mark${
+          `${carriers.join(" and ")} mark${
             carriers.length === 1 ? "s" : ""
           } WebUI session ${sessionId} as a CLI session (is_cli_session: ` +
           "true); the session list still shows it under WebUI.",

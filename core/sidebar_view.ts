@@ -314,8 +314,11 @@ export function sidebarRowOf(
     message_count: live?.read.ok ? live.read.value.messageCount : 0,
   };
   // A row made from a loaded sidecar has the Session's fields, among
-  // which there is no `source`.
-  if (!fromIndex) delete fields.source;
+  // which there is no `source`, and whose flag is `bool(value)`.
+  if (!fromIndex) {
+    delete fields.source;
+    fields.is_cli_session = pyTruthy(meta.is_cli_session);
+  }
   if (stateRow) {
     // The list overlays a WebUI row's state.db source: never CLI.
     fields.is_cli_session = false;

@@ -22,6 +22,7 @@ import { healthySession } from "./state_db_support.ts";
 /** The kinds the two discoverability checks report. */
 const OURS = new Set([
   "persisted_source_flag_stale",
+  "index_source_flag_stale",
   "source_misclassified",
   "api_missing_messageful",
   "lineage_missing_visible_representative",
@@ -78,7 +79,7 @@ Deno.test("discoverability: a WebUI session whose sidecar or index entry says is
     const { code, report } = await auditCli(store);
     assert.deepEqual(pairs(discoverability(report)), [
       "flagged persisted_source_flag_stale",
-      "indexonly persisted_source_flag_stale",
+      "indexonly index_source_flag_stale",
     ]);
     const [first, second] = discoverability(report);
     assert.equal(first.category, "info");
@@ -94,7 +95,11 @@ Deno.test("discoverability: a WebUI session whose sidecar or index entry says is
       /flagged\.json and _index\.json mark WebUI session flagged/,
     );
     assert.deepEqual(second.paths, ["indexonly.json", "_index.json"]);
-    assert.match(second.message, /_index\.json marks/);
+    assert.match(
+      second.message,
+      /_index\.json marks .* but indexonly\.json does not/,
+    );
+    assert.equal(second.repair, "rebuild_index");
     assert.equal(first.repair, undefined);
     assert.equal(code, 0);
   });
@@ -248,5 +253,66 @@ Deno.test("discoverability: a healthy store with an index, state.db and every so
     const { code, report } = await auditCli(store);
     assert.deepEqual(pairs(discoverability(report)), []);
     assert.equal(code, 0, report.findings.map((f) => f.kind).join(", "));
+  });
+});
+
+Deno.test("discoverability: index_source_flag_stale is rebuilt only when asked (exit 1), the sidecar flag stays a person's call, undo puts the old index back", async () => {
+  await withStore(async (store) => {
+    const flagged = await store.sidecar("flagged", {
+      source_tag: "webui",
+      is_cli_session: true,
+    });
+    const stale = await store.sidecar("stale", { source_tag: "webui" });
+    await store.index(
+      serverIndex([flagged, stale]).map((e) =>
+        e.session_id === "stale" ? { ...e, is_cli_session: true } : e
+      ),
+    );
+    store.stateDb({ sessions: [], messages: [] });
+    const before = await Deno.readTextFile(store.path("_index.json"));
+    const sidecar = await Deno.readTextFile(store.path("flagged.json"));
+
+    const plain = await runCli([
+      "repair",
+      ...storeArgs(store),
+      "--format",
+      "json",
+    ]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(await Deno.readTextFile(store.path("_index.json")), before);
+
+    const asked = await runCli([
+      "repair",
+      ...storeArgs(store),
+      "--also-repair",
+      "index_source_flag_stale",
+      "--format",
+      "json",
+    ]);
+    assert.equal(asked.code, 1, asked.stdout + asked.stderr);
+    const runId = (JSON.parse(asked.stdout) as Report).repair!.runId!;
+    const entries = JSON.parse(
+      await Deno.readTextFile(store.path("_index.json")),
+    ) as Record<string, unknown>[];
+    const byId = new Map(entries.map((e) => [e.session_id, e]));
+    assert.equal(byId.get("stale")!.is_cli_session, false);
+    // The sidecar's own flag is data no server rebuilds: left as it is.
+    assert.equal(byId.get("flagged")!.is_cli_session, true);
+    assert.equal(await Deno.readTextFile(store.path("flagged.json")), sidecar);
+
+    const after = await auditCli(store);
+    assert.deepEqual(pairs(discoverability(after.report)), [
+      "flagged persisted_source_flag_stale",
+    ]);
+    assert.equal(after.code, 0);
+
+    const undo = await runCli([
+      "undo",
+      runId,
+      "--session-dir",
+      store.sessionDir,
+    ]);
+    assert.equal(undo.code, 1, undo.stdout + undo.stderr);
+    assert.equal(await Deno.readTextFile(store.path("_index.json")), before);
   });
 });

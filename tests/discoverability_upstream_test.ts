@@ -28,6 +28,8 @@ function serverKindOf(finding: Finding): string | null {
     case "api_missing_messageful":
     case "lineage_missing_visible_representative":
       return finding.kind;
+    case "index_source_flag_stale":
+      return "persisted_source_flag_stale";
     case "background_session_hidden":
       return finding.evidence.preCompressionSnapshot
         ? "lineage_missing_visible_representative"
@@ -223,7 +225,15 @@ async function flagStore(store: TestStore, indexed: boolean): Promise<void> {
     await store.sidecar("x5", { source_tag: "cli", is_cli_session: true }),
     await store.sidecar("x6", { source_tag: "webui" }),
   ];
-  if (indexed) await store.index(serverIndex(made));
+  // Only the index entry of x7 says CLI: a stale entry.
+  made.push(await store.sidecar("x7", { source_tag: "webui" }));
+  if (indexed) {
+    await store.index(
+      serverIndex(made).map((e) =>
+        e.session_id === "x7" ? { ...e, is_cli_session: true } : e
+      ),
+    );
+  }
   stateDb(store, [rows("x4", "webui"), rows("x6", "webui")]);
 }
 
@@ -240,6 +250,7 @@ for (const indexed of [false, true]) {
             "x2 persisted_source_flag_stale",
             "x3 persisted_source_flag_stale",
             "x4 persisted_source_flag_stale",
+            ...(indexed ? ["x7 persisted_source_flag_stale"] : []),
           ],
         });
       });
