@@ -7,7 +7,9 @@
  */
 
 import assert from "node:assert/strict";
+import { auditStore } from "../core/audit.ts";
 import type { Finding } from "../core/finding.ts";
+import { builtinChecks } from "../checks/builtin.ts";
 import type { Report } from "../core/report.ts";
 import {
   type CliResult,
@@ -46,7 +48,7 @@ function pairs(findings: Finding[]): string[] {
   return findings.map((f) => `${f.sessionId} ${f.kind}`).sort();
 }
 
-function discoverability(report: Report): Finding[] {
+function discoverability(report: { findings: Finding[] }): Finding[] {
   return report.findings.filter((f) => OURS.has(f.kind));
 }
 
@@ -314,5 +316,67 @@ Deno.test("discoverability: index_source_flag_stale is rebuilt only when asked (
     ]);
     assert.equal(undo.code, 1, undo.stdout + undo.stderr);
     assert.equal(await Deno.readTextFile(store.path("_index.json")), before);
+  });
+});
+
+Deno.test("discoverability: checked a session at a time (as a big store is), the findings are those of the whole store", async () => {
+  await withStore(async (store) => {
+    const made = [
+      await store.sidecar("aa_flag", {
+        source_tag: "webui",
+        is_cli_session: true,
+      }),
+      await store.sidecar("bb_stale", { source_tag: "webui" }),
+      await store.sidecar("cc_cron", { source_tag: "cron" }),
+      await store.sidecar("dd_misfiled", {
+        source: "webui",
+        source_tag: "cli",
+        is_cli_session: true,
+      }),
+      await store.sidecar("ee_adopted", { source_tag: "kanban" }),
+    ];
+    await store.sidecar("ff_badws", { workspace: 3 });
+    await store.index(
+      serverIndex(made).map((e) =>
+        e.session_id === "bb_stale" ? { ...e, is_cli_session: true } : e
+      ),
+    );
+    store.stateDb({
+      sessions: [{ id: "ee_adopted", source: "webui", title: "A" }],
+      messages: messages("ee_adopted").map((m, i) => ({ ...m, id: i + 1 })),
+    });
+    const scan = {
+      sessionDir: store.sessionDir,
+      stateDbPath: store.stateDbPath,
+      workers: 0,
+    };
+    const now = Date.now();
+    const whole = await auditStore({
+      scan,
+      checks: builtinChecks,
+      checkOptions: { now },
+    });
+    whole.store.stateDb.close();
+    assert.deepEqual(pairs(discoverability(whole)), [
+      "aa_flag persisted_source_flag_stale",
+      "bb_stale index_source_flag_stale",
+      "cc_cron background_session_hidden",
+      "dd_misfiled source_misclassified",
+      "ff_badws api_missing_messageful",
+    ]);
+    for (const partSessions of [1, 2]) {
+      const parts = await auditStore({
+        scan,
+        checks: builtinChecks,
+        checkOptions: { now },
+        partSessions,
+      });
+      parts.store.stateDb.close();
+      assert.deepEqual(
+        parts.findings,
+        whole.findings,
+        `parts of ${partSessions}`,
+      );
+    }
   });
 });
