@@ -127,7 +127,6 @@ export const sourceFlags = defineCheck({
       if (hasWebuiOrigin(meta)) origins.push("sidecar");
       if (hasWebuiOrigin(entry)) origins.push("index");
       if (row.stateRow) origins.push("state_db");
-      if (hasWebuiOrigin(listed) && origins.length === 0) origins.push("list");
       if (origins.length === 0) continue;
       // The server loads the flag as bool(value).
       const sidecarIsCli = pyTruthy(meta.is_cli_session);
