@@ -38,7 +38,11 @@ export const stateDbSidecars = defineCheck({
         "Repair: materialize_from_state_db creates <sid>.json from the row " +
         "and its messages (ordered by timestamp, id), keeping workspace, " +
         "worktree fields and message_count. It never overwrites: if a " +
-        "sidecar appears meanwhile, that one wins. Then the index is rebuilt.",
+        "sidecar appears meanwhile, that one wins. Then the index is rebuilt. " +
+        "The server's discoverability audit reports the same session as " +
+        "state_db_messageful_missing_sidecar (there for rows of any " +
+        "source; rows of other sources are the agent's own sessions and no " +
+        "finding here).",
     },
     {
       kind: "state_db_orphan_webui_row",

@@ -264,7 +264,7 @@ export interface IndexEntry {
   /** Its `session_id`. */
   sessionId: string;
   /**
-   * The entry's `INDEX_ENTRY_FIELDS` (core/index_scan.ts), those it has, as they are in
+   * The entry's `INDEX_ENTRY_FIELDS` and `INDEX_SIDEBAR_FIELDS` (core/index_scan.ts), those it has, as they are in
    * the file. Only these are kept: an entry has some forty fields, and a
    * big store's index has an entry per session.
    */

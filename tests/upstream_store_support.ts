@@ -67,6 +67,28 @@ if hasattr(models, "_record_webui_deleted_session_tombstone"):
 `;
 
 /**
+ * The folder of `version`'s code (its `api/` inside), to run it from; a
+ * string starting with `skipped:` says why it is absent, for a skip.
+ *
+ * @example
+ * ```ts
+ * const cwd = await upstreamDir("hermes-webui-df65251d5");
+ * ```
+ */
+export async function upstreamDir(version: string): Promise<string> {
+  // The override serves worktrees, whose ../shared is not the clone's.
+  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
+    join(PROJECT_ROOT, "..", "shared", "upstream");
+  const cwd = join(upstream, version);
+  try {
+    await Deno.stat(join(cwd, "api", "models.py"));
+  } catch {
+    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
+  }
+  return cwd;
+}
+
+/**
  * Builds a healthy store of sessions `ids` with `version`'s own code in a
  * new temp dir; a
  * string says why it cannot (upstream or python3 absent), for a skip.
@@ -80,15 +102,8 @@ export async function upstreamStore(
   version: string,
   ids: string[] = ["abc123", "chat_7"],
 ): Promise<UpstreamStore | string> {
-  // The override serves worktrees, whose ../shared is not the clone's.
-  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
-    join(PROJECT_ROOT, "..", "shared", "upstream");
-  const cwd = join(upstream, version);
-  try {
-    await Deno.stat(join(cwd, "api", "models.py"));
-  } catch {
-    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
-  }
+  const cwd = await upstreamDir(version);
+  if (cwd.startsWith("skipped:")) return cwd;
   const root = await Deno.makeTempDir({ prefix: "hermes-fsck-upstream-" });
   const driver = join(root, "driver.py");
   await Deno.writeTextFile(driver, DRIVER);
