@@ -160,7 +160,8 @@ export function pluginInput(
       sessionId: files.sessionId,
       live: files.live?.path ?? null,
       backup: files.backup?.path ?? null,
-      journal: files.journal?.path ?? null,
+      // The legacy file when there is one (it comes last), else a shard.
+      journal: files.journal?.files.at(-1)?.path ?? null,
     });
   }
   return {

@@ -136,47 +136,51 @@ Deno.test("turn_journal: events without a string turn_id are counted, not turned
   assert.deepEqual([...summary.turns.keys()], ["t1"]);
 });
 
-Deno.test("turn_journal: a missing or non-numeric created_at never throws and sorts first", () => {
-  const bad: unknown[] = [
-    undefined,
-    null,
-    "1778458282.1",
-    "yesterday",
-    true,
-    [1],
-    { t: 1 },
+Deno.test("turn_journal: created_at is read as the server's float(value or 0), 0 where float() refuses it, and never throws", () => {
+  // [value, its sort key, whether the server would write it]
+  const cases: [unknown, number, boolean][] = [
+    [undefined, 0, false],
+    [null, 0, true],
+    ["1778458282.1", 1778458282.1, true],
+    [" 1_000.5 ", 1000.5, true],
+    ["yesterday", 0, false],
+    ["", 0, false],
+    [true, 1, false],
+    [[1], 0, false],
+    [{ t: 1 }, 0, false],
   ];
-  for (const value of bad) {
+  for (const [value, key, readable] of cases) {
     const summary = summarizeJournal(journal(
       ev("submitted", "t1", 5, { content: "hi" }),
       ev("completed", "t1", value),
     ));
     const t1 = turn(summary, "t1");
+    const shown = JSON.stringify(value);
     assert.equal(
       t1.latest.event,
-      "submitted",
-      `created_at ${JSON.stringify(value)} must sort first`,
+      key >= 5 ? "completed" : "submitted",
+      `created_at ${shown} sorts as ${key}`,
     );
-    assert.equal(summary.badCreatedAtCount, 1);
-    assert.equal(t1.maxCreatedAt, 5);
+    assert.equal(summary.badCreatedAtCount, readable ? 0 : 1, shown);
+    assert.equal(t1.maxCreatedAt, Math.max(5, key));
     // Still a terminal event of the turn.
     assert.equal(t1.terminalEvents, 1);
   }
-  // A bad created_at first, then numeric ones.
+  // A bad created_at sorts as 0: after a negative one.
   const first = summarizeJournal(journal(
     ev("completed", "t1", "nope"),
     ev("submitted", "t1", -5, { content: "hi" }),
   ));
-  assert.equal(turn(first, "t1").latest.event, "submitted");
-  // Only bad ones: the later line wins, and there is no max.
+  assert.equal(turn(first, "t1").latest.event, "completed");
+  // Only bad ones: all sort as 0, and the later line wins.
   const only = summarizeJournal(journal(
     ev("submitted", "t1", undefined, { content: "hi" }),
     ev("worker_started", "t1", "x"),
   ));
   const t1 = turn(only, "t1");
   assert.equal(t1.latest.event, "worker_started");
-  assert.equal(t1.latestCreatedAt, -Infinity);
-  assert.equal(t1.maxCreatedAt, null);
+  assert.equal(t1.latestCreatedAt, 0);
+  assert.equal(t1.maxCreatedAt, 0);
   assert.equal(only.badCreatedAtCount, 2);
 });
 
