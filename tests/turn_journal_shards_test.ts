@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliJson, serverIndex, withStore } from "./check_support.ts";
+import { auditStore } from "../core/audit.ts";
+import { builtinChecks } from "../checks/builtin.ts";
 import type { TestStore } from "./fixtures.ts";
 
 /** `../shared/upstream` beside the project, or `$HERMES_FSCK_UPSTREAM`. */
@@ -309,6 +311,77 @@ Deno.test("shards: a journal id with '.' is an orphan journal, never an invalid 
       .sort();
     assert.deepEqual(after.filter((n) => n !== "_hermes_fsck"), before);
     assert.equal(code, 4, "their pending turns have nowhere to go");
+  });
+});
+
+Deno.test("shards: a shard that is a symbolic link is reported, not followed, and the session's turns are not judged", async () => {
+  await withStore(async (store) => {
+    await oneSession(store);
+    await store.writeRaw(
+      "_turn_journal/s1.jsonl",
+      lines([submitted("t1", 100, "maybe ended in the linked shard")]),
+    );
+    const outside = join(store.root, "outside.jsonl");
+    await Deno.writeTextFile(outside, lines([ended("t1", 101)]));
+    await Deno.symlink(outside, store.path("_turn_journal/s1~4.jsonl"));
+    const { code, report } = await cliJson(store, [
+      "repair",
+      "--server-stopped",
+    ]);
+    assert.deepEqual(report.findings.map((f) => [f.kind, f.paths]), [
+      ["unreadable_file", ["_turn_journal/s1~4.jsonl"]],
+    ]);
+    assert.deepEqual(report.repair!.actions, []);
+    assert.equal(code, 4);
+  });
+});
+
+Deno.test("shards: checked part by part, with and without workers, the findings are those of the whole store", async () => {
+  await withStore(async (store) => {
+    const sidecars = [];
+    for (const id of ["a", "a-b", "a0", "b"]) {
+      sidecars.push(await store.sidecar(id, { messages: 2 }));
+    }
+    await store.index(serverIndex(sidecars));
+    const write = (name: string, events: Event[], extra = "") =>
+      store.writeRaw(`_turn_journal/${name}`, lines(events) + extra);
+    // Names that sort apart though they belong together: a.jsonl, a0~1,
+    // a~2 (by name), and a dotted id between them.
+    await write("a.jsonl", [submitted("t1", 10, "ended in a~2")]);
+    await write("a~2.jsonl", [ended("t1", 11)]);
+    await write("a0~1.jsonl", [submitted("t2", 10, "pending in a0")]);
+    await write("a-b~1.jsonl", turn("t3", 10), "torn{\n");
+    await write("a.b~1.jsonl", [submitted("t4", 10, "dotted orphan")]);
+    await write("b~3.jsonl", [
+      submitted("t5", 10, "message 0"),
+      ended("t5", 11),
+    ]);
+    await write("b~4.jsonl", [ended("t5", 12, "interrupted")]);
+    const now = Date.parse("2026-11-21T12:00:00Z");
+    const run = async (partSessions?: number, workers = 0) => {
+      const result = await auditStore({
+        scan: { sessionDir: store.sessionDir, stateDbPath: null, workers },
+        checks: builtinChecks,
+        checkOptions: { now, serverStopped: true },
+        partSessions,
+      });
+      result.store.stateDb.close();
+      return result.findings;
+    };
+    const whole = await run();
+    assert.deepEqual(
+      whole.map((f) => `${f.kind} ${f.sessionId}`).sort(),
+      [
+        "turn_journal_collision b",
+        "turn_journal_malformed_lines a-b",
+        "turn_journal_orphan a.b",
+        "turn_journal_pending_turn a.b",
+        "turn_journal_pending_turn a0",
+      ],
+    );
+    for (const [parts, workers] of [[1, 0], [1, 2], [2, 2]]) {
+      assert.deepEqual(await run(parts, workers), whole, `${parts}/${workers}`);
+    }
   });
 });
 
