@@ -280,3 +280,59 @@ Deno.test("turn_journal: CRLF line endings are read like LF", () => {
   const blank = summarizeJournal(encoder.encode(lines[0] + "\r\n\r\n"));
   assert.equal(blank.malformedCount, 0);
 });
+
+Deno.test("turn_journal: files read in order into one map merge as the server merges shards (ties go to the later file)", () => {
+  const turns = new Map<string, TurnState>();
+  // Shard 0: t1 submitted at 10, t2 ended at 30; shard 1 (read later):
+  // t1 ended at 10 (a tie: the later file wins), t2 submitted at 20.
+  summarizeJournal(
+    journal(
+      ev("submitted", "t1", 10, { content: "a" }),
+      ev("completed", "t2", 30),
+    ),
+    { file: 0, turns },
+  );
+  const second = summarizeJournal(
+    journal(
+      "torn",
+      ev("interrupted", "t1", 10),
+      ev("submitted", "t2", 20, { content: "b" }),
+    ),
+    { file: 1, turns },
+  );
+  const t1 = turns.get("t1")!;
+  assert.equal(t1.latest.event, "interrupted");
+  assert.deepEqual([t1.latestFile, t1.latestLine], [1, 2]);
+  const t2 = turns.get("t2")!;
+  assert.equal(t2.latest.event, "completed");
+  assert.deepEqual([t2.latestFile, t2.latestLine], [0, 2]);
+  assert.equal(second.turnCount, 2);
+  assert.deepEqual(second.malformedLines, [1], "lines are per file");
+});
+
+Deno.test("turn_journal: the terminal flag does not decide; the event name does, as in the server's is_terminal_turn_event", () => {
+  assert.equal(isTerminalEvent({ event: "completed", terminal: false }), true);
+  assert.equal(
+    isTerminalEvent({ event: "worker_started", terminal: true }),
+    false,
+  );
+  const summary = summarizeJournal(journal(
+    ev("submitted", "t1", 1, { content: "hi" }),
+    ev("assistant_started", "t1", 2, { terminal: true }),
+  ));
+  assert.equal(turn(summary, "t1").terminalEvents, 0);
+});
+
+Deno.test("turn_journal: lines are cut where Python's splitlines() cuts them", () => {
+  // json.dumps(ensure_ascii=False) leaves U+2028 raw in a string: the
+  // server reads that event as two malformed lines.
+  const summary = summarizeJournal(encoder.encode(
+    '{"event":"submitted","turn_id":"t1","content":"a\u2028b"}\n' +
+      '{"event":"submitted","turn_id":"t2","content":"c"}\r\n' +
+      "   \n",
+  ));
+  assert.deepEqual(summary.malformedLines, [1, 2]);
+  assert.deepEqual([...summary.turns.keys()], ["t2"]);
+  assert.equal(turn(summary, "t2").latestLine, 3);
+  assert.equal(summary.lines, 4);
+});
