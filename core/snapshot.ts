@@ -222,7 +222,9 @@ export const SUMMARIZED_TEMP_ORIGINS: ReadonlySet<TempOrigin> = new Set([
 ]);
 
 /**
- * Everything the store holds for one valid session id.
+ * Everything the store holds for one valid session id; or, for a turn
+ * journal alone, for an id that passes only the server's journal rule (with
+ * `.`, see {@linkcode SessionJournal}): such an id never names a path.
  *
  * @example
  * ```ts
