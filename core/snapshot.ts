@@ -516,7 +516,9 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         files.journal ??= { files: [], turns: null, turnCount: 0 };
         files.journal.files.push(file as ScannedFile<JournalSummary>);
         if (result.journalTurns !== undefined) {
-          files.journal.turns = result.journalTurns?.turns ?? null;
+          const turns = result.journalTurns?.turns ?? null;
+          // Most sessions have no open turn: one shared empty map.
+          files.journal.turns = turns?.size === 0 ? NO_TURNS : turns;
           files.journal.turnCount = result.journalTurns?.turnCount ?? 0;
         }
       } else if (kind === "sidecar") {
