@@ -401,7 +401,7 @@ Deno.test("shards written by today's server's own append audit clean", async (t)
   } catch { /* absent */ }
   if (!present || !hasPython()) {
     console.log(
-      `skipped: needs python3 and ${TODAY} (../shared/upstream beside the project)`,
+      `skipped: needs python3 and ${TODAY} (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`,
     );
     return;
   }
