@@ -134,6 +134,7 @@ export {
   type ScanProgress,
   scanStore,
   type SessionFiles,
+  type SessionJournal,
   type StoreSnapshot,
   type TempFile,
   tombstonedIds,
@@ -148,11 +149,19 @@ export {
   summarizeSidecar,
 } from "./core/sidecar_summary.ts";
 export {
+  createdAtKey,
+  type JournalReadOptions,
   type JournalSessionId,
   type JournalSummary,
   summarizeJournal,
   type TurnState,
 } from "./core/turn_journal.ts";
+export {
+  type JournalListing,
+  journalNameParts,
+  listJournalFiles,
+  type SessionJournalNames,
+} from "./core/journal_files.ts";
 export {
   openStateDb,
   type OpenStateDbOptions,
