@@ -54,22 +54,23 @@ export const turnJournalHealth = defineCheck({
     },
     {
       kind: "turn_journal_collision",
-      category: "unsafe_to_repair",
-      severity: "warning",
+      category: "info",
+      severity: "info",
       summary: "A journal turn ended twice (two terminal events).",
-      explain: "A turn_id has more than one completed/interrupted event: two " +
-        "writers closed the same turn (for example a recovery marked it " +
-        "interrupted and the server later completed it, or a turn id was " +
-        "reused). Which ending is true cannot be told from the journal, and " +
-        "the sidecar may hold the turn twice (a recovered prompt with a " +
-        '"**Previous turn did not complete.**" marker and the real answer) ' +
-        "or miss its answer, so a person must look. Open the session, find " +
-        "the turn's prompt (the evidence gives the journal lines), and " +
-        "delete a duplicated _recovered prompt or _error marker while the " +
-        "server is stopped. The journal itself can stay as it is. Since " +
-        "v0.51.255 a session's journal is its legacy file and every " +
-        "<sid>~<pid>.jsonl shard, merged: the two endings may be in " +
-        "different files, and the evidence names the file of each line.",
+      explain: "A turn_id has more than one completed/interrupted event. " +
+        "Today's server writes interrupted from several places (a cancel, " +
+        "an error, a restart's recovery), so two endings of one turn occur " +
+        "in healthy stores; the server itself settles the turn by its " +
+        "latest event and its own audit does not report it. The journal " +
+        "loses nothing, and a turn ended either way is not pending, so this " +
+        "is info, never a reason to keep the server down. If the session " +
+        "shows the turn twice (a recovered prompt with a 'Previous turn did " +
+        "not complete' marker beside the real answer), the evidence gives " +
+        "the journal lines to find it; delete the duplicate while the " +
+        "server is stopped. Since v0.51.255 a session's journal is its " +
+        "legacy file and every <sid>~<pid>.jsonl shard, merged: the two " +
+        "endings may be in different files, and the evidence names the " +
+        "file of each line. All versions.",
     },
     {
       kind: "turn_journal_orphan",
