@@ -15,6 +15,7 @@
 
 import { defineCheck } from "../core/check.ts";
 import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
+import { profileDbsOf } from "../core/profile_state_db.ts";
 
 /** What is not known when the run goes on without state.db. */
 const WITHOUT_IT =
@@ -86,18 +87,20 @@ export const stateDbAccess = defineCheck({
     },
   ],
   run(store) {
-    const db = store.stateDb;
-    if (db.status !== "unreadable") return [];
-    return [{
-      kind: db.problem === "locked"
-        ? "state_db_locked"
-        : db.problem === "hot_journal"
-        ? "state_db_needs_rollback"
-        : "state_db_unreadable",
-      paths: [db.path],
-      message:
-        `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,
-      evidence: { problem: db.problem },
-    }];
+    // The default home's db, then each named profile's its sessions use.
+    const dbs = [store.stateDb, ...profileDbsOf(store).map((e) => e.db)];
+    return dbs.flatMap((db) =>
+      db.status !== "unreadable" ? [] : [{
+        kind: db.problem === "locked"
+          ? "state_db_locked"
+          : db.problem === "hot_journal"
+          ? "state_db_needs_rollback"
+          : "state_db_unreadable",
+        paths: [db.path],
+        message:
+          `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,
+        evidence: { problem: db.problem },
+      }]
+    );
   },
 });

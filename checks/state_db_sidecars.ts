@@ -15,6 +15,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { deletion } from "../core/store_facts.ts";
+import { webuiRowsOf } from "../core/profile_state_db.ts";
 
 /** The `state-db-sidecars` check. */
 export const stateDbSidecars = defineCheck({
@@ -54,9 +55,8 @@ export const stateDbSidecars = defineCheck({
   ],
   run(store) {
     const drafts: FindingDraft[] = [];
-    const db = store.stateDb;
-    if (db.status !== "ok") return drafts;
-    for (const row of db.webuiRows) {
+    // Each session's rows are its own profile's (core/profile_state_db.ts).
+    for (const { row, db } of webuiRowsOf(store)) {
       const id = row.id;
       if (!id || !isValidSessionId(id)) continue; // session-ids reports these
       if (store.sessions.get(id)?.live) continue;
