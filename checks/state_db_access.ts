@@ -24,7 +24,11 @@ const WITHOUT_IT =
   "(sidecar_behind_state_db), nor tell a deleted session from a lost one, " +
   "so, unlike the server, it restores no orphan backup and promotes no " +
   "interrupted save of a missing sidecar (orphan_backup_state_db_unreadable). " +
-  "It goes on without it and reports the rest.";
+  "It goes on without it and reports the rest. Each named profile's " +
+  "state.db (<home>/profiles/<name>/state.db, for the sessions whose " +
+  "sidecar names that profile) is checked the same way, by its own path; " +
+  "one that does not exist is not a finding: its sessions have nothing to " +
+  "compare with, as in the server.";
 
 /** The `state-db-access` check. */
 export const stateDbAccess = defineCheck({

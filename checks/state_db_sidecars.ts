@@ -39,7 +39,13 @@ export const stateDbSidecars = defineCheck({
         "Repair: materialize_from_state_db creates <sid>.json from the row " +
         "and its messages (ordered by timestamp, id), keeping workspace, " +
         "worktree fields and message_count. It never overwrites: if a " +
-        "sidecar appears meanwhile, that one wins. Then the index is rebuilt.",
+        "sidecar appears meanwhile, that one wins. Then the index is rebuilt. " +
+        "Profiles (all versions): rows are looked for in the default " +
+        "profile home's state.db (or the --state-db file), as the server's " +
+        "own audit does; a session whose .bak names a profile is looked " +
+        "for in that profile's <home>/profiles/<name>/state.db instead, and " +
+        "a sidecar rebuilt from a named profile's row names that profile " +
+        "(the server writes null, meaning its active profile).",
     },
     {
       kind: "state_db_orphan_webui_row",

@@ -300,3 +300,25 @@ Deno.test("profiles: a store checked in several parts compares every session wit
     ]);
   });
 });
+
+Deno.test("profiles: the text report names each profile's state.db", async () => {
+  await withStore(async (store) => {
+    await threeProfiles(store);
+    const r = await runCli(["audit", "--session-dir", store.sessionDir], {
+      env: { HOME: store.root, HERMES_HOME: store.hermesHome },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(
+      r.stdout.includes(
+        `state.db of profile alpha: ${profileDb(store, "alpha")}\n`,
+      ),
+      r.stdout,
+    );
+    assert.ok(
+      r.stdout.includes(
+        `state.db of profile beta: ${profileDb(store, "beta")}\n`,
+      ),
+      r.stdout,
+    );
+  });
+});
