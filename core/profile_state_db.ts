@@ -59,7 +59,8 @@ export interface ProfileStateDb {
  * ```
  */
 export class ProfileStateDbs {
-  #base: string;
+  /** The base home, the one that holds `profiles/`. */
+  readonly base: string;
   #defaultPath: string | null;
   /** By profile name; null when it is the default home's db. */
   #byProfile = new Map<string, ProfileStateDb | null>();
@@ -76,7 +77,7 @@ export class ProfileStateDbs {
    * ```
    */
   constructor(base: string, defaultStateDb: string | null) {
-    this.#base = resolve(base);
+    this.base = resolve(base);
     this.#defaultPath = defaultStateDb === null
       ? null
       : realPath(resolve(defaultStateDb));
@@ -100,7 +101,7 @@ export class ProfileStateDbs {
   }
 
   #openNew(profile: string): ProfileStateDb | null {
-    const home = namedProfileHome(this.#base, profile);
+    const home = namedProfileHome(this.base, profile);
     const path = join(home, "state.db");
     // As the server does, a profile dir that resolves outside profiles/ (a
     // link planted there) is not that profile's home.
@@ -112,7 +113,7 @@ export class ProfileStateDbs {
       // compare its sessions with.
       return { profile, db: { status: "absent", path, close() {} } };
     }
-    const root = realPath(join(this.#base, "profiles"));
+    const root = realPath(join(this.base, "profiles"));
     const inside = relative(root, realHome);
     if (inside.startsWith("..") || inside === "" || inside.includes("/")) {
       return {

@@ -91,6 +91,7 @@ export const recoverStaleStream = defineRepair({
         context.store.hermesHome,
         id,
         doc.profile,
+        context.store.profileDbs?.base ?? null,
       );
       if (found && "skip" in found) return found;
       core = found;
@@ -276,6 +277,7 @@ async function findCoreTranscript(
   hermesHome: string | null,
   id: string,
   profile: unknown,
+  profilesBase: string | null,
 ): Promise<CoreTranscript | PlanSkip | null> {
   if (hermesHome === null) {
     return {
@@ -288,7 +290,13 @@ async function findCoreTranscript(
   // Only a name that passes the server's profile rule becomes a path.
   const named = profileOf(profile);
   if (named !== null) {
-    paths.unshift(join(namedProfileHome(hermesHome, named), "sessions", file));
+    paths.unshift(
+      join(
+        namedProfileHome(profilesBase ?? hermesHome, named),
+        "sessions",
+        file,
+      ),
+    );
   }
   for (const path of paths) {
     const read = await readRegularFile(path, DEFAULT_MAX_FILE_BYTES);

@@ -322,3 +322,34 @@ Deno.test("profiles: the text report names each profile's state.db", async () =>
     );
   });
 });
+
+Deno.test("profiles: a named profile's core transcript is read from the base home's profiles/, also when HERMES_HOME is a profile's home", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("e1", {
+      messages: [],
+      profile: "beta",
+      active_stream_id: "stream-1",
+      pending_user_message: "What is the answer?",
+      pending_attachments: [],
+      pending_started_at: Date.now() / 1000 - 3600,
+    });
+    const core = [
+      { role: "user", content: "What is the answer?", timestamp: 12 },
+      { role: "assistant", content: "42", timestamp: 13 },
+    ];
+    const dir = join(store.hermesHome, "profiles", "beta", "sessions");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "session_e1.json"),
+      JSON.stringify({ session_id: "e1", messages: core }),
+    );
+    const alphaHome = join(store.hermesHome, "profiles", "alpha");
+    await Deno.mkdir(alphaHome, { recursive: true });
+    const r = await run(store, ["repair", "--server-stopped"], {
+      HERMES_HOME: alphaHome,
+    });
+    assert.equal(r.code, 1, r.stderr + r.kinds.join(","));
+    const doc = await store.readJson("e1.json") as { messages: unknown[] };
+    assert.deepEqual(doc.messages, core);
+  });
+});
