@@ -168,6 +168,7 @@ export {
   SESSION_COLUMNS,
   type SqlValue,
   type StateDb,
+  type StateDbLookup,
   type StateDbMessage,
   type StateDbParts,
   type StateDbProblem,
@@ -176,6 +177,22 @@ export {
   type StateDbSideFile,
   type StateDbSideFiles,
 } from "./core/state_db.ts";
+export {
+  profileDbsOf,
+  type ProfileRow,
+  type ProfileStateDb,
+  ProfileStateDbs,
+  stateDbOf,
+  webuiRowFor,
+  webuiRowsOf,
+} from "./core/profile_state_db.ts";
+export {
+  baseHermesHome,
+  isValidProfileName,
+  PROFILE_NAME,
+  profileOf,
+  sessionProfile,
+} from "./core/profile_home.ts";
 export type {
   FileIdentity,
   ReadProblem,

@@ -18,6 +18,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import type { SidecarSummary } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { webuiRowsOf } from "../core/profile_state_db.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -69,9 +70,9 @@ export const stateDbSidecarDrift = defineCheck({
   ],
   run(store) {
     const drafts: FindingDraft[] = [];
-    const db = store.stateDb;
-    if (db.status !== "ok" || !db.canCountMessages) return drafts;
-    for (const row of db.webuiRows) {
+    // Each session's rows are its own profile's (core/profile_state_db.ts).
+    for (const { row, db } of webuiRowsOf(store)) {
+      if (!db.canCountMessages) continue;
       if (!isValidSessionId(row.id)) continue; // session-ids reports these
       const session = store.sessions.get(row.id);
       const live = session?.live;

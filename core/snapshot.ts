@@ -32,6 +32,7 @@ import { listJournalFiles } from "./journal_files.ts";
 import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
 import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
+import { ProfileStateDbs } from "./profile_state_db.ts";
 import { classifyName, pathIn, type TempOrigin } from "./store_layout.ts";
 import { compareIds } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
@@ -109,6 +110,13 @@ export interface ScanOptions {
   interrupted?: () => boolean;
   /** The agent's home (for core transcripts), or null. */
   hermesHome?: string | null;
+  /**
+   * Compare each session with the state.db of its profile home (see
+   * core/profile_state_db.ts): `base` holds `profiles/`, `defaultStateDb`
+   * is the default home's. Absent (or null) when one state.db serves
+   * every session (`--state-db`) or none is used.
+   */
+  profiles?: { base: string; defaultStateDb: string } | null;
   /**
    * Hand the sessions over a part at a time instead of keeping them all:
    * memory then stays flat however big the store is. The snapshot
@@ -402,8 +410,13 @@ export interface StoreSnapshot {
    * validation, so no command acts on their runs.
    */
   runRecordProblems: RunRecordProblem[];
-  /** The agent's state.db. */
+  /** The agent's state.db (the default profile home's, or the one given). */
   stateDb: StateDb;
+  /**
+   * The named profiles' state.dbs, opened as sessions of them are looked
+   * at; absent when `stateDb` serves every session.
+   */
+  profileDbs?: ProfileStateDbs;
   /** What the scan read. */
   stats: { filesRead: number; bytesRead: number };
 }
@@ -444,6 +457,12 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       : openStateDb(options.stateDbPath),
     stats: { filesRead: 0, bytesRead: 0 },
   };
+  if (options.profiles) {
+    store.profileDbs = new ProfileStateDbs(
+      options.profiles.base,
+      options.profiles.defaultStateDb,
+    );
+  }
   // Equal short values of a big store's summaries share one copy (see
   // string_pool.ts); a small store is not worth the time. Set once the
   // store's size is known, before any summary is kept.
@@ -468,6 +487,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       return store;
     }
     store.stateDb.close();
+    store.profileDbs?.close();
     throw error;
   }
   store.runRecordProblems = (await listRuns(options.sessionDir)).invalid
@@ -771,6 +791,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // A scan stopped by a signal lets go of state.db before it rejects.
   const closeOnError = (error: unknown) => {
     store.stateDb.close();
+    store.profileDbs?.close();
     throw error;
   };
   if (parts) {
