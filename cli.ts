@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { defaultPaths } from "./core/default_paths.ts";
+import { baseHermesHome } from "./core/profile_home.ts";
 import { EXIT } from "./core/report.ts";
 import { renderTextPieces } from "./core/render_text.ts";
 import { jsonPieces } from "./core/json_pieces.ts";
@@ -124,8 +125,10 @@ Options:
   --session-dir DIR     session dir (default $HERMES_WEBUI_STATE_DIR/sessions,
                         else $HERMES_HOME/webui/sessions, else
                         ~/.hermes/webui/sessions)
-  --state-db FILE       the agent's state.db (default $HERMES_HOME/state.db,
-                        else ~/.hermes/state.db, used only if it exists)
+  --state-db FILE       one state.db for every session (default: each session's
+                        profile home's: $HERMES_HOME/state.db, else
+                        ~/.hermes/state.db, and <home>/profiles/<name>/state.db
+                        for a session of profile <name>; used only if it exists)
   --no-state-db         check without state.db
   --format FORMAT       text (default), json, or webui-json (the server's audit shape)
   --check NAME          run only this check or kind (repeatable)
@@ -371,6 +374,10 @@ async function runStoreCommand(
         sessionDir,
         stateDbPath,
         hermesHome: defaults.hermesHome,
+        // Each session's own profile home, unless one file is forced.
+        profiles: values["state-db"] === undefined && !values["no-state-db"]
+          ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
+          : null,
         only: values.check as string[] | undefined,
         skip: values.skip as string[] | undefined,
         dryRun: Boolean(values["dry-run"]),
@@ -408,10 +415,12 @@ async function runStoreCommand(
         `hermes-fsck: warning: took over the lock of a hermes-fsck run that died (pid ${stale.pid} on ${stale.host})\n`,
       );
     }
-    if (report.stateDb.status === "unreadable" && !values.quiet) {
-      io.stderr(
-        `hermes-fsck: warning: state.db ${report.stateDb.path} ${report.stateDb.detail}; checked without it\n`,
-      );
+    for (const db of [report.stateDb, ...report.profileStateDbs ?? []]) {
+      if (db.status === "unreadable" && !values.quiet) {
+        io.stderr(
+          `hermes-fsck: warning: state.db ${db.path} ${db.detail}; checked without it\n`,
+        );
+      }
     }
     // In pieces: a big report is more than one string can hold.
     const pieces = format === "json"

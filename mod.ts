@@ -134,6 +134,7 @@ export {
   type ScanProgress,
   scanStore,
   type SessionFiles,
+  type SessionJournal,
   type StoreSnapshot,
   type TempFile,
   tombstonedIds,
@@ -148,17 +149,26 @@ export {
   summarizeSidecar,
 } from "./core/sidecar_summary.ts";
 export {
+  createdAtKey,
+  type JournalReadOptions,
   type JournalSessionId,
   type JournalSummary,
   summarizeJournal,
   type TurnState,
 } from "./core/turn_journal.ts";
 export {
+  type JournalListing,
+  journalNameParts,
+  listJournalFiles,
+  type SessionJournalNames,
+} from "./core/journal_files.ts";
+export {
   openStateDb,
   type OpenStateDbOptions,
   SESSION_COLUMNS,
   type SqlValue,
   type StateDb,
+  type StateDbLookup,
   type StateDbMessage,
   type StateDbParts,
   type StateDbProblem,
@@ -167,6 +177,22 @@ export {
   type StateDbSideFile,
   type StateDbSideFiles,
 } from "./core/state_db.ts";
+export {
+  profileDbsOf,
+  type ProfileRow,
+  type ProfileStateDb,
+  ProfileStateDbs,
+  stateDbOf,
+  webuiRowFor,
+  webuiRowsOf,
+} from "./core/profile_state_db.ts";
+export {
+  baseHermesHome,
+  isValidProfileName,
+  PROFILE_NAME,
+  profileOf,
+  sessionProfile,
+} from "./core/profile_home.ts";
 export type {
   FileIdentity,
   ReadProblem,

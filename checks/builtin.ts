@@ -32,6 +32,8 @@ import { turnJournalHealth } from "./turn_journal_health.ts";
 import { stateDbHealth } from "./state_db_health.ts";
 import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
 import { runRecords } from "./run_records.ts";
+import { sourceFlags } from "./source_flags.ts";
+import { sidebarVisibility } from "./sidebar_visibility.ts";
 
 /**
  * Every built-in check. The first six report the server's own audit kinds, in its order.
@@ -63,4 +65,6 @@ export const builtinChecks: readonly Check[] = [
   stateDbHealth,
   stateDbSidecarDrift,
   runRecords,
+  sidebarVisibility,
+  sourceFlags,
 ];

@@ -17,6 +17,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { tombstonedIds } from "../core/snapshot.ts";
 import { TOMBSTONE_FILE } from "../core/store_layout.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { stateDbOf } from "../core/profile_state_db.ts";
 
 /** The `deleted-tombstone` check. */
 export const deletedTombstone = defineCheck({
@@ -69,14 +70,19 @@ export const deletedTombstone = defineCheck({
       return drafts;
     }
     if (!ids || ids.size === 0) return drafts;
-    const rows = store.stateDb.status === "ok"
-      ? new Map(store.stateDb.webuiRows.map((r) => [r.id, r]))
+    const main = store.stateDb;
+    const rows = main.status === "ok"
+      ? new Map(main.webuiRows.map((r) => [r.id, r]))
       : new Map();
     for (const id of [...ids].sort()) {
       const session = store.sessions.get(id);
       if (session?.live) continue;
       const backup = session?.backup;
-      const row = rows.get(id);
+      // In the db of the session's profile (core/profile_state_db.ts).
+      const db = stateDbOf(store, session);
+      const row = db === main
+        ? rows.get(id)
+        : db.status === "ok" && db.lookup?.webuiRow(id);
       if (!backup && !row) continue;
       const what = [
         backup ? `${backup.name} remains` : "",

@@ -25,6 +25,7 @@ import {
   messageCountOf,
   stateDbKnowsSession,
 } from "../core/store_facts.ts";
+import { stateDbOf } from "../core/profile_state_db.ts";
 
 /** The `orphan-backup` check. */
 export const orphanBackup = defineCheck({
@@ -128,19 +129,20 @@ export const orphanBackup = defineCheck({
         continue;
       }
       const known = stateDbKnowsSession(store, sessionId);
-      if (known === null && store.stateDb.status === "unreadable") {
+      const db = stateDbOf(store, store.sessions.get(sessionId));
+      if (known === null && db.status === "unreadable") {
         drafts.push({
           kind: "orphan_backup_state_db_unreadable",
           sessionId,
           paths,
           message: `${sessionId}.json is missing and ${backup.name} holds ` +
-            `${bakMessages} messages, but state.db ${store.stateDb.path} ` +
-            `${store.stateDb.detail}; until it can be read a deleted session ` +
+            `${bakMessages} messages, but state.db ${db.path} ` +
+            `${db.detail}; until it can be read a deleted session ` +
             "cannot be told from a lost one, so the backup is not restored.",
           evidence: {
             liveMessages: -1,
             bakMessages,
-            stateDbProblem: store.stateDb.problem,
+            stateDbProblem: db.problem,
           },
         });
       } else if (known) {

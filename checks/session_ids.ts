@@ -150,18 +150,23 @@ export const sessionIds = defineCheck({
       }
     }
     for (const session of store.sessions.values()) {
-      const journal = session.journal;
-      if (!journal?.read.ok) continue;
-      for (const found of journal.read.value.sessionIds) {
-        if (isValidSessionId(found.value)) continue;
-        report(
-          "journal_line",
-          found.value,
-          [journal.name],
-          `Line ${found.line} of ${journal.name}`,
-          [3],
-          { line: found.line, events: found.count },
-        );
+      for (const journal of session.journal?.files ?? []) {
+        if (!journal.read.ok) continue;
+        for (const found of journal.read.value.sessionIds) {
+          // The server stamps each event with the journal's own id, which
+          // may hold '.'; such an id names no path here.
+          if (
+            isValidSessionId(found.value) || found.value === session.sessionId
+          ) continue;
+          report(
+            "journal_line",
+            found.value,
+            [journal.name],
+            `Line ${found.line} of ${journal.name}`,
+            [3],
+            { line: found.line, events: found.count },
+          );
+        }
       }
     }
     return drafts;

@@ -15,6 +15,7 @@
 
 import { defineCheck } from "../core/check.ts";
 import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
+import { profileDbsOf } from "../core/profile_state_db.ts";
 
 /** What is not known when the run goes on without state.db. */
 const WITHOUT_IT =
@@ -23,7 +24,11 @@ const WITHOUT_IT =
   "(sidecar_behind_state_db), nor tell a deleted session from a lost one, " +
   "so, unlike the server, it restores no orphan backup and promotes no " +
   "interrupted save of a missing sidecar (orphan_backup_state_db_unreadable). " +
-  "It goes on without it and reports the rest.";
+  "It goes on without it and reports the rest. Each named profile's " +
+  "state.db (<home>/profiles/<name>/state.db, for the sessions whose " +
+  "sidecar names that profile) is checked the same way, by its own path; " +
+  "one that does not exist is not a finding: its sessions have nothing to " +
+  "compare with, as in the server.";
 
 /** The `state-db-access` check. */
 export const stateDbAccess = defineCheck({
@@ -86,18 +91,20 @@ export const stateDbAccess = defineCheck({
     },
   ],
   run(store) {
-    const db = store.stateDb;
-    if (db.status !== "unreadable") return [];
-    return [{
-      kind: db.problem === "locked"
-        ? "state_db_locked"
-        : db.problem === "hot_journal"
-        ? "state_db_needs_rollback"
-        : "state_db_unreadable",
-      paths: [db.path],
-      message:
-        `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,
-      evidence: { problem: db.problem },
-    }];
+    // The default home's db, then each named profile's its sessions use.
+    const dbs = [store.stateDb, ...profileDbsOf(store).map((e) => e.db)];
+    return dbs.flatMap((db) =>
+      db.status !== "unreadable" ? [] : [{
+        kind: db.problem === "locked"
+          ? "state_db_locked"
+          : db.problem === "hot_journal"
+          ? "state_db_needs_rollback"
+          : "state_db_unreadable",
+        paths: [db.path],
+        message:
+          `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,
+        evidence: { problem: db.problem },
+      }]
+    );
   },
 });

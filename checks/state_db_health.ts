@@ -17,10 +17,12 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import {
   SESSION_COLUMNS,
+  type StateDb,
   type StateDbReader,
   type StateDbSideFile,
   type StateDbSideFiles,
 } from "../core/state_db.ts";
+import { profileDbsOf } from "../core/profile_state_db.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";
@@ -136,30 +138,36 @@ export const stateDbHealth = defineCheck({
     },
   ],
   run(store) {
-    const drafts: FindingDraft[] = [];
-    const db = store.stateDb;
-    if (db.sideFiles && db.path !== null) {
-      drafts.push(...leftovers(db.sideFiles, db.status === "absent"));
-    }
-    if (db.status !== "ok") return drafts;
-    if (db.integrityProblems.length > 0) {
-      drafts.push({
-        kind: "state_db_quick_check_failed",
-        paths: [db.path],
-        message: `state.db ${db.path} fails PRAGMA quick_check: ` +
-          `${db.integrityProblems[0]}` +
-          (db.integrityProblems.length > 1
-            ? ` (and ${db.integrityProblems.length - 1} more)`
-            : "") +
-          ".",
-        evidence: { problems: db.integrityProblems },
-      });
-    }
-    const schema = oldSchema(db);
-    if (schema) drafts.push(schema);
-    return drafts;
+    // The default home's db, then each named profile's its sessions use.
+    return [store.stateDb, ...profileDbsOf(store).map((e) => e.db)]
+      .flatMap(healthOf);
   },
 });
+
+/** What a state.db's side files, quick_check and schema show. */
+function healthOf(db: StateDb): FindingDraft[] {
+  const drafts: FindingDraft[] = [];
+  if (db.sideFiles && db.path !== null) {
+    drafts.push(...leftovers(db.sideFiles, db.status === "absent"));
+  }
+  if (db.status !== "ok") return drafts;
+  if (db.integrityProblems.length > 0) {
+    drafts.push({
+      kind: "state_db_quick_check_failed",
+      paths: [db.path],
+      message: `state.db ${db.path} fails PRAGMA quick_check: ` +
+        `${db.integrityProblems[0]}` +
+        (db.integrityProblems.length > 1
+          ? ` (and ${db.integrityProblems.length - 1} more)`
+          : "") +
+        ".",
+      evidence: { problems: db.integrityProblems },
+    });
+  }
+  const schema = oldSchema(db);
+  if (schema) drafts.push(schema);
+  return drafts;
+}
 
 function oldSchema(db: StateDbReader): FindingDraft | null {
   const has = (name: string) => {

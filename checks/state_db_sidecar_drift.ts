@@ -35,6 +35,7 @@ import {
   toTimestamp,
 } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
+import { webuiRowFor, webuiRowsOf } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
@@ -141,9 +142,9 @@ export const stateDbSidecarDrift = defineCheck({
   ],
   async run(store) {
     const drafts: FindingDraft[] = [];
-    const db = store.stateDb;
-    if (db.status !== "ok" || !db.canCountMessages) return drafts;
-    for (const row of db.webuiRows) {
+    // Each session's rows are its own profile's (core/profile_state_db.ts).
+    for (const { row, db } of webuiRowsOf(store)) {
+      if (!db.canCountMessages) continue;
       if (!isValidSessionId(row.id)) continue; // session-ids reports these
       const session = store.sessions.get(row.id);
       const live = session?.live;
@@ -242,15 +243,13 @@ export function serverHealsFromStateDb(
   store: StoreSnapshot,
   sessionId: string,
 ): boolean {
-  const db = store.stateDb;
   const live = store.sessions.get(sessionId)?.live;
-  if (db.status !== "ok" || !db.canCountMessages) return false;
   if (!live?.read.ok || live.read.value.shape !== "object") return false;
   if (!hasUnfinishedTurn(live.read.value)) return false;
-  const liveMessages = messageCountOf(live);
-  return db.webuiRows.some((row) =>
-    row.id === sessionId && row.messageCount > liveMessages
-  );
+  // The session's own profile's state.db, as the server reads it.
+  const found = webuiRowFor(store, sessionId);
+  if (!found?.db.canCountMessages) return false;
+  return found.row.messageCount > messageCountOf(live);
 }
 
 /** A state.db row for evidence: its 1-based place in the session's order. */

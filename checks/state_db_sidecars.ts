@@ -15,6 +15,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { deletion } from "../core/store_facts.ts";
+import { webuiRowsOf } from "../core/profile_state_db.ts";
 
 /** The `state-db-sidecars` check. */
 export const stateDbSidecars = defineCheck({
@@ -38,7 +39,17 @@ export const stateDbSidecars = defineCheck({
         "Repair: materialize_from_state_db creates <sid>.json from the row " +
         "and its messages (ordered by timestamp, id), keeping workspace, " +
         "worktree fields and message_count. It never overwrites: if a " +
-        "sidecar appears meanwhile, that one wins. Then the index is rebuilt.",
+        "sidecar appears meanwhile, that one wins. Then the index is rebuilt. " +
+        "The server's discoverability audit reports the same session as " +
+        "state_db_messageful_missing_sidecar (there for rows of any " +
+        "source; rows of other sources are the agent's own sessions and no " +
+        "finding here). " +
+        "Profiles (all versions): rows are looked for in the default " +
+        "profile home's state.db (or the --state-db file), as the server's " +
+        "own audit does; a session whose .bak names a profile is looked " +
+        "for in that profile's <home>/profiles/<name>/state.db instead, and " +
+        "a sidecar rebuilt from a named profile's row names that profile " +
+        "(the server writes null, meaning its active profile).",
     },
     {
       kind: "state_db_orphan_webui_row",
@@ -54,9 +65,8 @@ export const stateDbSidecars = defineCheck({
   ],
   run(store) {
     const drafts: FindingDraft[] = [];
-    const db = store.stateDb;
-    if (db.status !== "ok") return drafts;
-    for (const row of db.webuiRows) {
+    // Each session's rows are its own profile's (core/profile_state_db.ts).
+    for (const { row, db } of webuiRowsOf(store)) {
       const id = row.id;
       if (!id || !isValidSessionId(id)) continue; // session-ids reports these
       if (store.sessions.get(id)?.live) continue;

@@ -1,8 +1,11 @@
 /**
- * Turn journal health: lines the server skips (not JSON objects, events
- * without a turn id, events whose `created_at` is missing or not a number),
- * turns with two terminal events (collisions), and journals of sessions that
- * exist nowhere else. The turn-journal-pending check owns pending turns.
+ * Turn journal health, over every file of a session's journal (the legacy
+ * `<sid>.jsonl` and the `<sid>~<pid>.jsonl` shards, merged as the server
+ * reads them): lines the server skips (not JSON objects, events without a
+ * turn id, events whose `created_at` is not a time), named by file and
+ * line; turns with two terminal events (collisions), across files; and
+ * journals of sessions that exist nowhere else. The turn-journal-pending
+ * check owns pending turns.
  *
  * @example
  * ```ts
@@ -17,6 +20,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import type { SessionFiles, StoreSnapshot } from "../core/snapshot.ts";
 import { deletion } from "../core/store_facts.ts";
 import type { JournalSummary } from "../core/turn_journal.ts";
+import { isValidSessionId } from "../core/session_id.ts";
 
 /** The `turn-journal-health` check. */
 export const turnJournalHealth = defineCheck({
@@ -33,32 +37,40 @@ export const turnJournalHealth = defineCheck({
       severity: "info",
       summary: "A turn journal has lines the server skips.",
       explain:
-        "Some lines of _turn_journal/<sid>.jsonl are not JSON objects (an " +
-        "append cut short by a crash leaves a torn last line), have no " +
-        "turn_id, or have a created_at that is missing or not a number. The " +
-        "server skips the first two kinds and sorts the third before every " +
-        "other event of its turn; hermes-fsck reads the journal the same " +
-        "way and never fails on it. Nothing is lost that the other lines do " +
-        "not hold, and a journal is append-only history, so it is not " +
-        "rewritten: this is info. The evidence lists the line numbers; " +
-        "turns that were left pending are reported separately " +
-        "(turn_journal_pending_turn).",
+        "Some lines of a turn journal file (_turn_journal/<sid>.jsonl, or " +
+        "since v0.51.255 a shard _turn_journal/<sid>~<pid>.jsonl) are not " +
+        "JSON objects (an append cut short by a crash leaves a torn last " +
+        "line), have no turn_id, or have a created_at that is missing or " +
+        "not a time (null, which the server writes for a turn without a " +
+        "start time, is fine). The server skips the first two kinds and " +
+        "sorts the third as time 0 (with two events in the turn, its own " +
+        "audit fails on a non-numeric string); hermes-fsck reads the " +
+        "journal the same way, cutting lines where Python's splitlines() " +
+        "does, and never fails on it. The finding names the file and its " +
+        "line numbers (one finding a file). Nothing is lost that the other " +
+        "lines do not hold, and a journal is append-only history, so it is " +
+        "not rewritten: this is info. Turns that were left pending are " +
+        "reported separately (turn_journal_pending_turn). All versions.",
     },
     {
       kind: "turn_journal_collision",
-      category: "unsafe_to_repair",
-      severity: "warning",
+      category: "info",
+      severity: "info",
       summary: "A journal turn ended twice (two terminal events).",
-      explain: "A turn_id has more than one completed/interrupted event: two " +
-        "writers closed the same turn (for example a recovery marked it " +
-        "interrupted and the server later completed it, or a turn id was " +
-        "reused). Which ending is true cannot be told from the journal, and " +
-        "the sidecar may hold the turn twice (a recovered prompt with a " +
-        '"**Previous turn did not complete.**" marker and the real answer) ' +
-        "or miss its answer, so a person must look. Open the session, find " +
-        "the turn's prompt (the evidence gives the journal lines), and " +
-        "delete a duplicated _recovered prompt or _error marker while the " +
-        "server is stopped. The journal itself can stay as it is.",
+      explain: "A turn_id has more than one completed/interrupted event. " +
+        "Today's server writes interrupted from several places (a cancel, " +
+        "an error, a restart's recovery), so two endings of one turn occur " +
+        "in healthy stores; the server itself settles the turn by its " +
+        "latest event and its own audit does not report it. The journal " +
+        "loses nothing, and a turn ended either way is not pending, so this " +
+        "is info, never a reason to keep the server down. If the session " +
+        "shows the turn twice (a recovered prompt with a 'Previous turn did " +
+        "not complete' marker beside the real answer), the evidence gives " +
+        "the journal lines to find it; delete the duplicate while the " +
+        "server is stopped. Since v0.51.255 a session's journal is its " +
+        "legacy file and every <sid>~<pid>.jsonl shard, merged: the two " +
+        "endings may be in different files, and the evidence names the " +
+        "file of each line. All versions.",
     },
     {
       kind: "turn_journal_orphan",
@@ -72,57 +84,85 @@ export const turnJournalHealth = defineCheck({
         "tombstone, in which case it is left over from a delete. It is info " +
         "because nothing reads it. Its prompts may be the only trace of the " +
         "session: read it before deleting it. If state.db cannot be read, " +
-        "journals are not judged orphans.",
+        "journals are not judged orphans. Since v0.51.255 the journal is " +
+        "the legacy file and all <sid>~<pid>.jsonl shards, one finding " +
+        "naming every file (servers before v0.51.326 left journals behind " +
+        "on delete; old shards are never pruned). The server's journal " +
+        "code accepts ids with '.', which no sidecar id may hold: such a " +
+        "journal is always an orphan, and its id never becomes a path.",
     },
   ],
   run(store) {
     const drafts: FindingDraft[] = [];
     for (const session of store.sessions.values()) {
       const journal = session.journal;
-      if (!journal?.read.ok) continue;
-      const summary = journal.read.value;
-      const base = { sessionId: session.sessionId, paths: [journal.name] };
-      const damaged = damagedLines(summary);
-      if (damaged) {
+      if (!journal) continue;
+      const files = journal.files;
+      const sessionId = session.sessionId;
+      // Each file's damaged lines, named by file and line as the server
+      // numbers them.
+      for (const file of files) {
+        if (!file.read.ok) continue;
+        const damaged = damagedLines(file.read.value);
+        if (!damaged) continue;
         drafts.push({
-          ...base,
           kind: "turn_journal_malformed_lines",
-          message: `${journal.name} has ${damaged.text}.`,
+          sessionId,
+          paths: [file.name],
+          message: `${file.name} has ${damaged.text}.`,
           evidence: damaged.evidence,
         });
       }
-      const turns = [...summary.turns.values()]
+      const turns = [...(journal.turns?.values() ?? [])]
         .filter((t) => t.terminalEvents > 1)
         .sort((a, b) => a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0);
       for (const turn of turns) {
+        const names = turn.terminalFiles.map((i) => files[i].name);
+        const where = turn.terminalEventNames.map((event, i) =>
+          `${event} on line ${turn.terminalLines[i]}` +
+          (files.length > 1 ? ` of ${names[i]}` : "")
+        );
         drafts.push({
-          ...base,
           kind: "turn_journal_collision",
-          message: `Turn ${turn.turnId} of ${journal.name} ended ` +
-            `${turn.terminalEvents} times (${
-              turn.terminalEventNames.join(", ")
-            } on lines ${turn.terminalLines.join(", ")}).`,
+          sessionId,
+          paths: [...new Set(names)],
+          message: `Turn ${turn.turnId} of ${
+            files.length > 1 ? `the journal of ${sessionId}` : files[0].name
+          } ended ${turn.terminalEvents} times (${where.join(", ")}).`,
           evidence: {
             liveMessages: -1,
             bakMessages: -1,
             turnId: turn.turnId,
             terminalEvents: turn.terminalEventNames,
             lines: turn.terminalLines,
+            files: names,
           },
           key: turn.turnId,
         });
       }
       const orphan = orphanState(store, session);
       if (orphan) {
+        const what = files.length > 1
+          ? `The journal of ${sessionId} (${files.length} files)`
+          : files[0].name;
+        const turnsText = journal.turns === null
+          ? ""
+          : ` has ${journal.turnCount} turns but`;
         drafts.push({
-          ...base,
           kind: "turn_journal_orphan",
-          message: `${journal.name} has ${summary.turnCount} turns but ` +
-            `session ${session.sessionId} has no sidecar, no backup and ` +
-            `${orphan.stateDb}` +
+          sessionId,
+          paths: files.map((f) => f.name),
+          message: `${what}${turnsText} ` +
+            (isValidSessionId(sessionId)
+              ? `session ${sessionId} has no sidecar, no backup and ` +
+                `${orphan.stateDb}`
+              : `no session can read it: its id ${sessionId} passes only ` +
+                `the journal rule (it holds '.'), never the sidecar rule, ` +
+                `and there is ${orphan.stateDb}`) +
             (orphan.tombstoned ? "; it was deleted." : "."),
           evidence: {
-            turns: summary.turnCount,
+            turns: journal.turns === null ? -1 : journal.turnCount,
+            files: files.length,
             tombstoned: orphan.tombstoned,
             stateDb: orphan.stateDb === "no state.db" ? "absent" : "no_row",
           },
@@ -155,8 +195,8 @@ function damagedLines(
     "events without a turn_id",
   ]);
   add(summary.badCreatedAtCount, summary.badCreatedAtLines, [
-    "event whose created_at is missing or not a number",
-    "events whose created_at is missing or not a number",
+    "event whose created_at is missing or not a time",
+    "events whose created_at is missing or not a time",
   ]);
   if (parts.length === 0) return null;
   return {

@@ -1,7 +1,9 @@
 /**
  * Pending journal turns: a turn whose latest event is not terminal, whose
  * content is non-empty and is not the text of any user message in the
- * sidecar. The user's prompt exists only in the journal. The journal cannot
+ * sidecar. The user's prompt exists only in the journal. The turn's state
+ * is read across the legacy journal and every shard of the session, merged
+ * as the server merges them (core/turn_journal.ts). The journal cannot
  * tell a dead turn from one a server is streaming right now (the server
  * journals no progress while a reply streams), so only `--server-stopped`
  * makes such a turn repairable; without it the turn is info with a hint.
@@ -18,6 +20,7 @@ import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { isTerminalEvent } from "../core/turn_journal.ts";
+import { isValidSessionId } from "../core/session_id.ts";
 import { messageText, pyStrip } from "../core/sidecar_summary.ts";
 import { plainText, shortText } from "./shown_value.ts";
 
@@ -46,7 +49,17 @@ export const turnJournalPending = defineCheck({
       "then appends an `interrupted` event for the turn to the journal so " +
       "a second run finds nothing. It never invents an assistant answer. " +
       "Reported so only with --server-stopped: a turn the server is " +
-      "streaming looks the same in the journal until it ends.",
+      "streaming looks the same in the journal until it ends. The turn's " +
+      "state is read as the server reads it: since v0.51.255 from the " +
+      "legacy _turn_journal/<sid>.jsonl and every <sid>~<pid>.jsonl shard " +
+      "merged, ordered by created_at (its submit may be in one shard and " +
+      "its end in another); the evidence names the file and line of the " +
+      "event that decides it. The closing event goes to the legacy file " +
+      "when there is one, else to the last shard the server reads, and is " +
+      "stamped after every event of the turn, so the server's merged view " +
+      "then ends the turn. A turn of a journal whose id passes only the " +
+      "journal rule (with '.') or whose sidecar is missing has nothing to " +
+      "go into: it is reported, never repaired.",
   }, {
     kind: "turn_journal_pending_unconfirmed",
     category: "info",
@@ -69,28 +82,37 @@ export const turnJournalPending = defineCheck({
     const drafts: FindingDraft[] = [];
     for (const session of store.sessions.values()) {
       const journal = session.journal;
-      if (!journal?.read.ok) continue;
+      // A journal file that could not be read may hold the turn's end:
+      // no turn is judged (unreadable_file names the file).
+      if (!journal?.turns) continue;
       const live = session.live;
       const texts = live?.read.ok ? live.read.value.userTexts : undefined;
-      const turns = [...journal.read.value.turns.values()]
+      const turns = [...journal.turns.values()]
         .sort((
           a,
           b,
         ) => (a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0));
+      // Only an id that passes the sidecar rule is written into a path.
+      const sidecar = isValidSessionId(session.sessionId)
+        ? `${session.sessionId}.json`
+        : null;
       for (const turn of turns) {
         if (isTerminalEvent(turn.latest)) continue;
         const content = pyStrip(eventText(turn.latest.content));
         if (!content || texts?.has(content)) continue;
         const event = shortText(plainText(turn.latest.event ?? ""));
+        const file = journal.files[turn.latestFile].name;
         const where = `Turn ${turn.turnId} of ${session.sessionId} ` +
-          `stopped at "${event}" and its user message is not in ` +
-          `${session.sessionId}.json`;
+          `stopped at "${event}" (line ${turn.latestLine} of ${file}) and ` +
+          (sidecar
+            ? `its user message is not in ${sidecar}`
+            : `its session can have no sidecar (the id holds '.')`);
         drafts.push({
           kind: options.serverStopped
             ? "turn_journal_pending_turn"
             : "turn_journal_pending_unconfirmed",
           sessionId: session.sessionId,
-          paths: [journal.name, `${session.sessionId}.json`],
+          paths: sidecar ? [file, sidecar] : [file],
           message: options.serverStopped ? `${where}.` : `${where}; a server ` +
             "may still be streaming it. If no server is running, repair it " +
             "with `hermes-fsck repair --server-stopped`.",
@@ -100,6 +122,7 @@ export const turnJournalPending = defineCheck({
             turnId: turn.turnId,
             event,
             line: turn.latestLine,
+            file,
           },
           key: turn.turnId,
         });

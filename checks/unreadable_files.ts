@@ -83,7 +83,9 @@ export const unreadableFiles = defineCheck({
     for (const session of store.sessions.values()) {
       visit(session.live, session.sessionId);
       visit(session.backup, session.sessionId);
-      visit(session.journal, session.sessionId);
+      for (const file of session.journal?.files ?? []) {
+        visit(file, session.sessionId);
+      }
     }
     return drafts;
   },

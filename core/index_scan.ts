@@ -56,6 +56,30 @@ export const INDEX_ENTRY_FIELDS = [
 ] as const;
 
 /**
+ * Further fields of an entry the sidebar decides on (which tab a session is
+ * in, whether the default list hides it), kept beside
+ * {@linkcode INDEX_ENTRY_FIELDS} for the discoverability checks.
+ *
+ * @example
+ * ```ts
+ * INDEX_SIDEBAR_FIELDS.includes("is_cli_session"); // true
+ * ```
+ */
+export const INDEX_SIDEBAR_FIELDS = [
+  "is_cli_session",
+  "source_tag",
+  "source",
+  "raw_source",
+  "session_source",
+  "source_label",
+  "project_id",
+  "pre_compression_snapshot",
+] as const;
+
+/** Every field an entry keeps. */
+const KEPT_FIELDS = [...INDEX_ENTRY_FIELDS, ...INDEX_SIDEBAR_FIELDS];
+
+/**
  * The window `_index.json` is read through: an entry is about 1 KB, and
  * 64 KiB stays under glibc's threshold for a buffer of its own mapping.
  */
@@ -412,7 +436,7 @@ export class ReadAgainEntry implements IndexEntry {
   }
 
   /**
-   * The entry's `INDEX_ENTRY_FIELDS`, read once.
+   * The entry's `INDEX_ENTRY_FIELDS` and `INDEX_SIDEBAR_FIELDS`, read once.
    *
    * @example
    * ```ts
@@ -610,12 +634,12 @@ function indexEntry(
   };
 }
 
-/** The fields in the order of INDEX_ENTRY_FIELDS, as JSON.parse would not. */
+/** The kept fields in their order, as JSON.parse would not. */
 function orderedFields(
   entry: Record<string, unknown>,
 ): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
-  for (const field of INDEX_ENTRY_FIELDS) {
+  for (const field of KEPT_FIELDS) {
     if (Object.hasOwn(entry, field)) kept[field] = entry[field];
   }
   return kept;

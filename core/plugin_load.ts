@@ -194,7 +194,7 @@ function standaloneHint(path: string): string {
   return `--plugin ${path}: this hermes-fsck is a compiled binary, which cannot ` +
     "load TypeScript. Either build your own binary that imports mod.ts and " +
     "adds the check (examples/library/), or make the check an executable " +
-    "that speaks the plugin protocol (README, 'External check programs'; " +
+    "that speaks the plugin protocol (docs/plugins.md, 'External check programs'; " +
     "examples/plugins/)";
 }
 

@@ -20,6 +20,7 @@ import type { Evidence, Severity } from "./finding.ts";
 import { type JsonSchema, validateJson } from "./json_schema.ts";
 import { REPORT_SCHEMA } from "./report_schema.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
+import { isValidSessionId } from "./session_id.ts";
 import { TOOL_VERSION } from "./version.ts";
 
 /**
@@ -64,7 +65,11 @@ export interface PluginSession {
   live: string | null;
   /** Absolute path of `<id>.json.bak`, or null when there is none. */
   backup: string | null;
-  /** Absolute path of the turn journal, or null when there is none. */
+  /**
+   * Absolute path of the turn journal, or null when there is none: the
+   * legacy `<id>.jsonl`, else the `<id>~<pid>.jsonl` shard the server
+   * reads last (since v0.51.255 a session may have several).
+   */
   journal: string | null;
 }
 
@@ -156,11 +161,13 @@ export function pluginInput(
 ): PluginInput {
   const sessions: PluginSession[] = [];
   for (const files of store.sessions.values()) {
+    // A journal-only id with '.' is no session id a plugin may build on.
+    if (!isValidSessionId(files.sessionId)) continue;
     sessions.push({
       sessionId: files.sessionId,
       live: files.live?.path ?? null,
       backup: files.backup?.path ?? null,
-      journal: files.journal?.path ?? null,
+      journal: files.journal?.files.at(-1)?.path ?? null,
     });
   }
   return {

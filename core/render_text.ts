@@ -14,7 +14,7 @@
 import type { AuditResult } from "./audit.ts";
 import { inBatches } from "./json_pieces.ts";
 import type { Finding } from "./finding.ts";
-import type { Report } from "./report.ts";
+import type { Report, StateDbInfo } from "./report.ts";
 import type { RepairRecord } from "./repair_engine.ts";
 
 /**
@@ -75,7 +75,10 @@ function textLines(report: Report, options: TextOptions): string[] {
   lines.push(
     `hermes-fsck ${report.tool.version} ${title} of ${report.sessionDir}`,
   );
-  lines.push(`state.db: ${describeStateDb(report)}`);
+  lines.push(`state.db: ${describeStateDb(report.stateDb)}`);
+  for (const db of report.profileStateDbs ?? []) {
+    lines.push(`state.db of profile ${db.profile}: ${describeStateDb(db)}`);
+  }
   if (report.repair) {
     const stale = report.repair.staleLock;
     if (stale) {
@@ -123,8 +126,7 @@ function pushAll(lines: string[], more: readonly string[]): void {
   for (const line of more) lines.push(line);
 }
 
-function describeStateDb(report: Report): string {
-  const db = report.stateDb;
+function describeStateDb(db: StateDbInfo): string {
   if (db.status === "ok") return db.path ?? "";
   if (db.status === "unreadable") {
     // The detail says the cause and what to do, in one sentence.

@@ -212,6 +212,7 @@ async function repairUnderLock(
   await nextEvent();
   if (options.interrupted?.()) {
     before.store.stateDb.close();
+    before.store.profileDbs?.close();
     throw new Interrupted("the first audit of the repair");
   }
   let current = before;
@@ -226,6 +227,7 @@ async function repairUnderLock(
   /** The audit after a pass, or null when a signal stopped it. */
   const auditAgain = async () => {
     current.store.stateDb.close();
+    current.store.profileDbs?.close();
     try {
       return await audit();
     } catch (error) {

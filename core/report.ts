@@ -76,8 +76,13 @@ export interface Report {
   dryRun: boolean;
   /** The session dir, absolute. */
   sessionDir: string;
-  /** Where state.db stood. */
+  /** Where state.db stood (the default profile home's, or --state-db). */
   stateDb: StateDbInfo;
+  /**
+   * The named profiles' state.dbs compared with their sessions, each once
+   * (core/profile_state_db.ts); absent when there were none.
+   */
+  profileStateDbs?: (StateDbInfo & { profile: string })[];
   /** When the run started, ISO 8601. */
   startedAt: string;
   /** How long it took. */

@@ -19,7 +19,7 @@ import type { Repair } from "./repair.ts";
 import { runRepair } from "./repair_engine.ts";
 import { exitCodeOf, type Report, type StateDbInfo } from "./report.ts";
 import type { StateDb } from "./state_db.ts";
-import type { ScanProgress } from "./snapshot.ts";
+import type { ScanProgress, StoreSnapshot } from "./snapshot.ts";
 import type { WriterOptions } from "./safety.ts";
 import type { PluginSettings } from "./plugin_runner.ts";
 import { TOOL_VERSION } from "./version.ts";
@@ -48,6 +48,11 @@ export interface PipelineOptions {
   stateDbPath: string | null;
   /** The agent's home, for core transcripts. */
   hermesHome?: string | null;
+  /**
+   * Compare each session with its profile home's state.db (`base` holds
+   * `profiles/`); absent when `stateDbPath` serves every session.
+   */
+  profiles?: { base: string; defaultStateDb: string } | null;
   /** Checks to run; the built-in ones by default. */
   checks?: readonly Check[];
   /** Repairs to use; the built-in ones by default. */
@@ -112,6 +117,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     maxFileBytes: options.maxFileBytes,
     workers: options.workers,
     hermesHome: options.hermesHome ?? null,
+    profiles: options.profiles ?? null,
     onProgress: options.onScanProgress,
     interrupted: options.interrupted,
   };
@@ -134,9 +140,11 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
       partSessions: DEFAULT_PART_SESSIONS,
     });
     audit.store.stateDb.close();
+    audit.store.profileDbs?.close();
     const report: Report = {
       ...base,
       stateDb: stateDbInfo(audit.store.stateDb),
+      ...profileDbsInfo(audit.store),
       durationMs: Date.now() - started,
       status: audit.status,
       summary: audit.summary,
@@ -161,9 +169,11 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     plugins,
   });
   run.store.stateDb.close();
+  run.store.profileDbs?.close();
   const report: Report = {
     ...base,
     stateDb: stateDbInfo(run.store.stateDb),
+    ...profileDbsInfo(run.store),
     durationMs: Date.now() - started,
     status: run.after.status,
     summary: run.after.summary,
@@ -182,6 +192,18 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
   };
   report.exitCode = exitCodeOf(report);
   return report;
+}
+
+/** The named profiles' state.dbs the run looked at, when it looked at any. */
+function profileDbsInfo(store: StoreSnapshot): Pick<Report, "profileStateDbs"> {
+  const opened = store.profileDbs?.opened() ?? [];
+  if (opened.length === 0) return {};
+  return {
+    profileStateDbs: opened.map(({ profile, db }) => ({
+      profile,
+      ...stateDbInfo(db),
+    })),
+  };
 }
 
 function stateDbInfo(db: StateDb): StateDbInfo {

@@ -31,6 +31,7 @@ import {
   isTerminalEvent,
   type JournalSummary,
   summarizeJournal,
+  type TurnState,
 } from "./turn_journal.ts";
 
 /**
@@ -59,7 +60,8 @@ export interface ScanFile {
 }
 
 /**
- * The files of one session, the journal (if any) first.
+ * The files of one session, its journal files (if any) first, in the
+ * server's read order (core/journal_files.ts).
  *
  * @example
  * ```ts
@@ -89,8 +91,33 @@ export interface ScanFileResult {
   name: string;
   /** Bytes read, or null when the file could not be read. */
   bytes: number | null;
-  /** Its summary, or why there is none. */
+  /**
+   * Its summary, or why there is none. A journal file's summary holds its
+   * own line problems; its turns are in `journalTurns`.
+   */
   read: ReadResult<SidecarSummary | JournalSummary>;
+  /**
+   * On the last journal file of a task: the turns of all its journal files
+   * merged as the server reads them, without the settled ones (see
+   * {@linkcode dropSettledTurns}); null when one of them could not be read,
+   * so no turn can be judged.
+   */
+  journalTurns?: MergedTurns | null;
+}
+
+/**
+ * A session's journal turns, merged across its files.
+ *
+ * @example
+ * ```ts
+ * const merged: MergedTurns = { turns: new Map(), turnCount: 0 };
+ * ```
+ */
+export interface MergedTurns {
+  /** The turns a check can report (open or colliding), by id. */
+  turns: Map<string, TurnState>;
+  /** How many turns the files hold, settled ones included. */
+  turnCount: number;
 }
 
 /**
@@ -110,17 +137,42 @@ export function runScanTask(
   // Set once the task's journal was read: the texts its sidecar must keep.
   let wanted: Set<string> | undefined;
   const results: ScanFileResult[] = [];
+  // The journal files come first; their turns go into one map, in order.
+  const turns = new Map<string, TurnState>();
+  let journalFiles = 0;
+  let journalFailed = false;
+  const endJournal = () => {
+    if (journalFiles === 0 || wanted !== undefined) return;
+    const last = results[journalFiles - 1];
+    for (let i = 0; i < journalFiles; i++) {
+      const read = results[i].read;
+      if (read.ok) (read.value as JournalSummary).turns = new Map();
+    }
+    if (journalFailed) {
+      last.journalTurns = null;
+      wanted = new Set();
+      return;
+    }
+    const turnCount = turns.size;
+    dropSettledTurns({ turns });
+    last.journalTurns = { turns, turnCount };
+    wanted = pendingTurnTexts({ turns });
+  };
   for (const file of task.files) {
+    if (file.kind !== "journal") endJournal();
     const raw = read(pathIn(task.dir, file.name), maxBytes);
+    if (file.kind === "journal") journalFiles++;
     if (!raw.ok) {
-      if (file.kind === "journal") wanted = new Set();
+      if (file.kind === "journal") journalFailed = true;
       results.push({ name: file.name, bytes: null, read: raw });
       continue;
     }
     let parsed: Parsed<SidecarSummary | JournalSummary>;
     if (file.kind === "journal") {
-      const journal = dropSettledTurns(summarizeJournal(raw.value));
-      wanted = pendingTurnTexts(journal);
+      const journal = summarizeJournal(raw.value, {
+        file: journalFiles - 1,
+        turns,
+      });
       parsed = { ok: true, value: journal };
     } else {
       // Texts are kept only when some turn is pending: a summary of a
@@ -136,6 +188,7 @@ export function runScanTask(
       read: { ...parsed, identity: raw.identity },
     });
   }
+  endJournal();
   return results;
 }
 
@@ -166,7 +219,9 @@ export function parseSidecar(
  * dropSettledTurns(summarizeJournal(bytes)).turns.size; // open or colliding turns only
  * ```
  */
-export function dropSettledTurns(journal: JournalSummary): JournalSummary {
+export function dropSettledTurns<T extends { turns: Map<string, TurnState> }>(
+  journal: T,
+): T {
   for (const [id, turn] of journal.turns) {
     if (turn.terminalEvents === 1 && isTerminalEvent(turn.latest)) {
       journal.turns.delete(id);
@@ -186,7 +241,9 @@ export function dropSettledTurns(journal: JournalSummary): JournalSummary {
  * pendingTurnTexts(summarizeJournal(bytes)).has("hello"); // a pending prompt
  * ```
  */
-export function pendingTurnTexts(journal: JournalSummary): Set<string> {
+export function pendingTurnTexts(
+  journal: { turns: ReadonlyMap<string, TurnState> },
+): Set<string> {
   const texts = new Set<string>();
   for (const turn of journal.turns.values()) {
     if (isTerminalEvent(turn.latest)) continue;

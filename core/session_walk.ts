@@ -9,8 +9,9 @@
  * `<id>.json.bak`, `<id>.tmp.<pid>.<tid>`, ...), and a valid id is made of
  * `[A-Za-z0-9_-]`. So `<a>.x` sorts before `<b>.y` whenever `<a>.` sorts
  * before `<b>.` (compareIds), whatever comes after the dot: all of a
- * session's names come before the next session's, in that order. The journals are `<id>.jsonl`,
- * sorted the same way.
+ * session's names come before the next session's, in that order. The
+ * journal files (`<id>.jsonl`, `<id>~<pid>.jsonl`) come grouped by session
+ * in the same id order (core/journal_files.ts).
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ export const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
 export interface WalkedSession {
   /** Its id. */
   sessionId: string;
-  /** The files the scan reads: its journal first, then the session dir's. */
+  /** The files the scan reads: its journal files first, then the session dir's. */
   files: ScanFile[];
   /** Its temps, in listing order ({@linkcode NO_TEMPS} when none). */
   temps: TempFile[];
@@ -141,10 +142,11 @@ export class SessionWalk {
     const sessionId = this.peekId();
     if (sessionId === null) return null;
     const session: WalkedSession = { sessionId, files: [], temps: NO_TEMPS };
-    const journal = this.#journals[this.#journal];
-    if (journal?.sessionId === sessionId) {
+    // A session's journal files (shards and the legacy file) are next to
+    // each other, in the order the server reads them.
+    while (this.#journals[this.#journal]?.sessionId === sessionId) {
+      const journal = this.#journals[this.#journal++];
       session.files.push({ name: journal.name, kind: "journal" });
-      this.#journal++;
     }
     while (this.#nextNameId() === sessionId) {
       const name = this.#names[this.#name];

@@ -27,22 +27,14 @@ import {
   wholeFile,
 } from "./file_read.ts";
 import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
-import type { JournalSummary } from "./turn_journal.ts";
+import type { JournalSummary, TurnState } from "./turn_journal.ts";
+import { listJournalFiles } from "./journal_files.ts";
 import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
 import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
-import {
-  classifyName,
-  JOURNAL_DIR,
-  JOURNAL_SUFFIX,
-  pathIn,
-  type TempOrigin,
-} from "./store_layout.ts";
-import {
-  compareIds,
-  isValidJournalName,
-  isValidSessionId,
-} from "./session_id.ts";
+import { ProfileStateDbs } from "./profile_state_db.ts";
+import { classifyName, pathIn, type TempOrigin } from "./store_layout.ts";
+import { compareIds } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import {
   type IndexParts,
@@ -118,6 +110,13 @@ export interface ScanOptions {
   interrupted?: () => boolean;
   /** The agent's home (for core transcripts), or null. */
   hermesHome?: string | null;
+  /**
+   * Compare each session with the state.db of its profile home (see
+   * core/profile_state_db.ts): `base` holds `profiles/`, `defaultStateDb`
+   * is the default home's. Absent (or null) when one state.db serves
+   * every session (`--state-db`) or none is used.
+   */
+  profiles?: { base: string; defaultStateDb: string } | null;
   /**
    * Hand the sessions over a part at a time instead of keeping them all:
    * memory then stays flat however big the store is. The snapshot
@@ -231,7 +230,9 @@ export const SUMMARIZED_TEMP_ORIGINS: ReadonlySet<TempOrigin> = new Set([
 ]);
 
 /**
- * Everything the store holds for one valid session id.
+ * Everything the store holds for one valid session id; or, for a turn
+ * journal alone, for an id that passes only the server's journal rule (with
+ * `.`, see {@linkcode SessionJournal}): such an id never names a path.
  *
  * @example
  * ```ts
@@ -246,10 +247,42 @@ export interface SessionFiles {
   live?: ScannedFile<SidecarSummary>;
   /** `<sid>.json.bak`, when it exists. */
   backup?: ScannedFile<SidecarSummary>;
-  /** `_turn_journal/<sid>.jsonl`, when it exists. */
-  journal?: ScannedFile<JournalSummary>;
+  /** Its turn journal, when it has one. */
+  journal?: SessionJournal;
   /** Its temps (also in `StoreSnapshot.temps`). */
   temps: TempFile[];
+}
+
+/**
+ * A session's turn journal: the legacy `_turn_journal/<sid>.jsonl` and the
+ * shards `<sid>~<pid>.jsonl` written since v0.51.255, read as the server
+ * reads them (core/journal_files.ts, core/turn_journal.ts). A session with
+ * a journal but no sidecar may carry an id that passes only the journal
+ * rule (with `.`): no path is ever built from such an id.
+ *
+ * @example
+ * ```ts
+ * const journal: SessionJournal | undefined = store.sessions.get("abc")?.journal;
+ * for (const file of journal?.files ?? []) console.log(file.name, file.read.ok);
+ * journal?.turns?.get("t1")?.latestFile; // an index into `files`
+ * ```
+ */
+export interface SessionJournal {
+  /**
+   * Its files in the server's read order: shards in directory order, then
+   * the legacy file. Each summary holds that file's line problems; its
+   * `turns` are empty (they are merged below).
+   */
+  files: ScannedFile<JournalSummary>[];
+  /**
+   * The turns of all its files merged, only those a check can report
+   * (open or colliding: settled turns are dropped by the scan to keep its
+   * memory small); null when a file could not be read, so no turn is
+   * judged.
+   */
+  turns: Map<string, TurnState> | null;
+  /** How many turns its files hold, settled ones included. */
+  turnCount: number;
 }
 
 /**
@@ -264,7 +297,7 @@ export interface IndexEntry {
   /** Its `session_id`. */
   sessionId: string;
   /**
-   * The entry's `INDEX_ENTRY_FIELDS` (core/index_scan.ts), those it has, as they are in
+   * The entry's `INDEX_ENTRY_FIELDS` and `INDEX_SIDEBAR_FIELDS` (core/index_scan.ts), those it has, as they are in
    * the file. Only these are kept: an entry has some forty fields, and a
    * big store's index has an entry per session.
    */
@@ -377,8 +410,13 @@ export interface StoreSnapshot {
    * validation, so no command acts on their runs.
    */
   runRecordProblems: RunRecordProblem[];
-  /** The agent's state.db. */
+  /** The agent's state.db (the default profile home's, or the one given). */
   stateDb: StateDb;
+  /**
+   * The named profiles' state.dbs, opened as sessions of them are looked
+   * at; absent when `stateDb` serves every session.
+   */
+  profileDbs?: ProfileStateDbs;
   /** What the scan read. */
   stats: { filesRead: number; bytesRead: number };
 }
@@ -419,6 +457,12 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       : openStateDb(options.stateDbPath),
     stats: { filesRead: 0, bytesRead: 0 },
   };
+  if (options.profiles) {
+    store.profileDbs = new ProfileStateDbs(
+      options.profiles.base,
+      options.profiles.defaultStateDb,
+    );
+  }
   // Equal short values of a big store's summaries share one copy (see
   // string_pool.ts); a small store is not worth the time. Set once the
   // store's size is known, before any summary is kept.
@@ -443,6 +487,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       return store;
     }
     store.stateDb.close();
+    store.profileDbs?.close();
     throw error;
   }
   store.runRecordProblems = (await listRuns(options.sessionDir)).invalid
@@ -488,7 +533,14 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
       }
       const file = { name, path: pathIn(options.sessionDir, name), read };
       if (kind === "journal") {
-        files.journal = file as ScannedFile<JournalSummary>;
+        files.journal ??= { files: [], turns: null, turnCount: 0 };
+        files.journal.files.push(file as ScannedFile<JournalSummary>);
+        if (result.journalTurns !== undefined) {
+          const turns = result.journalTurns?.turns ?? null;
+          // Most sessions have no open turn: one shared empty map.
+          files.journal.turns = turns?.size === 0 ? NO_TURNS : turns;
+          files.journal.turnCount = result.journalTurns?.turnCount ?? 0;
+        }
       } else if (kind === "sidecar") {
         files.live = file as ScannedFile<SidecarSummary>;
       } else files.backup = file as ScannedFile<SidecarSummary>;
@@ -544,7 +596,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     else opened.file.close();
   };
   const sessionNames: string[] = [];
-  const journalNames = await listJournals(options.sessionDir, store);
+  const journalNames = listJournals(options.sessionDir, store);
   if (!lazy) {
     for (const journal of journalNames) {
       session(journal.sessionId);
@@ -739,6 +791,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   // A scan stopped by a signal lets go of state.db before it rejects.
   const closeOnError = (error: unknown) => {
     store.stateDb.close();
+    store.profileDbs?.close();
     throw error;
   };
   if (parts) {
@@ -819,41 +872,23 @@ function listDir(dir: string): Deno.DirEntry[] {
   return entries;
 }
 
-async function listJournals(
+/**
+ * The journal files, a session's together in the server's read order and
+ * sessions in id order; names that carry no journal id are noted as
+ * invalid. Since v0.51.255 a name holding `~` is a shard of the id before
+ * it; an id with `.` passes the server's journal rule and is read too.
+ */
+function listJournals(
   sessionDir: string,
   store: StoreSnapshot,
-): Promise<{ name: string; sessionId: string }[]> {
-  const dir = join(sessionDir, JOURNAL_DIR);
-  try {
-    const info = await Deno.lstat(dir);
-    if (!info.isDirectory) return [];
-  } catch {
-    return [];
+): { name: string; sessionId: string }[] {
+  const listing = listJournalFiles(sessionDir);
+  for (const bad of listing.invalid) {
+    store.invalidNames.push({ name: bad.name, id: bad.id, source: "journal" });
   }
-  const found: { name: string; sessionId: string }[] = [];
-  let entries: Deno.DirEntry[];
-  try {
-    entries = listDir(dir);
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!entry.name.endsWith(JOURNAL_SUFFIX)) continue;
-    const stem = entry.name.slice(0, -JOURNAL_SUFFIX.length);
-    const name = `${JOURNAL_DIR}/${entry.name}`;
-    // Since v0.51.255 the server writes `<sid>~<pid>.jsonl` per process
-    // and reads them merged with `<sid>.jsonl`; `~` is in no id, so a name
-    // holding one is a shard. Shards are not yet merged here: they are
-    // skipped, never reported as a bad id (a false alarm on a healthy store).
-    const tilde = stem.indexOf("~");
-    if (tilde > 0 && isValidJournalName(stem.slice(0, tilde))) continue;
-    if (isValidJournalName(stem) && isValidSessionId(stem)) {
-      found.push({ name, sessionId: stem });
-    } else {
-      store.invalidNames.push({ name, id: stem, source: "journal" });
-    }
-  }
-  return found;
+  return listing.sessions.flatMap((session) =>
+    session.names.map((name) => ({ name, sessionId: session.sessionId }))
+  );
 }
 
 /**

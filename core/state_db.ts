@@ -242,6 +242,12 @@ export interface StateDbReader {
    */
   parts?: StateDbParts;
   /**
+   * A session's rows looked up when asked for, when opened with `lookup`
+   * (see {@linkcode OpenStateDbOptions}); `webuiRows` and `sessionIds` are
+   * empty then.
+   */
+  lookup?: StateDbLookup;
+  /**
    * The messages of one session row, through the same connection. Queried
    * by the id as stored (its `rawId`), the key its messages carry, so the
    * messages match the row's `messageCount` even for padded or numeric ids.
@@ -266,7 +272,7 @@ export function openStateDb(
 ): StateDb {
   if (path === null) return { status: "absent", path, close: () => {} };
   const sideFiles = readSideFiles(path);
-  const db = openAndRead(path, options.partOf ?? null);
+  const db = openAndRead(path, options);
   db.sideFiles = sideFiles;
   if (
     db.status === "unreadable" && sideFiles.journal?.hot &&
@@ -280,10 +286,7 @@ export function openStateDb(
   return db;
 }
 
-function openAndRead(
-  path: string,
-  partOf: ((id: string) => number) | null,
-): StateDb {
+function openAndRead(path: string, options: OpenStateDbOptions): StateDb {
   const none = () => {};
   let stat: Deno.FileInfo;
   try {
@@ -313,12 +316,12 @@ function openAndRead(
   try {
     db = new DatabaseSync(path, { readOnly: true });
     db.exec(`PRAGMA busy_timeout = ${STATE_DB_BUSY_TIMEOUT_MS}`);
-    return readAll(db, path, partOf);
+    return readAll(db, path, options);
   } catch (error) {
     try {
       db?.close();
     } catch { /* already closed */ }
-    if (cannotOpen(error) && isWalMode(path)) return readCopy(path, partOf);
+    if (cannotOpen(error) && isWalMode(path)) return readCopy(path, options);
     return unreadable(path, error);
   }
 }
@@ -362,10 +365,7 @@ function headOf(path: string, length: number): Uint8Array | null {
  * Reads a WAL-mode database that cannot be opened in place from a copy of
  * it and its `-wal` in a private temp dir (mode 0700), removed on close.
  */
-function readCopy(
-  path: string,
-  partOf: ((id: string) => number) | null,
-): StateDb {
+function readCopy(path: string, options: OpenStateDbOptions): StateDb {
   const none = () => {};
   let dir: string;
   try {
@@ -402,7 +402,7 @@ function readCopy(
       };
     }
     db = new DatabaseSync(copy, { readOnly: true });
-    const reader = readAll(db, path, partOf);
+    const reader = readAll(db, path, options);
     const close = reader.close;
     reader.close = () => {
       close();
@@ -452,8 +452,10 @@ function messageOf(error: unknown): string {
 function readAll(
   db: DatabaseSync,
   path: string,
-  partOf: ((id: string) => number) | null,
+  options: OpenStateDbOptions,
 ): StateDbReader {
+  const partOf = options.partOf ?? null;
+  const lookup = options.lookup === true;
   const tables = new Set(
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
       .map((row) => String(row.name)),
@@ -477,7 +479,7 @@ function readAll(
   // A table without rowids (no server makes one) is read whole.
   const byParts = partOf !== null && rowid;
   const sessionIds = new Set<string>();
-  if (sessionColumns.has("id") && !byParts) {
+  if (sessionColumns.has("id") && !byParts && !lookup) {
     // Row by row: a big store's rows at once are tens of MB of garbage.
     for (const row of db.prepare("SELECT id FROM sessions").iterate()) {
       sessionIds.add(normalizeId(row.id as SqlValue));
@@ -487,7 +489,7 @@ function readAll(
   const webui = canListWebuiRows
     ? webuiRowQueries(db, sessionColumns, rowid, canReadMessages)
     : null;
-  if (webui && !byParts) {
+  if (webui && !byParts && !lookup) {
     const counts = webui.messageCounts();
     for (const row of db.prepare(webui.listSql).iterate()) {
       const rawId = row.id as SqlValue;
@@ -553,6 +555,9 @@ function readAll(
     },
   };
   if (byParts) reader.parts = readRowsByParts(db, path, webui, partOf!);
+  if (lookup) {
+    reader.lookup = lookupRows(db, sessionColumns.has("id"), webui, rowid);
+  }
   return reader;
 }
 
@@ -573,6 +578,87 @@ export interface OpenStateDbOptions {
    * server makes, is read whole all the same).
    */
   partOf?: (id: string) => number;
+  /**
+   * Read no session rows up front: `lookup` of the reader finds a session's
+   * row when asked (by the primary key, so memory stays flat however many
+   * rows the database has). For a database only some sessions are compared
+   * with, as a named profile's is; `webuiRows` and `sessionIds` stay empty.
+   */
+  lookup?: boolean;
+}
+
+/**
+ * The rows of one session, looked up when asked for (a reader opened with
+ * `lookup`). Ids are matched exactly, as the server's own per-session
+ * queries match them.
+ *
+ * @example
+ * ```ts
+ * const row = reader.lookup?.webuiRow("abc");
+ * console.log(row?.messageCount, reader.lookup?.has("abc"));
+ * ```
+ */
+export interface StateDbLookup {
+  /** The `webui` row of this id, or null when there is none. */
+  webuiRow(id: string): StateDbSessionRow | null;
+  /**
+   * Whether `sessions` has a row of this id, whatever its source; true
+   * when the table has no `id` column (the server fails open there).
+   */
+  has(id: string): boolean;
+}
+
+/**
+ * Where a row looked up by id stands among the webui rows: after every row
+ * of a database read whole, so the findings of rows looked up come last.
+ */
+const LOOKED_UP_POSITION = 2 ** 40;
+
+function lookupRows(
+  db: DatabaseSync,
+  hasId: boolean,
+  webui: WebuiRowQueries | null,
+  rowid: boolean,
+): StateDbLookup {
+  const exists = hasId
+    ? db.prepare("SELECT 1 AS one FROM sessions WHERE id = ? LIMIT 1")
+    : null;
+  const find = webui
+    ? db.prepare(
+      rowid
+        ? `SELECT id, rowid AS "rowid" FROM sessions WHERE source = 'webui' AND id = ? LIMIT 1`
+        : `SELECT * FROM sessions WHERE source = 'webui' AND id = ? LIMIT 1`,
+    )
+    : null;
+  const count = webui?.canCount
+    ? db.prepare("SELECT COUNT(*) AS n FROM messages WHERE session_id = ?")
+    : null;
+  return {
+    has: (id) => exists === null || exists.get(id) !== undefined,
+    webuiRow(id) {
+      const row = find?.get(id);
+      if (!row) return null;
+      const rawId = row.id as SqlValue;
+      const messageCount = Number(count?.get(rawId)?.n ?? 0);
+      const position = LOOKED_UP_POSITION + Number(row.rowid ?? 0);
+      return webui!.columnsOf
+        ? new LazyRow(
+          normalizeId(rawId),
+          rawId,
+          messageCount,
+          position,
+          row.rowid,
+          webui!.columnsOf,
+        )
+        : {
+          id: normalizeId(rawId),
+          rawId,
+          columns: columnsFrom(row),
+          messageCount,
+          position,
+        };
+    },
+  };
 }
 
 /** The queries of `webui` rows, for a `sessions` table with `id` and `source`. */
@@ -583,6 +669,8 @@ interface WebuiRowQueries {
   columnsOf: ColumnsOf | null;
   /** Rows of `messages` of each webui session, by its id as stored. */
   messageCounts(): Map<string, number>;
+  /** `messages` can be counted. */
+  canCount: boolean;
 }
 
 function webuiRowQueries(
@@ -609,6 +697,7 @@ function webuiRowQueries(
       ? `SELECT id, rowid AS "rowid" ${where}${order}`
       : `SELECT id, ${select} ${where}${order}`,
     columnsOf,
+    canCount: canReadMessages,
     messageCounts() {
       const counts = new Map<string, number>();
       if (!canReadMessages) return counts;

@@ -15,6 +15,7 @@
 
 import type { ScannedFile, StoreSnapshot } from "./snapshot.ts";
 import { tombstonedIds } from "./snapshot.ts";
+import { stateDbOf } from "./profile_state_db.ts";
 import type { SidecarSummary } from "./sidecar_summary.ts";
 
 /**
@@ -67,10 +68,11 @@ export function stateDbKnowsSession(
   store: StoreSnapshot,
   sessionId: string,
 ): boolean | null {
-  const db = store.stateDb;
+  // The db of the session's profile (core/profile_state_db.ts).
+  const db = stateDbOf(store, store.sessions.get(sessionId));
   if (db.status === "unreadable") return null;
   if (db.status !== "ok" || !db.sessionColumns.has("id")) return true;
-  return db.sessionIds.has(sessionId);
+  return db.lookup ? db.lookup.has(sessionId) : db.sessionIds.has(sessionId);
 }
 
 /**

@@ -1,9 +1,14 @@
 /**
- * The turn journal (`_turn_journal/<sid>.jsonl`): one JSON event per line.
- * The state of a turn is its event with the greatest `created_at`, ties going
- * to the later line. Lines that are not JSON objects are malformed and
- * skipped, never fatal; a `created_at` that is missing or not a number sorts
- * before every numeric one.
+ * The turn journal: one JSON event per line, in the legacy
+ * `_turn_journal/<sid>.jsonl` and (since v0.51.255) in one shard a server
+ * process, `<sid>~<pid>.jsonl`. The server reads a session's files in order
+ * (core/journal_files.ts) and stably sorts all their events by `created_at`
+ * read as a float (missing, null, or a value float() refuses count as 0).
+ * The state of a turn is then its last event among those with its greatest
+ * `created_at`: ties go to the later file, then the later line. Lines that
+ * are not JSON objects are malformed and skipped, never fatal. A turn is
+ * over when that event is `completed` or `interrupted`, whatever its
+ * `terminal` flag says (the server derives it from the name).
  *
  * @example
  * ```ts
@@ -43,16 +48,20 @@ export interface TurnState {
   latest: Record<string, unknown>;
   /** 1-based line of that event. */
   latestLine: number;
-  /** Sort key of that event: its `created_at`, or -Infinity. */
+  /** Which of the session's journal files holds it (0 when read alone). */
+  latestFile: number;
+  /** Sort key of that event: its `created_at` as the server reads it. */
   latestCreatedAt: number;
   /** How many terminal events the turn has (more than one is a collision). */
   terminalEvents: number;
   /** Lines of its terminal events. */
   terminalLines: number[];
+  /** For each of those lines, which journal file it is in. */
+  terminalFiles: number[];
   /** Names of its terminal events, in line order (e.g. `completed`). */
   terminalEventNames: string[];
-  /** The greatest numeric `created_at` among its events, or null. */
-  maxCreatedAt: number | null;
+  /** The greatest sort key among its events. */
+  maxCreatedAt: number;
 }
 
 /** How many distinct `session_id` values a summary keeps. */
@@ -95,9 +104,13 @@ export interface JournalSummary {
   missingTurnIdCount: number;
   /** The first lines of events without a string `turn_id` (1-based). */
   missingTurnIdLines: number[];
-  /** Events whose `created_at` is missing or not a number. */
+  /**
+   * Events whose `created_at` is missing or not a time (a string float()
+   * refuses, a list, an object, a boolean); `null` is not counted: the
+   * server writes it for a submitted turn without a start time.
+   */
   badCreatedAtCount: number;
-  /** The first lines of events whose `created_at` is missing or not a number. */
+  /** The first lines of those events. */
   badCreatedAtLines: number[];
   /**
    * The distinct `session_id` values of its events (any JSON type), each
@@ -106,12 +119,12 @@ export interface JournalSummary {
    */
   sessionIds: JournalSessionId[];
   /**
-   * Turns by id. In a store snapshot, only the turns a check can report:
-   * settled turns (ended once, by their latest event) are dropped by the
-   * scan to keep its memory small, and counted in `turnCount`.
+   * Turns by id (of every file summarized into the same map, see
+   * {@linkcode JournalReadOptions}). In a store snapshot they are kept per
+   * session, not per file (core/snapshot.ts).
    */
   turns: Map<string, TurnState>;
-  /** How many turns the file has, settled ones included. */
+  /** How many turns the map holds. */
   turnCount: number;
   /** True when the last line has no newline (an append was cut short). */
   endsWithoutNewline: boolean;
@@ -119,15 +132,45 @@ export interface JournalSummary {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Where Python's str.splitlines() breaks a line. */
+// deno-lint-ignore no-control-regex -- Python's line breaks are control characters
+const PY_LINE_BREAK = /\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
+/** A break other than \n: when a file has none, \n alone cuts its lines. */
+// deno-lint-ignore no-control-regex -- as above
+const OTHER_BREAK = /[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
+
 /**
- * Reads every event of a journal, line by line.
+ * How a file is read as one of a session's journal files.
+ *
+ * @example
+ * ```ts
+ * const turns = new Map<string, TurnState>();
+ * names.forEach((_, file) => summarizeJournal(bytesOf(file), { file, turns }));
+ * ```
+ */
+export interface JournalReadOptions {
+  /** Its place among the session's files, in the server's read order. */
+  file?: number;
+  /**
+   * The turns of the files before it: its events are added, so the files
+   * read in order leave the server's merged view in this map.
+   */
+  turns?: Map<string, TurnState>;
+}
+
+/**
+ * Reads every event of a journal file, line by line.
  *
  * @example
  * ```ts
  * summarizeJournal(new TextEncoder().encode("not json\n")).malformedLines; // [1]
  * ```
  */
-export function summarizeJournal(bytes: Uint8Array): JournalSummary {
+export function summarizeJournal(
+  bytes: Uint8Array,
+  options: JournalReadOptions = {},
+): JournalSummary {
+  const file = options.file ?? 0;
   const summary: JournalSummary = {
     lines: 0,
     malformedCount: 0,
@@ -137,7 +180,7 @@ export function summarizeJournal(bytes: Uint8Array): JournalSummary {
     badCreatedAtCount: 0,
     badCreatedAtLines: [],
     sessionIds: [],
-    turns: new Map(),
+    turns: options.turns ?? new Map(),
     turnCount: 0,
     endsWithoutNewline: bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a,
   };
@@ -149,20 +192,37 @@ export function summarizeJournal(bytes: Uint8Array): JournalSummary {
   // inside a character, so both ways cut the same lines.
   const text = decodeOrNull(bytes);
   const length = text === null ? bytes.length : text.length;
+  // The server cuts lines with str.splitlines(), which also breaks at \r,
+  // \x0b, \x0c, \x1c-\x1e, \x85, \u2028 and \u2029 (its JSON writer leaves
+  // all but \r raw inside strings): the same lines, numbered the same.
+  const breaks = text !== null && OTHER_BREAK.test(text)
+    ? new RegExp(PY_LINE_BREAK.source, "g")
+    : null;
   while (start < length) {
-    let end = text === null
-      ? bytes.indexOf(0x0a, start)
-      : text.indexOf("\n", start);
-    if (end < 0) end = length;
+    let end: number;
+    let next: number;
+    if (breaks) {
+      breaks.lastIndex = start;
+      const found = breaks.exec(text!);
+      end = found ? found.index : length;
+      next = found ? end + found[0].length : length;
+    } else {
+      end = text === null
+        ? bytes.indexOf(0x0a, start)
+        : text.indexOf("\n", start);
+      if (end < 0) end = length;
+      next = end + 1;
+    }
     lineNumber++;
     readLine(
       text === null
         ? decodeOrNull(bytes.subarray(start, end))
         : text.slice(start, end),
       lineNumber,
+      file,
       summary,
     );
-    start = end + 1;
+    start = next;
   }
   summary.lines = lineNumber;
   summary.turnCount = summary.turns.size;
@@ -181,9 +241,11 @@ function decodeOrNull(bytes: Uint8Array): string | null {
 function readLine(
   line: string | null,
   lineNumber: number,
+  file: number,
   summary: JournalSummary,
 ): void {
-  if (line === "" || line === "\r") return;
+  // The server skips lines that are only whitespace (str.strip()).
+  if (line !== null && pyIsBlank(line)) return;
   let event: unknown;
   try {
     event = line === null ? undefined : JSON.parse(line);
@@ -204,12 +266,12 @@ function readLine(
     keepLine(summary.missingTurnIdLines, lineNumber);
     return;
   }
-  const createdAt = numericCreatedAt(event.created_at);
-  if (createdAt === null) {
+  const time = createdAtKey(event.created_at);
+  if (!time.readable) {
     summary.badCreatedAtCount++;
     keepLine(summary.badCreatedAtLines, lineNumber);
   }
-  const key = createdAt ?? -Infinity;
+  const key = time.key;
   const isTerminal = isTerminalEvent(event);
   const turn = summary.turns.get(turnId);
   if (!turn) {
@@ -217,29 +279,31 @@ function readLine(
       turnId,
       latest: event,
       latestLine: lineNumber,
+      latestFile: file,
       latestCreatedAt: key,
       terminalEvents: isTerminal ? 1 : 0,
       terminalLines: isTerminal ? [lineNumber] : [],
+      terminalFiles: isTerminal ? [file] : [],
       terminalEventNames: isTerminal ? [event.event as string] : [],
-      maxCreatedAt: createdAt,
+      maxCreatedAt: key,
     });
     return;
   }
+  // Lines come in file order, then line order: the later one wins a tie,
+  // as after the server's stable sort.
   if (key >= turn.latestCreatedAt) {
     turn.latest = event;
     turn.latestLine = lineNumber;
+    turn.latestFile = file;
     turn.latestCreatedAt = key;
   }
   if (isTerminal) {
     turn.terminalEvents++;
     turn.terminalLines.push(lineNumber);
+    turn.terminalFiles.push(file);
     turn.terminalEventNames.push(event.event as string);
   }
-  if (createdAt !== null) {
-    turn.maxCreatedAt = turn.maxCreatedAt === null
-      ? createdAt
-      : Math.max(turn.maxCreatedAt, createdAt);
-  }
+  turn.maxCreatedAt = Math.max(turn.maxCreatedAt, key);
 }
 
 function keepLine(lines: number[], lineNumber: number): void {
@@ -265,8 +329,55 @@ function noteSessionId(
   }
 }
 
-function numericCreatedAt(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
+/** Python's `str.isspace()` characters (a BOM is not one). */
+const PY_BLANK =
+  // deno-lint-ignore no-control-regex -- Python's whitespace has control characters
+  /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+
+/** True when Python's `str.strip()` leaves nothing of the line. */
+function pyIsBlank(line: string): boolean {
+  return PY_BLANK.test(line);
+}
+
+/** A decimal float literal as Python's float() takes it (`_` between digits). */
+const PY_FLOAT =
+  /^[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*|\d(?:_?\d)*\.)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const PY_INFINITY = /^[+-]?(?:inf|infinity)$/i;
+
+/**
+ * How the server sorts an event by its `created_at`: `float(value or 0)`,
+ * and 0 where float() refuses the value. `readable` is false for a value
+ * the server would not write (missing, or refused by float()).
+ *
+ * @example
+ * ```ts
+ * createdAtKey(12.5); // { key: 12.5, readable: true }
+ * createdAtKey(null); // { key: 0, readable: true }
+ * createdAtKey("soon"); // { key: 0, readable: false }
+ * ```
+ */
+export function createdAtKey(
+  value: unknown,
+): { key: number; readable: boolean } {
+  if (typeof value === "number") return { key: value, readable: true };
+  if (value === null) return { key: 0, readable: true };
+  if (typeof value === "string") {
+    const text = value.trim();
+    if (PY_FLOAT.test(text)) {
+      return { key: Number(text.replaceAll("_", "")), readable: true };
+    }
+    if (PY_INFINITY.test(text)) {
+      return {
+        key: text.startsWith("-") ? -Infinity : Infinity,
+        readable: true,
+      };
+    }
+    return { key: 0, readable: false };
+  }
+  if (typeof value === "boolean") {
+    return { key: value ? 1 : 0, readable: false };
+  }
+  return { key: 0, readable: false };
 }
 
 /**

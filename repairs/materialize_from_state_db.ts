@@ -22,6 +22,11 @@ import type {
   StateDbSessionRow,
 } from "../core/state_db.ts";
 import { deletion } from "../core/store_facts.ts";
+import {
+  profileOfDb,
+  stateDbOf,
+  webuiRowFor,
+} from "../core/profile_state_db.ts";
 import { pyStrip } from "../core/sidecar_summary.ts";
 import { sidecarName } from "../core/store_layout.ts";
 
@@ -37,8 +42,6 @@ export const materializeFromStateDb = defineRepair({
   async plan([finding], context) {
     const id = finding.sessionId;
     if (!isValidSessionId(id)) return { skip: "the session id is not valid" };
-    const db = context.store.stateDb;
-    if (db.status !== "ok") return { skip: "state.db is not readable" };
     if (deletion(context.store, id) !== "not_deleted") {
       return {
         skip: deletion(context.store, id) === "deleted"
@@ -46,8 +49,12 @@ export const materializeFromStateDb = defineRepair({
           : "the delete tombstone cannot be read, so the session may have been deleted",
       };
     }
-    const row = db.webuiRows.find((r) => r.id === id);
-    if (!row) return { skip: "state.db no longer has the row" };
+    // From the db of the session's profile (core/profile_state_db.ts).
+    const db = stateDbOf(context.store, context.store.sessions.get(id));
+    if (db.status !== "ok") return { skip: "state.db is not readable" };
+    const found = webuiRowFor(context.store, id);
+    if (!found) return { skip: "state.db no longer has the row" };
+    const row = found.row;
     const name = sidecarName(id);
     const current = await context.read(name);
     if (!current.ok) return { skip: `${name} ${current.problem}` };
@@ -65,7 +72,11 @@ export const materializeFromStateDb = defineRepair({
           `which cannot be turned into text safely; rebuild ${name} by hand`,
       };
     }
-    const payload = stateDbRowToSidecar(row, messages);
+    const payload = stateDbRowToSidecar(
+      row,
+      messages,
+      profileOfDb(context.store, db),
+    );
     return {
       repair: "materialize_from_state_db",
       findingIds: [finding.id],
@@ -95,6 +106,7 @@ export const materializeFromStateDb = defineRepair({
 export function stateDbRowToSidecar(
   row: StateDbSessionRow,
   rows: StateDbMessage[],
+  profile: string | null = null,
 ): Record<string, unknown> {
   const c = row.columns;
   const source = pyStrip(String(json(c.source) ?? "")).toLowerCase();
@@ -130,7 +142,10 @@ export function stateDbRowToSidecar(
     pinned: false,
     archived: false,
     project_id: null,
-    profile: null,
+    // The server writes null (its active profile's rows); a row from a
+    // named profile's db names that profile, or the rebuilt sidecar would
+    // be compared with the default home's rows, which lack it.
+    profile,
     input_tokens: 0,
     output_tokens: 0,
     estimated_cost: null,

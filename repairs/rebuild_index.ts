@@ -33,6 +33,7 @@ export const rebuildIndex = defineRepair({
     "index_entry_drift",
     "index_count_at_load",
     "index_missing_last_message_at",
+    "index_source_flag_stale",
   ],
   scope: "store",
   afterSidecarWrites: true,

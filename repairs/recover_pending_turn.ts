@@ -9,6 +9,11 @@
  * streaming right now. All pending turns of a session are one plan: one
  * write of the sidecar and one append to the journal (an append in place,
  * under the journal's lock, never a rename: the server may hold it open).
+ * The journal is read as the server reads it, every `<sid>~<pid>.jsonl`
+ * shard and the legacy `<sid>.jsonl` merged; the append goes to the legacy
+ * file when it exists (every version reads it, and reads it last), else to
+ * the shard the server reads last, stamped after every event of the turn so
+ * the server's merged view ends the turn whatever file it is in.
  *
  * @example
  * ```ts
@@ -21,16 +26,20 @@
 import { eventText } from "../checks/turn_journal_pending.ts";
 import { parseJsonBytes } from "../core/file_read.ts";
 import { appendToTopLevelArray } from "../core/json_edit.ts";
-import { defineRepair } from "../core/repair.ts";
+import { defineRepair, type PlanRead } from "../core/repair.ts";
 import {
   isPlainObject,
   pyStrip,
   summarizeSidecar,
 } from "../core/sidecar_summary.ts";
-import { journalName, sidecarName } from "../core/store_layout.ts";
+import { sidecarName } from "../core/store_layout.ts";
+import { journalFilesOf } from "../core/journal_files.ts";
+import { isValidSessionId } from "../core/session_id.ts";
+import type { Expectation } from "../core/action.ts";
 import { shortText } from "../checks/shown_value.ts";
 import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
 import {
+  createdAtKey,
   isTerminalEvent,
   summarizeJournal,
   type TurnState,
@@ -66,8 +75,16 @@ export const recoverPendingTurn = defineRepair({
     if (!id || findings.some((f) => f.sessionId !== id)) {
       return { skip: "the findings name no single session" };
     }
+    // A journal id may hold '.'; only one that passes the sidecar rule is
+    // written into a path, and only such a session has a sidecar.
+    if (!isValidSessionId(id)) {
+      return {
+        skip: `the journal id ${
+          shortText(id)
+        } is no sidecar id, so no session can take the turn`,
+      };
+    }
     const live = sidecarName(id);
-    const journal = journalName(id);
     const liveRead = await context.read(live);
     if (!liveRead.ok) return { skip: `${live} ${liveRead.problem}` };
     if (!liveRead.bytes) {
@@ -82,14 +99,26 @@ export const recoverPendingTurn = defineRepair({
     ) {
       return { skip: `${live} is not a session with a messages list` };
     }
-    const journalRead = await context.read(journal);
-    if (!journalRead.ok || !journalRead.bytes) {
-      return {
-        skip: `${journal} ${journalRead.ok ? "is gone" : journalRead.problem}`,
-      };
+    // The journal as the server reads it now: every shard, then the legacy
+    // file, each read once more and merged in that order.
+    const names = journalFilesOf(context.store.sessionDir, id);
+    if (names.length === 0) return { skip: `the journal of ${id} is gone` };
+    const turns = new Map<string, TurnState>();
+    const reads: Extract<PlanRead, { ok: true }>[] = [];
+    for (const [file, name] of names.entries()) {
+      const read = await context.read(name);
+      if (!read.ok) return { skip: `${name} ${read.problem}` };
+      if (!read.bytes || !read.expect.exists) {
+        return { skip: `${name} is gone` };
+      }
+      summarizeJournal(read.bytes, { file, turns });
+      reads.push(read);
     }
-    if (!journalRead.expect.exists) return { skip: `${journal} is gone` };
-    const turns = summarizeJournal(journalRead.bytes).turns;
+    // The legacy file when there is one, which every version reads and
+    // which the server reads last; else the shard it reads last. Appended
+    // in place, under the lock the server's appends take.
+    const journal = names[names.length - 1];
+    const journalRead = reads[reads.length - 1];
     const texts =
       summarizeSidecar(parsed.value, { collectUserTexts: true }).userTexts ??
         new Set<string>();
@@ -135,7 +164,7 @@ export const recoverPendingTurn = defineRepair({
     ) {
       return { skip: `${live} could not be edited safely` };
     }
-    const journalBytes = journalRead.bytes;
+    const journalBytes = journalRead.bytes!;
     const separator =
       journalBytes.length > 0 && journalBytes[journalBytes.length - 1] !== 0x0a
         ? "\n"
@@ -163,13 +192,13 @@ export const recoverPendingTurn = defineRepair({
               ? "the recovered user message and the error marker"
               : `${recovered.length} recovered user messages and error markers`
           } to ${live}`,
-          sources: [journal],
+          sources: names,
         },
         {
           op: "append",
           path: journal,
           data: appended,
-          expect: journalRead.expect,
+          expect: journalRead.expect as Expectation & { exists: true },
           note: `append ${
             recovered.length === 1
               ? `an interrupted event for turn ${recovered[0].evidence.turnId}`
@@ -204,9 +233,10 @@ function planTurn(
   if (!pyStrip(content) || texts.has(pyStrip(content))) {
     return { skip: `the turn's message is already in ${live}` };
   }
-  const createdAt = typeof turn.latest.created_at === "number" &&
-      Number.isFinite(turn.latest.created_at)
-    ? turn.latest.created_at
+  const stamped = createdAtKey(turn.latest.created_at);
+  const createdAt = stamped.readable && turn.latest.created_at !== null &&
+      Number.isFinite(stamped.key)
+    ? stamped.key
     : nowSeconds;
   const userMessage: Record<string, unknown> = {
     role: "user",
@@ -237,8 +267,18 @@ function planTurn(
     _error: true,
   };
   // The closing event must sort after every event of the turn, even one
-  // stamped in the future by a skewed clock.
-  const closedAt = Math.max(nowSeconds, turn.maxCreatedAt ?? -Infinity);
+  // stamped in the future by a skewed clock, and strictly: then it decides
+  // the turn whichever file it is in and however the shards are listed.
+  const closedAt = turn.maxCreatedAt < nowSeconds
+    ? nowSeconds
+    : nextAfter(turn.maxCreatedAt);
+  if (!Number.isFinite(closedAt)) {
+    return {
+      skip: `turn ${
+        shortText(turnId)
+      } in ${journal} is stamped at the end of time, so no event can close it`,
+    };
+  }
   return {
     messages: [userMessage, marker],
     event: {
@@ -249,6 +289,20 @@ function planTurn(
       stream_id: turn.latest.stream_id ?? null,
       created_at: closedAt,
       reason: RECOVERY_REASON,
+      // As the server marks its terminal events since v0.51.255 (older
+      // servers ignore the key).
+      terminal: true,
     },
   };
+}
+
+/** The least double above `x` (for x finite and not negative zero). */
+function nextAfter(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  view.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return view.getFloat64(0);
 }

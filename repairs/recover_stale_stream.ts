@@ -17,6 +17,7 @@
  * @module
  */
 
+import { namedProfileHome, profileOf } from "../core/profile_home.ts";
 import { join } from "node:path";
 import {
   hasStreamState,
@@ -90,6 +91,7 @@ export const recoverStaleStream = defineRepair({
         context.store.hermesHome,
         id,
         doc.profile,
+        context.store.profileDbs?.base ?? null,
       );
       if (found && "skip" in found) return found;
       core = found;
@@ -275,6 +277,7 @@ async function findCoreTranscript(
   hermesHome: string | null,
   id: string,
   profile: unknown,
+  profilesBase: string | null,
 ): Promise<CoreTranscript | PlanSkip | null> {
   if (hermesHome === null) {
     return {
@@ -284,11 +287,16 @@ async function findCoreTranscript(
   }
   const file = `session_${id}.json`;
   const paths = [join(hermesHome, "sessions", file)];
-  if (
-    typeof profile === "string" && profile !== "default" &&
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(profile)
-  ) {
-    paths.unshift(join(hermesHome, "profiles", profile, "sessions", file));
+  // Only a name that passes the server's profile rule becomes a path.
+  const named = profileOf(profile);
+  if (named !== null) {
+    paths.unshift(
+      join(
+        namedProfileHome(profilesBase ?? hermesHome, named),
+        "sessions",
+        file,
+      ),
+    );
   }
   for (const path of paths) {
     const read = await readRegularFile(path, DEFAULT_MAX_FILE_BYTES);

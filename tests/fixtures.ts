@@ -210,21 +210,29 @@ export class TestStore {
     await this.writeRaw(`_turn_journal/${id}.jsonl`, lines.join("\n") + "\n");
   }
 
-  /** Creates state.db with the given schema and rows (missing columns are dropped). */
+  /**
+   * Creates state.db with the given schema and rows (missing columns are
+   * dropped), at `path` when given (its dir is made).
+   */
   stateDb(
     rows: { sessions?: SessionRow[]; messages?: MessageRow[] },
     schema: StateDbSchema = FULL_SCHEMA,
+    path: string = this.stateDbPath,
   ): void {
-    const db = new DatabaseSync(this.stateDbPath);
+    Deno.mkdirSync(join(path, ".."), { recursive: true });
+    const db = new DatabaseSync(path);
     try {
       db.exec(`CREATE TABLE sessions (${schema.sessions.join(", ")})`);
       if (schema.messages) {
         db.exec(`CREATE TABLE messages (${schema.messages.join(", ")})`);
       }
+      // One transaction: a commit a row is an fsync a row.
+      db.exec("BEGIN");
       insert(db, "sessions", schema.sessions, rows.sessions ?? []);
       if (schema.messages) {
         insert(db, "messages", schema.messages, rows.messages ?? []);
       }
+      db.exec("COMMIT");
     } finally {
       db.close();
     }

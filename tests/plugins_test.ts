@@ -446,10 +446,10 @@ Deno.test("the runner stops a plugin that prints past the output limit", async (
   });
 });
 
-Deno.test("the README shows the shell and Python examples as they are tested", async () => {
-  const readme = await Deno.readTextFile(repoPath("README.md"));
+Deno.test("docs/plugins.md shows the shell and Python examples as they are tested", async () => {
+  const readme = await Deno.readTextFile(repoPath("docs/plugins.md"));
   for (const example of [SHELL_EXAMPLE, PYTHON_EXAMPLE]) {
     const source = (await Deno.readTextFile(example)).trimEnd();
-    assert.ok(readme.includes(source), `README.md holds ${example}`);
+    assert.ok(readme.includes(source), `docs/plugins.md holds ${example}`);
   }
 });

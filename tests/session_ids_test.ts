@@ -65,8 +65,10 @@ async function everySource(store: TestStore): Promise<void> {
   await store.sidecar("s1", { messages: 2 });
   await store.writeRaw("Bad.Id.json", JSON.stringify({ messages: [] }));
   await store.writeRaw("Bad.Bak.json.bak", JSON.stringify({ messages: [] }));
-  // Names the journal charset allows but no sidecar id can have (".", "..",
-  // "a.b"), and one neither allows.
+  // Names no journal id can have (".", "..", which the journal charset
+  // allows but no rule may), one the server's journal rule accepts and no
+  // sidecar id can have ("a.b": an orphan journal, never an invalid id), and
+  // one neither allows.
   await store.writeRaw("_turn_journal/..jsonl", "");
   await store.writeRaw("_turn_journal/...jsonl", "");
   await store.writeRaw("_turn_journal/a.b.jsonl", "");
@@ -131,7 +133,7 @@ Deno.test("session-ids: every source is reported, each with its source and place
     assert.deepEqual(bySource(found), {
       sidecar: ["Bad.Id"],
       backup: ["Bad.Bak"],
-      journal: [".", "..", "a.b", "sp ace"],
+      journal: [".", "..", "sp ace"],
       index: ["..", "../../x"],
       state_db: ["", ".", "..", "../../x", "a.b", "a/b"],
       journal_line: ["..", "../evil", "42"],

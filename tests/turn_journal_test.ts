@@ -136,47 +136,51 @@ Deno.test("turn_journal: events without a string turn_id are counted, not turned
   assert.deepEqual([...summary.turns.keys()], ["t1"]);
 });
 
-Deno.test("turn_journal: a missing or non-numeric created_at never throws and sorts first", () => {
-  const bad: unknown[] = [
-    undefined,
-    null,
-    "1778458282.1",
-    "yesterday",
-    true,
-    [1],
-    { t: 1 },
+Deno.test("turn_journal: created_at is read as the server's float(value or 0), 0 where float() refuses it, and never throws", () => {
+  // [value, its sort key, whether the server would write it]
+  const cases: [unknown, number, boolean][] = [
+    [undefined, 0, false],
+    [null, 0, true],
+    ["1778458282.1", 1778458282.1, true],
+    [" 1_000.5 ", 1000.5, true],
+    ["yesterday", 0, false],
+    ["", 0, false],
+    [true, 1, false],
+    [[1], 0, false],
+    [{ t: 1 }, 0, false],
   ];
-  for (const value of bad) {
+  for (const [value, key, readable] of cases) {
     const summary = summarizeJournal(journal(
       ev("submitted", "t1", 5, { content: "hi" }),
       ev("completed", "t1", value),
     ));
     const t1 = turn(summary, "t1");
+    const shown = JSON.stringify(value);
     assert.equal(
       t1.latest.event,
-      "submitted",
-      `created_at ${JSON.stringify(value)} must sort first`,
+      key >= 5 ? "completed" : "submitted",
+      `created_at ${shown} sorts as ${key}`,
     );
-    assert.equal(summary.badCreatedAtCount, 1);
-    assert.equal(t1.maxCreatedAt, 5);
+    assert.equal(summary.badCreatedAtCount, readable ? 0 : 1, shown);
+    assert.equal(t1.maxCreatedAt, Math.max(5, key));
     // Still a terminal event of the turn.
     assert.equal(t1.terminalEvents, 1);
   }
-  // A bad created_at first, then numeric ones.
+  // A bad created_at sorts as 0: after a negative one.
   const first = summarizeJournal(journal(
     ev("completed", "t1", "nope"),
     ev("submitted", "t1", -5, { content: "hi" }),
   ));
-  assert.equal(turn(first, "t1").latest.event, "submitted");
-  // Only bad ones: the later line wins, and there is no max.
+  assert.equal(turn(first, "t1").latest.event, "completed");
+  // Only bad ones: all sort as 0, and the later line wins.
   const only = summarizeJournal(journal(
     ev("submitted", "t1", undefined, { content: "hi" }),
     ev("worker_started", "t1", "x"),
   ));
   const t1 = turn(only, "t1");
   assert.equal(t1.latest.event, "worker_started");
-  assert.equal(t1.latestCreatedAt, -Infinity);
-  assert.equal(t1.maxCreatedAt, null);
+  assert.equal(t1.latestCreatedAt, 0);
+  assert.equal(t1.maxCreatedAt, 0);
   assert.equal(only.badCreatedAtCount, 2);
 });
 
@@ -275,4 +279,60 @@ Deno.test("turn_journal: CRLF line endings are read like LF", () => {
   // A lone "\r" line is blank, not malformed.
   const blank = summarizeJournal(encoder.encode(lines[0] + "\r\n\r\n"));
   assert.equal(blank.malformedCount, 0);
+});
+
+Deno.test("turn_journal: files read in order into one map merge as the server merges shards (ties go to the later file)", () => {
+  const turns = new Map<string, TurnState>();
+  // Shard 0: t1 submitted at 10, t2 ended at 30; shard 1 (read later):
+  // t1 ended at 10 (a tie: the later file wins), t2 submitted at 20.
+  summarizeJournal(
+    journal(
+      ev("submitted", "t1", 10, { content: "a" }),
+      ev("completed", "t2", 30),
+    ),
+    { file: 0, turns },
+  );
+  const second = summarizeJournal(
+    journal(
+      "torn",
+      ev("interrupted", "t1", 10),
+      ev("submitted", "t2", 20, { content: "b" }),
+    ),
+    { file: 1, turns },
+  );
+  const t1 = turns.get("t1")!;
+  assert.equal(t1.latest.event, "interrupted");
+  assert.deepEqual([t1.latestFile, t1.latestLine], [1, 2]);
+  const t2 = turns.get("t2")!;
+  assert.equal(t2.latest.event, "completed");
+  assert.deepEqual([t2.latestFile, t2.latestLine], [0, 2]);
+  assert.equal(second.turnCount, 2);
+  assert.deepEqual(second.malformedLines, [1], "lines are per file");
+});
+
+Deno.test("turn_journal: the terminal flag does not decide; the event name does, as in the server's is_terminal_turn_event", () => {
+  assert.equal(isTerminalEvent({ event: "completed", terminal: false }), true);
+  assert.equal(
+    isTerminalEvent({ event: "worker_started", terminal: true }),
+    false,
+  );
+  const summary = summarizeJournal(journal(
+    ev("submitted", "t1", 1, { content: "hi" }),
+    ev("assistant_started", "t1", 2, { terminal: true }),
+  ));
+  assert.equal(turn(summary, "t1").terminalEvents, 0);
+});
+
+Deno.test("turn_journal: lines are cut where Python's splitlines() cuts them", () => {
+  // json.dumps(ensure_ascii=False) leaves U+2028 raw in a string: the
+  // server reads that event as two malformed lines.
+  const summary = summarizeJournal(encoder.encode(
+    '{"event":"submitted","turn_id":"t1","content":"a\u2028b"}\n' +
+      '{"event":"submitted","turn_id":"t2","content":"c"}\r\n' +
+      "   \n",
+  ));
+  assert.deepEqual(summary.malformedLines, [1, 2]);
+  assert.deepEqual([...summary.turns.keys()], ["t2"]);
+  assert.equal(turn(summary, "t2").latestLine, 3);
+  assert.equal(summary.lines, 4);
 });

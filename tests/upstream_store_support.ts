@@ -67,6 +67,28 @@ if hasattr(models, "_record_webui_deleted_session_tombstone"):
 `;
 
 /**
+ * The folder of `version`'s code (its `api/` inside), to run it from; a
+ * string starting with `skipped:` says why it is absent, for a skip.
+ *
+ * @example
+ * ```ts
+ * const cwd = await upstreamDir("hermes-webui-df65251d5");
+ * ```
+ */
+export async function upstreamDir(version: string): Promise<string> {
+  // The override serves worktrees, whose ../shared is not the clone's.
+  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
+    join(PROJECT_ROOT, "..", "shared", "upstream");
+  const cwd = join(upstream, version);
+  try {
+    await Deno.stat(join(cwd, "api", "models.py"));
+  } catch {
+    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
+  }
+  return cwd;
+}
+
+/**
  * Builds a healthy store of sessions `ids` with `version`'s own code in a
  * new temp dir; a
  * string says why it cannot (upstream or python3 absent), for a skip.
@@ -80,20 +102,29 @@ export async function upstreamStore(
   version: string,
   ids: string[] = ["abc123", "chat_7"],
 ): Promise<UpstreamStore | string> {
+  const cwd = await upstreamDir(version);
+  if (cwd.startsWith("skipped:")) return cwd;
   const root = await Deno.makeTempDir({ prefix: "hermes-fsck-upstream-" });
+  const driver = join(root, "driver.py");
+  await Deno.writeTextFile(driver, DRIVER);
   let result;
   try {
-    result = await upstreamPython(version, DRIVER, [
+    result = await runCommand("python3", [
+      driver,
       join(root, "store"),
       ids.join(","),
-    ]);
+    ], {
+      cwd,
+    });
   } catch (error) {
     await Deno.remove(root, { recursive: true });
+    if (error instanceof Deno.errors.NotFound) {
+      return "skipped: python3 is not on PATH";
+    }
     throw error;
   }
-  if (typeof result === "string") {
-    await Deno.remove(root, { recursive: true });
-    return result;
+  if (result.code !== 0) {
+    throw new Error(`the ${version} driver failed:\n${result.stderr}`);
   }
   return {
     root,
@@ -111,7 +142,7 @@ export async function upstreamStore(
  * @example
  * ```ts
  * const out = await upstreamPython("hermes-webui-df65251d5", "print(1)", []);
- * if (!out.startsWith("skipped:")) console.log(out); // "1\n"
+ * if (typeof out !== "string") console.log(out.stdout); // "1\n"
  * ```
  */
 export async function upstreamPython(
@@ -119,15 +150,8 @@ export async function upstreamPython(
   script: string,
   args: string[],
 ): Promise<{ stdout: string } | string> {
-  // The override serves worktrees, whose ../shared is not the clone's.
-  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
-    join(PROJECT_ROOT, "..", "shared", "upstream");
-  const cwd = join(upstream, version);
-  try {
-    await Deno.stat(join(cwd, "api", "models.py"));
-  } catch {
-    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
-  }
+  const cwd = await upstreamDir(version);
+  if (cwd.startsWith("skipped:")) return cwd;
   const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-py-" });
   try {
     const path = join(dir, "script.py");
