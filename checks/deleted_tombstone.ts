@@ -31,7 +31,7 @@ export const deletedTombstone = defineCheck({
       kind: "state_db_deleted_webui_tombstone",
       category: "unsafe_to_repair",
       severity: "warning",
-      webuiRecommendation: "skip",
+      webuiRecommendation: "deleted_session_skipped",
       summary: "A deleted session still has a backup or a state.db row.",
       explain: "The user deleted this session (it is in " + TOMBSTONE_FILE +
         "), " +
@@ -92,6 +92,7 @@ export const deletedTombstone = defineCheck({
           bakMessages: backup ? messageCountOf(backup) : -1,
           hasBackup: Boolean(backup),
           hasStateDbRow: Boolean(row),
+          ...(row ? { stateDbRow: row.position } : {}),
         },
       });
     }
