@@ -40,6 +40,7 @@ import {
   TestStore,
 } from "./fixtures.ts";
 import { seededRandom } from "./safety_support.ts";
+import { Dice } from "./store_generator.ts";
 import { runServerRecovery, upstreamDir } from "./upstream_store_support.ts";
 
 const SEED_VERSION = "hermes-webui-f6ce79185c";
@@ -761,20 +762,6 @@ for (const scenario of SCENARIOS) {
 
 // ---------------------------------------------------------------------------
 // Seeded pseudo-random stores.
-
-class Dice {
-  constructor(readonly next: () => number) {}
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-}
 
 const SEED = 0x5eed_2026;
 const RANDOM_STORES = 25;
