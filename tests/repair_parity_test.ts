@@ -7,7 +7,9 @@
  *
  * - every sidecar the server restored or created, hermes-fsck restored or
  *   created too, with every message the server's holds, in order; or its
- *   report keeps an `unsafe_to_repair` finding on that session saying why;
+ *   report keeps an `unsafe_to_repair` finding on that session, or names
+ *   the repair it declined for it and why (an unreadable delete tombstone:
+ *   the server reads it as empty and resurrects, hermes-fsck waits);
  * - hermes-fsck creates no sidecar the server did not (so nothing the
  *   server refuses to resurrect, a tombstoned session above all, comes
  *   back).
@@ -119,16 +121,22 @@ async function assertRepairsAtLeastAsGood(
       const want = messagesOf(text) ?? [];
       const got = messagesOf(oursAfter.get(id));
       if (got !== null && inOrder(want, got)) continue;
+      // The reason: an unsafe finding on the session, or the repair that
+      // declined it, saying why (a delete tombstone that cannot be read).
       const reason = report.findings.find((f) =>
         f.sessionId === id && f.category === "unsafe_to_repair"
+      ) ?? report.repair?.actions.find((a) =>
+        a.sessionId === id && a.status === "skipped" && a.detail
       );
       assert.ok(
         reason,
         `${label}: the server restored ${id}.json (${want.length} messages) ` +
           `but hermes-fsck has ${
             got === null ? "no readable sidecar" : `${got.length} messages`
-          } and no unsafe finding on ${id} saying why; its findings: ${
-            report.findings.map((f) => `${f.kind} ${f.sessionId ?? ""}`)
+          } and no unsafe finding or declined repair on ${id} saying why; its findings: ${
+            report.findings.map((f) =>
+              `${f.kind} ${f.sessionId ?? ""}`
+            )
               .join(", ")
           }`,
       );

@@ -449,10 +449,14 @@ export async function generatedStore(
   if (generation >= 3 && dice.chance(0.6)) {
     const ids = gone.filter(() => dice.chance(0.6));
     if (taken.size && dice.chance(0.2)) ids.push(dice.pick([...taken]));
+    // Numeric ids and a string version read as the server reads them.
+    const listed: unknown[] = ids.sort().map((id) =>
+      /^[1-9][0-9]{0,8}$/.test(id) && dice.chance(0.5) ? Number(id) : id
+    );
     await store.writeRaw(
       "_deleted_webui_sessions.json",
       dice.chance(0.9)
-        ? JSON.stringify({ version: 1, ids: ids.sort() })
+        ? JSON.stringify({ version: dice.pick([1, 1, "1"]), ids: listed })
         : dice.pick(["{", JSON.stringify({ version: 2, ids })]),
     );
   }
@@ -470,12 +474,21 @@ export async function generatedStore(
       updated_at: 1778458000.5,
       last_message_at: 1778458001,
     }));
-    for (let i = entries.length - 1; i > 0; i--) {
+    const odd: unknown[] = dice.chance(0.15)
+      ? [dice.pick([{ session_id: 7 }, { title: "no id" }, "not an entry"])]
+      : [];
+    const all: unknown[] = [...entries, ...odd];
+    for (let i = all.length - 1; i > 0; i--) {
       const j = dice.int(0, i);
-      [entries[i], entries[j]] = [entries[j], entries[i]];
+      [all[i], all[j]] = [all[j], all[i]];
     }
-    await store.index(entries);
+    await store.index(all);
   }
-  if (schema) store.stateDb({ sessions: rows, messages: dbMessages }, schema);
+  if (schema && !healthy && dice.chance(0.08)) {
+    // A state.db that is not a database: the server's look-ups fail open.
+    await Deno.writeTextFile(store.stateDbPath, "not a database");
+  } else if (schema) {
+    store.stateDb({ sessions: rows, messages: dbMessages }, schema);
+  }
   return { generation, withStateDb: schema !== null, shards };
 }

@@ -40,7 +40,7 @@ import {
   TestStore,
 } from "./fixtures.ts";
 import { seededRandom } from "./safety_support.ts";
-import { Dice } from "./store_generator.ts";
+import { Dice, generatedStore } from "./store_generator.ts";
 import { runServerRecovery, upstreamDir } from "./upstream_store_support.ts";
 
 const SEED_VERSION = "hermes-webui-f6ce79185c";
@@ -971,3 +971,24 @@ Deno.test(
     ]);
   },
 );
+
+// The G0 stores of the generator that tests today's server
+// (tests/webui_parity_test.ts): the same render prints what the seed
+// prints on them, so webui-json needs no version option.
+Deno.test({
+  name: "webui-json seed parity: 14 generated G0 stores",
+  ignore: skip,
+}, async () => {
+  const dice = new Dice(seededRandom(SEED + 1));
+  for (let n = 0; n < 14; n++) {
+    const store = await TestStore.create();
+    try {
+      const { withStateDb } = await generatedStore(dice, store, 0, {
+        healthy: n < 3,
+      });
+      await assertParity(store, withStateDb, `G0 store #${n}: `);
+    } finally {
+      await store.cleanup();
+    }
+  }
+});
