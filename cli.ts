@@ -426,7 +426,7 @@ async function runStoreCommand(
     const pieces = format === "json"
       ? jsonPieces(report)
       : format === "webui-json"
-      ? renderWebuiJsonPieces(report, kinds)
+      ? renderWebuiJsonPieces(report)
       : renderTextPieces(report, { verbose: Boolean(values.verbose) });
     for (const piece of pieces) io.stdout(piece);
     if (format !== "text") io.stdout("\n");

@@ -32,10 +32,10 @@ export const deletedTombstone = defineCheck({
       kind: "state_db_deleted_webui_tombstone",
       category: "unsafe_to_repair",
       severity: "warning",
-      webuiRecommendation: "skip",
+      webuiRecommendation: "deleted_session_skipped",
       summary: "A deleted session still has a backup or a state.db row.",
       explain: "The user deleted this session (it is in " + TOMBSTONE_FILE +
-        "), " +
+        ", written since v0.51.850: G3 and G4 stores), " +
         "yet a .bak or a state.db row could bring it back. hermes-fsck never " +
         "resurrects a deleted session. If the delete was a mistake, remove " +
         "the id from the tombstone while the server is stopped and run " +
@@ -49,8 +49,13 @@ export const deletedTombstone = defineCheck({
       explain: "Without a readable " + TOMBSTONE_FILE +
         " hermes-fsck cannot tell a " +
         "deleted session from a lost one, so it restores no orphan backup " +
-        "and materializes nothing from state.db. Fix the file to the shape " +
-        '{"version": 1, "ids": [...]} (the evidence says what is wrong).',
+        "and materializes nothing from state.db (a shrunken live sidecar " +
+        "is still restored: a live file beats its tombstone entry). The " +
+        'file must be an object whose version is 1 (1, 1.0 or "1", as ' +
+        "Python's int() reads it) and whose ids are a list; the server " +
+        "(v0.51.850 on, G3 and G4) reads any other shape as no deleted " +
+        "session at all and would bring them back. Fix the file to the " +
+        'shape {"version": 1, "ids": [...]} (the evidence says what is wrong).',
     },
   ],
   run(store) {
@@ -98,6 +103,7 @@ export const deletedTombstone = defineCheck({
           bakMessages: backup ? messageCountOf(backup) : -1,
           hasBackup: Boolean(backup),
           hasStateDbRow: Boolean(row),
+          ...(row ? { stateDbRow: row.position } : {}),
         },
       });
     }

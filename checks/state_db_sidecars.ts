@@ -75,6 +75,9 @@ export const stateDbSidecars = defineCheck({
         liveMessages: -1,
         bakMessages: -1,
         stateDbMessages: row.messageCount,
+        // The row's place among state.db's webui rows, newest first: the
+        // order the server's own audit lists them in (webui-json).
+        stateDbRow: row.position,
       };
       const order = [row.position]; // the rows' order, newest first
       drafts.push(

@@ -60,8 +60,16 @@ export function pythonJsonPieces(value: unknown): Generator<string> {
   });
 }
 
-/** Python sorts str keys by code point; JS's default sort is by UTF-16 unit. */
-function byCodePoint(a: string, b: string): number {
+/**
+ * Compares strings as Python does (by code point); JS's default sort is by
+ * UTF-16 unit, which differs past the Basic Multilingual Plane.
+ *
+ * @example
+ * ```ts
+ * ["\u{1F600}", "\uFFFF"].sort(byCodePoint); // ["\uFFFF", "\u{1F600}"]
+ * ```
+ */
+export function byCodePoint(a: string, b: string): number {
   const left = [...a];
   const right = [...b];
   for (let i = 0; i < Math.min(left.length, right.length); i++) {

@@ -3,21 +3,23 @@
  * audit (`status`, `summary{ok,repairable,unsafe_to_repair}`,
  * `items[{session_id, kind, category, recommendation, live_messages,
  * bak_messages, ...}]`), printed as Python's `json.dumps(sort_keys=True)`
- * prints it, so tooling written for the server reads it unchanged. Kinds the
- * server does not know appear in the same item shape; `info` findings, which
- * the server has no category for, are left out.
+ * prints it, so tooling written for the server reads it unchanged: the
+ * items today's server (exp-v0.52.262) prints for the same store, in its
+ * order. The kinds only hermes-fsck reports, and its `info` findings, are
+ * left out (the `text` and `json` formats have them); the exit code still
+ * counts every finding.
  *
  * @example
  * ```ts
  * import { renderWebuiJson } from "./render_webui.ts";
- * console.log(renderWebuiJson(report, kindInfo));
+ * console.log(renderWebuiJson(report));
  * ```
  * @module
  */
 
 import type { AuditResult } from "./audit.ts";
-import type { Finding, KindInfo } from "./finding.ts";
-import { pythonJsonPieces } from "./python_json.ts";
+import type { Finding } from "./finding.ts";
+import { byCodePoint, pythonJsonPieces } from "./python_json.ts";
 import type { Report } from "./report.ts";
 
 /**
@@ -59,7 +61,7 @@ export interface WebuiItem {
  *
  * @example
  * ```ts
- * const audit: WebuiAudit = toWebuiAudit(report, kindsOf());
+ * const audit: WebuiAudit = toWebuiAudit(report);
  * console.log(audit.status, audit.summary.ok);
  * ```
  */
@@ -73,47 +75,188 @@ export interface WebuiAudit {
 }
 
 /**
- * Converts an audit to the server's shape.
+ * Converts an audit to the server's shape: the items today's server
+ * (exp-v0.52.262) prints for the same store, in its order, with its
+ * summary and status. Findings of kinds the server does not know, and
+ * `info` ones, are left out; a few of hermes-fsck's own kinds stand for
+ * what the server prints in their place (see {@linkcode webuiItemsOf}).
  *
  * @example
  * ```ts
- * toWebuiAudit(report, kinds).summary.ok; // live sidecars scanned
+ * toWebuiAudit(report).summary.ok; // live sidecars scanned
  * ```
  */
 export function toWebuiAudit(
   audit: AuditResult,
-  kinds: ReadonlyMap<string, KindInfo>,
 ): WebuiAudit {
-  const items = audit.findings
-    .filter((f) => f.category !== "info")
-    .map((f) => toItem(f, kinds.get(f.kind)));
+  const placed = audit.findings.flatMap(webuiItemsOf);
+  placed.sort(compareItems);
+  const items = placed.map((p) => p.item);
+  const summary = {
+    ok: audit.summary.sessions,
+    repairable: 0,
+    unsafe_to_repair: 0,
+  };
+  for (const item of items) summary[item.category]++;
   return {
-    status: audit.status,
-    summary: {
-      ok: audit.summary.sessions,
-      repairable: audit.summary.repairable,
-      unsafe_to_repair: audit.summary.unsafe_to_repair,
-    },
+    status: summary.unsafe_to_repair
+      ? "needs_manual_review"
+      : summary.repairable
+      ? "warn"
+      : "ok",
+    summary,
     items,
   };
 }
 
-function toItem(finding: Finding, info: KindInfo | undefined): WebuiItem {
+/**
+ * An item of the server's audit and where the server lists it: its phases
+ * in turn (live sidecars, orphan backups, index ids without a file,
+ * sidecars without an entry, state.db rows, turn journals), and within a
+ * phase by file name, id, state.db row or turn.
+ */
+interface PlacedItem {
+  /** The item. */
+  item: WebuiItem;
+  /** The server's phase that lists it. */
+  phase: number;
+  /** Its place within the phase, compared key by key. */
+  keys: (string | number)[];
+}
+
+/** The kinds the server's audit calls repairable; its others are unsafe. */
+const SERVER_REPAIRABLE = new Set([
+  "shrunken_live",
+  "orphan_backup",
+  "index_missing_file",
+  "index_missing_entry",
+  "state_db_missing_sidecar",
+  "turn_journal_pending_turn",
+]);
+
+const LIVE = 0, BACKUP = 1, INDEX_FILE = 2, INDEX_ENTRY = 3, ROW = 4;
+const JOURNAL = 5;
+
+/**
+ * The server's items for one finding: none for a kind the server does not
+ * report, one mostly, two for a deleted session whose `.bak` does not parse
+ * and whose state.db row remains (the server lists the backup as malformed
+ * and the row as deleted).
+ *
+ * hermes-fsck's own kinds the server prints otherwise: an orphan backup
+ * while state.db cannot be read is an `orphan_backup` (the server's
+ * state.db look-up fails open); a pending turn that a running server may
+ * still stream is a `turn_journal_pending_turn` (the server does not ask).
+ */
+function webuiItemsOf(finding: Finding): PlacedItem[] {
+  const id = finding.sessionId ?? "";
+  const evidence = finding.evidence;
   const count = (value: unknown) => (typeof value === "number" ? value : -1);
-  const item: WebuiItem = {
-    session_id: finding.sessionId ?? "",
-    kind: finding.kind,
-    category: finding.category as WebuiItem["category"],
-    recommendation: info?.webuiRecommendation ?? finding.repair ??
-      "manual_review",
-    live_messages: count(finding.evidence.liveMessages),
-    bak_messages: count(finding.evidence.bakMessages),
-  };
-  if (finding.kind === "turn_journal_pending_turn") {
-    item.turn_id = String(finding.evidence.turnId ?? "");
-    item.event = String(finding.evidence.event ?? "");
+  const live = count(evidence.liveMessages);
+  const bak = count(evidence.bakMessages);
+  const row = count(evidence.stateDbRow);
+  const item = (
+    kind: string,
+    recommendation: string,
+    liveMessages: number,
+    bakMessages: number,
+  ): WebuiItem => ({
+    session_id: id,
+    kind,
+    category: SERVER_REPAIRABLE.has(kind) ? "repairable" : "unsafe_to_repair",
+    recommendation,
+    live_messages: liveMessages,
+    bak_messages: bakMessages,
+  });
+  const place = (item: WebuiItem, phase: number, keys: (string | number)[]) => [
+    { item, phase, keys },
+  ];
+  // Backups and sidecars list by file name: `a-b.json` before `a.json`.
+  const byName = [id + "."];
+  switch (finding.kind) {
+    case "shrunken_live":
+      return place(
+        item(finding.kind, "restore_from_bak", live, bak),
+        LIVE,
+        byName,
+      );
+    case "orphan_backup":
+    case "orphan_backup_state_db_unreadable":
+      return place(
+        item("orphan_backup", "restore_from_bak", -1, bak),
+        BACKUP,
+        byName,
+      );
+    case "malformed_orphan_backup":
+    case "orphan_backup_without_state_row":
+      return place(
+        item(finding.kind, "manual_review", -1, bak),
+        BACKUP,
+        byName,
+      );
+    case "state_db_deleted_webui_tombstone": {
+      const deleted = (bakMessages: number) =>
+        item(finding.kind, "deleted_session_skipped", -1, bakMessages);
+      if (evidence.hasBackup === true && bak >= 0) {
+        return place(deleted(bak), BACKUP, byName);
+      }
+      return [
+        ...(evidence.hasBackup === true
+          ? place(
+            item("malformed_orphan_backup", "manual_review", -1, -1),
+            BACKUP,
+            byName,
+          )
+          : []),
+        ...(evidence.hasStateDbRow === true
+          ? place(deleted(-1), ROW, [row])
+          : []),
+      ];
+    }
+    case "index_missing_file":
+      return place(item(finding.kind, "rebuild_index", -1, -1), INDEX_FILE, [
+        id,
+      ]);
+    case "index_missing_entry":
+      return place(item(finding.kind, "rebuild_index", live, -1), INDEX_ENTRY, [
+        id,
+      ]);
+    case "state_db_missing_sidecar":
+      return place(
+        item(finding.kind, "materialize_from_state_db", -1, -1),
+        ROW,
+        [row],
+      );
+    case "state_db_orphan_webui_row":
+      return place(item(finding.kind, "manual_review", -1, -1), ROW, [row]);
+    case "turn_journal_pending_turn":
+    case "turn_journal_pending_unconfirmed": {
+      const turnId = String(evidence.turnId ?? "");
+      const pending = item(
+        "turn_journal_pending_turn",
+        "audit_only_pending_turn_journal",
+        live,
+        -1,
+      );
+      pending.turn_id = turnId;
+      pending.event = String(evidence.event ?? "");
+      return place(pending, JOURNAL, [id, turnId]);
+    }
+    default:
+      return [];
   }
-  return item;
+}
+
+function compareItems(a: PlacedItem, b: PlacedItem): number {
+  if (a.phase !== b.phase) return a.phase - b.phase;
+  for (let i = 0; i < Math.min(a.keys.length, b.keys.length); i++) {
+    const x = a.keys[i], y = b.keys[i];
+    const diff = typeof x === "number" && typeof y === "number"
+      ? x - y
+      : byCodePoint(String(x), String(y));
+    if (diff !== 0) return diff;
+  }
+  return 0;
 }
 
 /**
@@ -122,14 +265,13 @@ function toItem(finding: Finding, info: KindInfo | undefined): WebuiItem {
  *
  * @example
  * ```ts
- * renderWebuiJson(report, kinds); // '{"items": [], "status": "ok", "summary": {...}}'
+ * renderWebuiJson(report); // '{"items": [], "status": "ok", "summary": {...}}'
  * ```
  */
 export function renderWebuiJson(
   report: Report,
-  kinds: ReadonlyMap<string, KindInfo>,
 ): string {
-  return [...renderWebuiJsonPieces(report, kinds)].join("");
+  return [...renderWebuiJsonPieces(report)].join("");
 }
 
 /**
@@ -138,24 +280,22 @@ export function renderWebuiJson(
  *
  * @example
  * ```ts
- * for (const piece of renderWebuiJsonPieces(report, kinds)) io.stdout(piece);
+ * for (const piece of renderWebuiJsonPieces(report)) io.stdout(piece);
  * ```
  */
 export function renderWebuiJsonPieces(
   report: Report,
-  kinds: ReadonlyMap<string, KindInfo>,
 ): Generator<string> {
-  return pythonJsonPieces(webuiValue(report, kinds));
+  return pythonJsonPieces(webuiValue(report));
 }
 
 /** The server's audit, or its `--repair-safe` result for `repair`. */
 function webuiValue(
   report: Report,
-  kinds: ReadonlyMap<string, KindInfo>,
 ): WebuiAudit | Record<string, unknown> {
-  const after = toWebuiAudit(report, kinds);
+  const after = toWebuiAudit(report);
   if (!report.repair) return after;
-  const before = toWebuiAudit(report.repair.before, kinds);
+  const before = toWebuiAudit(report.repair.before);
   const records = report.repair.actions;
   const applied = (id: string) =>
     records.filter((r) => r.repair === id && r.status === "applied");

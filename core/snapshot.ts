@@ -26,7 +26,7 @@ import {
   type ReadResult,
   wholeFile,
 } from "./file_read.ts";
-import { isPlainObject, type SidecarSummary } from "./sidecar_summary.ts";
+import type { SidecarSummary } from "./sidecar_summary.ts";
 import type { JournalSummary, TurnState } from "./turn_journal.ts";
 import { listJournalFiles } from "./journal_files.ts";
 import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
@@ -36,6 +36,7 @@ import { ProfileStateDbs } from "./profile_state_db.ts";
 import { classifyName, pathIn, type TempOrigin } from "./store_layout.ts";
 import { compareIds } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
+import { tombstoneSummary } from "./tombstone.ts";
 import {
   type IndexParts,
   summarizeIndexByParts,
@@ -907,16 +908,7 @@ function poolStateDb(db: StateDb, pool: StringPool): void {
 function parseTombstone(bytes: Uint8Array): Parsed<TombstoneSummary> {
   const parsed = parseJsonBytes(bytes);
   if (!parsed.ok) return parsed;
-  const value = parsed.value;
-  const list = isPlainObject(value) ? value.ids : value;
-  const summary: TombstoneSummary = Array.isArray(list)
-    ? { valid: true, ids: new Set(list.filter((id) => typeof id === "string")) }
-    : {
-      valid: false,
-      ids: new Set(),
-      detail: 'does not have the shape {"version": 1, "ids": [...]}',
-    };
-  return { ok: true, value: summary };
+  return { ok: true, value: tombstoneSummary(parsed.value) };
 }
 
 function lstatIdentity(path: string): FileIdentity | null {

@@ -1,8 +1,8 @@
 /**
  * `restore_from_bak`: the live sidecar becomes a byte copy of its `.bak`;
  * the backup stays. Re-checks the condition on the files as they are now
- * (the backup still outnumbers the live file, no shrink guard holds, the
- * session is not deleted) before planning.
+ * (the backup still outnumbers the live file, no shrink guard holds, and
+ * a missing live file belongs to no deleted session) before planning.
  *
  * @example
  * ```ts
@@ -31,13 +31,6 @@ export const restoreFromBak = defineRepair({
   async plan([finding], context) {
     const id = finding.sessionId;
     if (!id) return { skip: "the finding names no session" };
-    if (deletion(context.store, id) !== "not_deleted") {
-      return {
-        skip: deletion(context.store, id) === "deleted"
-          ? "the session is in the delete tombstone"
-          : "the delete tombstone cannot be read, so the session may have been deleted",
-      };
-    }
     const live = sidecarName(id);
     const bak = backupName(id);
     const bakRead = await context.read(bak);
@@ -59,6 +52,18 @@ export const restoreFromBak = defineRepair({
     if (!liveRead.ok) return { skip: `${live} ${liveRead.problem}` };
     if (finding.kind === "orphan_backup" && liveRead.expect.exists) {
       return { skip: `${live} exists again` };
+    }
+    // Recreating a missing sidecar would resurrect a deleted session; a
+    // live sidecar beats its tombstone entry (the server's rule), so a
+    // shrunken one is restored whatever the tombstone says.
+    if (
+      !liveRead.expect.exists && deletion(context.store, id) !== "not_deleted"
+    ) {
+      return {
+        skip: deletion(context.store, id) === "deleted"
+          ? "the session is in the delete tombstone"
+          : "the delete tombstone cannot be read, so the session may have been deleted",
+      };
     }
     let liveCount = -1;
     if (liveRead.bytes) {

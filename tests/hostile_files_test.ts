@@ -336,11 +336,18 @@ Deno.test("hostile files: symlinks out of the store or dangling are reported and
         );
       }
       // The rest of the store was repaired (but nothing resurrected: the
-      // tombstone is a link, so deleted sessions cannot be told apart).
+      // tombstone is a link, so deleted sessions cannot be told apart; a
+      // shrunken live sidecar is no resurrection, its live file beats any
+      // tombstone entry).
       const applied = report.repair!.actions.filter((a) =>
         a.status === "applied"
-      ).map((a) => a.repair);
-      assert.deepEqual(applied, ["recover_pending_turn"]);
+      ).map((a) => `${a.repair} ${a.sessionId}`);
+      assert.deepEqual(applied, [
+        "restore_from_bak shrunk",
+        "recover_pending_turn pending",
+      ]);
+      assert.equal(after.has("orphan.json"), false);
+      assert.equal(after.has("fromdb.json"), false);
       assert.ok(
         report.repair!.before.findings.some((f) =>
           f.kind === "tombstone_unreadable"

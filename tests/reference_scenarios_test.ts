@@ -2,7 +2,10 @@
  * The Hermes WebUI server's own recovery tests (seed `004_*`, and the tests
  * its history in seed `001_*` describes), ported to hermes-fsck: the same
  * store shapes, checked through the library (`runPipeline`) and, for the
- * exit codes and the server's report shape, through the CLI.
+ * exit codes and the server's report shape, through the CLI. "The seed
+ * module" below is the server's own `api/session_recovery.py` of the seed's
+ * commit, `../shared/upstream/hermes-webui-f6ce79185c/` (its tests in
+ * `tests/webui_parity_seed_test.ts` run it as an oracle).
  *
  * @module
  */
@@ -116,7 +119,7 @@ async function fsckTemps(store: TestStore): Promise<string[]> {
 }
 
 /**
- * The reference's `_make_session_on_disk`: a realistic sidecar with `n`
+ * The seed tests' `_make_session_on_disk`: a realistic sidecar with `n`
  * messages and (by default) a stale stream, as the server saves it.
  */
 async function makeSessionOnDisk(
@@ -140,7 +143,7 @@ async function makeSessionOnDisk(
   });
 }
 
-/** The reference's orphan shape: the live file copied to .bak, then removed. */
+/** The seed tests' orphan shape: the live file copied to .bak, then removed. */
 async function orphanize(store: TestStore, sid: string): Promise<Uint8Array> {
   const data = await bytes(store, `${sid}.json`);
   await store.writeRaw(`${sid}.json.bak`, data);
@@ -511,7 +514,7 @@ Deno.test("_index.json is skipped and never counted as a session", async () => {
 
     const before = await audit(store);
     assert.equal(before.summary.sessions, 1);
-    // The seed's index entries are minimal: besides the reference's
+    // The seed's index entries are minimal: besides the seed module's
     // index_missing_file, hermes-fsck also names what they lack.
     const indexKinds = new Set([
       "index_missing_file",
@@ -543,7 +546,7 @@ Deno.test("_index.json is skipped and never counted as a session", async () => {
 
 Deno.test("a list-shaped JSON file counts -1 messages, never crashes the scan", async () => {
   await withStore(async (store) => {
-    // A sidecar whose top level is a list (the reference's `_msg_count`
+    // A sidecar whose top level is a list (the seed module's `_msg_count`
     // on `[{"session_id": "x"}]`), listed by no index.
     await store.writeRaw("listy.json", JSON.stringify([{ session_id: "x" }]));
     await store.sidecar("fine", { messages: 3 });
@@ -928,7 +931,7 @@ Deno.test("a state.db webui row without messages is reported for review, never m
     assert.deepEqual(await store.snapshot(), snapshot);
   });
   // The row mapping itself keeps an empty worktree session's worktree path
-  // (the reference's third worktree test), so such a sidecar would stay
+  // (the seed tests' third worktree test), so such a sidecar would stay
   // visible in the sidebar.
   const row: StateDbSessionRow = {
     id: "empty_worktree",
@@ -1070,7 +1073,7 @@ Deno.test("orphan restore is create-or-fail: a live file the server saves meanwh
 
 Deno.test("after a repair skipped because the store moved, the report describes the store as it is now", async () => {
   await withStore(async (store) => {
-    // The reference's repair-safe always audits again for its `after`; a
+    // The seed module's repair-safe always audits again for its `after`; a
     // report that says raced.json is missing while it exists misleads the
     // operator and turns a clean store into exit code 4.
     const { report } = await raceMaterialize(store);

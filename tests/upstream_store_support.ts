@@ -33,6 +33,82 @@ export interface UpstreamStore {
 
 const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
 
+/**
+ * The folder of `version`'s code: `../shared/upstream/<version>` beside the
+ * project root, or under `$HERMES_FSCK_UPSTREAM` (worktrees, whose
+ * `../shared` is not the clone's); a string says why it is absent, for a
+ * skip.
+ *
+ * @example
+ * ```ts
+ * const dir = await upstreamDir("hermes-webui-df65251d5");
+ * if (dir.startsWith("skipped")) console.warn(dir);
+ * ```
+ */
+export async function upstreamDir(version: string): Promise<string> {
+  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
+    join(PROJECT_ROOT, "..", "shared", "upstream");
+  const cwd = join(upstream, version);
+  try {
+    await Deno.stat(join(cwd, "api", "session_recovery.py"));
+  } catch {
+    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
+  }
+  try {
+    await runCommand("python3", ["-c", ""]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return "skipped: python3 is not on PATH";
+    }
+    throw error;
+  }
+  return cwd;
+}
+
+/**
+ * Runs the server's own recovery CLI (`python3 -m api.session_recovery
+ * --audit` or `--repair-safe`) of the version in `dir` on a store and
+ * returns its stdout without the final newline. Its `HERMES_HOME` and state
+ * dir point at an empty scratch dir, so the module never reads the
+ * operator's own store. Throws with the server's stderr if it fails.
+ *
+ * @example
+ * ```ts
+ * const out = await runServerRecovery(dir, "--audit", "/tmp/s/sessions", null);
+ * ```
+ */
+export async function runServerRecovery(
+  dir: string,
+  mode: "--audit" | "--repair-safe",
+  sessionDir: string,
+  stateDb: string | null,
+): Promise<string> {
+  const scratch = await Deno.makeTempDir({ prefix: "hermes-fsck-oracle-" });
+  try {
+    const args = ["-m", "api.session_recovery", mode, "--session-dir"];
+    args.push(sessionDir);
+    if (stateDb !== null) args.push("--state-db", stateDb);
+    const result = await runCommand("python3", args, {
+      cwd: dir,
+      env: {
+        PYTHONDONTWRITEBYTECODE: "1",
+        PYTHONHASHSEED: "0",
+        HERMES_HOME: join(scratch, "hermes"),
+        HERMES_WEBUI_STATE_DIR: join(scratch, "webui"),
+        HOME: scratch,
+      },
+    });
+    if (result.code !== 0) {
+      throw new Error(
+        `the server's ${mode} (${dir}) failed on ${sessionDir}:\n${result.stderr}`,
+      );
+    }
+    return result.stdout.replace(/\n$/, "");
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
+}
+
 // Written by this project: drives the server's public writers only.
 const DRIVER = `
 import os, sqlite3, sys
@@ -65,28 +141,6 @@ models._write_session_index()
 if hasattr(models, "_record_webui_deleted_session_tombstone"):
     models._record_webui_deleted_session_tombstone("gone_session")
 `;
-
-/**
- * The folder of `version`'s code (its `api/` inside), to run it from; a
- * string starting with `skipped:` says why it is absent, for a skip.
- *
- * @example
- * ```ts
- * const cwd = await upstreamDir("hermes-webui-df65251d5");
- * ```
- */
-export async function upstreamDir(version: string): Promise<string> {
-  // The override serves worktrees, whose ../shared is not the clone's.
-  const upstream = Deno.env.get("HERMES_FSCK_UPSTREAM") ??
-    join(PROJECT_ROOT, "..", "shared", "upstream");
-  const cwd = join(upstream, version);
-  try {
-    await Deno.stat(join(cwd, "api", "models.py"));
-  } catch {
-    return `skipped: ${cwd}/api is absent (../shared/upstream beside the project, or $HERMES_FSCK_UPSTREAM)`;
-  }
-  return cwd;
-}
 
 /**
  * Builds a healthy store of sessions `ids` with `version`'s own code in a
