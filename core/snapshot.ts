@@ -36,6 +36,7 @@ import {
   JOURNAL_DIR,
   JOURNAL_SUFFIX,
   pathIn,
+  PRUNED_ORPHANS_FILE,
   type TempOrigin,
 } from "./store_layout.ts";
 import {
@@ -44,6 +45,7 @@ import {
   isValidSessionId,
 } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
+import { parsePrunedOrphans } from "./pruned_orphans.ts";
 import {
   type IndexParts,
   summarizeIndexByParts,
@@ -366,6 +368,11 @@ export interface StoreSnapshot {
   index: ScannedFile<IndexSummary> | null;
   /** The durable delete tombstone, when present. */
   tombstone: ScannedFile<TombstoneSummary> | null;
+  /**
+   * The ids of `_pruned_webui_orphans.json` as the server reads them
+   * (core/pruned_orphans.ts), when the file is present.
+   */
+  prunedOrphans?: ScannedFile<ReadonlySet<string>> | null;
   /** Every temp file, session ones and index ones. */
   temps: TempFile[];
   /** File names with invalid ids. */
@@ -616,6 +623,13 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         }
         break;
       case "system":
+        if (entry.name === PRUNED_ORPHANS_FILE) {
+          readHere(
+            entry.name,
+            wholeFile(parsePrunedOrphans),
+            (f) => store.prunedOrphans = f,
+          );
+        }
         break;
       case "other":
         store.otherEntries.push({ name: entry.name, type: entryType(entry) });
