@@ -2,9 +2,10 @@
  * Index coverage: `_index.json` must list exactly the sessions that have a
  * sidecar. Compared by id only, as the server's own audit does; an index
  * that does not parse or is not a list lists nothing. A missing index is
- * one finding for the store. Entries without a sidecar, which the server
- * drops by itself, and sessions the server keeps out of the index on
- * purpose (`_pruned_webui_orphans.json`) are info.
+ * one finding for the store. Entries without a sidecar are swept by the
+ * server itself, invalid ids too: rebuilt, never unsafe. Sessions the
+ * server keeps out of the index on purpose (`_pruned_webui_orphans.json`)
+ * are info.
  *
  * @example
  * ```ts
@@ -16,11 +17,8 @@
 
 import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
-import {
-  deletion,
-  liveSidecarCount,
-  messageCountOf,
-} from "../core/store_facts.ts";
+import type { StoreSnapshot } from "../core/snapshot.ts";
+import { deletion, messageCountOf } from "../core/store_facts.ts";
 import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store_layout.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
@@ -48,7 +46,8 @@ export const indexCoverage = defineCheck({
       category: "repairable",
       severity: "warning",
       repair: "rebuild_index",
-      summary: "_index.json is missing while the session dir has sidecars.",
+      summary:
+        "_index.json is missing while the session dir has sidecars to list.",
       explain: "All versions: the sidebar reads _index.json; without it the " +
         "server lists sessions by loading every sidecar. Since v0.51.97 " +
         "the server rebuilds a missing index at startup (and since " +
@@ -58,22 +57,20 @@ export const indexCoverage = defineCheck({
     },
     {
       kind: "index_missing_file",
-      category: "info",
-      severity: "info",
+      category: "repairable",
+      severity: "warning",
       repair: "rebuild_index",
       summary: "The index lists a session that has no sidecar.",
-      explain: "All versions: the server keeps an index entry only while " +
+      explain:
+        "_index.json is derived from the sidecars and only speeds up the " +
+        "session list. All versions: the server keeps an entry only while " +
         "<id>.json exists or the session is open in memory; every sidebar " +
-        "poll leaves the others out and the next index write drops them, " +
-        "and since v0.51.794 POST /api/sessions/cleanup rewrites the index " +
-        "without them. The server also writes such entries in normal use " +
-        "(a full rebuild lists sessions open but not yet saved, so after a " +
-        "stop their entries remain), and an id that fails the charset is " +
-        "swept the same way, never used as a path. So this is info (exit " +
-        "0); the index is rebuilt on request: " +
-        "`hermes-fsck repair --also-repair index_missing_file`. Entries of " +
-        "sessions in the delete tombstone are not reported. " + REBUILD +
-        " " + MANY,
+        "poll leaves the others out and its next index write drops them " +
+        "(since v0.51.794 POST /api/sessions/cleanup does too). So such an " +
+        "entry is harmless, and an id that fails the charset is swept the " +
+        "same way and never used as a path: repairable, never unsafe. " +
+        "Entries of sessions in the delete tombstone are not reported. " +
+        REBUILD + " " + MANY,
     },
     {
       kind: "index_missing_entry",
@@ -108,7 +105,7 @@ export const indexCoverage = defineCheck({
     const drafts: FindingDraft[] = [];
     const index = store.index;
     if (!index) {
-      if (liveSidecarCount(store) > 0) {
+      if (hasListableSidecar(store)) {
         drafts.push({
           kind: "index_absent",
           paths: [INDEX_FILE],
@@ -141,7 +138,7 @@ export const indexCoverage = defineCheck({
         message: `${INDEX_FILE} lists ${missing.size} sessions that have ` +
           `no sidecar, among them ${
             shown.slice(0, 3).map((id) => showJson(id)).join(", ")
-          }; the server leaves them out of its list.`,
+          }.`,
         evidence: {
           liveMessages: -1,
           bakMessages: -1,
@@ -160,11 +157,8 @@ export const indexCoverage = defineCheck({
           sessionId: shortText(id, EVIDENCE_CHARS),
           paths: [INDEX_FILE],
           message: isValidSessionId(id)
-            ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist; ` +
-              "the server leaves it out of its list."
-            : `${INDEX_FILE} lists the invalid id ${
-              showJson(id)
-            }; the server leaves it out of its list.`,
+            ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`
+            : `${INDEX_FILE} lists the invalid id ${showJson(id)}.`,
           evidence: { liveMessages: -1, bakMessages: -1 },
           order: [0], // every listed id without a sidecar first, by id
         });
@@ -202,3 +196,16 @@ export const indexCoverage = defineCheck({
     return drafts;
   },
 });
+
+/**
+ * Whether a rebuilt index would list anything: a live sidecar that parses
+ * as an object. One that does not is its own finding, and an index of no
+ * entry is the same to the server as none.
+ */
+function hasListableSidecar(store: StoreSnapshot): boolean {
+  for (const session of store.sessions.values()) {
+    const read = session.live?.read;
+    if (read?.ok && read.value.shape === "object") return true;
+  }
+  return false;
+}

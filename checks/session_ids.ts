@@ -5,7 +5,7 @@
  * path, and nothing about it is repaired. An index entry's id is not
  * judged here: the server keeps an entry only while `<id>.json` exists, so
  * one with an invalid id is an entry without a sidecar (index-coverage's
- * `index_missing_file`, info), never a path.
+ * `index_missing_file`, repairable), never a path.
  *
  * @example
  * ```ts
@@ -52,7 +52,7 @@ export const sessionIds = defineCheck({
       "event inside a journal, with its line) and rename or remove it by " +
       "hand while the server is stopped. An invalid id in _index.json is " +
       "not reported here: the server sweeps such an entry as it sweeps " +
-      "any entry without a sidecar (index_missing_file, info).",
+      "any entry without a sidecar (index_missing_file, repairable).",
   }],
   run(store) {
     const drafts: FindingDraft[] = [];

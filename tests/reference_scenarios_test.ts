@@ -145,6 +145,7 @@ async function orphanize(store: TestStore, sid: string): Promise<Uint8Array> {
   const data = await bytes(store, `${sid}.json`);
   await store.writeRaw(`${sid}.json.bak`, data);
   await Deno.remove(store.path(`${sid}.json`));
+  await store.syncIndex();
   return data;
 }
 

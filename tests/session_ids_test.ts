@@ -3,7 +3,7 @@
  * from every source (sidecar, backup and journal file names, state.db
  * webui rows, the session_id of journal lines) and never becomes a path,
  * not even during a repair. An invalid id in the index is an entry without
- * a sidecar, which the server sweeps (index_missing_file, info).
+ * a sidecar, which the server sweeps (index_missing_file, repairable).
  */
 
 import assert from "node:assert/strict";
@@ -140,7 +140,7 @@ Deno.test("session-ids: every source is reported, each with its source and place
     // The server sweeps index entries without a sidecar, invalid ids too.
     const swept = ofKind(report, "index_missing_file");
     assert.deepEqual(swept.map((f) => f.sessionId), ["..", "../../x"]);
-    assert.ok(swept.every((f) => f.category === "info"));
+    assert.ok(swept.every((f) => f.category === "repairable"));
     const line = found.find((f) => f.evidence.id === "../evil")!;
     assert.deepEqual(line.paths, ["_turn_journal/s1.jsonl"]);
     assert.equal(line.evidence.line, 2);
