@@ -204,7 +204,7 @@ export class TestStore {
         await Deno.writeTextFile(
           this.path("_index.json"),
           JSON.stringify(
-            sortIndexEntries([...this.#entries.values()]),
+            this.#indexEntries(),
             null,
             2,
           ),
@@ -235,9 +235,15 @@ export class TestStore {
     this.#entries = await this.#entriesFromFiles();
     const path = this.path("_index.json");
     if (this.#entries.size > 0) {
-      const entries = sortIndexEntries([...this.#entries.values()]);
+      const entries = this.#indexEntries();
       await Deno.writeTextFile(path, JSON.stringify(entries, null, 2));
     } else await Deno.remove(path).catch(() => {});
+  }
+
+  /** The index of the known entries, as the server's full rebuild orders it. */
+  #indexEntries(): Record<string, unknown>[] {
+    const names = [...this.#entries.keys()].sort();
+    return sortIndexEntries(names.map((name) => this.#entries.get(name)!));
   }
 
   /** The entry of each sidecar on disk that parses as an object. */
