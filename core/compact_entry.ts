@@ -16,6 +16,7 @@
 
 import {
   isPlainObject,
+  pyInt,
   pyStrip,
   pyTruthy,
   type SidecarSummary,
@@ -181,17 +182,8 @@ export function persistedMessageCount(
 
 /** Python's `int(x)` when it is at least 0; null where it raises or is negative. */
 function nonNegativeInt(value: unknown): number | null {
-  let parsed: number | null = null;
-  if (typeof value === "boolean") parsed = value ? 1 : 0;
-  else if (typeof value === "number") {
-    parsed = Number.isFinite(value) ? Math.trunc(value) : null;
-  } else if (typeof value === "string") {
-    const digits = pyStrip(value);
-    if (/^[+-]?\d+(_\d+)*$/.test(digits)) {
-      parsed = Number(digits.replaceAll("_", ""));
-    }
-  }
-  return parsed !== null && parsed >= 0 ? parsed + 0 : null;
+  const parsed = pyInt(value);
+  return parsed !== null && parsed >= 0 ? parsed : null;
 }
 
 /**
@@ -208,18 +200,7 @@ function cacheHitPercent(cacheRead: unknown, prompt: unknown): number | null {
 
 /** `int(x or 0)`, 0 where it raises. */
 function toIntOrZero(value: unknown): number {
-  if (!pyTruthy(value)) return 0;
-  if (typeof value === "number") {
-    return Number.isFinite(value) ? Math.trunc(value) : 0;
-  }
-  if (typeof value === "boolean") return 1;
-  if (typeof value === "string") {
-    const digits = pyStrip(value);
-    return /^[+-]?\d+(_\d+)*$/.test(digits)
-      ? Number(digits.replaceAll("_", ""))
-      : 0;
-  }
-  return 0;
+  return pyTruthy(value) ? pyInt(value) ?? 0 : 0;
 }
 
 function roundHalfEven(x: number): number {

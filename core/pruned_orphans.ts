@@ -18,7 +18,7 @@
  */
 
 import { type Parsed, parseJsonBytes } from "./file_read.ts";
-import { isPlainObject, pyStrip, pyTruthy } from "./sidecar_summary.ts";
+import { isPlainObject, pyInt, pyStrip, pyTruthy } from "./sidecar_summary.ts";
 
 /**
  * The ids of a parsed `_pruned_webui_orphans.json`; empty for any shape the
@@ -60,19 +60,6 @@ export function parsePrunedOrphans(
     ok: true,
     value: parsed.ok ? prunedOrphanIds(parsed.value) : new Set(),
   };
-}
-
-/** Python's `int(x)` of a JSON value, or null where it raises. */
-function pyInt(value: unknown): number | null {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "number") {
-    return Number.isFinite(value) ? Math.trunc(value) : null;
-  }
-  if (typeof value !== "string") return null;
-  const digits = pyStrip(value);
-  return /^[+-]?\d+(_\d+)*$/.test(digits)
-    ? Number(digits.replaceAll("_", ""))
-    : null;
 }
 
 /**

@@ -316,3 +316,27 @@ function isBlank(value: unknown): boolean {
   if (!pyTruthy(value)) return true;
   return typeof value === "string" && pyStrip(value) === "";
 }
+
+/**
+ * Python's `int(x)` of a JSON value: a bool is 0 or 1, a number is cut
+ * toward zero, a string of digits (signs, surrounding space and `_`
+ * between digits allowed) is read; null where `int()` raises.
+ *
+ * @example
+ * ```ts
+ * pyInt(" 1_0 "); // 10
+ * pyInt(3.9); // 3
+ * pyInt("3.5"); // null
+ * ```
+ */
+export function pyInt(value: unknown): number | null {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? Math.trunc(value) + 0 : null;
+  }
+  if (typeof value !== "string") return null;
+  const digits = pyStrip(value);
+  return /^[+-]?\d+(_\d+)*$/.test(digits)
+    ? Number(digits.replaceAll("_", "")) + 0
+    : null;
+}
