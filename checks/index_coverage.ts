@@ -1,7 +1,11 @@
 /**
  * Index coverage: `_index.json` must list exactly the sessions that have a
  * sidecar. Compared by id only, as the server's own audit does; an index
- * that does not parse or is not a list lists nothing.
+ * that does not parse or is not a list lists nothing. A missing index is
+ * one finding for the store. Entries without a sidecar are swept by the
+ * server itself, invalid ids too: rebuilt, never unsafe. Sessions the
+ * server keeps out of the index on purpose (`_pruned_webui_orphans.json`)
+ * are info.
  *
  * @example
  * ```ts
@@ -13,8 +17,9 @@
 
 import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
+import type { StoreSnapshot } from "../core/snapshot.ts";
 import { deletion, messageCountOf } from "../core/store_facts.ts";
-import { INDEX_FILE } from "../core/store_layout.ts";
+import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store_layout.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
 import { EXAMPLES_SHOWN, firstSorted, MAX_LISTED } from "./listed_cap.ts";
@@ -22,6 +27,10 @@ import { EXAMPLES_SHOWN, firstSorted, MAX_LISTED } from "./listed_cap.ts";
 const MANY = `More than ${MAX_LISTED} such ids (in a part of 1000 ` +
   "sessions, for a big store) are one finding with their count and the " +
   `first ${EXAMPLES_SHOWN} of them by id.`;
+
+const REBUILD = "Repair: rebuild_index rewrites _index.json from the " +
+  "sidecars of this session dir, as today's server's full rebuild writes " +
+  "it. No conversation data is involved.";
 
 /** The `index-coverage` check. */
 export const indexCoverage = defineCheck({
@@ -33,6 +42,20 @@ export const indexCoverage = defineCheck({
   partwise: true,
   kinds: [
     {
+      kind: "index_absent",
+      category: "repairable",
+      severity: "warning",
+      repair: "rebuild_index",
+      summary:
+        "_index.json is missing while the session dir has sidecars to list.",
+      explain: "All versions: the sidebar reads _index.json; without it the " +
+        "server lists sessions by loading every sidecar. Since v0.51.97 " +
+        "the server rebuilds a missing index at startup (and since " +
+        "v0.51.136 on the first sidebar poll), from the sidecars alone, " +
+        "so rebuilding it now is what the server would do. One finding " +
+        "for the store. " + REBUILD,
+    },
+    {
       kind: "index_missing_file",
       category: "repairable",
       severity: "warning",
@@ -40,10 +63,14 @@ export const indexCoverage = defineCheck({
       summary: "The index lists a session that has no sidecar.",
       explain:
         "_index.json is derived from the sidecars and only speeds up the " +
-        "session list; an entry without a file shows a session that cannot " +
-        "be opened. Repair: rebuild_index rewrites _index.json from the " +
-        "sidecars of this session dir. No conversation data is involved. " +
-        MANY,
+        "session list. All versions: the server keeps an entry only while " +
+        "<id>.json exists or the session is open in memory; every sidebar " +
+        "poll leaves the others out and its next index write drops them " +
+        "(since v0.51.794 POST /api/sessions/cleanup does too). So such an " +
+        "entry is harmless, and an id that fails the charset is swept the " +
+        "same way and never used as a path: repairable, never unsafe. " +
+        "Entries of sessions in the delete tombstone are not reported. " +
+        REBUILD + " " + MANY,
     },
     {
       kind: "index_missing_entry",
@@ -52,14 +79,45 @@ export const indexCoverage = defineCheck({
       repair: "rebuild_index",
       summary: "A sidecar is missing from the index.",
       explain: "The session exists on disk but the sidebar, which reads " +
-        "_index.json, does not show it. Repair: rebuild_index rewrites " +
-        "_index.json from the sidecars of this session dir.",
+        "_index.json, does not show it. Sessions the server keeps out on " +
+        "purpose are index_pruned_orphan instead. " + REBUILD,
+    },
+    {
+      kind: "index_pruned_orphan",
+      category: "info",
+      severity: "info",
+      summary:
+        "A session without messages is kept out of the index on purpose.",
+      explain: "Since v0.51.785 the server prunes a WebUI session without " +
+        "messages (in its sidecar and in state.db) from _index.json and " +
+        `lists its id in ${PRUNED_ORPHANS_FILE} (version 1), keeping the ` +
+        "sidecar, so the sidebar stops showing an empty conversation. Such " +
+        "a sidecar is not missing from the index: info, nothing to repair. " +
+        "A listed session that has messages is reported as " +
+        "index_missing_entry (the server takes it back into the index). " +
+        `A ${PRUNED_ORPHANS_FILE} that is not JSON, not version 1 or has ` +
+        "no ids list keeps nothing out, as the server reads it as empty. A " +
+        "rebuild lists these sessions, as the server's own full rebuild " +
+        "does; the server prunes them again on its next poll.",
     },
   ],
   run(store) {
     const drafts: FindingDraft[] = [];
     const index = store.index;
-    if (!index) return drafts;
+    if (!index) {
+      if (hasListableSidecar(store)) {
+        drafts.push({
+          kind: "index_absent",
+          paths: [INDEX_FILE],
+          // No count: a store checked part by part sees its sidecars a part
+          // at a time, and this finding is the store's, once.
+          message: `${INDEX_FILE} does not exist while the session dir has ` +
+            "sidecars; the server rebuilds it at its next start.",
+          evidence: {},
+        });
+      }
+      return drafts;
+    }
     // Only the listed ids with a sidecar are kept, and the missing ones
     // once each: an index may list millions of ids, most of them twice.
     const listed = new Set<string>();
@@ -106,20 +164,48 @@ export const indexCoverage = defineCheck({
         });
       }
     }
+    const pruned = store.prunedOrphans?.read.ok
+      ? store.prunedOrphans.read.value
+      : null;
     for (const session of store.sessions.values()) {
       if (!session.live || listed.has(session.sessionId)) continue;
+      const messages = messageCountOf(session.live);
+      // The server prunes only a session whose sidecar has no message (one
+      // it cannot load counts as none).
+      if (pruned?.has(session.sessionId) && messages <= 0) {
+        drafts.push({
+          kind: "index_pruned_orphan",
+          sessionId: session.sessionId,
+          paths: [session.live.name, PRUNED_ORPHANS_FILE],
+          message: `${session.live.name} is kept out of ${INDEX_FILE} on ` +
+            `purpose: it has no messages and ${PRUNED_ORPHANS_FILE} lists it.`,
+          evidence: { liveMessages: messages, bakMessages: -1 },
+          order: [1],
+        });
+        continue;
+      }
       drafts.push({
         kind: "index_missing_entry",
         sessionId: session.sessionId,
         paths: [session.live.name, INDEX_FILE],
         message: `${session.live.name} is not listed in ${INDEX_FILE}.`,
-        evidence: {
-          liveMessages: messageCountOf(session.live),
-          bakMessages: -1,
-        },
+        evidence: { liveMessages: messages, bakMessages: -1 },
         order: [1],
       });
     }
     return drafts;
   },
 });
+
+/**
+ * Whether a rebuilt index would list anything: a live sidecar that parses
+ * as an object. One that does not is its own finding, and an index of no
+ * entry is the same to the server as none.
+ */
+function hasListableSidecar(store: StoreSnapshot): boolean {
+  for (const session of store.sessions.values()) {
+    const read = session.live?.read;
+    if (read?.ok && read.value.shape === "object") return true;
+  }
+  return false;
+}

@@ -40,7 +40,8 @@ export const indexDrift = defineCheck({
   title: "Index entries that disagree with their sidecar",
   description:
     "Compares each index entry with the server's compact entry of its " +
-    "sidecar: message_count, title, updated_at and last_message_at.",
+    "sidecar: message_count (the persisted one where the sidecar has it, " +
+    "as the server takes it), title, updated_at and last_message_at.",
   partwise: true,
   kinds: [
     {
@@ -126,9 +127,16 @@ export const indexDrift = defineCheck({
       // NaN stands in for the server's time.time(): a field that depends on
       // when the entry was written cannot disagree.
       const expected = compactEntry(id, live.read.value, NaN);
+      // Older servers counted an assistant `_partial` marker without text
+      // as the last message: an entry they wrote agrees too.
+      const older = olderLastMessageAt(id, live.read.value);
       const fields = DRIFT_FIELDS.filter((field) =>
         field in entry || field !== "last_message_at"
-      ).filter((field) => !agrees(field, entry[field], expected[field]));
+      ).filter((field) =>
+        !agrees(field, entry[field], expected[field]) &&
+        !(field === "last_message_at" && older !== undefined &&
+          agrees(field, entry[field], older))
+      );
       if (fields.length === 0) continue;
       // The server's own shape (see index_count_at_load): only the count
       // differs, and the sidecar is of a version that persists it.
@@ -157,6 +165,23 @@ export const indexDrift = defineCheck({
     return drafts;
   },
 });
+
+/**
+ * `last_message_at` as servers before today's computed it, when it differs
+ * from today's (undefined when it does not).
+ */
+function olderLastMessageAt(
+  id: string,
+  summary: SidecarSummary,
+): unknown {
+  if (summary.lastMessageAtWithPartials === summary.lastMessageAt) {
+    return undefined;
+  }
+  return compactEntry(id, {
+    ...summary,
+    lastMessageAt: summary.lastMessageAtWithPartials,
+  }, NaN).last_message_at;
+}
 
 /** A sidecar the index can describe: an object with a messages list and its own id. */
 function isWholeSession(summary: SidecarSummary, id: string): boolean {

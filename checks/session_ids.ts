@@ -1,8 +1,11 @@
 /**
  * Session ids that fail the server's charset (STORE_FORMAT.md §1), from any
- * source: file names (sidecars, backups, journals), index entries, state.db
- * webui rows, and the `session_id` of journal lines. Such an id is never
- * turned into a path, and nothing about it is repaired.
+ * source: file names (sidecars, backups, journals), state.db webui rows,
+ * and the `session_id` of journal lines. Such an id is never turned into a
+ * path, and nothing about it is repaired. An index entry's id is not
+ * judged here: the server keeps an entry only while `<id>.json` exists, so
+ * one with an invalid id is an entry without a sidecar (index-coverage's
+ * `index_missing_file`, repairable), never a path.
  *
  * @example
  * ```ts
@@ -22,17 +25,14 @@ import {
   showJson,
   shownName,
 } from "./shown_value.ts";
-import { INDEX_FILE } from "../core/store_layout.ts";
-import type { IndexEntry } from "../core/snapshot.ts";
-import { EXAMPLES_SHOWN, MAX_LISTED } from "./listed_cap.ts";
 
 /** The `session-ids` check. */
 export const sessionIds = defineCheck({
   id: "session-ids",
   title: "Invalid session ids",
   description:
-    "Reports session ids outside [A-Za-z0-9_-] in file names, the index, " +
-    "state.db webui rows, and journal names and lines.",
+    "Reports session ids outside [A-Za-z0-9_-] in file names, state.db " +
+    "webui rows, and journal names and lines.",
   partwise: true,
   kinds: [{
     kind: "invalid_session_id",
@@ -50,11 +50,9 @@ export const sessionIds = defineCheck({
       "(the evidence names the source: sidecar, backup or journal for a " +
       "file name, index, state_db for a webui row, journal_line for an " +
       "event inside a journal, with its line) and rename or remove it by " +
-      "hand while the server is stopped. Invalid ids in _index.json " +
-      "disappear when the index is rebuilt. More than " +
-      `${MAX_LISTED} of them in the index (in a part of 1000 sessions, ` +
-      "for a big store) are one finding with their count and the first " +
-      `${EXAMPLES_SHOWN}.`,
+      "hand while the server is stopped. An invalid id in _index.json is " +
+      "not reported here: the server sweeps such an entry as it sweeps " +
+      "any entry without a sidecar (index_missing_file, repairable).",
   }],
   run(store) {
     const drafts: FindingDraft[] = [];
@@ -93,48 +91,6 @@ export const sessionIds = defineCheck({
         `The file ${shownName(name.name)}`,
         [0],
       );
-    }
-    if (store.index?.read.ok) {
-      const entries = store.index.read.value.entries;
-      let invalid = 0;
-      for (const entry of entries) {
-        if (!isValidSessionId(entry.sessionId)) invalid++;
-      }
-      if (invalid > MAX_LISTED) {
-        const first: IndexEntry[] = [];
-        for (const entry of entries) {
-          if (first.length === EXAMPLES_SHOWN) break;
-          if (!isValidSessionId(entry.sessionId)) first.push(entry);
-        }
-        drafts.push({
-          kind: "invalid_session_id",
-          paths: [INDEX_FILE],
-          message: `${INDEX_FILE} has ${invalid} entries whose session id ` +
-            `fails the charset, the first (entry ${first[0].position}) ` +
-            `${showJson(first[0].sessionId)}.`,
-          evidence: {
-            source: "index",
-            count: invalid,
-            positions: first.map((e) => e.position),
-            ids: first.map((e) => shortText(e.sessionId, EVIDENCE_CHARS)),
-          },
-          // One such finding per part of a store checked part by part.
-          key: `index:count:${first[0].position}`,
-          order: [1, first[0].position],
-        });
-      } else {
-        for (const entry of entries) {
-          if (!isValidSessionId(entry.sessionId)) {
-            report(
-              "index",
-              entry.sessionId,
-              [INDEX_FILE],
-              `${INDEX_FILE} entry ${entry.position}`,
-              [1, entry.position],
-            );
-          }
-        }
-      }
     }
     const db = store.stateDb;
     if (db.status === "ok") {

@@ -1,6 +1,7 @@
 /**
- * The index entry of a session, as the server's `Session.compact()` builds
- * it (STORE_FORMAT.md §2), and the index as `_write_session_index` sorts it.
+ * The index entry of a session, as today's server's `Session.compact()`
+ * builds it (STORE_FORMAT.md §2), and the index as `_write_session_index`
+ * sorts it.
  * Built from the scan's summary, so rebuilding the index reads nothing twice.
  *
  * @example
@@ -15,6 +16,8 @@
 
 import {
   isPlainObject,
+  pyInt,
+  pyStrip,
   pyTruthy,
   type SidecarSummary,
   toTimestamp,
@@ -23,8 +26,14 @@ import {
 export { pyTruthy };
 
 /**
- * The compact index entry of one sidecar. `nowSeconds` stands in for the
- * server's `time.time()` where a sidecar lacks `created_at`/`updated_at`.
+ * The compact index entry of one sidecar, as today's server's
+ * `Session.compact()` writes it (exp-v0.52.262): every field in its order,
+ * each defaulted and normalized as the server's `Session` does on load.
+ * `nowSeconds` stands in for the server's `time.time()` where a sidecar
+ * lacks `created_at`/`updated_at`. Paths (`workspace`, `worktree_*`) are
+ * kept as the sidecar has them, where the server resolves them on its own
+ * host (the server wrote them resolved), and a missing `workspace` or
+ * `model` is null where the server puts its configured default.
  *
  * @example
  * ```ts
@@ -40,54 +49,91 @@ export function compactEntry(
   const get = (key: string) => (key in m ? m[key] : null);
   const or = (key: string, fallback: unknown) =>
     pyTruthy(m[key]) ? m[key] : fallback;
+  const bool = (key: string) => pyTruthy(m[key]);
+  const dictOr = (key: string, fallback: unknown) =>
+    isPlainObject(m[key]) ? m[key] : fallback;
+  const stripped = (key: string) =>
+    pyTruthy(m[key]) ? pyStrip(strOf(m[key])) : null;
   const pending = get("pending_user_message");
   const hasPending = pyTruthy(pending);
   const updatedAt = or("updated_at", nowSeconds);
-  let messageCount = Math.max(summary.messageCount, 0);
+  let messageCount = persistedMessageCount(m) ??
+    Math.max(summary.messageCount, 0);
   if (hasPending) messageCount = Math.max(messageCount, 1);
   let lastMessageAt: unknown = summary.lastMessageAt || updatedAt;
   if (hasPending && pyTruthy(m.pending_started_at)) {
     lastMessageAt = m.pending_started_at;
   }
   const provider = m.model_provider;
-  const worktreePath = m.worktree_path;
-  const parent = m.parent_session_id;
+  const workspace = "workspace" in m ? m.workspace : null;
+  const recoverySource = stripped("compression_recovery_source_session_id");
+  const recoveryAction = stripped("compression_recovery_action");
+  const postCompression = nonNegativeInt(
+    get("post_compression_context_tokens_estimate"),
+  );
   return {
     session_id: or("session_id", fileSessionId),
     title: "title" in m ? m.title : "Untitled",
-    workspace: get("workspace"),
+    workspace,
     model: get("model"),
     model_provider: pyTruthy(provider)
-      ? strOf(provider).trim().toLowerCase()
+      ? pyStrip(strOf(provider)).toLowerCase()
       : null,
     message_count: messageCount,
     created_at: or("created_at", nowSeconds),
     updated_at: updatedAt,
     last_message_at: lastMessageAt,
-    pinned: pyTruthy(m.pinned),
-    archived: pyTruthy(m.archived),
+    pinned: bool("pinned"),
+    archived: bool("archived"),
     project_id: or("project_id", null),
     profile: get("profile"),
     input_tokens: or("input_tokens", 0),
     output_tokens: or("output_tokens", 0),
     estimated_cost: get("estimated_cost"),
+    cache_read_tokens: or("cache_read_tokens", 0),
+    cache_write_tokens: or("cache_write_tokens", 0),
+    cache_hit_percent: cacheHitPercent(
+      or("cache_read_tokens", 0),
+      or("input_tokens", 0),
+    ),
     personality: get("personality"),
     compression_anchor_visible_idx: get("compression_anchor_visible_idx"),
     compression_anchor_message_key: get("compression_anchor_message_key"),
     compression_anchor_summary: get("compression_anchor_summary"),
+    pre_compression_snapshot: bool("pre_compression_snapshot"),
+    context_engine: get("context_engine"),
+    compression_anchor_engine: get("compression_anchor_engine"),
+    compression_anchor_mode: get("compression_anchor_mode"),
+    compression_anchor_details: dictOr("compression_anchor_details", {}),
+    context_engine_state: dictOr("context_engine_state", {}),
     context_length: get("context_length"),
     threshold_tokens: get("threshold_tokens"),
     last_prompt_tokens: get("last_prompt_tokens"),
-    gateway_routing: isPlainObject(m.gateway_routing)
-      ? m.gateway_routing
+    post_compression_context_tokens_estimate: postCompression
+      ? postCompression
       : null,
+    compression_recovery: dictOr("compression_recovery", {}),
+    recommended_recovery_action: get("recommended_recovery_action"),
+    gateway_routing: dictOr("gateway_routing", null),
     gateway_routing_history: Array.isArray(m.gateway_routing_history)
       ? m.gateway_routing_history
       : [],
-    ...(pyTruthy(parent) ? { parent_session_id: parent } : {}),
-    ...(pyTruthy(worktreePath)
+    manual_title: bool("manual_title"),
+    ...(pyTruthy(m.parent_session_id)
+      ? { parent_session_id: m.parent_session_id }
+      : {}),
+    created_workspace: pyTruthy(m.created_workspace)
+      ? m.created_workspace
+      : workspace,
+    ...(pyTruthy(recoverySource) || pyTruthy(recoveryAction)
       ? {
-        worktree_path: worktreePath,
+        compression_recovery_source_session_id: recoverySource,
+        compression_recovery_action: recoveryAction,
+      }
+      : {}),
+    ...(pyTruthy(m.worktree_path)
+      ? {
+        worktree_path: m.worktree_path,
         worktree_branch: pyTruthy(m.worktree_branch)
           ? strOf(m.worktree_branch)
           : null,
@@ -99,16 +145,70 @@ export function compactEntry(
     active_stream_id: get("active_stream_id"),
     pending_user_message: pending,
     has_pending_user_message: hasPending,
-    is_cli_session: pyTruthy(m.is_cli_session),
+    is_cli_session: bool("is_cli_session"),
     source_tag: get("source_tag"),
     raw_source: get("raw_source"),
     session_source: get("session_source"),
     source_label: get("source_label"),
-    read_only: pyTruthy(m.read_only),
+    read_only: bool("read_only"),
     enabled_toolsets: get("enabled_toolsets"),
-    composer_draft: isPlainObject(m.composer_draft) ? m.composer_draft : {},
+    composer_draft: dictOr("composer_draft", {}),
+    process_wakeup_pause: dictOr("process_wakeup_pause", {}),
+    share_token: stripped("share_token"),
+    share_created_at: get("share_created_at"),
     is_streaming: false,
   };
+}
+
+/**
+ * The sidecar's persisted `message_count` (since v0.51.139) as the server
+ * reads it on load: Python's `int()` of it when that is at least 0, else
+ * null, and then the server counts `messages`.
+ *
+ * @example
+ * ```ts
+ * persistedMessageCount({ message_count: "4" }); // 4
+ * persistedMessageCount({ message_count: -1 }); // null
+ * ```
+ */
+export function persistedMessageCount(
+  meta: Record<string, unknown>,
+): number | null {
+  if (meta.message_count === null || meta.message_count === undefined) {
+    return null;
+  }
+  return nonNegativeInt(meta.message_count);
+}
+
+/** Python's `int(x)` when it is at least 0; null where it raises or is negative. */
+function nonNegativeInt(value: unknown): number | null {
+  const parsed = pyInt(value);
+  return parsed !== null && parsed >= 0 ? parsed : null;
+}
+
+/**
+ * The server's `prompt_cache_hit_percent`: cache reads over the prompt
+ * tokens, in percent, rounded half to even as Python's `round()`, at most
+ * 100; null when either is not positive.
+ */
+function cacheHitPercent(cacheRead: unknown, prompt: unknown): number | null {
+  const read = toIntOrZero(cacheRead);
+  const total = toIntOrZero(prompt);
+  if (read <= 0 || total <= 0) return null;
+  return Math.min(100, roundHalfEven((read / total) * 100));
+}
+
+/** `int(x or 0)`, 0 where it raises. */
+function toIntOrZero(value: unknown): number {
+  return pyTruthy(value) ? pyInt(value) ?? 0 : 0;
+}
+
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**

@@ -166,7 +166,11 @@ function keyAt(b: Uint8Array, start: number, end: number): string | null {
 const ROLE = 0;
 const TS = 1;
 const TIMESTAMP = 2;
+const PARTIAL = 3;
+const CONTENT = 4;
 const OTHER = -1;
+/** Start and end of each of TS, TIMESTAMP, PARTIAL, CONTENT. */
+const SPAN_SLOTS = 8;
 
 /**
  * Scans the messages list at `i` into `out`: per message an object with its
@@ -176,14 +180,14 @@ const OTHER = -1;
  * the list, or -1.
  */
 function scanMessages(b: Uint8Array, i: number, out: unknown[]): number {
-  // Per message, where its `_ts` and `timestamp` values start and end
-  // (-1: absent), four numbers in a row.
+  // Per message, where its `_ts`, `timestamp`, `_partial` and `content`
+  // values start and end (-1: absent), eight numbers in a row.
   const spans: number[] = [];
   i = skipWhitespace(b, i + 1);
   if (b[i] === 0x5d) return i + 1;
   for (;;) {
     const at = spans.length;
-    spans.push(-1, -1, -1, -1);
+    for (let k = 0; k < SPAN_SLOTS; k++) spans.push(-1);
     if (b[i] === 0x7b) {
       const message: Record<string, unknown> = {};
       i = skipWhitespace(b, i + 1);
@@ -241,16 +245,26 @@ function fillLastFields(
   spans: number[],
 ): void {
   // lastMessageTimestamp stops at the first message (from the end) with a
-  // time: only the timestamps up to it are ever read.
+  // time that is not an empty `_partial` marker (the older rule, which
+  // counts those, stops at or before it): only the fields up to it are
+  // ever read. A marker's content is read only for an assistant marker.
+  const names = ["_ts", "timestamp", "_partial", "content"];
   for (let k = messages.length - 1; k >= 0; k--) {
     const message = messages[k] as Record<string, unknown> | null;
     if (!message) continue;
-    const at = k * 4;
-    if (spans[at] >= 0) {
-      message._ts = parseJsonSpan(b, spans[at], spans[at + 1]);
-    }
-    if (spans[at + 2] >= 0) {
-      message.timestamp = parseJsonSpan(b, spans[at + 2], spans[at + 3]);
+    const at = k * SPAN_SLOTS;
+    for (let f = 0; f < names.length; f++) {
+      if (spans[at + f * 2] < 0) continue;
+      if (
+        f === CONTENT - 1 && !(message.role === "assistant" && message._partial)
+      ) {
+        continue;
+      }
+      message[names[f]] = parseJsonSpan(
+        b,
+        spans[at + f * 2],
+        spans[at + f * 2 + 1],
+      );
     }
     if (lastMessageTimestamp([message]) !== null) break;
   }
@@ -258,8 +272,8 @@ function fillLastFields(
 
 /** Which field of a message a key is, when the summary may read it. */
 function messageField(b: Uint8Array, start: number, end: number): number {
-  // The key with its quotes: "role" is 6 bytes, "timestamp" 11, "_ts" 5;
-  // the length picks the one comparison to make.
+  // The key with its quotes: "role" is 6 bytes, "timestamp" 11, "_ts" 5,
+  // "_partial" 10, "content" 9; the length picks the one comparison.
   switch (end - start) {
     case 6:
       if (bytesEqual(b, start, end, '"role"')) return ROLE;
@@ -270,6 +284,12 @@ function messageField(b: Uint8Array, start: number, end: number): number {
     case 5:
       if (bytesEqual(b, start, end, '"_ts"')) return TS;
       break;
+    case 10:
+      if (bytesEqual(b, start, end, '"_partial"')) return PARTIAL;
+      break;
+    case 9:
+      if (bytesEqual(b, start, end, '"content"')) return CONTENT;
+      break;
   }
   // A key spelled with escapes ("\u0072ole") is still that key.
   for (let k = start; k < end; k++) {
@@ -278,6 +298,8 @@ function messageField(b: Uint8Array, start: number, end: number): number {
     if (key === "role") return ROLE;
     if (key === "timestamp") return TIMESTAMP;
     if (key === "_ts") return TS;
+    if (key === "_partial") return PARTIAL;
+    if (key === "content") return CONTENT;
     return OTHER;
   }
   return OTHER;

@@ -43,9 +43,14 @@ export interface SidecarSummary {
    * server recognises one (see compaction_marker.ts).
    */
   contextHasCompactionMarker: boolean;
-  /** Timestamp of the last non-tool message, as the server computes it. */
+  /**
+   * Timestamp of the last non-tool message, as today's server computes it
+   * (an assistant `_partial` marker without text does not count).
+   */
   lastMessageAt: number | null;
-  /** Messages whose role is `user`. */
+  /** The same as older servers computed it, `_partial` markers counted. */
+  lastMessageAtWithPartials: number | null;
+  /** Messages whose role is exactly `user` (today's server's count). */
   userMessageCount: number;
   /**
    * Trimmed texts of user messages, when asked for (journal checks): all of
@@ -94,6 +99,7 @@ export function summarizeSidecar(
       contextMessageCount: null,
       contextHasCompactionMarker: false,
       lastMessageAt: null,
+      lastMessageAtWithPartials: null,
       userMessageCount: 0,
     };
   }
@@ -115,6 +121,9 @@ export function summarizeSidecar(
       ? contextHasCompactionMarker(context)
       : false,
     lastMessageAt: messages ? lastMessageTimestamp(messages) : null,
+    lastMessageAtWithPartials: messages
+      ? lastMessageTimestamp(messages, false)
+      : null,
     userMessageCount: 0,
   };
   if (messages) {
@@ -127,7 +136,9 @@ export function summarizeSidecar(
     const wantTexts = texts !== undefined && (!among || among.size > 0);
     for (const message of messages) {
       if (!isUserMessage(message)) continue;
-      users++;
+      // Today's server counts only the exact role; the looser rule serves
+      // the texts, which older servers compared that way.
+      if ((message as Record<string, unknown>).role === "user") users++;
       if (wantTexts && isPlainObject(message) && message.role === "user") {
         const text = pyStrip(messageText(message.content));
         if (!among || among.has(text)) texts.add(text);
@@ -255,21 +266,73 @@ export function toTimestamp(raw: unknown): number | null {
 /**
  * The timestamp of the last message that is not a tool message, as the
  * server takes it (`_ts or timestamp`, as a number); null when none has one.
+ * Today's server also passes over an assistant `_partial` marker without
+ * text (`skipEmptyPartials`, the default); older ones did not.
  *
  * @example
  * ```ts
  * lastMessageTimestamp([{ role: "user", timestamp: 5 }, { role: "tool", timestamp: 9 }]); // 5
  * ```
  */
-export function lastMessageTimestamp(messages: unknown[]): number | null {
+export function lastMessageTimestamp(
+  messages: unknown[],
+  skipEmptyPartials = true,
+): number | null {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (isPlainObject(message) && message.role === "tool") continue;
     if (!isPlainObject(message)) continue;
+    if (skipEmptyPartials && isEmptyPartial(message)) continue;
     // Python's `a or b`: a falsy `_ts` falls through to `timestamp`.
     const raw = pyTruthy(message._ts) ? message._ts : message.timestamp;
     const ts = raw == null ? null : toTimestamp(raw);
     if (ts) return ts;
   }
   return null;
+}
+
+/** An assistant `_partial` marker with no text, as today's server tells it. */
+function isEmptyPartial(message: Record<string, unknown>): boolean {
+  if (message.role !== "assistant" || !pyTruthy(message._partial)) {
+    return false;
+  }
+  const content = "content" in message ? message.content : "";
+  if (!Array.isArray(content)) return isBlank(content);
+  for (const part of content) {
+    if (isPlainObject(part)) {
+      const text = pyTruthy(part.text) ? part.text : part.content;
+      if (part.type === "text" && !isBlank(text)) return false;
+    } else if (!isBlank(part)) return false;
+  }
+  return true;
+}
+
+/** Whether Python's `str(x or '').strip()` is empty. */
+function isBlank(value: unknown): boolean {
+  if (!pyTruthy(value)) return true;
+  return typeof value === "string" && pyStrip(value) === "";
+}
+
+/**
+ * Python's `int(x)` of a JSON value: a bool is 0 or 1, a number is cut
+ * toward zero, a string of digits (signs, surrounding space and `_`
+ * between digits allowed) is read; null where `int()` raises.
+ *
+ * @example
+ * ```ts
+ * pyInt(" 1_0 "); // 10
+ * pyInt(3.9); // 3
+ * pyInt("3.5"); // null
+ * ```
+ */
+export function pyInt(value: unknown): number | null {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? Math.trunc(value) + 0 : null;
+  }
+  if (typeof value !== "string") return null;
+  const digits = pyStrip(value);
+  return /^[+-]?\d+(_\d+)*$/.test(digits)
+    ? Number(digits.replaceAll("_", "")) + 0
+    : null;
 }

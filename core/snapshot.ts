@@ -33,10 +33,16 @@ import type { ScanFileKind, ScanFileResult, ScanTask } from "./scan_task.ts";
 import { defaultWorkerCount, runScanTasks } from "./scan_pool.ts";
 import { openStateDb, type StateDb } from "./state_db.ts";
 import { ProfileStateDbs } from "./profile_state_db.ts";
-import { classifyName, pathIn, type TempOrigin } from "./store_layout.ts";
+import {
+  classifyName,
+  pathIn,
+  PRUNED_ORPHANS_FILE,
+  type TempOrigin,
+} from "./store_layout.ts";
 import { compareIds } from "./session_id.ts";
 import { StringPool } from "./string_pool.ts";
 import { tombstoneSummary } from "./tombstone.ts";
+import { parsePrunedOrphans } from "./pruned_orphans.ts";
 import {
   type IndexParts,
   summarizeIndexByParts,
@@ -400,6 +406,11 @@ export interface StoreSnapshot {
   index: ScannedFile<IndexSummary> | null;
   /** The durable delete tombstone, when present. */
   tombstone: ScannedFile<TombstoneSummary> | null;
+  /**
+   * The ids of `_pruned_webui_orphans.json` as the server reads them
+   * (core/pruned_orphans.ts), when the file is present.
+   */
+  prunedOrphans?: ScannedFile<ReadonlySet<string>> | null;
   /** Every temp file, session ones and index ones. */
   temps: TempFile[];
   /** File names with invalid ids. */
@@ -669,6 +680,13 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
         }
         break;
       case "system":
+        if (entry.name === PRUNED_ORPHANS_FILE) {
+          readHere(
+            entry.name,
+            wholeFile(parsePrunedOrphans),
+            (f) => store.prunedOrphans = f,
+          );
+        }
         break;
       case "other":
         store.otherEntries.push({ name: entry.name, type: entryType(entry) });

@@ -19,6 +19,8 @@ import { isValidSessionId } from "./session_id.ts";
 export const INDEX_FILE = "_index.json";
 /** The durable delete tombstone. */
 export const TOMBSTONE_FILE = "_deleted_webui_sessions.json";
+/** Sessions the server keeps out of the index on purpose (since v0.51.785). */
+export const PRUNED_ORPHANS_FILE = "_pruned_webui_orphans.json";
 /** The turn journal dir, inside the session dir. */
 export const JOURNAL_DIR = "_turn_journal";
 /** The suffix of a turn journal file. */

@@ -1,8 +1,10 @@
 /**
  * `rebuild_index`: `_index.json` rewritten from the sidecars of this
- * session dir only (never the server's configured one), as compact entries
- * sorted by `updated_at`, newest first. Sidecars that do not parse as
- * objects are left out, as the server leaves them out.
+ * session dir only (never the server's configured one), as today's
+ * server's full rebuild writes it: compact entries, one per `session_id`,
+ * sorted by `updated_at`, newest first. Sidecars the server cannot load
+ * (that do not parse as objects, or whose path fields are not strings) are
+ * left out, as the server leaves them out.
  *
  * @example
  * ```ts
@@ -12,7 +14,11 @@
  * @module
  */
 
-import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
+import {
+  compactEntry,
+  pyTruthy,
+  sortIndexEntries,
+} from "../core/compact_entry.ts";
 import { defineRepair } from "../core/repair.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
@@ -25,6 +31,7 @@ export const rebuildIndex = defineRepair({
     "Rewrites _index.json from the sidecars of the session dir being " +
     "checked; it holds no data of its own.",
   fixes: [
+    "index_absent",
     "index_missing_file",
     "index_missing_entry",
     "index_unparsable",
@@ -41,12 +48,21 @@ export const rebuildIndex = defineRepair({
     const current = await context.read(INDEX_FILE);
     if (!current.ok) return { skip: `${INDEX_FILE} ${current.problem}` };
     const nowSeconds = context.options.now / 1000;
-    const entries: Record<string, unknown>[] = [];
+    // As the server's rebuild: sidecars in file-name order, one entry per
+    // session_id inside them, the one with more messages winning (the
+    // first on a tie), in the place of the first.
+    const byId = new Map<
+      unknown,
+      { entry: Record<string, unknown>; source: string }
+    >();
     const tooDeep: string[] = [];
-    const sources: string[] = [];
-    for (const session of context.store.sessions.values()) {
-      const live = session.live;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
+    const sessions = [...context.store.sessions.values()]
+      .filter((s) => s.live)
+      .sort((a, b) => byCodePoint(a.live!.name, b.live!.name));
+    for (const session of sessions) {
+      const live = session.live!;
+      if (!live.read.ok || live.read.value.shape !== "object") continue;
+      if (!loadsAsSession(live.read.value.meta)) continue;
       const entry = compactEntry(
         session.sessionId,
         live.read.value,
@@ -55,12 +71,18 @@ export const rebuildIndex = defineRepair({
       // A value nested deeper than the server's json can read back (and
       // than an indented JSON.stringify can write) leaves its sidecar out,
       // as one that does not parse is left out.
-      if (nestedDeeperThan(entry, MAX_WRITE_DEPTH)) tooDeep.push(live.name);
-      else {
-        entries.push(entry);
-        sources.push(live.name);
+      if (nestedDeeperThan(entry, MAX_WRITE_DEPTH)) {
+        tooDeep.push(live.name);
+        continue;
       }
+      const kept = byId.get(entry.session_id);
+      if (
+        !kept ||
+        Number(entry.message_count) > Number(kept.entry.message_count)
+      ) byId.set(entry.session_id, { entry, source: live.name });
     }
+    const entries = [...byId.values()].map((e) => e.entry);
+    const sources = [...byId.values()].map((e) => e.source);
     const text = JSON.stringify(sortIndexEntries(entries), null, 2);
     const data = new TextEncoder().encode(text);
     // Sidecars that do not parse are left out, as the server leaves them
@@ -92,6 +114,26 @@ export const rebuildIndex = defineRepair({
     };
   },
 });
+
+/**
+ * Whether the server's `Session(**data)` takes these keys without raising:
+ * `workspace` absent or a string, `created_workspace`, `worktree_path` and
+ * `worktree_repo_root` empty or strings (the server makes paths of them).
+ * A sidecar it cannot load is left out of its rebuild.
+ */
+function loadsAsSession(meta: Record<string, unknown>): boolean {
+  if ("workspace" in meta && typeof meta.workspace !== "string") return false;
+  for (
+    const key of ["created_workspace", "worktree_path", "worktree_repo_root"]
+  ) {
+    if (pyTruthy(meta[key]) && typeof meta[key] !== "string") return false;
+  }
+  return true;
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);

@@ -1,7 +1,9 @@
 /**
- * Tests of core/compact_entry.ts against the server's `Session.compact()`
- * and `_last_message_timestamp()` (seed 003): every expected value below is
- * what that code computes for the same sidecar.
+ * Tests of core/compact_entry.ts against today's server's
+ * `Session.compact()` and `_last_message_timestamp()` (exp-v0.52.262):
+ * every expected value below is what that code computes for the same
+ * sidecar (tests/index_upstream_test.ts compares with the server's own
+ * code where ../shared/upstream is present).
  */
 
 import assert from "node:assert/strict";
@@ -47,15 +49,28 @@ const BASE_KEYS = [
   "input_tokens",
   "output_tokens",
   "estimated_cost",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "cache_hit_percent",
   "personality",
   "compression_anchor_visible_idx",
   "compression_anchor_message_key",
   "compression_anchor_summary",
+  "pre_compression_snapshot",
+  "context_engine",
+  "compression_anchor_engine",
+  "compression_anchor_mode",
+  "compression_anchor_details",
+  "context_engine_state",
   "context_length",
   "threshold_tokens",
   "last_prompt_tokens",
+  "post_compression_context_tokens_estimate",
+  "compression_recovery",
+  "recommended_recovery_action",
   "gateway_routing",
   "gateway_routing_history",
+  "manual_title",
 ];
 const TAIL_KEYS = [
   "user_message_count",
@@ -70,6 +85,9 @@ const TAIL_KEYS = [
   "read_only",
   "enabled_toolsets",
   "composer_draft",
+  "process_wakeup_pause",
+  "share_token",
+  "share_created_at",
   "is_streaming",
 ];
 const WORKTREE_KEYS = [
@@ -82,7 +100,11 @@ const WORKTREE_KEYS = [
 Deno.test("compact_entry: a plain sidecar gives the server's entry, in its key order", () => {
   const sidecar = makeSidecar("abc", { messages: 3 });
   const entry = entryOf(sidecar);
-  assert.deepEqual(Object.keys(entry), [...BASE_KEYS, ...TAIL_KEYS]);
+  assert.deepEqual(Object.keys(entry), [
+    ...BASE_KEYS,
+    "created_workspace",
+    ...TAIL_KEYS,
+  ]);
   assert.deepEqual(entry, {
     session_id: "abc",
     title: "Session abc",
@@ -100,15 +122,29 @@ Deno.test("compact_entry: a plain sidecar gives the server's entry, in its key o
     input_tokens: 0,
     output_tokens: 0,
     estimated_cost: null,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cache_hit_percent: null,
     personality: null,
     compression_anchor_visible_idx: null,
     compression_anchor_message_key: null,
     compression_anchor_summary: null,
+    pre_compression_snapshot: false,
+    context_engine: null,
+    compression_anchor_engine: null,
+    compression_anchor_mode: null,
+    compression_anchor_details: {},
+    context_engine_state: {},
     context_length: null,
     threshold_tokens: null,
     last_prompt_tokens: null,
+    post_compression_context_tokens_estimate: null,
+    compression_recovery: {},
+    recommended_recovery_action: null,
     gateway_routing: null,
     gateway_routing_history: [],
+    manual_title: false,
+    created_workspace: "/work/project",
     user_message_count: 2,
     active_stream_id: null,
     pending_user_message: null,
@@ -121,6 +157,9 @@ Deno.test("compact_entry: a plain sidecar gives the server's entry, in its key o
     read_only: false,
     enabled_toolsets: null,
     composer_draft: {},
+    process_wakeup_pause: {},
+    share_token: null,
+    share_created_at: null,
     is_streaming: false,
   });
 });
@@ -136,6 +175,7 @@ Deno.test("compact_entry: key order with parent_session_id and worktree_* presen
   assert.deepEqual(Object.keys(entry), [
     ...BASE_KEYS,
     "parent_session_id",
+    "created_workspace",
     ...WORKTREE_KEYS,
     ...TAIL_KEYS,
   ]);
@@ -369,7 +409,7 @@ Deno.test("compact_entry: model_provider is stripped and lower-cased, None when 
   assert.equal(provider(42), "42");
 });
 
-Deno.test("compact_entry: user_message_count counts role user after strip and lower", () => {
+Deno.test("compact_entry: user_message_count counts role exactly user, as today's server", () => {
   const entry = entryOf(withMessages([
     { role: "user" },
     { role: " USER " },
@@ -380,7 +420,7 @@ Deno.test("compact_entry: user_message_count counts role user after strip and lo
     "user",
     null,
   ]));
-  assert.equal(entry.user_message_count, 3);
+  assert.equal(entry.user_message_count, 1);
   assert.equal(entry.message_count, 8);
 });
 
@@ -472,4 +512,69 @@ Deno.test("compact_entry: sortIndexEntries orders by updated_at, newest first, s
     { session_id: "y", updated_at: 1778458282.2 },
   ]);
   assert.deepEqual(close.map((e) => e.session_id), ["y", "x"]);
+});
+
+Deno.test("compact_entry: the persisted message_count wins over len(messages), as int() reads it", () => {
+  const count = (value: unknown) =>
+    entryOf(withMessages([{ role: "user" }, { role: "assistant" }], {
+      message_count: value,
+    })).message_count;
+  assert.equal(count(7), 7);
+  assert.equal(count(0), 0);
+  assert.equal(count("5"), 5);
+  assert.equal(count(" 5 "), 5);
+  assert.equal(count(3.9), 3);
+  assert.equal(count(true), 1);
+  // int() raises or gives a negative number: len(messages).
+  for (const value of [null, -1, "3.5", "x", [], {}]) {
+    assert.equal(count(value), 2, `for ${JSON.stringify(value)}`);
+  }
+  assert.equal(
+    entryOf(withMessages([], { message_count: 0, pending_user_message: "p" }))
+      .message_count,
+    1,
+  );
+});
+
+Deno.test("compact_entry: last_message_at passes over an assistant _partial marker without text", () => {
+  const at = (last: Record<string, unknown>) =>
+    entryOf(withMessages([
+      { role: "user", content: "q", timestamp: 10 },
+      { role: "assistant", _partial: true, timestamp: 20, ...last },
+    ])).last_message_at;
+  assert.equal(at({ content: "" }), 10);
+  assert.equal(at({ content: "  \n" }), 10);
+  assert.equal(at({ content: [{ type: "tool_use" }] }), 10);
+  assert.equal(at({ content: [{ type: "text", text: " " }] }), 10);
+  assert.equal(at({ content: null }), 10);
+  assert.equal(at({ content: "partial answer" }), 20);
+  assert.equal(at({ content: [{ type: "text", content: "x" }] }), 20);
+  assert.equal(at({ content: ["x"] }), 20);
+  assert.equal(at({ content: "", _partial: false }), 20);
+});
+
+Deno.test("compact_entry: cache_hit_percent, recovery keys and share_token as today's server", () => {
+  const entry = entryOf(makeSidecar("abc", {
+    input_tokens: 200,
+    cache_read_tokens: 5,
+    compression_recovery_action: "  retry ",
+    share_token: " tok ",
+    post_compression_context_tokens_estimate: "0",
+    compression_anchor_details: ["not a dict"],
+  }));
+  assert.equal(entry.cache_hit_percent, 2); // round(2.5) is 2 in Python
+  assert.equal(entry.compression_recovery_source_session_id, null);
+  assert.equal(entry.compression_recovery_action, "retry");
+  assert.equal(entry.share_token, "tok");
+  assert.equal(entry.post_compression_context_tokens_estimate, null);
+  assert.deepEqual(entry.compression_anchor_details, {});
+  const none = entryOf(makeSidecar("abc", {
+    compression_recovery_action: " ",
+  }));
+  assert.equal("compression_recovery_action" in none, false);
+  assert.equal(
+    entryOf(makeSidecar("abc", { input_tokens: 1, cache_read_tokens: 9 }))
+      .cache_hit_percent,
+    100,
+  );
 });

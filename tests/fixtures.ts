@@ -19,6 +19,8 @@ import { DatabaseSync } from "node:sqlite";
 import { CLI_FLAGS } from "../tools/permissions.ts";
 import { CLI_DENO } from "./cli_deno.ts";
 import { SESSION_COLUMNS } from "../core/state_db.ts";
+import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
+import { summarizeSidecar } from "../core/sidecar_summary.ts";
 
 /** A chat message as the server stores it. */
 export type Message = Record<string, unknown>;
@@ -123,11 +125,21 @@ export const OLD_SCHEMA: StateDbSchema = {
 };
 
 /** A store in a temp dir. */
+/** Past this many sidecars written through it, a store's index stops following them. */
+const AUTO_INDEX_MAX = 300;
+
 export class TestStore {
   readonly root: string;
   readonly sessionDir: string;
   readonly hermesHome: string;
   readonly stateDbPath: string;
+  /**
+   * Whether `_index.json` follows the sidecars, as the server's save keeps
+   * it, until a test writes that file itself.
+   */
+  #autoIndex = true;
+  /** The entry of each sidecar written through sidecar(), by file name. */
+  #entries = new Map<string, Record<string, unknown>>();
 
   private constructor(root: string) {
     this.root = root;
@@ -160,20 +172,106 @@ export class TestStore {
 
   /** Writes a file of the session dir as given. */
   async writeRaw(name: string, content: string | Uint8Array): Promise<void> {
+    if (name === "_index.json") this.#autoIndex = false;
     const path = this.path(name);
     await Deno.mkdir(join(path, ".."), { recursive: true });
     if (typeof content === "string") await Deno.writeTextFile(path, content);
     else await Deno.writeFile(path, content);
   }
 
-  /** Writes `<id>.json`, Python `json.dumps(indent=2)` style. */
+  /**
+   * Writes `<id>.json`, Python `json.dumps(indent=2)` style, and, as the
+   * server's save does, lists it in `_index.json` (until the test writes
+   * that file itself).
+   */
   async sidecar(
     id: string,
     fields: SidecarFields = {},
   ): Promise<Record<string, unknown>> {
     const sidecar = makeSidecar(id, fields);
     await this.writeRaw(`${id}.json`, JSON.stringify(sidecar, null, 2));
+    if (this.#autoIndex) {
+      this.#entries.set(
+        `${id}.json`,
+        compactEntry(id, summarizeSidecar(sidecar), 0),
+      );
+      // Rewriting the whole index on each save makes a big store quadratic
+      // to build: past a few hundred sessions, tests write their own.
+      if (this.#entries.size > AUTO_INDEX_MAX) {
+        this.#autoIndex = false;
+        await Deno.remove(this.path("_index.json")).catch(() => {});
+      } else {
+        await Deno.writeTextFile(
+          this.path("_index.json"),
+          JSON.stringify(
+            this.#indexEntries(),
+            null,
+            2,
+          ),
+        );
+      }
+    }
     return sidecar;
+  }
+
+  /**
+   * Writes `_index.json` as the server's full rebuild would from the
+   * sidecars on disk now (those that parse as objects), for tests that
+   * write sidecars raw; nothing when none does. From then on the index no
+   * longer follows the sidecars.
+   */
+  async indexFromFiles(): Promise<void> {
+    const entries = [...(await this.#entriesFromFiles()).values()];
+    if (entries.length > 0) await this.index(sortIndexEntries(entries));
+  }
+
+  /**
+   * While the index follows the sidecars (no test wrote it), rewrites it
+   * from the sidecars on disk now, or removes it when none is left: for a
+   * test that removes a sidecar, as after a crash that lost it.
+   */
+  async syncIndex(): Promise<void> {
+    if (!this.#autoIndex) return;
+    this.#entries = await this.#entriesFromFiles();
+    const path = this.path("_index.json");
+    if (this.#entries.size > 0) {
+      const entries = this.#indexEntries();
+      await Deno.writeTextFile(path, JSON.stringify(entries, null, 2));
+    } else await Deno.remove(path).catch(() => {});
+  }
+
+  /** The index of the known entries, as the server's full rebuild orders it. */
+  #indexEntries(): Record<string, unknown>[] {
+    const names = [...this.#entries.keys()].sort();
+    return sortIndexEntries(names.map((name) => this.#entries.get(name)!));
+  }
+
+  /** The entry of each sidecar on disk that parses as an object. */
+  async #entriesFromFiles(): Promise<Map<string, Record<string, unknown>>> {
+    const entries = new Map<string, Record<string, unknown>>();
+    const names = [];
+    for await (const entry of Deno.readDir(this.sessionDir)) {
+      const name = entry.name;
+      if (entry.isFile && !name.startsWith("_") && name.endsWith(".json")) {
+        names.push(name);
+      }
+    }
+    for (const name of names.sort()) {
+      let value: unknown;
+      try {
+        value = JSON.parse(await Deno.readTextFile(this.path(name)));
+      } catch {
+        continue;
+      }
+      if (
+        typeof value !== "object" || value === null || Array.isArray(value)
+      ) continue;
+      entries.set(
+        name,
+        compactEntry(name.slice(0, -5), summarizeSidecar(value), 0),
+      );
+    }
+    return entries;
   }
 
   /** Writes `<id>.json.bak`. */

@@ -17,6 +17,7 @@ import {
   makeOld,
   ofKind,
   repair,
+  serverIndex,
   STALE_AGE_MS,
   text,
   withStore,
@@ -133,7 +134,9 @@ Deno.test("malformed_live: a live sidecar that parses is not reported", async ()
 Deno.test("malformed_live CLI: audit exits 4 with the offset; repair keeps the bytes and exits 4", async () => {
   await withStore(async (store) => {
     await store.writeRaw("cut.json", '{"session_id": "cut",');
-    await store.sidecar("fine", { messages: 1 });
+    const fine = await store.sidecar("fine", { messages: 1 });
+    // The index of the saves before cut.json was torn.
+    await store.index([...serverIndex([fine]), { session_id: "cut" }]);
 
     const { code, report } = await cliJson(store, ["audit"]);
     assert.equal(code, 4);

@@ -1,8 +1,9 @@
 /**
  * The session-ids check: an id outside the server's charset is reported
- * from every source (sidecar, backup and journal file names, index entries,
- * state.db webui rows, the session_id of journal lines) and never becomes
- * a path, not even during a repair.
+ * from every source (sidecar, backup and journal file names, state.db
+ * webui rows, the session_id of journal lines) and never becomes a path,
+ * not even during a repair. An invalid id in the index is an entry without
+ * a sidecar, which the server sweeps (index_missing_file, repairable).
  */
 
 import assert from "node:assert/strict";
@@ -50,7 +51,7 @@ async function oneSessionAnd(
   lineId: unknown,
   row: { id: string; source: string },
 ): Promise<void> {
-  await store.sidecar("s1", { messages: 2 });
+  await store.index(serverIndex([await store.sidecar("s1", { messages: 2 })]));
   await store.journal("s1", [finished(lineId)]);
   store.stateDb({
     sessions: [{ id: "s1", source: "webui" }, row],
@@ -134,11 +135,14 @@ Deno.test("session-ids: every source is reported, each with its source and place
       sidecar: ["Bad.Id"],
       backup: ["Bad.Bak"],
       journal: [".", "..", "sp ace"],
-      index: ["..", "../../x"],
       state_db: ["", ".", "..", "../../x", "a.b", "a/b"],
       journal_line: ["..", "../evil", "42"],
     });
     assert.ok(found.every((f) => f.category === "unsafe_to_repair"));
+    // The server sweeps index entries without a sidecar, invalid ids too.
+    const swept = ofKind(report, "index_missing_file");
+    assert.deepEqual(swept.map((f) => f.sessionId), ["..", "../../x"]);
+    assert.ok(swept.every((f) => f.category === "repairable"));
     const line = found.find((f) => f.evidence.id === "../evil")!;
     assert.deepEqual(line.paths, ["_turn_journal/s1.jsonl"]);
     assert.equal(line.evidence.line, 2);

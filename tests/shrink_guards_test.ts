@@ -100,7 +100,15 @@ async function build(store: TestStore, c: Case) {
     }
     return await writePython(store, name, SID, value);
   };
-  return { live: await write(LIVE, c.live), bak: await write(BAK, c.bak) };
+  const written = {
+    live: await write(LIVE, c.live),
+    bak: await write(BAK, c.bak),
+  };
+  await store.indexFromFiles();
+  const index = await store.exists("_index.json")
+    ? await bytes(store, "_index.json")
+    : null;
+  return { ...written, index };
 }
 
 /** The guard holds: kept as is by audit and repair. */
@@ -131,7 +139,12 @@ function expectKept(c: Case, guard: string) {
       assert.deepEqual(await bytes(store, LIVE), written.live);
       assert.deepEqual(await bytes(store, BAK), written.bak);
       assert.equal(await store.exists("_hermes_fsck"), false);
-      assert.equal(await store.exists("_index.json"), false);
+      assert.deepEqual(
+        await store.exists("_index.json")
+          ? await bytes(store, "_index.json")
+          : null,
+        written.index,
+      );
     } finally {
       await store.cleanup();
     }
@@ -473,6 +486,7 @@ Deno.test("a guarded live with an unparsable .bak: nothing to restore, both kept
       intentional_shrink_generation: GEN_A,
     });
     await store.writeRaw(BAK, '{"messages": [{"role": "user"}, ');
+    await store.indexFromFiles();
     const repair = await pipeline(store, "repair");
     assert.deepEqual(
       repair.findings.filter((f) => f.kind === "shrunken_live"),

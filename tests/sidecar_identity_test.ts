@@ -126,6 +126,7 @@ Deno.test("sidecar-identity CLI: audit and repair exit 4 and the files keep ever
     const foreign = JSON.stringify(makeSidecar("bbb"));
     await store.writeRaw("aaa.json", foreign);
     await store.writeRaw("keys.json", '{"title": "keys", "messages": []}');
+    await store.index([{ session_id: "aaa" }, { session_id: "keys" }]);
 
     const audited = await cliJson(store, ["audit"]);
     assert.equal(audited.code, 4);

@@ -115,6 +115,7 @@ Deno.test("stale-stream-state: without --server-stopped it is info with a hint, 
       messages: 4,
       ...streaming(),
     });
+    await store.syncIndex(); // the index the server's save wrote beside it
     const report = await audit(store);
     const [finding] = ofKind(report, "stream_state_unconfirmed");
     assert.ok(finding, kindsOf(report).join());

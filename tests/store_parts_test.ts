@@ -161,7 +161,6 @@ Deno.test("store parts: the same findings as the whole store, on a damaged store
       const kind of [
         "invalid_session_id:sidecar",
         "invalid_session_id:backup",
-        "invalid_session_id:index",
         "invalid_session_id:state_db",
         "index_missing_file:",
         "index_missing_entry:",

@@ -431,15 +431,16 @@ Deno.test("confinement: symlinks and ids that leave the store change nothing out
     for (const id of ["../../x", "a/b"]) {
       assert.ok(ids.includes(id), `${id} not reported: ${ids}`);
     }
-    // The rebuilt index holds only valid ids; before the repair, ../x was reported.
+    // The rebuilt index holds only valid ids; before the repair, ../x was
+    // reported as an entry without a sidecar (the server sweeps it).
     const before0 = reportOf(r) as unknown as {
       repair: {
-        before: { findings: { kind: string; evidence: { id?: string } }[] };
+        before: { findings: { kind: string; sessionId?: string }[] };
       };
     };
     assert.ok(
       before0.repair.before.findings.some((f) =>
-        f.kind === "invalid_session_id" && f.evidence.id === "../x"
+        f.kind === "index_missing_file" && f.sessionId === "../x"
       ),
       "the index entry ../x was not reported",
     );

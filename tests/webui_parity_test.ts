@@ -41,14 +41,14 @@ const SHARD_STORES = 12;
  * issue 20 teaches the core to. Until then the stores with shards are a
  * test of their own, ignored; set true when that work is merged.
  */
-const SHARDS_READ = false;
+const SHARDS_READ = true;
 
 /**
  * Whether hermes-fsck's shrink guards read the manual-compression mode as
  * today's server does (trimmed, any case), another part of issue 20. Until
  * then the stores spell it "manual" only; set true when that is merged.
  */
-const GUARDS_AS_TODAY = false;
+const GUARDS_AS_TODAY = true;
 const MANUAL_MODES = GUARDS_AS_TODAY
   ? ["manual", "Manual", " MANUAL "]
   : ["manual"];
