@@ -217,6 +217,14 @@ function webuiItemsOf(finding: Finding): PlacedItem[] {
       return place(item(finding.kind, "rebuild_index", -1, -1), INDEX_FILE, [
         id,
       ]);
+    // The server's audit does not read the pruned-orphan list: it names
+    // such a session as missing from the index.
+    case "index_pruned_orphan":
+      return place(
+        item("index_missing_entry", "rebuild_index", Math.max(live, 0), -1),
+        INDEX_ENTRY,
+        [id],
+      );
     case "index_missing_entry":
       return place(item(finding.kind, "rebuild_index", live, -1), INDEX_ENTRY, [
         id,

@@ -123,7 +123,8 @@ Deno.test("discoverability: a WebUI session the list files under CLI is source_m
     ]);
     const [found] = discoverability(report);
     assert.equal(found.category, "info");
-    assert.equal(found.evidence.listedFrom, "sidecar");
+    // The server's save keeps the index beside the sidecar: listed from it.
+    assert.equal(found.evidence.listedFrom, "index");
     assert.match(found.message, /files WebUI session misfiled under CLI/);
     assert.equal(code, 0);
   });

@@ -324,6 +324,13 @@ Deno.test("discoverability differential: a hidden session whose lineage is liste
     await store.sidecar("tip", { parent_session_id: "snapcron" });
     await store.sidecar("broken", { workspace: ["w"] });
     await store.sidecar("child", { parent_session_id: "broken" });
+    // The server never indexes a sidecar it cannot load.
+    const entries = JSON.parse(
+      await Deno.readTextFile(store.path("_index.json")),
+    );
+    await store.index(
+      entries.filter((e: { session_id: string }) => e.session_id !== "broken"),
+    );
     stateDb(store, []);
   }, async (store) => {
     await compare(t, pathsOf(store), {

@@ -21,7 +21,8 @@ import {
   serverIndex,
   withStore,
 } from "./check_support.ts";
-import type { TestStore } from "./fixtures.ts";
+import { runCli, storeArgs, type TestStore } from "./fixtures.ts";
+import { runServerRecovery, upstreamDir } from "./upstream_store_support.ts";
 
 /** The findings that make an audit exit 4. */
 function problems(findings: { kind: string; category: string }[]): string[] {
@@ -130,6 +131,32 @@ Deno.test("index_pruned_orphan: a session kept out of the index on purpose audit
     const repaired = await cliJson(store, ["repair"]);
     assert.equal(repaired.code, 0, repaired.stdout);
     assert.deepEqual(await store.snapshot(), before);
+  });
+});
+
+Deno.test("index_pruned_orphan: webui-json prints what today's server's audit prints (index_missing_entry)", async () => {
+  const dir = await upstreamDir("hermes-webui-df65251d5");
+  if (dir.startsWith("skipped")) {
+    console.warn(dir);
+    return;
+  }
+  await withStore(async (store) => {
+    await prunedStore(store, { version: 1, ids: ["emptyorphan"] });
+    const ours = await runCli([
+      "audit",
+      ...storeArgs(store, false),
+      "--format",
+      "webui-json",
+    ]);
+    const server = await runServerRecovery(
+      dir,
+      "--audit",
+      store.sessionDir,
+      null,
+    );
+    assert.equal(ours.stdout.replace(/\n$/, ""), server);
+    assert.match(server, /"index_missing_entry"/);
+    assert.equal(ours.code, 0, "the pruned orphan is info for the exit code");
   });
 });
 

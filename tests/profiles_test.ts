@@ -154,6 +154,7 @@ Deno.test("profiles: a sidecar lost with no backup is looked for in the default 
     // a2's sidecar and backup are gone; only alpha's db has it, and
     // nothing in the store names a2's profile any more.
     await Deno.remove(store.path("a2.json"));
+    await store.syncIndex();
     const audit = await run(store);
     // The default home's db does not have it: nothing is claimed.
     assert.ok(!audit.kinds.includes("state_db_missing_sidecar"));
@@ -287,6 +288,7 @@ Deno.test("profiles: a store checked in several parts compares every session wit
     }
     // The last part's last beta session is behind its own db.
     beta[ids[2099]] = 3;
+    await store.indexFromFiles();
     dbAt(store, profileDb(store, "alpha"), alpha);
     dbAt(store, profileDb(store, "beta"), beta);
     const r = await run(store);
