@@ -73,6 +73,25 @@ export const indexCoverage = defineCheck({
         REBUILD + " " + MANY,
     },
     {
+      kind: "index_unsaved_chat",
+      category: "info",
+      severity: "info",
+      repair: "rebuild_index",
+      summary: "The index lists a chat without messages that was never saved.",
+      explain: "All versions: New Conversation makes a chat in the " +
+        "server's memory only; it is saved with its first message. A full " +
+        "index write meanwhile (at startup, or when _index.json was " +
+        "missing or unreadable) lists it with message_count 0, and the " +
+        "server keeps such an entry while the chat is open. After a " +
+        "restart the entry has no sidecar: what the server writes in " +
+        "normal use, with nothing lost, so info (exit 0), not " +
+        "index_missing_file. The server drops the entry on its next full " +
+        "index write; to drop it now: " +
+        "`hermes-fsck repair --also-repair index_unsaved_chat`. An entry " +
+        "of an id listed with messages elsewhere in the index is " +
+        "index_missing_file. " + REBUILD + " " + MANY,
+    },
+    {
       kind: "index_missing_entry",
       category: "repairable",
       severity: "warning",
@@ -122,48 +141,22 @@ export const indexCoverage = defineCheck({
     // once each: an index may list millions of ids, most of them twice.
     const listed = new Set<string>();
     const missing = new Set<string>();
+    const unsaved = new Set<string>();
     if (index.read.ok) {
-      for (const { sessionId: id } of index.read.value.entries) {
+      for (const { sessionId: id, entry } of index.read.value.entries) {
         if (store.sessions.get(id)?.live) listed.add(id);
-        else if (
-          !(isValidSessionId(id) && deletion(store, id) === "deleted")
-        ) missing.add(id);
+        else if (!isValidSessionId(id)) missing.add(id);
+        else if (deletion(store, id) === "deleted") continue;
+        else if (entry.message_count === 0) unsaved.add(id);
+        else missing.add(id);
       }
     }
-    if (missing.size > MAX_LISTED) {
-      const shown = firstSorted(missing, EXAMPLES_SHOWN);
-      drafts.push({
-        kind: "index_missing_file",
-        paths: [INDEX_FILE],
-        message: `${INDEX_FILE} lists ${missing.size} sessions that have ` +
-          `no sidecar, among them ${
-            shown.slice(0, 3).map((id) => showJson(id)).join(", ")
-          }.`,
-        evidence: {
-          liveMessages: -1,
-          bakMessages: -1,
-          count: missing.size,
-          sessionIds: shown.map((id) => shortText(id, EVIDENCE_CHARS)),
-        },
-        // One such finding per part of a store checked part by part.
-        key: `count:${shortText(shown[0], EVIDENCE_CHARS)}`,
-        order: [0],
-      });
-    } else {
-      for (const id of [...missing].sort()) {
-        drafts.push({
-          kind: "index_missing_file",
-          // An invalid id may be megabytes long: the report shows an excerpt.
-          sessionId: shortText(id, EVIDENCE_CHARS),
-          paths: [INDEX_FILE],
-          message: isValidSessionId(id)
-            ? `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`
-            : `${INDEX_FILE} lists the invalid id ${showJson(id)}.`,
-          evidence: { liveMessages: -1, bakMessages: -1 },
-          order: [0], // every listed id without a sidecar first, by id
-        });
-      }
-    }
+    // An id listed with and without messages is one that had some.
+    for (const id of missing) unsaved.delete(id);
+    drafts.push(
+      ...listedWithoutSidecar("index_missing_file", missing),
+      ...listedWithoutSidecar("index_unsaved_chat", unsaved),
+    );
     const pruned = store.prunedOrphans?.read.ok
       ? store.prunedOrphans.read.value
       : null;
@@ -196,6 +189,52 @@ export const indexCoverage = defineCheck({
     return drafts;
   },
 });
+
+/**
+ * The findings for ids the index lists without a sidecar: one per id, or
+ * one with the count and the first ids when there are too many.
+ */
+function listedWithoutSidecar(
+  kind: "index_missing_file" | "index_unsaved_chat",
+  ids: Set<string>,
+): FindingDraft[] {
+  if (ids.size > MAX_LISTED) {
+    const shown = firstSorted(ids, EXAMPLES_SHOWN);
+    return [{
+      kind,
+      paths: [INDEX_FILE],
+      message: `${INDEX_FILE} lists ${ids.size} sessions ${
+        kind === "index_unsaved_chat"
+          ? "without messages that have"
+          : "that have"
+      } no sidecar, among them ${
+        shown.slice(0, 3).map((id) => showJson(id)).join(", ")
+      }.`,
+      evidence: {
+        liveMessages: -1,
+        bakMessages: -1,
+        count: ids.size,
+        sessionIds: shown.map((id) => shortText(id, EVIDENCE_CHARS)),
+      },
+      // One such finding per part of a store checked part by part.
+      key: `count:${shortText(shown[0], EVIDENCE_CHARS)}`,
+      order: [0],
+    }];
+  }
+  return [...ids].sort().map((id) => ({
+    kind,
+    // An invalid id may be megabytes long: the report shows an excerpt.
+    sessionId: shortText(id, EVIDENCE_CHARS),
+    paths: [INDEX_FILE],
+    message: !isValidSessionId(id)
+      ? `${INDEX_FILE} lists the invalid id ${showJson(id)}.`
+      : kind === "index_unsaved_chat"
+      ? `${INDEX_FILE} lists ${id}, a chat without messages, but ${id}.json does not exist.`
+      : `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`,
+    evidence: { liveMessages: -1, bakMessages: -1 },
+    order: [0], // every listed id without a sidecar first, by id
+  }));
+}
 
 /**
  * Whether a rebuilt index would list anything: a live sidecar that parses

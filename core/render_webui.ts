@@ -213,10 +213,14 @@ function webuiItemsOf(finding: Finding): PlacedItem[] {
           : []),
       ];
     }
+    // The server's audit does not tell a chat never saved from a lost one.
     case "index_missing_file":
-      return place(item(finding.kind, "rebuild_index", -1, -1), INDEX_FILE, [
-        id,
-      ]);
+    case "index_unsaved_chat":
+      return place(
+        item("index_missing_file", "rebuild_index", -1, -1),
+        INDEX_FILE,
+        [id],
+      );
     // The server's audit does not read the pruned-orphan list: it names
     // such a session as missing from the index.
     case "index_pruned_orphan":

@@ -33,6 +33,7 @@ export const rebuildIndex = defineRepair({
   fixes: [
     "index_absent",
     "index_missing_file",
+    "index_unsaved_chat",
     "index_missing_entry",
     "index_unparsable",
     "index_not_list",

@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { runCli } from "./fixtures.ts";
 import { UPSTREAM_VERSIONS, upstreamStore } from "./upstream_store_support.ts";
 
-const CASES: { version: string; ids: string[]; aspect: string }[] = [
+const CASES: {
+  version: string;
+  ids: string[];
+  aspect: string;
+  unsavedNewChat?: boolean;
+}[] = [
   ...UPSTREAM_VERSIONS.map((version) => ({
     version,
     ids: ["abc123", "chat_7"],
@@ -22,11 +27,17 @@ const CASES: { version: string; ids: string[]; aspect: string }[] = [
     ids: ["api-Chat_7", "Web-UI-2"],
     aspect: "ids with '-' and upper case",
   },
+  ...UPSTREAM_VERSIONS.map((version) => ({
+    version,
+    ids: ["abc123"],
+    aspect: "a new chat, unsaved, listed by an index rebuild",
+    unsavedNewChat: true,
+  })),
 ];
 
-for (const { version, ids, aspect } of CASES) {
+for (const { version, ids, aspect, unsavedNewChat } of CASES) {
   Deno.test(`healthy store written by ${version}'s own code audits clean: ${aspect}`, async () => {
-    const built = await upstreamStore(version, ids);
+    const built = await upstreamStore(version, ids, { unsavedNewChat });
     if (typeof built === "string") {
       console.log(built);
       return;

@@ -230,3 +230,50 @@ Deno.test({
     await store.cleanup();
   }
 });
+
+Deno.test({
+  name:
+    "repair parity: a session whose sidecar is lost while its webui index entry survives is materialized from state.db, as the server does; tombstoned, by neither",
+  ignore: skip,
+}, async () => {
+  for (const tombstoned of [false, true]) {
+    const store = await TestStore.create();
+    try {
+      await store.index([{
+        session_id: "lostone",
+        title: "lost",
+        message_count: 2,
+        source_tag: "webui",
+      }]);
+      store.stateDb({
+        sessions: [{
+          id: "lostone",
+          source: "webui",
+          title: "lost",
+          started_at: 1778458000,
+        }],
+        messages: [
+          { session_id: "lostone", role: "user", content: "q", timestamp: 1 },
+          {
+            session_id: "lostone",
+            role: "assistant",
+            content: "a",
+            timestamp: 2,
+          },
+        ],
+      });
+      if (tombstoned) await store.tombstone(["lostone"]);
+      // The server's index heuristic for deleted sessions gates none of its
+      // repairs, only the durable tombstone does: the helper fails if
+      // hermes-fsck brings back what the server does not, or the reverse.
+      const { serverRestored } = await assertRepairsAtLeastAsGood(
+        store,
+        true,
+        tombstoned ? "tombstoned ghost" : "ghost with a state.db row",
+      );
+      assert.equal(serverRestored, tombstoned ? 0 : 1);
+    } finally {
+      await store.cleanup();
+    }
+  }
+});

@@ -90,3 +90,52 @@ Deno.test("the schema rejects reports that break it", () => {
     assert.ok(text.includes(expected), `expected "${expected}" in:\n${text}`);
   }
 });
+
+Deno.test("a report naming today's clear and shrink generation guards follows the schema", async () => {
+  const store = await TestStore.create();
+  try {
+    const rows = [];
+    for (
+      const [id, meta] of [
+        ["cleared", { clear_generation: "0123456789ab4def8123456789abcdef" }],
+        ["shrunk", {
+          intentional_shrink_generation: "fedcba9876544321a123456789abcdef",
+        }],
+      ] as const
+    ) {
+      await store.sidecar(id, { messages: 1, ...meta });
+      rows.push(
+        ...[1, 2, 3].map((n) => ({
+          session_id: id,
+          role: n % 2 ? "user" : "assistant",
+          content: `turn ${n}`,
+          timestamp: n,
+        })),
+      );
+    }
+    store.stateDb({
+      sessions: [
+        { id: "cleared", source: "webui" },
+        { id: "shrunk", source: "webui" },
+      ],
+      messages: rows,
+    });
+    const result = await runCli([
+      "audit",
+      "--format",
+      "json",
+      ...storeArgs(store),
+    ]);
+    const report = JSON.parse(result.stdout);
+    const guards = report.findings.map((f: { evidence: { guard?: string } }) =>
+      f.evidence.guard
+    ).filter(Boolean).sort();
+    assert.deepEqual(guards, [
+      "clear_generation",
+      "intentional_shrink_generation",
+    ]);
+    assert.deepEqual(validateReport(report), []);
+  } finally {
+    await store.cleanup();
+  }
+});

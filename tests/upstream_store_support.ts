@@ -137,6 +137,10 @@ for sid in ids:
         db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)", (sid, m["role"], m["content"], m["timestamp"]))
 db.commit()
 db.close()
+if len(sys.argv) > 3 and sys.argv[3] == "unsaved":
+    # A chat opened with New Conversation is in memory only until its first
+    # message; a full index rebuild meanwhile lists it.
+    models.new_session(workspace=str(root))
 models._write_session_index()
 if hasattr(models, "_record_webui_deleted_session_tombstone"):
     models._record_webui_deleted_session_tombstone("gone_session")
@@ -144,7 +148,8 @@ if hasattr(models, "_record_webui_deleted_session_tombstone"):
 
 /**
  * Builds a healthy store of sessions `ids` with `version`'s own code in a
- * new temp dir; a
+ * new temp dir (with `unsavedNewChat`, a new chat still in memory when the
+ * index is written, as the server lists it); a
  * string says why it cannot (upstream or python3 absent), for a skip.
  *
  * @example
@@ -155,6 +160,7 @@ if hasattr(models, "_record_webui_deleted_session_tombstone"):
 export async function upstreamStore(
   version: string,
   ids: string[] = ["abc123", "chat_7"],
+  options: { unsavedNewChat?: boolean } = {},
 ): Promise<UpstreamStore | string> {
   const cwd = await upstreamDir(version);
   if (cwd.startsWith("skipped:")) return cwd;
@@ -167,6 +173,7 @@ export async function upstreamStore(
       driver,
       join(root, "store"),
       ids.join(","),
+      options.unsavedNewChat ? "unsaved" : "",
     ], {
       cwd,
     });
