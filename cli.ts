@@ -20,6 +20,7 @@ import { jsonPieces } from "./core/json_pieces.ts";
 import { ProgressLine, showProgress } from "./core/scan_progress.ts";
 import { renderWebuiJsonPieces } from "./core/render_webui.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
+import { registryProblems } from "./core/registry.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
@@ -175,6 +176,15 @@ export async function main(
     repairs: options.repairs ?? builtinRepairs,
     writer: options.writer ?? {},
   };
+  const disagree = registryProblems(registry.checks, registry.repairs);
+  if (disagree.length > 0) {
+    io.stderr(
+      `hermes-fsck: this program's checks and repairs disagree: ${
+        disagree.join("; ")
+      }; fix their kinds or fixes and build it again [exit ${EXIT.OPERATIONAL_ERROR}]\n`,
+    );
+    return EXIT.OPERATIONAL_ERROR;
+  }
   try {
     return await run(args, io, registry);
   } catch (error) {

@@ -25,6 +25,7 @@ import type { PluginSettings } from "./plugin_runner.ts";
 import { TOOL_VERSION } from "./version.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
+import { registryProblems } from "./registry.ts";
 
 /**
  * What to run.
@@ -102,6 +103,12 @@ export interface PipelineOptions {
 export async function runPipeline(options: PipelineOptions): Promise<Report> {
   const started = Date.now();
   const all = options.checks ?? builtinChecks;
+  const disagree = registryProblems(all, options.repairs ?? builtinRepairs);
+  if (disagree.length > 0) {
+    throw new TypeError(
+      `the checks and repairs disagree: ${disagree.join("; ")}`,
+    );
+  }
   const { checks, keep } = selectChecks(all, {
     only: options.only ?? [],
     skip: options.skip ?? [],
