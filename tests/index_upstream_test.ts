@@ -4,8 +4,8 @@
  * project): a missing index is rebuilt exactly as the server's own rebuild
  * writes it; a session the server pruned into `_pruned_webui_orphans.json`
  * and an entry that kept the count loaded at start audit with exit 0; an
- * entry the server wrote for a session it never saved is rebuilt, never
- * unsafe. Skips with a message when upstream or python3 is absent.
+ * entry the server wrote for a session it never saved is info, rebuilt on
+ * request. Skips with a message when upstream or python3 is absent.
  *
  * @module
  */
@@ -231,12 +231,25 @@ Deno.test("index by today's server: an entry that kept the count loaded at start
   });
 });
 
-Deno.test("index by today's server: an entry of a session never saved is rebuilt, never unsafe", async () => {
+Deno.test("index by today's server: an entry of a session never saved is info (exit 0), dropped on request", async () => {
   await withServerStore("ghost", async (sessionDir) => {
     const audited = await fsck("audit", sessionDir);
-    assert.deepEqual(problems(audited), ["index_missing_file (repairable)"]);
-    const repaired = await fsck("repair", sessionDir);
-    assert.equal(repaired.code, 1);
+    assert.equal(audited.code, 0);
+    assert.deepEqual(problems(audited), []);
+    assert.deepEqual(
+      audited.findings.filter((f) => f.kind === "index_unsaved_chat").length,
+      1,
+    );
+    assert.equal((await fsck("repair", sessionDir)).code, 0);
+    const repaired = await runCli([
+      "repair",
+      "--session-dir",
+      sessionDir,
+      "--no-state-db",
+      "--also-repair",
+      "index_unsaved_chat",
+    ]);
+    assert.equal(repaired.code, 1, repaired.stdout);
     const ids = (await readIndex(sessionDir) as Record<string, unknown>[])
       .map((e) => e.session_id);
     assert.deepEqual(ids, ["chat_1"]);
