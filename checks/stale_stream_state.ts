@@ -16,8 +16,12 @@
 
 import { defineCheck } from "../core/check.ts";
 import { pyTruthy } from "../core/compact_entry.ts";
+import {
+  continuationParents,
+  hasContinuation,
+} from "../core/continuation.ts";
+import { pyFloat } from "../core/interrupted_marker.ts";
 import type { FindingDraft } from "../core/finding.ts";
-import { toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
 import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
@@ -39,8 +43,33 @@ export const STALE_PENDING_GRACE_SECONDS = 30;
  */
 export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
   if (!pyTruthy(startedAt)) return Infinity;
-  const started = toTimestamp(startedAt);
+  // Python's float(): "nan" and "inf" read as numbers, a list raises.
+  const started = pyFloat(startedAt);
   return started === null ? Infinity : nowMs / 1000 - started;
+}
+
+/**
+ * Why today's server leaves a session's stream state alone for good
+ * (`_repair_stale_pending`, since v0.51.66 and v0.51.154): it is an
+ * archived compression parent (`pre_compression_snapshot`), or another
+ * session names it as `parent_session_id` (its continuation owns the
+ * turn). Null when neither holds.
+ *
+ * @example
+ * ```ts
+ * await compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
+ * ```
+ */
+export async function compressionParentReason(
+  meta: Record<string, unknown>,
+  sessionId: string,
+  store: { sessionDir: string; scannedAt: number },
+): Promise<"pre_compression_snapshot" | "continuation" | null> {
+  if (pyTruthy(meta.pre_compression_snapshot)) {
+    return "pre_compression_snapshot";
+  }
+  const parents = await continuationParents(store.sessionDir, store.scannedAt);
+  return hasContinuation(parents, sessionId) ? "continuation" : null;
 }
 
 /**
@@ -113,6 +142,24 @@ export const staleStreamState = defineCheck({
         "now, stop the server and run `hermes-fsck repair --server-stopped`.",
     },
     {
+      kind: "stream_state_compression_parent",
+      category: "info",
+      severity: "info",
+      summary:
+        "A compression parent keeps the stream state its continuation took over.",
+      explain:
+        "active_stream_id and pending_user_message are set, but the session " +
+        "is the archived parent of a context compression or a fork: it has " +
+        "pre_compression_snapshot set, or another session names it as its " +
+        "parent_session_id (in _index.json, or in the first 4096 " +
+        "characters of its sidecar). The turn moved to that continuation, " +
+        "so today's server (since v0.51.66 for the flag, v0.51.154 for " +
+        "continuations) never closes it and never adds an interruption " +
+        "marker; hermes-fsck leaves it alone too, with or without " +
+        "--server-stopped. Nothing to do. Older servers (G0, before " +
+        "v0.51.66) had no such guard.",
+    },
+    {
       kind: "stream_state_in_grace",
       category: "info",
       severity: "info",
@@ -127,7 +174,7 @@ export const staleStreamState = defineCheck({
         "the grace has passed if the server is stopped.",
     },
   ],
-  run(store, options) {
+  async run(store, options) {
     const drafts: FindingDraft[] = [];
     for (const session of store.sessions.values()) {
       const live = session.live;
@@ -156,7 +203,24 @@ export const staleStreamState = defineCheck({
       const started = Number.isFinite(age)
         ? `${Math.round(age)} s ago`
         : "at an unknown time";
-      if (!options.serverStopped) {
+      const parent = await compressionParentReason(
+        meta,
+        session.sessionId,
+        store,
+      );
+      if (parent) {
+        drafts.push({
+          ...base,
+          evidence: { ...evidence, reason: parent },
+          kind: "stream_state_compression_parent",
+          message: `${live.name} keeps the stream state of a turn that ` +
+            `began ${started}, but ${
+              parent === "continuation"
+                ? "another session continues it (parent_session_id)"
+                : "it is a pre-compression snapshot"
+            }; left alone, as the server leaves it.`,
+        });
+      } else if (!options.serverStopped) {
         drafts.push({
           ...base,
           kind: "stream_state_unconfirmed",
