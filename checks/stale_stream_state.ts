@@ -16,10 +16,7 @@
 
 import { defineCheck } from "../core/check.ts";
 import { pyTruthy } from "../core/compact_entry.ts";
-import {
-  continuationParents,
-  hasContinuation,
-} from "../core/continuation.ts";
+import { continuationParents, hasContinuation } from "../core/continuation.ts";
 import { pyFloat } from "../core/interrupted_marker.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";

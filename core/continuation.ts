@@ -18,7 +18,11 @@
  */
 
 import { join } from "node:path";
-import { openRegularFile, parseJsonBytes, readRegularFile } from "./file_read.ts";
+import {
+  openRegularFile,
+  parseJsonBytes,
+  readRegularFile,
+} from "./file_read.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
 import { INDEX_FILE, SIDECAR_SUFFIX } from "./store_layout.ts";
 import { DEFAULT_MAX_FILE_BYTES } from "./snapshot.ts";

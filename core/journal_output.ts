@@ -15,12 +15,18 @@
  * ```ts
  * import { appendJournaledOutput } from "./journal_output.ts";
  * const session = { session_id: "s1", messages: [], tool_calls: [] };
- * appendJournaledOutput(session, events, "run1", { dedupeExisting: false, nowSeconds: Date.now() / 1000 });
+ * appendJournaledOutput(session, output, "run1", { dedupeExisting: false, nowSeconds: Date.now() / 1000 });
  * ```
  * @module
  */
 
 import { isPlainObject, pyStrip, pyTruthy } from "./sidecar_summary.ts";
+import {
+  eventOwnsRun,
+  pyStr as pyStrOf,
+  type RunOutput,
+  type RunOutputItem,
+} from "./run_journal.ts";
 import {
   appendRecoveredToContext,
   matchesPendingCheckpoint,
@@ -29,124 +35,51 @@ import {
   type RecoverySession,
 } from "./recovered_context.ts";
 
-type Event = Record<string, unknown>;
-
-/** Python's `str(x or '')`, for the strings the server reads from events. */
+/** Python's `str(x or '')`. */
 function pyStr(value: unknown): string {
-  if (!pyTruthy(value)) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "boolean") return "True";
-  if (typeof value === "number") return String(value);
-  try {
-    return JSON.stringify(value) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-function payloadOf(event: Event): Record<string, unknown> {
-  return isPlainObject(event.payload) ? event.payload : {};
-}
-
-function eventName(event: Event): string {
-  return pyStr(pyTruthy(event.event) ? event.event : event.type);
+  return pyTruthy(value) ? pyStrOf(value) : "";
 }
 
 /**
- * True when the journal holds output a user would see
- * (`_run_journal_has_visible_output`): text, reasoning, or a tool card.
+ * True when the run left output a user would see, as the server's
+ * `_run_journal_has_visible_output` decides: text, reasoning that is not
+ * blank, or a tool card. A journal the server cannot read (not UTF-8)
+ * shows it nothing.
  *
  * @example
  * ```ts
- * journalHasVisibleOutput([{ event: "token", payload: { text: "hi" } }]); // true
+ * journalHasVisibleOutput(runOutputOf(bytes, "s1", "r1")); // true when it streamed text
  * ```
  */
-export function journalHasVisibleOutput(events: readonly unknown[]): boolean {
-  for (const raw of events) {
-    if (!isPlainObject(raw)) continue;
-    const name = eventName(raw);
-    const payload = payloadOf(raw);
-    if (name === "token" && pyStr(payload.text)) return true;
-    if (name === "interim_assistant") {
-      if (pyTruthy(payload.already_streamed)) continue;
-      if (pyStrip(pyStr(payload.text))) return true;
-    }
-    if (name === "reasoning") {
-      const text = pyStr(
-        [payload.text, payload.reasoning, payload.thinking].find(pyTruthy),
-      );
-      if (pyStrip(text)) return true;
-    }
-    if (name === "tool") return true;
-  }
-  return false;
-}
-
-/**
- * True when an event belongs to the run: its `session_id`, `run_id` and
- * `event_id` (`<run>:<seq>`, integer `seq` >= 1) say so
- * (`_run_journal_event_owns_run`).
- *
- * @example
- * ```ts
- * eventOwnsRun({ seq: 1, session_id: "s", run_id: "r", event_id: "r:1" }, "s", "r"); // true
- * ```
- */
-export function eventOwnsRun(
-  event: unknown,
-  sessionId: string,
-  streamId: string | null,
-): event is Event {
-  if (!isPlainObject(event) || !streamId) return false;
-  const seq = event.seq;
-  if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 1) {
-    return false;
-  }
-  return event.session_id === sessionId && event.run_id === streamId &&
-    event.event_id === `${streamId}:${seq}`;
-}
-
-/**
- * The terminal event that settles a run: the last truthy-`terminal` event
- * that is not `stream_end`, else the last `stream_end`
- * (`select_authoritative_terminal_event`).
- *
- * @example
- * ```ts
- * authoritativeTerminal([{ event: "done", terminal: true }, { event: "stream_end", terminal: true }])?.event; // "done"
- * ```
- */
-export function authoritativeTerminal(
-  events: readonly unknown[],
-): Event | null {
-  const terminals = events.filter((e): e is Event =>
-    isPlainObject(e) && pyTruthy(e.terminal)
+export function journalHasVisibleOutput(output: RunOutput | null): boolean {
+  return serverView(output).some((item) =>
+    item.type === "token" || item.type === "tool" ||
+    (item.type === "interim" && !item.alreadyStreamed && item.text !== "") ||
+    (item.type === "reasoning" && pyStrip(item.text) !== "")
   );
-  for (let i = terminals.length - 1; i >= 0; i--) {
-    if (terminals[i].event !== "stream_end") return terminals[i];
-  }
-  return terminals.at(-1) ?? null;
 }
 
 /**
- * The run's settled state when its authoritative terminal event belongs to
- * it and is marked `terminal: true` (`_run_journal_terminal_state`), e.g.
- * `completed`; null otherwise.
+ * The items the server reads from the journal: none when its read of the
+ * file fails (bytes that are not UTF-8).
+ */
+function serverView(output: RunOutput | null): RunOutputItem[] {
+  if (!output || output.stats.invalidUtf8Line !== null) return [];
+  return output.items;
+}
+
+/**
+ * The run's settled state to the server (`_run_journal_terminal_state`),
+ * e.g. `completed`; null when it has none or the file cannot be read.
  *
  * @example
  * ```ts
- * runTerminalState(events, "s1", "run1") === "completed";
+ * journalTerminalState(output) === "completed";
  * ```
  */
-export function runTerminalState(
-  events: readonly unknown[],
-  sessionId: string,
-  streamId: string | null,
-): string | null {
-  const terminal = authoritativeTerminal(events);
-  if (!eventOwnsRun(terminal, sessionId, streamId)) return null;
-  if (terminal.terminal !== true) return null;
-  return pyStr(terminal.terminal_state) || null;
+export function journalTerminalState(output: RunOutput | null): string | null {
+  if (!output || output.stats.invalidUtf8Line !== null) return null;
+  return output.terminalState;
 }
 
 /**
@@ -157,17 +90,19 @@ export function runTerminalState(
  *
  * @example
  * ```ts
- * const found = gatewayTerminalError(events, "s1", "run1");
+ * const found = gatewayTerminalError(output, "s1", "run1");
  * if (found) console.log(found.eventId, found.message.content);
  * ```
  */
 export function gatewayTerminalError(
-  events: readonly unknown[],
+  output: RunOutput | null,
   sessionId: string,
   streamId: string | null,
 ): GatewayError | null {
-  if (!streamId) return null;
-  const event = authoritativeTerminal(events);
+  if (!streamId || !output || output.stats.invalidUtf8Line !== null) {
+    return null;
+  }
+  const event = output.terminal?.event;
   if (
     !event || event.event !== "apperror" || event.type !== "apperror" ||
     event.terminal !== true || !eventOwnsRun(event, sessionId, streamId)
@@ -379,18 +314,18 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
- * appendJournaledOutput(session, events, "run1", { dedupeExisting: true, nowSeconds: 1778458282 });
+ * appendJournaledOutput(session, output, "run1", { dedupeExisting: true, nowSeconds: 1778458282 });
  * ```
  */
 export function appendJournaledOutput(
   session: RecoverySession,
-  journal: readonly unknown[] | null,
+  output: RunOutput | null,
   streamId: string | null,
   options: JournalOutputOptions,
 ): boolean {
-  if (!streamId || !journal) return false;
-  const events = journal.filter(isPlainObject);
-  if (events.length === 0) return false;
+  if (!streamId) return false;
+  const items = serverView(output);
+  if (items.length === 0) return false;
   const now = options.nowSeconds;
   const dedupe = options.dedupeExisting;
   const messages = session.messages;
@@ -507,7 +442,8 @@ export function appendJournaledOutput(
         if (
           pyTruthy(m._recovered_from_run_journal) &&
           m._recovered_stream_id === streamId && m.role === "assistant" &&
-          !pyStrip(pyStr(m.content)) && pyStrip(pyStr(m.reasoning)) === reasoning
+          !pyStrip(pyStr(m.content)) &&
+          pyStrip(pyStr(m.reasoning)) === reasoning
         ) {
           claimed.add(i);
           currentIdx = i;
@@ -559,90 +495,82 @@ export function appendJournaledOutput(
     return currentIdx;
   };
 
-  for (const event of events) {
-    const name = eventName(event);
-    const payload = payloadOf(event);
-    const createdAt = typeof event.created_at === "number"
-      ? event.created_at
-      : null;
-    if (name === "reasoning") {
-      const text = pyStr(
-        [payload.text, payload.reasoning, payload.thinking].find(pyTruthy),
-      );
-      if (!text) continue;
-      if (
-        assistantParts.length === 0 && reasoningParts.length === 0 &&
-        startedAt === null
-      ) startedAt = createdAt || now;
-      reasoningParts.push(text);
-    } else if (name === "token") {
-      const text = pyStr(payload.text);
-      if (!text) continue;
-      if (assistantParts.length === 0 && startedAt === null) {
-        startedAt = createdAt || now;
-      }
-      assistantParts.push(text);
-    } else if (name === "interim_assistant") {
-      if (pyTruthy(payload.already_streamed)) {
-        flush();
-        continue;
-      }
-      const text = pyStrip(pyStr(payload.text));
-      if (!text) continue;
-      if (assistantParts.length === 0 && startedAt === null) {
-        startedAt = createdAt || now;
-      }
-      const joined = assistantParts.join("");
-      if (assistantParts.length > 0 && !/[\n ]$/.test(joined)) {
-        assistantParts.push("\n\n");
-      }
-      assistantParts.push(text);
-      flush();
-    } else if (name === "tool") {
-      let anchor = flush();
-      if (anchor === null) anchor = ensureAnchor(createdAt);
-      const toolName = pyStr(payload.name) || "tool";
-      const preview = pyStr(payload.preview);
-      if (dedupe && toolAlreadyPresent(session, toolName, preview, streamId)) {
-        currentIdx = anchor;
-        continue;
-      }
-      const seq = pyTruthy(event.seq) ? pyRepr(event.seq) : null;
-      toolCards.push({
-        name: toolName,
-        preview,
-        snippet: preview,
-        tid: `journal-${seq ?? toolCards.length + 1}`,
-        assistant_msg_idx: anchor,
-        args: truncatedArgs(pyTruthy(payload.args) ? payload.args : {}),
-        done: false,
-        _recovered_from_run_journal: true,
-        _recovered_stream_id: streamId,
-      });
-      appendedAny = true;
-      currentIdx = anchor;
-    } else if (name === "tool_complete") {
-      const toolName = pyStr(payload.name);
-      for (let i = toolCards.length - 1; i >= 0; i--) {
-        const card = toolCards[i];
-        if (pyTruthy(card.done)) continue;
-        if (!toolName || card.name === toolName) {
-          card.done = true;
-          if (pyTruthy(payload.preview)) {
-            card.preview = pyStr(payload.preview);
-            card.snippet = pyStr(payload.preview);
-          }
-          if (payload.duration !== null && payload.duration !== undefined) {
-            card.duration = payload.duration;
-          }
-          card.is_error = pyTruthy(payload.is_error ?? false);
+  for (const item of items) {
+    const createdAt = item.createdAt;
+    switch (item.type) {
+      case "reasoning":
+        if (
+          assistantParts.length === 0 && reasoningParts.length === 0 &&
+          startedAt === null
+        ) startedAt = createdAt || now;
+        reasoningParts.push(item.text);
+        break;
+      case "token":
+        if (assistantParts.length === 0 && startedAt === null) {
+          startedAt = createdAt || now;
+        }
+        assistantParts.push(item.text);
+        break;
+      case "interim": {
+        if (item.alreadyStreamed) {
+          flush();
           break;
         }
+        if (assistantParts.length === 0 && startedAt === null) {
+          startedAt = createdAt || now;
+        }
+        if (
+          assistantParts.length > 0 && !/[\n ]$/.test(assistantParts.join(""))
+        ) assistantParts.push("\n\n");
+        assistantParts.push(item.text);
+        flush();
+        break;
       }
-    } else if (
-      ["done", "stream_end", "cancel", "apperror", "error"].includes(name)
-    ) {
-      flush();
+      case "tool": {
+        let anchor = flush();
+        if (anchor === null) anchor = ensureAnchor(createdAt);
+        if (
+          dedupe &&
+          toolAlreadyPresent(session, item.name, item.preview, streamId)
+        ) {
+          currentIdx = anchor;
+          break;
+        }
+        const seq = pyTruthy(item.seq) ? pyRepr(item.seq) : null;
+        toolCards.push({
+          name: item.name,
+          preview: item.preview,
+          snippet: item.preview,
+          tid: `journal-${seq ?? toolCards.length + 1}`,
+          assistant_msg_idx: anchor,
+          args: truncatedArgs(item.args),
+          done: false,
+          _recovered_from_run_journal: true,
+          _recovered_stream_id: streamId,
+        });
+        appendedAny = true;
+        currentIdx = anchor;
+        break;
+      }
+      case "tool_complete":
+        for (let i = toolCards.length - 1; i >= 0; i--) {
+          const card = toolCards[i];
+          if (pyTruthy(card.done)) continue;
+          if (!item.name || card.name === item.name) {
+            card.done = true;
+            if (item.preview !== null) {
+              card.preview = item.preview;
+              card.snippet = item.preview;
+            }
+            if (item.duration !== null) card.duration = item.duration;
+            card.is_error = item.isError;
+            break;
+          }
+        }
+        break;
+      case "terminal":
+        flush();
+        break;
     }
   }
   flush();
@@ -690,12 +618,12 @@ function toolAlreadyPresent(
  *
  * @example
  * ```ts
- * const [output, error] = recoverJournaled(session, events, "run1", found, { dedupeExisting: false, nowSeconds: 1 });
+ * const [output, error] = recoverJournaled(session, journal, "run1", found, { dedupeExisting: false, nowSeconds: 1 });
  * ```
  */
 export function recoverJournaled(
   session: RecoverySession,
-  journal: readonly unknown[] | null,
+  journal: RunOutput | null,
   streamId: string | null,
   gatewayError: GatewayError | null,
   options: JournalOutputOptions,

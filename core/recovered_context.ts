@@ -21,7 +21,8 @@ import { isPlainObject, pyTruthy } from "./sidecar_summary.ts";
 import { pyInt } from "./sidecar_summary.ts";
 
 // Python's str.split() separators.
-const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+const PY_SPACE =
+  /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /**
  * The server's `_normalize_journal_recovery_text`: `str(value or "")`

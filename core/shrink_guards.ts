@@ -35,7 +35,6 @@ export type ShrinkGuard =
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
-
 /** Keys a cleared session holds, with the value each must equal in Python. */
 const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
   ["truncation_watermark", "zero"],

@@ -27,12 +27,13 @@ import {
   interruptionCause,
 } from "./interrupted_marker.ts";
 import {
+  appendJournaledOutput,
   gatewayTerminalError,
   journalHasVisibleOutput,
+  journalTerminalState,
   recoverJournaled,
-  runTerminalState,
-  appendJournaledOutput,
 } from "./journal_output.ts";
+import type { RunOutput } from "./run_journal.ts";
 import {
   appendRecoveredToContext,
   latestUserMatchesPendingText,
@@ -74,16 +75,16 @@ export interface CoreTranscript {
  *
  * @example
  * ```ts
- * const options: StaleOptions = { era: "head", journal: [], core: null, nowSeconds: 1 };
+ * const options: StaleOptions = { era: "head", journal: null, core: null, nowSeconds: 1 };
  * ```
  */
 export interface StaleOptions {
   era: StaleEra;
   /**
-   * The objects of `_run_journal/<sid>/<active_stream_id>.jsonl` in file
-   * order; `null` when there is no such file.
+   * `_run_journal/<sid>/<active_stream_id>.jsonl` as the reader read it
+   * (core/run_journal.ts); `null` when there is no such file.
    */
-  journal: readonly unknown[] | null;
+  journal: RunOutput | null;
   /** The core transcript, consulted only when `messages` is empty. */
   core: CoreTranscript | null;
   nowSeconds: number;
@@ -193,7 +194,7 @@ function closeAsToday(
     ? String(session.active_stream_id)
     : null;
   const journal = options.journal;
-  const gateway = journal ? gatewayTerminalError(journal, sid, streamId) : null;
+  const gateway = gatewayTerminalError(journal, sid, streamId);
   const startedAt = session.pending_started_at;
   const cause = interruptionCause(startedAt, now);
   const outcome: StaleOutcome = {
@@ -228,9 +229,7 @@ function closeAsToday(
       session.pending_attachments,
     );
     const tailHasPrompt = checkpointed || matchesPendingText(last, pending);
-    if (
-      journal && runTerminalState(journal, sid, streamId) === "completed"
-    ) {
+    if (journalTerminalState(journal) === "completed") {
       outcome.completed = true;
       if (!(checkpointed || latestUserMatchesPendingText(messages, pending))) {
         outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
@@ -281,8 +280,7 @@ function closeAsToday(
     ) || matchesPendingText(last, pending);
     if (
       normalizedText(pending) && !tailHasPrompt &&
-      ((journal !== null && journalHasVisibleOutput(journal)) ||
-        gateway !== null)
+      (journalHasVisibleOutput(journal) || gateway !== null)
     ) {
       outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
     }
