@@ -20,9 +20,25 @@
 import { isPlainObject, pyTruthy } from "./sidecar_summary.ts";
 import { pyInt } from "./sidecar_summary.ts";
 
-// Python's str.split() separators.
-const PY_SPACE =
-  /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+// Python's str.isspace() set, which str.split() splits on.
+const PY_SPACE = new Set(
+  "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003" +
+    "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000",
+);
+
+/** Python's `" ".join(text.split())`. */
+function collapseSpace(text: string): string {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const space = i === text.length || PY_SPACE.has(text[i]);
+    if (space && start >= 0) {
+      words.push(text.slice(start, i));
+      start = -1;
+    } else if (!space && start < 0) start = i;
+  }
+  return words.join(" ");
+}
 
 /**
  * The server's `_normalize_journal_recovery_text`: `str(value or "")`
@@ -42,7 +58,7 @@ export function normalizedText(value: unknown): string {
     : typeof value === "number" || typeof value === "boolean"
     ? pyScalar(value)
     : safeJson(value);
-  return text.split(PY_SPACE).filter(Boolean).join(" ");
+  return collapseSpace(text);
 }
 
 function pyScalar(value: number | boolean): string {
