@@ -57,7 +57,7 @@ export const recoverStaleStream = defineRepair({
   fixes: [
     "stale_stream_state",
     "stale_stream_unrecovered_output",
-    "stale_stream_run_completed",
+    "stream_run_completed",
   ],
   scope: "session",
   async plan(findings, context) {
