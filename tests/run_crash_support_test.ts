@@ -406,7 +406,7 @@ Deno.test({
 const EQUAL_AFTER_OURS: CrashScenario[] = CRASH_SCENARIOS.filter((name) =>
   name !== "pending_shards"
 );
-const ISSUE_21_FIXED = false;
+const ISSUE_21_FIXED = true;
 
 for (const name of EQUAL_AFTER_OURS) {
   Deno.test({
