@@ -105,20 +105,36 @@ export const staleStreamState = defineCheck({
         "a prompt that only pending_user_message holds, the turn began more " +
         "than 30 seconds ago, and --server-stopped says no server owns the " +
         "stream, so the turn is dead and the prompt would be lost on the " +
-        "next save that clears it. Repair: recover_stale_stream does what " +
-        "the server's _repair_stale_pending does on load: it appends the " +
-        "pending prompt as a user message (_recovered, with its attachments " +
-        "and original time) unless the last message already is that prompt, " +
-        'adds the assistant marker "**Previous turn did not complete.**" ' +
-        "(_error), and clears active_stream_id and the pending_* fields. If " +
-        "messages is empty and the agent's core transcript " +
-        "($HERMES_HOME/sessions/session_<sid>.json, read-only) has messages, " +
-        "it takes those (and tool_calls and token counts) instead, with no " +
-        "marker when the transcript holds the prompt (the agent finished " +
-        "the turn); unlike the server, it still appends the prompt and the " +
-        "marker when the transcript lacks the prompt, so the prompt is never " +
-        "dropped. Every other byte of the sidecar is kept; the old file goes " +
-        "to the run's quarantine. It never invents an assistant answer.",
+        "next save that clears it. Repair: recover_stale_stream closes the " +
+        "turn as the sidecar's own server does on load " +
+        "(_repair_stale_pending). Today's (every sidecar a server after " +
+        "the seed wrote, G1 to G4): the pending prompt becomes a _recovered " +
+        "user row (int() of its start time, its attachments, _source when " +
+        "not webui) unless the last message already is it, and is added " +
+        "to context_messages too (filled first from the visible messages " +
+        "when empty, without _error rows and reasoning); the run journal " +
+        "_run_journal/<sid>/<active_stream_id>.jsonl, when it has output, " +
+        "gives _recovered_from_run_journal rows and tool cards; then the " +
+        'marker {_error, type: "interrupted", interruption_cause: ' +
+        '"process_restart"} whose text starts "**Response interrupted.**" ' +
+        "and says the partial output was recovered, or, when none was, is " +
+        "armed for the server's lazy retry of the journal " +
+        "(_pending_journal_recovery, _journal_retry_stream_id), so the " +
+        "stream id, the only link to the journal, is never dropped while " +
+        "the journal could still yield output. A positive " +
+        "truncation_watermark moves to the prompt's time; message_count " +
+        "and updated_at follow. An empty session takes the agent's core " +
+        "transcript ($HERMES_HOME/sessions/session_<sid>.json, read-only) " +
+        "when it has messages; unlike the server, the prompt and a marker " +
+        "are still appended when that transcript lacks the prompt, so the " +
+        "prompt is never dropped. A sidecar only the seed-era server (G0, " +
+        "no key newer than it, an id of [0-9a-z_]) gets that server's " +
+        'marker "**Previous turn did not complete.**" (_error) and no ' +
+        "context_messages change. The stream state is cleared; every other " +
+        "byte of the sidecar is kept; the old file goes to the run's " +
+        "quarantine, so undo puts it back. It never invents an assistant " +
+        "answer. Sessions whose run journal completed or holds output are " +
+        "reported by the run-journal checks instead.",
     },
     {
       kind: "stream_state_unconfirmed",
@@ -167,7 +183,7 @@ export const staleStreamState = defineCheck({
         "treats the turn as crashed, because a fast turn can end just " +
         "before its pending state is cleared on disk; hermes-fsck keeps the " +
         "same grace even with --server-stopped, so it never adds a spurious " +
-        '"Previous turn did not complete." marker. Run repair again after ' +
+        '"Response interrupted." marker. Run repair again after ' +
         "the grace has passed if the server is stopped.",
     },
   ],
