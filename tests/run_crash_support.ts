@@ -72,8 +72,10 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  * - `compression_snapshot`: `pre_compression_snapshot: true` (a guard).
  * - `continuation_parent`: a child sidecar names this session as its
  *   `parent_session_id` (a guard).
- * - `g1_sidecar`: a sidecar without the keys newer than G1 (v0.51.71 to
- *   .154), no `context_messages`, with a run journal.
+ * - `g1_sidecar`: a sidecar as an early G1 server (v0.51.81 to .136) wrote
+ *   it: without the keys newer than that (`message_count`,
+ *   `pending_user_source`, ...), `context_messages` empty, with a run
+ *   journal.
  * - `pending_shards`: the earlier turn in one pid's turn-journal shard, the
  *   next `submitted` only in another's; the sidecar was never saved with it.
  * - `cancelled`: text, an interim assistant message, then the user's
@@ -288,13 +290,14 @@ def continuation_parent(started):
     record("continuation_parent", sid, stream, prompt, started, childSid=child)
 
 
-# Keys a G1-era (v0.51.71 to .154) sidecar did not have yet.
-NEWER_KEYS = ("pending_user_source", "created_workspace", "truncation_boundary", "clear_generation",
-              "intentional_shrink_generation", "compression_recovery", "recommended_recovery_action",
+# Keys an early G1 server (v0.51.81 to .136: run-journal recovery, before
+# message_count and truncation_watermark in metadata) did not write yet.
+NEWER_KEYS = ("message_count", "truncation_watermark", "created_workspace", "pending_user_source",
+              "truncation_boundary", "clear_generation", "intentional_shrink_generation",
+              "compression_recovery", "recommended_recovery_action",
               "compression_recovery_source_session_id", "compression_recovery_action",
               "anchor_activity_scenes", "anchor_scene_index", "model_explicit_pick_signature",
-              "process_wakeup_pause", "share_token", "share_created_at", "composer_draft",
-              "gateway_routing", "gateway_routing_history", "enabled_toolsets")
+              "process_wakeup_pause", "share_token", "share_created_at")
 
 
 def g1_sidecar(started):

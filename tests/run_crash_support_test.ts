@@ -424,6 +424,8 @@ for (const name of EQUAL_AFTER_OURS) {
     fn() {
       const sid = got().sessions[name].sid;
       assert.ok(got().repairCode < 4, got().repairOutput);
+      // Nothing is left for the server's loader to do.
+      assert.equal(got().ours[sid].changed, false, `${name}: the load wrote`);
       assert.deepEqual(
         comparable(got().ours[sid]),
         comparable(got().server[sid]),
