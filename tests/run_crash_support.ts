@@ -44,8 +44,13 @@
  */
 
 import { join } from "node:path";
-import { copyTree, pathsAt, type StorePaths } from "./safety_support.ts";
-import { upstreamDir, upstreamPython } from "./upstream_store_support.ts";
+import type { CliResult } from "./fixtures.ts";
+import { cli, copyTree, pathsAt, type StorePaths } from "./safety_support.ts";
+import {
+  runServerRecovery,
+  upstreamDir,
+  upstreamPython,
+} from "./upstream_store_support.ts";
 
 /** The server version whose code builds and reads the crash stores. */
 export const ORACLE_VERSION = "hermes-webui-df65251d5";
@@ -67,10 +72,16 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  * - `compression_snapshot`: `pre_compression_snapshot: true` (a guard).
  * - `continuation_parent`: a child sidecar names this session as its
  *   `parent_session_id` (a guard).
- * - `g1_sidecar`: a sidecar without the keys newer than G1 (v0.51.71 to
- *   .154), no `context_messages`, with a run journal.
+ * - `g1_sidecar`: a sidecar as an early G1 server (v0.51.81 to .136) wrote
+ *   it: without the keys newer than that (`message_count`,
+ *   `pending_user_source`, ...), `context_messages` empty, with a run
+ *   journal.
  * - `pending_shards`: the earlier turn in one pid's turn-journal shard, the
  *   next `submitted` only in another's; the sidecar was never saved with it.
+ * - `cancelled`: text, an interim assistant message, then the user's
+ *   `cancel`; the process died before the cancelled turn was saved.
+ * - `torn_tail`: died mid-text with the journal's last line torn (only
+ *   terminal events are fsynced, so a crash can tear the tail).
  */
 export const CRASH_SCENARIOS = [
   "mid_text",
@@ -83,6 +94,8 @@ export const CRASH_SCENARIOS = [
   "continuation_parent",
   "g1_sidecar",
   "pending_shards",
+  "cancelled",
+  "torn_tail",
 ] as const;
 
 /** One of {@linkcode CRASH_SCENARIOS}. */
@@ -277,13 +290,14 @@ def continuation_parent(started):
     record("continuation_parent", sid, stream, prompt, started, childSid=child)
 
 
-# Keys a G1-era (v0.51.71 to .154) sidecar did not have yet.
-NEWER_KEYS = ("pending_user_source", "created_workspace", "truncation_boundary", "clear_generation",
-              "intentional_shrink_generation", "compression_recovery", "recommended_recovery_action",
+# Keys an early G1 server (v0.51.81 to .136: run-journal recovery, before
+# message_count and truncation_watermark in metadata) did not write yet.
+NEWER_KEYS = ("message_count", "truncation_watermark", "created_workspace", "pending_user_source",
+              "truncation_boundary", "clear_generation", "intentional_shrink_generation",
+              "compression_recovery", "recommended_recovery_action",
               "compression_recovery_source_session_id", "compression_recovery_action",
               "anchor_activity_scenes", "anchor_scene_index", "model_explicit_pick_signature",
-              "process_wakeup_pause", "share_token", "share_created_at", "composer_draft",
-              "gateway_routing", "gateway_routing_history", "enabled_toolsets")
+              "process_wakeup_pause", "share_token", "share_created_at")
 
 
 def g1_sidecar(started):
@@ -325,6 +339,28 @@ def pending_shards(started):
             os._exit(0)
     os.waitpid(pid, 0)
     record("pending_shards", sid, stream, prompt, started)
+
+
+def cancelled(started):
+    sid, stream = "crash_cancelled", "run0cancelled1"
+    prompt = "Migrate the database."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    run(sid, stream, started, tokens("Starting the migration")
+        + [("interim_assistant", {"text": "Pausing: the migration needs a backup first.", "already_streamed": False}),
+           ("metering", {"session_id": sid, "tps": 12.5}),
+           ("cancel", {"message": "Cancelled by user", "type": "cancelled", "status": "cancelled"})])
+    record("cancelled", sid, stream, prompt, started)
+
+
+def torn_tail(started):
+    sid, stream = "crash_torn_tail", "run0torntail01"
+    prompt = "Write a haiku."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    run(sid, stream, started, tokens("Autumn wind rises / the log rotates"))
+    path = sd / run_journal.RUN_JOURNAL_DIR_NAME / sid / (stream + ".jsonl")
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size - 20)
+    record("torn_tail", sid, stream, prompt, started)
 
 
 for i, name in enumerate(wanted):
@@ -435,14 +471,113 @@ export async function serverView(
     return JSON.parse(await python(LOAD, [root, sids.join(",")]));
   };
   if (options.inPlace) return await read(store.root);
+  return await onCopy(store, (copy) => read(copy.root));
+}
+
+/** What a session store shows after a recovery: the views and the lost output. */
+export interface Outcome {
+  /** The server's loader's view of each sid asked for. */
+  views: Record<string, ServerView>;
+  /**
+   * The output of the store's run journals ({@linkcode lostOutput}) lost by
+   * the recovery: after the server's own recovery for
+   * {@linkcode serverRecovery}, after hermes-fsck's repair (before the
+   * server's load) for {@linkcode repairThenServerLoad}.
+   */
+  lost: string[];
+}
+
+/** Runs `fn` on a copy of the store in a temp dir, removed afterwards. */
+async function onCopy<T>(
+  store: StorePaths,
+  fn: (copy: StorePaths) => Promise<T>,
+): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-oracle-copy-" });
   try {
-    const copy = join(dir, "store");
-    await copyTree(store.root, copy);
-    return await read(copy);
+    const copy = pathsAt(join(dir, "store"));
+    await copyTree(store.root, copy.root);
+    return await fn(copy);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * The server's own recovery of a crash store, on a copy: its loader reads
+ * each of `sids` (see {@linkcode serverView}), then the output of the run
+ * journals is counted against what it left.
+ *
+ * @example
+ * ```ts
+ * const { views, lost } = await serverRecovery(store, ["crash_mid_text"]);
+ * ```
+ */
+export async function serverRecovery(
+  store: StorePaths,
+  sids: readonly string[],
+): Promise<Outcome> {
+  const before = await runOutput(store.sessionDir);
+  return await onCopy(store, async (copy) => {
+    const views = await serverView(copy, sids, { inPlace: true });
+    return { views, lost: await lostOutput(before, copy.sessionDir) };
+  });
+}
+
+/** What {@linkcode repairThenServerLoad} returns. */
+export interface RepairOutcome extends Outcome {
+  /** The CLI's run. */
+  result: CliResult;
+  /**
+   * With `audit`: the items of the server's own `session_recovery --audit`
+   * of the repaired copy, before its loader ran.
+   */
+  auditItems?: Record<string, unknown>[];
+}
+
+/**
+ * hermes-fsck's repair of a crash store, on a copy: `hermes-fsck repair
+ * --server-stopped --session-dir <copy> <args>` (the CLI as a subprocess,
+ * every default path inside the copy; `args` defaults to
+ * `--no-state-db`), the output it lost counted, with `audit` the server's
+ * own audit of the result, then the server's loader reads each of `sids`:
+ * what the user sees next. Compare its views with
+ * {@linkcode serverRecovery}'s through {@linkcode comparable}.
+ *
+ * @example
+ * ```ts
+ * const ours = await repairThenServerLoad(store, ["crash_mid_text"]);
+ * assert.equal(ours.result.code, 1, show(ours.result));
+ * ```
+ */
+export async function repairThenServerLoad(
+  store: StorePaths,
+  sids: readonly string[],
+  options: { args?: readonly string[]; audit?: boolean } = {},
+): Promise<RepairOutcome> {
+  const before = await runOutput(store.sessionDir);
+  return await onCopy(store, async (copy) => {
+    const result = await cli([
+      "repair",
+      "--server-stopped",
+      "--session-dir",
+      copy.sessionDir,
+      ...(options.args ?? ["--no-state-db"]),
+    ], copy);
+    const lost = await lostOutput(before, copy.sessionDir);
+    const outcome: RepairOutcome = { result, views: {}, lost };
+    if (options.audit) {
+      const dir = await upstreamDir(ORACLE_VERSION);
+      const out = await runServerRecovery(
+        dir,
+        "--audit",
+        copy.sessionDir,
+        null,
+      );
+      outcome.auditItems = JSON.parse(out).items;
+    }
+    outcome.views = await serverView(copy, sids, { inPlace: true });
+    return outcome;
+  });
 }
 
 /** A view with what only the clock decides masked: see {@linkcode comparable}. */
@@ -536,10 +671,18 @@ async function journalEvents(path: string): Promise<Record<string, unknown>[]> {
 function itemsOf(events: Record<string, unknown>[]): OutputItem[] {
   const items: OutputItem[] = [];
   let pending: OutputItem[] = [];
+  let parts: string[] = [];
   const flush = () => {
-    const segment = pending.map((item) => item.value).join("").trim();
+    const segment = parts.join("").trim();
     for (const item of pending) item.segment = segment;
     pending = [];
+    parts = [];
+  };
+  const text = (seq: number, value: string) => {
+    const item: OutputItem = { kind: "text", seq, value };
+    items.push(item);
+    pending.push(item);
+    parts.push(value);
   };
   for (const event of events) {
     const name = String(event.event ?? event.type ?? "");
@@ -548,26 +691,22 @@ function itemsOf(events: Record<string, unknown>[]): OutputItem[] {
       : {}) as Record<string, unknown>;
     const seq = Number(event.seq ?? 0);
     if (name === "token" && payload.text) {
-      const item: OutputItem = {
-        kind: "text",
-        seq,
-        value: String(payload.text),
-      };
-      items.push(item);
-      pending.push(item);
+      text(seq, String(payload.text));
     } else if (name === "reasoning") {
-      const text = String(
+      const value = String(
         payload.text || payload.reasoning || payload.thinking || "",
       );
-      if (text) {
-        items.push({ kind: "reasoning", seq, value: text });
+      if (value) {
+        items.push({ kind: "reasoning", seq, value });
       }
     } else if (name === "interim_assistant" && !payload.already_streamed) {
-      const text = String(payload.text ?? "").trim();
-      if (text) {
-        const item: OutputItem = { kind: "text", seq, value: text };
-        items.push(item);
-        pending.push(item);
+      const value = String(payload.text ?? "").trim();
+      if (value) {
+        // The server starts the interim text on a new paragraph.
+        if (parts.length && !/[\n ]$/.test(parts.join(""))) {
+          parts.push("\n\n");
+        }
+        text(seq, value);
       }
       flush();
     } else if (name === "interim_assistant" || TERMINALS.has(name)) {
