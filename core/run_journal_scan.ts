@@ -15,7 +15,7 @@
  */
 
 import { fileConsumer } from "./file_read.ts";
-import { Interrupted } from "./interrupt.ts";
+import { interruptCheck, Interrupted } from "./interrupt.ts";
 import {
   DEFAULT_RUN_JOURNAL_LIMITS,
   type RunJournalLimits,
@@ -114,6 +114,7 @@ export async function scanRunJournals(
   };
   if (listing.sessions.length === 0) return journals;
   const limits = { ...DEFAULT_RUN_JOURNAL_LIMITS, ...options.limits };
+  const stopNow = interruptCheck(options.interrupted);
   limits.maxLineBytes = Math.min(limits.maxLineBytes, limits.maxTotalBytes);
   for (const names of listing.sessions) {
     const session: SessionRunJournal = {
@@ -122,7 +123,7 @@ export async function scanRunJournals(
       files: [],
     };
     for (const file of names.files) {
-      if (options.interrupted?.()) throw new Interrupted();
+      if (await stopNow()) throw new Interrupted();
       const read = await fileConsumer(
         runJournalSummaryContents(names.sessionId, file.streamId, limits),
       );

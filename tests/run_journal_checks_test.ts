@@ -9,6 +9,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { auditStore } from "../core/audit.ts";
+import { builtinChecks } from "../checks/builtin.ts";
 import { audit, cliJson, kindsOf, ofKind, withStore } from "./check_support.ts";
 import { runCli, storeArgs, type TestStore } from "./fixtures.ts";
 import { giveStoreAway, IS_ROOT } from "./owner_support.ts";
@@ -440,4 +442,55 @@ Deno.test("a healthy store written by the server's own code, with its run journa
   } finally {
     await Deno.remove(built.root, { recursive: true });
   }
+});
+
+Deno.test("checked in parts, the run-journal findings are those of one pass over the whole store", async () => {
+  await withStore(async (store) => {
+    await streamingSidecar(store, "a_out", "r1");
+    await writeRun(store, "a_out", "r1", [["token", { text: "partial" }]]);
+    await writeRun(store, "b_gone", "r1", [["done"]]);
+    await streamingSidecar(store, "c_done", "r2");
+    await writeRun(store, "c_done", "r2", [["done"]], "torn");
+    await store.sidecar("d_plain", { messages: 2 });
+    await writeRun(store, "e_gone", "r3", [["done"]]);
+    await store.writeRaw("_run_journal/f.x/r.jsonl", "{}\n");
+    await store.sidecar("g_plain", { messages: 2 });
+    const scan = {
+      sessionDir: store.sessionDir,
+      stateDbPath: null,
+      hermesHome: store.hermesHome,
+    };
+    const checkOptions = { now: Date.now(), serverStopped: true };
+    const whole = await auditStore({
+      scan,
+      checks: builtinChecks,
+      checkOptions,
+    });
+    whole.store.stateDb.close();
+    assert.deepEqual(
+      whole.findings.map((f) => `${f.sessionId ?? "-"} ${f.kind}`),
+      [
+        "a_out stale_stream_unrecovered_output",
+        "c_done stream_run_completed",
+        "c_done run_journal_torn_line",
+        "b_gone run_journal_orphan",
+        "e_gone run_journal_orphan",
+        "- run_journal_refused_path",
+      ],
+    );
+    for (const partSessions of [1, 2]) {
+      const parts = await auditStore({
+        scan,
+        checks: builtinChecks,
+        checkOptions,
+        partSessions,
+      });
+      parts.store.stateDb.close();
+      assert.deepEqual(
+        parts.findings,
+        whole.findings,
+        `parts of ${partSessions}`,
+      );
+    }
+  });
 });
