@@ -91,10 +91,7 @@ export function* streamsWithRunJournal(
       ? `${Math.round(age)} s ago`
       : "at an unknown time";
     let holdBack: string | null = null;
-    if (pyTruthy(meta.pre_compression_snapshot)) {
-      holdBack = "it is a pre-compression snapshot, which the server " +
-        "never closes";
-    } else if (!options.serverStopped) {
+    if (!options.serverStopped) {
       holdBack = "a server may still be streaming it; if none is running, " +
         "repair it with `hermes-fsck repair --server-stopped`";
     } else if (age < STALE_PENDING_GRACE_SECONDS) {
@@ -137,6 +134,9 @@ export function claimedRun(
   meta: Record<string, unknown>,
 ): ReturnType<typeof activeRunVerdict> {
   if (!store.runJournals?.sessions.size || !hasStreamState(meta)) return null;
+  // A compression parent: the server never closes its stream (since
+  // v0.51.66), and stale-stream-state says so; its journal stays as it is.
+  if (pyTruthy(meta.pre_compression_snapshot)) return null;
   // state.db ahead: the server heals the turn from it first, as
   // stale-stream-state says.
   if (serverHealsFromStateDb(store, sessionId)) return null;
@@ -221,7 +221,10 @@ export const staleStreamOutput = defineCheck({
         "good. Repair: recover_stale_stream closes the turn as today's " +
         "server does, recovering the journal's output (tagged " +
         "_recovered_from_run_journal and _recovered_stream_id) before the " +
-        "interruption marker. Stores before v0.51.71 have no run journal " +
+        "interruption marker. A compression parent " +
+        "(pre_compression_snapshot) is left to stale-stream-state: the " +
+        "server never closes its stream. Stores before v0.51.71 have no " +
+        "run journal " +
         "and never get this finding.",
     },
     {
@@ -234,9 +237,7 @@ export const staleStreamOutput = defineCheck({
         "As stale_stream_unrecovered_output, but hermes-fsck may not close " +
         "the stream now: --server-stopped was not given (a server may " +
         "still be answering), the turn began less than 30 seconds ago (the " +
-        "server's grace), or the session is a pre-compression snapshot " +
-        "(pre_compression_snapshot, since v0.51.66), which the server " +
-        "never closes. Nothing is changed. A running server of v0.51.81 or " +
+        "server's grace). Nothing is changed. A running server of v0.51.81 or " +
         "later recovers the output itself when it first loads the " +
         "session; to have hermes-fsck do it, stop the server and run " +
         "`hermes-fsck repair --server-stopped` (after the grace). The " +

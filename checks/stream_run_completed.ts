@@ -65,9 +65,7 @@ export const streamRunCompleted = defineCheck({
       explain: "As stream_run_completed, but hermes-fsck may not close the " +
         "stream now: --server-stopped was not given (a server that just " +
         "finished the run saves the sidecar a moment later), the turn " +
-        "began less than 30 seconds ago, or the session is a " +
-        "pre-compression snapshot, which the server never closes. Nothing " +
-        "is changed, and nothing is lost: the journal keeps the run. A " +
+        "began less than 30 seconds ago. Nothing is changed, and nothing is lost: the journal keeps the run. A " +
         "server of v0.51.154 or later closes it on load; to have " +
         "hermes-fsck do it, stop the server and run `hermes-fsck repair " +
         "--server-stopped`. Run journals exist since v0.51.71.",

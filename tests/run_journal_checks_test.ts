@@ -97,6 +97,19 @@ Deno.test("a dead stream whose run journal holds output: repairable with --serve
     assert.equal(finding.evidence.toolCards, 1);
     assert.equal(stopped.exitCode, 4);
 
+    // A compression parent is stale-stream-state's: the server never
+    // closes its stream.
+    await streamingSidecar(store, "s1", "run1", {
+      pre_compression_snapshot: true,
+    });
+    for (const serverStopped of [false, true]) {
+      const parent = await audit(store, { serverStopped });
+      assert.deepEqual(
+        kindsOf(parent).filter((k) => RUN_KINDS.includes(k)),
+        [],
+      );
+    }
+
     // The grace holds even with --server-stopped.
     await streamingSidecar(store, "s1", "run1", {
       pending_started_at: Date.now() / 1000 - 5,
