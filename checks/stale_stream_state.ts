@@ -22,6 +22,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
 import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
+import { claimedRun } from "./stale_stream_output.ts";
 
 /** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
 export const STALE_PENDING_GRACE_SECONDS = 30;
@@ -198,6 +199,9 @@ export const staleStreamState = defineCheck({
       // (sidecar_behind_state_db_self_heals); clearing the stream state
       // first would stop it from taking the agent's answer back.
       if (serverHealsFromStateDb(store, session.sessionId)) continue;
+      // The stream's run journal completed or holds output: the run-journal
+      // checks report it (checks/stale_stream_output.ts).
+      if (claimedRun(store, session.sessionId, meta)) continue;
       const age = pendingAgeSeconds(meta.pending_started_at, options.now);
       const evidence = {
         liveMessages: messageCountOf(live),

@@ -558,7 +558,7 @@ export function runOutputItem(
  * Python's `str()` of a JSON value, for the server's `str(...)` of event
  * fields. The server writes strings there; for other values this is close
  * enough to tell empty from not (a float that JSON wrote as `1.0` reads
- * back as `1` here).
+ * back as `1` here, and a list or dict is a stand-in: `[...]`, `{...}`).
  *
  * @example
  * ```ts
@@ -575,7 +575,11 @@ export function pyStr(value: unknown): string {
     if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
     return String(value);
   }
-  return JSON.stringify(value) ?? "";
+  // Python's repr of a list or dict: only ever tested for being empty
+  // (and the server writes strings there), so a stand-in serves, and no
+  // megabyte of nested values is spelled out.
+  if (Array.isArray(value)) return value.length ? "[...]" : "[]";
+  return isPlainObject(value) && Object.keys(value).length ? "{...}" : "{}";
 }
 
 /**

@@ -45,7 +45,9 @@ export interface RunJournalName {
  *
  * @example
  * ```ts
- * const s: SessionRunJournalNames = { sessionId: "abc", dir: "_run_journal/abc", files: [] };
+ * const s: SessionRunJournalNames = {
+ *   sessionId: "abc", dir: "_run_journal/abc", files: [], identity: { ino: 1, dev: 1 },
+ * };
  * ```
  */
 export interface SessionRunJournalNames {
@@ -55,6 +57,8 @@ export interface SessionRunJournalNames {
   dir: string;
   /** Its `.jsonl` files, by name. */
   files: RunJournalName[];
+  /** The dir's inode and device when listed, to see it swapped later. */
+  identity: { ino: number | null; dev: number };
 }
 
 /**
@@ -184,6 +188,7 @@ export function listRunJournals(sessionDir: string): RunJournalListing {
       sessionId: entry.name,
       dir,
       files: [],
+      identity: { ino: before!.ino, dev: before!.dev },
     };
     for (const file of files) {
       if (!file.name.endsWith(JOURNAL_SUFFIX)) continue;
@@ -231,6 +236,24 @@ export function runJournalName(sessionId: string, streamId: string): string {
     }
   }
   return `${RUN_JOURNAL_DIR}/${sessionId}/${streamId}${JOURNAL_SUFFIX}`;
+}
+
+/**
+ * True when a session's run journal dir is still the dir the listing saw
+ * (not swapped for a link or another dir since).
+ *
+ * @example
+ * ```ts
+ * if (!sameRunJournalDir(sessionDir, session)) console.log("swapped");
+ * ```
+ */
+export function sameRunJournalDir(
+  sessionDir: string,
+  session: SessionRunJournalNames,
+): boolean {
+  const now = lstatOrNull(pathIn(sessionDir, session.dir));
+  return !!now?.isDirectory && now.ino === session.identity.ino &&
+    now.dev === session.identity.dev;
 }
 
 function lstatOrNull(path: string): Deno.FileInfo | null {

@@ -21,33 +21,10 @@ import {
 import { listRunJournals, runJournalName } from "../core/run_journal_files.ts";
 import { fileConsumer } from "../core/file_read.ts";
 import { upstreamPython } from "./upstream_store_support.ts";
+import { runEvent as event } from "./run_journal_support.ts";
 
 const SERVER = "hermes-webui-df65251d5";
 const enc = new TextEncoder();
-
-/** One event as the server writes it (for fixtures without python3). */
-function event(
-  sid: string,
-  rid: string,
-  seq: number,
-  name: string,
-  payload: Record<string, unknown> = {},
-  terminalState: string | null = null,
-): string {
-  return JSON.stringify({
-    version: 1,
-    event_id: `${rid}:${seq}`,
-    seq,
-    run_id: rid,
-    session_id: sid,
-    event: name,
-    type: name,
-    created_at: 1778458000 + seq,
-    terminal: terminalState !== null,
-    terminal_state: terminalState,
-    payload,
-  });
-}
 
 // Written by this project: drives the server's own writer and readers.
 const ORACLE = `
@@ -267,7 +244,7 @@ Deno.test("torn last line, malformed lines and Python's line breaks are numbered
 
 Deno.test("ownership: a terminal event of another run or session gives no terminal state", () => {
   const done = (sid: string, rid: string) =>
-    enc.encode(event(sid, rid, 1, "done", {}, "completed") + "\n");
+    enc.encode(event(sid, rid, 1, "done") + "\n");
   assert.deepStrictEqual(
     summarizeRunJournal(done("s1", "r1"), "s1", "r1").terminalState,
     "completed",
@@ -296,8 +273,8 @@ Deno.test("ownership: a terminal event of another run or session gives no termin
   );
   // stream_end is transport closure: an earlier cancel stays authoritative.
   const cancelled = enc.encode(
-    event("s", "r", 1, "cancel", {}, "interrupted-by-user") + "\n" +
-      event("s", "r", 2, "stream_end", {}, "completed") + "\n",
+    event("s", "r", 1, "cancel") + "\n" +
+      event("s", "r", 2, "stream_end") + "\n",
   );
   assert.deepStrictEqual(
     summarizeRunJournal(cancelled, "s", "r").terminalState,
@@ -395,11 +372,14 @@ Deno.test("the listing enters only dirs and files whose ids pass the sidecar rul
   await Deno.symlink(outside, join(root, "linked"));
   await Deno.writeTextFile(join(root, "plain"), "");
   const listing = listRunJournals(sessionDir);
-  assert.deepStrictEqual(listing.sessions, [{
-    sessionId: "good",
-    dir: "_run_journal/good",
-    files: [{ name: "_run_journal/good/r1.jsonl", streamId: "r1" }],
-  }]);
+  assert.deepStrictEqual(
+    listing.sessions.map(({ identity: _, ...s }) => s),
+    [{
+      sessionId: "good",
+      dir: "_run_journal/good",
+      files: [{ name: "_run_journal/good/r1.jsonl", streamId: "r1" }],
+    }],
+  );
   assert.deepStrictEqual(
     listing.refused.map((r) => [r.name, r.reason]),
     [
