@@ -26,6 +26,7 @@ import type { StoreSnapshot } from "../core/snapshot.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { pyTruthy } from "../core/sidecar_summary.ts";
 import {
+  compressionParentReason,
   hasStreamState,
   pendingAgeSeconds,
   STALE_PENDING_GRACE_SECONDS,
@@ -140,7 +141,15 @@ export function claimedRun(
   // state.db ahead: the server heals the turn from it first, as
   // stale-stream-state says.
   if (serverHealsFromStateDb(store, sessionId)) return null;
-  return activeRunVerdict(store.runJournals, sessionId, meta.active_stream_id);
+  const verdict = activeRunVerdict(
+    store.runJournals,
+    sessionId,
+    meta.active_stream_id,
+  );
+  // A parent another session continues (since v0.51.154): left to
+  // stale-stream-state too, which reports it as the guard it is.
+  if (verdict && compressionParentReason(meta, sessionId, store)) return null;
+  return verdict;
 }
 
 /**

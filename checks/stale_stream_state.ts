@@ -55,18 +55,18 @@ export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
  *
  * @example
  * ```ts
- * await compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
+ * compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
  * ```
  */
-export async function compressionParentReason(
+export function compressionParentReason(
   meta: Record<string, unknown>,
   sessionId: string,
   store: { sessionDir: string; scannedAt: number },
-): Promise<"pre_compression_snapshot" | "continuation" | null> {
+): "pre_compression_snapshot" | "continuation" | null {
   if (pyTruthy(meta.pre_compression_snapshot)) {
     return "pre_compression_snapshot";
   }
-  const parents = await continuationParents(store.sessionDir, store.scannedAt);
+  const parents = continuationParents(store.sessionDir, store.scannedAt);
   return hasContinuation(parents, sessionId) ? "continuation" : null;
 }
 
@@ -188,7 +188,7 @@ export const staleStreamState = defineCheck({
         "the grace has passed if the server is stopped.",
     },
   ],
-  async run(store, options) {
+  run(store, options) {
     const drafts: FindingDraft[] = [];
     for (const session of store.sessions.values()) {
       const live = session.live;
@@ -220,7 +220,7 @@ export const staleStreamState = defineCheck({
       const started = Number.isFinite(age)
         ? `${Math.round(age)} s ago`
         : "at an unknown time";
-      const parent = await compressionParentReason(
+      const parent = compressionParentReason(
         meta,
         session.sessionId,
         store,

@@ -207,8 +207,8 @@ export function placeGatewayError(
   }
   const start = pendingTurnStart(session);
   if (start !== null) {
-    const tail = session.messages.slice(start + 1).reverse();
-    for (const existing of tail) {
+    for (let i = session.messages.length - 1; i > start; i--) {
+      const existing = session.messages[i];
       if (!isPlainObject(existing)) continue;
       const stream = existing._recovered_stream_id;
       if (pyTruthy(stream) && stream !== streamId) continue;
@@ -216,9 +216,13 @@ export function placeGatewayError(
         existing.role === "assistant" && existing._error === true &&
         existing.content === candidate.content
       ) {
-        existing._recovered_from_run_journal = true;
-        existing._recovered_stream_id = streamId;
-        existing._recovered_event_id = eventId;
+        // A changed copy: the caller's original rows stay as they were.
+        session.messages[i] = {
+          ...existing,
+          _recovered_from_run_journal: true,
+          _recovered_stream_id: streamId,
+          _recovered_event_id: eventId,
+        };
         return true;
       }
     }
@@ -230,6 +234,28 @@ export function placeGatewayError(
     _recovered_event_id: eventId,
   });
   return true;
+}
+
+/**
+ * A copy of a session document whose lists (`messages`,
+ * `context_messages`, `tool_calls`) the recovery may grow, sharing every
+ * row with the original: the recovery replaces a row it changes, so the
+ * original keeps its values for the in-place edit to compare with.
+ *
+ * @example
+ * ```ts
+ * const after = workingCopy(doc);
+ * after.messages.push({ role: "user" }); // doc.messages is unchanged
+ * ```
+ */
+export function workingCopy(
+  doc: Record<string, unknown> & { messages: unknown[] },
+): RecoverySession {
+  const copy: RecoverySession = { ...doc, messages: [...doc.messages] };
+  for (const key of ["context_messages", "tool_calls"]) {
+    if (Array.isArray(doc[key])) copy[key] = [...doc[key] as unknown[]];
+  }
+  return copy;
 }
 
 /** Options of {@linkcode appendJournaledOutput}. */
@@ -308,6 +334,9 @@ function quoted(text: string): string {
 /**
  * Recovers a dead run's visible output into the session, in the server's
  * shapes and order; true when anything was added (or reasoning attached).
+ * Lists are only appended to or given new elements, never changed inside,
+ * so a shallow copy of the session ({@linkcode workingCopy}) keeps the
+ * original as it was.
  * With `dedupeExisting`, text the session already has (an assistant row of
  * equal text, or one holding it when it is 24+ characters) and tool cards
  * it already shows are matched instead of added again.
@@ -428,9 +457,15 @@ export function appendJournaledOutput(
         claimed.add(existingIdx);
         currentIdx = existingIdx;
         startedAt = null;
-        const existing = messages[existingIdx] as Record<string, unknown>;
+        // A changed copy: the caller's original rows stay as they were.
+        const existing = {
+          ...messages[existingIdx] as Record<string, unknown>,
+        };
         contextOf(existing);
-        if (attachReasoning(existing, reasoning)) appendedAny = true;
+        if (attachReasoning(existing, reasoning)) {
+          messages[existingIdx] = existing;
+          appendedAny = true;
+        }
         return existingIdx;
       }
     }

@@ -44,7 +44,7 @@ import {
   appendRecoveredToContext,
   type RecoverySession,
 } from "../core/recovered_context.ts";
-import { recoverJournaled } from "../core/journal_output.ts";
+import { recoverJournaled, workingCopy } from "../core/journal_output.ts";
 import { isSeedShaped } from "../core/sidecar_era.ts";
 import { editSidecarText } from "./sidecar_edit.ts";
 import { readStreamJournal, type StreamJournal } from "./stream_journal.ts";
@@ -138,13 +138,7 @@ export const recoverPendingTurn = defineRepair({
     const nowSeconds = context.options.now / 1000;
     const doc = parsed.value as RecoverySession;
     const seedEra = isSeedShaped(doc, id);
-    let after: RecoverySession;
-    try {
-      after = structuredClone(doc);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      return { skip: `${live} is nested too deep to write back` };
-    }
+    const after = workingCopy(doc);
     const events: Record<string, unknown>[] = [];
     const recovered: Finding[] = [];
     const skips: string[] = [];

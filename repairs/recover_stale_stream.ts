@@ -41,9 +41,9 @@ import {
   type CoreTranscript,
   type StaleOutcome,
 } from "../core/stale_recovery.ts";
-import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
 import { editSidecarText } from "./sidecar_edit.ts";
 import { readStreamJournal } from "./stream_journal.ts";
+import { workingCopy } from "../core/journal_output.ts";
 
 /** The `recover_stale_stream` repair. */
 export const recoverStaleStream = defineRepair({
@@ -93,7 +93,7 @@ export const recoverStaleStream = defineRepair({
         skip: `the turn began less than ${STALE_PENDING_GRACE_SECONDS} s ago`,
       };
     }
-    const parent = await compressionParentReason(doc, id, context.store);
+    const parent = compressionParentReason(doc, id, context.store);
     if (parent) {
       return {
         skip: `${name} is a compression parent (${parent}); its ` +
@@ -129,11 +129,12 @@ export const recoverStaleStream = defineRepair({
       skip: `${name} holds a pending message (or a transcript or run ` +
         "output) nested too deep to write back; finish the turn by hand",
     };
-    let after: Record<string, unknown>;
     let outcome: StaleOutcome;
     let text: string | null;
+    const after: Record<string, unknown> = workingCopy(
+      doc as typeof doc & { messages: unknown[] },
+    );
     try {
-      after = structuredClone(doc) as typeof doc & { messages: unknown[] };
       outcome = closeStaleTurn(
         after as typeof after & { messages: unknown[] },
         {
@@ -165,14 +166,6 @@ export const recoverStaleStream = defineRepair({
         !("tool_calls" in doc) && Array.isArray(after.tool_calls) &&
         after.tool_calls.length === 0
       ) delete after.tool_calls;
-      const changed = Object.keys(after).filter((key) =>
-        !(key in doc) || after[key] !== doc[key]
-      );
-      if (
-        changed.some((key) => nestedDeeperThan(after[key], MAX_WRITE_DEPTH))
-      ) {
-        return tooDeep;
-      }
       text = editSidecarText(new TextDecoder().decode(read.bytes), doc, after);
     } catch (error) {
       // Written indented, a value nested 100,000 deep overflows the stack.

@@ -23,6 +23,11 @@ import {
 } from "../core/json_edit.ts";
 import { parseJsonText } from "../core/file_read.ts";
 import { sameJson } from "./same_json.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
+
+function tooDeep(key: string): RangeError {
+  return new RangeError(`the new ${key} nests too deep to write`);
+}
 
 /** Keys the server's save writes after `messages` (the rest go before). */
 const AFTER_MESSAGES = new Set([
@@ -35,7 +40,8 @@ const AFTER_MESSAGES = new Set([
  * The sidecar text holding `after`, edited from `text` (which holds
  * `before`); null when the edit cannot be made safely. Keys of `before`
  * missing from `after` are not removed: the callers only change and add.
- * Throws RangeError for values nested too deep to render.
+ * Throws RangeError when what it would write nests deeper than the
+ * server's JSON reads back (repairs/nesting.ts); values it keeps may.
  *
  * @example
  * ```ts
@@ -56,10 +62,13 @@ export function editSidecarText(
     if (
       Array.isArray(old) && Array.isArray(value) &&
       value.length >= old.length &&
-      old.every((item, i) => sameJson(item, value[i]))
+      old.every((item, i) => item === value[i] || sameJson(item, value[i]))
     ) {
-      edited = appendToTopLevelArray(edited, key, value.slice(old.length));
+      const added = value.slice(old.length);
+      if (nestedDeeperThan(added, MAX_WRITE_DEPTH)) throw tooDeep(key);
+      edited = appendToTopLevelArray(edited, key, added);
     } else {
+      if (nestedDeeperThan(value, MAX_WRITE_DEPTH)) throw tooDeep(key);
       edited = setTopLevelValue(edited, key, value);
     }
   }
