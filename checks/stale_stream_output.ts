@@ -231,8 +231,10 @@ export const staleStreamOutput = defineCheck({
         "server does, recovering the journal's output (tagged " +
         "_recovered_from_run_journal and _recovered_stream_id) before the " +
         "interruption marker. A compression parent " +
-        "(pre_compression_snapshot) is left to stale-stream-state: the " +
-        "server never closes its stream. Stores before v0.51.71 have no " +
+        "(pre_compression_snapshot, or a session another one names as its " +
+        "parent_session_id) is left to stale-stream-state " +
+        "(stream_state_compression_parent): the server never closes its " +
+        "stream. Stores before v0.51.71 have no " +
         "run journal " +
         "and never get this finding.",
     },
