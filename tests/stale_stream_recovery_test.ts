@@ -341,6 +341,8 @@ Deno.test("stale stream guards: a pre-compression snapshot and a parent a child 
       pre_compression_snapshot: true,
     });
     const parent = await headSidecar(store, "parent");
+    // Its run journal holds output: still the continuation's, left alone.
+    await runJournal(store, "parent", STREAM, tokens("Working on it"));
     await store.writeRaw(
       "child.json",
       JSON.stringify(
@@ -378,6 +380,12 @@ Deno.test("stale stream guards: a pre-compression snapshot and a parent a child 
       ],
     );
     assert.ok(guarded.every((f) => f.category === "info"));
+    assert.deepEqual(
+      report.findings.filter((f) => f.sessionId === "parent").map((f) =>
+        f.kind
+      ),
+      ["stream_state_compression_parent"],
+    );
     assert.equal(await text(store, "snap.json"), snapshot);
     assert.equal(await text(store, "parent.json"), parent);
     assert.equal(await text(store, "indexed.json"), indexed);
