@@ -82,6 +82,8 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  *   `cancel`; the process died before the cancelled turn was saved.
  * - `torn_tail`: died mid-text with the journal's last line torn (only
  *   terminal events are fsynced, so a crash can tear the tail).
+ * - `not_started`: died right after chat start: the sidecar's pending
+ *   state and the `submitted` event, no worker event, no run journal.
  */
 export const CRASH_SCENARIOS = [
   "mid_text",
@@ -96,10 +98,28 @@ export const CRASH_SCENARIOS = [
   "pending_shards",
   "cancelled",
   "torn_tail",
+  "not_started",
 ] as const;
 
 /** One of {@linkcode CRASH_SCENARIOS}. */
 export type CrashScenario = typeof CRASH_SCENARIOS[number];
+
+/** The seed's server version (G0): no run journal, its own marker. */
+export const SEED_VERSION = "hermes-webui-f6ce79185c";
+
+/**
+ * The crash scenarios of a G0 store, written and recovered by the seed's
+ * code ({@linkcode SEED_VERSION}), whose recovery is the oracle for
+ * sidecars of its era:
+ * - `g0_stale`: an earlier turn, then a turn the process died in (its
+ *   pending state saved by the seed's chat start, its `submitted` event in
+ *   the single-file turn journal).
+ * - `g0_first_turn`: the same for the first turn (no messages yet).
+ */
+export const SEED_CRASH_SCENARIOS = ["g0_stale", "g0_first_turn"] as const;
+
+/** One of {@linkcode SEED_CRASH_SCENARIOS}. */
+export type SeedCrashScenario = typeof SEED_CRASH_SCENARIOS[number];
 
 /** The session a scenario built. */
 export interface CrashSession {
@@ -122,9 +142,12 @@ export interface CrashSession {
 }
 
 /** A crash store: its paths (as `pathsAt` lays them out) and sessions. */
-export interface CrashStore extends StorePaths {
+export interface CrashStore<S extends string = CrashScenario>
+  extends StorePaths {
+  /** The server version whose code wrote it. */
+  version: string;
   /** The sessions, by scenario (only those asked for). */
-  sessions: Partial<Record<CrashScenario, CrashSession>>;
+  sessions: Partial<Record<S, CrashSession>>;
 }
 
 // Written by this project, as the drivers below: the store at argv[1] is
@@ -363,6 +386,22 @@ def torn_tail(started):
     record("torn_tail", sid, stream, prompt, started)
 
 
+def not_started(started):
+    sid, stream = "crash_not_started", "run0notstarted"
+    prompt = "Start the report."
+    s = models.Session(session_id=sid, title="Crash " + sid, messages=prior_turn(started),
+                       context_messages=prior_turn(started))
+    s.save()
+    routes._prepare_chat_start_session_for_stream(
+        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
+        model_provider=None, stream_id=stream, started_at=started)
+    turn_journal.append_turn_journal_event(sid, {
+        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
+        "attachments": [], "workspace": s.workspace, "model": s.model,
+        "model_provider": None, "created_at": s.pending_started_at})
+    record("not_started", sid, stream, prompt, started)
+
+
 for i, name in enumerate(wanted):
     globals()[name](NOW - 3600 + i)
 print(json.dumps(out))
@@ -386,7 +425,7 @@ for sid in sids:
         "exists": True,
         "changed": before != after,
         "messages": s.messages,
-        "context_messages": s.context_messages,
+        "context_messages": getattr(s, "context_messages", []),
         "tool_calls": s.tool_calls,
         "active_stream_id": s.active_stream_id,
         "pending_user_message": s.pending_user_message,
@@ -395,17 +434,78 @@ for sid in sids:
 print(json.dumps(views))
 `;
 
-/** Runs one of the drivers above from the oracle version's folder. */
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await upstreamPython(ORACLE_VERSION, script, args);
+// Drives the seed's own writers only (its sids are [0-9a-z_]).
+const SEED_BUILD = PRELUDE + String.raw`
+wanted = [name for name in sys.argv[2].split(",") if name]
+sd.mkdir(parents=True, exist_ok=True)
+(root / "hermes").mkdir(parents=True, exist_ok=True)
+from api import models, routes, turn_journal
+
+NOW = time.time()
+out = {}
+
+
+def crash(scenario, sid, stream, prompt, started, messages):
+    s = models.Session(session_id=sid, title="Crash " + sid, messages=[dict(m) for m in messages])
+    if messages:
+        s.save()
+    routes._prepare_chat_start_session_for_stream(
+        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
+        model_provider=None, stream_id=stream, started_at=started)
+    turn_journal.append_turn_journal_event(sid, {
+        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
+        "attachments": [], "workspace": s.workspace, "model": s.model,
+        "model_provider": None, "created_at": s.pending_started_at})
+    out[scenario] = {"sid": sid, "streamId": stream, "prompt": prompt, "startedAt": started}
+
+
+for i, name in enumerate(wanted):
+    started = NOW - 3600 + i
+    earlier = [
+        {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
+        {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
+    ]
+    if name == "g0_stale":
+        crash(name, "crash_g0_stale", "run0g0stale001", "Still there, old server?", started, earlier)
+    elif name == "g0_first_turn":
+        crash(name, "crash_g0_first", "run0g0first001", "Hello, old server.", started, [])
+print(json.dumps(out))
+`;
+
+/** Runs one of the drivers above from `version`'s folder. */
+async function python(
+  version: string,
+  script: string,
+  args: string[],
+): Promise<string> {
+  const out = await upstreamPython(version, script, args);
   if (typeof out === "string") throw new Error(out);
   return out.stdout;
 }
 
+/** Builds a store with `script` of `version` (see the two builders). */
+async function build<S extends string>(
+  version: string,
+  script: string,
+  scenarios: readonly S[],
+): Promise<CrashStore<S> | string> {
+  const dir = await upstreamDir(version);
+  if (dir.startsWith("skipped:")) return dir;
+  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-crash-" });
+  try {
+    const out = await python(version, script, [root, scenarios.join(",")]);
+    return { ...pathsAt(root), version, sessions: JSON.parse(out) };
+  } catch (error) {
+    await Deno.remove(root, { recursive: true });
+    throw error;
+  }
+}
+
 /**
  * Builds a store in a new temp dir (`root`; the caller removes it) with
- * one session per scenario, written by the server's own code; a string
- * starting `skipped:` says why it cannot (upstream or python3 absent).
+ * one session per scenario, written by the server's own code
+ * ({@linkcode ORACLE_VERSION}); a string starting `skipped:` says why it
+ * cannot (upstream or python3 absent).
  *
  * @example
  * ```ts
@@ -413,19 +513,30 @@ async function python(script: string, args: string[]): Promise<string> {
  * if (typeof store === "string") console.warn(store);
  * ```
  */
-export async function buildCrashStore(
+export function buildCrashStore(
   scenarios: readonly CrashScenario[] = CRASH_SCENARIOS,
 ): Promise<CrashStore | string> {
-  const dir = await upstreamDir(ORACLE_VERSION);
-  if (dir.startsWith("skipped:")) return dir;
-  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-crash-" });
-  try {
-    const out = await python(BUILD, [root, scenarios.join(",")]);
-    return { ...pathsAt(root), sessions: JSON.parse(out) };
-  } catch (error) {
-    await Deno.remove(root, { recursive: true });
-    throw error;
-  }
+  return build(ORACLE_VERSION, BUILD, scenarios);
+}
+
+/**
+ * Builds a G0 store as {@linkcode buildCrashStore} does, with the seed's
+ * own code ({@linkcode SEED_VERSION}); read it with the `version` option of
+ * {@linkcode serverView} and the others set to `store.version`.
+ *
+ * @example
+ * ```ts
+ * const store = await buildSeedCrashStore();
+ * if (typeof store !== "string") {
+ *   const sid = store.sessions.g0_stale!.sid;
+ *   await serverRecovery(store, [sid], { version: store.version });
+ * }
+ * ```
+ */
+export function buildSeedCrashStore(
+  scenarios: readonly SeedCrashScenario[] = SEED_CRASH_SCENARIOS,
+): Promise<CrashStore<SeedCrashScenario> | string> {
+  return build(SEED_VERSION, SEED_BUILD, scenarios);
 }
 
 /** What the server's loader returned for one session. */
@@ -454,8 +565,10 @@ export interface ServerView {
  * on a user's first read after a restart. By default it reads a copy (the
  * store is never touched); with `inPlace` it reads and writes the store
  * itself (a test's own copy, to count lost output after the server's
- * recovery). Returns the views by sid; throws when upstream or python3 is
- * absent (check {@linkcode buildCrashStore}'s skip first).
+ * recovery). `version` picks the server (default
+ * {@linkcode ORACLE_VERSION}; a seed store is read by {@linkcode SEED_VERSION}).
+ * Returns the views by sid; throws when upstream or python3 is absent
+ * (check {@linkcode buildCrashStore}'s skip first).
  *
  * @example
  * ```ts
@@ -465,10 +578,11 @@ export interface ServerView {
 export async function serverView(
   store: StorePaths,
   sids: readonly string[],
-  options: { inPlace?: boolean } = {},
+  options: { inPlace?: boolean; version?: string } = {},
 ): Promise<Record<string, ServerView>> {
+  const version = options.version ?? ORACLE_VERSION;
   const read = async (root: string) => {
-    return JSON.parse(await python(LOAD, [root, sids.join(",")]));
+    return JSON.parse(await python(version, LOAD, [root, sids.join(",")]));
   };
   if (options.inPlace) return await read(store.root);
   return await onCopy(store, (copy) => read(copy.root));
@@ -515,10 +629,11 @@ async function onCopy<T>(
 export async function serverRecovery(
   store: StorePaths,
   sids: readonly string[],
+  options: { version?: string } = {},
 ): Promise<Outcome> {
   const before = await runOutput(store.sessionDir);
   return await onCopy(store, async (copy) => {
-    const views = await serverView(copy, sids, { inPlace: true });
+    const views = await serverView(copy, sids, { ...options, inPlace: true });
     return { views, lost: await lostOutput(before, copy.sessionDir) };
   });
 }
@@ -552,8 +667,9 @@ export interface RepairOutcome extends Outcome {
 export async function repairThenServerLoad(
   store: StorePaths,
   sids: readonly string[],
-  options: { args?: readonly string[]; audit?: boolean } = {},
+  options: { args?: readonly string[]; audit?: boolean; version?: string } = {},
 ): Promise<RepairOutcome> {
+  const version = options.version ?? ORACLE_VERSION;
   const before = await runOutput(store.sessionDir);
   return await onCopy(store, async (copy) => {
     const result = await cli([
@@ -566,7 +682,7 @@ export async function repairThenServerLoad(
     const lost = await lostOutput(before, copy.sessionDir);
     const outcome: RepairOutcome = { result, views: {}, lost };
     if (options.audit) {
-      const dir = await upstreamDir(ORACLE_VERSION);
+      const dir = await upstreamDir(version);
       const out = await runServerRecovery(
         dir,
         "--audit",
@@ -575,7 +691,7 @@ export async function repairThenServerLoad(
       );
       outcome.auditItems = JSON.parse(out).items;
     }
-    outcome.views = await serverView(copy, sids, { inPlace: true });
+    outcome.views = await serverView(copy, sids, { inPlace: true, version });
     return outcome;
   });
 }
@@ -583,12 +699,16 @@ export async function repairThenServerLoad(
 /** A view with what only the clock decides masked: see {@linkcode comparable}. */
 export type ComparableView = Omit<ServerView, "changed" | "pending_started_at">;
 
+/** The marker the seed's recovery (G0) closes a stale turn with. */
+export const G0_MARKER = "**Previous turn did not complete.**";
+
 /**
  * The view minus what only the clock (or the loader's own bookkeeping)
- * decides: the timestamp of an interrupted marker and its
- * `_journal_retry_first_seen_ts` read `"<now>"`; `changed` and
- * `pending_started_at` are left out. Everything else (text, order, flags,
- * cause, stream ids, tool cards, context) must match exactly.
+ * decides: the timestamp of an interrupted marker (today's, or the G0
+ * marker) and its `_journal_retry_first_seen_ts` read `"<now>"`;
+ * `changed` and `pending_started_at` are left out. Everything else (text,
+ * order, flags, cause, stream ids, tool cards, context) must match
+ * exactly.
  *
  * @example
  * ```ts
@@ -598,7 +718,9 @@ export type ComparableView = Omit<ServerView, "changed" | "pending_started_at">;
 export function comparable(view: ServerView): ComparableView {
   const mask = (rows: Record<string, unknown>[] | undefined) =>
     rows?.map((row) => {
-      if (row?.type !== "interrupted" || row?._error !== true) return row;
+      const marker = row?._error === true &&
+        (row?.type === "interrupted" || row?.content === G0_MARKER);
+      if (!marker) return row;
       const out: Record<string, unknown> = { ...row, timestamp: "<now>" };
       if ("_journal_retry_first_seen_ts" in row) {
         out._journal_retry_first_seen_ts = "<now>";
