@@ -163,8 +163,22 @@ os.environ["HOME"] = str(root / "home")
 sd = root / "webui" / "sessions"
 `;
 
+// The request handler of a turn, in every version: the server's own
+// chat-start bookkeeping (saved) and its journaled submitted event.
+const CHAT_START = String.raw`
+def chat_start(s, stream, prompt, started):
+    from api import routes, turn_journal
+    routes._prepare_chat_start_session_for_stream(
+        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
+        model_provider=None, stream_id=stream, started_at=started)
+    turn_journal.append_turn_journal_event(s.session_id, {
+        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
+        "attachments": [], "workspace": s.workspace, "model": s.model,
+        "model_provider": None, "created_at": s.pending_started_at})
+`;
+
 // Drives the server's own writers only.
-const BUILD = PRELUDE + String.raw`
+const BUILD = PRELUDE + CHAT_START + String.raw`
 wanted = [name for name in sys.argv[2].split(",") if name]
 sd.mkdir(parents=True, exist_ok=True)
 (root / "hermes").mkdir(parents=True, exist_ok=True)
@@ -188,15 +202,7 @@ def start_turn(sid, stream, prompt, started, messages, extra=None, context=True)
     s = models.Session(session_id=sid, title="Crash " + sid, messages=[dict(m) for m in messages],
                        context_messages=[dict(m) for m in messages] if context else None, **(extra or {}))
     s.save()
-    routes._prepare_chat_start_session_for_stream(
-        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
-        model_provider=None, stream_id=stream, started_at=started,
-    )
-    turn_journal.append_turn_journal_event(sid, {
-        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
-        "attachments": [], "workspace": s.workspace, "model": s.model,
-        "model_provider": None, "created_at": s.pending_started_at,
-    })
+    chat_start(s, stream, prompt, started)
     turn_journal.append_turn_journal_event_for_stream(
         sid, stream, {"event": "worker_started", "created_at": started + 0.5})
     return s
@@ -392,13 +398,7 @@ def not_started(started):
     s = models.Session(session_id=sid, title="Crash " + sid, messages=prior_turn(started),
                        context_messages=prior_turn(started))
     s.save()
-    routes._prepare_chat_start_session_for_stream(
-        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
-        model_provider=None, stream_id=stream, started_at=started)
-    turn_journal.append_turn_journal_event(sid, {
-        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
-        "attachments": [], "workspace": s.workspace, "model": s.model,
-        "model_provider": None, "created_at": s.pending_started_at})
+    chat_start(s, stream, prompt, started)
     record("not_started", sid, stream, prompt, started)
 
 
@@ -435,7 +435,7 @@ print(json.dumps(views))
 `;
 
 // Drives the seed's own writers only (its sids are [0-9a-z_]).
-const SEED_BUILD = PRELUDE + String.raw`
+const SEED_BUILD = PRELUDE + CHAT_START + String.raw`
 wanted = [name for name in sys.argv[2].split(",") if name]
 sd.mkdir(parents=True, exist_ok=True)
 (root / "hermes").mkdir(parents=True, exist_ok=True)
@@ -449,13 +449,7 @@ def crash(scenario, sid, stream, prompt, started, messages):
     s = models.Session(session_id=sid, title="Crash " + sid, messages=[dict(m) for m in messages])
     if messages:
         s.save()
-    routes._prepare_chat_start_session_for_stream(
-        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
-        model_provider=None, stream_id=stream, started_at=started)
-    turn_journal.append_turn_journal_event(sid, {
-        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
-        "attachments": [], "workspace": s.workspace, "model": s.model,
-        "model_provider": None, "created_at": s.pending_started_at})
+    chat_start(s, stream, prompt, started)
     out[scenario] = {"sid": sid, "streamId": stream, "prompt": prompt, "startedAt": started}
 
 
