@@ -84,6 +84,10 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  *   terminal events are fsynced, so a crash can tear the tail).
  * - `not_started`: died right after chat start: the sidecar's pending
  *   state and the `submitted` event, no worker event, no run journal.
+ * - `state_db_ahead`: died mid-text after the agent had persisted the
+ *   prompt to state.db (the store's only state.db, `hermes/state.db`,
+ *   holds rows of this session only): the server heals from state.db
+ *   first, and that path drops the run journal's partial text.
  */
 export const CRASH_SCENARIOS = [
   "mid_text",
@@ -99,6 +103,7 @@ export const CRASH_SCENARIOS = [
   "cancelled",
   "torn_tail",
   "not_started",
+  "state_db_ahead",
 ] as const;
 
 /** One of {@linkcode CRASH_SCENARIOS}. */
@@ -400,6 +405,28 @@ def not_started(started):
     s.save()
     chat_start(s, stream, prompt, started)
     record("not_started", sid, stream, prompt, started)
+
+
+def state_db_ahead(started):
+    import sqlite3
+    sid, stream = "crash_state_db_ahead", "run0statedb001"
+    prompt = "Draft the release notes."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    run(sid, stream, started, tokens("Release notes: fixed the crash"))
+    # The agent's own rows (this project's schema of state.db, as the
+    # agent keeps it): the earlier turn and the prompt it persisted.
+    db = sqlite3.connect(str(root / "hermes" / "state.db"))
+    db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+    db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, active INTEGER DEFAULT 1)")
+    rows = prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}]
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
+               (sid, "Crash " + sid, started - 600, len(rows)))
+    for m in rows:
+        db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)",
+                   (sid, m["role"], m["content"], m["timestamp"]))
+    db.commit()
+    db.close()
+    record("state_db_ahead", sid, stream, prompt, started)
 
 
 for i, name in enumerate(wanted):

@@ -119,7 +119,10 @@ async function computeFacts(store: CrashStore): Promise<Facts> {
   const [audit, server, ours, seed] = await Promise.all([
     runServerRecovery(upstream, "--audit", store.sessionDir, null),
     serverRecovery(store, sids),
-    repairThenServerLoad(store, sids, { audit: true }),
+    repairThenServerLoad(store, sids, {
+      args: ["--state-db", store.stateDbPath],
+      audit: true,
+    }),
     seedFacts(),
   ]);
   const serverAudit = JSON.parse(audit);
@@ -431,6 +434,20 @@ Deno.test({
 
 Deno.test({
   name:
+    "crash oracle: with state.db ahead the server heals from state.db first (the prompt, no marker) and drops the run journal's partial text",
+  ignore: !!skip,
+  fn() {
+    const [view, session] = serverOf("state_db_ahead");
+    assert.equal(view.active_stream_id, null);
+    assert.deepEqual(turn(view).map((m) => [m.role, m.content]), [
+      ["user", session.prompt],
+    ]);
+    assert.deepEqual(markers(view), []);
+  },
+});
+
+Deno.test({
+  name:
     "seed oracle: the seed's own recovery of a G0 crash: the prompt, then its G0 marker; no context",
   ignore: !!skip,
   fn() {
@@ -465,12 +482,25 @@ Deno.test({
       before.flatMap((run) => run.items).filter((i) => i.kind === kind).length;
     // 3 earlier + 7 mid-text + 8 mid-tool + 3 completed + 3 gateway + 4
     // foreign + 3 snapshot + 2 parent + 5 G1 + 5 cancelled + 4 torn-tail
-    // text deltas (the torn fifth is no delta: the server skips it too).
-    assert.equal(count("text"), 47);
+    // (the torn fifth is no delta: the server skips it too) + 5 state.db
+    // text deltas.
+    assert.equal(count("text"), 52);
     assert.equal(count("reasoning"), 1);
     assert.equal(count("tool"), 3);
     assert.deepEqual(got().lostUntouched, []);
-    assert.deepEqual(got().lostAfterServer, []);
+    // The server's own recovery loses only what its state.db heal drops.
+    const ahead = sessions.state_db_ahead;
+    assert.equal(
+      got().lostAfterServer.length,
+      5,
+      got().lostAfterServer.join("\n"),
+    );
+    assert.ok(
+      got().lostAfterServer.every((line) =>
+        line.startsWith(`${ahead.sid}/${ahead.streamId}.jsonl`)
+      ),
+      got().lostAfterServer.join("\n"),
+    );
     const lost = got().lostCleared;
     assert.equal(lost.length, 8, lost.join("\n"));
     assert.ok(
@@ -502,8 +532,11 @@ for (const name of EQUAL_AFTER_OURS) {
     fn() {
       const sid = got().sessions[name].sid;
       assert.ok(got().repairCode < 4, got().repairOutput);
-      // Nothing is left for the server's loader to do.
-      assert.equal(got().ours[sid].changed, false, `${name}: the load wrote`);
+      // Nothing is left for the server's loader to do, except the state.db
+      // heal hermes-fsck leaves to the server.
+      if (name !== "state_db_ahead") {
+        assert.equal(got().ours[sid].changed, false, `${name}: the load wrote`);
+      }
       assert.deepEqual(
         comparable(got().ours[sid]),
         comparable(got().server[sid]),
