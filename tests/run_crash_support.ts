@@ -10,12 +10,19 @@
  *   mid-turn), its turn-journal append (pid shards) and its run-journal
  *   append (text deltas, reasoning, tool cards, terminals). One Python
  *   process builds every scenario asked for.
+ * - {@linkcode buildSeedCrashStore} does the same for G0 with the seed's
+ *   code (`hermes-webui-f6ce79185c`), whose own recovery is the oracle for
+ *   sidecars of its era.
  * - {@linkcode serverView} copies a store and lets the server's own loader
- *   (`get_session`, so `_repair_stale_pending` and the lazy journal retry
- *   run) read every session named, in one Python process: on a crash
- *   store that is the server's own recovery; on a store after
- *   `hermes-fsck repair` it is what the user sees next, and `changed` says
- *   whether the loader still had to write.
+ *   (`get_session`, so the state.db heal, `_repair_stale_pending` and the
+ *   lazy journal retry run) read every session named, in one Python
+ *   process: on a crash store that is the server's own recovery; on a
+ *   store after `hermes-fsck repair` it is what the user sees next, and
+ *   `changed` says whether the loader still had to write.
+ * - {@linkcode serverRecovery} (the server's recovery of a copy) and
+ *   {@linkcode repairThenServerLoad} (`repair --server-stopped` on a copy,
+ *   then the server's loader) return those views with the output each
+ *   lost, for the differential tests.
  * - {@linkcode comparable} masks what the clock alone decides (marker
  *   timestamps), so two views compare with `assert.deepEqual`.
  * - {@linkcode runOutput} and {@linkcode lostOutput}: the "no output lost"
@@ -31,12 +38,19 @@
  *
  * @example
  * ```ts
- * import { buildCrashStore, comparable, serverView } from "./run_crash_support.ts";
+ * import {
+ *   buildCrashStore,
+ *   comparable,
+ *   repairThenServerLoad,
+ *   serverRecovery,
+ * } from "./run_crash_support.ts";
  * const store = await buildCrashStore(["mid_text"]);
  * if (typeof store !== "string") {
- *   const sid = store.sessions.mid_text.sid;
- *   const views = await serverView(store, [sid]);
- *   console.log(comparable(views[sid]).messages);
+ *   const sid = store.sessions.mid_text!.sid;
+ *   const theirs = await serverRecovery(store, [sid]);
+ *   const ours = await repairThenServerLoad(store, [sid]);
+ *   console.log(comparable(ours.views[sid]), comparable(theirs.views[sid]));
+ *   console.log(ours.lost); // [] when no output was lost
  *   await Deno.remove(store.root, { recursive: true });
  * }
  * ```
