@@ -102,6 +102,9 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  *   prompt to state.db (the store's only state.db, `hermes/state.db`,
  *   holds rows of this session only): the server heals from state.db
  *   first, and that path drops the run journal's partial text.
+ * - `retry_armed`: the server itself already closed the stale stream while
+ *   the run journal was not visible yet (its armed lazy-retry marker); the
+ *   journal has appeared since, so its next load recovers the text.
  */
 export const CRASH_SCENARIOS = [
   "mid_text",
@@ -118,6 +121,7 @@ export const CRASH_SCENARIOS = [
   "torn_tail",
   "not_started",
   "state_db_ahead",
+  "retry_armed",
 ] as const;
 
 /** One of {@linkcode CRASH_SCENARIOS}. */
@@ -441,6 +445,18 @@ def state_db_ahead(started):
     db.commit()
     db.close()
     record("state_db_ahead", sid, stream, prompt, started)
+
+
+def retry_armed(started):
+    sid, stream = "crash_retry_armed", "run0retryarmed"
+    prompt = "Summarise the thread."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    # The server's own stale-stream repair, before the journal is visible.
+    models.get_session(sid)
+    with models.LOCK:
+        models.SESSIONS.pop(sid, None)
+    run(sid, stream, started, tokens("The thread agrees on Tuesday"))
+    record("retry_armed", sid, stream, prompt, started)
 
 
 for i, name in enumerate(wanted):

@@ -448,6 +448,27 @@ Deno.test({
 
 Deno.test({
   name:
+    "crash oracle: an armed lazy-retry marker whose journal has appeared since: the server's next load recovers the text above it and rewords it",
+  ignore: !!skip,
+  fn() {
+    const [view, session] = serverOf("retry_armed");
+    const armed = (got().sidecars.retry_armed.messages as Row[]).at(-1)!;
+    assert.equal(armed._pending_journal_recovery, true);
+    assert.equal(armed._journal_retry_stream_id, session.streamId);
+    const [user, partial, marker, ...rest] = turn(view);
+    assert.deepEqual(rest, []);
+    assert.equal(user.content, session.prompt);
+    assert.equal(partial.content, "The thread agrees on Tuesday");
+    assert.equal(marker._pending_journal_recovery, undefined);
+    assert.equal(
+      marker.content,
+      `**Response interrupted.**\n\nThe live response stream stopped before this turn finished. ${RECOVERED}`,
+    );
+  },
+});
+
+Deno.test({
+  name:
     "seed oracle: the seed's own recovery of a G0 crash: the prompt, then its G0 marker; no context",
   ignore: !!skip,
   fn() {
@@ -483,8 +504,8 @@ Deno.test({
     // 3 earlier + 7 mid-text + 8 mid-tool + 3 completed + 3 gateway + 4
     // foreign + 3 snapshot + 2 parent + 5 G1 + 5 cancelled + 4 torn-tail
     // (the torn fifth is no delta: the server skips it too) + 5 state.db
-    // text deltas.
-    assert.equal(count("text"), 52);
+    // + 4 retry-armed text deltas.
+    assert.equal(count("text"), 56);
     assert.equal(count("reasoning"), 1);
     assert.equal(count("tool"), 3);
     assert.deepEqual(got().lostUntouched, []);
@@ -523,6 +544,10 @@ const EQUAL_AFTER_OURS: CrashScenario[] = CRASH_SCENARIOS.filter((name) =>
   name !== "pending_shards"
 );
 const ISSUE_21_FIXED = false;
+const LEFT_TO_THE_SERVER = new Set<CrashScenario>([
+  "state_db_ahead",
+  "retry_armed",
+]);
 
 for (const name of EQUAL_AFTER_OURS) {
   Deno.test({
@@ -532,9 +557,9 @@ for (const name of EQUAL_AFTER_OURS) {
     fn() {
       const sid = got().sessions[name].sid;
       assert.ok(got().repairCode < 4, got().repairOutput);
-      // Nothing is left for the server's loader to do, except the state.db
-      // heal hermes-fsck leaves to the server.
-      if (name !== "state_db_ahead") {
+      // Nothing is left for the server's loader to do, except what
+      // hermes-fsck may leave to it: the state.db heal, the lazy retry.
+      if (!LEFT_TO_THE_SERVER.has(name)) {
         assert.equal(got().ours[sid].changed, false, `${name}: the load wrote`);
       }
       assert.deepEqual(
