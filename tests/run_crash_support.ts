@@ -981,7 +981,9 @@ async function stillRecoverable(
  * cards by name in its `tool_calls` or a message's `tool_calls`) nor still
  * recoverable by the server (the journal still holds the item and the
  * sidecar still streams that run, or an armed lazy-retry marker names it).
- * Returns one line per lost item; empty when nothing is lost.
+ * Returns one line per lost item; empty when nothing is lost. A text
+ * segment counts as kept when any assistant message contains it, so the
+ * scenarios keep their segments distinct.
  *
  * @example
  * ```ts
