@@ -543,14 +543,14 @@ Deno.test({
 // output, ignores the guards and the completed run, and closes a turn the
 // journal also holds twice); the repair side of issue 21 (helper R)
 // enables them.
-const EQUAL_AFTER_OURS: CrashScenario[] = CRASH_SCENARIOS.filter((name) =>
-  name !== "pending_shards"
-);
-const ISSUE_21_FIXED = false;
 const LEFT_TO_THE_SERVER = new Set<CrashScenario>([
   "state_db_ahead",
   "retry_armed",
 ]);
+const EQUAL_AFTER_OURS: CrashScenario[] = CRASH_SCENARIOS.filter((name) =>
+  name !== "pending_shards"
+);
+const ISSUE_21_FIXED = false;
 
 for (const name of EQUAL_AFTER_OURS) {
   Deno.test({
