@@ -10,12 +10,19 @@
  *   mid-turn), its turn-journal append (pid shards) and its run-journal
  *   append (text deltas, reasoning, tool cards, terminals). One Python
  *   process builds every scenario asked for.
+ * - {@linkcode buildSeedCrashStore} does the same for G0 with the seed's
+ *   code (`hermes-webui-f6ce79185c`), whose own recovery is the oracle for
+ *   sidecars of its era.
  * - {@linkcode serverView} copies a store and lets the server's own loader
- *   (`get_session`, so `_repair_stale_pending` and the lazy journal retry
- *   run) read every session named, in one Python process: on a crash
- *   store that is the server's own recovery; on a store after
- *   `hermes-fsck repair` it is what the user sees next, and `changed` says
- *   whether the loader still had to write.
+ *   (`get_session`, so the state.db heal, `_repair_stale_pending` and the
+ *   lazy journal retry run) read every session named, in one Python
+ *   process: on a crash store that is the server's own recovery; on a
+ *   store after `hermes-fsck repair` it is what the user sees next, and
+ *   `changed` says whether the loader still had to write.
+ * - {@linkcode serverRecovery} (the server's recovery of a copy) and
+ *   {@linkcode repairThenServerLoad} (`repair --server-stopped` on a copy,
+ *   then the server's loader) return those views with the output each
+ *   lost, for the differential tests.
  * - {@linkcode comparable} masks what the clock alone decides (marker
  *   timestamps), so two views compare with `assert.deepEqual`.
  * - {@linkcode runOutput} and {@linkcode lostOutput}: the "no output lost"
@@ -31,12 +38,19 @@
  *
  * @example
  * ```ts
- * import { buildCrashStore, comparable, serverView } from "./run_crash_support.ts";
+ * import {
+ *   buildCrashStore,
+ *   comparable,
+ *   repairThenServerLoad,
+ *   serverRecovery,
+ * } from "./run_crash_support.ts";
  * const store = await buildCrashStore(["mid_text"]);
  * if (typeof store !== "string") {
- *   const sid = store.sessions.mid_text.sid;
- *   const views = await serverView(store, [sid]);
- *   console.log(comparable(views[sid]).messages);
+ *   const sid = store.sessions.mid_text!.sid;
+ *   const theirs = await serverRecovery(store, [sid]);
+ *   const ours = await repairThenServerLoad(store, [sid]);
+ *   console.log(comparable(ours.views[sid]), comparable(theirs.views[sid]));
+ *   console.log(ours.lost); // [] when no output was lost
  *   await Deno.remove(store.root, { recursive: true });
  * }
  * ```
@@ -82,6 +96,15 @@ export const ORACLE_VERSION = "hermes-webui-df65251d5";
  *   `cancel`; the process died before the cancelled turn was saved.
  * - `torn_tail`: died mid-text with the journal's last line torn (only
  *   terminal events are fsynced, so a crash can tear the tail).
+ * - `not_started`: died right after chat start: the sidecar's pending
+ *   state and the `submitted` event, no worker event, no run journal.
+ * - `state_db_ahead`: died mid-text after the agent had persisted the
+ *   prompt to state.db (the store's only state.db, `hermes/state.db`,
+ *   holds rows of this session only): the server heals from state.db
+ *   first, and that path drops the run journal's partial text.
+ * - `retry_armed`: the server itself already closed the stale stream while
+ *   the run journal was not visible yet (its armed lazy-retry marker); the
+ *   journal has appeared since, so its next load recovers the text.
  */
 export const CRASH_SCENARIOS = [
   "mid_text",
@@ -96,10 +119,30 @@ export const CRASH_SCENARIOS = [
   "pending_shards",
   "cancelled",
   "torn_tail",
+  "not_started",
+  "state_db_ahead",
+  "retry_armed",
 ] as const;
 
 /** One of {@linkcode CRASH_SCENARIOS}. */
 export type CrashScenario = typeof CRASH_SCENARIOS[number];
+
+/** The seed's server version (G0): no run journal, its own marker. */
+export const SEED_VERSION = "hermes-webui-f6ce79185c";
+
+/**
+ * The crash scenarios of a G0 store, written and recovered by the seed's
+ * code ({@linkcode SEED_VERSION}), whose recovery is the oracle for
+ * sidecars of its era:
+ * - `g0_stale`: an earlier turn, then a turn the process died in (its
+ *   pending state saved by the seed's chat start, its `submitted` event in
+ *   the single-file turn journal).
+ * - `g0_first_turn`: the same for the first turn (no messages yet).
+ */
+export const SEED_CRASH_SCENARIOS = ["g0_stale", "g0_first_turn"] as const;
+
+/** One of {@linkcode SEED_CRASH_SCENARIOS}. */
+export type SeedCrashScenario = typeof SEED_CRASH_SCENARIOS[number];
 
 /** The session a scenario built. */
 export interface CrashSession {
@@ -122,9 +165,12 @@ export interface CrashSession {
 }
 
 /** A crash store: its paths (as `pathsAt` lays them out) and sessions. */
-export interface CrashStore extends StorePaths {
+export interface CrashStore<S extends string = CrashScenario>
+  extends StorePaths {
+  /** The server version whose code wrote it. */
+  version: string;
   /** The sessions, by scenario (only those asked for). */
-  sessions: Partial<Record<CrashScenario, CrashSession>>;
+  sessions: Partial<Record<S, CrashSession>>;
 }
 
 // Written by this project, as the drivers below: the store at argv[1] is
@@ -140,8 +186,22 @@ os.environ["HOME"] = str(root / "home")
 sd = root / "webui" / "sessions"
 `;
 
+// The request handler of a turn, in every version: the server's own
+// chat-start bookkeeping (saved) and its journaled submitted event.
+const CHAT_START = String.raw`
+def chat_start(s, stream, prompt, started):
+    from api import routes, turn_journal
+    routes._prepare_chat_start_session_for_stream(
+        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
+        model_provider=None, stream_id=stream, started_at=started)
+    turn_journal.append_turn_journal_event(s.session_id, {
+        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
+        "attachments": [], "workspace": s.workspace, "model": s.model,
+        "model_provider": None, "created_at": s.pending_started_at})
+`;
+
 // Drives the server's own writers only.
-const BUILD = PRELUDE + String.raw`
+const BUILD = PRELUDE + CHAT_START + String.raw`
 wanted = [name for name in sys.argv[2].split(",") if name]
 sd.mkdir(parents=True, exist_ok=True)
 (root / "hermes").mkdir(parents=True, exist_ok=True)
@@ -165,15 +225,7 @@ def start_turn(sid, stream, prompt, started, messages, extra=None, context=True)
     s = models.Session(session_id=sid, title="Crash " + sid, messages=[dict(m) for m in messages],
                        context_messages=[dict(m) for m in messages] if context else None, **(extra or {}))
     s.save()
-    routes._prepare_chat_start_session_for_stream(
-        s, msg=prompt, attachments=[], workspace=s.workspace, model=s.model,
-        model_provider=None, stream_id=stream, started_at=started,
-    )
-    turn_journal.append_turn_journal_event(sid, {
-        "event": "submitted", "stream_id": stream, "role": "user", "content": prompt,
-        "attachments": [], "workspace": s.workspace, "model": s.model,
-        "model_provider": None, "created_at": s.pending_started_at,
-    })
+    chat_start(s, stream, prompt, started)
     turn_journal.append_turn_journal_event_for_stream(
         sid, stream, {"event": "worker_started", "created_at": started + 0.5})
     return s
@@ -363,6 +415,50 @@ def torn_tail(started):
     record("torn_tail", sid, stream, prompt, started)
 
 
+def not_started(started):
+    sid, stream = "crash_not_started", "run0notstarted"
+    prompt = "Start the report."
+    s = models.Session(session_id=sid, title="Crash " + sid, messages=prior_turn(started),
+                       context_messages=prior_turn(started))
+    s.save()
+    chat_start(s, stream, prompt, started)
+    record("not_started", sid, stream, prompt, started)
+
+
+def state_db_ahead(started):
+    import sqlite3
+    sid, stream = "crash_state_db_ahead", "run0statedb001"
+    prompt = "Draft the release notes."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    run(sid, stream, started, tokens("Release notes: fixed the crash"))
+    # The agent's own rows (this project's schema of state.db, as the
+    # agent keeps it): the earlier turn and the prompt it persisted.
+    db = sqlite3.connect(str(root / "hermes" / "state.db"))
+    db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+    db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, active INTEGER DEFAULT 1)")
+    rows = prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}]
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
+               (sid, "Crash " + sid, started - 600, len(rows)))
+    for m in rows:
+        db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)",
+                   (sid, m["role"], m["content"], m["timestamp"]))
+    db.commit()
+    db.close()
+    record("state_db_ahead", sid, stream, prompt, started)
+
+
+def retry_armed(started):
+    sid, stream = "crash_retry_armed", "run0retryarmed"
+    prompt = "Summarise the thread."
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    # The server's own stale-stream repair, before the journal is visible.
+    models.get_session(sid)
+    with models.LOCK:
+        models.SESSIONS.pop(sid, None)
+    run(sid, stream, started, tokens("The thread agrees on Tuesday"))
+    record("retry_armed", sid, stream, prompt, started)
+
+
 for i, name in enumerate(wanted):
     globals()[name](NOW - 3600 + i)
 print(json.dumps(out))
@@ -386,7 +482,7 @@ for sid in sids:
         "exists": True,
         "changed": before != after,
         "messages": s.messages,
-        "context_messages": s.context_messages,
+        "context_messages": getattr(s, "context_messages", []),
         "tool_calls": s.tool_calls,
         "active_stream_id": s.active_stream_id,
         "pending_user_message": s.pending_user_message,
@@ -395,17 +491,72 @@ for sid in sids:
 print(json.dumps(views))
 `;
 
-/** Runs one of the drivers above from the oracle version's folder. */
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await upstreamPython(ORACLE_VERSION, script, args);
+// Drives the seed's own writers only (its sids are [0-9a-z_]).
+const SEED_BUILD = PRELUDE + CHAT_START + String.raw`
+wanted = [name for name in sys.argv[2].split(",") if name]
+sd.mkdir(parents=True, exist_ok=True)
+(root / "hermes").mkdir(parents=True, exist_ok=True)
+from api import models, routes, turn_journal
+
+NOW = time.time()
+out = {}
+
+
+def crash(scenario, sid, stream, prompt, started, messages):
+    s = models.Session(session_id=sid, title="Crash " + sid, messages=[dict(m) for m in messages])
+    if messages:
+        s.save()
+    chat_start(s, stream, prompt, started)
+    out[scenario] = {"sid": sid, "streamId": stream, "prompt": prompt, "startedAt": started}
+
+
+for i, name in enumerate(wanted):
+    started = NOW - 3600 + i
+    earlier = [
+        {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
+        {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
+    ]
+    if name == "g0_stale":
+        crash(name, "crash_g0_stale", "run0g0stale001", "Still there, old server?", started, earlier)
+    elif name == "g0_first_turn":
+        crash(name, "crash_g0_first", "run0g0first001", "Hello, old server.", started, [])
+print(json.dumps(out))
+`;
+
+/** Runs one of the drivers above from `version`'s folder. */
+async function python(
+  version: string,
+  script: string,
+  args: string[],
+): Promise<string> {
+  const out = await upstreamPython(version, script, args);
   if (typeof out === "string") throw new Error(out);
   return out.stdout;
 }
 
+/** Builds a store with `script` of `version` (see the two builders). */
+async function build<S extends string>(
+  version: string,
+  script: string,
+  scenarios: readonly S[],
+): Promise<CrashStore<S> | string> {
+  const dir = await upstreamDir(version);
+  if (dir.startsWith("skipped:")) return dir;
+  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-crash-" });
+  try {
+    const out = await python(version, script, [root, scenarios.join(",")]);
+    return { ...pathsAt(root), version, sessions: JSON.parse(out) };
+  } catch (error) {
+    await Deno.remove(root, { recursive: true });
+    throw error;
+  }
+}
+
 /**
  * Builds a store in a new temp dir (`root`; the caller removes it) with
- * one session per scenario, written by the server's own code; a string
- * starting `skipped:` says why it cannot (upstream or python3 absent).
+ * one session per scenario, written by the server's own code
+ * ({@linkcode ORACLE_VERSION}); a string starting `skipped:` says why it
+ * cannot (upstream or python3 absent).
  *
  * @example
  * ```ts
@@ -413,19 +564,30 @@ async function python(script: string, args: string[]): Promise<string> {
  * if (typeof store === "string") console.warn(store);
  * ```
  */
-export async function buildCrashStore(
+export function buildCrashStore(
   scenarios: readonly CrashScenario[] = CRASH_SCENARIOS,
 ): Promise<CrashStore | string> {
-  const dir = await upstreamDir(ORACLE_VERSION);
-  if (dir.startsWith("skipped:")) return dir;
-  const root = await Deno.makeTempDir({ prefix: "hermes-fsck-crash-" });
-  try {
-    const out = await python(BUILD, [root, scenarios.join(",")]);
-    return { ...pathsAt(root), sessions: JSON.parse(out) };
-  } catch (error) {
-    await Deno.remove(root, { recursive: true });
-    throw error;
-  }
+  return build(ORACLE_VERSION, BUILD, scenarios);
+}
+
+/**
+ * Builds a G0 store as {@linkcode buildCrashStore} does, with the seed's
+ * own code ({@linkcode SEED_VERSION}); read it with the `version` option of
+ * {@linkcode serverView} and the others set to `store.version`.
+ *
+ * @example
+ * ```ts
+ * const store = await buildSeedCrashStore();
+ * if (typeof store !== "string") {
+ *   const sid = store.sessions.g0_stale!.sid;
+ *   await serverRecovery(store, [sid], { version: store.version });
+ * }
+ * ```
+ */
+export function buildSeedCrashStore(
+  scenarios: readonly SeedCrashScenario[] = SEED_CRASH_SCENARIOS,
+): Promise<CrashStore<SeedCrashScenario> | string> {
+  return build(SEED_VERSION, SEED_BUILD, scenarios);
 }
 
 /** What the server's loader returned for one session. */
@@ -454,8 +616,10 @@ export interface ServerView {
  * on a user's first read after a restart. By default it reads a copy (the
  * store is never touched); with `inPlace` it reads and writes the store
  * itself (a test's own copy, to count lost output after the server's
- * recovery). Returns the views by sid; throws when upstream or python3 is
- * absent (check {@linkcode buildCrashStore}'s skip first).
+ * recovery). `version` picks the server (default
+ * {@linkcode ORACLE_VERSION}; a seed store is read by {@linkcode SEED_VERSION}).
+ * Returns the views by sid; throws when upstream or python3 is absent
+ * (check {@linkcode buildCrashStore}'s skip first).
  *
  * @example
  * ```ts
@@ -465,10 +629,11 @@ export interface ServerView {
 export async function serverView(
   store: StorePaths,
   sids: readonly string[],
-  options: { inPlace?: boolean } = {},
+  options: { inPlace?: boolean; version?: string } = {},
 ): Promise<Record<string, ServerView>> {
+  const version = options.version ?? ORACLE_VERSION;
   const read = async (root: string) => {
-    return JSON.parse(await python(LOAD, [root, sids.join(",")]));
+    return JSON.parse(await python(version, LOAD, [root, sids.join(",")]));
   };
   if (options.inPlace) return await read(store.root);
   return await onCopy(store, (copy) => read(copy.root));
@@ -515,10 +680,11 @@ async function onCopy<T>(
 export async function serverRecovery(
   store: StorePaths,
   sids: readonly string[],
+  options: { version?: string } = {},
 ): Promise<Outcome> {
   const before = await runOutput(store.sessionDir);
   return await onCopy(store, async (copy) => {
-    const views = await serverView(copy, sids, { inPlace: true });
+    const views = await serverView(copy, sids, { ...options, inPlace: true });
     return { views, lost: await lostOutput(before, copy.sessionDir) };
   });
 }
@@ -552,8 +718,9 @@ export interface RepairOutcome extends Outcome {
 export async function repairThenServerLoad(
   store: StorePaths,
   sids: readonly string[],
-  options: { args?: readonly string[]; audit?: boolean } = {},
+  options: { args?: readonly string[]; audit?: boolean; version?: string } = {},
 ): Promise<RepairOutcome> {
+  const version = options.version ?? ORACLE_VERSION;
   const before = await runOutput(store.sessionDir);
   return await onCopy(store, async (copy) => {
     const result = await cli([
@@ -566,7 +733,7 @@ export async function repairThenServerLoad(
     const lost = await lostOutput(before, copy.sessionDir);
     const outcome: RepairOutcome = { result, views: {}, lost };
     if (options.audit) {
-      const dir = await upstreamDir(ORACLE_VERSION);
+      const dir = await upstreamDir(version);
       const out = await runServerRecovery(
         dir,
         "--audit",
@@ -575,7 +742,7 @@ export async function repairThenServerLoad(
       );
       outcome.auditItems = JSON.parse(out).items;
     }
-    outcome.views = await serverView(copy, sids, { inPlace: true });
+    outcome.views = await serverView(copy, sids, { inPlace: true, version });
     return outcome;
   });
 }
@@ -583,12 +750,16 @@ export async function repairThenServerLoad(
 /** A view with what only the clock decides masked: see {@linkcode comparable}. */
 export type ComparableView = Omit<ServerView, "changed" | "pending_started_at">;
 
+/** The marker the seed's recovery (G0) closes a stale turn with. */
+export const G0_MARKER = "**Previous turn did not complete.**";
+
 /**
  * The view minus what only the clock (or the loader's own bookkeeping)
- * decides: the timestamp of an interrupted marker and its
- * `_journal_retry_first_seen_ts` read `"<now>"`; `changed` and
- * `pending_started_at` are left out. Everything else (text, order, flags,
- * cause, stream ids, tool cards, context) must match exactly.
+ * decides: the timestamp of an interrupted marker (today's, or the G0
+ * marker) and its `_journal_retry_first_seen_ts` read `"<now>"`;
+ * `changed` and `pending_started_at` are left out. Everything else (text,
+ * order, flags, cause, stream ids, tool cards, context) must match
+ * exactly.
  *
  * @example
  * ```ts
@@ -598,7 +769,9 @@ export type ComparableView = Omit<ServerView, "changed" | "pending_started_at">;
 export function comparable(view: ServerView): ComparableView {
   const mask = (rows: Record<string, unknown>[] | undefined) =>
     rows?.map((row) => {
-      if (row?.type !== "interrupted" || row?._error !== true) return row;
+      const marker = row?._error === true &&
+        (row?.type === "interrupted" || row?.content === G0_MARKER);
+      if (!marker) return row;
       const out: Record<string, unknown> = { ...row, timestamp: "<now>" };
       if ("_journal_retry_first_seen_ts" in row) {
         out._journal_retry_first_seen_ts = "<now>";
@@ -808,7 +981,9 @@ async function stillRecoverable(
  * cards by name in its `tool_calls` or a message's `tool_calls`) nor still
  * recoverable by the server (the journal still holds the item and the
  * sidecar still streams that run, or an armed lazy-retry marker names it).
- * Returns one line per lost item; empty when nothing is lost.
+ * Returns one line per lost item; empty when nothing is lost. A text
+ * segment counts as kept when any assistant message contains it, so the
+ * scenarios keep their segments distinct.
  *
  * @example
  * ```ts
