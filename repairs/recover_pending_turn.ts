@@ -42,8 +42,10 @@ import {
 } from "../core/interrupted_marker.ts";
 import {
   appendRecoveredToContext,
+  normalizedText,
   type RecoverySession,
 } from "../core/recovered_context.ts";
+import { hasStreamState } from "../checks/stale_stream_state.ts";
 import { recoverJournaled, workingCopy } from "../core/journal_output.ts";
 import { isSeedShaped } from "../core/sidecar_era.ts";
 import { editSidecarText } from "./sidecar_edit.ts";
@@ -146,9 +148,19 @@ export const recoverPendingTurn = defineRepair({
     for (const finding of findings) {
       const turnId = finding.evidence.turnId;
       const turn = typeof turnId === "string" ? turns.get(turnId) : undefined;
-      const planned = turn
-        ? planTurn(turn, texts, nowSeconds, id, journal, live)
-        : { skip: "the finding names no turn of the journal" };
+      // The turn the sidecar still streams is the stale stream's: that
+      // repair closes it as the server does (run output, marker), once.
+      const streamed = turn && hasStreamState(doc) &&
+        normalizedText(eventText(turn.latest.content)) ===
+          normalizedText(doc.pending_user_message);
+      const planned = !turn
+        ? { skip: "the finding names no turn of the journal" }
+        : streamed
+        ? {
+          skip: `${live} still streams this turn; recover_stale_stream ` +
+            "closes it",
+        }
+        : planTurn(turn, texts, nowSeconds, id, journal, live);
       if ("skip" in planned) {
         skips.push(planned.skip);
         continue;

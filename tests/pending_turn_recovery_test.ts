@@ -175,3 +175,33 @@ Deno.test("pending turn, a sidecar only the seed-era server wrote: the seed's ma
     assert.ok(!("context_messages" in doc));
   });
 });
+
+Deno.test("pending turn the sidecar still streams: closed once, by the stale-stream repair (one prompt, one marker)", async () => {
+  await withStore(async (store) => {
+    await store.writeRaw(
+      "s1.json",
+      JSON.stringify(
+        makeSidecar("s1", {
+          messages: EARLIER,
+          read_only: false,
+          active_stream_id: "run1",
+          pending_user_message: PROMPT,
+          pending_started_at: 1778458282.75,
+        }),
+        null,
+        2,
+      ),
+    );
+    for (const [name, text] of shards("run1")) await store.writeRaw(name, text);
+    const report = await repair(store, { serverStopped: true });
+    assert.equal(report.exitCode, 1, JSON.stringify(report.repair!.actions));
+    const doc = await store.readJson("s1.json") as Row & { messages: Row[] };
+    assert.deepEqual(doc.messages.slice(2).map((m) => [m.role, m.type]), [
+      ["user", undefined],
+      ["assistant", "interrupted"],
+    ]);
+    assert.equal(doc.messages[2].content, PROMPT);
+    assert.equal(doc.messages[3]._journal_retry_stream_id, "run1");
+    assert.deepEqual(report.findings, []);
+  });
+});
