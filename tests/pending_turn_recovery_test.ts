@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { makeSidecar } from "./fixtures.ts";
+import { makeSidecar, type TestStore } from "./fixtures.ts";
 import { repair, withStore } from "./check_support.ts";
 import { G0_MARKER_TEXT, interruptedText } from "../core/interrupted_marker.ts";
 
@@ -69,21 +69,21 @@ const EARLIER = [
   { role: "assistant", content: "Earlier answer.", timestamp: 11 },
 ];
 
+/** `s1.json` as a server after the seed's writes it (`read_only`). */
+async function todaysSidecar(store: TestStore, fields: Row): Promise<void> {
+  await store.writeRaw(
+    "s1.json",
+    JSON.stringify(
+      makeSidecar("s1", { messages: EARLIER, read_only: false, ...fields }),
+      null,
+      2,
+    ),
+  );
+}
+
 Deno.test("pending turn across shards, today's sidecar: prompt in messages and context, the run's journaled text, today's marker; the shard gains one line", async () => {
   await withStore(async (store) => {
-    await store.writeRaw(
-      "s1.json",
-      JSON.stringify(
-        makeSidecar("s1", {
-          messages: EARLIER,
-          read_only: false,
-          message_count: 2,
-          context_messages: [],
-        }),
-        null,
-        2,
-      ),
-    );
+    await todaysSidecar(store, { message_count: 2, context_messages: [] });
     for (const [name, text] of shards("run1")) await store.writeRaw(name, text);
     await Deno.mkdir(store.path("_run_journal/s1"), { recursive: true });
     await store.writeRaw(
@@ -178,20 +178,11 @@ Deno.test("pending turn, a sidecar only the seed-era server wrote: the seed's ma
 
 Deno.test("pending turn the sidecar still streams: closed once, by the stale-stream repair (one prompt, one marker)", async () => {
   await withStore(async (store) => {
-    await store.writeRaw(
-      "s1.json",
-      JSON.stringify(
-        makeSidecar("s1", {
-          messages: EARLIER,
-          read_only: false,
-          active_stream_id: "run1",
-          pending_user_message: PROMPT,
-          pending_started_at: 1778458282.75,
-        }),
-        null,
-        2,
-      ),
-    );
+    await todaysSidecar(store, {
+      active_stream_id: "run1",
+      pending_user_message: PROMPT,
+      pending_started_at: 1778458282.75,
+    });
     for (const [name, text] of shards("run1")) await store.writeRaw(name, text);
     const report = await repair(store, { serverStopped: true });
     assert.equal(report.exitCode, 1, JSON.stringify(report.repair!.actions));
