@@ -164,6 +164,38 @@ export {
   type SessionJournalNames,
 } from "./core/journal_files.ts";
 export {
+  DEFAULT_RUN_JOURNAL_LIMITS,
+  eventOwnsRun,
+  isVisibleOutputEvent,
+  readRunOutput,
+  type RunJournalLimits,
+  type RunJournalLineStats,
+  type RunJournalSummary,
+  type RunOutput,
+  type RunOutputItem,
+  runOutputItem,
+  runTerminalState,
+  summarizeRunJournal,
+  TerminalPick,
+} from "./core/run_journal.ts";
+export {
+  activeRunVerdict,
+  NO_RUN_JOURNALS,
+  runJournalOf,
+  type RunJournals,
+  type ScannedRunJournal,
+  type SessionRunJournal,
+} from "./core/run_journal_scan.ts";
+export {
+  listRunJournals,
+  type RefusedRunJournalPath,
+  type RunJournalListing,
+  type RunJournalName,
+  runJournalName,
+  type RunJournalRefusal,
+  type SessionRunJournalNames,
+} from "./core/run_journal_files.ts";
+export {
   openStateDb,
   type OpenStateDbOptions,
   SESSION_COLUMNS,

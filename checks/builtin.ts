@@ -28,6 +28,11 @@ import { turnJournalPending } from "./turn_journal_pending.ts";
 import { unreadableFiles } from "./unreadable_files.ts";
 import { redundantBackup } from "./redundant_backup.ts";
 import { staleStreamState } from "./stale_stream_state.ts";
+import { staleStreamOutput } from "./stale_stream_output.ts";
+import { streamRunCompleted } from "./stream_run_completed.ts";
+import { runJournalLines } from "./run_journal_lines.ts";
+import { runJournalOrphan } from "./run_journal_orphan.ts";
+import { runJournalPaths } from "./run_journal_paths.ts";
 import { turnJournalHealth } from "./turn_journal_health.ts";
 import { stateDbHealth } from "./state_db_health.ts";
 import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
@@ -61,7 +66,12 @@ export const builtinChecks: readonly Check[] = [
   tempFiles,
   redundantBackup,
   staleStreamState,
+  staleStreamOutput,
+  streamRunCompleted,
   turnJournalHealth,
+  runJournalLines,
+  runJournalOrphan,
+  runJournalPaths,
   stateDbHealth,
   stateDbSidecarDrift,
   runRecords,

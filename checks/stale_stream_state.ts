@@ -16,11 +16,13 @@
 
 import { defineCheck } from "../core/check.ts";
 import { pyTruthy } from "../core/compact_entry.ts";
+import { continuationParents, hasContinuation } from "../core/continuation.ts";
+import { pyFloat } from "../core/interrupted_marker.ts";
 import type { FindingDraft } from "../core/finding.ts";
-import { toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
 import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
+import { claimedRun } from "./stale_stream_output.ts";
 
 /** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
 export const STALE_PENDING_GRACE_SECONDS = 30;
@@ -39,8 +41,33 @@ export const STALE_PENDING_GRACE_SECONDS = 30;
  */
 export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
   if (!pyTruthy(startedAt)) return Infinity;
-  const started = toTimestamp(startedAt);
+  // Python's float(): "nan" and "inf" read as numbers, a list raises.
+  const started = pyFloat(startedAt);
   return started === null ? Infinity : nowMs / 1000 - started;
+}
+
+/**
+ * Why today's server leaves a session's stream state alone for good
+ * (`_repair_stale_pending`, since v0.51.66 and v0.51.154): it is an
+ * archived compression parent (`pre_compression_snapshot`), or another
+ * session names it as `parent_session_id` (its continuation owns the
+ * turn). Null when neither holds.
+ *
+ * @example
+ * ```ts
+ * compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
+ * ```
+ */
+export function compressionParentReason(
+  meta: Record<string, unknown>,
+  sessionId: string,
+  store: { sessionDir: string; scannedAt: number },
+): "pre_compression_snapshot" | "continuation" | null {
+  if (pyTruthy(meta.pre_compression_snapshot)) {
+    return "pre_compression_snapshot";
+  }
+  const parents = continuationParents(store.sessionDir, store.scannedAt);
+  return hasContinuation(parents, sessionId) ? "continuation" : null;
 }
 
 /**
@@ -79,20 +106,36 @@ export const staleStreamState = defineCheck({
         "a prompt that only pending_user_message holds, the turn began more " +
         "than 30 seconds ago, and --server-stopped says no server owns the " +
         "stream, so the turn is dead and the prompt would be lost on the " +
-        "next save that clears it. Repair: recover_stale_stream does what " +
-        "the server's _repair_stale_pending does on load: it appends the " +
-        "pending prompt as a user message (_recovered, with its attachments " +
-        "and original time) unless the last message already is that prompt, " +
-        'adds the assistant marker "**Previous turn did not complete.**" ' +
-        "(_error), and clears active_stream_id and the pending_* fields. If " +
-        "messages is empty and the agent's core transcript " +
-        "($HERMES_HOME/sessions/session_<sid>.json, read-only) has messages, " +
-        "it takes those (and tool_calls and token counts) instead, with no " +
-        "marker when the transcript holds the prompt (the agent finished " +
-        "the turn); unlike the server, it still appends the prompt and the " +
-        "marker when the transcript lacks the prompt, so the prompt is never " +
-        "dropped. Every other byte of the sidecar is kept; the old file goes " +
-        "to the run's quarantine. It never invents an assistant answer.",
+        "next save that clears it. Repair: recover_stale_stream closes the " +
+        "turn as the sidecar's own server does on load " +
+        "(_repair_stale_pending). Today's (every sidecar a server after " +
+        "the seed wrote, G1 to G4): the pending prompt becomes a _recovered " +
+        "user row (int() of its start time, its attachments, _source when " +
+        "not webui) unless the last message already is it, and is added " +
+        "to context_messages too (filled first from the visible messages " +
+        "when empty, without _error rows and reasoning); the run journal " +
+        "_run_journal/<sid>/<active_stream_id>.jsonl, when it has output, " +
+        "gives _recovered_from_run_journal rows and tool cards; then the " +
+        'marker {_error, type: "interrupted", interruption_cause: ' +
+        '"process_restart"} whose text starts "**Response interrupted.**" ' +
+        "and says the partial output was recovered, or, when none was, is " +
+        "armed for the server's lazy retry of the journal " +
+        "(_pending_journal_recovery, _journal_retry_stream_id), so the " +
+        "stream id, the only link to the journal, is never dropped while " +
+        "the journal could still yield output. A positive " +
+        "truncation_watermark moves to the prompt's time; message_count " +
+        "and updated_at follow. An empty session takes the agent's core " +
+        "transcript ($HERMES_HOME/sessions/session_<sid>.json, read-only) " +
+        "when it has messages; unlike the server, the prompt and a marker " +
+        "are still appended when that transcript lacks the prompt, so the " +
+        "prompt is never dropped. A sidecar only the seed-era server (G0, " +
+        "no key newer than it, an id of [0-9a-z_]) gets that server's " +
+        'marker "**Previous turn did not complete.**" (_error) and no ' +
+        "context_messages change. The stream state is cleared; every other " +
+        "byte of the sidecar is kept; the old file goes to the run's " +
+        "quarantine, so undo puts it back. It never invents an assistant " +
+        "answer. Sessions whose run journal completed or holds output are " +
+        "reported by the run-journal checks instead.",
     },
     {
       kind: "stream_state_unconfirmed",
@@ -113,6 +156,24 @@ export const staleStreamState = defineCheck({
         "now, stop the server and run `hermes-fsck repair --server-stopped`.",
     },
     {
+      kind: "stream_state_compression_parent",
+      category: "info",
+      severity: "info",
+      summary:
+        "A compression parent keeps the stream state its continuation took over.",
+      explain:
+        "active_stream_id and pending_user_message are set, but the session " +
+        "is the archived parent of a context compression or a fork: it has " +
+        "pre_compression_snapshot set, or another session names it as its " +
+        "parent_session_id (in _index.json, or in the first 4096 " +
+        "characters of its sidecar). The turn moved to that continuation, " +
+        "so today's server (since v0.51.66 for the flag, v0.51.154 for " +
+        "continuations) never closes it and never adds an interruption " +
+        "marker; hermes-fsck leaves it alone too, with or without " +
+        "--server-stopped. Nothing to do. Older servers (G0, before " +
+        "v0.51.66) had no such guard.",
+    },
+    {
       kind: "stream_state_in_grace",
       category: "info",
       severity: "info",
@@ -123,7 +184,7 @@ export const staleStreamState = defineCheck({
         "treats the turn as crashed, because a fast turn can end just " +
         "before its pending state is cleared on disk; hermes-fsck keeps the " +
         "same grace even with --server-stopped, so it never adds a spurious " +
-        '"Previous turn did not complete." marker. Run repair again after ' +
+        '"Response interrupted." marker. Run repair again after ' +
         "the grace has passed if the server is stopped.",
     },
   ],
@@ -138,6 +199,9 @@ export const staleStreamState = defineCheck({
       // (sidecar_behind_state_db_self_heals); clearing the stream state
       // first would stop it from taking the agent's answer back.
       if (serverHealsFromStateDb(store, session.sessionId)) continue;
+      // The stream's run journal completed or holds output: the run-journal
+      // checks report it (checks/stale_stream_output.ts).
+      if (claimedRun(store, session.sessionId, meta)) continue;
       const age = pendingAgeSeconds(meta.pending_started_at, options.now);
       const evidence = {
         liveMessages: messageCountOf(live),
@@ -156,7 +220,24 @@ export const staleStreamState = defineCheck({
       const started = Number.isFinite(age)
         ? `${Math.round(age)} s ago`
         : "at an unknown time";
-      if (!options.serverStopped) {
+      const parent = compressionParentReason(
+        meta,
+        session.sessionId,
+        store,
+      );
+      if (parent) {
+        drafts.push({
+          ...base,
+          evidence: { ...evidence, reason: parent },
+          kind: "stream_state_compression_parent",
+          message: `${live.name} keeps the stream state of a turn that ` +
+            `began ${started}, but ${
+              parent === "continuation"
+                ? "another session continues it (parent_session_id)"
+                : "it is a pre-compression snapshot"
+            }; left alone, as the server leaves it.`,
+        });
+      } else if (!options.serverStopped) {
         drafts.push({
           ...base,
           kind: "stream_state_unconfirmed",

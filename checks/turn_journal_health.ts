@@ -215,9 +215,16 @@ function damagedLines(
 
 /**
  * Why a journal's session exists nowhere, or null when something still
- * holds the session (or state.db, unreadable, cannot say).
+ * holds the session (or state.db, unreadable, cannot say). Run journals
+ * are judged the same way (checks/run_journal_orphan.ts).
+ *
+ * @example
+ * ```ts
+ * orphanState(store, store.sessions.get("abc") ?? { sessionId: "abc", temps: [] });
+ * // { stateDb: "no state.db row", tombstoned: true }
+ * ```
  */
-function orphanState(
+export function orphanState(
   store: StoreSnapshot,
   session: SessionFiles,
 ): { stateDb: string; tombstoned: boolean } | null {

@@ -43,11 +43,19 @@ export const turnJournalPending = defineCheck({
       "The journal records that the user submitted this message, the turn " +
       "never completed or was interrupted, and the sidecar has no user " +
       "message with that text: the server stopped before saving it. " +
-      "Repair: recover_pending_turn appends the user message (marked " +
-      "_recovered, with its attachments and original time) and an " +
-      'assistant marker "**Previous turn did not complete.**" (_error), ' +
-      "then appends an `interrupted` event for the turn to the journal so " +
-      "a second run finds nothing. It never invents an assistant answer. " +
+      "Repair: recover_pending_turn appends the user message as the " +
+      "server recovers the prompt of a dead stream (marked _recovered, " +
+      "with its attachments and int() of its start time; also to " +
+      "context_messages, filled first from the visible messages when " +
+      "empty, so the model's next turn sees it), the output the turn's " +
+      "run left in _run_journal/<sid>/<stream_id>.jsonl if any " +
+      "(_recovered_from_run_journal rows and tool cards), and today's " +
+      'marker ("**Response interrupted.**...", _error, type ' +
+      '"interrupted", interruption_cause "process_restart"); a sidecar ' +
+      "only the seed-era server (G0) wrote gets its marker " +
+      '"**Previous turn did not complete.**" instead. Then it appends an ' +
+      "`interrupted` event for the turn to the journal so a second run " +
+      "finds nothing. It never invents an assistant answer. " +
       "Reported so only with --server-stopped: a turn the server is " +
       "streaming looks the same in the journal until it ends. The turn's " +
       "state is read as the server reads it: since v0.51.255 from the " +

@@ -16,6 +16,7 @@
  */
 
 import { pyStrip, pyTruthy, type SidecarSummary } from "./sidecar_summary.ts";
+import { SEED_KEYS } from "./sidecar_era.ts";
 
 /**
  * The name of the guard that holds.
@@ -33,58 +34,6 @@ export type ShrinkGuard =
   | "shrink_generation";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
-
-/**
- * Every top-level key the seed's server (f6ce79185c, G0) writes. It had no
- * shrink guard: it restored every bigger `.bak`. The one guard clause that
- * needs no field newer than G0 (an anchor summary and key) therefore
- * decides only for a sidecar that also carries a key G0 never wrote.
- */
-const SEED_KEYS = new Set([
-  "session_id",
-  "title",
-  "workspace",
-  "model",
-  "model_provider",
-  "created_at",
-  "updated_at",
-  "pinned",
-  "archived",
-  "project_id",
-  "profile",
-  "input_tokens",
-  "output_tokens",
-  "estimated_cost",
-  "personality",
-  "active_stream_id",
-  "pending_user_message",
-  "pending_attachments",
-  "pending_started_at",
-  "compression_anchor_visible_idx",
-  "compression_anchor_message_key",
-  "compression_anchor_summary",
-  "context_length",
-  "threshold_tokens",
-  "last_prompt_tokens",
-  "gateway_routing",
-  "gateway_routing_history",
-  "llm_title_generated",
-  "parent_session_id",
-  "worktree_path",
-  "worktree_branch",
-  "worktree_repo_root",
-  "worktree_created_at",
-  "is_cli_session",
-  "source_tag",
-  "raw_source",
-  "session_source",
-  "source_label",
-  "enabled_toolsets",
-  "composer_draft",
-  "messages",
-  "tool_calls",
-  "context_messages",
-]);
 
 /** Keys a cleared session holds, with the value each must equal in Python. */
 const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [

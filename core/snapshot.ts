@@ -55,6 +55,7 @@ import {
 } from "./heap_trim.ts";
 import { PartScan } from "./part_scan.ts";
 import { listRuns, type RunRecordProblem } from "./run_records.ts";
+import { type RunJournals, scanRunJournals } from "./run_journal_scan.ts";
 import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
 
@@ -418,6 +419,12 @@ export interface StoreSnapshot {
   /** Entries that are not part of the store format. */
   otherEntries: OtherEntry[];
   /**
+   * The run journals, `_run_journal/<sid>/<stream_id>.jsonl` (since
+   * v0.51.71), summarized (core/run_journal_scan.ts); absent when the
+   * session dir is.
+   */
+  runJournals?: RunJournals;
+  /**
    * Records of hermes-fsck's own runs (`_hermes_fsck/runs/`) that fail
    * validation, so no command acts on their runs.
    */
@@ -609,6 +616,16 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   };
   const sessionNames: string[] = [];
   const journalNames = listJournals(options.sessionDir, store);
+  // Each run journal is read here, into one small summary, bounded
+  // whatever its size (core/run_journal.ts).
+  store.runJournals = await scanRunJournals(options.sessionDir, {
+    limits: { maxTotalBytes: maxBytes, maxLineBytes: maxBytes },
+    onRead(bytes) {
+      store.stats.filesRead++;
+      store.stats.bytesRead += bytes;
+    },
+    interrupted: options.interrupted,
+  });
   if (!lazy) {
     for (const journal of journalNames) {
       session(journal.sessionId);

@@ -3,7 +3,8 @@
  * that checks can run on a few thousand sessions at a time and each part
  * can be dropped once checked. A part holds its sessions and, of everything
  * keyed by a session id, only what falls in its range: the index entries,
- * the state.db rows and ids, the tombstone ids, and the temps. Files that
+ * the state.db rows and ids, the tombstone ids, the temps, and the run
+ * journals. Files that
  * are no session's (the index's shape, the tombstone's, the state.db's
  * health, invalid names, other entries, temps that name no session) are in
  * every part. So a check that reports something as absent ("listed but no
@@ -31,6 +32,7 @@ import type {
   TempFile,
 } from "./snapshot.ts";
 import type { StateDbSessionRow } from "./state_db.ts";
+import type { SessionRunJournal } from "./run_journal_scan.ts";
 import { compareIds } from "./session_id.ts";
 
 /**
@@ -50,6 +52,7 @@ export class StoreParts {
   #rows: PartSource<StateDbSessionRow> | null = null;
   #dbIds: PartSource<string> | null = null;
   #temps: Slicer<TempFile>;
+  #runJournals: Slicer<SessionRunJournal> | null = null;
   /** Temps that name no session: in every part. */
   #storeTemps: TempFile[];
   /** Each temp's place in the whole list, to keep that order in a part. */
@@ -84,6 +87,12 @@ export class StoreParts {
     } else if (db.status === "ok") {
       this.#rows = new Slicer(db.webuiRows, (row) => row.id);
       this.#dbIds = new Slicer([...db.sessionIds], (id) => id);
+    }
+    if (whole.runJournals) {
+      this.#runJournals = new Slicer(
+        [...whole.runJournals.sessions.values()],
+        (s) => s.sessionId,
+      );
     }
     this.#tempOrder = new Map(whole.temps.map((temp, i) => [temp, i]));
     this.#storeTemps = whole.temps.filter((t) => t.sessionId === undefined);
@@ -126,6 +135,14 @@ export class StoreParts {
       part.tombstone = {
         ...tombstone,
         read: { ...tombstone.read, value: { ...tombstone.read.value, ids } },
+      };
+    }
+    if (whole.runJournals && this.#runJournals) {
+      part.runJournals = {
+        ...whole.runJournals,
+        sessions: new Map(
+          this.#runJournals.take(end).map((s) => [s.sessionId, s]),
+        ),
       };
     }
     const db = whole.stateDb;

@@ -135,9 +135,17 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Where Python's str.splitlines() breaks a line. */
 // deno-lint-ignore no-control-regex -- Python's line breaks are control characters
 const PY_LINE_BREAK = /\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
-/** A break other than \n: when a file has none, \n alone cuts its lines. */
+/**
+ * A line break of Python's str.splitlines() other than \n: when a text has
+ * none, \n alone cuts its lines.
+ *
+ * @example
+ * ```ts
+ * OTHER_BREAK.test("a\u2028b"); // true: the server cuts the line there
+ * ```
+ */
 // deno-lint-ignore no-control-regex -- as above
-const OTHER_BREAK = /[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
+export const OTHER_BREAK = /[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
 
 /**
  * How a file is read as one of a session's journal files.

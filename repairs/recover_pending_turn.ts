@@ -1,10 +1,14 @@
 /**
  * `recover_pending_turn`: a submitted user turn that only the journal has
- * is appended to the sidecar (marked `_recovered`), followed by the
- * assistant marker "**Previous turn did not complete.**" (`_error`); then an
- * `interrupted` event for the turn is appended to the journal so a second
- * run finds nothing. It never invents an assistant answer. The sidecar is
- * edited in place, byte for byte, except where the messages go. Only with
+ * is appended to the sidecar as the server recovers a prompt of a dead
+ * stream: a `_recovered` user row (also in `context_messages`, which the
+ * model's next turn reads), the output its run left in the run journal if
+ * any, and today's `interrupted` marker (cause `process_restart`); a
+ * sidecar only the seed-era server (G0) wrote gets that server's marker
+ * "**Previous turn did not complete.**" instead. Then an `interrupted`
+ * event for the turn is appended to the turn journal so a second run finds
+ * nothing. It never invents an assistant answer. The sidecar is edited in
+ * place, byte for byte, except where the values change. Only with
  * `--server-stopped`: without it a pending turn may be one a server is
  * streaming right now. All pending turns of a session are one plan: one
  * write of the sidecar and one append to the journal (an append in place,
@@ -25,13 +29,27 @@
 
 import { eventText } from "../checks/turn_journal_pending.ts";
 import { parseJsonBytes } from "../core/file_read.ts";
-import { appendToTopLevelArray } from "../core/json_edit.ts";
 import { defineRepair, type PlanRead } from "../core/repair.ts";
 import {
   isPlainObject,
   pyStrip,
   summarizeSidecar,
 } from "../core/sidecar_summary.ts";
+import {
+  g0Marker,
+  interruptedMarker,
+  type MarkerOutcome,
+} from "../core/interrupted_marker.ts";
+import {
+  appendRecoveredToContext,
+  normalizedText,
+  type RecoverySession,
+} from "../core/recovered_context.ts";
+import { hasStreamState } from "../checks/stale_stream_state.ts";
+import { recoverJournaled, workingCopy } from "../core/journal_output.ts";
+import { isSeedShaped } from "../core/sidecar_era.ts";
+import { editSidecarText } from "./sidecar_edit.ts";
+import { readStreamJournal, type StreamJournal } from "./stream_journal.ts";
 import { sidecarName } from "../core/store_layout.ts";
 import { journalFilesOf } from "../core/journal_files.ts";
 import { isValidSessionId } from "../core/session_id.ts";
@@ -45,9 +63,6 @@ import {
   type TurnState,
 } from "../core/turn_journal.ts";
 import type { Finding } from "../core/finding.ts";
-
-/** The text of the assistant marker after a recovered turn. */
-export const INCOMPLETE_TURN_MARKER = "**Previous turn did not complete.**";
 
 /** The `reason` of the `interrupted` event the repair appends. */
 export const RECOVERY_REASON = "recovered_by_hermes_fsck";
@@ -123,29 +138,81 @@ export const recoverPendingTurn = defineRepair({
       summarizeSidecar(parsed.value, { collectUserTexts: true }).userTexts ??
         new Set<string>();
     const nowSeconds = context.options.now / 1000;
-    const messages: Record<string, unknown>[] = [];
+    const doc = parsed.value as RecoverySession;
+    const seedEra = isSeedShaped(doc, id);
+    const after = workingCopy(doc);
     const events: Record<string, unknown>[] = [];
     const recovered: Finding[] = [];
     const skips: string[] = [];
+    const journals: string[] = [];
     for (const finding of findings) {
       const turnId = finding.evidence.turnId;
       const turn = typeof turnId === "string" ? turns.get(turnId) : undefined;
-      const planned = turn
-        ? planTurn(turn, texts, nowSeconds, id, journal, live)
-        : { skip: "the finding names no turn of the journal" };
+      // The turn the sidecar still streams is the stale stream's: that
+      // repair closes it as the server does (run output, marker), once.
+      const streamed = turn && hasStreamState(doc) &&
+        normalizedText(eventText(turn.latest.content)) ===
+          normalizedText(doc.pending_user_message);
+      const planned = !turn
+        ? { skip: "the finding names no turn of the journal" }
+        : streamed
+        ? {
+          skip: `${live} still streams this turn; recover_stale_stream ` +
+            "closes it",
+        }
+        : planTurn(turn, texts, nowSeconds, id, journal, live);
       if ("skip" in planned) {
         skips.push(planned.skip);
         continue;
       }
-      messages.push(...planned.messages);
+      // The output the turn's run journaled, as a dead stream's is
+      // recovered (only where a later server than the seed's wrote the
+      // sidecar: the seed had no run journal).
+      let run: StreamJournal = { output: null, exists: false, name: null };
+      const streamId = turn!.latest.stream_id;
+      if (!seedEra && typeof streamId === "string") {
+        const read = await readStreamJournal(
+          context.store.sessionDir,
+          id,
+          streamId,
+        );
+        if ("skip" in read) {
+          skips.push(read.skip);
+          continue;
+        }
+        run = read;
+      }
+      after.messages.push(planned.message);
+      if (seedEra) {
+        after.messages.push(g0Marker(nowSeconds));
+      } else {
+        appendRecoveredToContext(after, planned.message);
+        const stream = typeof streamId === "string" ? streamId : null;
+        const [output, error] = recoverJournaled(
+          after,
+          run.output,
+          stream,
+          null,
+          { dedupeExisting: false, nowSeconds },
+        );
+        if (run.name && (output || error)) journals.push(run.name);
+        const outcome: MarkerOutcome = output ? "recovered" : "none";
+        after.messages.push(interruptedMarker({
+          outcome,
+          cause: "process_restart",
+          nowSeconds,
+          streamId: stream,
+        }));
+      }
       events.push(planned.event);
       recovered.push(finding);
     }
     if (recovered.length === 0) return { skip: skips[0] ?? "nothing to do" };
+    if ("message_count" in doc) after.message_count = after.messages.length;
     const text = new TextDecoder().decode(liveRead.bytes);
     let edited: string | null;
     try {
-      edited = appendToTopLevelArray(text, "messages", messages);
+      edited = editSidecarText(text, doc, after);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       return {
@@ -154,14 +221,6 @@ export const recoverPendingTurn = defineRepair({
       };
     }
     if (edited === null) {
-      return { skip: `${live} has no messages array to append to` };
-    }
-    const check = JSON.parse(edited);
-    if (
-      !Array.isArray(check.messages) ||
-      check.messages.length !==
-        parsed.value.messages.length + messages.length
-    ) {
       return { skip: `${live} could not be edited safely` };
     }
     const journalBytes = journalRead.bytes!;
@@ -192,7 +251,7 @@ export const recoverPendingTurn = defineRepair({
               ? "the recovered user message and the error marker"
               : `${recovered.length} recovered user messages and error markers`
           } to ${live}`,
-          sources: names,
+          sources: [...names, ...journals],
         },
         {
           op: "append",
@@ -223,7 +282,7 @@ function planTurn(
   journal: string,
   live: string,
 ):
-  | { messages: Record<string, unknown>[]; event: Record<string, unknown> }
+  | { message: Record<string, unknown>; event: Record<string, unknown> }
   | { skip: string } {
   const turnId = turn.turnId;
   if (isTerminalEvent(turn.latest)) {
@@ -241,7 +300,8 @@ function planTurn(
   const userMessage: Record<string, unknown> = {
     role: "user",
     content: turn.latest.content,
-    timestamp: createdAt,
+    // As the server stamps a recovered prompt: int() of its start time.
+    timestamp: Math.trunc(createdAt),
     _recovered: true,
   };
   const attachments = turn.latest.attachments;
@@ -260,12 +320,6 @@ function planTurn(
     };
   }
   texts.add(pyStrip(content));
-  const marker = {
-    role: "assistant",
-    content: INCOMPLETE_TURN_MARKER,
-    timestamp: Math.trunc(nowSeconds),
-    _error: true,
-  };
   // The closing event must sort after every event of the turn, even one
   // stamped in the future by a skewed clock, and strictly: then it decides
   // the turn whichever file it is in and however the shards are listed.
@@ -280,7 +334,7 @@ function planTurn(
     };
   }
   return {
-    messages: [userMessage, marker],
+    message: userMessage,
     event: {
       version: 1,
       event: "interrupted",

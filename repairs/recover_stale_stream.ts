@@ -1,13 +1,17 @@
 /**
- * `recover_stale_stream`: finishes a turn a stopped server left streaming,
- * as the server's own `_repair_stale_pending` does on load (seed `003_*`,
- * `_apply_core_sync_or_error_marker`): the pending prompt becomes a
- * `_recovered` user message (unless the last message already is it), an
- * `_error` assistant marker follows, and `active_stream_id` and `pending_*`
- * are cleared. A session with no messages takes the agent's core transcript
- * instead when it has messages. Only with `--server-stopped`, and never
- * within the 30-second grace. The sidecar is edited in place: every byte
- * outside the values it changes stays as the server wrote it.
+ * `recover_stale_stream`: closes a turn a stopped server left streaming as
+ * the server of the sidecar's era closes it on load (core/stale_recovery.ts).
+ * For today's sidecars that is `_repair_stale_pending`: a run whose own
+ * journal says it completed is closed without a marker; otherwise the
+ * pending prompt is kept (in `messages` and `context_messages`), the run
+ * journal's output is recovered into the sidecar, and the `interrupted`
+ * marker closes the turn, armed for the server's lazy retry when no output
+ * was recovered, so `active_stream_id` (the only link to the run journal)
+ * is never cleared while output could still be recovered. A sidecar only
+ * the seed-era server (G0) wrote gets that server's marker. Only with
+ * `--server-stopped`, past the 30-second grace, and never for a
+ * compression parent. The sidecar is edited in place: every byte outside
+ * the values it changes stays as the server wrote it.
  *
  * @example
  * ```ts
@@ -20,46 +24,53 @@
 import { namedProfileHome, profileOf } from "../core/profile_home.ts";
 import { join } from "node:path";
 import {
+  compressionParentReason,
   hasStreamState,
   pendingAgeSeconds,
   STALE_PENDING_GRACE_SECONDS,
 } from "../checks/stale_stream_state.ts";
 import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
-import {
-  appendToTopLevelArray,
-  replaceTopLevelValue,
-  topLevelSpans,
-} from "../core/json_edit.ts";
 import { defineRepair, type PlanSkip } from "../core/repair.ts";
 import { isValidSessionId } from "../core/session_id.ts";
-import { isPlainObject, messageText } from "../core/sidecar_summary.ts";
+import { isPlainObject } from "../core/sidecar_summary.ts";
 import { DEFAULT_MAX_FILE_BYTES } from "../core/snapshot.ts";
 import { sidecarName } from "../core/store_layout.ts";
-import { INCOMPLETE_TURN_MARKER } from "./recover_pending_turn.ts";
-import { sameJson } from "./same_json.ts";
-import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
-
-/** Token fields the server copies from a core transcript when set. */
-const CORE_TOKEN_FIELDS = ["input_tokens", "output_tokens", "estimated_cost"];
+import { isSeedShaped } from "../core/sidecar_era.ts";
+import {
+  closeStaleTurn,
+  type CoreTranscript,
+  type StaleOutcome,
+} from "../core/stale_recovery.ts";
+import { editSidecarText } from "./sidecar_edit.ts";
+import { readStreamJournal } from "./stream_journal.ts";
+import { workingCopy } from "../core/journal_output.ts";
 
 /** The `recover_stale_stream` repair. */
 export const recoverStaleStream = defineRepair({
   id: "recover_stale_stream",
   title: "Finish a turn a stopped server left streaming",
   description:
-    "Appends the pending prompt (or takes the core transcript of an empty " +
-    "session) and an error marker, and clears the stream state; only with " +
+    "Closes the turn as the server does on load: keeps the pending prompt, " +
+    "recovers the run journal's output, adds the interrupted marker (none " +
+    "for a run that completed), and clears the stream state; only with " +
     "--server-stopped.",
-  fixes: ["stale_stream_state"],
-  scope: "finding",
-  async plan([finding], context) {
+  fixes: [
+    "stale_stream_state",
+    "stale_stream_unrecovered_output",
+    "stream_run_completed",
+  ],
+  scope: "session",
+  async plan(findings, context) {
     if (!context.options.serverStopped) {
       return {
         skip: "--server-stopped was not given, so a server may still own " +
           "the stream",
       };
     }
-    const id = finding.sessionId;
+    const id = findings[0]?.sessionId;
+    if (!id || findings.some((f) => f.sessionId !== id)) {
+      return { skip: "the findings name no single session" };
+    }
     if (!isValidSessionId(id)) return { skip: "the session id is not valid" };
     const name = sidecarName(id);
     const read = await context.read(name);
@@ -82,9 +93,22 @@ export const recoverStaleStream = defineRepair({
         skip: `the turn began less than ${STALE_PENDING_GRACE_SECONDS} s ago`,
       };
     }
+    const parent = compressionParentReason(doc, id, context.store);
+    if (parent) {
+      return {
+        skip: `${name} is a compression parent (${parent}); its ` +
+          "continuation owns the turn",
+      };
+    }
     if (!Array.isArray(doc.messages)) {
       return { skip: `${name} has no messages list` };
     }
+    const journal = await readStreamJournal(
+      context.store.sessionDir,
+      id,
+      doc.active_stream_id,
+    );
+    if ("skip" in journal) return journal;
     let core: CoreTranscript | null = null;
     if (doc.messages.length === 0) {
       const found = await findCoreTranscript(
@@ -96,174 +120,104 @@ export const recoverStaleStream = defineRepair({
       if (found && "skip" in found) return found;
       core = found;
     }
+    const era = isSeedShaped(doc, id) && journal.output === null &&
+        !journal.exists
+      ? "g0"
+      : "head";
     const nowSeconds = nowMs / 1000;
-    const base = core ? core.messages : doc.messages;
-    const prompt = recoveredPrompt(doc, nowSeconds);
-    const marker = {
-      role: "assistant",
-      content: INCOMPLETE_TURN_MARKER,
-      timestamp: Math.trunc(nowSeconds),
-      _error: true,
-    };
-    // The server's two outcomes: a transcript that holds the prompt is the
-    // whole turn (no marker); otherwise the prompt is kept, unless it is
-    // already the last message, and the marker says the turn broke off.
-    // Where the server would take a transcript that lacks the prompt and
-    // drop it, the prompt and the marker are appended after the transcript.
-    const appended = core
-      ? (isLastUserMessage(base, doc.pending_user_message)
-        ? []
-        : [prompt, marker])
-      : isLastMessage(base, doc.pending_user_message)
-      ? [marker]
-      : [prompt, marker];
-    // As Session.save() after the server's repair: the stream state is
-    // cleared and updated_at touched. Keys the file lacks stay absent (the
-    // server's defaults for them are the cleared values).
-    const changes: [string, unknown, Anchor][] = [
-      ["active_stream_id", null, BEFORE_MESSAGES],
-      ["pending_user_message", null, BEFORE_MESSAGES],
-    ];
-    for (
-      const [key, value] of [
-        ["pending_attachments", []],
-        ["pending_started_at", null],
-        ["updated_at", nowSeconds],
-      ] as const
-    ) {
-      if (key in doc) changes.push([key, value, BEFORE_MESSAGES]);
-    }
-    if (core) {
-      const toolCalls = "tool_calls" in core.doc ? core.doc.tool_calls : [];
-      changes.push(["tool_calls", toolCalls, AFTER_MESSAGES]);
-      for (const key of CORE_TOKEN_FIELDS) {
-        const value = core.doc[key];
-        if (value !== null && value !== undefined) {
-          changes.push([key, value, BEFORE_MESSAGES]);
-        }
-      }
-    }
     const tooDeep = {
-      skip: `${name} holds a pending message (or a transcript) nested ` +
-        "too deep to write back; finish the turn by hand",
+      skip: `${name} holds a pending message (or a transcript or run ` +
+        "output) nested too deep to write back; finish the turn by hand",
     };
-    if (nestedDeeperThan(appended, MAX_WRITE_DEPTH)) return tooDeep;
-    if (core && nestedDeeperThan(core.messages, MAX_WRITE_DEPTH)) {
-      return tooDeep;
-    }
-    let text: string | null = new TextDecoder().decode(read.bytes);
+    let outcome: StaleOutcome;
+    let text: string | null;
+    const after: Record<string, unknown> = workingCopy(
+      doc as typeof doc & { messages: unknown[] },
+    );
     try {
-      if (core) text = replaceTopLevelValue(text, "messages", core.messages);
-      if (text !== null) {
-        text = appendToTopLevelArray(text, "messages", appended);
+      outcome = closeStaleTurn(
+        after as typeof after & { messages: unknown[] },
+        {
+          era,
+          journal: journal.output,
+          core,
+          nowSeconds,
+        },
+      );
+      // As Session.save() after the server's repair: updated_at touched,
+      // the persisted message_count kept equal to the messages. Keys the
+      // file lacks stay absent (the server's defaults for them are the
+      // cleared values), except context_messages, which the server's save
+      // writes once it holds the recovered turn.
+      for (
+        const key of [
+          "pending_attachments",
+          "pending_started_at",
+          "pending_user_source",
+        ]
+      ) {
+        if (!(key in doc)) delete after[key];
       }
-      for (const [key, value, anchor] of changes) {
-        if (text === null) break;
-        text = setTopLevelValue(text, key, value, anchor);
+      if ("updated_at" in doc) after.updated_at = nowSeconds;
+      if ("message_count" in doc) {
+        after.message_count = (after.messages as unknown[]).length;
       }
+      if (
+        !("tool_calls" in doc) && Array.isArray(after.tool_calls) &&
+        after.tool_calls.length === 0
+      ) delete after.tool_calls;
+      text = editSidecarText(new TextDecoder().decode(read.bytes), doc, after);
     } catch (error) {
       // Written indented, a value nested 100,000 deep overflows the stack.
       if (!(error instanceof RangeError)) throw error;
       return tooDeep;
     }
-    const expected: Record<string, unknown> = {
-      ...doc,
-      messages: [...base, ...appended],
-    };
-    for (const [key, value] of changes) expected[key] = value;
-    // The edit is checked against the document it should produce, so a
-    // text edit gone wrong is a skip, never a damaged sidecar.
-    const edited = text === null ? null : parseJsonBytes(
-      new TextEncoder().encode(text),
-    );
-    if (!edited?.ok || !sameJson(edited.value, expected)) {
-      return { skip: `${name} could not be edited safely` };
-    }
-    const what = [
-      core
-        ? `take ${core.messages.length} messages from the core transcript ${core.path}`
-        : "",
-      appended.includes(prompt) ? "append the pending prompt" : "",
-      appended.includes(marker) ? "add an error marker" : "",
-      "clear the stream state",
-    ].filter(Boolean).join(", ");
+    if (text === null) return { skip: `${name} could not be edited safely` };
     return {
       repair: "recover_stale_stream",
-      findingIds: [finding.id],
+      findingIds: findings.map((f) => f.id),
       sessionId: id,
-      summary: `Recover ${name}: ${what}.`,
+      summary: `Recover ${name}: ${describe(outcome, core, journal.name)}.`,
       actions: [{
         op: "write",
         path: name,
-        data: new TextEncoder().encode(text!),
+        data: new TextEncoder().encode(text),
         expect: read.expect,
         note: `finish the stale stream of ${name}`,
+        // Run output is as private as its journal (0600).
+        ...(journal.name ? { sources: [journal.name] } : {}),
       }],
     };
   },
 });
 
-/** The `_recovered` user message the server makes of a pending prompt. */
-function recoveredPrompt(
-  doc: Record<string, unknown>,
-  nowSeconds: number,
-): Record<string, unknown> {
-  const started = doc.pending_started_at;
-  const message: Record<string, unknown> = {
-    role: "user",
-    content: doc.pending_user_message,
-    // The original send time keeps the turn in its place in the history.
-    timestamp: typeof started === "number" && started > 0
-      ? Math.trunc(started)
-      : Math.trunc(nowSeconds),
-    _recovered: true,
+function describe(
+  outcome: StaleOutcome,
+  core: CoreTranscript | null,
+  journalName: string | null,
+): string {
+  const marker = {
+    g0: 'add the marker "Previous turn did not complete."',
+    recovered: "add the interrupted marker (partial output recovered)",
+    retry: "add the interrupted marker armed for the server's retry of the " +
+      "run journal",
+    none: "add the interrupted marker",
   };
-  const attachments = doc.pending_attachments;
-  if (Array.isArray(attachments) && attachments.length > 0) {
-    message.attachments = [...attachments];
-  }
-  return message;
-}
-
-/**
- * True when the very last message is a user message holding the pending
- * prompt, whitespace-normalized: the server's "already checkpointed" test.
- */
-function isLastMessage(messages: unknown[], pending: unknown): boolean {
-  const last = messages.at(-1);
-  const prompt = normalized(pending);
-  return prompt !== "" && isPlainObject(last) && last.role === "user" &&
-    normalized(last.content) === prompt;
-}
-
-/**
- * True when the last user message is the pending prompt. In a core
- * transcript the agent's reply follows the prompt, so the last message is
- * not the one to compare.
- */
-function isLastUserMessage(messages: unknown[], pending: unknown): boolean {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i];
-    if (isPlainObject(message) && message.role === "user") {
-      return isLastMessage(messages.slice(i, i + 1), pending);
-    }
-  }
-  return false;
-}
-
-function normalized(content: unknown): string {
-  // A list of parts compares by its text, where the server's str() would
-  // compare a Python repr and append the same prompt twice.
-  const text = typeof content === "string" || Array.isArray(content)
-    ? messageText(content)
-    : String(content ?? "");
-  return text.split(/\s+/).filter(Boolean).join(" ");
-}
-
-interface CoreTranscript {
-  path: string;
-  doc: Record<string, unknown>;
-  messages: unknown[];
+  return [
+    outcome.fromCore && core
+      ? `take ${core.messages.length} messages from the core transcript ${core.path}`
+      : "",
+    outcome.completed ? `close the run ${journalName} completed` : "",
+    outcome.promptAdded ? "append the pending prompt" : "",
+    outcome.recoveredOutput
+      ? `recover the run's output from ${journalName}`
+      : "",
+    outcome.gatewayError
+      ? `recover the run's gateway error from ${journalName}`
+      : "",
+    outcome.marker ? marker[outcome.marker] : "",
+    "clear the stream state",
+  ].filter(Boolean).join(", ");
 }
 
 /**
@@ -321,40 +275,4 @@ async function findCoreTranscript(
     }
   }
   return null;
-}
-
-/** Where a key the file lacks is inserted: metadata before `messages`. */
-type Anchor = { key: string; side: "before" | "after" };
-const BEFORE_MESSAGES: Anchor = { key: "messages", side: "before" };
-const AFTER_MESSAGES: Anchor = { key: "messages", side: "after" };
-
-/**
- * Sets a top-level value, keeping every other byte: replaces it when the
- * key exists, else inserts it next to `anchor` in the file's style. Null
- * when neither is possible.
- */
-function setTopLevelValue(
-  text: string,
-  key: string,
-  value: unknown,
-  anchor: Anchor,
-): string | null {
-  const replaced = replaceTopLevelValue(text, key, value);
-  if (replaced !== null) return replaced;
-  const span = topLevelSpans(text)?.get(anchor.key);
-  if (!span) return null;
-  const pretty = text.slice(0, span.start).includes("\n");
-  const lineStart = text.lastIndexOf("\n", span.start - 1) + 1;
-  const indent = pretty ? /^[ \t]*/.exec(text.slice(lineStart))![0] : "";
-  const rendered = pretty
-    ? JSON.stringify(value, null, 2).replaceAll("\n", "\n" + indent)
-    : JSON.stringify(value);
-  const entry = `${JSON.stringify(key)}: ${rendered}`;
-  const separator = pretty ? `,\n${indent}` : ", ";
-  if (anchor.side === "after") {
-    return text.slice(0, span.end) + separator + entry + text.slice(span.end);
-  }
-  const keyStart = text.lastIndexOf(JSON.stringify(anchor.key), span.start);
-  if (keyStart < 0 || lineStart > keyStart && pretty) return null;
-  return text.slice(0, keyStart) + entry + separator + text.slice(keyStart);
 }

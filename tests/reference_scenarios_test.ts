@@ -37,9 +37,6 @@ import { serverIndex } from "./check_support.ts";
 
 // ---------------------------------------------------------------- helpers
 
-/** The marker the spec (STORE_FORMAT.md §5) puts after a recovered turn. */
-const MARKER = "**Previous turn did not complete.**";
-
 type Extra = Partial<PipelineOptions>;
 
 function audit(store: TestStore, extra: Extra = {}): Promise<Report> {
@@ -1200,28 +1197,46 @@ Deno.test("a pending journal turn is recovered into the sidecar and closed in th
 
     const doc = await store.readJson(`${sid}.json`) as {
       messages: Record<string, unknown>[];
+      context_messages: Record<string, unknown>[];
     };
     assert.equal(doc.messages.length, 6);
-    assert.deepEqual(doc.messages[4], {
+    const prompt = {
       role: "user",
       content: "Please finish the report",
-      timestamp: 1778458282.1,
+      timestamp: 1778458282, // int(), as the server stamps a recovered prompt
       _recovered: true,
       attachments,
-    });
+    };
+    assert.deepEqual(doc.messages[4], prompt);
+    // A sidecar of a later server than the seed's (it has clear_generation)
+    // gets today's marker, and the model's context gets the prompt.
     assert.equal(doc.messages[5].role, "assistant");
-    assert.equal(doc.messages[5].content, MARKER);
+    assert.equal(doc.messages[5].type, "interrupted");
+    assert.equal(doc.messages[5].interruption_cause, "process_restart");
+    assert.match(
+      String(doc.messages[5].content),
+      /^\*\*Response interrupted\.\*\*\n\n.*no agent output was recovered\.$/s,
+    );
     assert.equal(doc.messages[5]._error, true);
+    assert.deepEqual(doc.context_messages, [
+      { role: "user", content: "message 0" },
+      prompt,
+    ]);
 
-    // Every byte outside the appended messages is as the server wrote it.
+    // Every byte outside the appended rows is as the server wrote it.
     const edited = new TextDecoder().decode(await bytes(store, `${sid}.json`));
     const head = original.indexOf('"messages": [');
     const tail = original.indexOf('"tool_calls"');
-    assert.ok(head > 0 && tail > head);
+    const context = original.indexOf('"context_messages"');
+    assert.ok(head > 0 && tail > head && context > tail);
     assert.equal(edited.slice(0, head), original.slice(0, head));
-    assert.ok(edited.endsWith(original.slice(tail)));
     const lastOld = original.lastIndexOf("}", tail);
     assert.equal(edited.slice(0, lastOld + 1), original.slice(0, lastOld + 1));
+    const contextAt = edited.indexOf('"context_messages"');
+    assert.equal(
+      edited.slice(edited.indexOf('"tool_calls"'), contextAt),
+      original.slice(tail, context),
+    );
 
     // The journal keeps its bytes and gains an interrupted event.
     const journalAfter = await bytes(store, `_turn_journal/${sid}.jsonl`);

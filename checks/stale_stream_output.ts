@@ -1,0 +1,317 @@
+/**
+ * A dead stream whose run journal holds output the sidecar lacks: the
+ * sidecar is left streaming (`active_stream_id` and `pending_user_message`
+ * set, as checks/stale_stream_state.ts decides) and
+ * `_run_journal/<sid>/<active_stream_id>.jsonl` holds text, reasoning or
+ * tool cards a user saw before the server stopped. Today's server
+ * recovers that output into the sidecar when it closes the stream (since
+ * v0.51.81); the stream id is the only link from the sidecar to the file,
+ * so closing the stream without the output loses it for good. A run that
+ * completed is checks/stream_run_completed.ts's.
+ *
+ * @example
+ * ```ts
+ * import { staleStreamOutput } from "./stale_stream_output.ts";
+ * const drafts = await staleStreamOutput.run(store, { now: Date.now(), serverStopped: true });
+ * ```
+ * @module
+ */
+
+import { defineCheck } from "../core/check.ts";
+import type { CheckOptions } from "../core/check.ts";
+import type { FindingDraft } from "../core/finding.ts";
+import { activeRunVerdict, readCut } from "../core/run_journal_scan.ts";
+import type { RunJournalSummary } from "../core/run_journal.ts";
+import type { StoreSnapshot } from "../core/snapshot.ts";
+import { messageCountOf } from "../core/store_facts.ts";
+import { pyTruthy } from "../core/sidecar_summary.ts";
+import {
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  STALE_PENDING_GRACE_SECONDS,
+} from "./stale_stream_state.ts";
+import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
+import { plainText, shortText } from "./shown_value.ts";
+
+/**
+ * The repair that closes a stale stream as today's server does, recovering
+ * the run journal's output (repairs/recover_stale_stream.ts).
+ */
+export const STREAM_REPAIR = "recover_stale_stream";
+
+/**
+ * A session left streaming whose active run's journal says more than "no
+ * output": what the run-journal checks report instead of
+ * checks/stale_stream_state.ts.
+ *
+ * @example
+ * ```ts
+ * for (const s of streamsWithRunJournal(store, options)) console.log(s.sessionId, s.verdict.kind);
+ * ```
+ */
+export interface StreamWithRunJournal {
+  /** The session. */
+  sessionId: string;
+  /** `<sid>.json`. */
+  liveName: string;
+  /** The run's verdict ({@linkcode activeRunVerdict}). */
+  verdict: NonNullable<ReturnType<typeof activeRunVerdict>>;
+  /**
+   * Why nothing may be changed now, as a clause, or null when the stream
+   * may be closed (`--server-stopped`, past the grace, no guard).
+   */
+  holdBack: string | null;
+  /** Evidence both checks give. */
+  evidence: Record<string, string | number | null | boolean>;
+}
+
+/**
+ * The sessions left streaming (stale as checks/stale_stream_state.ts
+ * decides, and not healed from state.db by the server first) whose active
+ * run's journal completed, holds output, or cannot be read whole.
+ *
+ * @example
+ * ```ts
+ * const claimed = [...streamsWithRunJournal(store, options)].map((s) => s.sessionId);
+ * ```
+ */
+export function* streamsWithRunJournal(
+  store: StoreSnapshot,
+  options: CheckOptions,
+): Generator<StreamWithRunJournal> {
+  if (!store.runJournals?.sessions.size) return;
+  for (const session of store.sessions.values()) {
+    const live = session.live;
+    if (!live?.read.ok || live.read.value.shape !== "object") continue;
+    const meta = live.read.value.meta;
+    const verdict = claimedRun(store, session.sessionId, meta);
+    if (!verdict) continue;
+    const age = pendingAgeSeconds(meta.pending_started_at, options.now);
+    const started = Number.isFinite(age)
+      ? `${Math.round(age)} s ago`
+      : "at an unknown time";
+    let holdBack: string | null = null;
+    if (!options.serverStopped) {
+      holdBack = "a server may still be streaming it; if none is running, " +
+        "repair it with `hermes-fsck repair --server-stopped`";
+    } else if (age < STALE_PENDING_GRACE_SECONDS) {
+      holdBack = `the turn began ${started}, within the ` +
+        `${STALE_PENDING_GRACE_SECONDS} s grace; run repair again after it`;
+    }
+    const summary = "summary" in verdict ? verdict.summary : null;
+    yield {
+      sessionId: session.sessionId,
+      liveName: live.name,
+      verdict,
+      holdBack,
+      evidence: {
+        liveMessages: messageCountOf(live),
+        bakMessages: -1,
+        activeStreamId: shortText(plainText(meta.active_stream_id)),
+        runJournal: verdict.file.name,
+        pendingAgeSeconds: Number.isFinite(age)
+          ? Math.round(age * 10) / 10
+          : null,
+        ...(summary ? outputEvidence(summary) : {}),
+      },
+    };
+  }
+}
+
+/**
+ * The verdict on a session's active run when the run-journal checks
+ * report it (checks/stale_stream_state.ts then leaves the session to
+ * them), else null.
+ *
+ * @example
+ * ```ts
+ * if (claimedRun(store, "abc", meta)) continue; // reported as run-journal output
+ * ```
+ */
+export function claimedRun(
+  store: StoreSnapshot,
+  sessionId: string,
+  meta: Record<string, unknown>,
+): ReturnType<typeof activeRunVerdict> {
+  if (!store.runJournals?.sessions.size || !hasStreamState(meta)) return null;
+  // A compression parent: the server never closes its stream (since
+  // v0.51.66), and stale-stream-state says so; its journal stays as it is.
+  if (pyTruthy(meta.pre_compression_snapshot)) return null;
+  // state.db ahead: the server heals the turn from it first, as
+  // stale-stream-state says.
+  if (serverHealsFromStateDb(store, sessionId)) return null;
+  const verdict = activeRunVerdict(
+    store.runJournals,
+    sessionId,
+    meta.active_stream_id,
+  );
+  // A parent another session continues (since v0.51.154): left to
+  // stale-stream-state too, which reports it as the guard it is.
+  if (verdict && compressionParentReason(meta, sessionId, store)) return null;
+  return verdict;
+}
+
+/**
+ * The output of a run, as evidence.
+ *
+ * @example
+ * ```ts
+ * outputEvidence(summary); // { textChars: 120, toolCards: 2, ... }
+ * ```
+ */
+export function outputEvidence(
+  summary: RunJournalSummary,
+): Record<string, number | string | null> {
+  return {
+    textChars: summary.textChars,
+    reasoningChars: summary.reasoningChars,
+    toolCards: summary.toolCards,
+    events: summary.events,
+    terminalState: summary.terminalState,
+  };
+}
+
+/**
+ * The output of a run, as words: "312 characters of text and 2 tool
+ * cards".
+ *
+ * @example
+ * ```ts
+ * outputText(summary); // "5 characters of text and 1 tool card"
+ * ```
+ */
+export function outputText(summary: RunJournalSummary): string {
+  const parts: string[] = [];
+  const count = (n: number, one: string, many: string) => {
+    if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
+  };
+  count(summary.textChars, "character of text", "characters of text");
+  count(
+    summary.reasoningChars,
+    "character of reasoning",
+    "characters of reasoning",
+  );
+  count(summary.toolCards, "tool card", "tool cards");
+  if (parts.length === 0) return "no output";
+  return parts.length === 1
+    ? parts[0]
+    : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}
+
+/** The `stale-stream-output` check. */
+export const staleStreamOutput = defineCheck({
+  id: "stale-stream-output",
+  title: "Dead streams whose run journal holds output",
+  description: "Reports sidecars left streaming whose run journal " +
+    "(_run_journal/<sid>/<active_stream_id>.jsonl) holds output the " +
+    "sidecar lacks; repairable once --server-stopped says no server owns " +
+    "the stream.",
+  partwise: true,
+  kinds: [
+    {
+      kind: "stale_stream_unrecovered_output",
+      category: "repairable",
+      severity: "warning",
+      repair: STREAM_REPAIR,
+      summary: "A dead stream's run journal holds output the sidecar lacks.",
+      explain:
+        "The sidecar still says a reply is streaming (active_stream_id and " +
+        "pending_user_message set), the turn began more than 30 seconds " +
+        "ago, --server-stopped says no server owns it, and the run " +
+        "journal of that stream (_run_journal/<sid>/<active_stream_id>.jsonl, " +
+        "written since v0.51.71) holds output the user saw before the " +
+        "server stopped: text (token, interim_assistant), display-only " +
+        "reasoning, or tool cards, and no completed terminal event. " +
+        "Today's server (since v0.51.81) recovers that output into the " +
+        "sidecar when it closes the stream on load; the stream id is the " +
+        "only link from the sidecar to the file, so closing the stream " +
+        "without recovering it (as hermes-fsck did before) loses it for " +
+        "good. Repair: recover_stale_stream closes the turn as today's " +
+        "server does, recovering the journal's output (tagged " +
+        "_recovered_from_run_journal and _recovered_stream_id) before the " +
+        "interruption marker. A compression parent " +
+        "(pre_compression_snapshot, or a session another one names as its " +
+        "parent_session_id) is left to stale-stream-state " +
+        "(stream_state_compression_parent): the server never closes its " +
+        "stream. Stores before v0.51.71 have no " +
+        "run journal " +
+        "and never get this finding.",
+    },
+    {
+      kind: "stream_output_unconfirmed",
+      category: "info",
+      severity: "warning",
+      summary:
+        "A stream's run journal holds output, but the stream may not be dead.",
+      explain:
+        "As stale_stream_unrecovered_output, but hermes-fsck may not close " +
+        "the stream now: --server-stopped was not given (a server may " +
+        "still be answering), the turn began less than 30 seconds ago (the " +
+        "server's grace). Nothing is changed. A running server of v0.51.81 or " +
+        "later recovers the output itself when it first loads the " +
+        "session; to have hermes-fsck do it, stop the server and run " +
+        "`hermes-fsck repair --server-stopped` (after the grace). The " +
+        "message says which applies. Run journals exist since v0.51.71.",
+    },
+    {
+      kind: "stream_run_journal_unread",
+      category: "info",
+      severity: "warning",
+      summary:
+        "A dead stream's run journal could not be read whole; the stream is left alone.",
+      explain:
+        "The sidecar is left streaming and its stream has a run journal " +
+        "(_run_journal/<sid>/<active_stream_id>.jsonl, since v0.51.71), " +
+        "but hermes-fsck could not read it (permission denied, an I/O " +
+        "error), or a bound cut the read (a line or the file longer than " +
+        "--max-file-size) before any output was found. Whether the run " +
+        "left output is unknown, so the stream state is not closed: that " +
+        "could lose output for good. The message says why; make the file " +
+        "readable or raise --max-file-size, and run hermes-fsck again, or " +
+        "start a server of v0.51.81 or later, which recovers it on load.",
+    },
+  ],
+  run(store, options) {
+    const drafts: FindingDraft[] = [];
+    for (const stream of streamsWithRunJournal(store, options)) {
+      const { verdict, liveName } = stream;
+      const base = {
+        sessionId: stream.sessionId,
+        paths: [liveName, verdict.file.name],
+        evidence: stream.evidence,
+      };
+      if (verdict.kind === "unknown") {
+        drafts.push({
+          ...base,
+          kind: "stream_run_journal_unread",
+          message: `${liveName} is left streaming, and its run journal ` +
+            `${verdict.file.name} ${verdict.why}; the stream state is left ` +
+            `alone.`,
+        });
+        continue;
+      }
+      if (verdict.kind !== "output") continue;
+      const what = `${liveName} is left streaming, and its run journal ` +
+        `${verdict.file.name} holds ${
+          outputText(verdict.summary)
+        } the sidecar lacks`;
+      const cut = readCut(verdict.summary);
+      const cutText = cut ? ` (the journal ${cut})` : "";
+      drafts.push(
+        stream.holdBack
+          ? {
+            ...base,
+            kind: "stream_output_unconfirmed",
+            message: `${what}${cutText}; left alone: ${stream.holdBack}.`,
+          }
+          : {
+            ...base,
+            kind: "stale_stream_unrecovered_output",
+            message: `${what}${cutText}; the turn is dead.`,
+          },
+      );
+    }
+    return drafts;
+  },
+});
