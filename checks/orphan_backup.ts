@@ -60,6 +60,10 @@ export const orphanBackup = defineCheck({
         "hold most of the conversation: copy the file aside, repair the JSON " +
         "by hand (the evidence gives the byte offset of the error), and save " +
         "it as <sid>.json while the server is stopped.",
+      resolutions: [{
+        keep: "discard",
+        meaning: "Move the .bak that does not parse into the run's quarantine.",
+      }],
     },
     {
       kind: "orphan_backup_state_db_unreadable",
@@ -79,6 +83,18 @@ export const orphanBackup = defineCheck({
         "permissions, start the agent once to roll back a hot journal, or " +
         "pass the right --state-db) and run again: the backup is then " +
         "restored if state.db still has the session.",
+      resolutions: [
+        {
+          keep: "bak",
+          meaning:
+            "Recreate <sid>.json from the .bak's bytes (the .bak stays).",
+        },
+        {
+          keep: "discard",
+          meaning:
+            "Move the .bak into the run's quarantine: the session stays gone.",
+        },
+      ],
     },
     {
       kind: "orphan_backup_without_state_row",
@@ -91,6 +107,18 @@ export const orphanBackup = defineCheck({
         "most likely deleted, and restoring the backup would resurrect it. " +
         "If the user did not delete it, rename <sid>.json.bak to <sid>.json " +
         "while the server is stopped; otherwise delete the backup.",
+      resolutions: [
+        {
+          keep: "bak",
+          meaning:
+            "Recreate <sid>.json from the .bak's bytes (the .bak stays).",
+        },
+        {
+          keep: "discard",
+          meaning:
+            "Move the .bak into the run's quarantine: the session stays gone.",
+        },
+      ],
     },
   ],
   run(store) {
