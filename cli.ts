@@ -38,6 +38,7 @@ import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
+import type { KindInfo } from "./core/finding.ts";
 import type { Repair } from "./core/repair.ts";
 import {
   type LoadedPlugins,
@@ -895,7 +896,24 @@ function explain(name: string, registry: Registry): string {
     "",
     wrap(kind.explain, 76),
     "",
+    ...resolutionLines(kind),
   ].join("\n");
+}
+
+/** What `resolve` may keep for a kind, for `explain`. */
+function resolutionLines(kind: KindInfo): string[] {
+  if (!kind.resolutions?.length) return [];
+  return [
+    "Resolutions ('hermes-fsck resolve ID --keep SOURCE', undoable):",
+    ...kind.resolutions.map((r) =>
+      `  ${r.keep.padEnd(9)}${
+        r.undeletes
+          ? r.meaning.replace(/\.$/, "") + " (needs --undelete)."
+          : r.meaning
+      }`
+    ),
+    "",
+  ];
 }
 
 function wrap(text: string, width: number): string {
