@@ -147,8 +147,8 @@ export interface DiffEntry {
   at: string | null;
   /**
    * How often each version holds it, by the index in `versions`; null for
-   * a version not compared, or one that cannot hold it (a journal holds
-   * only user prompts).
+   * a version not compared, or one that cannot be said to lack it (a
+   * journal holds only the prompts of recent turns).
    */
   counts: (number | null)[];
 }
@@ -676,8 +676,11 @@ function diffOf(reads: Read[]): SessionEvidence["diff"] {
   let differing = 0;
   const listedOrder: { at: number | null; entry: DiffEntry }[] = [];
   for (const entry of entries.values()) {
-    // A journal holds only prompts: it is compared on user messages alone.
-    const covers = compared.map((r) => !r.promptsOnly || entry.role === "user");
+    // A journal holds only the prompts of recent turns: it never lacks a
+    // message, it only adds the prompts no sidecar holds.
+    const covers = compared.map((r, i) =>
+      !r.promptsOnly || entry.counts[i] > 0
+    );
     const most = Math.max(...entry.counts.filter((_, i) => covers[i]));
     const differs = compared.some((_, i) =>
       covers[i] && entry.counts[i] < most
