@@ -17,8 +17,9 @@
 import {
   concatBytes,
   makeMessages,
+  makeSidecar,
   type Message,
-  type TestStore,
+  TestStore,
 } from "./fixtures.ts";
 import { submittedEvent } from "./safety_support.ts";
 
@@ -112,3 +113,34 @@ export const REVIEW_KINDS = [
   "stale_temp_needs_review",
   "state_db_deleted_webui_tombstone",
 ];
+
+/**
+ * A store of 20,000 sessions, every seventh live file cut short (2,858
+ * `malformed_live` findings, the title in it HTML), in /dev/shm when
+ * there is one (20,000 files cost little there). The caller cleans up.
+ *
+ * @example
+ * ```ts
+ * const big = await buildBigReviewStore();
+ * try { ... } finally { await big.cleanup(); }
+ * ```
+ */
+export async function buildBigReviewStore(): Promise<TestStore> {
+  let shm: string | undefined;
+  try {
+    if (Deno.statSync("/dev/shm").isDirectory) shm = "/dev/shm";
+  } catch { /* no tmpfs: the default temp dir */ }
+  const store = await TestStore.create(shm);
+  const healthy = (id: string) =>
+    JSON.stringify(makeSidecar(id, { messages: 2 }));
+  for (let i = 0; i < 20_000; i++) {
+    const id = `s${String(i).padStart(5, "0")}`;
+    Deno.writeTextFileSync(
+      store.path(`${id}.json`),
+      i % 7 === 0
+        ? `{"session_id": "${id}", "title": "<b>broken ${i}</b>`
+        : healthy(id),
+    );
+  }
+  return store;
+}
