@@ -216,7 +216,7 @@ details.kind>summary{font-weight:600}
 details.finding{border-left:3px solid #999;padding-left:.6em}
 .unsafe_to_repair{border-color:#b00020}.repairable{border-color:#b26a00}.info{border-color:#2a6}
 .plus{background:#dff5e1}.minus{background:#fde2e2}.na{color:#888}
-.x{overflow-wrap:anywhere}.note{color:#444}td.file{min-width:10em;max-width:18em}td.t{white-space:nowrap}
+.x{overflow-wrap:anywhere}.note{color:#444}td.file{min-width:10em;max-width:18em}td.title{max-width:22em;overflow-wrap:anywhere}summary{overflow-wrap:anywhere}td.t{white-space:nowrap}
 `;
 
 function* pageParts(
@@ -339,7 +339,9 @@ function evidenceHtml(s: SessionEvidence): string {
       ? `${v.messageCount}${v.source === "journal" ? " prompt(s)" : ""}`
       : `<i>cannot be used: ${h(v.problem ?? "unreadable")}</i>`;
     parts.push(
-      `<tr><td>${i + 1}</td><td>${h(v.label, 100)}</td><td>${count}</td><td>${
+      `<tr><td>${i + 1}</td><td>${
+        h(v.label, 100)
+      }</td><td>${count}</td><td class="title">${
         v.title === null ? "" : h(v.title, 200)
       }</td><td class="t">${when(v.createdAt)}</td><td class="t">${
         when(v.updatedAt)
