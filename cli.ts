@@ -28,6 +28,10 @@ import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
+import { UsageError } from "./core/usage_error.ts";
+import { resolveCommand } from "./core/resolve_command.ts";
+import { acknowledgeCommand } from "./core/acknowledge_command.ts";
+import type { ScanOptions } from "./core/snapshot.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
 import { actAsStoreOwner } from "./core/owner_reexec.ts";
@@ -130,6 +134,10 @@ Usage:
                                           put back every file a repair run changed
   hermes-fsck runs [--session-dir D] [--prune --keep N]
                                           list repair runs; --prune deletes all but the newest N
+  hermes-fsck resolve ID --keep SOURCE [--undelete] [--dry-run]
+                                          apply a person's choice for a finding (undoable)
+  hermes-fsck acknowledge ID [--note TEXT] | --list | --remove ID
+                                          a reviewed finding stops setting bit 4 while its files are unchanged
   hermes-fsck --version | --help
 
 Options:
@@ -167,7 +175,6 @@ in the store (a finding fixed since has no id any more), 16 when ID is
 neither a finding id (16 hex digits) nor a session id.
 `;
 
-class UsageError extends Error {}
 class OperationalError extends Error {}
 
 /**
@@ -255,6 +262,10 @@ async function run(
         prune: { type: "boolean" },
         keep: { type: "string" },
         html: { type: "string" },
+        undelete: { type: "boolean" },
+        note: { type: "string" },
+        list: { type: "boolean" },
+        remove: { type: "string" },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
         version: { type: "boolean" },
@@ -312,11 +323,27 @@ async function run(
     case "review":
       noExtra(rest, command);
       return await reviewCommand(values, io, registry);
+    case "resolve":
+      return await resolveCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
+    case "acknowledge":
+      return await acknowledgeCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
     default:
       throw new UsageError(
         `unknown command ${
           JSON.stringify(command)
-        }; use audit, repair, checks or explain`,
+        }; use audit, repair, checks, explain, resolve or acknowledge`,
       );
   }
 }
@@ -366,13 +393,9 @@ async function runStoreCommand(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const maxFileBytes = values["max-file-size"] === undefined
-    ? undefined
-    : parseSize(String(values["max-file-size"]));
   const workers = workersOf(values.workers);
-  const defaults = defaultPaths(io.env);
-  const sessionDir = await sessionDirOf(values, io);
-  const stateDbPath = await stateDbPathOf(values, io);
+  const { sessionDir, stateDbPath, maxFileBytes, hermesHome, profiles } =
+    await scanOf(values, io);
   if (!values.quiet) {
     for (const warning of plugins.warnings) {
       io.stderr(`hermes-fsck: warning: ${warning}\n`);
@@ -396,8 +419,8 @@ async function runStoreCommand(
         command,
         sessionDir,
         stateDbPath,
-        hermesHome: defaults.hermesHome,
-        profiles: profilesOf(values, io),
+        hermesHome,
+        profiles,
         only: values.check as string[] | undefined,
         skip: values.skip as string[] | undefined,
         dryRun: Boolean(values["dry-run"]),
@@ -446,7 +469,7 @@ async function runStoreCommand(
       const pieces = await reviewPagePieces(report, {
         sessionDir,
         stateDbPath,
-        profiles: profilesOf(values, io),
+        profiles: profiles ?? null,
         maxFileBytes,
       }, kinds);
       if (htmlFile === undefined) {
@@ -523,6 +546,43 @@ function pluginTimeoutOf(value: unknown): number | undefined {
   return Number(text) * 1000;
 }
 
+/**
+ * The store a command works on, from its flags: the session dir, the
+ * state.db (`--state-db`, or the default home's when it exists, unless
+ * `--no-state-db`), each session's profile home's, and `--max-file-size`.
+ */
+async function scanOf(values: Values, io: CliIo): Promise<ScanOptions> {
+  if (values["state-db"] !== undefined && values["no-state-db"]) {
+    throw new UsageError("--state-db and --no-state-db contradict each other");
+  }
+  const maxFileBytes = values["max-file-size"] === undefined
+    ? undefined
+    : parseSize(String(values["max-file-size"]));
+  const defaults = defaultPaths(io.env);
+  const sessionDir = await sessionDirOf(values, io);
+  let stateDbPath: string | null = null;
+  if (values["state-db"] !== undefined) {
+    stateDbPath = resolve(String(values["state-db"]));
+    if (!(await exists(stateDbPath))) {
+      throw new OperationalError(
+        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
+      );
+    }
+  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
+    stateDbPath = defaults.stateDb;
+  }
+  return {
+    sessionDir,
+    stateDbPath,
+    maxFileBytes,
+    hermesHome: defaults.hermesHome,
+    // Each session's own profile home, unless one file is forced.
+    profiles: values["state-db"] === undefined && !values["no-state-db"]
+      ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
+      : null,
+  };
+}
+
 /** Node's parseArgs messages, cut to what an operator needs. */
 function parseErrorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -536,41 +596,16 @@ function parseErrorText(error: unknown): string {
 }
 
 /** The commands that work on a session dir. */
-const STORE_COMMANDS = ["audit", "repair", "undo", "runs", "show", "review"];
-
-/** Each session's own profile home, unless one state.db is forced. */
-function profilesOf(
-  values: Values,
-  io: CliIo,
-): { base: string; defaultStateDb: string } | null {
-  return values["state-db"] === undefined && !values["no-state-db"]
-    ? {
-      base: baseHermesHome(io.env),
-      defaultStateDb: defaultPaths(io.env).stateDb,
-    }
-    : null;
-}
-
-/** The state.db the flags name, the default one if it exists, or null. */
-async function stateDbPathOf(
-  values: Values,
-  io: CliIo,
-): Promise<string | null> {
-  if (values["state-db"] !== undefined && values["no-state-db"]) {
-    throw new UsageError("--state-db and --no-state-db contradict each other");
-  }
-  if (values["state-db"] !== undefined) {
-    const path = resolve(String(values["state-db"]));
-    if (!(await exists(path))) {
-      throw new OperationalError(
-        `state.db ${path} does not exist; pass the right --state-db, or --no-state-db to check without it`,
-      );
-    }
-    return path;
-  }
-  const fallback = defaultPaths(io.env).stateDb;
-  return !values["no-state-db"] && (await exists(fallback)) ? fallback : null;
-}
+const STORE_COMMANDS = [
+  "audit",
+  "repair",
+  "undo",
+  "runs",
+  "resolve",
+  "acknowledge",
+  "show",
+  "review",
+];
 
 async function showCommand(
   rest: string[],
@@ -593,24 +628,17 @@ async function showCommand(
       } is neither a finding id (16 hex digits) nor a session id`,
     );
   }
-  const maxFileBytes = values["max-file-size"] === undefined
-    ? undefined
-    : parseSize(String(values["max-file-size"]));
-  const stateDbPath = await stateDbPathOf(values, io);
-  const sessionDir = await sessionDirOf(values, io);
+  const scan = await scanOf(values, io);
   await io.revokeRun?.();
   const shown = await showOf(id, {
-    sessionDir,
-    stateDbPath,
-    hermesHome: defaultPaths(io.env).hermesHome,
-    profiles: profilesOf(values, io),
-    maxFileBytes,
+    ...scan,
+    profiles: scan.profiles ?? null,
     checks: registry.checks,
     repairs: registry.repairs,
   });
   if (!shown) {
     throw new OperationalError(
-      `show: no finding and no session ${id} in ${sessionDir}; ` +
+      `show: no finding and no session ${id} in ${scan.sessionDir}; ` +
         "'hermes-fsck audit --format json' lists the finding ids (a finding fixed since has none)",
     );
   }
@@ -811,22 +839,34 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
 
 /** Flags that only some commands take; anything else is a usage error. */
 const FLAG_COMMANDS: Record<string, string[]> = {
-  "state-db": ["audit", "repair", "show"],
-  "no-state-db": ["audit", "repair", "show"],
+  "state-db": ["audit", "repair", "resolve", "acknowledge", "show"],
+  "no-state-db": ["audit", "repair", "resolve", "acknowledge", "show"],
   check: ["audit", "repair"],
   skip: ["audit", "repair"],
-  "max-file-size": ["audit", "repair", "show"],
+  "max-file-size": ["audit", "repair", "resolve", "acknowledge", "show"],
   workers: ["audit", "repair"],
   verbose: ["audit", "repair"],
-  "server-stopped": ["audit", "repair"],
-  "dry-run": ["repair"],
+  "server-stopped": ["audit", "repair", "resolve"],
+  "dry-run": ["repair", "resolve"],
   "also-repair": ["repair"],
   plugin: ["audit", "repair"],
   "plugin-dir": ["audit", "repair"],
   "plugin-timeout": ["audit", "repair"],
   prune: ["runs"],
-  keep: ["runs"],
-  "session-dir": ["audit", "repair", "undo", "runs", "show"],
+  keep: ["runs", "resolve"],
+  undelete: ["resolve"],
+  note: ["acknowledge"],
+  list: ["acknowledge"],
+  remove: ["acknowledge"],
+  "session-dir": [
+    "audit",
+    "repair",
+    "undo",
+    "runs",
+    "resolve",
+    "acknowledge",
+    "show",
+  ],
   html: ["review"],
 };
 

@@ -119,9 +119,9 @@ export const tempFiles = defineCheck({
             "Make the temp <sid>.json; the live file and the temp go to the run's quarantine (a deleted session needs --undelete).",
         },
         {
-          keep: "live",
+          keep: "discard",
           meaning:
-            "Keep <sid>.json as it is; move the temp into the run's quarantine.",
+            "Move the temp into the run's quarantine; <sid>.json, if any, stays as it is.",
         },
       ],
     },

@@ -149,6 +149,11 @@ export interface Finding {
   repair?: string;
   /** Name of the external plugin that reported it, for plugin findings. */
   plugin?: string;
+  /**
+   * Set when a person acknowledged it (`hermes-fsck acknowledge ID`) and
+   * no file it names changed since: it no longer sets exit bit 4.
+   */
+  acknowledged?: { note: string | null; at: string };
 }
 
 /**

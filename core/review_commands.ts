@@ -40,7 +40,7 @@ export interface SuggestedCommand {
  * ```
  */
 export function commandsFor(
-  finding: Pick<Finding, "id" | "kind" | "category">,
+  finding: Pick<Finding, "id" | "kind" | "category" | "acknowledged">,
   kind: KindInfo | undefined,
   sessionDir: string,
 ): SuggestedCommand[] {
@@ -56,11 +56,18 @@ export function commandsFor(
           " Quarantined and recorded: 'hermes-fsck undo RUN_ID' puts it back.",
       });
     }
-    commands.push({
-      command: `hermes-fsck acknowledge ${finding.id} ${dir}`,
-      meaning: "Leave it as it is: it is reported as acknowledged and no " +
-        "longer sets exit bit 4, until a file it names changes.",
-    });
+    commands.push(
+      finding.acknowledged
+        ? {
+          command: `hermes-fsck acknowledge --remove ${finding.id} ${dir}`,
+          meaning: "Take back the acknowledgement: it sets exit bit 4 again.",
+        }
+        : {
+          command: `hermes-fsck acknowledge ${finding.id} ${dir}`,
+          meaning: "Leave it as it is: it is reported as acknowledged and " +
+            "no longer sets exit bit 4, until a file it names changes.",
+        },
+    );
   }
   if (finding.category === "repairable") {
     commands.push({

@@ -30,7 +30,7 @@ import type { Category, Finding, KindInfo } from "./finding.ts";
 import { inBatches } from "./json_pieces.ts";
 import type { Report } from "./report.ts";
 import { commandsFor } from "./review_commands.ts";
-import { sessionOfFinding } from "./show.ts";
+import { acknowledgedText, sessionOfFinding } from "./show.ts";
 
 /** Most findings listed on a page; the rest are counted. */
 export const MAX_FINDINGS_ON_PAGE = 5000;
@@ -295,8 +295,13 @@ function findingHtml(
       open ? " open" : ""
     }><summary><code>${h(f.id, 40)}</code> ${
       sessionId ? `<b>${h(sessionId, 80)}</b> ` : ""
-    }${h(f.message, 240)}</summary>\n`,
+    }${f.acknowledged ? "[acknowledged] " : ""}${
+      h(f.message, 240)
+    }</summary>\n`,
   ];
+  if (f.acknowledged) {
+    parts.push(`<p><b>${h(acknowledgedText(f.acknowledged), 400)}</b></p>\n`);
+  }
   if (f.paths.length > 0) {
     parts.push(
       `<p class="x">Files: ${

@@ -213,6 +213,7 @@ function findingLines(f: ShownFinding, label: string): string[] {
     `${label} ${f.id}: ${cut(f.kind, 80)} (${f.category}, ${f.severity})`,
     `  ${cut(f.message, 500)}`,
   ];
+  if (f.acknowledged) lines.push(`  ${acknowledgedText(f.acknowledged)}`);
   if (f.paths.length > 0) {
     lines.push(
       `  Files: ${f.paths.slice(0, 10).map((p) => cut(p, 200)).join(", ")}${
@@ -322,4 +323,22 @@ function sessionLines(s: SessionEvidence): string[] {
 /** Store text (already cut and escaped) between quotes. */
 function quoted(text: string): string {
   return `"${text}"`;
+}
+
+/**
+ * How an acknowledged finding is described (its note is store text: cut
+ * and escaped).
+ *
+ * @example
+ * ```ts
+ * acknowledgedText({ note: "kept on purpose", at: "2026-12-06T00:00:00.000Z" });
+ * // 'Acknowledged 2026-12-06T00:00:00.000Z: "kept on purpose"'
+ * ```
+ */
+export function acknowledgedText(
+  ack: NonNullable<Finding["acknowledged"]>,
+): string {
+  return `Acknowledged ${cut(String(ack.at), 40)}${
+    ack.note ? `: "${cut(ack.note, 300)}"` : ""
+  }`;
 }
