@@ -466,12 +466,17 @@ async function runStoreCommand(
       }
     }
     if (format === "html") {
-      const pieces = await reviewPagePieces(report, {
-        sessionDir,
-        stateDbPath,
-        profiles: profiles ?? null,
-        maxFileBytes,
-      }, kinds);
+      const pieces = await reviewPagePieces(
+        report,
+        {
+          sessionDir,
+          stateDbPath,
+          profiles: profiles ?? null,
+          maxFileBytes,
+        },
+        kinds,
+        storeFlagsOf(values),
+      );
       if (htmlFile === undefined) {
         for (const piece of pieces) io.stdout(piece);
       } else {
@@ -607,6 +612,22 @@ const STORE_COMMANDS = [
   "review",
 ];
 
+/**
+ * The store flags a command to copy repeats, so it reads the store as this
+ * run did (the session dir is added by core/review_commands.ts).
+ */
+function storeFlagsOf(values: Values): string[] {
+  const flags: string[] = [];
+  if (values["state-db"] !== undefined) {
+    flags.push("--state-db", resolve(String(values["state-db"])));
+  }
+  if (values["no-state-db"]) flags.push("--no-state-db");
+  if (values["max-file-size"] !== undefined) {
+    flags.push("--max-file-size", String(values["max-file-size"]));
+  }
+  return flags;
+}
+
 async function showCommand(
   rest: string[],
   values: Values,
@@ -633,6 +654,7 @@ async function showCommand(
   const shown = await showOf(id, {
     ...scan,
     profiles: scan.profiles ?? null,
+    commandFlags: storeFlagsOf(values),
     checks: registry.checks,
     repairs: registry.repairs,
   });

@@ -32,19 +32,23 @@ export interface SuggestedCommand {
 }
 
 /**
- * The commands for one finding, most specific first.
+ * The commands for one finding, most specific first; `flags` are the store
+ * flags the run was given (`--state-db F`, `--no-state-db`,
+ * `--max-file-size N`), which each command repeats.
  *
  * @example
  * ```ts
- * commandsFor(finding, kindsOf().get(finding.kind), report.sessionDir);
+ * commandsFor(finding, kindsOf().get(finding.kind), report.sessionDir, ["--no-state-db"]);
  * ```
  */
 export function commandsFor(
   finding: Pick<Finding, "id" | "kind" | "category" | "acknowledged">,
   kind: KindInfo | undefined,
   sessionDir: string,
+  flags: readonly string[] = [],
 ): SuggestedCommand[] {
-  const dir = `--session-dir ${shellQuote(sessionDir)}`;
+  // The store flags of the run that found it, so the command finds it too.
+  const dir = [`--session-dir`, sessionDir, ...flags].map(shellQuote).join(" ");
   const commands: SuggestedCommand[] = [];
   if (finding.category === "unsafe_to_repair") {
     for (const resolution of kind?.resolutions ?? []) {

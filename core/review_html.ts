@@ -82,6 +82,7 @@ export async function reviewPagePieces(
   report: Report,
   options: EvidenceOptions,
   kinds: ReadonlyMap<string, KindInfo>,
+  flags: readonly string[] = [],
 ): Promise<Iterable<string>> {
   const reader = await EvidenceReader.open(options);
   try {
@@ -89,6 +90,7 @@ export async function reviewPagePieces(
       report,
       await reviewEvidence(report, reader),
       kinds,
+      flags,
     );
   } finally {
     reader.close();
@@ -167,8 +169,9 @@ export function* reviewHtmlPieces(
   report: Report,
   evidence: ReadonlyMap<string, SessionEvidence>,
   kinds: ReadonlyMap<string, KindInfo>,
+  flags: readonly string[] = [],
 ): Generator<string> {
-  yield* inBatches(pageParts(report, evidence, kinds));
+  yield* inBatches(pageParts(report, evidence, kinds, flags));
 }
 
 interface Group {
@@ -223,6 +226,7 @@ function* pageParts(
   report: Report,
   evidence: ReadonlyMap<string, SessionEvidence>,
   kinds: ReadonlyMap<string, KindInfo>,
+  flags: readonly string[],
 ): Generator<string> {
   const groups = pageOrder(report.findings);
   const listed = groups.reduce((n, g) => n + g.listed.length, 0);
@@ -268,7 +272,14 @@ and the messages not every version holds; copy a command to resolve it (quaranti
       const open = finding.category === "unsafe_to_repair" &&
         opened < OPEN_FINDINGS;
       if (open) opened++;
-      yield findingHtml(finding, info, report.sessionDir, evidence, open);
+      yield findingHtml(
+        finding,
+        info,
+        report.sessionDir,
+        evidence,
+        open,
+        flags,
+      );
     }
     if (group.listed.length < group.total) {
       yield `<p class="note">${
@@ -288,6 +299,7 @@ function findingHtml(
   sessionDir: string,
   evidence: ReadonlyMap<string, SessionEvidence>,
   open: boolean,
+  flags: readonly string[],
 ): string {
   const sessionId = sessionOfFinding(f);
   const parts = [
@@ -321,7 +333,7 @@ function findingHtml(
     }
   }
   parts.push("<pre>");
-  for (const c of commandsFor(f, kind, sessionDir)) {
+  for (const c of commandsFor(f, kind, sessionDir, flags)) {
     parts.push(`${h(c.command, 600)}\n    # ${h(c.meaning, 300)}\n`);
   }
   parts.push("</pre></details>\n");

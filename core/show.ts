@@ -104,7 +104,11 @@ export function sessionOfFinding(
  */
 export type StoreReadOptions =
   & EvidenceOptions
-  & Pick<PipelineOptions, "hermesHome" | "checks" | "repairs">;
+  & Pick<PipelineOptions, "hermesHome" | "checks" | "repairs">
+  & {
+    /** The store flags the commands to copy repeat (see commandsFor). */
+    commandFlags?: readonly string[];
+  };
 
 /**
  * Audits the store (reading only) and shows what `id` names: a finding
@@ -122,7 +126,13 @@ export async function showOf(
   const report = await runPipeline({ command: "audit", ...options });
   const reader = await EvidenceReader.open(options);
   try {
-    return await findShown(id, report, reader, kindsOf(options.checks));
+    return await findShown(
+      id,
+      report,
+      reader,
+      kindsOf(options.checks),
+      options.commandFlags,
+    );
   } finally {
     reader.close();
   }
@@ -142,6 +152,7 @@ export async function findShown(
   report: Report,
   reader: EvidenceReader,
   kinds: ReadonlyMap<string, KindInfo>,
+  flags: readonly string[] = [],
 ): Promise<Shown | null> {
   const finding = report.findings.find((f) => f.id === id) ?? null;
   const sessionId = finding ? sessionOfFinding(finding) : id;
@@ -149,7 +160,7 @@ export async function findShown(
   if (!finding && !session) return null;
   const shown = (f: Finding): ShownFinding => ({
     ...f,
-    commands: commandsFor(f, kinds.get(f.kind), report.sessionDir),
+    commands: commandsFor(f, kinds.get(f.kind), report.sessionDir, flags),
   });
   const related = sessionId === null
     ? [finding!]

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { runCli, storeArgs, TestStore } from "./fixtures.ts";
 import { treeBytes, treeDiff } from "./safety_support.ts";
 import {
@@ -66,7 +67,8 @@ Deno.test("show: a finding id of each unsafe kind with resolutions shows its ses
       assert.equal(shown.session?.sessionId, finding.sessionId, kind);
       assert.ok(shown.session!.versions.length > 0, kind);
       const commands = shown.finding!.commands.map((c) => c.command);
-      const dir = `--session-dir ${store.sessionDir}`;
+      const dir =
+        `--session-dir ${store.sessionDir} --state-db ${store.stateDbPath}`;
       const resolutions = kinds.get(kind)?.resolutions ?? [];
       assert.ok(resolutions.length > 0, `${kind} declares no resolutions`);
       for (const r of resolutions) {
@@ -211,4 +213,115 @@ Deno.test("show: an id that names nothing is exit 8 with one line naming it; one
       /show exits 0 when ID names a finding or session, 8 when it names nothing/,
     );
   });
+});
+
+Deno.test("show and the review page mark an acknowledged finding with its note, escaped, and a copied resolve command works", async () => {
+  const store = await TestStore.create();
+  const out = await Deno.makeTempDir({ prefix: "hermes-fsck-page-" });
+  try {
+    await buildReviewStore(store);
+    const audit = await runCli([
+      "audit",
+      ...storeArgs(store),
+      "--format",
+      "json",
+    ]);
+    const report = JSON.parse(audit.stdout) as Report;
+    const broken = report.findings.find((f) => f.kind === "malformed_live")!;
+    const note = "<b>kept</b>\u001b[31m on purpose";
+    const ack = await runCli([
+      "acknowledge",
+      broken.id,
+      "--note",
+      note,
+      ...storeArgs(store),
+    ]);
+    assert.equal(ack.code, 0, ack.stderr);
+    const text = await runCli(["show", broken.id, ...storeArgs(store)]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^ {2}Acknowledged \d{4}-\d\d-\d\dT[\d:.]+Z: "<b>kept<\/b>\\u001b\[31m on purpose"$/m,
+    );
+    assert.ok(!text.stdout.includes("\u001b"));
+    assert.ok(
+      text.stdout.includes(`hermes-fsck acknowledge --remove ${broken.id}`),
+    );
+    const shown = await showJson(store, broken.id);
+    assert.equal(shown.finding?.acknowledged?.note, note);
+    const page = join(out, "review.html");
+    const r = await runCli(["review", "--html", page, ...storeArgs(store)]);
+    assert.equal(r.code, 4, r.stderr);
+    const html = await Deno.readTextFile(page);
+    assert.ok(html.includes("[acknowledged] "));
+    assert.ok(html.includes("&lt;b&gt;kept&lt;/b&gt;\\u001b[31m on purpose"));
+
+    // The first resolve command show offers for the orphan, run as copied.
+    const orphan = report.findings.find((f) =>
+      f.kind === "orphan_backup_without_state_row"
+    )!;
+    const offered = (await showJson(store, orphan.id)).finding!.commands
+      .find((c) => c.command.startsWith("hermes-fsck resolve "))!;
+    const resolved = await runCli(offered.command.split(" ").slice(1));
+    assert.ok([0, 1, 4, 5].includes(resolved.code), resolved.stderr);
+    const after = await runCli([
+      "audit",
+      ...storeArgs(store),
+      "--format",
+      "json",
+    ]);
+    assert.ok(
+      !(JSON.parse(after.stdout) as Report).findings.some((f) =>
+        f.id === orphan.id
+      ),
+      `${offered.command}\n${resolved.stdout}${resolved.stderr}`,
+    );
+  } finally {
+    await store.cleanup();
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("show never follows a link, never waits on a FIFO, and bounds a huge title", async () => {
+  const store = await TestStore.create();
+  try {
+    await store.sidecar("s1", { messages: 2, title: "T".repeat(1 << 20) });
+    const secret = `${store.root}/secret.json`;
+    await Deno.writeTextFile(
+      secret,
+      JSON.stringify({ session_id: "s1", title: "TOPSECRET", messages: [] }),
+    );
+    await Deno.symlink(secret, store.path("s1.json.bak"));
+    const fifo = store.path("s1.tmp.1.2");
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success);
+    // The FIFO itself is left out: reading it here would wait for ever.
+    const regular = () => treeBytes(store.sessionDir, { skip: ["s1.tmp.1.2"] });
+    const before = await regular();
+    const r = await runCli([
+      "show",
+      "s1",
+      ...storeArgs(store, false),
+      "--format",
+      "json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes("TOPSECRET"));
+    const shown = JSON.parse(r.stdout) as Shown;
+    assert.deepEqual(validateShown(shown), []);
+    const by = (label: string) =>
+      shown.session!.versions.find((v) => v.label === label)!;
+    assert.equal(by("bak").status, "unreadable");
+    assert.match(
+      by("bak").problem!,
+      /symbolic link, which hermes-fsck does not follow/,
+    );
+    assert.match(by("temp s1.tmp.1.2").problem!, /FIFO, not a regular file/);
+    assert.equal(by("live").title!.length, 121);
+    assert.ok(r.stdout.length < 20_000, `${r.stdout.length}`);
+    assert.deepEqual(treeDiff(before, await regular()), []);
+    assert.ok((await Deno.lstat(fifo)).isFifo);
+  } finally {
+    await store.cleanup();
+  }
 });
