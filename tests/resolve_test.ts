@@ -504,3 +504,37 @@ Deno.test("resolve: a sidecar the server saves between plan and apply is kept, n
     }
   });
 });
+
+Deno.test("resolve: a deleted session with only state.db rows comes back from them with --undelete; discard has nothing to set aside", async () => {
+  await withStore(async (store) => {
+    await store.tombstone(["dead"]);
+    store.stateDb({
+      sessions: [{ id: "dead", source: "webui", title: "Dead" }],
+      messages: messageRows("dead", 3),
+    });
+    const finding = (await findings(store, true)).get(
+      "state_db_deleted_webui_tombstone",
+    )!;
+    const args = storeArgs(store);
+    const nothing = await runCli([
+      "resolve",
+      finding.id,
+      "--keep",
+      "discard",
+      ...args,
+    ]);
+    assert.equal(nothing.code, 4, show(nothing));
+    assert.match(nothing.stdout, /names no file of the session to discard/);
+    await resolveThenUndo(
+      store,
+      "state_db_deleted_webui_tombstone",
+      "state-db",
+      { withStateDb: true, extra: ["--undelete"] },
+      async (s) => {
+        const rebuilt = JSON.parse(await text(s, "dead.json"));
+        assert.equal(rebuilt.messages.length, 3);
+        assert.equal(await s.exists("_deleted_webui_sessions.json"), false);
+      },
+    );
+  });
+});
