@@ -133,7 +133,7 @@ export async function writeReviewPage(
     throw new Error(
       `cannot write the review page ${path} (${
         (error as Error).message
-      }); name a file you can write`,
+      }); name a file this user can write (as root on another user's store, hermes-fsck runs as that user), or use 'hermes-fsck audit --format html > FILE'`,
     );
   }
   try {
