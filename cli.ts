@@ -19,12 +19,19 @@ import { renderTextPieces } from "./core/render_text.ts";
 import { jsonPieces } from "./core/json_pieces.ts";
 import { ProgressLine, showProgress } from "./core/scan_progress.ts";
 import { renderWebuiJsonPieces } from "./core/render_webui.ts";
+import { renderShowText, showOf } from "./core/show.ts";
+import { reviewPagePieces, writeReviewPage } from "./core/review_html.ts";
+import { isValidSessionId } from "./core/session_id.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
 import { registryProblems } from "./core/registry.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
+import { UsageError } from "./core/usage_error.ts";
+import { resolveCommand } from "./core/resolve_command.ts";
+import { acknowledgeCommand } from "./core/acknowledge_command.ts";
+import type { ScanOptions } from "./core/snapshot.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
 import { actAsStoreOwner } from "./core/owner_reexec.ts";
@@ -38,6 +45,7 @@ import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
+import type { KindInfo } from "./core/finding.ts";
 import type { Repair } from "./core/repair.ts";
 import {
   type LoadedPlugins,
@@ -116,10 +124,20 @@ Usage:
                                           fix what is provably safe, then report
   hermes-fsck checks [--format text|json] list checks, kinds and repairs
   hermes-fsck explain KIND                what a finding means and what its repair does
+  hermes-fsck show ID [--format text|json] [--session-dir D] [--state-db F]
+                                          every version of a finding's session
+                                          and the messages they differ in; changes nothing
+  hermes-fsck review --html FILE [audit options]
+                                          write one HTML page to review every finding
+                                          (the same as audit --format html > FILE)
   hermes-fsck undo RUN_ID [--session-dir D]
                                           put back every file a repair run changed
   hermes-fsck runs [--session-dir D] [--prune --keep N]
                                           list repair runs; --prune deletes all but the newest N
+  hermes-fsck resolve ID --keep SOURCE [--undelete] [--dry-run]
+                                          apply a person's choice for a finding (undoable)
+  hermes-fsck acknowledge ID [--note TEXT] | --list | --remove ID
+                                          a reviewed finding stops setting bit 4 while its files are unchanged
   hermes-fsck --version | --help
 
 Options:
@@ -131,7 +149,8 @@ Options:
                         ~/.hermes/state.db, and <home>/profiles/<name>/state.db
                         for a session of profile <name>; used only if it exists)
   --no-state-db         check without state.db
-  --format FORMAT       text (default), json, or webui-json (the server's audit shape)
+  --format FORMAT       text (default), json, webui-json (the server's audit
+                        shape), or html (audit: the review page)
   --check NAME          run only this check or kind (repeatable)
   --skip NAME           leave out this check or kind (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
@@ -151,9 +170,11 @@ Options:
 Exit codes (a bit mask, as e2fsck's; start the server when below 4):
   0 clean   1 repaired, nothing left   4 problems remain
   8 operational error   16 usage error   32 interrupted
+show exits 0 when ID names a finding or session, 8 when it names nothing
+in the store (a finding fixed since has no id any more), 16 when ID is
+neither a finding id (16 hex digits) nor a session id.
 `;
 
-class UsageError extends Error {}
 class OperationalError extends Error {}
 
 /**
@@ -240,6 +261,11 @@ async function run(
         "plugin-timeout": { type: "string" },
         prune: { type: "boolean" },
         keep: { type: "string" },
+        html: { type: "string" },
+        undelete: { type: "boolean" },
+        note: { type: "string" },
+        list: { type: "boolean" },
+        remove: { type: "string" },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
         version: { type: "boolean" },
@@ -292,11 +318,32 @@ async function run(
     case "repair":
       noExtra(rest, command);
       return await runStoreCommand(command, values, io, registry);
+    case "show":
+      return await showCommand(rest, values, io, registry);
+    case "review":
+      noExtra(rest, command);
+      return await reviewCommand(values, io, registry);
+    case "resolve":
+      return await resolveCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
+    case "acknowledge":
+      return await acknowledgeCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
     default:
       throw new UsageError(
         `unknown command ${
           JSON.stringify(command)
-        }; use audit, repair, checks or explain`,
+        }; use audit, repair, checks, explain, resolve or acknowledge`,
       );
   }
 }
@@ -308,8 +355,14 @@ async function runStoreCommand(
   values: Values,
   io: CliIo,
   registry: Registry,
+  htmlFile?: string,
 ): Promise<number> {
-  const format = formatOf(values.format, ["text", "json", "webui-json"]);
+  const format = htmlFile !== undefined ? "html" : formatOf(
+    values.format,
+    command === "audit"
+      ? ["text", "json", "webui-json", "html"]
+      : ["text", "json", "webui-json"],
+  );
   // Every usage error is found before the store is looked at, so a typo in
   // an init script is reported as exit 16, not as a missing store.
   for (const flag of ["dry-run", "also-repair"]) {
@@ -318,9 +371,6 @@ async function runStoreCommand(
         `--${flag} goes with repair; audit never changes anything`,
       );
     }
-  }
-  if (values["state-db"] !== undefined && values["no-state-db"]) {
-    throw new UsageError("--state-db and --no-state-db contradict each other");
   }
   const timeoutMs = pluginTimeoutOf(values["plugin-timeout"]);
   const plugins = await pluginsOf(values, io, registry.checks);
@@ -343,23 +393,9 @@ async function runStoreCommand(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const maxFileBytes = values["max-file-size"] === undefined
-    ? undefined
-    : parseSize(String(values["max-file-size"]));
   const workers = workersOf(values.workers);
-  const defaults = defaultPaths(io.env);
-  const sessionDir = await sessionDirOf(values, io);
-  let stateDbPath: string | null = null;
-  if (values["state-db"] !== undefined) {
-    stateDbPath = resolve(String(values["state-db"]));
-    if (!(await exists(stateDbPath))) {
-      throw new OperationalError(
-        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
-      );
-    }
-  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
-    stateDbPath = defaults.stateDb;
-  }
+  const { sessionDir, stateDbPath, maxFileBytes, hermesHome, profiles } =
+    await scanOf(values, io);
   if (!values.quiet) {
     for (const warning of plugins.warnings) {
       io.stderr(`hermes-fsck: warning: ${warning}\n`);
@@ -383,11 +419,8 @@ async function runStoreCommand(
         command,
         sessionDir,
         stateDbPath,
-        hermesHome: defaults.hermesHome,
-        // Each session's own profile home, unless one file is forced.
-        profiles: values["state-db"] === undefined && !values["no-state-db"]
-          ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
-          : null,
+        hermesHome,
+        profiles,
         only: values.check as string[] | undefined,
         skip: values.skip as string[] | undefined,
         dryRun: Boolean(values["dry-run"]),
@@ -431,6 +464,28 @@ async function runStoreCommand(
           `hermes-fsck: warning: state.db ${db.path} ${db.detail}; checked without it\n`,
         );
       }
+    }
+    if (format === "html") {
+      const pieces = await reviewPagePieces(
+        report,
+        {
+          sessionDir,
+          stateDbPath,
+          profiles: profiles ?? null,
+          maxFileBytes,
+        },
+        kinds,
+        storeFlagsOf(values),
+      );
+      if (htmlFile === undefined) {
+        for (const piece of pieces) io.stdout(piece);
+      } else {
+        await writeReviewPage(htmlFile, sessionDir, pieces);
+        io.stdout(
+          `hermes-fsck: wrote the review page ${htmlFile} (${report.findings.length} finding(s), ${report.summary.unsafe_to_repair} unsafe to repair)\n`,
+        );
+      }
+      return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
     }
     // In pieces: a big report is more than one string can hold.
     const pieces = format === "json"
@@ -496,6 +551,43 @@ function pluginTimeoutOf(value: unknown): number | undefined {
   return Number(text) * 1000;
 }
 
+/**
+ * The store a command works on, from its flags: the session dir, the
+ * state.db (`--state-db`, or the default home's when it exists, unless
+ * `--no-state-db`), each session's profile home's, and `--max-file-size`.
+ */
+async function scanOf(values: Values, io: CliIo): Promise<ScanOptions> {
+  if (values["state-db"] !== undefined && values["no-state-db"]) {
+    throw new UsageError("--state-db and --no-state-db contradict each other");
+  }
+  const maxFileBytes = values["max-file-size"] === undefined
+    ? undefined
+    : parseSize(String(values["max-file-size"]));
+  const defaults = defaultPaths(io.env);
+  const sessionDir = await sessionDirOf(values, io);
+  let stateDbPath: string | null = null;
+  if (values["state-db"] !== undefined) {
+    stateDbPath = resolve(String(values["state-db"]));
+    if (!(await exists(stateDbPath))) {
+      throw new OperationalError(
+        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
+      );
+    }
+  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
+    stateDbPath = defaults.stateDb;
+  }
+  return {
+    sessionDir,
+    stateDbPath,
+    maxFileBytes,
+    hermesHome: defaults.hermesHome,
+    // Each session's own profile home, unless one file is forced.
+    profiles: values["state-db"] === undefined && !values["no-state-db"]
+      ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
+      : null,
+  };
+}
+
 /** Node's parseArgs messages, cut to what an operator needs. */
 function parseErrorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -509,7 +601,98 @@ function parseErrorText(error: unknown): string {
 }
 
 /** The commands that work on a session dir. */
-const STORE_COMMANDS = ["audit", "repair", "undo", "runs"];
+const STORE_COMMANDS = [
+  "audit",
+  "repair",
+  "undo",
+  "runs",
+  "resolve",
+  "acknowledge",
+  "show",
+  "review",
+];
+
+/**
+ * The store flags a command to copy repeats, so it reads the store as this
+ * run did (the session dir is added by core/review_commands.ts).
+ */
+function storeFlagsOf(values: Values): string[] {
+  const flags: string[] = [];
+  if (values["state-db"] !== undefined) {
+    flags.push("--state-db", resolve(String(values["state-db"])));
+  }
+  if (values["no-state-db"]) flags.push("--no-state-db");
+  if (values["max-file-size"] !== undefined) {
+    flags.push("--max-file-size", String(values["max-file-size"]));
+  }
+  return flags;
+}
+
+async function showCommand(
+  rest: string[],
+  values: Values,
+  io: CliIo,
+  registry: Registry,
+): Promise<number> {
+  const format = formatOf(values.format, ["text", "json"]);
+  if (rest.length !== 1) {
+    throw new UsageError(
+      "show takes one ID: a finding id (from 'hermes-fsck audit --format json') or a session id",
+    );
+  }
+  const id = rest[0];
+  const named = /^[0-9a-f]{16}$/.test(id) || isValidSessionId(id);
+  if (!named) {
+    throw new UsageError(
+      `show: ${
+        JSON.stringify(rest[0].slice(0, 80))
+      } is neither a finding id (16 hex digits) nor a session id`,
+    );
+  }
+  const scan = await scanOf(values, io);
+  await io.revokeRun?.();
+  const shown = await showOf(id, {
+    ...scan,
+    profiles: scan.profiles ?? null,
+    commandFlags: storeFlagsOf(values),
+    checks: registry.checks,
+    repairs: registry.repairs,
+  });
+  if (!shown) {
+    throw new OperationalError(
+      `show: no finding and no session ${id} in ${scan.sessionDir}; ` +
+        "'hermes-fsck audit --format json' lists the finding ids (a finding fixed since has none)",
+    );
+  }
+  io.stdout(
+    format === "json"
+      ? JSON.stringify(shown, null, 2) + "\n"
+      : renderShowText(shown),
+  );
+  return EXIT.CLEAN;
+}
+
+async function reviewCommand(
+  values: Values,
+  io: CliIo,
+  registry: Registry,
+): Promise<number> {
+  if (values.format !== undefined) {
+    throw new UsageError(
+      "review writes HTML; use --html FILE (or audit --format json|text)",
+    );
+  }
+  if (typeof values.html !== "string" || values.html === "") {
+    throw new UsageError("review needs --html FILE: where to write the page");
+  }
+  return await runStoreCommand(
+    "audit",
+    values,
+    io,
+    registry,
+    resolve(values.html),
+  );
+}
 
 /** The session dir a command names, or the default one, absolute. */
 function sessionDirPath(values: Values, io: CliIo): string {
@@ -678,28 +861,46 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
 
 /** Flags that only some commands take; anything else is a usage error. */
 const FLAG_COMMANDS: Record<string, string[]> = {
-  "state-db": ["audit", "repair"],
-  "no-state-db": ["audit", "repair"],
+  "state-db": ["audit", "repair", "resolve", "acknowledge", "show"],
+  "no-state-db": ["audit", "repair", "resolve", "acknowledge", "show"],
   check: ["audit", "repair"],
   skip: ["audit", "repair"],
-  "max-file-size": ["audit", "repair"],
+  "max-file-size": ["audit", "repair", "resolve", "acknowledge", "show"],
   workers: ["audit", "repair"],
   verbose: ["audit", "repair"],
-  "server-stopped": ["audit", "repair"],
-  "dry-run": ["repair"],
+  "server-stopped": ["audit", "repair", "resolve"],
+  "dry-run": ["repair", "resolve"],
   "also-repair": ["repair"],
   plugin: ["audit", "repair"],
   "plugin-dir": ["audit", "repair"],
   "plugin-timeout": ["audit", "repair"],
   prune: ["runs"],
-  keep: ["runs"],
-  "session-dir": ["audit", "repair", "undo", "runs"],
+  keep: ["runs", "resolve"],
+  undelete: ["resolve"],
+  note: ["acknowledge"],
+  list: ["acknowledge"],
+  remove: ["acknowledge"],
+  "session-dir": [
+    "audit",
+    "repair",
+    "undo",
+    "runs",
+    "resolve",
+    "acknowledge",
+    "show",
+  ],
+  html: ["review"],
 };
 
 function checkFlagsFit(command: string | undefined, values: Values): void {
   if (command === undefined || values.help || values.version) return;
+  // review is an audit written as a page: it takes audit's flags.
+  const as = command === "review" ? "audit" : command;
   for (const [flag, commands] of Object.entries(FLAG_COMMANDS)) {
-    if (values[flag] !== undefined && !commands.includes(command)) {
+    if (
+      values[flag] !== undefined && !commands.includes(command) &&
+      !commands.includes(as)
+    ) {
       throw new UsageError(
         `--${flag} does not go with ${command} (it goes with ${
           commands.join(", ")
@@ -895,7 +1096,24 @@ function explain(name: string, registry: Registry): string {
     "",
     wrap(kind.explain, 76),
     "",
+    ...resolutionLines(kind),
   ].join("\n");
+}
+
+/** What `resolve` may keep for a kind, for `explain`. */
+function resolutionLines(kind: KindInfo): string[] {
+  if (!kind.resolutions?.length) return [];
+  return [
+    "Resolutions ('hermes-fsck resolve ID --keep SOURCE', undoable):",
+    ...kind.resolutions.map((r) =>
+      `  ${r.keep.padEnd(9)}${
+        r.undeletes
+          ? r.meaning.replace(/\.$/, "") + " (needs --undelete)."
+          : r.meaning
+      }`
+    ),
+    "",
+  ];
 }
 
 function wrap(text: string, width: number): string {

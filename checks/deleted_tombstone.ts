@@ -37,9 +37,30 @@ export const deletedTombstone = defineCheck({
       explain: "The user deleted this session (it is in " + TOMBSTONE_FILE +
         ", written since v0.51.850: G3 and G4 stores), " +
         "yet a .bak or a state.db row could bring it back. hermes-fsck never " +
-        "resurrects a deleted session. If the delete was a mistake, remove " +
-        "the id from the tombstone while the server is stopped and run " +
-        "repair again; otherwise delete the leftover backup.",
+        "resurrects a deleted session on its own. If the delete was a " +
+        "mistake, `hermes-fsck resolve ID --keep bak --undelete` (or " +
+        "`--keep state-db`) brings it back and takes the id out of the " +
+        "tombstone, undoably; otherwise `--keep discard` sets the leftover " +
+        "backup aside.",
+      resolutions: [
+        {
+          keep: "discard",
+          meaning:
+            "Move the leftover .bak into the run's quarantine: the session stays deleted.",
+        },
+        {
+          keep: "bak",
+          meaning:
+            "Undelete: recreate <sid>.json from the .bak and drop the id from the tombstone.",
+          undeletes: true,
+        },
+        {
+          keep: "state-db",
+          meaning:
+            "Undelete: rebuild <sid>.json from its state.db rows and drop the id from the tombstone.",
+          undeletes: true,
+        },
+      ],
     },
     {
       kind: "tombstone_unreadable",

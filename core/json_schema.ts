@@ -2,7 +2,7 @@
  * A small JSON Schema validator for the subset hermes-fsck's own schemas
  * use (`type`, `const`, `enum`, `properties`, `required`, `items`,
  * `additionalProperties`, `pattern`, `minimum`, `maximum`, `minLength`,
- * local `$ref`). Zero dependencies, for the report schema and for checking
+ * `anyOf`, local `$ref`). Zero dependencies, for the report schema and for checking
  * what external plugins print.
  *
  * @example
@@ -52,6 +52,19 @@ function visit(
   if (typeof schema.$ref === "string") {
     visit(resolveRef(root, schema.$ref), value, path, root, out);
     return;
+  }
+  if (Array.isArray(schema.anyOf)) {
+    const tries = (schema.anyOf as JsonSchema[]).map((option) =>
+      validateJson(option, value, root)
+    );
+    if (!tries.some((problems) => problems.length === 0)) {
+      out.push(
+        `${path}: matches none of its ${tries.length} forms (${
+          tries.map((problems) => problems[0]).join("; ")
+        })`,
+      );
+      return;
+    }
   }
   if ("const" in schema && !sameJson(schema.const, value)) {
     out.push(`${path}: must be ${JSON.stringify(schema.const)}`);

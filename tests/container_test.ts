@@ -115,6 +115,40 @@ Deno.test("init.sh does not start the server when problems need a person", async
   });
 });
 
+Deno.test("init.sh: once a person acknowledges the finding, the next start goes ahead; a change to its file stops it again", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("abc", { messages: 2 });
+    await store.writeRaw("lost.json.bak", "{ not json");
+    const stopped = await init(store);
+    assert.equal(stopped.code, 4);
+    assert.match(stopped.stderr, /'hermes-fsck acknowledge ID --note TEXT'/);
+    const id = /\[([0-9a-f]{16})\]/.exec(stopped.stdout)?.[1];
+    assert.ok(id, `no finding id in the log:\n${stopped.stdout}`);
+    // What the operator runs, with the server down: the same image and
+    // store, hermes-fsck as the command.
+    const acknowledged = await runCommand("sh", [
+      "-c",
+      `${HERMES_FSCK} acknowledge "$0" --note "$1"`,
+      id,
+      "old crash, nothing to keep",
+    ], {
+      env: {
+        HERMES_WEBUI_STATE_DIR: join(store.root, "webui"),
+        HERMES_HOME: store.hermesHome,
+      },
+    });
+    assert.equal(acknowledged.code, 0, acknowledged.stderr);
+    const started = await init(store);
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    assert.match(started.stdout, /acknowledged .*"old crash, nothing to keep"/);
+    assert.match(started.stdout, /hermes-webui started/);
+    await store.writeRaw("lost.json.bak", "{ still not json");
+    const again = await init(store);
+    assert.equal(again.code, 4);
+    assert.doesNotMatch(again.stdout, /hermes-webui started/);
+  });
+});
+
 Deno.test("init.sh names a wrong call, a missing store and a missing hermes-fsck", async () => {
   await withStore(async (store) => {
     const usage = await init(store, SERVER, { HERMES_FSCK_ARGS: "--bogus" });

@@ -255,11 +255,12 @@ export async function copyTree(from: string, to: string): Promise<void> {
  * Every file below a dir with its bytes, relative paths as keys. Files of
  * the tool's own are left out when `storeOnly`: the `_hermes_fsck/` dir,
  * the lock (and a stale lock moved aside), and `*.hermes-fsck.tmp.*` temps
- * a crash left. Symlinks are recorded as `-> target`.
+ * a crash left; and the relative paths in `skip` (a FIFO, which a read
+ * would wait on). Symlinks are recorded as `-> target`.
  */
 export async function treeBytes(
   dir: string,
-  options: { storeOnly?: boolean } = {},
+  options: { storeOnly?: boolean; skip?: string[] } = {},
 ): Promise<Map<string, Uint8Array | string>> {
   const files = new Map<string, Uint8Array | string>();
   async function walk(path: string, rel: string): Promise<void> {
@@ -267,6 +268,7 @@ export async function treeBytes(
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const child = join(path, entry.name);
       if (options.storeOnly && isToolOwn(childRel)) continue;
+      if (options.skip?.includes(childRel)) continue;
       if (entry.isSymlink) {
         files.set(childRel, `-> ${await Deno.readLink(child)}`);
       } else if (entry.isDirectory) {

@@ -42,7 +42,7 @@ elif [ $((code & 16)) -ne 0 ]; then
 elif [ $((code & 8)) -ne 0 ]; then
   why="hermes-fsck could not read the store or apply a repair (exit $code); see its error above"
 else
-  why="the session store has problems that need a person (exit $code): the report above lists them; 'hermes-fsck explain KIND' says what each means"
+  why="the session store has problems that need a person (exit $code): the report above lists them with their ids; 'hermes-fsck explain KIND' says what each means; then 'hermes-fsck resolve ID --keep SOURCE' applies a choice (undoable) or 'hermes-fsck acknowledge ID --note TEXT' records that you leave it, and the next start goes ahead"
 fi
 echo "hermes-init: NOT starting Hermes WebUI: $why" >&2
 exit "$code"
