@@ -1,0 +1,167 @@
+/**
+ * Writing `--metrics-file PATH` the way node_exporter's textfile collector
+ * expects: a temp file beside it (a hidden name not ending in `.prom`, so
+ * the collector never reads it half written), created new without
+ * following any link, fsynced, mode 0644, then renamed over PATH. The
+ * rename replaces whatever PATH was, a planted symlink included, and never
+ * writes through it.
+ *
+ * PATH is outside the store, where the operator says, and is written by
+ * the user who invoked hermes-fsck. As root on a store another user owns,
+ * the run itself is that user's (core/owner_reexec.ts), who may not be
+ * allowed to write there, and whose files root should not copy blindly.
+ * So root makes a private dir beside PATH for that run, gives it to the
+ * user, and the run writes its metrics there (`HERMES_FSCK_METRICS_HANDOFF`);
+ * root then reads that file as untrusted input (no link, regular, at most
+ * 1 MiB, the text format with this tool's names only) and writes PATH
+ * itself, or a file with only the exit code when the run left none.
+ *
+ * @example
+ * ```ts
+ * import { writeMetricsFile } from "./metrics_file.ts";
+ * await writeMetricsFile("/var/lib/node_exporter/hermes_fsck.prom", text);
+ * ```
+ * @module
+ */
+
+import { basename, dirname, join, resolve } from "node:path";
+import { createNoFollow } from "./new_file.ts";
+import { readRegularFile } from "./file_read.ts";
+import { isMetricsText, metricsText } from "./metrics.ts";
+import type { OwnerHandoff } from "./owner_reexec.ts";
+
+/** Set in the store owner's run to the dir root made for its metrics. */
+export const METRICS_HANDOFF_ENV = "HERMES_FSCK_METRICS_HANDOFF";
+
+/** The name of the handed-off file in that dir. */
+const HANDOFF_NAME = "metrics.prom";
+
+/** More than any run's metrics; a bigger handed-off file is not copied. */
+const MAX_METRICS_BYTES = 1 << 20;
+
+/**
+ * Writes `text` to `path` by temp file and rename, never through a link.
+ * Throws an Error that names the path and what to do.
+ *
+ * @example
+ * ```ts
+ * await writeMetricsFile("/tmp/hermes_fsck.prom", "hermes_fsck_exit_code{} 0\n");
+ * ```
+ */
+export async function writeMetricsFile(
+  path: string,
+  text: string,
+): Promise<void> {
+  const target = resolve(path);
+  const temp = join(
+    dirname(target),
+    `.${basename(target)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  try {
+    await createNoFollow(temp, new TextEncoder().encode(text), {
+      mode: 0o644,
+      uid: null,
+      gid: null,
+    });
+    try {
+      await Deno.rename(temp, target);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    throw new Error(
+      `cannot write the metrics file ${target} (${
+        (error as Error).message
+      }); give --metrics-file a path in a dir this user can write`,
+    );
+  }
+}
+
+/**
+ * Where a run writes its metrics: PATH itself, or, in a run as the store's
+ * owner that root handed a dir to, the file in that dir.
+ *
+ * @example
+ * ```ts
+ * metricsTarget("/tmp/m.prom", (name) => Deno.env.get(name), true);
+ * ```
+ */
+export function metricsTarget(
+  path: string,
+  env: (name: string) => string | undefined,
+  asOwner: boolean,
+): string {
+  const handed = env(METRICS_HANDOFF_ENV);
+  return asOwner && handed ? join(handed, HANDOFF_NAME) : resolve(path);
+}
+
+/**
+ * The hand-off for a run as the store's owner: a private dir beside `path`
+ * for it, then PATH written by root from what it left there.
+ *
+ * @example
+ * ```ts
+ * const handoff = metricsHandoff("/tmp/m.prom", { command: "preen", sessionDir, startedAt: Date.now() });
+ * await actAsStoreOwner(sessionDir, args, io, handoff);
+ * ```
+ */
+export function metricsHandoff(
+  path: string,
+  run: { command: string; sessionDir: string; startedAt: number },
+  stderr: (text: string) => void,
+): OwnerHandoff {
+  const target = resolve(path);
+  let dir: string | null = null;
+  return {
+    async start(uid, gid): Promise<Record<string, string>> {
+      try {
+        dir = await Deno.makeTempDir({
+          dir: dirname(target),
+          prefix: ".hermes-fsck-metrics.",
+        });
+        await Deno.chmod(dir, 0o700);
+        await Deno.chown(dir, uid, gid);
+      } catch (error) {
+        stderr(
+          `hermes-fsck: warning: cannot make a dir for the metrics beside ${target} (${
+            (error as Error).message
+          }); the metrics file will hold the exit code only\n`,
+        );
+        dir = null;
+        return {};
+      }
+      return { [METRICS_HANDOFF_ENV]: dir };
+    },
+    async finish(code) {
+      let text: string | null = null;
+      if (dir !== null) {
+        const read = await readRegularFile(
+          join(dir, HANDOFF_NAME),
+          MAX_METRICS_BYTES,
+        );
+        if (read.ok) {
+          const decoded = new TextDecoder("utf-8", { fatal: true });
+          try {
+            const candidate = decoded.decode(read.value);
+            if (isMetricsText(candidate)) text = candidate;
+          } catch { /* not UTF-8: not ours */ }
+        }
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+      text ??= metricsText({
+        ...run,
+        exitCode: code,
+        durationMs: Date.now() - run.startedAt,
+        report: null,
+      });
+      try {
+        await writeMetricsFile(target, text);
+      } catch (error) {
+        stderr(`hermes-fsck: ${(error as Error).message} [exit 8]\n`);
+        return code | 8;
+      }
+      return code;
+    },
+  };
+}
