@@ -10,11 +10,13 @@
  * the user who invoked hermes-fsck. As root on a store another user owns,
  * the run itself is that user's (core/owner_reexec.ts), who may not be
  * allowed to write there, and whose files root should not copy blindly.
- * So root makes a private dir beside PATH for that run, gives it to the
- * user, and the run writes its metrics there (`HERMES_FSCK_METRICS_HANDOFF`);
- * root then reads that file as untrusted input (no link, regular, at most
- * 1 MiB, the text format with this tool's names only) and writes PATH
- * itself, or a file with only the exit code when the run left none.
+ * So root makes a dir of its own for that run (beside PATH when that user
+ * can get there, else in the temp dir; mode 0730, group the user's: the
+ * user can add a file but not swap the dir), and the run writes its
+ * metrics there (`HERMES_FSCK_METRICS_HANDOFF`); root then reads that file
+ * as untrusted input (no link, regular, at most 1 MiB, the text format
+ * with this tool's names only) and writes PATH itself, or a file with only
+ * the exit code when the run left none.
  *
  * @example
  * ```ts
@@ -28,7 +30,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { createNoFollow } from "./new_file.ts";
 import { readRegularFile } from "./file_read.ts";
 import { isMetricsText, metricsText } from "./metrics.ts";
-import type { OwnerHandoff } from "./owner_reexec.ts";
+import { type OwnerHandoff, unreachable } from "./owner_reexec.ts";
 
 /** Set in the store owner's run to the dir root made for its metrics. */
 export const METRICS_HANDOFF_ENV = "HERMES_FSCK_METRICS_HANDOFF";
@@ -116,12 +118,15 @@ export function metricsHandoff(
   return {
     async start(uid, gid): Promise<Record<string, string>> {
       try {
+        // Beside PATH when the owner can get there, else in the temp dir.
+        const beside = dirname(target);
+        const reachable = await unreachable(beside, uid, gid, 0o1) === null;
         dir = await Deno.makeTempDir({
-          dir: dirname(target),
+          dir: reachable ? beside : undefined,
           prefix: ".hermes-fsck-metrics.",
         });
-        await Deno.chmod(dir, 0o700);
-        await Deno.chown(dir, uid, gid);
+        await Deno.chown(dir, null, gid);
+        await Deno.chmod(dir, 0o730);
       } catch (error) {
         stderr(
           `hermes-fsck: warning: cannot make a dir for the metrics beside ${target} (${

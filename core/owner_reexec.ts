@@ -204,8 +204,13 @@ function refuse(io: OwnerIo, message: string): number {
  * The first part of `path` that `uid`/`gid` (no other groups) cannot reach
  * with `want` (4 read, 1 execute) on the file and search on every dir
  * above it, by mode bits; null when every part can.
+ *
+ * @example
+ * ```ts
+ * await unreachable("/var/lib/node_exporter", 1000, 1000, 0o1); // null: uid 1000 can enter it
+ * ```
  */
-async function unreachable(
+export async function unreachable(
   path: string,
   uid: number,
   gid: number,
