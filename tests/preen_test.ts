@@ -21,7 +21,7 @@ import {
 import { serverIndex } from "./check_support.ts";
 import { cliEnv, show } from "./safety_support.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
-import { giveStoreAway, IS_ROOT } from "./owner_support.ts";
+import { giveStoreAway, IS_ROOT, spawnAs } from "./owner_support.ts";
 
 /** Runs the CLI with every default path inside the store. */
 function cli(
@@ -490,14 +490,7 @@ while (Date.now() < end) {
     }
   } catch {}
 }`;
-      const swapper = new Deno.Command(CLI_DENO, {
-        args: ["eval", script],
-        uid: UID,
-        gid: GID,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const swapper = spawnAs(script, UID, GID);
       try {
         await new Promise((done) => setTimeout(done, 300)); // it has started
         const path = join(textfile, "hermes_fsck.prom");
