@@ -26,8 +26,8 @@ import { serverIndex } from "./check_support.ts";
 import { repoPath } from "./plugin_support.ts";
 import {
   canMountReadOnlyRoot,
-  giveStoreAway,
   readOnlyRoot,
+  withWipedStoreOf,
 } from "./owner_support.ts";
 
 const INIT = repoPath("examples/container/init.sh");
@@ -224,14 +224,7 @@ Deno.test({
     "init.sh as uid 1000 with a read-only root filesystem: repairs the store on its volume, then starts the server",
   ignore: NO_READ_ONLY_ROOT !== null,
   fn: async () => {
-    const top = await Deno.makeTempDir({ prefix: "hermes-fsck-ro-" });
-    try {
-      await Deno.chmod(top, 0o755);
-      const store = await TestStore.create(top);
-      await store.sidecar("wiped", { messages: 1 });
-      await store.backup("wiped", { messages: 30 });
-      await giveStoreAway(store, 1000, 1000);
-      await Deno.chown(store.hermesHome, 1000, 1000);
+    await withWipedStoreOf(1000, 1000, async (store) => {
       const result = await initReadOnly(store.root);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /hermes-webui started as uid 1000/);
@@ -242,9 +235,7 @@ Deno.test({
       };
       assert.equal(wiped.messages.length, 30);
       assert.equal((await Deno.stat(store.path("wiped.json"))).uid, 1000);
-    } finally {
-      await Deno.remove(top, { recursive: true });
-    }
+    });
   },
 });
 

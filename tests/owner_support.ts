@@ -14,6 +14,7 @@
 
 import { join } from "node:path";
 import type { StorePaths } from "./safety_support.ts";
+import { TestStore } from "./fixtures.ts";
 import { CLI_DENO, IS_ROOT as IS_ROOT_NOW } from "./cli_deno.ts";
 
 export { IS_ROOT } from "./cli_deno.ts";
@@ -152,5 +153,36 @@ export async function canMountReadOnlyRoot(): Promise<string | null> {
       : `unshare failed: ${new TextDecoder().decode(out.stderr).trim()}`;
   } catch (error) {
     return `unshare or setpriv missing: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Runs `fn` on a store `uid`:`gid` owns (session dir and hermes home) in
+ * a new dir everyone may enter (`top`, removed after), with one sidecar
+ * wiped to 1 message beside a backup of 30: repairable.
+ *
+ * @example
+ * ```ts
+ * await withWipedStoreOf(1000, 1000, async (store, top) => {
+ *   // run the CLI as root on store.sessionDir
+ * });
+ * ```
+ */
+export async function withWipedStoreOf(
+  uid: number,
+  gid: number,
+  fn: (store: TestStore, top: string) => Promise<void>,
+): Promise<void> {
+  const top = await Deno.makeTempDir({ prefix: "hermes-fsck-owned-" });
+  try {
+    await Deno.chmod(top, 0o755);
+    const store = await TestStore.create(top);
+    await store.sidecar("wiped", { messages: 1 });
+    await store.backup("wiped", { messages: 30 });
+    await giveStoreAway(store, uid, gid);
+    await Deno.chown(store.hermesHome, uid, gid);
+    await fn(store, top);
+  } finally {
+    await Deno.remove(top, { recursive: true });
   }
 }

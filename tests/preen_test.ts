@@ -21,7 +21,7 @@ import {
 import { serverIndex } from "./check_support.ts";
 import { cliEnv, show } from "./safety_support.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
-import { giveStoreAway, IS_ROOT, spawnAs } from "./owner_support.ts";
+import { IS_ROOT, spawnAs, withWipedStoreOf } from "./owner_support.ts";
 
 /** Runs the CLI with every default path inside the store. */
 function cli(
@@ -399,24 +399,17 @@ Deno.test("--metrics-file: a dir that cannot be written is an error that names t
 const UID = 1000;
 const GID = 1000;
 
-/** A store given to uid 1000 in a dir everyone may enter, and a textfile dir. */
+/** A repairable store uid 1000 owns, and a textfile dir of `mode`. */
 async function withOwnedStore(
   textfileMode: number,
   fn: (store: TestStore, textfile: string) => Promise<void>,
 ): Promise<void> {
-  const top = await Deno.makeTempDir({ prefix: "hermes-fsck-metrics-" });
-  try {
-    await Deno.chmod(top, 0o755);
-    const store = await TestStore.create(top);
-    await wiped(store);
-    await giveStoreAway(store, UID, GID);
+  await withWipedStoreOf(UID, GID, async (store, top) => {
     const textfile = join(top, "textfile");
     await Deno.mkdir(textfile);
     await Deno.chmod(textfile, textfileMode);
     await fn(store, textfile);
-  } finally {
-    await Deno.remove(top, { recursive: true });
-  }
+  });
 }
 
 for (const mode of [0o700, 0o755]) {
