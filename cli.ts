@@ -25,6 +25,10 @@ import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { LockHeldError } from "./core/lock.ts";
+import { UsageError } from "./core/usage_error.ts";
+import { resolveCommand } from "./core/resolve_command.ts";
+import { acknowledgeCommand } from "./core/acknowledge_command.ts";
+import type { ScanOptions } from "./core/snapshot.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
 import {
@@ -52,6 +56,7 @@ import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
+import type { KindInfo } from "./core/finding.ts";
 import type { Repair } from "./core/repair.ts";
 import {
   type LoadedPlugins,
@@ -138,6 +143,10 @@ Usage:
                                           put back every file a repair run changed
   hermes-fsck runs [--session-dir D] [--prune --keep N]
                                           list repair runs; --prune deletes all but the newest N
+  hermes-fsck resolve ID --keep SOURCE [--undelete] [--dry-run]
+                                          apply a person's choice for a finding (undoable)
+  hermes-fsck acknowledge ID [--note TEXT] | --list | --remove ID
+                                          a reviewed finding stops setting bit 4 while its files are unchanged
   hermes-fsck --version | --help
 
 Options:
@@ -176,7 +185,6 @@ Exit codes (a bit mask, as e2fsck's; start the server when below 4):
   8 operational error   16 usage error   32 interrupted
 `;
 
-class UsageError extends Error {}
 class OperationalError extends Error {}
 
 /**
@@ -268,6 +276,10 @@ async function run(
         "plugin-timeout": { type: "string" },
         prune: { type: "boolean" },
         keep: { type: "string" },
+        undelete: { type: "boolean" },
+        note: { type: "string" },
+        list: { type: "boolean" },
+        remove: { type: "string" },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
         "allow-missing": { type: "boolean" },
@@ -328,11 +340,27 @@ async function run(
     case "preen":
       noExtra(rest, command);
       return await runStoreCommand(command, values, io, registry);
+    case "resolve":
+      return await resolveCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
+    case "acknowledge":
+      return await acknowledgeCommand(
+        rest,
+        values,
+        await scanOf(values, io),
+        io,
+        registry,
+      );
     default:
       throw new UsageError(
         `unknown command ${
           JSON.stringify(command)
-        }; use audit, repair, checks or explain`,
+        }; use audit, repair, checks, explain, resolve or acknowledge`,
       );
   }
 }
@@ -428,17 +456,17 @@ async function checkStore(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const maxFileBytes = values["max-file-size"] === undefined
-    ? undefined
-    : parseSize(String(values["max-file-size"]));
   const workers = workersOf(values.workers);
-  const defaults = defaultPaths(io.env);
+  // A wrong size is a usage error on a first boot too.
+  if (values["max-file-size"] !== undefined) {
+    parseSize(String(values["max-file-size"]));
+  }
   const pipelineCommand = command === "audit" ? "audit" : "repair";
   const firstBoot = await firstBootOf(
     command === "preen" || Boolean(values["allow-missing"]),
     values,
     io,
-    defaults.stateDb,
+    defaultPaths(io.env).stateDb,
   );
   if (firstBoot !== null) {
     const report = freshInstallReport({
@@ -450,18 +478,8 @@ async function checkStore(
     });
     return { report, code: printReport(report, format, values, io) };
   }
-  const sessionDir = await sessionDirOf(values, io);
-  let stateDbPath: string | null = null;
-  if (values["state-db"] !== undefined) {
-    stateDbPath = resolve(String(values["state-db"]));
-    if (!(await exists(stateDbPath))) {
-      throw new OperationalError(
-        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
-      );
-    }
-  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
-    stateDbPath = defaults.stateDb;
-  }
+  const { sessionDir, stateDbPath, maxFileBytes, hermesHome, profiles } =
+    await scanOf(values, io);
   if (!values.quiet) {
     for (const warning of plugins.warnings) {
       io.stderr(`hermes-fsck: warning: ${warning}\n`);
@@ -485,11 +503,8 @@ async function checkStore(
         command: pipelineCommand,
         sessionDir,
         stateDbPath,
-        hermesHome: defaults.hermesHome,
-        // Each session's own profile home, unless one file is forced.
-        profiles: values["state-db"] === undefined && !values["no-state-db"]
-          ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
-          : null,
+        hermesHome,
+        profiles,
         only: values.check as string[] | undefined,
         skip: values.skip as string[] | undefined,
         dryRun: Boolean(values["dry-run"]),
@@ -660,6 +675,43 @@ function pluginTimeoutOf(value: unknown): number | undefined {
   return Number(text) * 1000;
 }
 
+/**
+ * The store a command works on, from its flags: the session dir, the
+ * state.db (`--state-db`, or the default home's when it exists, unless
+ * `--no-state-db`), each session's profile home's, and `--max-file-size`.
+ */
+async function scanOf(values: Values, io: CliIo): Promise<ScanOptions> {
+  if (values["state-db"] !== undefined && values["no-state-db"]) {
+    throw new UsageError("--state-db and --no-state-db contradict each other");
+  }
+  const maxFileBytes = values["max-file-size"] === undefined
+    ? undefined
+    : parseSize(String(values["max-file-size"]));
+  const defaults = defaultPaths(io.env);
+  const sessionDir = await sessionDirOf(values, io);
+  let stateDbPath: string | null = null;
+  if (values["state-db"] !== undefined) {
+    stateDbPath = resolve(String(values["state-db"]));
+    if (!(await exists(stateDbPath))) {
+      throw new OperationalError(
+        `state.db ${stateDbPath} does not exist; pass the right --state-db, or --no-state-db to check without it`,
+      );
+    }
+  } else if (!values["no-state-db"] && (await exists(defaults.stateDb))) {
+    stateDbPath = defaults.stateDb;
+  }
+  return {
+    sessionDir,
+    stateDbPath,
+    maxFileBytes,
+    hermesHome: defaults.hermesHome,
+    // Each session's own profile home, unless one file is forced.
+    profiles: values["state-db"] === undefined && !values["no-state-db"]
+      ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
+      : null,
+  };
+}
+
 /** Node's parseArgs messages, cut to what an operator needs. */
 function parseErrorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -673,7 +725,15 @@ function parseErrorText(error: unknown): string {
 }
 
 /** The commands that work on a session dir. */
-const STORE_COMMANDS = ["audit", "repair", "preen", "undo", "runs"];
+const STORE_COMMANDS = [
+  "audit",
+  "repair",
+  "preen",
+  "undo",
+  "runs",
+  "resolve",
+  "acknowledge",
+];
 
 /** The session dir a command names, or the default one, absolute. */
 function sessionDirPath(values: Values, io: CliIo): string {
@@ -842,15 +902,15 @@ async function runsCommand(values: Values, io: CliIo): Promise<number> {
 
 /** Flags that only some commands take; anything else is a usage error. */
 const FLAG_COMMANDS: Record<string, string[]> = {
-  "state-db": ["audit", "repair"],
-  "no-state-db": ["audit", "repair"],
+  "state-db": ["audit", "repair", "resolve", "acknowledge"],
+  "no-state-db": ["audit", "repair", "resolve", "acknowledge"],
   check: ["audit", "repair"],
   skip: ["audit", "repair"],
-  "max-file-size": ["audit", "repair"],
+  "max-file-size": ["audit", "repair", "resolve", "acknowledge"],
   workers: ["audit", "repair"],
   verbose: ["audit", "repair"],
-  "server-stopped": ["audit", "repair"],
-  "dry-run": ["repair"],
+  "server-stopped": ["audit", "repair", "resolve"],
+  "dry-run": ["repair", "resolve"],
   "also-repair": ["repair"],
   "allow-missing": ["audit", "repair"],
   "metrics-file": ["audit", "repair"],
@@ -858,8 +918,12 @@ const FLAG_COMMANDS: Record<string, string[]> = {
   "plugin-dir": ["audit", "repair"],
   "plugin-timeout": ["audit", "repair"],
   prune: ["runs"],
-  keep: ["runs"],
-  "session-dir": ["audit", "repair", "undo", "runs"],
+  keep: ["runs", "resolve"],
+  undelete: ["resolve"],
+  note: ["acknowledge"],
+  list: ["acknowledge"],
+  remove: ["acknowledge"],
+  "session-dir": ["audit", "repair", "undo", "runs", "resolve", "acknowledge"],
 };
 
 function checkFlagsFit(command: string | undefined, values: Values): void {
@@ -1063,7 +1127,24 @@ function explain(name: string, registry: Registry): string {
     "",
     wrap(kind.explain, 76),
     "",
+    ...resolutionLines(kind),
   ].join("\n");
+}
+
+/** What `resolve` may keep for a kind, for `explain`. */
+function resolutionLines(kind: KindInfo): string[] {
+  if (!kind.resolutions?.length) return [];
+  return [
+    "Resolutions ('hermes-fsck resolve ID --keep SOURCE', undoable):",
+    ...kind.resolutions.map((r) =>
+      `  ${r.keep.padEnd(9)}${
+        r.undeletes
+          ? r.meaning.replace(/\.$/, "") + " (needs --undelete)."
+          : r.meaning
+      }`
+    ),
+    "",
+  ];
 }
 
 function wrap(text: string, width: number): string {

@@ -41,15 +41,33 @@
  * @module
  */
 
-export type {
-  Category,
-  Evidence,
-  Finding,
-  FindingDraft,
-  JsonValue,
-  KindInfo,
-  Severity,
+export {
+  type Category,
+  type Evidence,
+  type Finding,
+  type FindingDraft,
+  type JsonValue,
+  type KindInfo,
+  type Resolution,
+  RESOLUTION_SOURCES,
+  type ResolutionSource,
+  type Severity,
 } from "./core/finding.ts";
+export {
+  type ResolveAction,
+  resolveFinding,
+  type ResolveOptions,
+  ResolveRefused,
+  type ResolveResult,
+} from "./core/resolve.ts";
+export {
+  ACKNOWLEDGED_FILE,
+  type AcknowledgedRead,
+  type Acknowledgement,
+  applyAcknowledgements,
+  type FileState,
+  readAcknowledgements,
+} from "./core/acknowledged.ts";
 export { type Check, type CheckOptions, defineCheck } from "./core/check.ts";
 export {
   defineRepair,

@@ -40,6 +40,25 @@ export const deletedTombstone = defineCheck({
         "resurrects a deleted session. If the delete was a mistake, remove " +
         "the id from the tombstone while the server is stopped and run " +
         "repair again; otherwise delete the leftover backup.",
+      resolutions: [
+        {
+          keep: "discard",
+          meaning:
+            "Move the leftover .bak into the run's quarantine: the session stays deleted.",
+        },
+        {
+          keep: "bak",
+          meaning:
+            "Undelete: recreate <sid>.json from the .bak and drop the id from the tombstone.",
+          undeletes: true,
+        },
+        {
+          keep: "state-db",
+          meaning:
+            "Undelete: rebuild <sid>.json from its state.db rows and drop the id from the tombstone.",
+          undeletes: true,
+        },
+      ],
     },
     {
       kind: "tombstone_unreadable",

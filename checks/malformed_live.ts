@@ -50,6 +50,17 @@ export const malformedLive = defineCheck({
       "backups. If state.db holds the session's messages, moving the " +
       "broken file out of the session dir lets `hermes-fsck repair` " +
       "rebuild it from state.db (state_db_missing_sidecar).",
+    resolutions: [
+      {
+        keep: "state-db",
+        meaning:
+          "Rebuild <sid>.json from its state.db rows; the broken file goes to the run's quarantine.",
+      },
+      {
+        keep: "discard",
+        meaning: "Move the broken <sid>.json into the run's quarantine.",
+      },
+    ],
   }],
   run(store, options) {
     const drafts: FindingDraft[] = [];

@@ -18,7 +18,7 @@
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
+import type { FindingDraft, Resolution } from "../core/finding.ts";
 import {
   deletion,
   foreignSessionId,
@@ -26,6 +26,18 @@ import {
   stateDbKnowsSession,
 } from "../core/store_facts.ts";
 import { stateDbOf } from "../core/profile_state_db.ts";
+
+/** A backup whose session may or may not be lost: restore it, or not. */
+const RESTORE_OR_DISCARD: Resolution[] = [
+  {
+    keep: "bak",
+    meaning: "Recreate <sid>.json from the .bak's bytes (the .bak stays).",
+  },
+  {
+    keep: "discard",
+    meaning: "Move the .bak into the run's quarantine: the session stays gone.",
+  },
+];
 
 /** The `orphan-backup` check. */
 export const orphanBackup = defineCheck({
@@ -60,6 +72,10 @@ export const orphanBackup = defineCheck({
         "hold most of the conversation: copy the file aside, repair the JSON " +
         "by hand (the evidence gives the byte offset of the error), and save " +
         "it as <sid>.json while the server is stopped.",
+      resolutions: [{
+        keep: "discard",
+        meaning: "Move the .bak that does not parse into the run's quarantine.",
+      }],
     },
     {
       kind: "orphan_backup_state_db_unreadable",
@@ -79,6 +95,7 @@ export const orphanBackup = defineCheck({
         "permissions, start the agent once to roll back a hot journal, or " +
         "pass the right --state-db) and run again: the backup is then " +
         "restored if state.db still has the session.",
+      resolutions: RESTORE_OR_DISCARD,
     },
     {
       kind: "orphan_backup_without_state_row",
@@ -91,6 +108,7 @@ export const orphanBackup = defineCheck({
         "most likely deleted, and restoring the backup would resurrect it. " +
         "If the user did not delete it, rename <sid>.json.bak to <sid>.json " +
         "while the server is stopped; otherwise delete the backup.",
+      resolutions: RESTORE_OR_DISCARD,
     },
   ],
   run(store) {

@@ -52,6 +52,18 @@ export const shrunkenLive = defineCheck({
         "Repair: restore_from_bak makes the live file a byte copy of the " +
         "backup (the replaced live file is kept in the run's quarantine) and " +
         "leaves the backup in place.",
+      resolutions: [
+        {
+          keep: "bak",
+          meaning:
+            "Put the .bak's bytes in place of <sid>.json, as restore_from_bak does.",
+        },
+        {
+          keep: "live",
+          meaning:
+            "Keep the shorter <sid>.json; move the .bak into the run's quarantine so it is not restored.",
+        },
+      ],
     },
     {
       kind: "intentional_shrink_kept",

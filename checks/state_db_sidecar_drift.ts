@@ -78,6 +78,11 @@ export const stateDbSidecarDrift = defineCheck({
         "the server, move <sid>.json (and any .bak) out of the session dir, " +
         "run `hermes-fsck repair` (materialize_from_state_db recreates the " +
         "sidecar), and copy back from the old file what state.db lacks.",
+      resolutions: [{
+        keep: "state-db",
+        meaning:
+          "Rebuild <sid>.json from its state.db rows (what only the sidecar has is lost from it); the old file goes to the run's quarantine.",
+      }],
     },
     {
       kind: "sidecar_behind_state_db_kept",

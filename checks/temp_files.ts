@@ -112,6 +112,18 @@ export const tempFiles = defineCheck({
         "reason); if it is the conversation to keep, rename it to " +
         "<sid>.json with the server stopped, else delete it. Also reported " +
         "here: a temp that is not a regular file or cannot be read.",
+      resolutions: [
+        {
+          keep: "temp",
+          meaning:
+            "Make the temp <sid>.json; the live file and the temp go to the run's quarantine (a deleted session needs --undelete).",
+        },
+        {
+          keep: "discard",
+          meaning:
+            "Move the temp into the run's quarantine; <sid>.json, if any, stays as it is.",
+        },
+      ],
     },
   ],
   run(store, options) {

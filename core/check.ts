@@ -28,7 +28,11 @@
  * @module
  */
 
-import type { FindingDraft, KindInfo } from "./finding.ts";
+import {
+  type FindingDraft,
+  type KindInfo,
+  RESOLUTION_SOURCES,
+} from "./finding.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
 
 /**
@@ -114,6 +118,17 @@ export function defineCheck(check: Check): Check {
     if (info.category === "repairable" && !info.repair) {
       throw new TypeError(
         `check ${check.id}: repairable kind ${info.kind} must name its repair`,
+      );
+    }
+    const keeps = (info.resolutions ?? []).map((r) => r.keep);
+    const odd = keeps.find((keep, i) =>
+      !RESOLUTION_SOURCES.includes(keep) || keeps.indexOf(keep) !== i
+    );
+    if (odd !== undefined) {
+      throw new TypeError(
+        `check ${check.id}: kind ${info.kind} declares resolution ${
+          JSON.stringify(odd)
+        } twice or unknown (known: ${RESOLUTION_SOURCES.join(", ")})`,
       );
     }
   }

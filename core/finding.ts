@@ -149,6 +149,11 @@ export interface Finding {
   repair?: string;
   /** Name of the external plugin that reported it, for plugin findings. */
   plugin?: string;
+  /**
+   * Set when a person acknowledged it (`hermes-fsck acknowledge ID`) and
+   * no file it names changed since: it no longer sets exit bit 4.
+   */
+  acknowledged?: { note: string | null; at: string };
 }
 
 /**
@@ -184,4 +189,61 @@ export interface KindInfo {
   summary: string;
   /** Why the category is what it is, and what an operator should do. */
   explain: string;
+  /**
+   * The choices `hermes-fsck resolve ID --keep SOURCE` offers for a finding
+   * of this kind, when a person must choose; `explain KIND` lists them.
+   */
+  resolutions?: Resolution[];
+}
+
+/**
+ * What `resolve --keep` may keep: the live sidecar, its `.bak`, a stale
+ * save temp, the session's state.db rows, or nothing (`discard`: the file
+ * the finding names goes to the run's quarantine).
+ *
+ * @example
+ * ```ts
+ * const keep: ResolutionSource = "bak";
+ * ```
+ */
+export type ResolutionSource = "live" | "bak" | "temp" | "state-db" | "discard";
+
+/**
+ * The resolution sources, in the order `explain` lists them.
+ *
+ * @example
+ * ```ts
+ * RESOLUTION_SOURCES.includes("bak"); // true
+ * ```
+ */
+export const RESOLUTION_SOURCES: readonly ResolutionSource[] = [
+  "live",
+  "bak",
+  "temp",
+  "state-db",
+  "discard",
+];
+
+/**
+ * One choice a kind offers to `resolve`: which version to keep, and in
+ * one line what that does to the store.
+ *
+ * @example
+ * ```ts
+ * const choice: Resolution = {
+ *   keep: "discard",
+ *   meaning: "Move the leftover <sid>.json.bak into the run's quarantine.",
+ * };
+ * ```
+ */
+export interface Resolution {
+  /** The `--keep` value. */
+  keep: ResolutionSource;
+  /** One line: what resolving so changes (all of it undoable). */
+  meaning: string;
+  /**
+   * True when the choice brings back a deleted (tombstoned) session:
+   * `resolve` then also needs `--undelete`.
+   */
+  undeletes?: boolean;
 }

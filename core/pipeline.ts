@@ -23,7 +23,7 @@ import type { StoreSnapshot } from "./snapshot.ts";
  *
  * @example
  * ```ts
- * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "fresh_install"]
+ * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "fresh_install", "acknowledged_invalid"]
  * ```
  */
 export const PIPELINE_KINDS: KindInfo[] = [{
@@ -79,6 +79,22 @@ export const PIPELINE_KINDS: KindInfo[] = [{
     "new chats where the volume should be), mount it, and run again. " +
     "A session dir that is missing while its state.db exists is never " +
     "taken for a first boot: that exits 8.",
+}, {
+  kind: "acknowledged_invalid",
+  category: "unsafe_to_repair",
+  severity: "error",
+  summary:
+    "The record of acknowledged findings is not one hermes-fsck wrote; nothing in it is taken as reviewed.",
+  explain: "`hermes-fsck acknowledge ID` records in " +
+    "_hermes_fsck/acknowledged.json that a person reviewed a finding, " +
+    "with the SHA-256 of each file it names, written atomically in a fixed " +
+    "shape. hermes-fsck reads it back as untrusted input: a record that is " +
+    "a symlink, FIFO or device, lies under a _hermes_fsck that is a " +
+    "symlink, is bigger than 4 MiB, does not parse, or has another shape " +
+    "was not written so by hermes-fsck (someone else wrote it, or the disk " +
+    "damaged it), so no finding is taken as acknowledged and each one sets " +
+    "exit bit 4 again. Look at the file (the message says what is wrong), " +
+    "move it out of the session dir, and acknowledge the findings again.",
 }];
 
 /**

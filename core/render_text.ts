@@ -149,6 +149,8 @@ function countLine(audit: AuditResult): string {
     `${s.unsafe_to_repair} unsafe to repair`,
     `${s.info} info`,
   ];
+  const reviewed = acknowledgedCount(audit.findings);
+  if (reviewed > 0) parts.push(`${reviewed} of them acknowledged`);
   return `${sessions} checked: ${parts.join(", ")}.`;
 }
 
@@ -177,7 +179,7 @@ function renderFindings(findings: Finding[], options: TextOptions): string[] {
       }; ${action}${source})`,
     );
     for (const finding of group.slice(0, limit)) {
-      lines.push(`  - ${finding.message}`);
+      lines.push(`  - ${finding.message}${reviewNote(finding)}`);
     }
     if (group.length > limit) {
       lines.push(
@@ -186,6 +188,24 @@ function renderFindings(findings: Finding[], options: TextOptions): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * The id of a finding a person must decide on (for `resolve` and
+ * `acknowledge`), and whether one acknowledged it.
+ */
+function reviewNote(finding: Finding): string {
+  if (finding.category !== "unsafe_to_repair") return "";
+  const ack = finding.acknowledged;
+  return ack
+    ? ` [${finding.id}; acknowledged ${ack.at}${
+      ack.note ? `: ${JSON.stringify(ack.note)}` : ""
+    }]`
+    : ` [${finding.id}]`;
+}
+
+function acknowledgedCount(findings: readonly Finding[]): number {
+  return findings.filter((f) => f.acknowledged).length;
 }
 
 function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
@@ -241,12 +261,18 @@ function nextStep(report: Report): string {
         } (add --dry-run to see the plan first)`,
     );
   }
-  if (s.unsafe_to_repair > 0) {
+  const open = s.unsafe_to_repair - acknowledgedCount(report.findings);
+  if (open > 0) {
     parts.push(
-      `${s.unsafe_to_repair} need${
-        s.unsafe_to_repair === 1 ? "s" : ""
-      } manual review: \`hermes-fsck explain KIND\` says what to do`,
+      `${open} need${
+        open === 1 ? "s" : ""
+      } manual review: \`hermes-fsck explain KIND\` says what to do, ` +
+        "`hermes-fsck resolve ID --keep SOURCE` applies a choice, " +
+        "`hermes-fsck acknowledge ID` records that you leave it",
     );
+  }
+  if (parts.length === 0) {
+    return "Next: nothing; every problem left was acknowledged (`hermes-fsck acknowledge --list`).";
   }
   return `Next: ${parts.join("; ")}.`;
 }

@@ -176,18 +176,37 @@ export interface RepairRun {
 export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
   // A dry run only reads; a real one keeps every other repair out until the
   // final audit is done, so its plan is never made on a moving store.
-  const lock = options.dryRun
-    ? null
-    : await acquireLock(options.scan.sessionDir, "repair");
+  return await underRunLock(
+    options.scan.sessionDir,
+    "repair",
+    options.dryRun,
+    () => repairUnderLock(options),
+  );
+}
+
+/**
+ * Runs `body`, a run that may write (repair, resolve), under the store's
+ * lock, taken unless it is a dry run (which only reads). A run that died
+ * between moving a file aside and linking its new one in left that path
+ * empty: the old file is put back first, so the run's audit sees the store
+ * as it was, not a session gone missing.
+ *
+ * @example
+ * ```ts
+ * const result = await underRunLock("/srv/sessions", "resolve", false, async () => ({ done: true }));
+ * console.log(result.tookOverLockFrom);
+ * ```
+ */
+export async function underRunLock<T extends object>(
+  sessionDir: string,
+  command: string,
+  dryRun: boolean,
+  body: () => Promise<T>,
+): Promise<T & { tookOverLockFrom: LockHolder | null }> {
+  const lock = dryRun ? null : await acquireLock(sessionDir, command);
   try {
-    // A run that died between moving a file aside and linking its new one
-    // in left that path empty: put the old file back before auditing, so
-    // the audit sees the store as it was, not a session gone missing.
-    if (lock) await rollBackInterruptedActions(options.scan.sessionDir);
-    return {
-      ...(await repairUnderLock(options)),
-      tookOverLockFrom: lock?.tookOverFrom ?? null,
-    };
+    if (lock) await rollBackInterruptedActions(sessionDir);
+    return { ...(await body()), tookOverLockFrom: lock?.tookOverFrom ?? null };
   } finally {
     await lock?.release();
   }
@@ -290,13 +309,7 @@ async function repairUnderLock(
         continue;
       }
       record.summary = plan.summary;
-      record.actions = plan.actions.map((a) => ({
-        op: a.op,
-        path: a.path,
-        note: a.note,
-        bytes: a.op === "write" || a.op === "append" ? a.data.length : 0,
-        status: options.dryRun ? "planned" : "not_reached",
-      }));
+      record.actions = actionRecords(plan.actions, options.dryRun);
       if (options.dryRun) {
         record.status = "planned";
         continue;
@@ -349,6 +362,28 @@ async function repairUnderLock(
     interrupted,
     store: current.store,
   };
+}
+
+/**
+ * The records of a plan's actions before any is applied: `planned` in a
+ * dry run, else `not_reached` until the writer says what became of each.
+ *
+ * @example
+ * ```ts
+ * const records = actionRecords(plan.actions, true);
+ * ```
+ */
+export function actionRecords(
+  actions: readonly Action[],
+  dryRun: boolean,
+): RepairRecord["actions"] {
+  return actions.map((a) => ({
+    op: a.op,
+    path: a.path,
+    note: a.note,
+    bytes: a.op === "write" || a.op === "append" ? a.data.length : 0,
+    status: dryRun ? "planned" : "not_reached",
+  }));
 }
 
 interface Task {
@@ -412,7 +447,17 @@ function oneSessionOf(findings: readonly Finding[]): string | undefined {
   return findings.every((f) => f.sessionId === id) ? id : undefined;
 }
 
-async function readForPlan(
+/**
+ * Reads a store file for planning: its bytes and the expectation an action
+ * on it re-checks before it applies.
+ *
+ * @example
+ * ```ts
+ * const read = await readForPlan("/srv/sessions", "abc.json", 1 << 30);
+ * if (read.ok) console.log(read.expect.exists);
+ * ```
+ */
+export async function readForPlan(
   sessionDir: string,
   path: string,
   maxBytes: number,

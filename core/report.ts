@@ -123,7 +123,9 @@ export interface Report {
  * ```
  */
 export function exitCodeOf(
-  report: Pick<Report, "summary" | "repair" | "interrupted" | "dryRun">,
+  report:
+    & Pick<Report, "summary" | "repair" | "interrupted" | "dryRun">
+    & Partial<Pick<Report, "findings">>,
 ): number {
   let code = EXIT.CLEAN;
   const actions = report.repair?.actions ?? [];
@@ -133,9 +135,11 @@ export function exitCodeOf(
   ) {
     code |= EXIT.REPAIRED;
   }
-  if (report.summary.repairable > 0 || report.summary.unsafe_to_repair > 0) {
-    code |= EXIT.PROBLEMS_LEFT;
-  }
+  // An acknowledged finding was reviewed by a person: it does not count.
+  const open = report.findings
+    ? report.findings.some((f) => f.category !== "info" && !f.acknowledged)
+    : report.summary.repairable > 0 || report.summary.unsafe_to_repair > 0;
+  if (open) code |= EXIT.PROBLEMS_LEFT;
   if (actions.some((a) => a.status === "failed")) {
     code |= EXIT.OPERATIONAL_ERROR;
   }

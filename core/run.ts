@@ -13,13 +13,22 @@
 
 import type { Check } from "./check.ts";
 import type { KindInfo } from "./finding.ts";
-import { auditStore, DEFAULT_PART_SESSIONS } from "./audit.ts";
+import {
+  type AuditResult,
+  auditStore,
+  DEFAULT_PART_SESSIONS,
+} from "./audit.ts";
+import { withAcknowledgements } from "./acknowledged.ts";
 import { PIPELINE_KINDS, selectChecks } from "./pipeline.ts";
 import type { Repair } from "./repair.ts";
 import { runRepair } from "./repair_engine.ts";
 import { exitCodeOf, type Report, type StateDbInfo } from "./report.ts";
 import type { StateDb } from "./state_db.ts";
-import type { ScanProgress, StoreSnapshot } from "./snapshot.ts";
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  type ScanProgress,
+  type StoreSnapshot,
+} from "./snapshot.ts";
 import type { WriterOptions } from "./safety.ts";
 import type { PluginSettings } from "./plugin_runner.ts";
 import { TOOL_VERSION } from "./version.ts";
@@ -137,8 +146,11 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     sessionDir: options.sessionDir,
     startedAt: new Date(started).toISOString(),
   };
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const reviewed = (audit: AuditResult) =>
+    withAcknowledgements(options.sessionDir, audit, maxBytes);
   if (options.command === "audit") {
-    const audit = await auditStore({
+    const found = await auditStore({
       scan,
       checks,
       keep,
@@ -146,17 +158,18 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
       plugins,
       partSessions: DEFAULT_PART_SESSIONS,
     });
-    audit.store.stateDb.close();
-    audit.store.profileDbs?.close();
+    found.store.stateDb.close();
+    found.store.profileDbs?.close();
+    const audit = await reviewed(found);
     const report: Report = {
       ...base,
-      stateDb: stateDbInfo(audit.store.stateDb),
-      ...profileDbsInfo(audit.store),
+      stateDb: stateDbInfo(found.store.stateDb),
+      ...profileDbsInfo(found.store),
       durationMs: Date.now() - started,
       status: audit.status,
       summary: audit.summary,
       findings: audit.findings,
-      stats: audit.store.stats,
+      stats: found.store.stats,
       interrupted: false,
       exitCode: 0,
     };
@@ -177,19 +190,20 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
   });
   run.store.stateDb.close();
   run.store.profileDbs?.close();
+  const after = await reviewed(run.after);
   const report: Report = {
     ...base,
     stateDb: stateDbInfo(run.store.stateDb),
     ...profileDbsInfo(run.store),
     durationMs: Date.now() - started,
-    status: run.after.status,
-    summary: run.after.summary,
-    findings: run.after.findings,
+    status: after.status,
+    summary: after.summary,
+    findings: after.findings,
     repair: {
       runId: run.runId,
       runDir: run.runDir,
       passes: run.passes,
-      before: run.before,
+      before: await reviewed(run.before),
       actions: run.records,
       staleLock: run.tookOverLockFrom,
     },

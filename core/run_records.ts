@@ -610,8 +610,8 @@ function headerError(value: unknown, runId: string): string | null {
   }
   if (!shortText(value.version, 100)) return "has no valid version";
   if (value.runId !== runId) return "names another run than its dir";
-  if (value.command !== "repair" && value.command !== "undo") {
-    return "has a command that is neither repair nor undo";
+  if (!["repair", "undo", "resolve"].includes(String(value.command))) {
+    return "has a command that is neither repair, undo nor resolve";
   }
   if (
     value.undoes !== undefined &&

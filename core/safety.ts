@@ -89,6 +89,12 @@ export interface WriterOptions {
   faultKind?: "crash" | "io_error";
   /** What the run is, for its header (default `repair`). */
   command?: string;
+  /**
+   * For interleaving tests: awaited before each action is applied (it was
+   * planned on the store as it was), so a test can change the store in
+   * between, as a server saving at that instant would.
+   */
+  beforeApply?: (action: Action) => Promise<void>;
   /** For an undo run: the run it undoes. */
   undoes?: string;
 }
@@ -120,6 +126,7 @@ export class StoreWriter {
   #faultAfter: number | undefined;
   #faultKind: "crash" | "io_error";
   #runDirReady = false;
+  #beforeApply: WriterOptions["beforeApply"];
 
   private constructor(
     sessionDir: string,
@@ -131,6 +138,7 @@ export class StoreWriter {
     this.runDir = `${RUNS_DIR}/${runId}`;
     this.#faultAfter = options.faultAfterSteps;
     this.#faultKind = options.faultKind ?? "crash";
+    this.#beforeApply = options.beforeApply;
     this.#header = {
       tool: "hermes-fsck",
       version: TOOL_VERSION,
@@ -185,6 +193,7 @@ export class StoreWriter {
    * ```
    */
   async apply(action: Action): Promise<ActionOutcome> {
+    await this.#beforeApply?.(action);
     const seq = this.#entries.length + 1;
     const entry: ManifestEntry = {
       seq,
@@ -585,6 +594,40 @@ async function makePlainDir(
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * Writes a file of the tool's own in `_hermes_fsck/` (for example
+ * `acknowledged.json`) atomically, as a run's records are written: the
+ * dir made or checked one level at a time and never through a symlink,
+ * the file written to a new temp (no-follow, create-or-fail), fsynced and
+ * renamed into place, the dir fsynced. It takes the session dir's owner
+ * and mode without execute bits. Throws when the dir is a symlink or not
+ * a dir.
+ *
+ * @example
+ * ```ts
+ * await writeToolFile("/srv/sessions", "acknowledged.json", { version: 1, acknowledged: [] });
+ * ```
+ */
+export async function writeToolFile(
+  sessionDir: string,
+  name: string,
+  value: unknown,
+): Promise<void> {
+  if (!/^[a-z_]+\.json$/.test(name)) {
+    throw new TypeError(`invalid tool file name ${JSON.stringify(name)}`);
+  }
+  const real = await Deno.realPath(sessionDir);
+  try {
+    await makePlainDir(real, dirname(RUNS_DIR), await lookOf(real));
+  } catch (error) {
+    if (error instanceof RefusedPath) {
+      throw new Error(error.message.replace("the run's records", name));
+    }
+    throw error;
+  }
+  await writeRecordFile(join(real, dirname(RUNS_DIR), name), value, real);
 }
 
 /**

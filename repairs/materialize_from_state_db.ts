@@ -29,6 +29,7 @@ import {
 } from "../core/profile_state_db.ts";
 import { pyStrip } from "../core/sidecar_summary.ts";
 import { sidecarName } from "../core/store_layout.ts";
+import type { StoreSnapshot } from "../core/snapshot.ts";
 
 /** The `materialize_from_state_db` repair. */
 export const materializeFromStateDb = defineRepair({
@@ -49,50 +50,77 @@ export const materializeFromStateDb = defineRepair({
           : "the delete tombstone cannot be read, so the session may have been deleted",
       };
     }
-    // From the db of the session's profile (core/profile_state_db.ts).
-    const db = stateDbOf(context.store, context.store.sessions.get(id));
-    if (db.status !== "ok") return { skip: "state.db is not readable" };
-    const found = webuiRowFor(context.store, id);
-    if (!found) return { skip: "state.db no longer has the row" };
-    const row = found.row;
     const name = sidecarName(id);
     const current = await context.read(name);
     if (!current.ok) return { skip: `${name} ${current.problem}` };
     if (current.expect.exists) return { skip: `${name} exists now` };
-    const messages = db.messagesFor(row);
-    if (messages.length === 0) {
-      return { skip: "state.db has no messages for it any more" };
-    }
-    const blob = messages.find((m) =>
-      m.content instanceof Uint8Array || m.role instanceof Uint8Array
-    );
-    if (blob) {
-      return {
-        skip: `state.db ${db.path} holds a message of ${id} as a BLOB, ` +
-          `which cannot be turned into text safely; rebuild ${name} by hand`,
-      };
-    }
-    const payload = stateDbRowToSidecar(
-      row,
-      messages,
-      profileOfDb(context.store, db),
-    );
+    const built = sidecarFromStateDb(context.store, id);
+    if ("skip" in built) return built;
     return {
       repair: "materialize_from_state_db",
       findingIds: [finding.id],
       sessionId: id,
-      summary: `Create ${name} from state.db (${messages.length} messages).`,
+      summary: `Create ${name} from state.db (${built.messages} messages).`,
       actions: [{
         op: "write",
         path: name,
-        data: new TextEncoder().encode(JSON.stringify(payload, null, 2)),
+        data: built.data,
         expect: { exists: false },
         note: `materialize ${name} from state.db`,
-        sources: [resolve(db.path)],
+        sources: [built.source],
       }],
     };
   },
 });
+
+/**
+ * The sidecar of session `id` as the server would rebuild it from the
+ * state.db of its profile, as bytes, or why it cannot be: no readable
+ * db, no row, no messages, or a message stored as a BLOB.
+ *
+ * @example
+ * ```ts
+ * const built = sidecarFromStateDb(store, "abc");
+ * if (!("skip" in built)) console.log(built.messages, built.source);
+ * ```
+ */
+export function sidecarFromStateDb(
+  store: StoreSnapshot,
+  id: string,
+):
+  | { data: Uint8Array; messages: number; source: string }
+  | { skip: string } {
+  // From the db of the session's profile (core/profile_state_db.ts).
+  const db = stateDbOf(store, store.sessions.get(id));
+  if (db.status !== "ok") return { skip: "state.db is not readable" };
+  const found = webuiRowFor(store, id);
+  if (!found) return { skip: "state.db no longer has the row" };
+  const messages = db.messagesFor(found.row);
+  if (messages.length === 0) {
+    return { skip: "state.db has no messages for it any more" };
+  }
+  const blob = messages.find((m) =>
+    m.content instanceof Uint8Array || m.role instanceof Uint8Array
+  );
+  if (blob) {
+    return {
+      skip: `state.db ${db.path} holds a message of ${id} as a BLOB, ` +
+        `which cannot be turned into text safely; rebuild ${
+          sidecarName(id)
+        } by hand`,
+    };
+  }
+  const payload = stateDbRowToSidecar(
+    found.row,
+    messages,
+    profileOfDb(store, db),
+  );
+  return {
+    data: new TextEncoder().encode(JSON.stringify(payload, null, 2)),
+    messages: messages.length,
+    source: resolve(db.path),
+  };
+}
 
 /**
  * The sidecar the server builds from a state.db row (seed `000_*`,
