@@ -76,6 +76,57 @@ Deno.test("preen: a finding that needs a person exits 4; --dry-run with repairs 
   });
 });
 
+Deno.test("preen: an unsafe finding a person acknowledged no longer stops the server; summary and metrics count it apart", async () => {
+  await withStore(async (store) => {
+    await wiped(store);
+    await store.writeRaw("lost.json.bak", "{ not json");
+    const before = await cli(store, ["preen", ...storeArgs(store, false)]);
+    assert.equal(before.code, 4, show(before));
+    const audit = await cli(store, [
+      "audit",
+      "--format",
+      "json",
+      ...storeArgs(store, false),
+    ]);
+    const [unsafe] = JSON.parse(audit.stdout).findings.filter((
+      f: { category: string },
+    ) => f.category === "unsafe_to_repair");
+    const ack = await cli(store, [
+      "acknowledge",
+      unsafe.id,
+      "--note",
+      "a torn copy, kept for the record",
+      ...storeArgs(store, false),
+    ]);
+    assert.equal(ack.code, 0, show(ack));
+    const metrics = join(store.root, "hermes_fsck.prom");
+    const after = await cli(store, [
+      "preen",
+      "--format",
+      "summary",
+      "--metrics-file",
+      metrics,
+      ...storeArgs(store, false),
+    ]);
+    assert.equal(after.code, 0, show(after));
+    assert.match(
+      after.stdout,
+      /: clean, 1 session, 0 repairable, 0 unsafe, 1 acknowledged, /,
+    );
+    const samples = parseMetrics(await Deno.readTextFile(metrics));
+    assert.equal(
+      valueOf(samples, "hermes_fsck_findings", { category: "acknowledged" }),
+      1,
+    );
+    assert.equal(
+      valueOf(samples, "hermes_fsck_findings", {
+        category: "unsafe_to_repair",
+      }),
+      0,
+    );
+  });
+});
+
 Deno.test("preen: an I/O error while repairing exits 8 (never 0 or 1); a bad flag exits 16", async () => {
   await withStore(async (store) => {
     await wiped(store);
