@@ -19,6 +19,7 @@ import {
   withStore,
 } from "./fixtures.ts";
 import { serverIndex } from "./check_support.ts";
+import { validateReport } from "../core/report_schema.ts";
 import { cliEnv, show } from "./safety_support.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
 import { IS_ROOT, spawnAs, withWipedStoreOf } from "./owner_support.ts";
@@ -198,10 +199,14 @@ Deno.test("first boot: preen on a missing session dir without state.db exits 0 w
       "fresh_install",
     ]);
     assert.equal(report.exitCode, 0);
+    assert.deepEqual(validateReport(report), []);
     assert.ok(
       !(await Deno.lstat(dir).then(() => true, () => false)),
       "preen creates nothing",
     );
+    const explain = await cli(store, ["explain", "fresh_install"]);
+    assert.equal(explain.code, 0, show(explain));
+    assert.match(explain.stdout, /volume that\s+holds them was not mounted/);
   });
 });
 
