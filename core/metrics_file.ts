@@ -81,8 +81,9 @@ export async function writeMetricsFile(
 }
 
 /**
- * Where a run writes its metrics: PATH itself, or, in a run as the store's
- * owner that root handed a dir to, the file in that dir.
+ * Where a run writes its metrics: PATH itself; in a run as the store's
+ * owner, the file in the dir root handed it, or nowhere (null) when root
+ * could not make one and writes PATH alone.
  *
  * @example
  * ```ts
@@ -93,9 +94,10 @@ export function metricsTarget(
   path: string,
   env: (name: string) => string | undefined,
   asOwner: boolean,
-): string {
+): string | null {
   const handed = env(METRICS_HANDOFF_ENV);
-  return asOwner && handed ? join(handed, HANDOFF_NAME) : resolve(path);
+  if (!asOwner || handed === undefined) return resolve(path);
+  return handed === "" ? null : join(handed, HANDOFF_NAME);
 }
 
 /**
@@ -134,7 +136,7 @@ export function metricsHandoff(
           }); the metrics file will hold the exit code only\n`,
         );
         dir = null;
-        return {};
+        return { [METRICS_HANDOFF_ENV]: "" };
       }
       return { [METRICS_HANDOFF_ENV]: dir };
     },
