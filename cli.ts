@@ -476,7 +476,7 @@ async function checkStore(
       dryRun: Boolean(values["dry-run"]),
       startedAt: started,
     });
-    return { report, code: printReport(report, format, values, io) };
+    return { report, code: printReport(report, format, values, io, command) };
   }
   const { sessionDir, stateDbPath, maxFileBytes, hermesHome, profiles } =
     await scanOf(values, io);
@@ -553,7 +553,7 @@ async function checkStore(
     if (command === "preen") report.exitCode = preenExitCode(report.exitCode);
     // The progress line goes before the report is printed.
     progress?.done();
-    return { report, code: printReport(report, format, values, io) };
+    return { report, code: printReport(report, format, values, io, command) };
   } finally {
     progress?.done();
     stopListening();
@@ -566,6 +566,7 @@ function printReport(
   format: string,
   values: Values,
   io: CliIo,
+  command: string,
 ): number {
   if (format === "summary") {
     io.stdout(summaryLine(report, report.exitCode));
@@ -576,7 +577,10 @@ function printReport(
     ? jsonPieces(report)
     : format === "webui-json"
     ? renderWebuiJsonPieces(report)
-    : renderTextPieces(report, { verbose: Boolean(values.verbose) });
+    : renderTextPieces(report, {
+      verbose: Boolean(values.verbose),
+      command,
+    });
   for (const piece of pieces) io.stdout(piece);
   if (format !== "text") io.stdout("\n");
   return report.exitCode;

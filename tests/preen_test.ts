@@ -46,6 +46,7 @@ Deno.test("preen: repairs made exit 0 (repair exits 1 on the same store)", async
       await wiped(store);
       const r = await cli(store, [command, ...storeArgs(store, false)]);
       assert.equal(r.code, command === "preen" ? 0 : 1, show(r));
+      assert.match(r.stdout, new RegExp(`^hermes-fsck \\S+ ${command} of `));
       const sidecar = await store.readJson("wiped.json") as {
         messages: unknown[];
       };
