@@ -40,6 +40,7 @@ import { freshInstallReport, isMissing } from "./core/first_boot.ts";
 import { metricsText } from "./core/metrics.ts";
 import {
   metricsHandoff,
+  metricsPathProblem,
   metricsTarget,
   writeMetricsFile,
 } from "./core/metrics_file.ts";
@@ -301,6 +302,10 @@ async function run(
   if (values.help || command === "help" || command === undefined) {
     io.stdout(HELP);
     return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
+  }
+  if (values["metrics-file"] !== undefined) {
+    const problem = await metricsPathProblem(String(values["metrics-file"]));
+    if (problem !== null) throw new OperationalError(problem);
   }
   if (STORE_COMMANDS.includes(command)) {
     // As root on a store another user owns, the command runs as that user.

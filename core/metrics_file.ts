@@ -31,6 +31,7 @@ import { createNoFollow } from "./new_file.ts";
 import { readRegularFile } from "./file_read.ts";
 import { isMetricsText, metricsText } from "./metrics.ts";
 import { type OwnerHandoff, unreachable } from "./owner_reexec.ts";
+import { storeOwner } from "./store_owner.ts";
 
 /** Set in the store owner's run to the dir root made for its metrics. */
 export const METRICS_HANDOFF_ENV = "HERMES_FSCK_METRICS_HANDOFF";
@@ -80,6 +81,59 @@ export async function writeMetricsFile(
   }
 }
 
+/** The dir `Deno.makeTempDir` uses. */
+function tempRoot(): string {
+  return Deno.env.get("TMPDIR") || "/tmp";
+}
+
+/**
+ * Why root must not write in `dir`: a user other than root can change it or
+ * a dir above it (as the store owner's rules say, core/store_owner.ts), and
+ * could redirect what root writes there; null when only root can.
+ */
+async function rootOnlyProblem(
+  dir: string,
+  what: string,
+): Promise<string | null> {
+  const owner = await storeOwner(dir);
+  if (owner.kind === "root") return null;
+  if (owner.kind === "user") {
+    return `the ${what} ${dir} can be changed by uid ${owner.uid} (${owner.path}), ` +
+      `who could redirect what root writes there`;
+  }
+  return `the ${what} ${dir} is not root's alone: ${owner.message}`;
+}
+
+/**
+ * Why this process may not write `--metrics-file PATH`: as root, PATH's
+ * dir must be one only root can change (root-owned up from /, no dir open
+ * to others without the sticky bit), else another user could redirect the
+ * file root writes. Null when it may (and always when not root).
+ *
+ * @example
+ * ```ts
+ * const problem = await metricsPathProblem("/var/lib/node_exporter/hermes_fsck.prom");
+ * if (problem) console.error(problem);
+ * ```
+ */
+export async function metricsPathProblem(
+  path: string,
+): Promise<string | null> {
+  let uid: number;
+  try {
+    uid = Deno.uid() ?? -1;
+  } catch {
+    return null;
+  }
+  if (uid !== 0) return null;
+  const target = resolve(path);
+  const problem = await rootOnlyProblem(dirname(target), "dir");
+  if (problem === null) return null;
+  return `--metrics-file ${target}: ${problem}; as root, give a path in a ` +
+    `dir only root can change (root-owned, mode 0755), or run hermes-fsck ` +
+    `as that dir's owner`;
+}
+
 /**
  * Where a run writes its metrics: PATH itself; in a run as the store's
  * owner, the file in the dir root handed it, or nowhere (null) when root
@@ -120,11 +174,16 @@ export function metricsHandoff(
   return {
     async start(uid, gid): Promise<Record<string, string>> {
       try {
-        // Beside PATH when the owner can get there, else in the temp dir.
+        // Beside PATH when the owner can get there, else in the temp dir;
+        // either only root can change (the owner cannot swap the new dir
+        // between its creation and the chown below).
         const beside = dirname(target);
         const reachable = await unreachable(beside, uid, gid, 0o1) === null;
+        const parent = reachable ? beside : tempRoot();
+        const problem = await rootOnlyProblem(parent, "hand-off dir");
+        if (problem !== null) throw new Error(problem);
         dir = await Deno.makeTempDir({
-          dir: reachable ? beside : undefined,
+          dir: parent,
           prefix: ".hermes-fsck-metrics.",
         });
         await Deno.chown(dir, null, gid);

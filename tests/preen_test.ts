@@ -568,3 +568,38 @@ while (Date.now() < end) {
     });
   },
 });
+
+Deno.test({
+  name:
+    "--metrics-file as root in a dir uid 1000 can change: refused before the store is read (exit 8, names the dir), nothing written there",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withOwnedStore(0o755, async (store, textfile) => {
+      // The store's owner owns the dir: it could swap it for a link to
+      // /etc between root's checks and root's rename.
+      await Deno.chown(textfile, UID, GID);
+      const path = join(textfile, "hermes_fsck.prom");
+      const r = await cli(store, [
+        "preen",
+        "--metrics-file",
+        path,
+        ...storeArgs(store, false),
+      ]);
+      assert.equal(r.code, 8, show(r));
+      assert.ok(
+        r.stderr.includes(
+          `--metrics-file ${path}: the dir ${textfile} can be changed by uid 1000`,
+        ),
+        show(r),
+      );
+      assert.match(r.stderr, /give a path in a dir only root can change/);
+      const names = [];
+      for await (const entry of Deno.readDir(textfile)) names.push(entry.name);
+      assert.deepEqual(names, []);
+      const wipedNow = await store.readJson("wiped.json") as {
+        messages: unknown[];
+      };
+      assert.equal(wipedNow.messages.length, 1, "the store was not touched");
+    });
+  },
+});
