@@ -34,6 +34,16 @@ function cli(
   return runCli(args, { env: { ...cliEnv(store), ...env }, entry });
 }
 
+/** `preen` on the store with `--metrics-file path`. */
+function preenWithMetrics(store: TestStore, path: string): Promise<CliResult> {
+  return cli(store, [
+    "preen",
+    "--metrics-file",
+    path,
+    ...storeArgs(store, false),
+  ]);
+}
+
 /** A sidecar wiped to one message beside a backup of 30: repairable. */
 async function wiped(store: TestStore): Promise<void> {
   await store.sidecar("wiped", { messages: 1 });
@@ -366,12 +376,7 @@ Deno.test("--metrics-file: the Prometheus text format, by temp file and rename, 
     await Deno.mkdir(dir);
     const path = join(dir, "hermes_fsck.prom");
     const before = Date.now();
-    const r = await cli(store, [
-      "preen",
-      "--metrics-file",
-      path,
-      ...storeArgs(store, false),
-    ]);
+    const r = await preenWithMetrics(store, path);
     assert.equal(r.code, 4, show(r));
     const samples = parseMetrics(await Deno.readTextFile(path));
     const common = { command: "preen", session_dir: store.sessionDir };
@@ -479,12 +484,7 @@ for (const mode of [0o700, 0o755]) {
     fn: async () => {
       await withOwnedStore(mode, async (store, textfile) => {
         const path = join(textfile, "hermes_fsck.prom");
-        const r = await cli(store, [
-          "preen",
-          "--metrics-file",
-          path,
-          ...storeArgs(store, false),
-        ]);
+        const r = await preenWithMetrics(store, path);
         assert.equal(r.code, 0, show(r));
         const info = await Deno.lstat(path);
         assert.ok(info.isFile);
@@ -545,12 +545,7 @@ while (Date.now() < end) {
         await new Promise((done) => setTimeout(done, 300)); // it has started
         const path = join(textfile, "hermes_fsck.prom");
         for (let round = 0; round < 3; round++) {
-          const r = await cli(store, [
-            "preen",
-            "--metrics-file",
-            path,
-            ...storeArgs(store, false),
-          ]);
+          const r = await preenWithMetrics(store, path);
           assert.ok(r.code === 0, show(r));
           const text = await Deno.readTextFile(path);
           assert.doesNotMatch(text, /stolen|root only/, text);
@@ -579,12 +574,7 @@ Deno.test({
       // /etc between root's checks and root's rename.
       await Deno.chown(textfile, UID, GID);
       const path = join(textfile, "hermes_fsck.prom");
-      const r = await cli(store, [
-        "preen",
-        "--metrics-file",
-        path,
-        ...storeArgs(store, false),
-      ]);
+      const r = await preenWithMetrics(store, path);
       assert.equal(r.code, 8, show(r));
       assert.ok(
         r.stderr.includes(
