@@ -34,7 +34,22 @@ import { acknowledgeCommand } from "./core/acknowledge_command.ts";
 import type { ScanOptions } from "./core/snapshot.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
-import { actAsStoreOwner } from "./core/owner_reexec.ts";
+import {
+  actAsStoreOwner,
+  AS_OWNER_ENV,
+  type OwnerHandoff,
+} from "./core/owner_reexec.ts";
+import { freshInstallReport, isMissing } from "./core/first_boot.ts";
+import { metricsText } from "./core/metrics.ts";
+import {
+  metricsHandoff,
+  metricsPathProblem,
+  metricsTarget,
+  writeMetricsFile,
+} from "./core/metrics_file.ts";
+import { summaryLine } from "./core/render_summary.ts";
+import { preenExitCode } from "./core/preen.ts";
+import type { Report } from "./core/report.ts";
 import type { WriterOptions } from "./core/safety.ts";
 import {
   describeProblems,
@@ -122,6 +137,10 @@ Usage:
   hermes-fsck audit  [options]            report problems; changes nothing
   hermes-fsck repair [options] [--dry-run] [--server-stopped]
                                           fix what is provably safe, then report
+  hermes-fsck preen  [repair's options]   repair for init systems: exit 0 when the
+                                          server may start, else 4 (8 error, 32
+                                          interrupted); a missing session dir
+                                          without state.db is a first boot (0)
   hermes-fsck checks [--format text|json] list checks, kinds and repairs
   hermes-fsck explain KIND                what a finding means and what its repair does
   hermes-fsck show ID [--format text|json] [--session-dir D] [--state-db F]
@@ -150,7 +169,8 @@ Options:
                         for a session of profile <name>; used only if it exists)
   --no-state-db         check without state.db
   --format FORMAT       text (default), json, webui-json (the server's audit
-                        shape), or html (audit: the review page)
+                        shape), summary (one line, as e2fsck's), or html
+                        (audit: the review page)
   --check NAME          run only this check or kind (repeatable)
   --skip NAME           leave out this check or kind (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
@@ -166,6 +186,10 @@ Options:
   --plugin-timeout SECS time limit of each plugin program (default 30)
   --verbose             text: list every finding, not the first five of each kind
   --quiet               no warnings or progress line on stderr
+  --allow-missing       audit, repair: a missing session dir without state.db is
+                        a first boot, exit 0 (preen always does this)
+  --metrics-file PATH   also write the run's metrics in the Prometheus text
+                        format to PATH (node_exporter's textfile collector)
 
 Exit codes (a bit mask, as e2fsck's; start the server when below 4):
   0 clean   1 repaired, nothing left   4 problems remain
@@ -209,28 +233,33 @@ export async function main(
   try {
     return await run(args, io, registry);
   } catch (error) {
-    if (error instanceof LockHeldError || error instanceof UnknownRunError) {
-      io.stderr(
-        `hermes-fsck: ${error.message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`,
-      );
-      return EXIT.OPERATIONAL_ERROR;
-    }
-    if (error instanceof Interrupted) {
-      io.stderr(
-        `hermes-fsck: ${error.message}; nothing was changed [exit ${EXIT.INTERRUPTED}]\n`,
-      );
-      return EXIT.INTERRUPTED;
-    }
-    if (error instanceof UsageError) {
-      io.stderr(
-        `hermes-fsck: ${error.message} [exit ${EXIT.USAGE}]\nRun 'hermes-fsck --help' for usage.\n`,
-      );
-      return EXIT.USAGE;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`hermes-fsck: ${message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`);
+    return errorExit(error, io);
+  }
+}
+
+/** Prints what went wrong; returns the exit code it means. */
+function errorExit(error: unknown, io: CliIo): number {
+  if (error instanceof LockHeldError || error instanceof UnknownRunError) {
+    io.stderr(
+      `hermes-fsck: ${error.message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`,
+    );
     return EXIT.OPERATIONAL_ERROR;
   }
+  if (error instanceof Interrupted) {
+    io.stderr(
+      `hermes-fsck: ${error.message}; nothing was changed [exit ${EXIT.INTERRUPTED}]\n`,
+    );
+    return EXIT.INTERRUPTED;
+  }
+  if (error instanceof UsageError) {
+    io.stderr(
+      `hermes-fsck: ${error.message} [exit ${EXIT.USAGE}]\nRun 'hermes-fsck --help' for usage.\n`,
+    );
+    return EXIT.USAGE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`hermes-fsck: ${message} [exit ${EXIT.OPERATIONAL_ERROR}]\n`);
+  return EXIT.OPERATIONAL_ERROR;
 }
 
 async function run(
@@ -268,6 +297,8 @@ async function run(
         remove: { type: "string" },
         verbose: { type: "boolean" },
         quiet: { type: "boolean" },
+        "allow-missing": { type: "boolean" },
+        "metrics-file": { type: "string" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -286,9 +317,18 @@ async function run(
     io.stdout(HELP);
     return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
   }
+  if (values["metrics-file"] !== undefined) {
+    const problem = await metricsPathProblem(String(values["metrics-file"]));
+    if (problem !== null) throw new OperationalError(problem);
+  }
   if (STORE_COMMANDS.includes(command)) {
     // As root on a store another user owns, the command runs as that user.
-    const code = await actAsStoreOwner(sessionDirPath(values, io), args, io);
+    const code = await actAsStoreOwner(
+      sessionDirPath(values, io),
+      args,
+      io,
+      ownerHandoff(command, values, io),
+    );
     if (code !== null) return code;
   }
   switch (command) {
@@ -316,6 +356,7 @@ async function run(
       return EXIT.CLEAN;
     case "audit":
     case "repair":
+    case "preen":
       noExtra(rest, command);
       return await runStoreCommand(command, values, io, registry);
     case "show":
@@ -351,17 +392,69 @@ async function run(
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 async function runStoreCommand(
-  command: "audit" | "repair",
+  command: "audit" | "repair" | "preen",
   values: Values,
   io: CliIo,
   registry: Registry,
   htmlFile?: string,
 ): Promise<number> {
+  const started = Date.now();
+  const metrics = values["metrics-file"] === undefined ? null : metricsTarget(
+    String(values["metrics-file"]),
+    io.env,
+    io.env(AS_OWNER_ENV) !== undefined,
+  );
+  const write = async (report: Report | null, code: number) => {
+    if (metrics === null) return code;
+    try {
+      await writeMetricsFile(
+        metrics,
+        metricsText({
+          command,
+          sessionDir: sessionDirPath(values, io),
+          exitCode: code,
+          startedAt: started,
+          durationMs: report?.durationMs ?? Date.now() - started,
+          report,
+        }),
+      );
+      return code;
+    } catch (error) {
+      return code | errorExit(error, io);
+    }
+  };
+  let outcome;
+  try {
+    outcome = await checkStore(
+      command,
+      values,
+      io,
+      registry,
+      started,
+      htmlFile,
+    );
+  } catch (error) {
+    // A wrong call writes no metrics: the path may be the mistake.
+    if (metrics === null || error instanceof UsageError) throw error;
+    return await write(null, errorExit(error, io));
+  }
+  return await write(outcome.report, outcome.code);
+}
+
+/** The store command's run: its report and exit code, the report printed. */
+async function checkStore(
+  command: "audit" | "repair" | "preen",
+  values: Values,
+  io: CliIo,
+  registry: Registry,
+  started: number,
+  htmlFile?: string,
+): Promise<{ report: Report; code: number }> {
   const format = htmlFile !== undefined ? "html" : formatOf(
     values.format,
     command === "audit"
-      ? ["text", "json", "webui-json", "html"]
-      : ["text", "json", "webui-json"],
+      ? ["text", "json", "webui-json", "summary", "html"]
+      : ["text", "json", "webui-json", "summary"],
   );
   // Every usage error is found before the store is looked at, so a typo in
   // an init script is reported as exit 16, not as a missing store.
@@ -394,6 +487,27 @@ async function runStoreCommand(
     throw new UsageError((error as Error).message);
   }
   const workers = workersOf(values.workers);
+  // A wrong size is a usage error on a first boot too.
+  if (values["max-file-size"] !== undefined) {
+    parseSize(String(values["max-file-size"]));
+  }
+  const pipelineCommand = command === "audit" ? "audit" : "repair";
+  const firstBoot = await firstBootOf(
+    command === "preen" || Boolean(values["allow-missing"]),
+    values,
+    io,
+    defaultPaths(io.env).stateDb,
+  );
+  if (firstBoot !== null) {
+    const report = freshInstallReport({
+      command: pipelineCommand,
+      sessionDir: firstBoot.sessionDir,
+      stateDbPath: firstBoot.stateDbPath,
+      dryRun: Boolean(values["dry-run"]),
+      startedAt: started,
+    });
+    return { report, code: printReport(report, format, values, io, command) };
+  }
   const { sessionDir, stateDbPath, maxFileBytes, hermesHome, profiles } =
     await scanOf(values, io);
   if (!values.quiet) {
@@ -416,7 +530,7 @@ async function runStoreCommand(
     try {
       report = await runPipeline({
         onScanProgress: progress?.update,
-        command,
+        command: pipelineCommand,
         sessionDir,
         stateDbPath,
         hermesHome,
@@ -465,6 +579,10 @@ async function runStoreCommand(
         );
       }
     }
+    if (interrupted) report.exitCode |= EXIT.INTERRUPTED;
+    if (command === "preen") report.exitCode = preenExitCode(report.exitCode);
+    // The progress line goes before the report is printed.
+    progress?.done();
     if (format === "html") {
       const pieces = await reviewPagePieces(
         report,
@@ -485,21 +603,83 @@ async function runStoreCommand(
           `hermes-fsck: wrote the review page ${htmlFile} (${report.findings.length} finding(s), ${report.summary.unsafe_to_repair} unsafe to repair)\n`,
         );
       }
-      return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
+      return { report, code: report.exitCode };
     }
-    // In pieces: a big report is more than one string can hold.
-    const pieces = format === "json"
-      ? jsonPieces(report)
-      : format === "webui-json"
-      ? renderWebuiJsonPieces(report)
-      : renderTextPieces(report, { verbose: Boolean(values.verbose) });
-    for (const piece of pieces) io.stdout(piece);
-    if (format !== "text") io.stdout("\n");
-    return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
+    return { report, code: printReport(report, format, values, io, command) };
   } finally {
     progress?.done();
     stopListening();
   }
+}
+
+/** Prints the report in `format`; returns its exit code. */
+function printReport(
+  report: Report,
+  format: string,
+  values: Values,
+  io: CliIo,
+  command: string,
+): number {
+  if (format === "summary") {
+    io.stdout(summaryLine(report, report.exitCode));
+    return report.exitCode;
+  }
+  // In pieces: a big report is more than one string can hold.
+  const pieces = format === "json"
+    ? jsonPieces(report)
+    : format === "webui-json"
+    ? renderWebuiJsonPieces(report)
+    : renderTextPieces(report, {
+      verbose: Boolean(values.verbose),
+      command,
+    });
+  for (const piece of pieces) io.stdout(piece);
+  if (format !== "text") io.stdout("\n");
+  return report.exitCode;
+}
+
+/**
+ * The missing session dir and the state.db looked for, when the run may
+ * take a missing store for a first boot and it is one; null otherwise
+ * (the run goes on and reports a missing dir as before). A missing dir
+ * beside an existing state.db is an error: the volume is not mounted.
+ */
+async function firstBootOf(
+  allowed: boolean,
+  values: Values,
+  io: CliIo,
+  defaultStateDb: string,
+): Promise<{ sessionDir: string; stateDbPath: string | null } | null> {
+  const sessionDir = sessionDirPath(values, io);
+  if (!allowed || !(await isMissing(sessionDir))) return null;
+  const stateDbPath = values["no-state-db"]
+    ? null
+    : values["state-db"] !== undefined
+    ? resolve(String(values["state-db"]))
+    : defaultStateDb;
+  if (stateDbPath !== null && !(await isMissing(stateDbPath))) {
+    throw new OperationalError(
+      `session dir ${sessionDir} does not exist but state.db ${stateDbPath} ` +
+        `does: this is not a first boot; mount the volume that holds the ` +
+        `sessions (or pass the right --session-dir) and run again`,
+    );
+  }
+  return { sessionDir, stateDbPath };
+}
+
+/** The metrics hand-off of a run as the store's owner, if it needs one. */
+function ownerHandoff(
+  command: string,
+  values: Values,
+  io: CliIo,
+): OwnerHandoff | undefined {
+  if (values["metrics-file"] === undefined) return undefined;
+  if (!["audit", "repair", "preen"].includes(command)) return undefined;
+  return metricsHandoff(String(values["metrics-file"]), {
+    command,
+    sessionDir: sessionDirPath(values, io),
+    startedAt: Date.now(),
+  }, io.stderr);
 }
 
 /** The plugins named by `--plugin` and `--plugin-dir` (or its variable). */
@@ -604,6 +784,7 @@ function parseErrorText(error: unknown): string {
 const STORE_COMMANDS = [
   "audit",
   "repair",
+  "preen",
   "undo",
   "runs",
   "resolve",
@@ -871,6 +1052,8 @@ const FLAG_COMMANDS: Record<string, string[]> = {
   "server-stopped": ["audit", "repair", "resolve"],
   "dry-run": ["repair", "resolve"],
   "also-repair": ["repair"],
+  "allow-missing": ["audit", "repair"],
+  "metrics-file": ["audit", "repair"],
   plugin: ["audit", "repair"],
   "plugin-dir": ["audit", "repair"],
   "plugin-timeout": ["audit", "repair"],
@@ -896,7 +1079,9 @@ function checkFlagsFit(command: string | undefined, values: Values): void {
   if (command === undefined || values.help || values.version) return;
   // review is an audit written as a page: it takes audit's flags.
   const as = command === "review" ? "audit" : command;
-  for (const [flag, commands] of Object.entries(FLAG_COMMANDS)) {
+  for (const [flag, only] of Object.entries(FLAG_COMMANDS)) {
+    // preen takes repair's flags.
+    const commands = only.includes("repair") ? [...only, "preen"] : only;
     if (
       values[flag] !== undefined && !commands.includes(command) &&
       !commands.includes(as)

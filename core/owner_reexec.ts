@@ -45,6 +45,27 @@ export interface OwnerIo {
   env(name: string): string | undefined;
 }
 
+/**
+ * What a caller does around the run as the store's owner: `start` gives
+ * the child's extra environment (it may prepare a place for the child,
+ * given to `uid`/`gid`), `finish` gets the child's exit code and returns
+ * the one to exit with. Used for `--metrics-file` (core/metrics_file.ts).
+ *
+ * @example
+ * ```ts
+ * const handoff: OwnerHandoff = {
+ *   start: async () => ({}),
+ *   finish: async (code) => code,
+ * };
+ * ```
+ */
+export interface OwnerHandoff {
+  /** Before the child starts: its extra environment variables. */
+  start(uid: number, gid: number): Promise<Record<string, string>>;
+  /** After it ended (or could not start): the exit code to return. */
+  finish(code: number): Promise<number>;
+}
+
 const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 
 /**
@@ -65,6 +86,7 @@ export async function actAsStoreOwner(
   sessionDir: string,
   args: readonly string[],
   io: OwnerIo,
+  handoff?: OwnerHandoff,
 ): Promise<number | null> {
   if (Deno.build.os === "windows") return null;
   let uid: number | null;
@@ -87,13 +109,16 @@ export async function actAsStoreOwner(
   const owner = await storeOwner(sessionDir);
   if (owner.kind === "root") return null;
   if (owner.kind === "refused") return refuse(io, owner.message);
-  return await runAs(owner, args, io);
+  if (!handoff) return await runAs(owner, args, io, {});
+  const env = await handoff.start(owner.uid, owner.gid);
+  return await handoff.finish(await runAs(owner, args, io, env));
 }
 
 async function runAs(
   { uid, gid, path }: { uid: number; gid: number; path: string },
   commandArgs: readonly string[],
   io: OwnerIo,
+  extraEnv: Record<string, string>,
 ): Promise<number> {
   const program = Deno.execPath();
   const args = Deno.build.standalone
@@ -127,7 +152,7 @@ async function runAs(
       args,
       uid,
       gid,
-      env: { [AS_OWNER_ENV]: String(uid) },
+      env: { ...extraEnv, [AS_OWNER_ENV]: String(uid) },
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
@@ -179,8 +204,13 @@ function refuse(io: OwnerIo, message: string): number {
  * The first part of `path` that `uid`/`gid` (no other groups) cannot reach
  * with `want` (4 read, 1 execute) on the file and search on every dir
  * above it, by mode bits; null when every part can.
+ *
+ * @example
+ * ```ts
+ * await unreachable("/var/lib/node_exporter", 1000, 1000, 0o1); // null: uid 1000 can enter it
+ * ```
  */
-async function unreachable(
+export async function unreachable(
   path: string,
   uid: number,
   gid: number,

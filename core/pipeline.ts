@@ -23,7 +23,7 @@ import type { StoreSnapshot } from "./snapshot.ts";
  *
  * @example
  * ```ts
- * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "acknowledged_invalid"]
+ * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "fresh_install", "acknowledged_invalid"]
  * ```
  */
 export const PIPELINE_KINDS: KindInfo[] = [{
@@ -64,6 +64,21 @@ export const PIPELINE_KINDS: KindInfo[] = [{
     "called clean. The message names the plugin and the evidence holds its " +
     "exit code, the invalid lines and the end of its stderr; fix the plugin " +
     "or leave it out.",
+}, {
+  kind: "fresh_install",
+  category: "info",
+  severity: "info",
+  summary:
+    "The session dir does not exist yet and there is no state.db: a first boot.",
+  explain:
+    "preen (or audit and repair with --allow-missing) found no session dir " +
+    "and no state.db, which is what a fresh install looks like: the server " +
+    "creates both when it first saves a chat. Nothing was checked and " +
+    "nothing was changed. If sessions should be there, the volume that " +
+    "holds them was not mounted: do not start the server (it would save " +
+    "new chats where the volume should be), mount it, and run again. " +
+    "A session dir that is missing while its state.db exists is never " +
+    "taken for a first boot: that exits 8.",
 }, {
   kind: "acknowledged_invalid",
   category: "unsafe_to_repair",

@@ -30,6 +30,11 @@ export interface TextOptions {
   verbose: boolean;
   /** Examples shown per kind when not verbose (default 5). */
   examples?: number;
+  /**
+   * The command the heading names when it is not the report's own: `preen`
+   * runs `repair`.
+   */
+  command?: string;
 }
 
 /**
@@ -69,9 +74,8 @@ function* endedLines(lines: readonly string[]): Generator<string> {
 
 function textLines(report: Report, options: TextOptions): string[] {
   const lines: string[] = [];
-  const title = report.command === "repair"
-    ? report.dryRun ? "repair --dry-run" : "repair"
-    : "audit";
+  const command = options.command ?? report.command;
+  const title = report.dryRun ? `${command} --dry-run` : command;
   lines.push(
     `hermes-fsck ${report.tool.version} ${title} of ${report.sessionDir}`,
   );

@@ -1,9 +1,13 @@
 /**
- * The container entrypoint, examples/container/init.sh: it repairs the store
- * with `--server-stopped`, prints the report to the log, starts the server
- * when hermes-fsck exits below 4 and fails the container with a clear
- * message otherwise. hermes-fsck is `cli.ts` under `deno run` with the
- * binary's exact permissions; the server is a stand-in that says it started.
+ * The container entrypoint, examples/container/init.sh: it runs `preen
+ * --server-stopped`, prints the report to the log, starts the server when
+ * preen exits 0 (a clean, repaired or brand-new store) and fails the
+ * container with a clear message otherwise. hermes-fsck is `cli.ts` under
+ * `deno run` with the binary's exact permissions; the server is a stand-in
+ * that says it started. As root, the script also runs as uid 1000 with a
+ * read-only root filesystem and only the store's volume writable (a mount
+ * namespace of its own, `unshare`), as a Kubernetes pod with
+ * `readOnlyRootFilesystem` runs it.
  *
  * @module
  */
@@ -15,11 +19,16 @@ import {
   CLI_DENO,
   type CliResult,
   runCommand,
-  type TestStore,
+  TestStore,
   withStore,
 } from "./fixtures.ts";
 import { serverIndex } from "./check_support.ts";
 import { repoPath } from "./plugin_support.ts";
+import {
+  canMountReadOnlyRoot,
+  readOnlyRoot,
+  withWipedStoreOf,
+} from "./owner_support.ts";
 
 const INIT = repoPath("examples/container/init.sh");
 const HERMES_FSCK = [
@@ -81,7 +90,7 @@ Deno.test("init.sh repairs a damaged store, then starts the server", async () =>
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /restore_from_bak|Restore/i);
     assert.match(result.stdout, /hermes-webui started/);
-    assert.match(result.stderr, /session store ok \(hermes-fsck exit 1\)/);
+    assert.match(result.stderr, /session store ok \(hermes-fsck exit 0\)/);
     const wiped = await store.readJson("wiped.json") as { messages: unknown[] };
     assert.equal(wiped.messages.length, 30);
     const streaming = await store.readJson("streaming.json") as Record<
@@ -158,10 +167,13 @@ Deno.test("init.sh names a wrong call, a missing store and a missing hermes-fsck
       /called wrongly \(exit 16\): check \$HERMES_FSCK_ARGS/,
     );
 
+    // A missing session dir beside an existing state.db: not a first boot.
+    await Deno.writeFile(store.stateDbPath, new Uint8Array());
     const missing = await init(store, SERVER, {
       HERMES_WEBUI_STATE_DIR: join(store.root, "nowhere"),
     });
     assert.equal(missing.code, 8);
+    assert.match(missing.stderr, /this is not a first boot/);
     assert.match(
       missing.stderr,
       /could not read the store or apply a repair \(exit 8\)/,
@@ -189,4 +201,99 @@ Deno.test("init.sh starts $HERMES_WEBUI_CMD when given no command", async () => 
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /hermes-webui started from the variable/);
   });
+});
+
+Deno.test("init.sh starts the server on a first boot (no session dir, no state.db yet) and creates nothing", async () => {
+  await withStore(async (store) => {
+    const fresh = join(store.root, "fresh");
+    const result = await init(store, SERVER, {
+      HERMES_WEBUI_STATE_DIR: join(fresh, "webui"),
+      HERMES_HOME: join(fresh, "hermes"),
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /fresh_install/);
+    assert.match(result.stdout, /hermes-webui started with 8787/);
+    assert.ok(
+      !(await Deno.lstat(fresh).then(() => true, () => false)),
+      "hermes-fsck created nothing",
+    );
+  });
+});
+
+/** Why the read-only root tests cannot run here, or null when they can. */
+const NO_READ_ONLY_ROOT = await canMountReadOnlyRoot();
+if (NO_READ_ONLY_ROOT !== null) {
+  console.log(`skipped: init.sh with a read-only root: ${NO_READ_ONLY_ROOT}`);
+}
+
+/**
+ * Runs init.sh as uid 1000 with a read-only root, `volume` (the store's
+ * root: webui/ and hermes/) the one writable dir. The stand-in server
+ * says whether it could write beside the volume.
+ */
+async function initReadOnly(volume: string): Promise<CliResult> {
+  const outside = join(volume, "..", "outside-the-volume");
+  const server = [
+    "sh",
+    "-c",
+    `echo "hermes-webui started as uid $(id -u)"; touch '${outside}' 2>/dev/null || echo "root filesystem is read-only"`,
+  ];
+  const [command, ...args] = readOnlyRoot([volume], 1000, 1000, [
+    "sh",
+    INIT,
+    ...server,
+  ]);
+  return await runCommand(command, args, {
+    env: {
+      HERMES_FSCK,
+      HERMES_WEBUI_STATE_DIR: join(volume, "webui"),
+      HERMES_HOME: join(volume, "hermes"),
+      HERMES_FSCK_PLUGIN_DIR: "",
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "init.sh as uid 1000 with a read-only root filesystem: repairs the store on its volume, then starts the server",
+  ignore: NO_READ_ONLY_ROOT !== null,
+  fn: async () => {
+    await withWipedStoreOf(1000, 1000, async (store) => {
+      const result = await initReadOnly(store.root);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /hermes-webui started as uid 1000/);
+      assert.match(result.stdout, /root filesystem is read-only/);
+      assert.match(result.stderr, /session store ok \(hermes-fsck exit 0\)/);
+      const wiped = await store.readJson("wiped.json") as {
+        messages: unknown[];
+      };
+      assert.equal(wiped.messages.length, 30);
+      assert.equal((await Deno.stat(store.path("wiped.json"))).uid, 1000);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "init.sh as uid 1000 with a read-only root filesystem: an empty volume is a first boot, the server starts and the volume stays empty",
+  ignore: NO_READ_ONLY_ROOT !== null,
+  fn: async () => {
+    const top = await Deno.makeTempDir({ prefix: "hermes-fsck-ro-" });
+    try {
+      await Deno.chmod(top, 0o755);
+      const volume = join(top, "volume");
+      await Deno.mkdir(volume);
+      await Deno.chown(volume, 1000, 1000);
+      const result = await initReadOnly(volume);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /fresh_install/);
+      assert.match(result.stdout, /hermes-webui started as uid 1000/);
+      assert.match(result.stdout, /root filesystem is read-only/);
+      const left = [];
+      for await (const entry of Deno.readDir(volume)) left.push(entry.name);
+      assert.deepEqual(left, []);
+    } finally {
+      await Deno.remove(top, { recursive: true });
+    }
+  },
 });

@@ -32,7 +32,7 @@ import {
   treeBytes,
   treeDiff,
 } from "./safety_support.ts";
-import { giveStoreAway, IS_ROOT } from "./owner_support.ts";
+import { giveStoreAway, IS_ROOT, spawnAs } from "./owner_support.ts";
 
 const UID = 1000;
 const GID = 1000;
@@ -85,14 +85,7 @@ async function withTarget(
 
 /** Starts `script` (JavaScript) as uid 1000, the store's owner, silently. */
 function asOwner(script: string): Deno.ChildProcess {
-  return new Deno.Command(CLI_DENO, {
-    args: ["eval", script],
-    uid: UID,
-    gid: GID,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return spawnAs(script, UID, GID);
 }
 
 /**

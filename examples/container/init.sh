@@ -1,6 +1,6 @@
 #!/bin/sh
-# Container entrypoint for Hermes WebUI: check and repair the session store,
-# then start the server only if the store is fit to serve.
+# Container entrypoint for Hermes WebUI: check and repair the session store
+# with `hermes-fsck preen`, then start the server only if preen says it may.
 #
 #   COPY hermes-fsck /usr/local/bin/
 #   COPY examples/container/init.sh /usr/local/bin/hermes-init
@@ -9,9 +9,11 @@
 #
 # The server command is this script's arguments, else $HERMES_WEBUI_CMD,
 # else `hermes-webui`. $HERMES_FSCK names hermes-fsck (default `hermes-fsck`)
-# and $HERMES_FSCK_ARGS adds options (for example --plugin-dir or --state-db).
-# hermes-fsck finds the store as Hermes does: $HERMES_WEBUI_STATE_DIR and
-# $HERMES_HOME.
+# and $HERMES_FSCK_ARGS adds options (for example --plugin-dir, --state-db
+# or --metrics-file). hermes-fsck finds the store as Hermes does:
+# $HERMES_WEBUI_STATE_DIR and $HERMES_HOME. Nothing is written outside the
+# store (and the metrics file, when asked for), so a read-only root
+# filesystem is fine.
 set -u
 
 if [ "$#" -eq 0 ]; then
@@ -22,14 +24,15 @@ fi
 
 echo "hermes-init: checking the session store before starting Hermes WebUI" >&2
 # The server is not running yet, so a turn left streaming is a dead one:
-# --server-stopped lets repair recover it. The report goes to stdout, the
-# container log.
+# --server-stopped lets preen recover it. preen exits 0 when the server may
+# start (repairs made, or a first boot: no session dir and no state.db yet),
+# 4 when a problem needs a person. The report goes to stdout, the log.
 # shellcheck disable=SC2086
-${HERMES_FSCK:-hermes-fsck} repair --server-stopped ${HERMES_FSCK_ARGS:-}
+${HERMES_FSCK:-hermes-fsck} preen --server-stopped ${HERMES_FSCK_ARGS:-}
 code=$?
 
-if [ "$code" -lt 4 ]; then
-  echo "hermes-init: session store ok (hermes-fsck exit $code); starting: $*" >&2
+if [ "$code" -eq 0 ]; then
+  echo "hermes-init: session store ok (hermes-fsck exit 0); starting: $*" >&2
   exec "$@"
 fi
 
