@@ -24,6 +24,7 @@ import { registryProblems } from "./core/registry.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
+import { versionText } from "./core/version_text.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
@@ -251,7 +252,7 @@ async function run(
   }
   const { values, positionals } = parsed;
   if (values.version) {
-    io.stdout(`hermes-fsck ${TOOL_VERSION}\n`);
+    io.stdout(versionText());
     return EXIT.CLEAN;
   }
   const [command, ...rest] = positionals;
