@@ -25,6 +25,7 @@ import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
 import { versionText } from "./core/version_text.ts";
+import { explainName, kindLine } from "./core/explain.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { Interrupted } from "./core/interrupt.ts";
 import { undoRun, UnknownRunError } from "./core/undo.ts";
@@ -116,7 +117,9 @@ Usage:
   hermes-fsck repair [options] [--dry-run] [--server-stopped]
                                           fix what is provably safe, then report
   hermes-fsck checks [--format text|json] list checks, kinds and repairs
-  hermes-fsck explain KIND                what a finding means and what its repair does
+  hermes-fsck explain NAME [--format text|json]
+                                          what a kind means and what its repair does,
+                                          or what a check or repair does
   hermes-fsck undo RUN_ID [--session-dir D]
                                           put back every file a repair run changed
   hermes-fsck runs [--session-dir D] [--prune --keep N]
@@ -133,15 +136,16 @@ Options:
                         for a session of profile <name>; used only if it exists)
   --no-state-db         check without state.db
   --format FORMAT       text (default), json, or webui-json (the server's audit shape)
-  --check NAME          run only this check or kind (repeatable)
-  --skip NAME           leave out this check or kind (repeatable)
+  --check NAME[,NAME]   run only these checks or kinds (repeatable)
+  --skip NAME[,NAME]    leave out these checks or kinds (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
   --workers N           threads that read beside the main one (default: one per
                         extra core for stores of 64 MB or more, at most 3);
                         0 reads in one thread, slower but with the least memory
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running
-  --also-repair KIND    repair: also fix info findings of this kind (repeatable)
+  --also-repair KIND[,KIND]
+                        repair: also fix info findings of these kinds (repeatable)
   --plugin PATH         also run this check: an executable speaking the plugin
                         protocol, or (under deno run) a .ts module (repeatable)
   --plugin-dir DIR      also run every executable in DIR (default $HERMES_FSCK_PLUGIN_DIR)
@@ -153,6 +157,14 @@ Exit codes (a bit mask, as e2fsck's; start the server when below 4):
   0 clean   1 repaired, nothing left   4 problems remain
   8 operational error   16 usage error   32 interrupted
 `;
+
+/** Every command, as the usage above names them, in its order. */
+const COMMANDS: readonly string[] = [
+  ...new Set(
+    [...HELP.matchAll(/^ {2}hermes-fsck ([a-z]+)\b/gm)].map((m) => m[1]),
+  ),
+  "help",
+];
 
 class UsageError extends Error {}
 class OperationalError extends Error {}
@@ -250,16 +262,25 @@ async function run(
   } catch (error) {
     throw new UsageError(parseErrorText(error));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values: Values = parsed.values;
+  for (const flag of ["check", "skip", "also-repair"]) {
+    values[flag] = namesOf(flag, values[flag] as string[] | undefined);
+  }
   if (values.version) {
     io.stdout(versionText());
     return EXIT.CLEAN;
   }
   const [command, ...rest] = positionals;
   checkFlagsFit(command, values);
-  if (values.help || command === "help" || command === undefined) {
+  if (command === undefined && !values.help) {
+    // As git does with no command: the usage is an error, on stderr.
+    io.stderr(HELP);
+    return EXIT.USAGE;
+  }
+  if (values.help || command === "help") {
     io.stdout(HELP);
-    return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
+    return EXIT.CLEAN;
   }
   if (STORE_COMMANDS.includes(command)) {
     // As root on a store another user owns, the command runs as that user.
@@ -281,23 +302,40 @@ async function run(
     case "runs":
       noExtra(rest, command);
       return await runsCommand(values, io);
-    case "explain":
+    case "explain": {
       if (rest.length !== 1) {
         throw new UsageError(
-          "explain takes one KIND (see 'hermes-fsck checks')",
+          "explain takes one NAME: a kind, check or repair (see 'hermes-fsck checks')",
         );
       }
-      io.stdout(explain(rest[0], registry));
+      const format = formatOf(values.format, ["text", "json"]) as
+        | "text"
+        | "json";
+      const text = explainName(
+        rest[0],
+        registry.checks,
+        registry.repairs,
+        format,
+      );
+      if (text === null) {
+        throw new UsageError(
+          `unknown kind, check or repair ${
+            JSON.stringify(rest[0])
+          }; 'hermes-fsck checks' lists them`,
+        );
+      }
+      io.stdout(text);
       return EXIT.CLEAN;
+    }
     case "audit":
     case "repair":
       noExtra(rest, command);
       return await runStoreCommand(command, values, io, registry);
     default:
       throw new UsageError(
-        `unknown command ${
-          JSON.stringify(command)
-        }; use audit, repair, checks or explain`,
+        `unknown command ${JSON.stringify(command)}; the commands are ${
+          COMMANDS.join(", ")
+        }`,
       );
   }
 }
@@ -710,6 +748,26 @@ function checkFlagsFit(command: string | undefined, values: Values): void {
   }
 }
 
+/**
+ * The names of a repeatable flag that also takes a comma list (`--check
+ * a,b --check c`), or undefined when it was not given.
+ */
+function namesOf(
+  flag: string,
+  given: string[] | undefined,
+): string[] | undefined {
+  if (given === undefined) return undefined;
+  const names = given.flatMap((value) => value.split(","));
+  if (names.some((name) => name.trim() === "")) {
+    throw new UsageError(
+      `--${flag} takes names separated by commas, not ${
+        JSON.stringify(given.join(","))
+      }`,
+    );
+  }
+  return names.map((name) => name.trim());
+}
+
 function noExtra(rest: string[], command: string): void {
   if (rest.length > 0) {
     throw new UsageError(
@@ -835,16 +893,7 @@ function listChecks(format: string, registry: Registry): string {
   const lines = ["Checks (run in this order):"];
   for (const check of checks) {
     lines.push("", `${check.id}: ${check.title}`, `  ${check.description}`);
-    for (const kind of check.kinds) {
-      const fix = kind.repair
-        ? `repair: ${kind.repair}`
-        : kind.category === "info"
-        ? "no action"
-        : "manual review";
-      lines.push(
-        `  - ${kind.kind} (${kind.category}; ${fix}): ${kind.summary}`,
-      );
-    }
+    for (const kind of check.kinds) lines.push(`  - ${kindLine(kind)}`);
   }
   lines.push("", "Reported by the pipeline itself:");
   for (const kind of PIPELINE_KINDS) {
@@ -860,56 +909,9 @@ function listChecks(format: string, registry: Registry): string {
   }
   lines.push(
     "",
-    "Run 'hermes-fsck explain KIND' for what a kind means and what its repair does.",
+    "Run 'hermes-fsck explain NAME' for what a kind, check or repair means and does.",
   );
   return lines.join("\n") + "\n";
-}
-
-function explain(name: string, registry: Registry): string {
-  const { checks, repairs } = registry;
-  const kind = kindsOf(checks).get(name);
-  const repair = repairs.find((r) => r.id === name);
-  if (repair) {
-    return `${repair.id}: ${repair.title}\n\n${repair.description}\nFixes: ${
-      repair.fixes.join(", ")
-    }.\n`;
-  }
-  if (!kind) {
-    throw new UsageError(
-      `unknown kind ${JSON.stringify(name)}; 'hermes-fsck checks' lists them`,
-    );
-  }
-  const fix = kind.repair
-    ? repairs.find((r) => r.id === kind.repair)
-    : undefined;
-  return [
-    `${kind.kind}: ${kind.summary}`,
-    "",
-    `Category: ${kind.category}    Severity: ${kind.severity}    Check: ${kind.check}`,
-    `Repair: ${
-      fix
-        ? `${fix.id} (${fix.title.toLowerCase()})`
-        : kind.category === "info"
-        ? "none needed"
-        : "none: manual review"
-    }`,
-    "",
-    wrap(kind.explain, 76),
-    "",
-  ].join("\n");
-}
-
-function wrap(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.join("\n");
 }
 
 function onInterrupt(handler: () => void): () => void {

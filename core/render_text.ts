@@ -168,8 +168,14 @@ function renderFindings(findings: Finding[], options: TextOptions): string[] {
       : first.category === "info"
       ? "no action needed"
       : "manual review";
-    // A plugin's kinds are not in `hermes-fsck explain`: say who reported it.
-    const source = first.plugin ? `; plugin ${first.plugin}` : "";
+    // A plugin's kinds are not in `hermes-fsck explain`: say who reported
+    // them, every plugin of the group.
+    const plugins = [
+      ...new Set(group.flatMap((f) => f.plugin ? [f.plugin] : [])),
+    ].sort();
+    const source = plugins.length === 0
+      ? ""
+      : `; plugin${plugins.length === 1 ? "" : "s"} ${plugins.join(", ")}`;
     lines.push("");
     lines.push(
       `${kind} (${group.length}, ${
