@@ -71,6 +71,8 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** True when stderr is a terminal, where a long scan shows its progress. */
   stderrIsTerminal?: boolean;
+  /** True when stdout is a terminal, where the text report is in colour. */
+  stdoutIsTerminal?: boolean;
   /** True in a compiled binary; `Deno.build.standalone` when left out. */
   standalone?: boolean;
   /**
@@ -419,6 +421,7 @@ async function runStoreCommand(
     try {
       report = await runPipeline({
         onScanProgress: progress?.update,
+        onRepairProgress: progress?.repairs,
         command,
         sessionDir,
         stateDbPath,
@@ -441,12 +444,14 @@ async function runStoreCommand(
         plugins: plugins.programs.length === 0 ? undefined : {
           programs: plugins.programs,
           timeoutMs,
-          onStderr: values.quiet ? undefined : (name, text) =>
+          onStderr: values.quiet ? undefined : (name, text) => {
+            progress?.done();
             io.stderr(
               text.trimEnd().split("\n").map((line) =>
                 `hermes-fsck: plugin ${name}: ${line}\n`
               ).join(""),
-            ),
+            );
+          },
         },
       });
     } catch (error) {
@@ -458,6 +463,8 @@ async function runStoreCommand(
       }
       throw error;
     }
+    // Warnings and the report start on a clean line of the terminal.
+    progress?.done();
     const stale = report.repair?.staleLock;
     if (stale && !values.quiet) {
       io.stderr(
@@ -476,7 +483,10 @@ async function runStoreCommand(
       ? jsonPieces(report)
       : format === "webui-json"
       ? renderWebuiJsonPieces(report)
-      : renderTextPieces(report, { verbose: Boolean(values.verbose) });
+      : renderTextPieces(report, {
+        verbose: Boolean(values.verbose),
+        color: useColor(io),
+      });
     for (const piece of pieces) io.stdout(piece);
     if (format !== "text") io.stdout("\n");
     return report.exitCode | (interrupted ? EXIT.INTERRUPTED : 0);
@@ -862,6 +872,14 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/**
+ * Colour in the text report: on a terminal, unless `NO_COLOR` is set to
+ * anything but the empty string (no-color.org).
+ */
+function useColor(io: CliIo): boolean {
+  return (io.stdoutIsTerminal ?? false) && !io.env("NO_COLOR");
+}
+
 /** `HERMES_FSCK_PROGRESS_DELAY_MS`: when the progress line may start (tests). */
 function progressDelayMs(io: CliIo): number | undefined {
   const raw = io.env("HERMES_FSCK_PROGRESS_DELAY_MS");
@@ -931,6 +949,7 @@ function denoIo(): CliIo {
     stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
     env: (name) => Deno.env.get(name),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
     revokeRun: async () => {
       await Deno.permissions.revoke({ name: "run" });
     },
