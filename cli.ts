@@ -27,6 +27,8 @@ import { registryProblems } from "./core/registry.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
+import { versionText } from "./core/version_text.ts";
+import { explainName, kindLine } from "./core/explain.ts";
 import { LockHeldError } from "./core/lock.ts";
 import { UsageError } from "./core/usage_error.ts";
 import { resolveCommand } from "./core/resolve_command.ts";
@@ -60,7 +62,6 @@ import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
 import type { Check } from "./core/check.ts";
-import type { KindInfo } from "./core/finding.ts";
 import type { Repair } from "./core/repair.ts";
 import {
   type LoadedPlugins,
@@ -92,6 +93,8 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** True when stderr is a terminal, where a long scan shows its progress. */
   stderrIsTerminal?: boolean;
+  /** True when stdout is a terminal, where the text report is in colour. */
+  stdoutIsTerminal?: boolean;
   /** True in a compiled binary; `Deno.build.standalone` when left out. */
   standalone?: boolean;
   /**
@@ -142,7 +145,9 @@ Usage:
                                           interrupted); a missing session dir
                                           without state.db is a first boot (0)
   hermes-fsck checks [--format text|json] list checks, kinds and repairs
-  hermes-fsck explain KIND                what a finding means and what its repair does
+  hermes-fsck explain NAME [--format text|json]
+                                          what a kind means and what its repair does,
+                                          or what a check or repair does
   hermes-fsck show ID [--format text|json] [--session-dir D] [--state-db F]
                                           every version of a finding's session
                                           and the messages they differ in; changes nothing
@@ -171,15 +176,16 @@ Options:
   --format FORMAT       text (default), json, webui-json (the server's audit
                         shape), summary (one line, as e2fsck's), or html
                         (audit: the review page)
-  --check NAME          run only this check or kind (repeatable)
-  --skip NAME           leave out this check or kind (repeatable)
+  --check NAME[,NAME]   run only these checks or kinds (repeatable)
+  --skip NAME[,NAME]    leave out these checks or kinds (repeatable)
   --max-file-size SIZE  read no file larger than this (default 256M; K, M, G suffixes)
   --workers N           threads that read beside the main one (default: one per
                         extra core for stores of 64 MB or more, at most 3);
                         0 reads in one thread, slower but with the least memory
   --dry-run             repair: print the exact plan and change nothing
   --server-stopped      say that no Hermes WebUI server is running
-  --also-repair KIND    repair: also fix info findings of this kind (repeatable)
+  --also-repair KIND[,KIND]
+                        repair: also fix info findings of these kinds (repeatable)
   --plugin PATH         also run this check: an executable speaking the plugin
                         protocol, or (under deno run) a .ts module (repeatable)
   --plugin-dir DIR      also run every executable in DIR (default $HERMES_FSCK_PLUGIN_DIR)
@@ -198,6 +204,14 @@ show exits 0 when ID names a finding or session, 8 when it names nothing
 in the store (a finding fixed since has no id any more), 16 when ID is
 neither a finding id (16 hex digits) nor a session id.
 `;
+
+/** Every command, as the usage above names them, in its order. */
+const COMMANDS: readonly string[] = [
+  ...new Set(
+    [...HELP.matchAll(/^ {2}hermes-fsck ([a-z]+)\b/gm)].map((m) => m[1]),
+  ),
+  "help",
+];
 
 class OperationalError extends Error {}
 
@@ -306,16 +320,25 @@ async function run(
   } catch (error) {
     throw new UsageError(parseErrorText(error));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values: Values = parsed.values;
+  for (const flag of ["check", "skip", "also-repair"]) {
+    values[flag] = namesOf(flag, values[flag] as string[] | undefined);
+  }
   if (values.version) {
-    io.stdout(`hermes-fsck ${TOOL_VERSION}\n`);
+    io.stdout(versionText());
     return EXIT.CLEAN;
   }
   const [command, ...rest] = positionals;
   checkFlagsFit(command, values);
-  if (values.help || command === "help" || command === undefined) {
+  if (command === undefined && !values.help) {
+    // As git does with no command: the usage is an error, on stderr.
+    io.stderr(HELP);
+    return EXIT.USAGE;
+  }
+  if (values.help || command === "help") {
     io.stdout(HELP);
-    return command === undefined && !values.help ? EXIT.USAGE : EXIT.CLEAN;
+    return EXIT.CLEAN;
   }
   if (values["metrics-file"] !== undefined) {
     const problem = await metricsPathProblem(String(values["metrics-file"]));
@@ -346,14 +369,31 @@ async function run(
     case "runs":
       noExtra(rest, command);
       return await runsCommand(values, io);
-    case "explain":
+    case "explain": {
       if (rest.length !== 1) {
         throw new UsageError(
-          "explain takes one KIND (see 'hermes-fsck checks')",
+          "explain takes one NAME: a kind, check or repair (see 'hermes-fsck checks')",
         );
       }
-      io.stdout(explain(rest[0], registry));
+      const format = formatOf(values.format, ["text", "json"]) as
+        | "text"
+        | "json";
+      const text = explainName(
+        rest[0],
+        registry.checks,
+        registry.repairs,
+        format,
+      );
+      if (text === null) {
+        throw new UsageError(
+          `unknown kind, check or repair ${
+            JSON.stringify(rest[0])
+          }; 'hermes-fsck checks' lists them`,
+        );
+      }
+      io.stdout(text);
       return EXIT.CLEAN;
+    }
     case "audit":
     case "repair":
     case "preen":
@@ -382,9 +422,9 @@ async function run(
       );
     default:
       throw new UsageError(
-        `unknown command ${
-          JSON.stringify(command)
-        }; use audit, repair, checks, explain, resolve or acknowledge`,
+        `unknown command ${JSON.stringify(command)}; the commands are ${
+          COMMANDS.join(", ")
+        }`,
       );
   }
 }
@@ -530,6 +570,7 @@ async function checkStore(
     try {
       report = await runPipeline({
         onScanProgress: progress?.update,
+        onRepairProgress: progress?.repairs,
         command: pipelineCommand,
         sessionDir,
         stateDbPath,
@@ -549,12 +590,14 @@ async function checkStore(
         plugins: plugins.programs.length === 0 ? undefined : {
           programs: plugins.programs,
           timeoutMs,
-          onStderr: values.quiet ? undefined : (name, text) =>
+          onStderr: values.quiet ? undefined : (name, text) => {
+            progress?.done();
             io.stderr(
               text.trimEnd().split("\n").map((line) =>
                 `hermes-fsck: plugin ${name}: ${line}\n`
               ).join(""),
-            ),
+            );
+          },
         },
       });
     } catch (error) {
@@ -566,6 +609,8 @@ async function checkStore(
       }
       throw error;
     }
+    // Warnings and the report start on a clean line of the terminal.
+    progress?.done();
     const stale = report.repair?.staleLock;
     if (stale && !values.quiet) {
       io.stderr(
@@ -632,6 +677,7 @@ function printReport(
     : renderTextPieces(report, {
       verbose: Boolean(values.verbose),
       command,
+      color: useColor(io),
     });
   for (const piece of pieces) io.stdout(piece);
   if (format !== "text") io.stdout("\n");
@@ -1095,6 +1141,26 @@ function checkFlagsFit(command: string | undefined, values: Values): void {
   }
 }
 
+/**
+ * The names of a repeatable flag that also takes a comma list (`--check
+ * a,b --check c`), or undefined when it was not given.
+ */
+function namesOf(
+  flag: string,
+  given: string[] | undefined,
+): string[] | undefined {
+  if (given === undefined) return undefined;
+  const names = given.flatMap((value) => value.split(","));
+  if (names.some((name) => name.trim() === "")) {
+    throw new UsageError(
+      `--${flag} takes names separated by commas, not ${
+        JSON.stringify(given.join(","))
+      }`,
+    );
+  }
+  return names.map((name) => name.trim());
+}
+
 function noExtra(rest: string[], command: string): void {
   if (rest.length > 0) {
     throw new UsageError(
@@ -1189,6 +1255,14 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/**
+ * Colour in the text report: on a terminal, unless `NO_COLOR` is set to
+ * anything but the empty string (no-color.org).
+ */
+function useColor(io: CliIo): boolean {
+  return (io.stdoutIsTerminal ?? false) && !io.env("NO_COLOR");
+}
+
 /** `HERMES_FSCK_PROGRESS_DELAY_MS`: when the progress line may start (tests). */
 function progressDelayMs(io: CliIo): number | undefined {
   const raw = io.env("HERMES_FSCK_PROGRESS_DELAY_MS");
@@ -1220,16 +1294,7 @@ function listChecks(format: string, registry: Registry): string {
   const lines = ["Checks (run in this order):"];
   for (const check of checks) {
     lines.push("", `${check.id}: ${check.title}`, `  ${check.description}`);
-    for (const kind of check.kinds) {
-      const fix = kind.repair
-        ? `repair: ${kind.repair}`
-        : kind.category === "info"
-        ? "no action"
-        : "manual review";
-      lines.push(
-        `  - ${kind.kind} (${kind.category}; ${fix}): ${kind.summary}`,
-      );
-    }
+    for (const kind of check.kinds) lines.push(`  - ${kindLine(kind)}`);
   }
   lines.push("", "Reported by the pipeline itself:");
   for (const kind of PIPELINE_KINDS) {
@@ -1245,73 +1310,9 @@ function listChecks(format: string, registry: Registry): string {
   }
   lines.push(
     "",
-    "Run 'hermes-fsck explain KIND' for what a kind means and what its repair does.",
+    "Run 'hermes-fsck explain NAME' for what a kind, check or repair means and does.",
   );
   return lines.join("\n") + "\n";
-}
-
-function explain(name: string, registry: Registry): string {
-  const { checks, repairs } = registry;
-  const kind = kindsOf(checks).get(name);
-  const repair = repairs.find((r) => r.id === name);
-  if (repair) {
-    return `${repair.id}: ${repair.title}\n\n${repair.description}\nFixes: ${
-      repair.fixes.join(", ")
-    }.\n`;
-  }
-  if (!kind) {
-    throw new UsageError(
-      `unknown kind ${JSON.stringify(name)}; 'hermes-fsck checks' lists them`,
-    );
-  }
-  const fix = kind.repair
-    ? repairs.find((r) => r.id === kind.repair)
-    : undefined;
-  return [
-    `${kind.kind}: ${kind.summary}`,
-    "",
-    `Category: ${kind.category}    Severity: ${kind.severity}    Check: ${kind.check}`,
-    `Repair: ${
-      fix
-        ? `${fix.id} (${fix.title.toLowerCase()})`
-        : kind.category === "info"
-        ? "none needed"
-        : "none: manual review"
-    }`,
-    "",
-    wrap(kind.explain, 76),
-    "",
-    ...resolutionLines(kind),
-  ].join("\n");
-}
-
-/** What `resolve` may keep for a kind, for `explain`. */
-function resolutionLines(kind: KindInfo): string[] {
-  if (!kind.resolutions?.length) return [];
-  return [
-    "Resolutions ('hermes-fsck resolve ID --keep SOURCE', undoable):",
-    ...kind.resolutions.map((r) =>
-      `  ${r.keep.padEnd(9)}${
-        r.undeletes
-          ? r.meaning.replace(/\.$/, "") + " (needs --undelete)."
-          : r.meaning
-      }`
-    ),
-    "",
-  ];
-}
-
-function wrap(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.join("\n");
 }
 
 function onInterrupt(handler: () => void): () => void {
@@ -1331,6 +1332,7 @@ function denoIo(): CliIo {
     stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
     env: (name) => Deno.env.get(name),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
     revokeRun: async () => {
       await Deno.permissions.revoke({ name: "run" });
     },

@@ -104,6 +104,7 @@ export {
   runRepair,
 } from "./core/repair_engine.ts";
 export { kindsOf, type PipelineOptions, runPipeline } from "./core/run.ts";
+export type { RepairProgress } from "./core/scan_progress.ts";
 export { registryProblems } from "./core/registry.ts";
 export { Interrupted } from "./core/interrupt.ts";
 export {

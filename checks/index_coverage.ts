@@ -20,6 +20,7 @@ import type { FindingDraft } from "../core/finding.ts";
 import type { StoreSnapshot } from "../core/snapshot.ts";
 import { deletion, messageCountOf } from "../core/store_facts.ts";
 import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store_layout.ts";
+import { indexable } from "../core/compact_entry.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
 import { EXAMPLES_SHOWN, firstSorted, MAX_LISTED } from "./listed_cap.ts";
@@ -99,7 +100,13 @@ export const indexCoverage = defineCheck({
       summary: "A sidecar is missing from the index.",
       explain: "The session exists on disk but the sidebar, which reads " +
         "_index.json, does not show it. Sessions the server keeps out on " +
-        "purpose are index_pruned_orphan instead. " + REBUILD,
+        "purpose are index_pruned_orphan instead. A sidecar a rebuild " +
+        "leaves out is not reported here but by its own kind, unsafe: one " +
+        "whose session_id is not its file name's (session_id_mismatch), " +
+        "one that is not a JSON object or lacks its session_id " +
+        "(sidecar_missing_keys), one the server cannot load " +
+        "(api_missing_messageful). " +
+        REBUILD,
     },
     {
       kind: "index_pruned_orphan",
@@ -177,6 +184,12 @@ export const indexCoverage = defineCheck({
         });
         continue;
       }
+      // A rebuild leaves it out (session_id_mismatch, sidecar_missing_keys
+      // or api_missing_messageful asks a person): nothing to rebuild for it.
+      if (
+        session.live.read.ok &&
+        !indexable(session.sessionId, session.live.read.value)
+      ) continue;
       drafts.push({
         kind: "index_missing_entry",
         sessionId: session.sessionId,

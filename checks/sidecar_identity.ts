@@ -48,7 +48,10 @@ export const sidecarIdentity = defineCheck({
         "hermes-fsck never rewrites it (unsafe_to_repair). With the server " +
         "stopped, decide which session the file holds (the evidence gives " +
         "both ids): rename it to <session_id>.json if that name is free, " +
-        "or set session_id to the file's id by hand.",
+        "or set session_id to the file's id by hand. Until then " +
+        "rebuild_index leaves the file out of the index (the server's " +
+        "own rebuild lists it under the inner id, an entry that opens " +
+        "another session or none).",
     },
     {
       kind: "sidecar_missing_keys",

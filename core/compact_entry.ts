@@ -26,6 +26,62 @@ import {
 export { pyTruthy };
 
 /**
+ * Whether a sidecar would be indexed under an id other than its file
+ * name's: the server's rebuild lists it under a truthy `session_id` inside
+ * it. Such an entry opens another session, or none, so hermes-fsck's
+ * rebuild leaves the sidecar out and the index check does not ask for it
+ * (session_id_mismatch or sidecar_missing_keys reports it, unsafe).
+ *
+ * @example
+ * ```ts
+ * listedUnderOtherId("abc", summarizeSidecar({ session_id: "xyz" })); // true
+ * listedUnderOtherId("abc", summarizeSidecar({ title: "no id" })); // false
+ * ```
+ */
+export function listedUnderOtherId(
+  fileSessionId: string,
+  summary: SidecarSummary,
+): boolean {
+  const inner = summary.meta.session_id;
+  return pyTruthy(inner) && inner !== fileSessionId;
+}
+
+/**
+ * Whether a rebuilt index lists this parsed sidecar: a JSON object the
+ * server's `Session(**data)` loads, under its own file name's id. Any
+ * other is left out (and reported by a check of its own, unsafe), so the
+ * index check does not ask the rebuild for it.
+ *
+ * @example
+ * ```ts
+ * indexable("abc", summarizeSidecar({ session_id: "abc", workspace: 5 })); // false
+ * ```
+ */
+export function indexable(
+  fileSessionId: string,
+  summary: SidecarSummary,
+): boolean {
+  return summary.shape === "object" && loadsAsSession(summary.meta) &&
+    !listedUnderOtherId(fileSessionId, summary);
+}
+
+/**
+ * Whether the server's `Session(**data)` takes these keys without raising:
+ * `workspace` absent or a string, `created_workspace`, `worktree_path` and
+ * `worktree_repo_root` empty or strings (the server makes paths of them).
+ * A sidecar it cannot load is left out of its rebuild.
+ */
+function loadsAsSession(meta: Record<string, unknown>): boolean {
+  if ("workspace" in meta && typeof meta.workspace !== "string") return false;
+  for (
+    const key of ["created_workspace", "worktree_path", "worktree_repo_root"]
+  ) {
+    if (pyTruthy(meta[key]) && typeof meta[key] !== "string") return false;
+  }
+  return true;
+}
+
+/**
  * The compact index entry of one sidecar, as today's server's
  * `Session.compact()` writes it (exp-v0.52.262): every field in its order,
  * each defaulted and normalized as the server's `Session` does on load.

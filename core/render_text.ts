@@ -35,6 +35,33 @@ export interface TextOptions {
    * runs `repair`.
    */
   command?: string;
+  /**
+   * Colour for a terminal (ANSI): categories, statuses and the verdict.
+   * The CLI sets it only on a terminal without `NO_COLOR`.
+   */
+  color?: boolean;
+}
+
+/** ANSI colours of the text report, by what they mark. */
+const COLORS = {
+  repairable: "33", // yellow
+  unsafe_to_repair: "31", // red
+  info: "36", // cyan
+  applied: "32", // green
+  planned: "36",
+  skipped: "33",
+  failed: "31",
+  clean: "32",
+  next: "1", // bold
+} as const;
+
+/** `text` in the colour of `what`, when colour is on. */
+function paint(
+  options: TextOptions,
+  what: keyof typeof COLORS,
+  text: string,
+): string {
+  return options.color ? `\x1b[${COLORS[what]}m${text}\x1b[0m` : text;
 }
 
 /**
@@ -92,12 +119,25 @@ function textLines(report: Report, options: TextOptions): string[] {
     }
     lines.push("");
     lines.push(`Before: ${countLine(report.repair.before)}`);
-    pushAll(lines, renderActions(report.repair.actions, report.dryRun));
+    pushAll(
+      lines,
+      renderActions(report.repair.actions, report.dryRun, options),
+    );
     if (!report.dryRun) {
       lines.push("");
       lines.push(`After: ${countLine(report)}`);
       pushAll(lines, renderFindings(report.findings, options));
     } else {
+      if (report.repair.actions.some((r) => r.status === "planned")) {
+        lines.push(
+          "",
+          "A real run audits the store again after each pass that wrote. " +
+            "The index rebuild that follows the sidecars pass 1 writes is " +
+            "planned above on those sidecars; a repair only a later audit " +
+            "can call for (say, with --also-repair redundant_backup, of a " +
+            "backup a restore leaves redundant) is not in this plan.",
+        );
+      }
       pushAll(lines, renderFindings(report.repair.before.findings, options));
     }
     if (report.repair.runId && report.repair.runDir) {
@@ -121,7 +161,12 @@ function textLines(report: Report, options: TextOptions): string[] {
     );
   }
   lines.push("");
-  lines.push(nextStep(report));
+  const next = nextStep(report);
+  lines.push(
+    next.startsWith("Next:")
+      ? paint(options, "next", next)
+      : paint(options, "clean", next),
+  );
   return lines;
 }
 
@@ -174,11 +219,17 @@ function renderFindings(findings: Finding[], options: TextOptions): string[] {
       : first.category === "info"
       ? "no action needed"
       : "manual review";
-    // A plugin's kinds are not in `hermes-fsck explain`: say who reported it.
-    const source = first.plugin ? `; plugin ${first.plugin}` : "";
+    // A plugin's kinds are not in `hermes-fsck explain`: say who reported
+    // them, every plugin of the group.
+    const plugins = [
+      ...new Set(group.flatMap((f) => f.plugin ? [f.plugin] : [])),
+    ].sort();
+    const source = plugins.length === 0
+      ? ""
+      : `; plugin${plugins.length === 1 ? "" : "s"} ${plugins.join(", ")}`;
     lines.push("");
     lines.push(
-      `${kind} (${group.length}, ${
+      `${paint(options, first.category, kind)} (${group.length}, ${
         first.category.replaceAll("_", " ")
       }; ${action}${source})`,
     );
@@ -212,7 +263,11 @@ function acknowledgedCount(findings: readonly Finding[]): number {
   return findings.filter((f) => f.acknowledged).length;
 }
 
-function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
+function renderActions(
+  records: RepairRecord[],
+  dryRun: boolean,
+  options: TextOptions,
+): string[] {
   const lines = [
     "",
     dryRun ? "Plan (dry run: nothing was changed):" : "Actions:",
@@ -221,8 +276,19 @@ function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
     lines.push("  (none: nothing is repairable)");
     return lines;
   }
+  let pass = 1;
   for (const record of records) {
-    const status = record.status.padEnd(7);
+    if (record.pass !== pass) {
+      pass = record.pass;
+      lines.push(
+        dryRun
+          ? `  Pass ${pass}, planned on the sidecars as pass ${
+            pass - 1
+          } leaves them (a real run does it after those writes):`
+          : `  Pass ${pass}, on the store as pass ${pass - 1} left it:`,
+      );
+    }
+    const status = paint(options, record.status, record.status.padEnd(7));
     lines.push(
       `  ${status} ${record.repair}: ${record.summary}${
         record.detail ? ` (${record.detail})` : ""
@@ -245,6 +311,26 @@ function renderActions(records: RepairRecord[], dryRun: boolean): string[] {
   return lines;
 }
 
+/**
+ * Whether a second repair run may fix what this one left: it stopped early
+ * (a signal, or its last pass still applied repairs), the store moved under
+ * it, or an action failed on an error that can be fixed. A repair that
+ * declined on the store as it is declines again.
+ */
+function againMayHelp(report: Report): boolean {
+  if (report.interrupted) return true;
+  const records = report.repair?.actions ?? [];
+  const last = report.repair?.passes ?? 0;
+  return records.some((record) =>
+    (record.pass === last && record.status === "applied") ||
+    record.status === "failed" ||
+    record.actions.some((a) =>
+      a.reason === "store_changed" || a.reason === "exists" ||
+      a.reason === "locked"
+    )
+  );
+}
+
 function nextStep(report: Report): string {
   const s = report.summary;
   if (s.repairable === 0 && s.unsafe_to_repair === 0) {
@@ -255,14 +341,21 @@ function nextStep(report: Report): string {
   }
   const parts: string[] = [];
   if (s.repairable > 0) {
+    const problems = `${s.repairable} repairable problem${
+      s.repairable === 1 ? "" : "s"
+    }`;
     parts.push(
-      report.command === "repair" && !report.dryRun
-        ? `${s.repairable} repairable problem${
-          s.repairable === 1 ? "" : "s"
-        } could not be repaired in this run (see the reasons above); run repair again`
-        : `run \`hermes-fsck repair\` to fix ${s.repairable} repairable problem${
-          s.repairable === 1 ? "" : "s"
-        } (add --dry-run to see the plan first)`,
+      report.command !== "repair"
+        ? `run \`hermes-fsck repair\` to fix ${problems} (add --dry-run to see the plan first)`
+        : report.dryRun
+        ? `run \`hermes-fsck repair\` without --dry-run to fix ${problems} as planned`
+        : againMayHelp(report)
+        ? `${problems} could not be repaired in this run (see the reasons above); run repair again`
+        : `${problems} ${
+          s.repairable === 1 ? "was" : "were"
+        } left as this run found ${
+          s.repairable === 1 ? "it" : "them"
+        }, and running repair again would not change that (see the actions above)`,
     );
   }
   const open = s.unsafe_to_repair - acknowledgedCount(report.findings);

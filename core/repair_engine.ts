@@ -3,7 +3,9 @@
  * through the safety layer, audit again, in passes until a pass changes
  * nothing (a restored session may reveal an index entry to add). Unsafe
  * findings are never touched; a finding whose repair was skipped or failed
- * is not retried in the same run.
+ * is not retried in the same run. A dry run plans the first pass, then the
+ * repairs that follow the sidecars (the index rebuild, which a real run
+ * does in its second pass) on the sidecars as the first pass leaves them.
  *
  * @example
  * ```ts
@@ -25,6 +27,7 @@ import type { Check, CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
 import {
   isSkip,
+  type Plan,
   type PlanRead,
   type Repair,
   type RepairContext,
@@ -42,9 +45,11 @@ import {
   type StoreSnapshot,
 } from "./snapshot.ts";
 import { classifyName } from "./store_layout.ts";
+import { plannedStore } from "./planned_store.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";
 import { interruptCheck, Interrupted, nextEvent } from "./interrupt.ts";
 import type { PluginSettings } from "./plugin_runner.ts";
+import type { RepairProgress } from "./scan_progress.ts";
 
 /**
  * What happened to one planned repair.
@@ -131,6 +136,8 @@ export interface RepairRunOptions {
   interrupted?: () => boolean;
   /** External check programs, run with every audit of the run; they never write. */
   plugins?: PluginSettings;
+  /** Called after each repair a pass tries, for a progress line. */
+  onProgress?: (progress: RepairProgress) => void;
 }
 
 /**
@@ -239,6 +246,10 @@ async function repairUnderLock(
   const attempted = new Set<string>();
   let writer: StoreWriter | null = null;
   let sidecarsWrittenLastPass = false;
+  /** A dry run's planned sidecars: their new bytes, or null when removed. */
+  const sidecarsPlanned = new Map<string, Uint8Array | null>();
+  /** A dry run's tasks left to the pass after the sidecar writes. */
+  const deferred: Task[] = [];
   let interrupted = false;
   let pass = 0;
   const stop = () => (interrupted ||= options.interrupted?.() ?? false);
@@ -271,47 +282,48 @@ async function repairUnderLock(
     let applied = 0;
     let actionsTried = 0;
     let sidecarsWritten = false;
-    for (
-      const task of tasksOf(
-        options.repairs,
-        current.findings,
-        attempted,
-        sidecarsWrittenLastPass,
-        new Set(options.alsoRepair ?? []),
-      )
-    ) {
-      if (await stopNow()) break;
-      if (task.repair.afterSidecarWrites && sidecarsWritten) continue; // next pass, on fresh summaries
-      for (const f of task.findings) attempted.add(f.id);
-      const record: RepairRecord = {
+    const tasks = tasksOf(
+      options.repairs,
+      current.findings,
+      attempted,
+      sidecarsWrittenLastPass,
+      new Set(options.alsoRepair ?? []),
+    );
+    const passStarted = Date.now();
+    for (const [done, task] of tasks.entries()) {
+      options.onProgress?.({
         pass,
-        repair: task.repair.id,
-        findingIds: task.findings.map((f) => f.id),
-        sessionId: oneSessionOf(task.findings),
-        summary: task.repair.title,
-        status: "skipped",
-        actions: [],
-      };
-      if (record.sessionId === undefined) delete record.sessionId;
+        done,
+        total: tasks.length,
+        elapsedMs: Date.now() - passStarted,
+      });
+      if (await stopNow()) break;
+      if (
+        task.repair.afterSidecarWrites &&
+        (sidecarsWritten || sidecarsPlanned.size > 0)
+      ) {
+        // Next pass, on fresh summaries (a dry run's: on the planned ones).
+        if (options.dryRun) deferred.push(task);
+        continue;
+      }
+      for (const f of task.findings) attempted.add(f.id);
+      const { record, plan } = await planTask(
+        task,
+        context,
+        pass,
+        options.dryRun,
+      );
       records.push(record);
-      let plan;
-      try {
-        plan = await task.repair.plan(task.findings, context);
-      } catch (error) {
-        record.status = "failed";
-        record.detail = `planning failed: ${
-          error instanceof Error ? error.message : String(error)
-        }`;
-        continue;
-      }
-      if (isSkip(plan)) {
-        record.detail = plan.skip;
-        continue;
-      }
-      record.summary = plan.summary;
-      record.actions = actionRecords(plan.actions, options.dryRun);
+      if (!plan) continue;
       if (options.dryRun) {
-        record.status = "planned";
+        for (const action of plan.actions) {
+          if (classifyName(action.path).type !== "sidecar") continue;
+          if (action.op === "write") {
+            sidecarsPlanned.set(action.path, action.data);
+          } else if (action.op === "remove") {
+            sidecarsPlanned.set(action.path, null);
+          }
+        }
         continue;
       }
       writer ??= await StoreWriter.open(
@@ -335,7 +347,20 @@ async function repairUnderLock(
         }
       }
     }
-    if (options.dryRun) break;
+    if (options.dryRun) {
+      if (sidecarsPlanned.size > 0 && !interrupted) {
+        pass++;
+        records.push(
+          ...await planAfterSidecars(
+            options.repairs,
+            deferred,
+            { ...context, store: plannedStore(store, sidecarsPlanned) },
+            pass,
+          ),
+        );
+      }
+      break;
+    }
     // Stopped by a signal: no audit after the actions (a big store's takes
     // seconds, past a container's grace); the report says it stopped.
     if (interrupted) break;
@@ -389,6 +414,87 @@ export function actionRecords(
 interface Task {
   repair: Repair;
   findings: Finding[];
+}
+
+/**
+ * Plans one task: its record (`planned` in a dry run, else `skipped` until
+ * applied) and its plan, null when it was skipped or planning failed.
+ */
+async function planTask(
+  task: Task,
+  context: RepairContext,
+  pass: number,
+  dryRun: boolean,
+): Promise<{ record: RepairRecord; plan: Plan | null }> {
+  const record: RepairRecord = {
+    pass,
+    repair: task.repair.id,
+    findingIds: task.findings.map((f) => f.id),
+    sessionId: oneSessionOf(task.findings),
+    summary: task.repair.title,
+    status: "skipped",
+    actions: [],
+  };
+  if (record.sessionId === undefined) delete record.sessionId;
+  let plan;
+  try {
+    plan = await task.repair.plan(task.findings, context);
+  } catch (error) {
+    record.status = "failed";
+    record.detail = `planning failed: ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+    return { record, plan: null };
+  }
+  if (isSkip(plan)) {
+    record.detail = plan.skip;
+    return { record, plan: null };
+  }
+  record.summary = plan.summary;
+  record.actions = actionRecords(plan.actions, dryRun);
+  if (dryRun) record.status = "planned";
+  return { record, plan };
+}
+
+/**
+ * A dry run's second pass: each repair that follows the sidecars, planned
+ * on the store as the first pass leaves them (`store` null: a planned
+ * sidecar that does not summarize, so it cannot be).
+ */
+async function planAfterSidecars(
+  repairs: readonly Repair[],
+  deferred: readonly Task[],
+  context: Omit<RepairContext, "store"> & { store: StoreSnapshot | null },
+  pass: number,
+): Promise<RepairRecord[]> {
+  const records: RepairRecord[] = [];
+  for (const repair of repairs.filter((r) => r.afterSidecarWrites)) {
+    const findings = deferred.filter((t) => t.repair === repair).flatMap((
+      t,
+    ) => t.findings);
+    const task = { repair, findings };
+    if (!context.store) {
+      records.push({
+        pass,
+        repair: repair.id,
+        findingIds: findings.map((f) => f.id),
+        summary: repair.title,
+        status: "skipped",
+        detail:
+          "a sidecar the first pass plans does not parse, so this dry run cannot plan the pass after it; a real run plans it on the files it wrote",
+        actions: [],
+      });
+      continue;
+    }
+    const { record } = await planTask(
+      task,
+      { ...context, store: context.store },
+      pass,
+      true,
+    );
+    records.push(record);
+  }
+  return records;
 }
 
 function tasksOf(

@@ -31,6 +31,7 @@ import {
 } from "./snapshot.ts";
 import type { WriterOptions } from "./safety.ts";
 import type { PluginSettings } from "./plugin_runner.ts";
+import type { RepairProgress } from "./scan_progress.ts";
 import { TOOL_VERSION } from "./version.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
@@ -98,6 +99,8 @@ export interface PipelineOptions {
   plugins?: PluginSettings;
   /** Called as the scan reads files, for a progress line. */
   onScanProgress?: (progress: ScanProgress) => void;
+  /** Called as a repair pass tries its repairs, for a progress line. */
+  onRepairProgress?: (progress: RepairProgress) => void;
 }
 
 /**
@@ -187,6 +190,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     interrupted: options.interrupted,
     writer: options.writer,
     plugins,
+    onProgress: options.onRepairProgress,
   });
   run.store.stateDb.close();
   run.store.profileDbs?.close();

@@ -1,9 +1,11 @@
 /**
- * The progress line of a long scan, on stderr: files scanned, MB/s and the
- * time left, redrawn in place a few times a second. It appears only when
- * stderr is a terminal (a log file or a pipe gets nothing) and only once a
- * scan has run for about a second (a small store prints nothing), and it
- * erases itself when the scan ends, so the report starts on a clean line.
+ * The progress line of a long run, on stderr: while scanning, files
+ * scanned, MB/s and the time left; while a repair writes, the repairs of
+ * its pass done so far; redrawn in place a few times a second. It appears
+ * only when stderr is a terminal (a log file or a pipe gets nothing) and
+ * only once a phase has run for about a second (a small store prints
+ * nothing), and the CLI erases it before it prints the report, so the
+ * report starts on a clean line.
  *
  * @example
  * ```ts
@@ -18,6 +20,39 @@
  */
 
 import type { ScanProgress } from "./snapshot.ts";
+
+/**
+ * How far a repair pass has come: the CLI's progress line while it writes.
+ *
+ * @example
+ * ```ts
+ * const progress: RepairProgress = { pass: 1, done: 3, total: 40, elapsedMs: 1500 };
+ * ```
+ */
+export interface RepairProgress {
+  /** 1 for the first pass. */
+  pass: number;
+  /** Repairs of the pass tried so far. */
+  done: number;
+  /** Repairs the pass will try. */
+  total: number;
+  /** Time since the pass began its repairs. */
+  elapsedMs: number;
+}
+
+/**
+ * The text of the progress line while a repair pass writes.
+ *
+ * @example
+ * ```ts
+ * formatRepairProgress({ pass: 1, done: 3, total: 40, elapsedMs: 1500 });
+ * // "hermes-fsck: repair pass 1: 3 of 40 repairs done"
+ * ```
+ */
+export function formatRepairProgress(progress: RepairProgress): string {
+  return `hermes-fsck: repair pass ${progress.pass}: ${progress.done} of ` +
+    `${progress.total} repairs done`;
+}
 
 /**
  * A scan shorter than this shows no progress line.
@@ -105,6 +140,7 @@ export class ProgressLine {
   #delayMs: number;
   #intervalMs: number;
   #lastDrawnAt = -Infinity;
+  #phase = "";
   #shown = false;
 
   /** A line that writes through `write` (stderr, in the CLI). */
@@ -119,17 +155,39 @@ export class ProgressLine {
 
   /** Takes the scan's progress; redraws when it is due. A bound function. */
   update = (progress: ScanProgress): void => {
-    if (progress.elapsedMs < this.#delayMs) return;
-    if (progress.elapsedMs - this.#lastDrawnAt < this.#intervalMs) return;
-    this.#lastDrawnAt = progress.elapsedMs;
-    this.#shown = true;
-    this.#write(`\r${formatProgress(progress)}\x1b[K`);
+    this.#draw("scan", progress.elapsedMs, () => formatProgress(progress));
   };
+
+  /** Takes a repair pass's progress; redraws when it is due. A bound function. */
+  repairs = (progress: RepairProgress): void => {
+    this.#draw(
+      `repair ${progress.pass}`,
+      progress.elapsedMs,
+      () => formatRepairProgress(progress),
+    );
+  };
+
+  /**
+   * A new phase (the repairs after a scan, the scan of a repair's next
+   * audit, whose clock starts again) is drawn at once, past its delay.
+   */
+  #draw(phase: string, elapsedMs: number, text: () => string): void {
+    if (phase !== this.#phase || elapsedMs < this.#lastDrawnAt) {
+      this.#phase = phase;
+      this.#lastDrawnAt = -Infinity;
+    }
+    if (elapsedMs < this.#delayMs) return;
+    if (elapsedMs - this.#lastDrawnAt < this.#intervalMs) return;
+    this.#lastDrawnAt = elapsedMs;
+    this.#shown = true;
+    this.#write(`\r${text()}\x1b[K`);
+  }
 
   /** Erases the line, if one was drawn. */
   done(): void {
     if (this.#shown) this.#write("\r\x1b[K");
     this.#shown = false;
     this.#lastDrawnAt = -Infinity;
+    this.#phase = "";
   }
 }

@@ -4,7 +4,10 @@
  * server's full rebuild writes it: compact entries, one per `session_id`,
  * sorted by `updated_at`, newest first. Sidecars the server cannot load
  * (that do not parse as objects, or whose path fields are not strings) are
- * left out, as the server leaves them out.
+ * left out, as the server leaves them out. Unlike the server, a sidecar
+ * whose `session_id` is not its file name's is left out too: its entry
+ * would open another session or none, and the index check would report it
+ * again on every run (session_id_mismatch asks a person instead).
  *
  * @example
  * ```ts
@@ -16,7 +19,8 @@
 
 import {
   compactEntry,
-  pyTruthy,
+  indexable,
+  listedUnderOtherId,
   sortIndexEntries,
 } from "../core/compact_entry.ts";
 import { defineRepair } from "../core/repair.ts";
@@ -57,13 +61,20 @@ export const rebuildIndex = defineRepair({
       { entry: Record<string, unknown>; source: string }
     >();
     const tooDeep: string[] = [];
+    const otherId: string[] = [];
     const sessions = [...context.store.sessions.values()]
       .filter((s) => s.live)
       .sort((a, b) => byCodePoint(a.live!.name, b.live!.name));
     for (const session of sessions) {
       const live = session.live!;
-      if (!live.read.ok || live.read.value.shape !== "object") continue;
-      if (!loadsAsSession(live.read.value.meta)) continue;
+      if (!live.read.ok || !indexable(session.sessionId, live.read.value)) {
+        if (
+          live.read.ok && listedUnderOtherId(session.sessionId, live.read.value)
+        ) {
+          otherId.push(live.name);
+        }
+        continue;
+      }
       const entry = compactEntry(
         session.sessionId,
         live.read.value,
@@ -98,11 +109,12 @@ export const rebuildIndex = defineRepair({
       repair: "rebuild_index",
       findingIds: findings.map((f) => f.id),
       summary: `Rebuild ${INDEX_FILE} from ${entries.length} sidecars${
-        tooDeep.length > 0
-          ? ` (left out, nested too deep for the server to read: ${
-            tooDeep.slice(0, 5).join(", ")
-          }${tooDeep.length > 5 ? ` and ${tooDeep.length - 5} more` : ""})`
-          : ""
+        leftOut("nested too deep for the server to read", tooDeep)
+      }${
+        leftOut(
+          "their session_id is not their file name's (session_id_mismatch)",
+          otherId,
+        )
       }.`,
       actions: [{
         op: "write",
@@ -116,20 +128,11 @@ export const rebuildIndex = defineRepair({
   },
 });
 
-/**
- * Whether the server's `Session(**data)` takes these keys without raising:
- * `workspace` absent or a string, `created_workspace`, `worktree_path` and
- * `worktree_repo_root` empty or strings (the server makes paths of them).
- * A sidecar it cannot load is left out of its rebuild.
- */
-function loadsAsSession(meta: Record<string, unknown>): boolean {
-  if ("workspace" in meta && typeof meta.workspace !== "string") return false;
-  for (
-    const key of ["created_workspace", "worktree_path", "worktree_repo_root"]
-  ) {
-    if (pyTruthy(meta[key]) && typeof meta[key] !== "string") return false;
-  }
-  return true;
+/** ` (left out, why: a.json, b.json)`, or nothing when none is. */
+function leftOut(why: string, names: string[]): string {
+  if (names.length === 0) return "";
+  const more = names.length > 5 ? ` and ${names.length - 5} more` : "";
+  return ` (left out, ${why}: ${names.slice(0, 5).join(", ")}${more})`;
 }
 
 function byCodePoint(a: string, b: string): number {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   formatProgress,
+  formatRepairProgress,
   ProgressLine,
   showProgress,
 } from "../core/scan_progress.ts";
@@ -117,4 +118,28 @@ Deno.test("progress CLI: a terminal gets the line, and --quiet silences it", asy
   } finally {
     await store.cleanup();
   }
+});
+
+Deno.test("progress: a repair pass's line follows the scan's, and a new scan's clock draws again", () => {
+  const written: string[] = [];
+  const line = new ProgressLine((text) => written.push(text));
+  line.update({ filesDone: 5, files: 10, bytesRead: 5e6, elapsedMs: 1100 });
+  // The repairs' clock starts at their own beginning: drawn past its delay,
+  // however recently the scan's line was.
+  line.repairs({ pass: 1, done: 0, total: 40, elapsedMs: 500 });
+  line.repairs({ pass: 1, done: 3, total: 40, elapsedMs: 1000 });
+  line.repairs({ pass: 1, done: 4, total: 40, elapsedMs: 1100 });
+  // The next audit's scan starts its clock again.
+  line.update({ filesDone: 2, files: 12, bytesRead: 2e6, elapsedMs: 1000 });
+  line.repairs({ pass: 2, done: 0, total: 1, elapsedMs: 1000 });
+  assert.deepEqual(written.map((t) => t.replace(/, \d+ MB.*$/, "")), [
+    "\rhermes-fsck: scanned 5 of 10 files",
+    "\rhermes-fsck: repair pass 1: 3 of 40 repairs done\x1b[K",
+    "\rhermes-fsck: scanned 2 of 12 files",
+    "\rhermes-fsck: repair pass 2: 0 of 1 repairs done\x1b[K",
+  ]);
+  assert.equal(
+    formatRepairProgress({ pass: 1, done: 3, total: 40, elapsedMs: 0 }),
+    "hermes-fsck: repair pass 1: 3 of 40 repairs done",
+  );
 });

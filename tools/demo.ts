@@ -7,7 +7,11 @@
  * ```sh
  * deno task demo
  * deno task demo --keep   # leave the store to poke at
+ * deno task demo --binary dist/hermes-fsck   # run a compiled binary instead
  * ```
+ *
+ * It exits 1 when a run of the CLI fails (an exit code of 8 or more, or no
+ * report), so the release workflow runs it on each binary it can run.
  * @module
  */
 
@@ -100,37 +104,56 @@ export async function buildSampleStore(): Promise<TestStore> {
   return store;
 }
 
-async function runCommand(store: TestStore, args: string[]): Promise<void> {
+/**
+ * Runs the CLI (`deno run cli.ts`, or `binary`) as an operator would and
+ * shows what it printed; false when it failed: exit 8 or more, or no report.
+ */
+async function runCommand(
+  store: TestStore,
+  args: string[],
+  binary: string | null,
+): Promise<boolean> {
   const cli = new URL("../cli.ts", import.meta.url).pathname;
-  console.log(`\n$ hermes-fsck ${[...args, ...storeArgs(store)].join(" ")}`);
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...CLI_FLAGS,
-      cli,
-      ...args,
-      ...storeArgs(store),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const full = [...args, ...storeArgs(store)];
+  console.log(`\n$ ${binary ?? "hermes-fsck"} ${full.join(" ")}`);
+  const { code, stdout, stderr } = await new Deno.Command(
+    binary ?? Deno.execPath(),
+    {
+      args: binary ? full : ["run", "--quiet", ...CLI_FLAGS, cli, ...full],
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).output();
   const decoder = new TextDecoder();
   Deno.stdout.writeSync(stdout);
   if (stderr.length) console.log(decoder.decode(stderr).trimEnd());
   console.log(`(exit code ${code})`);
+  return code < 8 && decoder.decode(stdout).startsWith("hermes-fsck ");
 }
 
 if (import.meta.main) {
+  const at = Deno.args.indexOf("--binary");
+  const binary = at >= 0 ? Deno.args[at + 1] : null;
+  if (at >= 0 && !binary) {
+    console.error("--binary needs the path of a hermes-fsck binary");
+    Deno.exit(16);
+  }
   const store = await buildSampleStore();
   console.log(`A damaged sample store was built in ${store.root}`);
+  let ok = true;
   try {
-    await runCommand(store, ["audit"]);
-    await runCommand(store, ["repair"]);
-    await runCommand(store, ["audit"]);
+    for (const command of ["audit", "repair", "audit"]) {
+      ok = (await runCommand(store, [command], binary)) && ok;
+    }
   } finally {
     if (Deno.args.includes("--keep")) {
       console.log(`\nThe store is kept in ${store.root}`);
     } else await store.cleanup();
+  }
+  if (!ok) {
+    console.error(
+      "\nA run of the CLI failed (exit 8 or more, or no report): see above.",
+    );
+    Deno.exit(1);
   }
 }
