@@ -88,7 +88,8 @@ Deno.test("bench --quick prints a row per shape and size, every column, and ever
       ),
       "peak RSS <= 150 MB at 20000 sessions: not measured \\(largest store 40 sessions: \\d+ MB\\)",
       `empty-store start-up <= 100 ms: \\d+ ms: ${verdict}`,
-      `repair <= 3 ms a file action: [\\d.]+ ms \\(bare durable replace [\\d.]+ ms\\): ${verdict}`,
+      // 10 repairs on a busy machine: the writing may be lost in the noise.
+      `repair <= 3 ms a file action: ([\\d.]+ ms \\(bare durable replace [\\d.]+ ms\\): ${verdict}|not measured \\(the audits' noise .*\\))`,
     ];
     for (const target of targets) {
       assert.match(stdout, new RegExp(`^ {2}${target}$`, "m"));
