@@ -1,10 +1,12 @@
 /**
  * Synthetic session stores for the benchmark: sidecars shaped as the server
  * writes them (STORE_FORMAT.md §2, through the fixtures' `makeSidecar`),
- * message counts and lengths drawn from long-tailed distributions (every
- * 250th session holds 2,000+ messages), turn journals, an index, a small
- * state.db, and a few percent of damaged sessions. A store is built once
- * into a cache dir keyed by its parameters and reused by later runs.
+ * turn journals, an index, a small state.db, and a few percent of damaged
+ * sessions. Two shapes: `long-tailed` (message counts and lengths drawn
+ * from long-tailed distributions, every 250th session holding 2,000+
+ * messages) and `uniform` (every session about 120 messages, the shape
+ * where per-file costs dominate). A store is built once into a cache dir
+ * keyed by its parameters and reused by later runs.
  *
  * Session `i` depends only on the seed and `i`, so a store of 1,000 sessions
  * is the first 1,000 sessions of the store of 20,000: time per session can
@@ -33,6 +35,16 @@ import { summarizeSidecar } from "../core/sidecar_summary.ts";
 const GENERATOR_VERSION = 2;
 
 /**
+ * The shapes of store the bench builds.
+ *
+ * @example
+ * ```ts
+ * const shape: BenchShape = "uniform";
+ * ```
+ */
+export type BenchShape = "long-tailed" | "uniform";
+
+/**
  * What store to build.
  *
  * @example
@@ -41,6 +53,8 @@ const GENERATOR_VERSION = 2;
  * ```
  */
 export interface BenchStoreSpec {
+  /** Its message counts; `long-tailed` when absent. */
+  shape?: BenchShape;
   /** Sessions in the store. */
   sessions: number;
   /** Share of sessions (percent) damaged in one of the ways below. */
@@ -106,12 +120,13 @@ const REPAIR_KINDS = ["shrunken_live", "orphan_backup", "pending_turn"];
  * @example
  * ```ts
  * storeKey({ sessions: 1000, damagePercent: 3, seed: 1, repairTargets: 0 });
- * // "v1-s1000-d3-seed1-r0"
+ * // "v2-s1000-d3-seed1-r0"
  * ```
  */
 export function storeKey(spec: BenchStoreSpec): string {
-  return `v${GENERATOR_VERSION}-s${spec.sessions}-d${spec.damagePercent}` +
-    `-seed${spec.seed}-r${spec.repairTargets}`;
+  const shape = spec.shape === "uniform" ? "-uniform" : "";
+  return `v${GENERATOR_VERSION}${shape}-s${spec.sessions}` +
+    `-d${spec.damagePercent}-seed${spec.seed}-r${spec.repairTargets}`;
 }
 
 /**
@@ -204,7 +219,12 @@ async function buildStore(
   for (let i = 0; i < spec.sessions; i++) {
     const id = sessionId(i);
     const rng = seededRandom(spec.seed * 1_000_003 + i);
-    const session = makeSession(i, rng, now);
+    const session = makeSession(
+      messageCount(i, rng, spec),
+      spec.shape === "uniform" ? UNIFORM_TEXT_SCALE : 1,
+      rng,
+      now,
+    );
     if (session.messages.length >= 2000) store.hugeSessions++;
     const damage = damageOf(i, rng, spec);
     if (damage) store.damage[damage] = (store.damage[damage] ?? 0) + 1;
@@ -291,16 +311,33 @@ interface GeneratedSession {
   messages: Message[];
 }
 
-function makeSession(
+/** How many messages session `i` of a store of `spec`'s shape holds. */
+function messageCount(
   i: number,
+  rng: () => number,
+  spec: BenchStoreSpec,
+): number {
+  if (spec.shape === "uniform") return 110 + Math.floor(rng() * 21);
+  // Log-normal (median 30): most sessions are short, a few are long; every
+  // 250th is a 2,000+ message marathon.
+  return i % 250 === 125
+    ? 2000 + Math.floor(rng() * 2000)
+    : Math.min(6000, Math.max(1, Math.round(30 * Math.exp(1.2 * gauss(rng)))));
+}
+
+/**
+ * The uniform shape's texts are this much shorter, so its sessions of about
+ * 120 messages are about 65 KB (130 MB at 2,000 sessions), as issue 22
+ * measured them.
+ */
+const UNIFORM_TEXT_SCALE = 0.42;
+
+function makeSession(
+  count: number,
+  scale: number,
   rng: () => number,
   now: number,
 ): GeneratedSession {
-  // Log-normal message counts (median 30): most sessions are short, a few
-  // are long; every 250th is a 2,000+ message marathon.
-  const count = i % 250 === 125
-    ? 2000 + Math.floor(rng() * 2000)
-    : Math.min(6000, Math.max(1, Math.round(30 * Math.exp(1.2 * gauss(rng)))));
   const messages: Message[] = [];
   let ts = now - 30 * 86400 + rng() * 20 * 86400;
   const created = ts;
@@ -309,8 +346,8 @@ function makeSession(
     const user: Message = {
       role: "user",
       content: rng() < 0.1
-        ? [{ type: "text", text: text(rng, 120) }]
-        : text(rng, 120),
+        ? [{ type: "text", text: text(rng, 120 * scale) }]
+        : text(rng, 120 * scale),
       timestamp: ts,
     };
     if (rng() < 0.05) {
@@ -336,13 +373,13 @@ function makeSession(
       messages.push({
         role: "tool",
         tool_call_id: callId,
-        content: text(rng, 1500),
+        content: text(rng, 1500 * scale),
         timestamp: ts += 1,
       });
     }
     messages.push({
       role: "assistant",
-      content: text(rng, 600),
+      content: text(rng, 600 * scale),
       timestamp: ts += 3 + rng() * 30,
     });
   }
