@@ -31,6 +31,8 @@ import {
 } from "./file_read.ts";
 import { sha256Hex } from "./hash.ts";
 import { listJournalFiles } from "./journal_files.ts";
+import { readRunOutput } from "./run_journal.ts";
+import { listRunJournals, type RunJournalName } from "./run_journal_files.ts";
 import { profileOf } from "./profile_home.ts";
 import { ProfileStateDbs } from "./profile_state_db.ts";
 import { isValidSessionId } from "./session_id.ts";
@@ -68,6 +70,12 @@ export const MAX_DIFF_ENTRIES = 40;
 export const MAX_TEMPS = 10;
 /** Most journal turns kept; the rest are counted. */
 export const MAX_TURNS = 30;
+
+/** Run journals listed per session (a session has one per turn it ran). */
+const MAX_RUN_JOURNALS = 20;
+
+/** Tool names listed per run journal. */
+const MAX_TOOLS_NAMED = 5;
 
 /**
  * Where a version of a session comes from; the name `resolve --keep` uses
@@ -212,11 +220,41 @@ export interface SessionEvidence {
   turns: JournalTurn[];
   /** Turns beyond those listed. */
   turnsOmitted: number;
-  /**
-   * What its run journals (`_run_journal/<sid>/`) hold; null until the
-   * run-journal reader of issue 21 is wired in here.
-   */
-  runJournal: null;
+  /** What its run journals (`_run_journal/<sid>/`) hold, by file name. */
+  runJournals: RunJournalEvidence[];
+  /** Run journals beyond those listed. */
+  runJournalsOmitted: number;
+}
+
+/**
+ * One run journal of the session: the output a run streamed, which a
+ * crashed turn may still hold.
+ *
+ * @example
+ * ```ts
+ * const r: RunJournalEvidence = { file: "_run_journal/abc/r1.jsonl", streamId: "r1",
+ *   ended: null, textEvents: 3, toolCards: 1, reasoningEvents: 0, excerpt: "Hel", tools: ["terminal"], problem: null };
+ * ```
+ */
+export interface RunJournalEvidence {
+  /** Its path in the session dir. */
+  file: string;
+  /** The stream (run) id of its name. */
+  streamId: string;
+  /** The run's own terminal state (e.g. `completed`), or null: it never ended. */
+  ended: string | null;
+  /** Text deltas and interim messages. */
+  textEvents: number;
+  /** Tool cards. */
+  toolCards: number;
+  /** Display-only reasoning events. */
+  reasoningEvents: number;
+  /** The start of its text, cut and escaped. */
+  excerpt: string;
+  /** Names of its first tool cards, cut and escaped. */
+  tools: string[];
+  /** Why it could not be read whole (or was torn), cut; null when it was. */
+  problem: string | null;
 }
 
 /**
@@ -268,6 +306,7 @@ export class EvidenceReader {
   #max: number;
   #temps: Map<string, string[]>;
   #journals: Map<string, string[]>;
+  #runJournals: Map<string, RunJournalName[]>;
   #deleted: Set<string> | null;
   #defaultDb: StateDb | null = null;
   #profileDbs: ProfileStateDbs | null;
@@ -276,12 +315,14 @@ export class EvidenceReader {
     options: EvidenceOptions,
     temps: Map<string, string[]>,
     journals: Map<string, string[]>,
+    runJournals: Map<string, RunJournalName[]>,
     deleted: Set<string> | null,
   ) {
     this.#options = options;
     this.#max = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#temps = temps;
     this.#journals = journals;
+    this.#runJournals = runJournals;
     this.#deleted = deleted;
     this.#profileDbs = options.profiles
       ? new ProfileStateDbs(
@@ -326,7 +367,12 @@ export class EvidenceReader {
       const summary = tombstoneSummary(tombstone.value);
       deleted = summary.valid ? summary.ids : null;
     } else if (tombstone.problem.reason !== "missing") deleted = null;
-    return new EvidenceReader(options, temps, journals, deleted);
+    // Only ids that pass the sidecar rule name a dir or a file here.
+    const runJournals = new Map<string, RunJournalName[]>();
+    for (const s of listRunJournals(options.sessionDir).sessions) {
+      runJournals.set(s.sessionId, s.files);
+    }
+    return new EvidenceReader(options, temps, journals, runJournals, deleted);
   }
 
   /**
@@ -361,7 +407,12 @@ export class EvidenceReader {
     if (row) reads.push(row);
     const journal = await this.#journal(sessionId);
     if (journal) reads.push(journal.read);
-    if (reads.length === 0) return null;
+    const runFiles = this.#runJournals.get(sessionId) ?? [];
+    const runs: RunJournalEvidence[] = [];
+    for (const file of runFiles.slice(0, MAX_RUN_JOURNALS)) {
+      runs.push(await this.#runJournal(sessionId, file));
+    }
+    if (reads.length === 0 && runs.length === 0) return null;
     return {
       sessionId,
       profile,
@@ -376,7 +427,8 @@ export class EvidenceReader {
       diff: diffOf(reads),
       turns: journal?.turns ?? [],
       turnsOmitted: journal?.omitted ?? 0,
-      runJournal: null,
+      runJournals: runs,
+      runJournalsOmitted: Math.max(0, runFiles.length - MAX_RUN_JOURNALS),
     };
   }
 
@@ -473,6 +525,62 @@ export class EvidenceReader {
       messages,
       promptsOnly: false,
     };
+  }
+
+  async #runJournal(
+    sessionId: string,
+    file: RunJournalName,
+  ): Promise<RunJournalEvidence> {
+    const evidence: RunJournalEvidence = {
+      file: cut(file.name, 200),
+      streamId: cut(file.streamId, 80),
+      ended: null,
+      textEvents: 0,
+      toolCards: 0,
+      reasoningEvents: 0,
+      excerpt: "",
+      tools: [],
+      problem: null,
+    };
+    const read = await readRunOutput(
+      pathIn(this.#options.sessionDir, file.name),
+      sessionId,
+      file.streamId,
+      { maxLineBytes: this.#max, maxTotalBytes: this.#max },
+    );
+    if (!read.ok) {
+      evidence.problem = cut(`${file.name} ${read.problem.detail}`, 300);
+      return evidence;
+    }
+    const output = read.value;
+    evidence.ended = output.terminalState === null
+      ? null
+      : cut(output.terminalState, 40);
+    let text = "";
+    for (const item of output.items) {
+      if (item.type === "token" || item.type === "interim") {
+        evidence.textEvents++;
+        if (text.length < MESSAGE_EXCERPT * 2) text += item.text;
+      } else if (item.type === "reasoning") evidence.reasoningEvents++;
+      else if (item.type === "tool") {
+        evidence.toolCards++;
+        if (evidence.tools.length < MAX_TOOLS_NAMED) {
+          evidence.tools.push(cut(item.name, 60));
+        }
+      }
+    }
+    evidence.excerpt = cut(text, MESSAGE_EXCERPT);
+    const stats = output.stats;
+    const problems = [
+      stats.cutAtByte !== null || stats.oversizedCount > 0
+        ? "read cut at --max-file-size"
+        : "",
+      stats.tornLastLine !== null ? "last line torn" : "",
+      stats.malformedCount > 0 ? `${stats.malformedCount} malformed lines` : "",
+      stats.invalidUtf8Line !== null ? "bytes that are not UTF-8" : "",
+    ].filter(Boolean);
+    if (problems.length > 0) evidence.problem = problems.join(", ");
+    return evidence;
   }
 
   async #journal(

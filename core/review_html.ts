@@ -428,6 +428,30 @@ function evidenceHtml(s: SessionEvidence): string {
       parts.push(`<p class="note">${s.turnsOmitted} more turns.</p>\n`);
     }
   }
+  if (s.runJournals.length > 0) {
+    parts.push(
+      "<p>Run journals (what each run streamed):</p>\n<table><tr><th>file</th><th>ended</th><th>text</th><th>tool cards</th><th>reasoning</th><th>start of its text</th></tr>\n",
+    );
+    for (const r of s.runJournals) {
+      parts.push(
+        `<tr><td class="x">${h(r.file, 200)}</td><td>${
+          r.ended ? h(r.ended, 40) : "never"
+        }${
+          r.problem ? ` (${h(r.problem, 300)})` : ""
+        }</td><td>${r.textEvents}</td><td>${r.toolCards}${
+          r.tools.length ? ` (${h(r.tools.join(", "), 320)})` : ""
+        }</td><td>${r.reasoningEvents}</td><td class="x">${
+          h(r.excerpt, 200)
+        }</td></tr>\n`,
+      );
+    }
+    parts.push("</table>\n");
+    if (s.runJournalsOmitted > 0) {
+      parts.push(
+        `<p class="note">${s.runJournalsOmitted} more run journals.</p>\n`,
+      );
+    }
+  }
   return parts.join("");
 }
 

@@ -328,6 +328,23 @@ function sessionLines(s: SessionEvidence): string[] {
     }
     if (s.turnsOmitted > 0) lines.push(`  (${s.turnsOmitted} more turns)`);
   }
+  if (s.runJournals.length > 0) {
+    lines.push("", "Run journals (what each run streamed):");
+    for (const r of s.runJournals) {
+      lines.push(
+        `  ${r.file}: ${r.ended ? `ended ${r.ended}` : "never ended"}, ` +
+          `${r.textEvents} text, ${r.toolCards} tool cards${
+            r.tools.length ? ` (${r.tools.join(", ")})` : ""
+          }, ${r.reasoningEvents} reasoning${
+            r.problem ? `; ${r.problem}` : ""
+          }`,
+      );
+      if (r.excerpt) lines.push(`    ${quoted(r.excerpt)}`);
+    }
+    if (s.runJournalsOmitted > 0) {
+      lines.push(`  (${s.runJournalsOmitted} more run journals)`);
+    }
+  }
   return lines;
 }
 

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, storeArgs, TestStore } from "./fixtures.ts";
 import { treeBytes, treeDiff } from "./safety_support.ts";
+import { runEvent } from "./run_journal_support.ts";
 import {
   buildReviewStore,
   HOSTILE_TITLE,
@@ -47,8 +48,22 @@ async function withReviewStore(
   }
 }
 
-async function showJson(store: TestStore, id: string): Promise<Shown> {
-  const r = await runCli(["show", id, ...storeArgs(store), "--format", "json"]);
+function showJson(store: TestStore, id: string): Promise<Shown> {
+  return showJsonOf(store, id, true);
+}
+
+async function showJsonOf(
+  store: TestStore,
+  id: string,
+  withStateDb: boolean,
+): Promise<Shown> {
+  const r = await runCli([
+    "show",
+    id,
+    ...storeArgs(store, withStateDb),
+    "--format",
+    "json",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const shown = JSON.parse(r.stdout);
   assert.deepEqual(validateShown(shown), [], r.stdout.slice(0, 2000));
@@ -321,6 +336,71 @@ Deno.test("show never follows a link, never waits on a FIFO, and bounds a huge t
     assert.ok(r.stdout.length < 20_000, `${r.stdout.length}`);
     assert.deepEqual(treeDiff(before, await regular()), []);
     assert.ok((await Deno.lstat(fifo)).isFifo);
+  } finally {
+    await store.cleanup();
+  }
+});
+
+Deno.test("show: a crashed turn's run journal is listed with what it streamed, escaped, in text, JSON and the review page", async () => {
+  const store = await TestStore.create();
+  try {
+    await store.sidecar("crashed", {
+      messages: 2,
+      active_stream_id: "run1",
+      pending_user_message: "and then?",
+      pending_started_at: 1778458000,
+    });
+    const lines = [
+      runEvent("crashed", "run1", 1, "token", {
+        text: "The answer <b>is</b> ",
+      }),
+      runEvent("crashed", "run1", 2, "token", { text: "forty-two" }),
+      runEvent("crashed", "run1", 3, "tool", {
+        name: "terminal",
+        preview: "ls",
+      }),
+    ];
+    await Deno.mkdir(store.path("_run_journal/crashed"), { recursive: true });
+    await Deno.writeTextFile(
+      store.path("_run_journal/crashed/run1.jsonl"),
+      lines.join("\n") + "\n",
+    );
+    // A link where a run journal belongs is never followed.
+    await Deno.symlink(
+      "/etc/passwd",
+      store.path("_run_journal/crashed/evil.jsonl"),
+    );
+    const before = await treeBytes(store.root);
+    const shown = await showJsonOf(store, "crashed", false);
+    assert.deepEqual(shown.session!.runJournals, [{
+      file: "_run_journal/crashed/run1.jsonl",
+      streamId: "run1",
+      ended: null,
+      textEvents: 2,
+      toolCards: 1,
+      reasoningEvents: 0,
+      excerpt: "The answer <b>is</b> forty-two",
+      tools: ["terminal"],
+      problem: null,
+    }]);
+    const text = await runCli(["show", "crashed", ...storeArgs(store, false)]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /_run_journal\/crashed\/run1\.jsonl: never ended, 2 text, 1 tool cards \(terminal\), 0 reasoning\n {4}"The answer <b>is<\/b> forty-two"/,
+    );
+    const page = await runCli([
+      "audit",
+      ...storeArgs(store, false),
+      "--format",
+      "html",
+    ]);
+    assert.ok(
+      page.stdout.includes("The answer &lt;b&gt;is&lt;/b&gt; forty-two"),
+      "the page shows the run's text, escaped",
+    );
+    assert.ok(!page.stdout.includes("root:"), "the link is not followed");
+    assert.deepEqual(treeDiff(before, await treeBytes(store.root)), []);
   } finally {
     await store.cleanup();
   }
