@@ -70,36 +70,50 @@ async function showJsonOf(
   return shown as Shown;
 }
 
+/**
+ * `show` of a finding: its session's versions, a resolve command for
+ * each resolution its kind declares, and the acknowledge command.
+ */
+async function assertShowsChoices(
+  store: TestStore,
+  finding: { id: string; kind: string; sessionId?: string },
+  withStateDb: boolean,
+): Promise<void> {
+  const kind = finding.kind;
+  const shown = await showJsonOf(store, finding.id, withStateDb);
+  assert.equal(shown.matched, "finding");
+  assert.equal(shown.finding?.id, finding.id);
+  assert.equal(shown.session?.sessionId, finding.sessionId, kind);
+  assert.ok(shown.session!.versions.length > 0, kind);
+  const commands = shown.finding!.commands.map((c) => c.command);
+  const dir = `--session-dir ${store.sessionDir} ${
+    withStateDb ? `--state-db ${store.stateDbPath}` : "--no-state-db"
+  }`;
+  const resolutions = kindsOf().get(kind)?.resolutions ?? [];
+  assert.ok(resolutions.length > 0, `${kind} declares no resolutions`);
+  for (const r of resolutions) {
+    assert.ok(
+      commands.includes(
+        `hermes-fsck resolve ${finding.id} --keep ${r.keep}${
+          r.undeletes ? " --undelete" : ""
+        } ${dir}`,
+      ),
+      `${kind}: no resolve --keep ${r.keep} in ${commands.join("\n")}`,
+    );
+  }
+  assert.ok(
+    commands.includes(`hermes-fsck acknowledge ${finding.id} ${dir}`),
+    commands.join("\n"),
+  );
+}
+
 Deno.test("show: a finding id of each unsafe kind with resolutions shows its session and the resolve and acknowledge commands", async () => {
   await withReviewStore(async (store, report) => {
     const kinds = kindsOf();
     for (const kind of REVIEW_KINDS) {
       const finding = report.findings.find((f) => f.kind === kind);
       assert.ok(finding, `the store has no ${kind}`);
-      const shown = await showJson(store, finding.id);
-      assert.equal(shown.matched, "finding");
-      assert.equal(shown.finding?.id, finding.id);
-      assert.equal(shown.session?.sessionId, finding.sessionId, kind);
-      assert.ok(shown.session!.versions.length > 0, kind);
-      const commands = shown.finding!.commands.map((c) => c.command);
-      const dir =
-        `--session-dir ${store.sessionDir} --state-db ${store.stateDbPath}`;
-      const resolutions = kinds.get(kind)?.resolutions ?? [];
-      assert.ok(resolutions.length > 0, `${kind} declares no resolutions`);
-      for (const r of resolutions) {
-        assert.ok(
-          commands.includes(
-            `hermes-fsck resolve ${finding.id} --keep ${r.keep}${
-              r.undeletes ? " --undelete" : ""
-            } ${dir}`,
-          ),
-          `${kind}: no resolve --keep ${r.keep} in ${commands.join("\n")}`,
-        );
-      }
-      assert.ok(
-        commands.includes(`hermes-fsck acknowledge ${finding.id} ${dir}`),
-        commands.join("\n"),
-      );
+      await assertShowsChoices(store, finding, true);
     }
     // What each source shows for the deleted session and the stale temp.
     const gone = await showJson(
@@ -401,6 +415,35 @@ Deno.test("show: a crashed turn's run journal is listed with what it streamed, e
     );
     assert.ok(!page.stdout.includes("root:"), "the link is not followed");
     assert.deepEqual(treeDiff(before, await treeBytes(store.root)), []);
+  } finally {
+    await store.cleanup();
+  }
+});
+
+Deno.test("show: a malformed orphan backup and an orphan backup beside an unreadable state.db show their choices", async () => {
+  const store = await TestStore.create();
+  try {
+    await store.writeRaw("torn.json.bak", '{"session_id": "torn", "messa');
+    await store.backup("orphan2", { messages: 3 });
+    await Deno.mkdir(store.path("../hermes"), { recursive: true });
+    await Deno.writeTextFile(store.stateDbPath, "this is not a database");
+    const audit = await runCli([
+      "audit",
+      ...storeArgs(store),
+      "--format",
+      "json",
+    ]);
+    const report = JSON.parse(audit.stdout) as Report;
+    for (
+      const kind of [
+        "malformed_orphan_backup",
+        "orphan_backup_state_db_unreadable",
+      ]
+    ) {
+      const finding = report.findings.find((f) => f.kind === kind);
+      assert.ok(finding, `no ${kind}: ${audit.stdout.slice(0, 2000)}`);
+      await assertShowsChoices(store, finding, true);
+    }
   } finally {
     await store.cleanup();
   }
