@@ -109,6 +109,21 @@ export const indexCoverage = defineCheck({
         REBUILD,
     },
     {
+      kind: "index_left_out",
+      category: "info",
+      severity: "info",
+      summary:
+        "A sidecar the index cannot list until its own problem is fixed.",
+      explain: "All versions: the server's index lists a sidecar only " +
+        "when it loads as a session under its own file name. This one " +
+        "does not (its own finding says why: session_id_mismatch, " +
+        "sidecar_missing_keys or api_missing_messageful, which need a " +
+        "person), so rebuild_index cannot list it and it is no repairable " +
+        "index finding. Once the sidecar is fixed, the index is rebuilt. " +
+        "The server's own audit names it index_missing_entry, and so does " +
+        "--format webui-json.",
+    },
+    {
       kind: "index_pruned_orphan",
       category: "info",
       severity: "info",
@@ -189,7 +204,18 @@ export const indexCoverage = defineCheck({
       if (
         session.live.read.ok &&
         !indexable(session.sessionId, session.live.read.value)
-      ) continue;
+      ) {
+        drafts.push({
+          kind: "index_left_out",
+          sessionId: session.sessionId,
+          paths: [session.live.name, INDEX_FILE],
+          message: `${session.live.name} is not listed in ${INDEX_FILE}, ` +
+            "and no rebuild would list it until its own problem is fixed.",
+          evidence: { liveMessages: messages, bakMessages: -1 },
+          order: [1],
+        });
+        continue;
+      }
       drafts.push({
         kind: "index_missing_entry",
         sessionId: session.sessionId,

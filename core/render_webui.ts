@@ -229,10 +229,16 @@ function webuiItemsOf(finding: Finding): PlacedItem[] {
         INDEX_ENTRY,
         [id],
       );
+    // Nor does it know which sidecars a rebuild must leave out.
+    case "index_left_out":
     case "index_missing_entry":
-      return place(item(finding.kind, "rebuild_index", live, -1), INDEX_ENTRY, [
-        id,
-      ]);
+      return place(
+        item("index_missing_entry", "rebuild_index", live, -1),
+        INDEX_ENTRY,
+        [
+          id,
+        ],
+      );
     case "state_db_missing_sidecar":
       return place(
         item(finding.kind, "materialize_from_state_db", -1, -1),
