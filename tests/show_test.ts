@@ -109,7 +109,6 @@ async function assertShowsChoices(
 
 Deno.test("show: a finding id of each unsafe kind with resolutions shows its session and the resolve and acknowledge commands", async () => {
   await withReviewStore(async (store, report) => {
-    const kinds = kindsOf();
     for (const kind of REVIEW_KINDS) {
       const finding = report.findings.find((f) => f.kind === kind);
       assert.ok(finding, `the store has no ${kind}`);
