@@ -182,7 +182,8 @@ function bigReport(): {
       },
       turns: [],
       turnsOmitted: 0,
-      runJournal: null,
+      runJournals: [],
+      runJournalsOmitted: 0,
     });
   }
   const report: Report = {
