@@ -70,7 +70,9 @@ async function waitFor(what: string, ready: () => boolean): Promise<void> {
 }
 
 /**
- * True once the process has a handler for SIGTERM (the CLI's listener).
+ * True once the process has a handler for SIGTERM. Deno installs one at
+ * start-up, before the CLI's listener, so this alone does not say the
+ * CLI listens: see {@linkcode readsStore}.
  * Read by `cat`: Deno lets only --allow-all read another process's /proc.
  */
 function catchesSigterm(pid: number): boolean {
@@ -82,6 +84,19 @@ function catchesSigterm(pid: number): boolean {
   const status = new TextDecoder().decode(out.stdout);
   const mask = status.match(/^SigCgt:\s*([0-9a-f]+)$/m)?.[1] ?? "0";
   return ((BigInt(`0x${mask}`) >> 14n) & 1n) === 1n;
+}
+
+/**
+ * True once the process holds a file of `dir` open: the audit has begun,
+ * and the CLI listens for signals from just before it.
+ */
+function readsStore(pid: number, dir: string): boolean {
+  const out = new Deno.Command("sh", {
+    args: ["-c", `ls -l /proc/${pid}/fd 2>/dev/null`],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).includes(dir);
 }
 
 function exists(path: string): boolean {
@@ -146,7 +161,7 @@ Deno.test("signals: SIGTERM during a plain audit exits 32 within 2 s, without a 
       "SIGTERM",
       "the audit start",
       // Its listener is set up just before the audit starts.
-      catchesSigterm,
+      (pid) => catchesSigterm(pid) && readsStore(pid, store.sessionDir),
     );
     const result = { code: r.code, stdout: r.stdout, stderr: r.stderr };
     assert.equal(r.code, 32, show(result));
