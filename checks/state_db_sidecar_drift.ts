@@ -115,7 +115,8 @@ export const stateDbSidecarDrift = defineCheck({
         "state.db's newer rows into messages and context_messages " +
         "(append-only, honouring the truncation watermark) and clears the " +
         "stream state; if nothing is new it finishes the pending turn as " +
-        "usual. Nothing needs doing, and hermes-fsck leaves the stream " +
+        "usual. Nothing needs doing (unless the finding names a run journal, " +
+        "below), and hermes-fsck leaves the stream " +
         "state alone (stale_stream_state is not reported for it), because " +
         "clearing it first would stop the server from taking the agent's " +
         "answer back. A server older than v0.51.702 does not heal it: " +
