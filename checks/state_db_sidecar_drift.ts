@@ -37,6 +37,8 @@ import {
 import { messageCountOf } from "../core/store_facts.ts";
 import { webuiRowFor, webuiRowsOf } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
+import { activeRunVerdict } from "../core/run_journal_scan.ts";
+import { outputEvidence, outputText } from "./stale_stream_output.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -113,11 +115,24 @@ export const stateDbSidecarDrift = defineCheck({
         "state.db's newer rows into messages and context_messages " +
         "(append-only, honouring the truncation watermark) and clears the " +
         "stream state; if nothing is new it finishes the pending turn as " +
-        "usual. Nothing needs doing, and hermes-fsck leaves the stream " +
+        "usual. Nothing needs doing (unless the finding names a run journal, " +
+        "below), and hermes-fsck leaves the stream " +
         "state alone (stale_stream_state is not reported for it), because " +
         "clearing it first would stop the server from taking the agent's " +
         "answer back. A server older than v0.51.702 does not heal it: " +
-        "review it as sidecar_behind_state_db says.",
+        "review it as sidecar_behind_state_db says. One thing that heal " +
+        "loses: output of the turn that only its run journal " +
+        "(`_run_journal/<sid>/<active_stream_id>.jsonl`, since v0.51.71) " +
+        "holds, text the agent streamed but had not yet written to " +
+        "state.db when the server died. The state.db heal closes the " +
+        "stream without reading the journal, so the user never sees that " +
+        "text, and the stream id, the only link to the file, is gone. " +
+        "When the journal holds such output the finding says how many " +
+        "text deltas and characters (evidence runJournal, textEvents, " +
+        "textChars, toolCards), and hermes-fsck still leaves the stream " +
+        "set (it does not yet rebuild the heal itself): to keep the text, " +
+        "copy that file aside before starting the server and add its " +
+        "text to the session once the server has healed it.",
     },
     {
       kind: "state_db_keeps_removed_turn",
@@ -170,11 +185,40 @@ export const stateDbSidecarDrift = defineCheck({
       const counts = `state.db has ${row.messageCount} messages for ` +
         `${row.id} but ${live.name} holds ${liveMessages}`;
       if (hasUnfinishedTurn(summary)) {
+        const heals = `${counts}; its turn is unfinished, so the server ` +
+          "merges state.db's newer rows into it on its next full load";
+        // That heal closes the stream without reading the run journal, so
+        // output only the journal holds is never shown (as of df65251d5).
+        const run = activeRunVerdict(
+          store.runJournals,
+          row.id,
+          summary.meta.active_stream_id,
+        );
+        if (run?.kind === "output") {
+          const journal = run.file.name;
+          drafts.push({
+            ...base,
+            paths: [...base.paths, journal],
+            kind: "sidecar_behind_state_db_self_heals",
+            message: `${heals}, and that heal drops the turn's partial ` +
+              `output: ${run.summary.textEvents} journaled text deltas ` +
+              `(${outputText(run.summary)}) in ${journal} the sidecar ` +
+              "lacks. hermes-fsck leaves the stream set; to keep the " +
+              `output, copy ${journal} aside before starting the server ` +
+              "and add its text to the session afterwards.",
+            evidence: {
+              ...evidence,
+              runJournal: journal,
+              textEvents: run.summary.textEvents,
+              ...outputEvidence(run.summary),
+            },
+          });
+          continue;
+        }
         drafts.push({
           ...base,
           kind: "sidecar_behind_state_db_self_heals",
-          message: `${counts}; its turn is unfinished, so the server merges ` +
-            "state.db's newer rows into it on its next full load.",
+          message: `${heals}.`,
           evidence,
         });
         continue;

@@ -516,6 +516,14 @@ Deno.test({
       5,
       got().lostAfterServer.join("\n"),
     );
+    // hermes-fsck leaves that heal to the server, and says what it drops.
+    assert.match(
+      got().repairOutput,
+      new RegExp(
+        `heal drops the turn's partial output: 5 journaled text deltas .* ` +
+          `in _run_journal/${ahead.sid}/${ahead.streamId}\\.jsonl`,
+      ),
+    );
     assert.ok(
       got().lostAfterServer.every((line) =>
         line.startsWith(`${ahead.sid}/${ahead.streamId}.jsonl`)

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { type MessageRow, storeArgs, type TestStore } from "./fixtures.ts";
 import { audit, kindsOf, ofKind, repair, withStore } from "./check_support.ts";
 import { cli, show } from "./safety_support.ts";
+import { runEvent } from "./run_journal_support.ts";
+import type { Finding } from "../core/finding.ts";
 
 function rows(id: string, count: number): MessageRow[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -124,26 +126,65 @@ Deno.test("state-db-sidecar-drift CLI: exit 4 on both runs, and explain says how
   });
 });
 
+/** A turn left streaming `streamId`, with state.db 2 rows ahead of it. */
+async function lostStream(store: TestStore, streamId: string): Promise<void> {
+  await store.sidecar("lost_stream", {
+    messages: 2,
+    active_stream_id: streamId,
+    pending_user_message: "and then?",
+    pending_started_at: 1778458002,
+  });
+  stateDbWith(store, { lost_stream: 4 });
+}
+
+/**
+ * `repair --server-stopped` of a lost stream: its one finding, after
+ * checking it is the self-heal info, exit 0 and nothing written.
+ */
+async function leftToTheServer(store: TestStore): Promise<Finding> {
+  const before = await store.snapshot();
+  const report = await repair(store, {
+    withStateDb: true,
+    serverStopped: true,
+  });
+  assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db_self_heals"]);
+  const [finding] = report.findings;
+  assert.equal(finding.category, "info");
+  assert.equal(report.exitCode, 0);
+  assert.deepEqual(await store.snapshot(), before, "nothing written");
+  return finding;
+}
+
 Deno.test("state-db-sidecar-drift: an unfinished turn state.db is ahead of is the server's to heal: info, and no stale_stream_state to clear it first", async () => {
   await withStore(async (store) => {
-    await store.sidecar("lost_stream", {
-      messages: 2,
-      active_stream_id: "stream-1",
-      pending_user_message: "and then?",
-      pending_started_at: 1778458002,
-    });
-    stateDbWith(store, { lost_stream: 4 });
-    const before = await store.snapshot();
-    const report = await repair(store, {
-      withStateDb: true,
-      serverStopped: true,
-    });
-    assert.deepEqual(kindsOf(report), ["sidecar_behind_state_db_self_heals"]);
-    const [finding] = report.findings;
-    assert.equal(finding.category, "info");
+    await lostStream(store, "stream-1");
+    const finding = await leftToTheServer(store);
     assert.match(finding.message, /next full load/);
-    assert.equal(report.exitCode, 0);
-    assert.deepEqual(await store.snapshot(), before, "nothing written");
+  });
+});
+
+Deno.test("state-db-sidecar-drift: an unfinished turn state.db is ahead of whose run journal holds output: the finding says the server's heal drops it, and the stream stays set", async () => {
+  await withStore(async (store) => {
+    await lostStream(store, "run1");
+    const journal = "_run_journal/lost_stream/run1.jsonl";
+    await store.writeRaw(
+      journal,
+      ["The answer ", "is 42"].map((text, i) =>
+        runEvent("lost_stream", "run1", i + 1, "token", { text }) + "\n"
+      ).join(""),
+    );
+    const finding = await leftToTheServer(store);
+    assert.match(
+      finding.message,
+      /heal drops the turn's partial output: 2 journaled text deltas \(16 characters of text\) in _run_journal\/lost_stream\/run1\.jsonl/,
+    );
+    assert.match(
+      finding.message,
+      /copy _run_journal\/lost_stream\/run1\.jsonl aside/,
+    );
+    assert.equal(finding.evidence.runJournal, journal);
+    assert.equal(finding.evidence.textEvents, 2);
+    assert.equal(finding.evidence.textChars, 16);
   });
 });
 
