@@ -216,6 +216,21 @@ function closeAsToday(
       streamId,
     });
   };
+  // The journal's output (or its gateway error row), then the marker.
+  const closeWithJournal = (): StaleOutcome => {
+    const [output, error] = recoverJournaled(
+      session,
+      journal,
+      streamId,
+      gateway,
+      { dedupeExisting: false, ...journalOptions },
+    );
+    outcome.recoveredOutput = output;
+    outcome.gatewayError = error;
+    clearStreamState(session, "head");
+    if (!error) session.messages.push(markerFor(output));
+    return outcome;
+  };
   const messages = session.messages;
   const pending = session.pending_user_message;
   const ts = recoveredTimestamp(session, now);
@@ -248,18 +263,7 @@ function closeAsToday(
     } else {
       appendRecoveredToContext(session, recoveredPromptRow(session, ts));
     }
-    const [output, error] = recoverJournaled(
-      session,
-      journal,
-      streamId,
-      gateway,
-      { dedupeExisting: false, ...journalOptions },
-    );
-    outcome.recoveredOutput = output;
-    outcome.gatewayError = error;
-    clearStreamState(session, "head");
-    if (!error) session.messages.push(markerFor(output));
-    return outcome;
+    return closeWithJournal();
   }
   const core = options.core;
   if (core && core.messages.length > 0) {
@@ -309,18 +313,7 @@ function closeAsToday(
     return outcome;
   }
   outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
-  const [output, error] = recoverJournaled(
-    session,
-    journal,
-    streamId,
-    gateway,
-    { dedupeExisting: false, ...journalOptions },
-  );
-  outcome.recoveredOutput = output;
-  outcome.gatewayError = error;
-  clearStreamState(session, "head");
-  if (!error) session.messages.push(markerFor(output));
-  return outcome;
+  return closeWithJournal();
 }
 
 /** f6ce79185c's `_apply_core_sync_or_error_marker`. */
