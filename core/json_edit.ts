@@ -3,7 +3,7 @@
  * adds two messages to a 500 KB sidecar changes only where they go: every
  * other byte (key order, number spellings like `0.0`, big integers, string
  * escapes) stays as the server wrote it. The scanner is iterative, so deep
- * nesting cannot overflow the stack; callers pass text that already parses.
+ * nesting cannot overflow the stack.
  *
  * @example
  * ```ts
@@ -14,6 +14,13 @@
  * @module
  */
 
+import {
+  parseJsonSpan,
+  skipJsonString,
+  skipJsonValue,
+  skipWhitespace,
+} from "./json_scan.ts";
+
 /** Where a top-level value sits in the text: `text.slice(start, end)`. */
 export interface ValueSpan {
   start: number;
@@ -21,11 +28,14 @@ export interface ValueSpan {
 }
 
 const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
+const encoder = new TextEncoder();
 
 /**
  * Finds every top-level key of a JSON object text and the span of its value.
  * A key that occurs twice maps to its last occurrence, the one `JSON.parse`
- * keeps. Returns null when the text is not an object.
+ * keeps. Returns null when the text is not a valid object. The walk is the
+ * byte scanner's (core/json_scan.ts), so there is one JSON skipper; its byte
+ * offsets are turned into the text's UTF-16 indexes.
  *
  * @example
  * ```ts
@@ -33,70 +43,43 @@ const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
  * ```
  */
 export function topLevelSpans(text: string): Map<string, ValueSpan> | null {
-  let i = skipWhitespace(text, 0);
-  if (text[i] !== "{") return null;
-  i++;
+  const b = encoder.encode(text);
+  if (skipJsonValue(b, 0) < 0) return null;
+  let i = skipWhitespace(b, 0);
+  if (b[i] !== 0x7b) return null;
+  const toIndex = utf16Indexer(b);
   const spans = new Map<string, ValueSpan>();
-  for (;;) {
-    i = skipWhitespace(text, i);
-    if (text[i] === "}") return spans;
-    if (text[i] === ",") {
-      i++;
-      continue;
-    }
-    if (text[i] !== '"') return null;
-    const keyEnd = skipString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skipWhitespace(text, keyEnd);
-    if (text[i] !== ":") return null;
-    const start = skipWhitespace(text, i + 1);
-    const end = skipValue(text, start);
-    spans.set(key, { start, end });
-    i = end;
+  i = skipWhitespace(b, i + 1);
+  while (b[i] === 0x22) {
+    const keyEnd = skipJsonString(b, i);
+    const key = parseJsonSpan(b, i, keyEnd) as string;
+    const start = skipWhitespace(b, skipWhitespace(b, keyEnd) + 1);
+    const end = skipJsonValue(b, start);
+    spans.set(key, { start: toIndex(start), end: toIndex(end) });
+    i = skipWhitespace(b, end);
+    if (b[i] === 0x2c) i = skipWhitespace(b, i + 1);
   }
+  return spans;
 }
 
-function skipWhitespace(text: string, i: number): number {
+/**
+ * Maps increasing byte offsets of UTF-8 `b` to UTF-16 indexes of its text,
+ * counting only the bytes since the previous offset.
+ */
+function utf16Indexer(b: Uint8Array): (offset: number) => number {
+  let byte = 0;
+  let unit = 0;
+  return (offset) => {
+    for (; byte < offset; byte++) {
+      const c = b[byte];
+      if ((c & 0xc0) !== 0x80) unit += c >= 0xf0 ? 2 : 1;
+    }
+    return unit;
+  };
+}
+
+function skipWhitespaceText(text: string, i: number): number {
   while (i < text.length && WHITESPACE.has(text[i])) i++;
-  return i;
-}
-
-/** Index just past the string that starts at `i` (at its opening quote). */
-function skipString(text: string, i: number): number {
-  i++;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === "\\") i += 2;
-    else if (c === '"') return i + 1;
-    else i++;
-  }
-  return i;
-}
-
-/** Index just past the value that starts at `i`. */
-function skipValue(text: string, i: number): number {
-  const c = text[i];
-  if (c === '"') return skipString(text, i);
-  if (c !== "{" && c !== "[") {
-    while (
-      i < text.length && !WHITESPACE.has(text[i]) && !",}]".includes(text[i])
-    ) i++;
-    return i;
-  }
-  let depth = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (ch === '"') {
-      i = skipString(text, i);
-      continue;
-    }
-    if (ch === "{" || ch === "[") depth++;
-    else if (ch === "}" || ch === "]") {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-    i++;
-  }
   return i;
 }
 
@@ -139,7 +122,7 @@ export function appendToTopLevelArray(
   const span = topLevelSpans(text)?.get(key);
   if (!span || text[span.start] !== "[") return null;
   const close = span.end - 1;
-  const firstElement = skipWhitespace(text, span.start + 1);
+  const firstElement = skipWhitespaceText(text, span.start + 1);
   const keyIndent = lineIndent(text, span.start);
   if (firstElement === close) {
     if (items.length === 0) return text;
