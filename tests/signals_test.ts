@@ -25,8 +25,12 @@ import {
 
 /** Sessions of the store: its audit takes 2 to 3 s here. */
 const SESSIONS = 40_000;
-/** How soon after the signal the CLI must have exited. */
-const EXIT_WITHIN_MS = 2000;
+/**
+ * How soon after the signal the CLI must have exited. Exit code 32 and the
+ * empty report already prove the audit was cut short; this bound catches a
+ * run that goes on working, with room for a machine loaded many times over.
+ */
+const EXIT_WITHIN_MS = 5000;
 
 /**
  * Builds a store of {@linkcode SESSIONS} small sessions, the first
