@@ -39,6 +39,16 @@ import { webuiRowFor, webuiRowsOf } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
 import { activeRunVerdict } from "../core/run_journal_scan.ts";
 import { outputEvidence, outputText } from "./stale_stream_output.ts";
+import type { CheckOptions } from "../core/check.ts";
+import type { StateDbReader, StateDbSessionRow } from "../core/state_db.ts";
+import { closeHealedTurn } from "../core/state_db_heal.ts";
+import { readStreamJournal } from "../repairs/stream_journal.ts";
+import {
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  STALE_PENDING_GRACE_SECONDS,
+} from "./stale_stream_state.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -129,10 +139,45 @@ export const stateDbSidecarDrift = defineCheck({
         "text, and the stream id, the only link to the file, is gone. " +
         "When the journal holds such output the finding says how many " +
         "text deltas and characters (evidence runJournal, textEvents, " +
-        "textChars, toolCards), and hermes-fsck still leaves the stream " +
-        "set (it does not yet rebuild the heal itself): to keep the text, " +
-        "copy that file aside before starting the server and add its " +
-        "text to the session once the server has healed it.",
+        "textChars, toolCards). Where the stream is dead (--server-stopped, " +
+        "past the grace, no compression parent) and hermes-fsck can " +
+        "rebuild the heal, that is state_db_heal_drops_run_output, which " +
+        "it repairs; otherwise this finding says why not, and hermes-fsck " +
+        "leaves the stream set: to keep the text, copy that file aside " +
+        "before starting the server and add its text to the session once " +
+        "the server has healed it. A run journal whose output state.db " +
+        "already holds is not named: the heal drops nothing then.",
+    },
+    {
+      kind: "state_db_heal_drops_run_output",
+      category: "repairable",
+      severity: "warning",
+      repair: "recover_stale_stream",
+      summary:
+        "The server's state.db heal of a dead turn would drop output only its run journal holds.",
+      explain: "As sidecar_behind_state_db_self_heals: the sidecar still " +
+        "has a turn in flight and state.db holds more messages, so " +
+        "today's server (since v0.51.702) heals the sidecar from state.db " +
+        "on its next full load and closes the stream without reading the " +
+        "run journal (_run_journal/<sid>/<active_stream_id>.jsonl, since " +
+        "v0.51.71). That journal holds output of the turn that state.db " +
+        "does not (the agent had not written it when the process died), " +
+        "so the heal would lose it for good. --server-stopped says no " +
+        "server owns the stream, the turn began more than 30 s ago, and it " +
+        "is no compression parent. Repair: recover_stale_stream does the " +
+        "heal itself (state.db's newer rows merged into messages and " +
+        "context_messages append-only, honouring the truncation " +
+        "watermark, as the server merges them), then recovers the " +
+        "journal's output onto it as the server recovers a run journal " +
+        "onto the agent's transcript: text state.db already holds is " +
+        "matched, not added twice; the rest is added tagged " +
+        "_recovered_from_run_journal and _recovered_stream_id, before " +
+        "the interrupted marker, and the stream state is cleared. It is " +
+        "only reported where hermes-fsck can rebuild the server's merge " +
+        "exactly (plain messages: no message ids, provider api_content, " +
+        "compacted context or rows the server would insert mid-transcript); " +
+        "elsewhere the finding is sidecar_behind_state_db_self_heals with " +
+        "the reason.",
     },
     {
       kind: "state_db_keeps_removed_turn",
@@ -160,7 +205,7 @@ export const stateDbSidecarDrift = defineCheck({
         "whose evidence names the state.db rows the sidecar lacks.",
     },
   ],
-  async run(store) {
+  async run(store, options) {
     const drafts: FindingDraft[] = [];
     // Each session's rows are its own profile's (core/profile_state_db.ts).
     for (const { row, db } of webuiRowsOf(store)) {
@@ -196,24 +241,60 @@ export const stateDbSidecarDrift = defineCheck({
         );
         if (run?.kind === "output") {
           const journal = run.file.name;
-          drafts.push({
-            ...base,
-            paths: [...base.paths, journal],
-            kind: "sidecar_behind_state_db_self_heals",
-            message: `${heals}, and that heal drops the turn's partial ` +
-              `output: ${run.summary.textEvents} journaled text deltas ` +
-              `(${outputText(run.summary)}) in ${journal} the sidecar ` +
-              "lacks. hermes-fsck leaves the stream set; to keep the " +
-              `output, copy ${journal} aside before starting the server ` +
-              "and add its text to the session afterwards.",
-            evidence: {
-              ...evidence,
-              runJournal: journal,
-              textEvents: run.summary.textEvents,
-              ...outputEvidence(run.summary),
-            },
-          });
-          continue;
+          const runEvidence = {
+            ...evidence,
+            runJournal: journal,
+            textEvents: run.summary.textEvents,
+            ...outputEvidence(run.summary),
+          };
+          const drops = `${heals}, and that heal drops the turn's partial ` +
+            `output: ${run.summary.textEvents} journaled text deltas ` +
+            `(${outputText(run.summary)}) in ${journal} the sidecar lacks`;
+          const verdict = await healVerdict(
+            store,
+            row.id,
+            live.name,
+            db,
+            row,
+            options.now,
+          );
+          if (verdict.kind !== "held") {
+            const paths = [...base.paths, journal];
+            if (verdict.kind === "proved") {
+              const hold = holdBack(store, row.id, summary.meta, options);
+              drafts.push(
+                hold
+                  ? {
+                    ...base,
+                    paths,
+                    kind: "sidecar_behind_state_db_self_heals",
+                    message: `${drops}. hermes-fsck keeps it by doing the ` +
+                      `heal itself, but not now: ${hold}.`,
+                    evidence: runEvidence,
+                  }
+                  : {
+                    ...base,
+                    paths,
+                    kind: "state_db_heal_drops_run_output",
+                    message: `${drops}; the turn is dead, so hermes-fsck ` +
+                      "can do the heal itself and keep that output.",
+                    evidence: runEvidence,
+                  },
+              );
+              continue;
+            }
+            drafts.push({
+              ...base,
+              paths,
+              kind: "sidecar_behind_state_db_self_heals",
+              message: `${drops}. hermes-fsck leaves the stream set ` +
+                `(${verdict.why}); to keep the output, copy ${journal} ` +
+                "aside before starting the server and add its text to the " +
+                "session afterwards.",
+              evidence: runEvidence,
+            });
+            continue;
+          }
         }
         drafts.push({
           ...base,
@@ -299,6 +380,80 @@ export function serverHealsFromStateDb(
   const found = webuiRowFor(store, sessionId);
   if (!found?.db.canCountMessages) return false;
   return found.row.messageCount > messageCountOf(live);
+}
+
+/**
+ * Whether hermes-fsck can do the server's state.db heal of this session
+ * itself and keep the run journal's output: `proved` when it would add
+ * output, `held` when state.db (or the sidecar) already holds all of it,
+ * else why not.
+ */
+async function healVerdict(
+  store: StoreSnapshot,
+  id: string,
+  liveName: string,
+  db: StateDbReader,
+  row: StateDbSessionRow,
+  nowMs: number,
+): Promise<
+  { kind: "proved" } | { kind: "held" } | { kind: "unproved"; why: string }
+> {
+  const sidecar = await readSidecar(store, liveName);
+  if (!sidecar) {
+    return { kind: "unproved", why: `${liveName} no longer reads whole` };
+  }
+  const journal = await readStreamJournal(
+    store.sessionDir,
+    id,
+    sidecar.meta.active_stream_id,
+  );
+  if ("skip" in journal) return { kind: "unproved", why: journal.skip };
+  let closed;
+  try {
+    closed = closeHealedTurn(
+      sidecar.meta,
+      db.transcriptFor(row),
+      journal.output,
+      nowMs / 1000,
+    );
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { kind: "unproved", why: "its messages nest too deep" };
+  }
+  if ("skip" in closed) {
+    return {
+      kind: "unproved",
+      why: `it cannot rebuild the server's heal of it: ${closed.skip}`,
+    };
+  }
+  return closed.outcome.recoveredOutput ? { kind: "proved" } : { kind: "held" };
+}
+
+/**
+ * Why hermes-fsck may not close this stream now, as recover_stale_stream
+ * decides: no --server-stopped, the 30 s grace, a compression parent, no
+ * stream state to close; null when it may.
+ */
+function holdBack(
+  store: StoreSnapshot,
+  id: string,
+  meta: Record<string, unknown>,
+  options: CheckOptions,
+): string | null {
+  if (!options.serverStopped) {
+    return "a server may still be streaming it; if none is running, run " +
+      "`hermes-fsck repair --server-stopped`";
+  }
+  if (!hasStreamState(meta)) {
+    return "active_stream_id and pending_user_message are not both set";
+  }
+  const age = pendingAgeSeconds(meta.pending_started_at, options.now);
+  if (age < STALE_PENDING_GRACE_SECONDS) {
+    return `the turn began within the ${STALE_PENDING_GRACE_SECONDS} s ` +
+      "grace; run repair again after it";
+  }
+  const parent = compressionParentReason(meta, id, store);
+  return parent ? `it is a compression parent (${parent})` : null;
 }
 
 /** A state.db row for evidence: its 1-based place in the session's order. */

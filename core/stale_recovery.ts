@@ -88,6 +88,13 @@ export interface StaleOptions {
   /** The core transcript, consulted only when `messages` is empty. */
   core: CoreTranscript | null;
   nowSeconds: number;
+  /**
+   * The sidecar's `messages` and `context_messages` after the server's
+   * state.db heal (core/state_db_heal.ts), when state.db is ahead: the
+   * turn is closed on them instead, keeping the journal's output the heal
+   * alone would drop.
+   */
+  healed?: { messages: unknown[]; context: unknown[] };
 }
 
 /**
@@ -111,6 +118,8 @@ export interface StaleOutcome {
   completed: boolean;
   /** The core transcript was taken. */
   fromCore: boolean;
+  /** state.db's newer rows were merged in, as the server's heal does. */
+  fromStateDb?: boolean;
 }
 
 /**
@@ -234,6 +243,43 @@ function closeAsToday(
   const messages = session.messages;
   const pending = session.pending_user_message;
   const ts = recoveredTimestamp(session, now);
+  if (options.healed) {
+    // state.db ahead. The server's heal (`_sync_sidecar_from_state_db_if_newer`)
+    // merges the agent's rows and clears the stream without reading the run
+    // journal. The agent's rows are a transcript like the core one below, so
+    // the journal goes on top of them the way the server recovers it onto
+    // the core transcript: deduplicated (`dedupe_existing=True`). A text
+    // segment state.db already holds (the agent's assistant row of that
+    // step, equal once whitespace is collapsed, or containing it when 24+
+    // characters long) is matched, not added twice; only what the agent had
+    // not written when the process died (the last, unfinished segment) is
+    // added. Then the recovered-output marker, as after any journal
+    // recovery, since the turn did not finish.
+    outcome.fromStateDb = true;
+    const added = options.healed.messages.slice(messages.length);
+    session.messages = [...options.healed.messages];
+    session.context_messages = [...options.healed.context];
+    // The prompt is the agent's first row of the turn; it is kept only
+    // where state.db has none of it, so what the user typed is never lost.
+    const held = added.some((m) => isPlainObject(m) && m.role === "user");
+    if (!held && normalizedText(pending)) {
+      outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
+    }
+    const [output, error] = recoverJournaled(
+      session,
+      journal,
+      streamId,
+      gateway,
+      { dedupeExisting: true, ...journalOptions },
+    );
+    outcome.recoveredOutput = output;
+    outcome.gatewayError = error;
+    clearStreamState(session, "head");
+    if ((output || outcome.promptAdded) && !error) {
+      session.messages.push(markerFor(output));
+    }
+    return outcome;
+  }
   if (messages.length !== 0) {
     const last = messages.at(-1);
     const checkpointed = matchesPendingCheckpoint(

@@ -253,6 +253,18 @@ export interface StateDbReader {
    * messages match the row's `messageCount` even for padded or numeric ids.
    */
   messagesFor(row: Pick<StateDbSessionRow, "rawId">): StateDbMessage[];
+  /**
+   * The messages of one session row as the server's
+   * `get_state_db_session_messages` reads them: active rows only, in `id`
+   * order (else `timestamp`), each `{role, content, timestamp}` plus the
+   * optional columns that hold a value (JSON columns decoded), `name` from
+   * `tool_name` on tool rows. Empty when `role`, `content` or `timestamp`
+   * is missing, as the server reads nothing then.
+   */
+  transcriptFor(row: Pick<StateDbSessionRow, "rawId">): Record<
+    string,
+    unknown
+  >[];
   /** Closes the connection. */
   close(): void;
 }
@@ -547,6 +559,10 @@ function readAll(
         content: row.content as SqlValue,
         timestamp: row.timestamp as SqlValue,
       }));
+    },
+    transcriptFor(session) {
+      if (session.rawId instanceof Uint8Array) return [];
+      return transcriptRows(db, messageColumns, session.rawId);
     },
     close() {
       try {
@@ -988,4 +1004,81 @@ function unreadable(path: string, error: unknown): StateDb {
 /** Messages belong to a row by its id as stored, not as normalized. */
 function rawKey(raw: SqlValue): string {
   return raw instanceof Uint8Array ? "" : String(raw);
+}
+
+/** The optional message columns the server reads, in its order. */
+const TRANSCRIPT_COLUMNS = [
+  "tool_call_id",
+  "tool_calls",
+  "tool_name",
+  "reasoning",
+  "reasoning_details",
+  "codex_reasoning_items",
+  "reasoning_content",
+  "codex_message_items",
+  "api_content",
+] as const;
+
+/** Columns the server decodes as JSON when they hold a string. */
+const JSON_COLUMNS = new Set([
+  "tool_calls",
+  "reasoning_details",
+  "codex_reasoning_items",
+  "codex_message_items",
+]);
+
+function transcriptRows(
+  db: DatabaseSync,
+  columns: Set<string>,
+  rawId: SqlValue,
+): Record<string, unknown>[] {
+  if (
+    !["role", "content", "timestamp", "session_id"].every((c) => columns.has(c))
+  ) {
+    return [];
+  }
+  const optional = TRANSCRIPT_COLUMNS.filter((c) => columns.has(c));
+  const id = columns.has("id") ? ["id"] : [];
+  const active = columns.has("active")
+    ? " AND (active IS NULL OR active != 0)"
+    : "";
+  const order = columns.has("id") ? "id" : "timestamp";
+  const select = [...id, "role", "content", "timestamp", ...optional]
+    .map((c) => `"${c}"`).join(", ");
+  const rows = db.prepare(
+    `SELECT ${select} FROM messages WHERE session_id = ?${active} ORDER BY ${order} ASC`,
+  ).all(rawId);
+  return rows.map((row) => {
+    const message: Record<string, unknown> = {
+      role: row.role,
+      content: row.content,
+      timestamp: row.timestamp,
+    };
+    for (const column of optional) {
+      let value: unknown = row[column];
+      if (value === null || value === "") continue;
+      if (JSON_COLUMNS.has(column)) value = jsonIfString(value);
+      message[column] = value;
+    }
+    if (
+      row.id !== null && row.id !== undefined &&
+      typeof message.api_content === "string" && message.api_content
+    ) message._state_db_row_id = row.id;
+    if (message.role === "tool" && message.tool_name && !message.name) {
+      message.name = message.tool_name;
+    }
+    return message;
+  });
+}
+
+/** The server's `_json_loads_if_string`. */
+function jsonIfString(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return value;
+  }
 }

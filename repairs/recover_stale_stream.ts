@@ -44,6 +44,8 @@ import {
 import { editSidecarText } from "./sidecar_edit.ts";
 import { readStreamJournal } from "./stream_journal.ts";
 import { workingCopy } from "../core/journal_output.ts";
+import { closeHealedTurn } from "../core/state_db_heal.ts";
+import { webuiRowFor } from "../core/profile_state_db.ts";
 
 /** The `recover_stale_stream` repair. */
 export const recoverStaleStream = defineRepair({
@@ -58,6 +60,7 @@ export const recoverStaleStream = defineRepair({
     "stale_stream_state",
     "stale_stream_unrecovered_output",
     "stream_run_completed",
+    "state_db_heal_drops_run_output",
   ],
   scope: "session",
   async plan(findings, context) {
@@ -109,8 +112,17 @@ export const recoverStaleStream = defineRepair({
       doc.active_stream_id,
     );
     if ("skip" in journal) return journal;
+    // state.db ahead: the server's heal, plus the journal's output it drops.
+    let rows: Record<string, unknown>[] | null = null;
+    if (findings.some((f) => f.kind === "state_db_heal_drops_run_output")) {
+      const found = webuiRowFor(context.store, id);
+      if (!found?.db.canCountMessages) {
+        return { skip: `state.db's rows of ${id} can no longer be read` };
+      }
+      rows = found.db.transcriptFor(found.row);
+    }
     let core: CoreTranscript | null = null;
-    if (doc.messages.length === 0) {
+    if (doc.messages.length === 0 && rows === null) {
       const found = await findCoreTranscript(
         context.store.hermesHome,
         id,
@@ -131,19 +143,37 @@ export const recoverStaleStream = defineRepair({
     };
     let outcome: StaleOutcome;
     let text: string | null;
-    const after: Record<string, unknown> = workingCopy(
+    let after: Record<string, unknown> = workingCopy(
       doc as typeof doc & { messages: unknown[] },
     );
     try {
-      outcome = closeStaleTurn(
-        after as typeof after & { messages: unknown[] },
-        {
-          era,
-          journal: journal.output,
-          core,
-          nowSeconds,
-        },
-      );
+      if (rows !== null) {
+        const closed = closeHealedTurn(doc, rows, journal.output, nowSeconds);
+        if ("skip" in closed) {
+          return {
+            skip: `the server's state.db heal of ${name} cannot be rebuilt ` +
+              `here (${closed.skip}); start the server, which heals it`,
+          };
+        }
+        if (!closed.outcome.recoveredOutput) {
+          return {
+            skip: "state.db now holds all of the run journal's output; " +
+              "the server's own heal loses nothing",
+          };
+        }
+        after = closed.after;
+        outcome = closed.outcome;
+      } else {
+        outcome = closeStaleTurn(
+          after as typeof after & { messages: unknown[] },
+          {
+            era,
+            journal: journal.output,
+            core,
+            nowSeconds,
+          },
+        );
+      }
       // As Session.save() after the server's repair: updated_at touched,
       // the persisted message_count kept equal to the messages. Keys the
       // file lacks stay absent (the server's defaults for them are the
@@ -204,6 +234,9 @@ function describe(
     none: "add the interrupted marker",
   };
   return [
+    outcome.fromStateDb
+      ? "merge state.db's newer rows as the server's heal does"
+      : "",
     outcome.fromCore && core
       ? `take ${core.messages.length} messages from the core transcript ${core.path}`
       : "",

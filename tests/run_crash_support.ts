@@ -124,8 +124,19 @@ export const CRASH_SCENARIOS = [
   "retry_armed",
 ] as const;
 
-/** One of {@linkcode CRASH_SCENARIOS}. */
-export type CrashScenario = typeof CRASH_SCENARIOS[number];
+/**
+ * A crash the default store leaves out, for its own test:
+ * `state_db_ahead_tool`: as `state_db_ahead`, but the agent had also
+ * written the turn's first step to state.db (the text before a tool call,
+ * the call, its result) and died streaming the text after it, which only
+ * the run journal holds. Build it alone (it creates the store's state.db).
+ */
+export const STATE_DB_AHEAD_TOOL = "state_db_ahead_tool";
+
+/** One of {@linkcode CRASH_SCENARIOS}, or {@linkcode STATE_DB_AHEAD_TOOL}. */
+export type CrashScenario =
+  | typeof CRASH_SCENARIOS[number]
+  | typeof STATE_DB_AHEAD_TOOL;
 
 /** The seed's server version (G0): no run journal, its own marker. */
 export const SEED_VERSION = "hermes-webui-f6ce79185c";
@@ -445,6 +456,39 @@ def state_db_ahead(started):
     db.commit()
     db.close()
     record("state_db_ahead", sid, stream, prompt, started)
+
+
+def state_db_ahead_tool(started):
+    import sqlite3
+    sid, stream = "crash_state_db_ahead_tool", "run0statedb002"
+    prompt = "List the files, then count the lines."
+    ls = {"command": "ls -la /srv"}
+    start_turn(sid, stream, prompt, started, prior_turn(started))
+    run(sid, stream, started, tokens("Listing the files first.")
+        + [tool("terminal", "ls -la /srv", ls), tool_done("terminal", "a.log b.log", ls)]
+        + tokens("Two logs. Counting lines now."))
+    # The agent had written its first step (the text before the tool, the
+    # call and its result), not the text it was streaming when it died.
+    call = [{"id": "call_1", "type": "function",
+             "function": {"name": "terminal", "arguments": json.dumps(ls)}}]
+    db = sqlite3.connect(str(root / "hermes" / "state.db"))
+    db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, tool_call_id TEXT, tool_name TEXT, active INTEGER DEFAULT 1)")
+    rows = prior_turn(started) + [
+        {"role": "user", "content": prompt, "timestamp": started + 0.2},
+        {"role": "assistant", "content": "Listing the files first.", "timestamp": started + 3.5,
+         "tool_calls": json.dumps(call)},
+        {"role": "tool", "content": "a.log b.log", "timestamp": started + 5.5,
+         "tool_call_id": "call_1", "tool_name": "terminal"},
+    ]
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
+               (sid, "Crash " + sid, started - 600, len(rows)))
+    for m in rows:
+        db.execute("INSERT INTO messages (session_id, role, content, timestamp, tool_calls, tool_call_id, tool_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (sid, m["role"], m["content"], m["timestamp"], m.get("tool_calls"), m.get("tool_call_id"), m.get("tool_name")))
+    db.commit()
+    db.close()
+    record("state_db_ahead_tool", sid, stream, prompt, started)
 
 
 def retry_armed(started):
