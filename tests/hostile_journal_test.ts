@@ -92,7 +92,9 @@ Deno.test("hostile journal: enormous lines are read whole, within the size limit
       jsonArgs("repair", store.sessionDir, "--server-stopped"),
       store,
     );
-    assert.ok(performance.now() - started < 60_000, "too slow");
+    // A guard against work that grows with the square of a line, not a
+    // speed figure: alone this takes about 25 s, under a loaded suite 70 s.
+    assert.ok(performance.now() - started < 240_000, "runaway work");
     assertSurvived(r, new Set([1]));
     const report = parsedReport(r);
     assertNoCrashInside(report);
