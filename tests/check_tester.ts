@@ -42,7 +42,11 @@ import {
   TestStore,
 } from "./fixtures.ts";
 
-/** Builds a store's files in its empty temp dir. */
+/**
+ * Builds a store's files in its empty temp dir. A function it returns is
+ * called once the run is over: to end what must last through the run (a
+ * lock another process holds).
+ */
 export type BuildStore = (store: TestStore) => Promise<unknown> | unknown;
 
 /** How a case runs the CLI, besides the store's dirs. */
@@ -362,9 +366,13 @@ export function testCheck(checkId: string, cases: CheckCases): void {
     for (const valid of cases.valid) {
       await t.step(`valid: ${valid.name}`, () =>
         onFreshStore(async (store) => {
-          await valid.store(store);
-          const report = await auditOnly(store, [checkId], valid);
-          assertFindings(report.findings, [], `${checkId}, ${valid.name}`);
+          const end = await valid.store(store);
+          try {
+            const report = await auditOnly(store, [checkId], valid);
+            assertFindings(report.findings, [], `${checkId}, ${valid.name}`);
+          } finally {
+            if (typeof end === "function") await end();
+          }
         }));
     }
     for (const invalid of cases.invalid) {
