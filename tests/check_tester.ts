@@ -14,6 +14,8 @@
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * import { testCheck } from "./check_tester.ts";
  * testCheck("malformed-backup", {
  *   valid: [{ name: "a healthy pair", nearMiss: "malformed_backup", store: async (s) => {
@@ -148,7 +150,9 @@ const SUBPROCESS = Deno.env.get("HERMES_FSCK_TESTER_SUBPROCESS") === "1";
  *
  * @example
  * ```ts
- * const r = await cliOn(store, ["audit", ...storeArgsFor(store, {})]);
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
+ * const r = await cliOn(store, ["audit", ...await storeArgsFor(store, {})]);
  * ```
  */
 export function cliOn(store: TestStore, args: string[]): Promise<CliResult> {
@@ -161,6 +165,8 @@ export function cliOn(store: TestStore, args: string[]): Promise<CliResult> {
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * storeArgsFor(store, { stateDb: "none" }); // ["--session-dir", "...", "--no-state-db"]
  * ```
  */
@@ -193,6 +199,8 @@ async function exists(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * const report = parseReport(await cliOn(store, ["audit", "--format", "json"]));
  * ```
  */
@@ -213,6 +221,8 @@ export function parseReport(result: CliResult): TesterReport {
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * const report = await auditOnly(store, ["temp-files"], {});
  * ```
  */
@@ -240,6 +250,9 @@ export async function auditOnly(
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
+ * const report = await auditOnly(store, ["temp-files"], {});
  * assertFindings(report.findings, [{ kind: "stale_temp" }], "a stale temp");
  * ```
  */
@@ -294,6 +307,8 @@ function matches(got: ReportedFinding, want: ExpectedFinding): boolean {
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * await onFreshStore((store) => store.sidecar("abc"));
  * ```
  */
@@ -341,6 +356,8 @@ export async function catalog(): Promise<{
  *
  * @example
  * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
  * testCheck("redundant-backup", {
  *   valid: [{
  *     name: "a backup with more messages",

@@ -53,6 +53,7 @@ import { serverIndex } from "./check_support.ts";
  *
  * @example
  * ```ts
+ * import { makeSidecar } from "./fixtures.ts";
  * const files = { "_index.json": indexOf([makeSidecar("abc", { messages: 6 })]) };
  * ```
  */

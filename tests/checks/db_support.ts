@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * import { webuiRows } from "./db_support.ts";
  * store.stateDb(webuiRows({ abc: 4 }));
  * ```
@@ -18,6 +20,8 @@ import type { MessageRow, SessionRow } from "../fixtures.ts";
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * store.stateDb(webuiRows({ abc: 4, def: 0 }));
  * ```
  */

@@ -3,6 +3,8 @@
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * import { finishedTurn } from "./journal_support.ts";
  * await store.journal("s1", finishedTurn("s1", "t1"));
  * ```
@@ -39,6 +41,8 @@ export function turnEvent(
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * await store.journal("s1", [submitted("s1", "t1", "hello?")]);
  * ```
  */
@@ -61,6 +65,8 @@ export function submitted(
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * await store.journal("s1", finishedTurn("s1", "t1"));
  * ```
  */

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * import { streamingSidecar, writeRun } from "./stream_support.ts";
  * await streamingSidecar(store, "s1", "run1");
  * await writeRun(store, "s1", "run1", [["token", { text: "Hi" }]]);
@@ -19,6 +21,8 @@ import { runEvent } from "../run_journal_support.ts";
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * await streamingSidecar(store, "s1", "run1", { pending_started_at: anHourAgo() });
  * ```
  */
@@ -31,6 +35,8 @@ export function anHourAgo(): number {
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * await streamingSidecar(store, "s1", "run1", { pre_compression_snapshot: true });
  * ```
  */
@@ -55,6 +61,8 @@ export async function streamingSidecar(
  *
  * @example
  * ```ts
+ * import { TestStore } from "../fixtures.ts";
+ * const store = await TestStore.create();
  * await writeRun(store, "s1", "run1", [["done"]]);
  * ```
  */
