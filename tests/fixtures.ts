@@ -473,6 +473,53 @@ export function cliRunArgs(args: string[], entry?: string): string[] {
 export { CLI_DENO };
 
 /**
+ * The environment a store's CLI runs get: HOME and every default Hermes
+ * path inside the store's temp dir, so no run reads the user's own store.
+ *
+ * @example
+ * ```ts
+ * await runCli(["audit"], { env: storeEnv(store) });
+ * ```
+ */
+export function storeEnv(
+  store: { root: string; hermesHome: string },
+): Record<string, string> {
+  return {
+    HOME: join(store.root, "home"),
+    HERMES_WEBUI_STATE_DIR: join(store.root, "webui"),
+    HERMES_HOME: store.hermesHome,
+  };
+}
+
+/**
+ * Runs the CLI's `main` in this process, its output captured: the code of
+ * the binary minus the process start-up, which costs hundreds of ms a run.
+ * For tests that run the CLI many times; never with a fault point (it
+ * would exit this process).
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runCliHere(["audit", ...storeArgs(store)]);
+ * ```
+ */
+export async function runCliHere(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  // Loaded on first use: most users of this module never run the CLI here.
+  const { main } = await import("../cli.ts");
+  let stdout = "";
+  let stderr = "";
+  const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+  const code = await main(args, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: (name) => env[name],
+  });
+  return { code, stdout, stderr };
+}
+
+/**
  * The fault-injecting entry of the tests (tests/fault_cli.ts), for
  * {@linkcode runCli}'s `entry`.
  *

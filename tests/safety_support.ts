@@ -18,7 +18,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { main } from "../cli.ts";
 import {
   CLI_DENO,
   type CliResult,
@@ -26,6 +25,8 @@ import {
   FAULT_CLI,
   makeMessages,
   runCli,
+  runCliHere,
+  storeEnv,
   TestStore,
 } from "./fixtures.ts";
 
@@ -155,11 +156,7 @@ export function dirArgs(store: StorePaths): string[] {
 
 /** The environment the CLI runs with: every default path inside the store. */
 export function cliEnv(store: StorePaths): Record<string, string> {
-  return {
-    HOME: join(store.root, "home"),
-    HERMES_WEBUI_STATE_DIR: join(store.root, "webui"),
-    HERMES_HOME: store.hermesHome,
-  };
+  return storeEnv(store);
 }
 
 /** Runs the CLI as a subprocess, with the binary's exact permissions. */
@@ -193,19 +190,11 @@ export async function faultCli(
  * undos of the crash test. (Never with a fault point: it would exit this
  * process.)
  */
-export async function cliHere(
+export function cliHere(
   args: string[],
   store: StorePaths,
 ): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const env: Record<string, string> = { NO_COLOR: "1", ...cliEnv(store) };
-  const code = await main(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env: (name) => env[name],
-  });
-  return { code, stdout, stderr };
+  return runCliHere(args, { env: cliEnv(store) });
 }
 
 /** A CLI result for an assertion message. */
