@@ -672,7 +672,9 @@ function report(
   );
   const peakWhat =
     `  peak RSS <= ${TARGETS.peakRssMb} MB at ${TARGETS.peakRssSessions} sessions`;
-  if (big.length === 0) {
+  if (rows.length === 0) {
+    lines.push(`${peakWhat}: not measured (no store sizes)`);
+  } else if (big.length === 0) {
     const largest = rows.reduce((a, b) =>
       b.store.spec.sessions > a.store.spec.sessions ? b : a
     );
