@@ -270,6 +270,8 @@ async function repairUnderLock(
   while (pass < maxPasses && !stop()) {
     pass++;
     const store = current.store;
+    /** The store paths the plan being made read, for the group below. */
+    const planReads = new Set<string>();
     const context: RepairContext = {
       store,
       findings: current.findings,
@@ -277,11 +279,57 @@ async function repairUnderLock(
         now: options.checkOptions?.now ?? store.scannedAt,
         serverStopped: options.checkOptions?.serverStopped ?? false,
       },
-      read: (path) => readForPlan(store.sessionDir, path, maxBytes),
+      read: (path) => {
+        planReads.add(path);
+        return readForPlan(store.sessionDir, path, maxBytes);
+      },
     };
     let applied = 0;
     let actionsTried = 0;
     let sidecarsWritten = false;
+    /**
+     * Plans applied as one group by the writer (its durable writes grouped,
+     * see docs/safety.md): each of one write or removal in the session dir
+     * itself, of a path no other plan of the group reads or changes. A
+     * plan is made on the store as every plan before it leaves it, as when
+     * each is applied at once: one that reads or changes a path of the
+     * group is made again once the group is applied.
+     */
+    const group: { record: RepairRecord; plan: Plan }[] = [];
+    const groupPaths = new Set<string>();
+    let groupBytes = 0;
+    const settle = (
+      record: RepairRecord,
+      plan: Plan,
+      outcomes: readonly ActionOutcome[],
+    ) => {
+      record.status = "applied";
+      for (const [i, outcome] of outcomes.entries()) {
+        actionsTried++;
+        Object.assign(record.actions[i], outcome);
+        if (outcome.status !== "applied") {
+          record.status = outcome.status;
+          record.detail = outcome.detail;
+          break;
+        }
+        applied++;
+        if (classifyName(plan.actions[i].path).type === "sidecar") {
+          sidecarsWritten = true;
+        }
+      }
+    };
+    const applyGroup = async () => {
+      if (group.length === 0) return;
+      const batch = group.splice(0);
+      groupPaths.clear();
+      groupBytes = 0;
+      const outcomes = await writer!.applyBatch(
+        batch.map(({ plan }) => plan.actions[0]),
+      );
+      for (const [i, { record, plan }] of batch.entries()) {
+        settle(record, plan, [outcomes[i]]);
+      }
+    };
     const tasks = tasksOf(
       options.repairs,
       current.findings,
@@ -298,6 +346,8 @@ async function repairUnderLock(
         elapsedMs: Date.now() - passStarted,
       });
       if (await stopNow()) break;
+      // Whether a sidecar was written is known once the group is applied.
+      if (task.repair.afterSidecarWrites) await applyGroup();
       if (
         task.repair.afterSidecarWrites &&
         (sidecarsWritten || sidecarsPlanned.size > 0)
@@ -307,12 +357,23 @@ async function repairUnderLock(
         continue;
       }
       for (const f of task.findings) attempted.add(f.id);
-      const { record, plan } = await planTask(
+      planReads.clear();
+      let { record, plan } = await planTask(
         task,
         context,
         pass,
         options.dryRun,
       );
+      const touches = [...planReads, ...plan?.actions.map((a) => a.path) ?? []];
+      if (touches.some((path) => groupPaths.has(path))) {
+        await applyGroup();
+        ({ record, plan } = await planTask(
+          task,
+          context,
+          pass,
+          options.dryRun,
+        ));
+      }
       records.push(record);
       if (!plan) continue;
       if (options.dryRun) {
@@ -331,22 +392,30 @@ async function repairUnderLock(
         options.runId ?? newRunId(),
         options.writer,
       );
-      record.status = "applied";
-      for (const [i, action] of plan.actions.entries()) {
-        actionsTried++;
-        const outcome = await writer.apply(action);
-        Object.assign(record.actions[i], outcome);
-        if (outcome.status !== "applied") {
-          record.status = outcome.status;
-          record.detail = outcome.detail;
-          break;
+      const [action] = plan.actions;
+      if (plan.actions.length === 1 && groupable(action)) {
+        group.push({ record, plan });
+        groupPaths.add(action.path);
+        groupBytes += action.op === "write" ? action.data.length : 0;
+        if (group.length >= GROUP_ACTIONS || groupBytes >= GROUP_BYTES) {
+          await applyGroup();
         }
-        applied++;
-        if (classifyName(action.path).type === "sidecar") {
-          sidecarsWritten = true;
-        }
+        continue;
       }
+      // A plan of several actions stops at the first that is not applied,
+      // so they go one at a time, after the group.
+      await applyGroup();
+      const outcomes: ActionOutcome[] = [];
+      for (const action of plan.actions) {
+        const outcome = await writer.apply(action);
+        outcomes.push(outcome);
+        if (outcome.status !== "applied") break;
+      }
+      settle(record, plan, outcomes);
     }
+    // Also when a signal stopped the pass: the group's plans are made and
+    // reported, so they are applied, as the action in progress would be.
+    await applyGroup();
     if (options.dryRun) {
       if (sidecarsPlanned.size > 0 && !interrupted) {
         pass++;
@@ -409,6 +478,26 @@ export function actionRecords(
     bytes: a.op === "write" || a.op === "append" ? a.data.length : 0,
     status: dryRun ? "planned" : "not_reached",
   }));
+}
+
+/**
+ * At most this many plans, or this many bytes of new files, wait in a
+ * group: enough that a group's few fsync rounds cost little per action,
+ * few enough that a signal is answered well within its 2 s and the
+ * group's bytes stay a small part of the repair's memory.
+ */
+const GROUP_ACTIONS = 128;
+const GROUP_BYTES = 32 << 20;
+
+/**
+ * An action the writer may group with others: a write or removal of a
+ * file in the session dir itself. A turn journal's append or truncation
+ * goes alone, and a plan may list `_turn_journal/` (journal_files.ts),
+ * so nothing there waits in a group.
+ */
+function groupable(action: Action): boolean {
+  return (action.op === "write" || action.op === "remove") &&
+    !action.path.includes("/");
 }
 
 interface Task {

@@ -10,7 +10,11 @@
  *
  * Each action is recorded before it starts (write-ahead) and again when it
  * ends, in `actions/NNNN.json` of the run, so a run killed at any step can
- * still be undone. It refuses paths that leave the session dir, symlinks
+ * still be undone. Independent actions are applied as a group, as a
+ * database groups commits: all their records and new files are made
+ * durable at once, then the store files change, then the store's dirs are
+ * synced once, then the records of how they ended (docs/safety.md, "Group
+ * commit"). It refuses paths that leave the session dir, symlinks
  * and non-regular files, and gives new files the owner and mode of the file
  * they replace (or of the session dir).
  *
@@ -117,12 +121,6 @@ export class StoreWriter {
   #header: RunHeader;
   #entries: ManifestEntry[] = [];
   #steps = 0;
-  /**
-   * Set once the current action's change is in place (its new file linked
-   * in, or its old file moved aside for a remove): an error after that
-   * point does not undo the change, so the action counts as applied.
-   */
-  #changed = false;
   #faultAfter: number | undefined;
   #faultKind: "crash" | "io_error";
   #runDirReady = false;
@@ -193,107 +191,44 @@ export class StoreWriter {
    * ```
    */
   async apply(action: Action): Promise<ActionOutcome> {
-    await this.#beforeApply?.(action);
-    const seq = this.#entries.length + 1;
-    const entry: ManifestEntry = {
-      seq,
-      op: action.op,
-      path: action.path,
-      note: action.note,
-      status: "pending",
-      before: action.expect.exists
-        ? { sha256: action.expect.sha256, size: action.expect.size }
-        : null,
-      after: action.op === "write"
-        ? { sha256: await sha256Hex(action.data), size: action.data.length }
-        : null,
-      ...(action.op === "append"
-        ? {
-          tail: {
-            offset: action.expect.size,
-            size: action.data.length,
-            sha256: await sha256Hex(action.data),
-          },
-        }
-        : {}),
-      at: new Date().toISOString(),
+    return (await this.applyBatch([action]))[0];
+  }
+
+  /**
+   * Applies actions that do not depend on one another (each is checked
+   * against the file it was planned on, and one's outcome changes nothing
+   * for the others), in order, with their durable writes grouped: the
+   * records and new files of all of them are made durable together before
+   * any store file changes, and the store's dirs are synced once for all
+   * (see docs/safety.md). Writes and removals of distinct paths are
+   * grouped; an append or a truncation, or a second action on a path,
+   * starts a new group. Never throws for store problems: the outcomes say
+   * what happened, one per action, in order.
+   *
+   * @example
+   * ```ts
+   * const outcomes = await writer.applyBatch([restoreA, restoreB]);
+   * console.log(outcomes.map((o) => o.status));
+   * ```
+   */
+  async applyBatch(actions: readonly Action[]): Promise<ActionOutcome[]> {
+    const outcomes: ActionOutcome[] = [];
+    let group: Action[] = [];
+    const paths = new Set<string>();
+    const commit = async () => {
+      if (group.length > 0) outcomes.push(...await this.#commit(group));
+      group = [];
+      paths.clear();
     };
-    this.#entries.push(entry);
-    let outcome: ActionOutcome;
-    let target: string | undefined;
-    this.#changed = false;
-    try {
-      target = await this.#resolve(action.path);
-      // An append replaces nothing, so it keeps nothing.
-      if (action.expect.exists && action.op !== "append") {
-        entry.quarantined = quarantinePath(this.runId, seq, action.path);
-      }
-      await this.#persist(entry);
-      outcome = action.op === "write"
-        ? await this.#write(target, action, entry)
-        : action.op === "remove"
-        ? await this.#remove(target, action, entry)
-        : await this.#changeInPlace(target, action, entry);
-    } catch (error) {
-      const kept = entry.quarantined &&
-        join(this.sessionDir, entry.quarantined);
-      if (error instanceof RefusedPath) {
-        outcome = {
-          status: "skipped",
-          reason: "refused",
-          detail: error.message,
-        };
-      } else if (this.#changed) {
-        // The change is in place and only what follows failed (syncing the
-        // dir, removing the temp): it stands, and undo can revert it.
-        outcome = {
-          status: "applied",
-          detail: `${action.path} was changed, but then ${errorText(error)}${
-            ioHint(error)
-          }; the change may not survive a power cut`,
-        };
-      } else {
-        outcome = {
-          status: "failed",
-          reason: "io_error",
-          detail: `${action.path}: ${errorText(error)}${ioHint(error)}`,
-        };
-        // Failed means the store is as it was: a file moved aside before
-        // the error is put back (create-or-fail: a save that landed
-        // meanwhile wins, and the moved file stays in quarantine).
-        if (kept && target && await putBack(kept, target)) {
-          outcome.detail += "; the old file was put back";
-        }
-      }
-      // Bytes still in quarantine are pointed at, so undo can put them back.
-      if (kept && (await exists(kept))) {
-        outcome.quarantined = entry.quarantined;
-      }
+    for (const action of actions) {
+      const inPlace = action.op === "append" || action.op === "truncate";
+      if (inPlace || paths.has(action.path)) await commit();
+      group.push(action);
+      paths.add(action.path);
+      if (inPlace) await commit();
     }
-    entry.status = outcome.status;
-    if (outcome.reason) entry.reason = outcome.reason;
-    if (outcome.detail) entry.detail = outcome.detail;
-    if (outcome.quarantined) entry.quarantined = outcome.quarantined;
-    else delete entry.quarantined;
-    if (this.#runDirReady) {
-      try {
-        await this.#persist(entry);
-      } catch (error) {
-        // The outcome stands; its record still says `pending`, which the
-        // next repair's roll-back and `undo` read safely. A full disk or a
-        // filesystem turned read-only must not crash the run.
-        outcome = {
-          ...outcome,
-          detail: outcome.status === "failed"
-            ? `${outcome.detail}; its record could not be updated either`
-            : `${outcome.detail ? `${outcome.detail}; ` : ""}its record in ` +
-              `${this.runDir}/actions could not be updated (${
-                errorText(error)
-              })${ioHint(error)}`,
-        };
-      }
-    }
-    return outcome;
+    await commit();
+    return outcomes;
   }
 
   /**
@@ -315,40 +250,288 @@ export class StoreWriter {
     }
   }
 
-  async #write(
-    target: string,
-    action: Extract<Action, { op: "write" }>,
-    entry: ManifestEntry,
-  ): Promise<ActionOutcome> {
-    const dir = dirname(target);
-    const look = await lookOf(
-      action.expect.exists ? target : dir,
-      (action.sources ?? []).map((source) =>
-        isAbsolute(source) ? source : join(this.sessionDir, source)
+  /**
+   * One group: writes and removals of distinct paths, or one append or
+   * truncation. The write-ahead rule holds for each action: its record
+   * (and a write's new file) is durable before its store file changes.
+   */
+  async #commit(actions: readonly Action[]): Promise<ActionOutcome[]> {
+    for (const action of actions) await this.#beforeApply?.(action);
+    const items: Item[] = [];
+    // A store dir is checked once a group: its actions are applied together.
+    const checkedDirs = new Set<string>();
+    const hashes = await Promise.all(
+      actions.map((action) =>
+        action.op === "write" || action.op === "append"
+          ? sha256Hex(action.data)
+          : ""
       ),
     );
-    const temp = await this.#writeTemp(
-      dir,
-      basename(target),
-      action.data,
-      look,
-    );
-    try {
-      if (!action.expect.exists) {
-        return await this.#linkNew(temp, target, action.path);
+    for (const [i, action] of actions.entries()) {
+      items.push(await this.#begin(action, hashes[i], checkedDirs));
+    }
+    await this.#writeAhead(items);
+    const [first] = items;
+    if (first.action.op === "append" || first.action.op === "truncate") {
+      if (!first.outcome) {
+        await this.#changeInPlace(first).catch((error) =>
+          this.#settleError(first, error)
+        );
       }
-      const moved = await this.#moveAside(
-        target,
-        action.expect,
-        entry,
+    } else {
+      await this.#moveAside(items);
+      await this.#linkIn(items);
+      await this.#syncStoreDirs(items);
+      await this.#removeTemps(items);
+    }
+    for (const item of items) {
+      const outcome = item.outcome ?? {
+        status: "applied",
+        ...(item.moved ? { quarantined: item.entry.quarantined } : {}),
+      };
+      const entry = item.entry;
+      entry.status = outcome.status;
+      if (outcome.reason) entry.reason = outcome.reason;
+      if (outcome.detail) entry.detail = outcome.detail;
+      if (outcome.quarantined) entry.quarantined = outcome.quarantined;
+      else delete entry.quarantined;
+      item.outcome = outcome;
+    }
+    if (this.#runDirReady) await this.#recordEnds(items);
+    return items.map((item) => item.outcome!);
+  }
+
+  /** The action's record (pending) and where its store file is. */
+  async #begin(
+    action: Action,
+    dataHash: string,
+    checkedDirs: Set<string>,
+  ): Promise<Item> {
+    const entry: ManifestEntry = {
+      seq: this.#entries.length + 1,
+      op: action.op,
+      path: action.path,
+      note: action.note,
+      status: "pending",
+      before: action.expect.exists
+        ? { sha256: action.expect.sha256, size: action.expect.size }
+        : null,
+      after: action.op === "write"
+        ? { sha256: dataHash, size: action.data.length }
+        : null,
+      ...(action.op === "append"
+        ? {
+          tail: {
+            offset: action.expect.size,
+            size: action.data.length,
+            sha256: dataHash,
+          },
+        }
+        : {}),
+      at: new Date().toISOString(),
+    };
+    this.#entries.push(entry);
+    const item: Item = { action, entry, changed: false, moved: false };
+    try {
+      item.target = await resolveInStore(
+        this.sessionDir,
         action.path,
+        checkedDirs,
       );
-      if (!moved.ok) return moved.outcome;
-      const linked = await this.#linkNew(temp, target, action.path);
-      return { ...linked, quarantined: moved.quarantined };
-    } finally {
-      await Deno.remove(temp).catch(() => {});
-      await this.#step("temp removed");
+      // An append replaces nothing, so it keeps nothing.
+      if (action.expect.exists && action.op !== "append") {
+        entry.quarantined = quarantinePath(this.runId, entry.seq, action.path);
+      }
+    } catch (error) {
+      await this.#settleError(item, error);
+    }
+    return item;
+  }
+
+  /**
+   * The write-ahead half: every action's pending record, and every write's
+   * new file in a temp beside its target, all fsynced together (their
+   * fsyncs run at once, so the filesystem commits them as one), then the
+   * records renamed into place and the records' dir fsynced once. Nothing
+   * of the store has changed yet.
+   */
+  async #writeAhead(items: Item[]): Promise<void> {
+    const live = items.filter((item) => !item.outcome);
+    if (live.length === 0) return;
+    try {
+      await this.#openRunDir();
+    } catch (error) {
+      for (const item of live) await this.#settleError(item, error);
+      return;
+    }
+    const writes = live.filter((item) => item.action.op === "write");
+    const [failed] = await Promise.all([
+      this.#writeRecords(live),
+      inParallel(writes, async (item) => {
+        const action = item.action as Extract<Action, { op: "write" }>;
+        const target = item.target!;
+        const look = await lookOf(
+          action.expect.exists ? target : dirname(target),
+          (action.sources ?? []).map((source) =>
+            isAbsolute(source) ? source : join(this.sessionDir, source)
+          ),
+        );
+        const temp = join(
+          dirname(target),
+          fitName(
+            "",
+            basename(target),
+            `.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`,
+          ),
+        );
+        try {
+          await createNoFollow(temp, action.data, look);
+          item.temp = temp;
+        } catch (error) {
+          item.tempError = error;
+        }
+      }),
+    ]);
+    for (const [item, error] of failed) await this.#settleError(item, error);
+    for (const item of writes) {
+      if (item.outcome) continue;
+      if (item.tempError !== undefined) {
+        await this.#settleError(item, item.tempError);
+        continue;
+      }
+      await this.#step("temp written").catch((error) =>
+        this.#settleError(item, error)
+      );
+    }
+  }
+
+  /**
+   * Renames each replaced or removed file into the quarantine, once its
+   * identity is still the one planned on, then checks on the open file
+   * that what moved is exactly those bytes; a file the server saved
+   * meanwhile is put back and its action skipped. The quarantine's dir is
+   * fsynced once for all, before any new file is linked in.
+   */
+  async #moveAside(items: Item[]): Promise<void> {
+    const moving = items.filter((item) =>
+      !item.outcome && item.action.expect.exists
+    );
+    for (const item of moving) {
+      const expect = item.action.expect as Expectation & { exists: true };
+      const target = item.target!;
+      const changed = (detail: string, quarantined?: string) => {
+        item.outcome = {
+          status: "skipped",
+          reason: "store_changed",
+          detail: `${item.action.path} ${detail}`,
+          ...(quarantined ? { quarantined } : {}),
+        };
+      };
+      try {
+        const before = sameIdentity(target, expect);
+        if (before !== null) {
+          changed(before);
+          continue;
+        }
+        const quarantined = join(this.sessionDir, item.entry.quarantined!);
+        // Synchronous in this loop: a hop to the I/O threads per call costs
+        // more than the call.
+        Deno.renameSync(target, quarantined);
+        item.moved = true;
+        await this.#step("moved aside");
+        const after = await identical(quarantined, expect);
+        if (after === null) continue;
+        // The server saved between the check and the rename: put its file
+        // back. If it saved yet again, its newest file stays in place and
+        // the one moved here is kept in quarantine.
+        let putBack = false;
+        try {
+          await Deno.link(quarantined, target);
+          await Deno.remove(quarantined);
+          putBack = true;
+        } catch { /* a newer file is in place; keep ours in quarantine */ }
+        item.moved = false;
+        await fsyncDir(dirname(target));
+        changed(after, putBack ? undefined : item.entry.quarantined);
+      } catch (error) {
+        await this.#settleError(item, error);
+      }
+    }
+    const moved = moving.filter((item) => item.moved && !item.outcome);
+    if (moved.length === 0) return;
+    try {
+      await fsyncDir(join(this.sessionDir, this.runDir, "files"));
+    } catch (error) {
+      for (const item of moved) await this.#settleError(item, error);
+    }
+  }
+
+  /**
+   * Links each write's new file in, create-or-fail (a save that landed
+   * meanwhile wins); a removal is done once its file is moved aside.
+   */
+  async #linkIn(items: Item[]): Promise<void> {
+    for (const item of items) {
+      if (item.outcome) continue;
+      if (item.action.op === "remove") {
+        item.changed = true;
+        continue;
+      }
+      try {
+        Deno.linkSync(item.temp!, item.target!);
+        item.changed = true;
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) {
+          item.outcome = {
+            status: "skipped",
+            reason: "exists",
+            detail: `${item.action.path} appeared while hermes-fsck was ` +
+              "writing it; the new file was kept",
+            ...(item.moved ? { quarantined: item.entry.quarantined } : {}),
+          };
+        } else await this.#settleError(item, error);
+        continue;
+      }
+      await this.#step("linked").catch((error) =>
+        this.#settleError(item, error)
+      );
+    }
+  }
+
+  /** Fsyncs each store dir a change was made in, once. */
+  async #syncStoreDirs(items: Item[]): Promise<void> {
+    const changed = items.filter((item) => item.changed && !item.outcome);
+    const dirs = new Map<string, Item[]>();
+    for (const item of changed) {
+      const dir = dirname(item.target!);
+      dirs.set(dir, [...dirs.get(dir) ?? [], item]);
+    }
+    for (const [dir, of] of dirs) {
+      try {
+        await fsyncDir(dir);
+      } catch (error) {
+        for (const item of of) await this.#settleError(item, error);
+      }
+    }
+    for (const item of changed) {
+      if (item.outcome) continue;
+      await this.#step("dir synced").catch((error) =>
+        this.#settleError(item, error)
+      );
+    }
+  }
+
+  async #removeTemps(items: Item[]): Promise<void> {
+    const temps = items.filter((item) => item.temp !== undefined);
+    await inParallel(temps, (item) => Deno.remove(item.temp!).catch(() => {}));
+    for (const item of temps) {
+      try {
+        await this.#step("temp removed");
+      } catch (error) {
+        if (!item.outcome || item.outcome.status !== "failed") {
+          await this.#settleError(item, error);
+        }
+      }
     }
   }
 
@@ -357,11 +540,13 @@ export class StoreWriter {
    * locked_append.ts). A truncation's cut bytes are kept in quarantine and
    * recorded before the file is cut.
    */
-  async #changeInPlace(
-    target: string,
-    action: Extract<Action, { op: "append" | "truncate" }>,
-    entry: ManifestEntry,
-  ): Promise<ActionOutcome> {
+  async #changeInPlace(item: Item): Promise<void> {
+    const action = item.action as Extract<
+      Action,
+      { op: "append" | "truncate" }
+    >;
+    const entry = item.entry;
+    const target = item.target!;
     const done = action.op === "append"
       ? await appendLocked(target, action.expect, action.data)
       : await truncateLocked(
@@ -378,160 +563,139 @@ export class StoreWriter {
             size: cut.length,
             sha256: await sha256Hex(cut),
           };
-          await this.#persist(entry);
+          const [failed] = await this.#writeRecords([item]);
+          if (failed) throw failed[1];
         },
       );
     if (!done.ok) {
-      return {
+      item.outcome = {
         status: "skipped",
         reason: done.reason,
         detail: `${action.path} ${done.detail}`,
       };
+      return;
     }
-    this.#changed = true;
+    item.changed = true;
     entry.after = done.after;
     await this.#step(action.op === "append" ? "appended" : "truncated");
-    return {
-      status: "applied",
-      ...(action.op === "truncate" ? { quarantined: entry.quarantined } : {}),
-    };
-  }
-
-  async #remove(
-    target: string,
-    action: Extract<Action, { op: "remove" }>,
-    entry: ManifestEntry,
-  ): Promise<ActionOutcome> {
-    const moved = await this.#moveAside(
-      target,
-      action.expect,
-      entry,
-      action.path,
-    );
-    if (!moved.ok) return moved.outcome;
-    this.#changed = true;
-    await fsyncDir(dirname(target));
-    await this.#step("dir synced");
-    return { status: "applied", quarantined: moved.quarantined };
-  }
-
-  /** Links a finished temp into place; fails if anything is there. */
-  async #linkNew(
-    temp: string,
-    target: string,
-    rel: string,
-  ): Promise<ActionOutcome> {
-    try {
-      await Deno.link(temp, target);
-      this.#changed = true;
-    } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) {
-        return {
-          status: "skipped",
-          reason: "exists",
-          detail:
-            `${rel} appeared while hermes-fsck was writing it; the new file was kept`,
-        };
-      }
-      throw error;
-    }
-    await this.#step("linked");
-    await fsyncDir(dirname(target));
-    await this.#step("dir synced");
-    return { status: "applied" };
+    if (action.op === "truncate") item.moved = true;
   }
 
   /**
-   * Renames the current file into quarantine, then checks it is the file
-   * the plan was made on; if not, puts it back and reports the change.
+   * What an error means for an action: refused; applied (the change is in
+   * place and only what follows failed: it stands, and undo can revert
+   * it); or failed, with a file moved aside put back, so the store is as
+   * it was. Bytes still in quarantine are pointed at, so undo can put
+   * them back.
    */
-  async #moveAside(
-    target: string,
-    expect: Expectation,
-    entry: ManifestEntry,
-    rel: string,
-  ): Promise<
-    { ok: true; quarantined: string } | { ok: false; outcome: ActionOutcome }
-  > {
-    const changed = (detail: string, quarantined?: string): {
-      ok: false;
-      outcome: ActionOutcome;
-    } => ({
-      ok: false,
-      outcome: {
-        status: "skipped",
-        reason: "store_changed",
-        detail: `${rel} ${detail}`,
-        ...(quarantined ? { quarantined } : {}),
-      },
-    });
-    if (!expect.exists || !entry.quarantined) {
-      throw new Error("internal: nothing to move aside");
-    }
-    const before = await identical(target, expect);
-    if (before !== null) return changed(before);
-    const quarantined = join(this.sessionDir, entry.quarantined);
-    await Deno.rename(target, quarantined);
-    await this.#step("moved aside");
-    const after = await identical(quarantined, expect);
-    if (after !== null) {
-      // The server saved between the check and the rename: put its file
-      // back. If it saved yet again, its newest file stays in place and the
-      // one moved here is kept in quarantine.
-      let putBack = false;
-      try {
-        await Deno.link(quarantined, target);
-        await Deno.remove(quarantined);
-        putBack = true;
-      } catch { /* a newer file is in place; keep ours in quarantine */ }
-      await fsyncDir(dirname(target));
-      return changed(after, putBack ? undefined : entry.quarantined);
-    }
-    await fsyncDir(dirname(quarantined));
-    return { ok: true, quarantined: entry.quarantined };
-  }
-
-  async #writeTemp(
-    dir: string,
-    name: string,
-    data: Uint8Array,
-    look: FileLook,
-  ): Promise<string> {
-    const temp = join(
-      dir,
-      fitName("", name, `.hermes-fsck.tmp.${Deno.pid}.${randomHex(4)}`),
-    );
-    await createNoFollow(temp, data, look);
-    await this.#step("temp written");
-    return temp;
-  }
-
-  #resolve(rel: string): Promise<string> {
-    return resolveInStore(this.sessionDir, rel);
-  }
-
-  async #persist(entry: ManifestEntry): Promise<void> {
-    if (!this.#runDirReady) {
-      const subs = [
-        dirname(RUNS_DIR),
-        RUNS_DIR,
-        this.runDir,
-        `${this.runDir}/files`,
-        `${this.runDir}/actions`,
-      ];
-      // One level at a time, never through a symlink: a `_hermes_fsck`
-      // planted as a link would send the quarantine (the store's old
-      // files) and the records out of the session dir. The tool's own dirs
-      // belong to the session dir's owner, as its files do: a run as root
-      // must not lock the server's user out of the next.
-      const owner = await lookOf(this.sessionDir);
-      for (const sub of subs) {
-        await makePlainDir(this.sessionDir, sub, owner);
+  async #settleError(item: Item, error: unknown): Promise<void> {
+    const { action, entry, target } = item;
+    const kept = entry.quarantined && join(this.sessionDir, entry.quarantined);
+    let outcome: ActionOutcome;
+    if (error instanceof RefusedPath) {
+      outcome = { status: "skipped", reason: "refused", detail: error.message };
+    } else if (item.changed) {
+      outcome = {
+        status: "applied",
+        detail: `${action.path} was changed, but then ${errorText(error)}${
+          ioHint(error)
+        }; the change may not survive a power cut`,
+      };
+    } else {
+      outcome = {
+        status: "failed",
+        reason: "io_error",
+        detail: `${action.path}: ${errorText(error)}${ioHint(error)}`,
+      };
+      // Create-or-fail: a save that landed meanwhile wins, and the moved
+      // file stays in quarantine.
+      if (kept && target && await putBack(kept, target)) {
+        outcome.detail += "; the old file was put back";
       }
-      this.#runDirReady = true;
-      await this.#writeRecord("run.json", this.#header);
+      item.moved = false;
     }
-    await this.#writeRecord(`actions/${recordName(entry.seq)}`, entry);
+    if (kept && (await exists(kept))) outcome.quarantined = entry.quarantined;
+    item.outcome = outcome;
+  }
+
+  /**
+   * The records of how the actions ended. A record that cannot be written
+   * leaves the outcome standing; its record still says `pending`, which
+   * the next repair's roll-back and `undo` read safely, so a full disk or
+   * a filesystem turned read-only does not crash the run.
+   */
+  async #recordEnds(items: Item[]): Promise<void> {
+    for (const [item, error] of await this.#writeRecords(items)) {
+      const outcome = item.outcome!;
+      item.outcome = {
+        ...outcome,
+        detail: outcome.status === "failed"
+          ? `${outcome.detail}; its record could not be updated either`
+          : `${outcome.detail ? `${outcome.detail}; ` : ""}its record in ` +
+            `${this.runDir}/actions could not be updated (${errorText(error)})${
+              ioHint(error)
+            }`,
+      };
+    }
+  }
+
+  /** Makes the run's dirs and writes its header, the first time. */
+  async #openRunDir(): Promise<void> {
+    if (this.#runDirReady) return;
+    const subs = [
+      dirname(RUNS_DIR),
+      RUNS_DIR,
+      this.runDir,
+      `${this.runDir}/files`,
+      `${this.runDir}/actions`,
+    ];
+    // One level at a time, never through a symlink: a `_hermes_fsck`
+    // planted as a link would send the quarantine (the store's old files)
+    // and the records out of the session dir. The tool's own dirs belong
+    // to the session dir's owner, as its files do: a run as root must not
+    // lock the server's user out of the next.
+    const owner = await lookOf(this.sessionDir);
+    for (const sub of subs) await makePlainDir(this.sessionDir, sub, owner);
+    this.#runDirReady = true;
+    await this.#writeRecord("run.json", this.#header);
+  }
+
+  /**
+   * Writes the items' records, each atomically (a temp, fsynced, renamed
+   * into place), with the fsyncs at once and one fsync of the dir after
+   * the renames. Returns the items whose record failed, with the error.
+   */
+  async #writeRecords(items: Item[]): Promise<[Item, unknown][]> {
+    const dir = join(this.sessionDir, this.runDir, "actions");
+    const look = await lookOf(this.sessionDir);
+    const errors = new Map<Item, unknown>();
+    const renamed: Item[] = [];
+    // Renamed as soon as each is durable: replacing a record frees the
+    // old one's inode, which costs a wait each, overlapped here.
+    await inParallel(items, async (item) => {
+      const path = join(dir, recordName(item.entry.seq));
+      try {
+        await Deno.rename(await recordTemp(path, item.entry, look), path);
+        renamed.push(item);
+      } catch (error) {
+        errors.set(item, error);
+      }
+    });
+    renamed.sort((a, b) => a.entry.seq - b.entry.seq);
+    try {
+      if (renamed.length > 0) await fsyncDir(dir);
+    } catch (error) {
+      for (const item of renamed) errors.set(item, error);
+    }
+    for (const item of renamed) {
+      if (errors.has(item)) continue;
+      await this.#step(`recorded actions/${recordName(item.entry.seq)}`)
+        .catch((error) => errors.set(item, error));
+    }
+    return items.filter((item) => errors.has(item)).map((item) => [
+      item,
+      errors.get(item),
+    ]);
   }
 
   async #writeRecord(name: string, value: unknown): Promise<void> {
@@ -559,6 +723,46 @@ export class StoreWriter {
     }
     await Promise.resolve();
   }
+}
+
+/** One action of a group, as it goes. */
+interface Item {
+  action: Action;
+  /** Its record. */
+  entry: ManifestEntry;
+  /** Its store file, absolute; unset when the path was refused. */
+  target?: string;
+  /** Set once it ended (skipped, failed, or an error after its change). */
+  outcome?: ActionOutcome;
+  /** Its change is in place: an error after this does not undo it. */
+  changed: boolean;
+  /** Its old file (or a truncation's cut bytes) is in the quarantine. */
+  moved: boolean;
+  /** A write's new file, fsynced, beside its target. */
+  temp?: string;
+  /** Why that temp could not be written. */
+  tempError?: unknown;
+}
+
+/** How many files are written and fsynced at once. */
+const PARALLEL = 64;
+
+/**
+ * Runs `work` on every item, at most {@linkcode PARALLEL} at once: fsyncs
+ * issued together are committed together by a journaling filesystem,
+ * where one after another each waits for its own commit.
+ */
+async function inParallel<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL, items.length) }, worker),
+  );
 }
 
 class RefusedPath extends Error {}
@@ -640,15 +844,27 @@ async function writeRecordFile(
   value: unknown,
   ownerOf: string,
 ): Promise<void> {
+  await Deno.rename(await recordTemp(path, value, await lookOf(ownerOf)), path);
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * A record's bytes in a fsynced temp beside `path` (`<path>.tmp.<pid>`),
+ * with `look`; returns the temp, for the caller to rename into place.
+ */
+async function recordTemp(
+  path: string,
+  value: unknown,
+  look: FileLook,
+): Promise<string> {
   const temp = `${path}.tmp.${Deno.pid}`;
   await Deno.remove(temp).catch(() => {}); // left by a dead run of this pid
   await createNoFollow(
     temp,
     new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
-    await lookOf(ownerOf),
+    look,
   );
-  await Deno.rename(temp, path);
-  await fsyncDir(dirname(path));
+  return temp;
 }
 
 /**
@@ -659,6 +875,7 @@ async function writeRecordFile(
 async function resolveInStore(
   sessionDir: string,
   rel: string,
+  checkedDirs: Set<string> = new Set(),
 ): Promise<string> {
   // The same rule run records are checked by (isStorePath).
   if (!isStorePath(rel)) {
@@ -668,6 +885,26 @@ async function resolveInStore(
   }
   const target = join(sessionDir, ...rel.split("/"));
   const parent = dirname(target);
+  if (!checkedDirs.has(parent)) {
+    await checkStoreDir(parent, rel);
+    checkedDirs.add(parent);
+  }
+  let existing: Deno.FileInfo | null = null;
+  try {
+    existing = Deno.lstatSync(target);
+  } catch { /* a new file */ }
+  if (existing && (existing.isSymlink || !existing.isFile)) {
+    throw new RefusedPath(
+      `refused to write ${rel}: it is a ${
+        existing.isSymlink ? "symlink" : "non-regular file"
+      }; put the file itself in its place and run repair again`,
+    );
+  }
+  return target;
+}
+
+/** Refuses `parent`, the dir of store path `rel`, unless it is a plain dir in the session dir. */
+async function checkStoreDir(parent: string, rel: string): Promise<void> {
   // Opened, not looked up: a link in its place is refused by the kernel.
   const dir = await openDirNoFollow(parent);
   await dir?.close();
@@ -685,15 +922,6 @@ async function resolveInStore(
         "dir; put the directory itself in its place and run repair again",
     );
   }
-  const existing = await Deno.lstat(target).catch(() => null);
-  if (existing && (existing.isSymlink || !existing.isFile)) {
-    throw new RefusedPath(
-      `refused to write ${rel}: it is a ${
-        existing.isSymlink ? "symlink" : "non-regular file"
-      }; put the file itself in its place and run repair again`,
-    );
-  }
-  return target;
 }
 
 /**
@@ -723,14 +951,19 @@ export function ioHint(error: unknown): string {
 }
 
 /**
- * Returns null when the file at `path` is the one `expect` describes, else
- * a phrase saying how it differs.
+ * Null when the name `path` still holds the file `expect` was planned on,
+ * by what `lstat` tells (a regular file of that inode, size and mtime),
+ * else a phrase saying how it differs: the cheap check before a file is
+ * moved aside; {@linkcode identical} then checks what was moved.
  */
-async function identical(
+function sameIdentity(
   path: string,
   expect: Expectation & { exists: true },
-): Promise<string | null> {
-  const info = await Deno.lstat(path).catch(() => null);
+): string | null {
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = Deno.lstatSync(path);
+  } catch { /* gone */ }
   if (!info) return "was removed after it was checked";
   if (info.isSymlink || !info.isFile) return "is no longer a regular file";
   if (
@@ -739,8 +972,34 @@ async function identical(
   ) {
     return "changed after it was checked (the server may have saved it)";
   }
+  return null;
+}
+
+/**
+ * Null when the file at `path` is the one `expect` describes, else a
+ * phrase saying how it differs: identity and bytes both taken from one
+ * open descriptor (no link followed), so what is checked is what was read.
+ */
+async function identical(
+  path: string,
+  expect: Expectation & { exists: true },
+): Promise<string | null> {
   const read = await readRegularFile(path, expect.size + 1);
-  if (!read.ok || (await sha256Hex(read.value)) !== expect.sha256) {
+  if (!read.ok) {
+    return read.problem.reason === "missing"
+      ? "was removed after it was checked"
+      : read.problem.reason === "not_regular_file"
+      ? "is no longer a regular file"
+      : "changed after it was checked (its content differs)";
+  }
+  const now = read.identity;
+  if (
+    now.size !== expect.size || now.ino !== expect.ino ||
+    now.mtimeMs !== Math.trunc(expect.mtimeMs)
+  ) {
+    return "changed after it was checked (the server may have saved it)";
+  }
+  if ((await sha256Hex(read.value)) !== expect.sha256) {
     return "changed after it was checked (its content differs)";
   }
   return null;
