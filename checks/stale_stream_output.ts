@@ -19,7 +19,6 @@
 
 import { defineCheck } from "../core/check.ts";
 import type { CheckOptions } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { activeRunVerdict, readCut } from "../core/run_journal_scan.ts";
 import type { RunJournalSummary } from "../core/run_journal.ts";
 import type { StoreSnapshot } from "../core/snapshot.ts";
@@ -207,10 +206,8 @@ export const staleStreamOutput = defineCheck({
     "(_run_journal/<sid>/<active_stream_id>.jsonl) holds output the " +
     "sidecar lacks; repairable once --server-stopped says no server owns " +
     "the stream.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "stale_stream_unrecovered_output",
+  kinds: {
+    stale_stream_unrecovered_output: {
       category: "repairable",
       severity: "warning",
       repair: STREAM_REPAIR,
@@ -238,8 +235,7 @@ export const staleStreamOutput = defineCheck({
         "run journal " +
         "and never get this finding.",
     },
-    {
-      kind: "stream_output_unconfirmed",
+    stream_output_unconfirmed: {
       category: "info",
       severity: "warning",
       summary:
@@ -254,8 +250,7 @@ export const staleStreamOutput = defineCheck({
         "`hermes-fsck repair --server-stopped` (after the grace). The " +
         "message says which applies. Run journals exist since v0.51.71.",
     },
-    {
-      kind: "stream_run_journal_unread",
+    stream_run_journal_unread: {
       category: "info",
       severity: "warning",
       summary:
@@ -271,47 +266,49 @@ export const staleStreamOutput = defineCheck({
         "readable or raise --max-file-size, and run hermes-fsck again, or " +
         "start a server of v0.51.81 or later, which recovers it on load.",
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const stream of streamsWithRunJournal(store, options)) {
-      const { verdict, liveName } = stream;
-      const base = {
-        sessionId: stream.sessionId,
-        paths: [liveName, verdict.file.name],
-        evidence: stream.evidence,
-      };
-      if (verdict.kind === "unknown") {
-        drafts.push({
-          ...base,
-          kind: "stream_run_journal_unread",
-          message: `${liveName} is left streaming, and its run journal ` +
-            `${verdict.file.name} ${verdict.why}; the stream state is left ` +
-            `alone.`,
-        });
-        continue;
-      }
-      if (verdict.kind !== "output") continue;
-      const what = `${liveName} is left streaming, and its run journal ` +
-        `${verdict.file.name} holds ${
-          outputText(verdict.summary)
-        } the sidecar lacks`;
-      const cut = readCut(verdict.summary);
-      const cutText = cut ? ` (the journal ${cut})` : "";
-      drafts.push(
-        stream.holdBack
-          ? {
-            ...base,
-            kind: "stream_output_unconfirmed",
-            message: `${what}${cutText}; left alone: ${stream.holdBack}.`,
+  },
+  create(context) {
+    return {
+      session({ store }) {
+        for (const stream of streamsWithRunJournal(store, context.options)) {
+          const { verdict, liveName } = stream;
+          const base = {
+            sessionId: stream.sessionId,
+            paths: [liveName, verdict.file.name],
+            evidence: stream.evidence,
+          };
+          if (verdict.kind === "unknown") {
+            context.report({
+              ...base,
+              kind: "stream_run_journal_unread",
+              message: `${liveName} is left streaming, and its run journal ` +
+                `${verdict.file.name} ${verdict.why}; the stream state is left ` +
+                `alone.`,
+            });
+            continue;
           }
-          : {
-            ...base,
-            kind: "stale_stream_unrecovered_output",
-            message: `${what}${cutText}; the turn is dead.`,
-          },
-      );
-    }
-    return drafts;
+          if (verdict.kind !== "output") continue;
+          const what = `${liveName} is left streaming, and its run journal ` +
+            `${verdict.file.name} holds ${
+              outputText(verdict.summary)
+            } the sidecar lacks`;
+          const cut = readCut(verdict.summary);
+          const cutText = cut ? ` (the journal ${cut})` : "";
+          context.report(
+            stream.holdBack
+              ? {
+                ...base,
+                kind: "stream_output_unconfirmed",
+                message: `${what}${cutText}; left alone: ${stream.holdBack}.`,
+              }
+              : {
+                ...base,
+                kind: "stale_stream_unrecovered_output",
+                message: `${what}${cutText}; the turn is dead.`,
+              },
+          );
+        }
+      },
+    };
   },
 });

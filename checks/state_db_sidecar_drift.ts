@@ -19,7 +19,7 @@
 import { join } from "node:path";
 import { defineCheck } from "../core/check.ts";
 import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
-import type { Evidence, FindingDraft, JsonValue } from "../core/finding.ts";
+import type { Evidence, JsonValue } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import {
   DEFAULT_MAX_FILE_BYTES,
@@ -35,7 +35,7 @@ import {
   toTimestamp,
 } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
-import { webuiRowFor, webuiRowsOf } from "../core/profile_state_db.ts";
+import { webuiRowFor } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
 import { activeRunVerdict } from "../core/run_journal_scan.ts";
 import { outputEvidence, outputText } from "./stale_stream_output.ts";
@@ -52,10 +52,8 @@ export const stateDbSidecarDrift = defineCheck({
   description:
     "Compares each webui row's message count in state.db with its live " +
     "sidecar and reports sidecars that hold fewer.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "sidecar_behind_state_db",
+  kinds: {
+    sidecar_behind_state_db: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "state.db has more messages for a session than its sidecar.",
@@ -86,8 +84,7 @@ export const stateDbSidecarDrift = defineCheck({
           "Rebuild <sid>.json from its state.db rows (what only the sidecar has is lost from it); the old file goes to the run's quarantine.",
       }],
     },
-    {
-      kind: "sidecar_behind_state_db_kept",
+    sidecar_behind_state_db_kept: {
       category: "info",
       severity: "info",
       summary:
@@ -100,8 +97,7 @@ export const stateDbSidecarDrift = defineCheck({
         "conversation. The missing messages were removed on purpose, so " +
         "nothing is wrong and nothing is done.",
     },
-    {
-      kind: "sidecar_behind_state_db_self_heals",
+    sidecar_behind_state_db_self_heals: {
       category: "info",
       severity: "info",
       summary:
@@ -134,8 +130,7 @@ export const stateDbSidecarDrift = defineCheck({
         "copy that file aside before starting the server and add its " +
         "text to the session once the server has healed it.",
     },
-    {
-      kind: "state_db_keeps_removed_turn",
+    state_db_keeps_removed_turn: {
       category: "info",
       severity: "info",
       summary:
@@ -159,108 +154,107 @@ export const stateDbSidecarDrift = defineCheck({
         "from a lost one, and the finding is sidecar_behind_state_db, " +
         "whose evidence names the state.db rows the sidecar lacks.",
     },
-  ],
-  async run(store) {
-    const drafts: FindingDraft[] = [];
-    // Each session's rows are its own profile's (core/profile_state_db.ts).
-    for (const { row, db } of webuiRowsOf(store)) {
-      if (!db.canCountMessages) continue;
-      if (!isValidSessionId(row.id)) continue; // session-ids reports these
-      const session = store.sessions.get(row.id);
-      const live = session?.live;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      const liveMessages = messageCountOf(live);
-      if (liveMessages < 0 || row.messageCount <= liveMessages) continue;
-      const summary = live.read.value;
-      const evidence: Evidence = {
-        liveMessages,
-        bakMessages: messageCountOf(session?.backup),
-        stateDbMessages: row.messageCount,
-      };
-      const base = {
-        sessionId: row.id,
-        paths: [live.name, db.path],
-        order: [row.position], // the rows' order, newest first
-      };
-      const counts = `state.db has ${row.messageCount} messages for ` +
-        `${row.id} but ${live.name} holds ${liveMessages}`;
-      if (hasUnfinishedTurn(summary)) {
-        const heals = `${counts}; its turn is unfinished, so the server ` +
-          "merges state.db's newer rows into it on its next full load";
-        // That heal closes the stream without reading the run journal, so
-        // output only the journal holds is never shown (as of df65251d5).
-        const run = activeRunVerdict(
-          store.runJournals,
-          row.id,
-          summary.meta.active_stream_id,
-        );
-        if (run?.kind === "output") {
-          const journal = run.file.name;
-          drafts.push({
+  },
+  create(context) {
+    return {
+      // Each session's rows are its own profile's (core/profile_state_db.ts).
+      async stateDbRow({ row, db, session: { store } }) {
+        if (!db.canCountMessages) return;
+        if (!isValidSessionId(row.id)) return; // session-ids reports these
+        const session = store.sessions.get(row.id);
+        const live = session?.live;
+        if (!live?.read.ok || live.read.value.shape !== "object") return;
+        const liveMessages = messageCountOf(live);
+        if (liveMessages < 0 || row.messageCount <= liveMessages) return;
+        const summary = live.read.value;
+        const evidence: Evidence = {
+          liveMessages,
+          bakMessages: messageCountOf(session?.backup),
+          stateDbMessages: row.messageCount,
+        };
+        const base = {
+          sessionId: row.id,
+          paths: [live.name, db.path],
+        };
+        const counts = `state.db has ${row.messageCount} messages for ` +
+          `${row.id} but ${live.name} holds ${liveMessages}`;
+        if (hasUnfinishedTurn(summary)) {
+          const heals = `${counts}; its turn is unfinished, so the server ` +
+            "merges state.db's newer rows into it on its next full load";
+          // That heal closes the stream without reading the run journal, so
+          // output only the journal holds is never shown (as of df65251d5).
+          const run = activeRunVerdict(
+            store.runJournals,
+            row.id,
+            summary.meta.active_stream_id,
+          );
+          if (run?.kind === "output") {
+            const journal = run.file.name;
+            context.report({
+              ...base,
+              paths: [...base.paths, journal],
+              kind: "sidecar_behind_state_db_self_heals",
+              message: `${heals}, and that heal drops the turn's partial ` +
+                `output: ${run.summary.textEvents} journaled text deltas ` +
+                `(${outputText(run.summary)}) in ${journal} the sidecar ` +
+                "lacks. hermes-fsck leaves the stream set; to keep the " +
+                `output, copy ${journal} aside before starting the server ` +
+                "and add its text to the session afterwards.",
+              evidence: {
+                ...evidence,
+                runJournal: journal,
+                textEvents: run.summary.textEvents,
+                ...outputEvidence(run.summary),
+              },
+            });
+            return;
+          }
+          context.report({
             ...base,
-            paths: [...base.paths, journal],
             kind: "sidecar_behind_state_db_self_heals",
-            message: `${heals}, and that heal drops the turn's partial ` +
-              `output: ${run.summary.textEvents} journaled text deltas ` +
-              `(${outputText(run.summary)}) in ${journal} the sidecar ` +
-              "lacks. hermes-fsck leaves the stream set; to keep the " +
-              `output, copy ${journal} aside before starting the server ` +
-              "and add its text to the session afterwards.",
-            evidence: {
-              ...evidence,
-              runJournal: journal,
-              textEvents: run.summary.textEvents,
-              ...outputEvidence(run.summary),
-            },
+            message: `${heals}.`,
+            evidence,
           });
-          continue;
+          return;
         }
-        drafts.push({
+        const deliberate = shrankOnPurpose(summary);
+        if (deliberate) {
+          context.report({
+            ...base,
+            kind: "sidecar_behind_state_db_kept",
+            message: `${counts}; ${deliberate.phrase}, so it is kept.`,
+            evidence: { ...evidence, guard: deliberate.guard },
+          });
+          return;
+        }
+        const rows = db.messagesFor(row);
+        const sidecar = await readSidecar(store, live.name);
+        const removed = sidecar ? removedTurnRows(sidecar, rows) : null;
+        if (removed) {
+          context.report({
+            ...base,
+            kind: "state_db_keeps_removed_turn",
+            message:
+              `${counts}; the ${removed.length} extra rows (${
+                describeRows(removed)
+              }) are the turn a retry, undo or edit removed before the user ` +
+              "sent again, which the server hides on purpose.",
+            evidence: { ...evidence, ...rowsEvidence("removed", removed) },
+          });
+          return;
+        }
+        const missing = sidecar ? rowsSidecarLacks(sidecar, rows) : [];
+        context.report({
           ...base,
-          kind: "sidecar_behind_state_db_self_heals",
-          message: `${heals}.`,
-          evidence,
+          kind: "sidecar_behind_state_db",
+          message: `${counts}.` +
+            (missing.length > 0
+              ? ` state.db rows it lacks: ${describeRows(missing)}.`
+              : ""),
+          evidence: { ...evidence, ...rowsEvidence("missing", missing) },
         });
-        continue;
-      }
-      const deliberate = shrankOnPurpose(summary);
-      if (deliberate) {
-        drafts.push({
-          ...base,
-          kind: "sidecar_behind_state_db_kept",
-          message: `${counts}; ${deliberate.phrase}, so it is kept.`,
-          evidence: { ...evidence, guard: deliberate.guard },
-        });
-        continue;
-      }
-      const rows = db.messagesFor(row);
-      const sidecar = await readSidecar(store, live.name);
-      const removed = sidecar ? removedTurnRows(sidecar, rows) : null;
-      if (removed) {
-        drafts.push({
-          ...base,
-          kind: "state_db_keeps_removed_turn",
-          message:
-            `${counts}; the ${removed.length} extra rows (${
-              describeRows(removed)
-            }) are the turn a retry, undo or edit removed before the user ` +
-            "sent again, which the server hides on purpose.",
-          evidence: { ...evidence, ...rowsEvidence("removed", removed) },
-        });
-        continue;
-      }
-      const missing = sidecar ? rowsSidecarLacks(sidecar, rows) : [];
-      drafts.push({
-        ...base,
-        kind: "sidecar_behind_state_db",
-        message: `${counts}.` +
-          (missing.length > 0
-            ? ` state.db rows it lacks: ${describeRows(missing)}.`
-            : ""),
-        evidence: { ...evidence, ...rowsEvidence("missing", missing) },
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });
 

@@ -25,6 +25,8 @@
 import { join, relative, resolve } from "node:path";
 import { namedProfileHome, profileOf, sessionProfile } from "./profile_home.ts";
 import type { SessionFiles, StoreSnapshot } from "./snapshot.ts";
+import type { CheckContext, Visitors } from "./check.ts";
+import type { FindingDraft } from "./finding.ts";
 import {
   openStateDb,
   type StateDb,
@@ -212,6 +214,33 @@ export function profileDbsOf(store: StoreSnapshot): ProfileStateDb[] {
     if (entry) found.add(entry);
   }
   return [...found];
+}
+
+/**
+ * The visitors of a check that looks at each state.db the store's
+ * sessions use, once, at the end: the default home's, then each named
+ * profile's in the order its first session came.
+ *
+ * @example
+ * ```ts
+ * create: (context) => stateDbsInUse(context, (db) => db.status === "ok" ? [] : [draftFor(db)]),
+ * ```
+ */
+export function stateDbsInUse(
+  context: CheckContext,
+  draftsOf: (db: StateDb) => FindingDraft[],
+): Visitors {
+  const used = new Set<StateDb>();
+  return {
+    session({ store }) {
+      for (const entry of profileDbsOf(store)) used.add(entry.db);
+    },
+    end() {
+      for (const db of [context.store.stateDb, ...used]) {
+        for (const draft of draftsOf(db)) context.report(draft);
+      }
+    },
+  };
 }
 
 /**

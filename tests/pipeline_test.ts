@@ -13,6 +13,8 @@ import type { Finding, FindingDraft, KindInfo } from "../core/finding.ts";
 import { findingId, runChecks, selectChecks } from "../core/pipeline.ts";
 import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
 import { builtinChecks } from "../checks/builtin.ts";
+import { builtinRepairs } from "../repairs/builtin.ts";
+import { registerChecks } from "../core/registry.ts";
 import { TestStore, withStore } from "./fixtures.ts";
 
 const OPTIONS = { now: Date.now(), serverStopped: false };
@@ -564,7 +566,7 @@ Deno.test("audit: status and summary from the findings' categories", async () =>
   });
 });
 
-Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds without a repair", () => {
+Deno.test("check: defineCheck rejects bad ids and bad kinds; registration rejects repairable kinds without a repair", () => {
   const base = {
     title: "T",
     description: "D.",
@@ -583,13 +585,15 @@ Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds wi
       name,
     );
   }
+  // A repairable kind that no repair fixes is refused when the checks
+  // and repairs are registered together.
+  const unfixed = defineCheck({
+    ...base,
+    id: "ok",
+    kinds: [kind("fixable", { category: "repairable" })],
+  });
   assert.throws(
-    () =>
-      defineCheck({
-        ...base,
-        id: "ok",
-        kinds: [kind("fixable", { category: "repairable" })],
-      }),
+    () => registerChecks([unfixed], builtinRepairs),
     (error: unknown) =>
       error instanceof TypeError && /fixable/.test(error.message),
   );
@@ -610,6 +614,8 @@ Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds wi
       kind("unsafe_kind", { category: "unsafe_to_repair" }),
     ],
   };
-  assert.equal(defineCheck(good), good);
-  for (const check of builtinChecks) assert.equal(defineCheck(check), check);
+  assert.deepEqual(defineCheck(good), good);
+  for (const check of builtinChecks) {
+    assert.deepEqual(defineCheck(check), check);
+  }
 });
