@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { deletedTombstone } from "./deleted_tombstone.ts";
- * const drafts = await deletedTombstone.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [deletedTombstone], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

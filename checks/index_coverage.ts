@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { indexCoverage } from "./index_coverage.ts";
- * const drafts = await indexCoverage.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexCoverage], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

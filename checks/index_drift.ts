@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { indexDrift } from "./index_drift.ts";
- * const drafts = await indexDrift.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexDrift], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { indexShape } from "./index_shape.ts";
- * const drafts = await indexShape.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexShape], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

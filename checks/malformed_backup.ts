@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { malformedBackup } from "./malformed_backup.ts";
- * const drafts = await malformedBackup.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [malformedBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

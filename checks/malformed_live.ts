@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { malformedLive } from "./malformed_live.ts";
- * const drafts = await malformedLive.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [malformedLive], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -12,7 +12,7 @@
  * @example
  * ```ts
  * import { orphanBackup } from "./orphan_backup.ts";
- * const drafts = await orphanBackup.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [orphanBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { redundantBackup } from "./redundant_backup.ts";
- * const drafts = await redundantBackup.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [redundantBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { runJournalLines } from "./run_journal_lines.ts";
- * const drafts = await runJournalLines.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runJournalLines], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

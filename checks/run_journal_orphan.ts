@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { runJournalOrphan } from "./run_journal_orphan.ts";
- * const drafts = await runJournalOrphan.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runJournalOrphan], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

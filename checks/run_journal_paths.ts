@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { runJournalPaths } from "./run_journal_paths.ts";
- * const drafts = await runJournalPaths.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runJournalPaths], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { runRecords } from "./run_records.ts";
- * const drafts = await runRecords.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runRecords], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

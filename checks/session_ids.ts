@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { sessionIds } from "./session_ids.ts";
- * const drafts = await sessionIds.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sessionIds], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { shrunkenLive } from "./shrunken_live.ts";
- * const drafts = await shrunkenLive.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [shrunkenLive], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

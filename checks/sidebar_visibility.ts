@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { sidebarVisibility } from "./sidebar_visibility.ts";
- * const drafts = await sidebarVisibility.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sidebarVisibility], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { sidecarIdentity } from "./sidecar_identity.ts";
- * const drafts = await sidecarIdentity.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sidecarIdentity], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { sourceFlags } from "./source_flags.ts";
- * const drafts = await sourceFlags.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sourceFlags], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

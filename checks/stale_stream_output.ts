@@ -12,7 +12,7 @@
  * @example
  * ```ts
  * import { staleStreamOutput } from "./stale_stream_output.ts";
- * const drafts = await staleStreamOutput.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [staleStreamOutput], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { staleStreamState } from "./stale_stream_state.ts";
- * const drafts = await staleStreamState.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [staleStreamState], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { stateDbAccess } from "./state_db_access.ts";
- * const drafts = await stateDbAccess.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbAccess], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

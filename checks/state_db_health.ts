@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { stateDbHealth } from "./state_db_health.ts";
- * const drafts = await stateDbHealth.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

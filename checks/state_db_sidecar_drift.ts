@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
- * const drafts = await stateDbSidecarDrift.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbSidecarDrift], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { stateDbSidecars } from "./state_db_sidecars.ts";
- * const drafts = await stateDbSidecars.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbSidecars], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

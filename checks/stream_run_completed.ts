@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { streamRunCompleted } from "./stream_run_completed.ts";
- * const drafts = await streamRunCompleted.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [streamRunCompleted], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { tempFiles } from "./temp_files.ts";
- * const drafts = await tempFiles.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [tempFiles], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

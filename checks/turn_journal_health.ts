@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { turnJournalHealth } from "./turn_journal_health.ts";
- * const drafts = await turnJournalHealth.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [turnJournalHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { turnJournalPending } from "./turn_journal_pending.ts";
- * const drafts = await turnJournalPending.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [turnJournalPending], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */

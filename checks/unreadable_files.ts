@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { unreadableFiles } from "./unreadable_files.ts";
- * const drafts = await unreadableFiles.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [unreadableFiles], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
