@@ -15,7 +15,7 @@
 
 import { defineCheck } from "../core/check.ts";
 import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
-import { stateDbsInUse } from "../core/profile_state_db.ts";
+import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
 
 /** What is not known when the run goes on without state.db. */
 const WITHOUT_IT =

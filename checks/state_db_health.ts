@@ -22,7 +22,7 @@ import {
   type StateDbSideFile,
   type StateDbSideFiles,
 } from "../core/state_db.ts";
-import { stateDbsInUse } from "../core/profile_state_db.ts";
+import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";

@@ -51,7 +51,7 @@ import type {
   StoreSnapshot,
   TempFile,
   TombstoneSummary,
-} from "./snapshot.ts";
+} from "./store_snapshot.ts";
 import type { StateDbReader, StateDbSessionRow } from "./state_db.ts";
 import type { SessionRunJournal } from "./run_journal_scan.ts";
 import type { RefusedRunJournalPath } from "./run_journal_files.ts";

@@ -27,7 +27,7 @@ import type {
   Visitors,
 } from "./check.ts";
 import type { Finding, FindingDraft, KindInfo } from "./finding.ts";
-import type { StoreSnapshot } from "./snapshot.ts";
+import type { StoreSnapshot } from "./store_snapshot.ts";
 import { PartScopes } from "./session_scope.ts";
 import { webuiRowsOf } from "./profile_state_db.ts";
 import { checkFailed, errorText, toFinding } from "./finding_make.ts";

@@ -24,9 +24,12 @@
 
 import { join, relative, resolve } from "node:path";
 import { namedProfileHome, profileOf, sessionProfile } from "./profile_home.ts";
-import type { SessionFiles, StoreSnapshot } from "./snapshot.ts";
-import type { CheckContext, Visitors } from "./check.ts";
-import type { FindingDraft } from "./finding.ts";
+import type {
+  ProfileDbSet,
+  ProfileStateDb,
+  SessionFiles,
+  StoreSnapshot,
+} from "./store_snapshot.ts";
 import {
   openStateDb,
   type StateDb,
@@ -34,21 +37,7 @@ import {
   type StateDbSessionRow,
 } from "./state_db.ts";
 
-/**
- * A named profile's state.db, as opened.
- *
- * @example
- * ```ts
- * const entry: ProfileStateDb | null = store.profileDbs!.open("work");
- * console.log(entry?.profile, entry?.db.status);
- * ```
- */
-export interface ProfileStateDb {
-  /** The profile's name. */
-  profile: string;
-  /** Its state.db. */
-  db: StateDb;
-}
+export type { ProfileStateDb } from "./store_snapshot.ts";
 
 /**
  * The named profiles' state.dbs of one scan, each opened once.
@@ -60,7 +49,7 @@ export interface ProfileStateDb {
  * dbs.close();
  * ```
  */
-export class ProfileStateDbs {
+export class ProfileStateDbs implements ProfileDbSet {
   /** The base home, the one that holds `profiles/`. */
   readonly base: string;
   #defaultPath: string | null;
@@ -214,33 +203,6 @@ export function profileDbsOf(store: StoreSnapshot): ProfileStateDb[] {
     if (entry) found.add(entry);
   }
   return [...found];
-}
-
-/**
- * The visitors of a check that looks at each state.db the store's
- * sessions use, once, at the end: the default home's, then each named
- * profile's in the order its first session came.
- *
- * @example
- * ```ts
- * create: (context) => stateDbsInUse(context, (db) => db.status === "ok" ? [] : [draftFor(db)]),
- * ```
- */
-export function stateDbsInUse(
-  context: CheckContext,
-  draftsOf: (db: StateDb) => FindingDraft[],
-): Visitors {
-  const used = new Set<StateDb>();
-  return {
-    session({ store }) {
-      for (const entry of profileDbsOf(store)) used.add(entry.db);
-    },
-    end() {
-      for (const db of [context.store.stateDb, ...used]) {
-        for (const draft of draftsOf(db)) context.report(draft);
-      }
-    },
-  };
 }
 
 /**
