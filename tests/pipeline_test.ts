@@ -619,3 +619,67 @@ Deno.test("check: defineCheck rejects bad ids and bad kinds; registration reject
     assert.deepEqual(defineCheck(check), check);
   }
 });
+
+Deno.test("engine: findings come in its order, whatever order visitors report in, the store whole or in parts; a session visitor sees one session", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("bb", { messages: 2 });
+    await store.sidecar("aa", { messages: 2 });
+    await store.writeRaw("aa.tmp.1.2", "{}");
+    await store.writeRaw("_index.tmp.3.4", "[]");
+    const seen: string[] = [];
+    const check = defineCheck({
+      id: "everything",
+      title: "Everything",
+      description: "Reports what each visitor is given.",
+      kinds: {
+        saw: {
+          category: "info",
+          severity: "info",
+          summary: "S.",
+          explain: "E.",
+        },
+      },
+      create(context) {
+        const report = (key: string) =>
+          context.report({ kind: "saw", paths: [], message: key, key });
+        return {
+          temp({ temp, store }) {
+            report(`temp ${temp.name} ${store.sessions.size}`);
+          },
+          session({ sessionId, files, store }) {
+            seen.push(
+              `${sessionId}: ${[...store.sessions.keys()]} ${
+                files.temps.map((t) => t.name)
+              }`,
+            );
+            report(`session ${sessionId}`);
+          },
+          end() {
+            report(`end ${context.store.index?.name ?? "no index"}`);
+          },
+        };
+      },
+    });
+    const expected = [
+      "end _index.json",
+      "session aa",
+      "session bb",
+      "temp _index.tmp.3.4 0",
+      "temp aa.tmp.1.2 1",
+    ];
+    await scanned(store, async (snapshot) => {
+      const findings = await runChecks(snapshot, [check], OPTIONS);
+      assert.deepEqual(findings.map((f) => f.message), expected);
+    });
+    assert.deepEqual(seen, ["aa: aa aa.tmp.1.2", "bb: bb "]);
+    seen.length = 0;
+    const audit = await auditStore({
+      scan: { sessionDir: store.sessionDir, stateDbPath: null },
+      checks: [check],
+      partSessions: 1,
+    });
+    audit.store.stateDb.close();
+    assert.deepEqual(audit.findings.map((f) => f.message), expected);
+    assert.deepEqual(seen, ["aa: aa aa.tmp.1.2", "bb: bb "]);
+  });
+});
