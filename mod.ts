@@ -167,6 +167,7 @@ export {
   type IndexSummary,
   type InvalidName,
   type OtherEntry,
+  type ProfileDbSet,
   type ScannedFile,
   type ScanOptions,
   type ScanParts,

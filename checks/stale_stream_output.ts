@@ -20,18 +20,18 @@
 import { defineCheck } from "../core/check.ts";
 import type { CheckOptions } from "../core/check.ts";
 import { activeRunVerdict, readCut } from "../core/run_journal_scan.ts";
-import type { RunJournalSummary } from "../core/run_journal.ts";
 import type { StoreSnapshot } from "../core/snapshot.ts";
 import { messageCountOf } from "../core/store_facts.ts";
-import { pyTruthy } from "../core/sidecar_summary.ts";
+import { plainText, shortText } from "./shown_value.ts";
 import {
-  compressionParentReason,
-  hasStreamState,
+  claimedRun,
+  outputEvidence,
+  outputText,
   pendingAgeSeconds,
   STALE_PENDING_GRACE_SECONDS,
-} from "./stale_stream_state.ts";
-import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
-import { plainText, shortText } from "./shown_value.ts";
+} from "../core/stream_state.ts";
+
+export { claimedRun, outputEvidence, outputText };
 
 /**
  * The repair that closes a stale stream as today's server does, recovering
@@ -116,86 +116,6 @@ export function* streamsWithRunJournal(
       },
     };
   }
-}
-
-/**
- * The verdict on a session's active run when the run-journal checks
- * report it (checks/stale_stream_state.ts then leaves the session to
- * them), else null.
- *
- * @example
- * ```ts
- * if (claimedRun(store, "abc", meta)) continue; // reported as run-journal output
- * ```
- */
-export function claimedRun(
-  store: StoreSnapshot,
-  sessionId: string,
-  meta: Record<string, unknown>,
-): ReturnType<typeof activeRunVerdict> {
-  if (!store.runJournals?.sessions.size || !hasStreamState(meta)) return null;
-  // A compression parent: the server never closes its stream (since
-  // v0.51.66), and stale-stream-state says so; its journal stays as it is.
-  if (pyTruthy(meta.pre_compression_snapshot)) return null;
-  // state.db ahead: the server heals the turn from it first, as
-  // stale-stream-state says.
-  if (serverHealsFromStateDb(store, sessionId)) return null;
-  const verdict = activeRunVerdict(
-    store.runJournals,
-    sessionId,
-    meta.active_stream_id,
-  );
-  // A parent another session continues (since v0.51.154): left to
-  // stale-stream-state too, which reports it as the guard it is.
-  if (verdict && compressionParentReason(meta, sessionId, store)) return null;
-  return verdict;
-}
-
-/**
- * The output of a run, as evidence.
- *
- * @example
- * ```ts
- * outputEvidence(summary); // { textChars: 120, toolCards: 2, ... }
- * ```
- */
-export function outputEvidence(
-  summary: RunJournalSummary,
-): Record<string, number | string | null> {
-  return {
-    textChars: summary.textChars,
-    reasoningChars: summary.reasoningChars,
-    toolCards: summary.toolCards,
-    events: summary.events,
-    terminalState: summary.terminalState,
-  };
-}
-
-/**
- * The output of a run, as words: "312 characters of text and 2 tool
- * cards".
- *
- * @example
- * ```ts
- * outputText(summary); // "5 characters of text and 1 tool card"
- * ```
- */
-export function outputText(summary: RunJournalSummary): string {
-  const parts: string[] = [];
-  const count = (n: number, one: string, many: string) => {
-    if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
-  };
-  count(summary.textChars, "character of text", "characters of text");
-  count(
-    summary.reasoningChars,
-    "character of reasoning",
-    "characters of reasoning",
-  );
-  count(summary.toolCards, "tool card", "tool cards");
-  if (parts.length === 0) return "no output";
-  return parts.length === 1
-    ? parts[0]
-    : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
 }
 
 /** The `stale-stream-output` check. */

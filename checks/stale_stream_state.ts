@@ -15,74 +15,23 @@
  */
 
 import { defineCheck } from "../core/check.ts";
-import { pyTruthy } from "../core/compact_entry.ts";
-import { continuationParents, hasContinuation } from "../core/continuation.ts";
-import { pyFloat } from "../core/interrupted_marker.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
-import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
-import { claimedRun } from "./stale_stream_output.ts";
+import {
+  claimedRun,
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  serverHealsFromStateDb,
+  STALE_PENDING_GRACE_SECONDS,
+} from "../core/stream_state.ts";
 
-/** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
-export const STALE_PENDING_GRACE_SECONDS = 30;
-
-/**
- * How old a pending turn is, in seconds, as the server's
- * `_repair_stale_pending` reckons it: a missing or falsy
- * `pending_started_at` (legacy sidecars) and one that is not a number count
- * as infinitely old.
- *
- * @example
- * ```ts
- * pendingAgeSeconds(null, Date.now()); // Infinity
- * pendingAgeSeconds(Date.now() / 1000 - 5, Date.now()); // about 5
- * ```
- */
-export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
-  if (!pyTruthy(startedAt)) return Infinity;
-  // Python's float(): "nan" and "inf" read as numbers, a list raises.
-  const started = pyFloat(startedAt);
-  return started === null ? Infinity : nowMs / 1000 - started;
-}
-
-/**
- * Why today's server leaves a session's stream state alone for good
- * (`_repair_stale_pending`, since v0.51.66 and v0.51.154): it is an
- * archived compression parent (`pre_compression_snapshot`), or another
- * session names it as `parent_session_id` (its continuation owns the
- * turn). Null when neither holds.
- *
- * @example
- * ```ts
- * compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
- * ```
- */
-export function compressionParentReason(
-  meta: Record<string, unknown>,
-  sessionId: string,
-  store: { sessionDir: string; scannedAt: number },
-): "pre_compression_snapshot" | "continuation" | null {
-  if (pyTruthy(meta.pre_compression_snapshot)) {
-    return "pre_compression_snapshot";
-  }
-  const parents = continuationParents(store.sessionDir, store.scannedAt);
-  return hasContinuation(parents, sessionId) ? "continuation" : null;
-}
-
-/**
- * True when a sidecar's metadata holds stream state a turn left behind:
- * both `active_stream_id` and `pending_user_message` set (Python truth, as
- * the server tests them).
- *
- * @example
- * ```ts
- * hasStreamState({ active_stream_id: "s1", pending_user_message: "hi" }); // true
- * ```
- */
-export function hasStreamState(meta: Record<string, unknown>): boolean {
-  return pyTruthy(meta.active_stream_id) &&
-    pyTruthy(meta.pending_user_message);
-}
+export {
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  STALE_PENDING_GRACE_SECONDS,
+};
 
 /** The `stale-stream-state` check. */
 export const staleStreamState = defineCheck({

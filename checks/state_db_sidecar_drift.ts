@@ -30,15 +30,20 @@ import {
   isPlainObject,
   messageText,
   pyStrip,
-  pyTruthy,
   type SidecarSummary,
   toTimestamp,
 } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
-import { webuiRowFor } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
 import { activeRunVerdict } from "../core/run_journal_scan.ts";
-import { outputEvidence, outputText } from "./stale_stream_output.ts";
+import {
+  hasUnfinishedTurn,
+  outputEvidence,
+  outputText,
+  serverHealsFromStateDb,
+} from "../core/stream_state.ts";
+
+export { hasUnfinishedTurn, serverHealsFromStateDb };
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -257,43 +262,6 @@ export const stateDbSidecarDrift = defineCheck({
     };
   },
 });
-
-/**
- * The server's self-heal trigger: `active_stream_id` or
- * `pending_user_message` set (Python truth).
- *
- * @example
- * ```ts
- * hasUnfinishedTurn(summarizeSidecar({ messages: [], pending_user_message: "hi" })); // true
- * ```
- */
-export function hasUnfinishedTurn(live: SidecarSummary): boolean {
-  return pyTruthy(live.meta.active_stream_id) ||
-    pyTruthy(live.meta.pending_user_message);
-}
-
-/**
- * True when today's server, loading this session in full, would heal its
- * sidecar from state.db: the turn is unfinished and state.db holds more
- * messages for it. Other checks leave such a sidecar to the server.
- *
- * @example
- * ```ts
- * if (serverHealsFromStateDb(store, "abc")) return; // the server's own repair comes first
- * ```
- */
-export function serverHealsFromStateDb(
-  store: StoreSnapshot,
-  sessionId: string,
-): boolean {
-  const live = store.sessions.get(sessionId)?.live;
-  if (!live?.read.ok || live.read.value.shape !== "object") return false;
-  if (!hasUnfinishedTurn(live.read.value)) return false;
-  // The session's own profile's state.db, as the server reads it.
-  const found = webuiRowFor(store, sessionId);
-  if (!found?.db.canCountMessages) return false;
-  return found.row.messageCount > messageCountOf(live);
-}
 
 /** A state.db row for evidence: its 1-based place in the session's order. */
 interface ShownRow {
