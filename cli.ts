@@ -23,7 +23,7 @@ import { renderShowText, showOf } from "./core/show.ts";
 import { reviewPagePieces, writeReviewPage } from "./core/review_html.ts";
 import { isValidSessionId } from "./core/session_id.ts";
 import { kindsOf, runPipeline } from "./core/run.ts";
-import { registryProblems } from "./core/registry.ts";
+import { registryProblems, withRepairs } from "./core/registry.ts";
 import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
 import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
 import { TOOL_VERSION } from "./core/version.ts";
@@ -230,9 +230,10 @@ export async function main(
   io: CliIo = denoIo(),
   options: CliOptions = {},
 ): Promise<number> {
+  const repairs = options.repairs ?? builtinRepairs;
   const registry: Registry = {
-    checks: options.checks ?? builtinChecks,
-    repairs: options.repairs ?? builtinRepairs,
+    checks: withRepairs(options.checks ?? builtinChecks, repairs),
+    repairs,
     writer: options.writer ?? {},
   };
   const disagree = registryProblems(registry.checks, registry.repairs);

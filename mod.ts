@@ -16,17 +16,20 @@
  *   id: "untitled-sessions",
  *   title: "Sessions without a title",
  *   description: "Reports sidecars whose title is empty.",
- *   kinds: [{
- *     kind: "untitled_session", category: "info", severity: "info",
- *     summary: "A session has no title.", explain: "Nothing is lost.",
- *   }],
- *   run: (store) =>
- *     [...store.sessions.values()]
- *       .filter((s) => s.live?.read.ok && !s.live.read.value.meta.title)
- *       .map((s) => ({
- *         kind: "untitled_session", sessionId: s.sessionId,
- *         paths: [`${s.sessionId}.json`], message: `${s.sessionId} has no title.`,
- *       })),
+ *   kinds: {
+ *     untitled_session: {
+ *       category: "info", severity: "info",
+ *       summary: "A session has no title.", explain: "Nothing is lost.",
+ *     },
+ *   },
+ *   create: (context) => ({
+ *     session({ sessionId, files: { live } }) {
+ *       if (live?.read.ok && !live.read.value.meta.title) {
+ *         context.report({ kind: "untitled_session", sessionId,
+ *           paths: [live.name], message: `${sessionId} has no title.` });
+ *       }
+ *     },
+ *   }),
  * });
  *
  * const report = await runPipeline({
@@ -68,7 +71,21 @@ export {
   type FileState,
   readAcknowledgements,
 } from "./core/acknowledged.ts";
-export { type Check, type CheckOptions, defineCheck } from "./core/check.ts";
+export {
+  type Check,
+  type CheckContext,
+  type CheckDefinition,
+  type CheckOptions,
+  defineCheck,
+  type KindSpec,
+  type RowScope,
+  type SessionScope,
+  type SessionStore,
+  type StoreWide,
+  type TempScope,
+  type Visitors,
+} from "./core/check.ts";
+export { CheckRun } from "./core/check_engine.ts";
 export {
   defineRepair,
   isSkip,
@@ -81,10 +98,8 @@ export {
 export type { Action, ActionOutcome, Expectation } from "./core/action.ts";
 export {
   findingId,
-  type OrderedFinding,
   PIPELINE_KINDS,
   runChecks,
-  runChecksWithOrder,
   selectChecks,
   type Selection,
 } from "./core/pipeline.ts";
@@ -105,7 +120,11 @@ export {
 } from "./core/repair_engine.ts";
 export { kindsOf, type PipelineOptions, runPipeline } from "./core/run.ts";
 export type { RepairProgress } from "./core/scan_progress.ts";
-export { registryProblems } from "./core/registry.ts";
+export {
+  registerChecks,
+  registryProblems,
+  withRepairs,
+} from "./core/registry.ts";
 export { Interrupted } from "./core/interrupt.ts";
 export {
   DEFAULT_PLUGIN_OUTPUT_BYTES,
@@ -148,6 +167,7 @@ export {
   type IndexSummary,
   type InvalidName,
   type OtherEntry,
+  type ProfileDbSet,
   type ScannedFile,
   type ScanOptions,
   type ScanParts,

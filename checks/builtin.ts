@@ -1,6 +1,8 @@
 /**
- * The built-in checks, in the order they run and report. A plain list:
- * add a check by adding it here (or pass your own list to the pipeline).
+ * The built-in checks, in the order they run and report, registered with
+ * the built-in repairs (each kind's repair is the one whose `fixes` names
+ * it; see core/registry.ts). Add a check by adding it here (or pass your
+ * own list to the pipeline).
  *
  * @example
  * ```ts
@@ -11,6 +13,8 @@
  */
 
 import type { Check } from "../core/check.ts";
+import { registerChecks } from "../core/registry.ts";
+import { builtinRepairs } from "../repairs/builtin.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { indexCoverage } from "./index_coverage.ts";
 import { indexDrift } from "./index_drift.ts";
@@ -48,7 +52,7 @@ import { sidebarVisibility } from "./sidebar_visibility.ts";
  * const checks = [...builtinChecks, myCheck];
  * ```
  */
-export const builtinChecks: readonly Check[] = [
+export const builtinChecks: readonly Check[] = registerChecks([
   shrunkenLive,
   orphanBackup,
   indexCoverage,
@@ -77,4 +81,4 @@ export const builtinChecks: readonly Check[] = [
   runRecords,
   sidebarVisibility,
   sourceFlags,
-];
+], builtinRepairs);

@@ -7,14 +7,13 @@
  * @example
  * ```ts
  * import { deletedTombstone } from "./deleted_tombstone.ts";
- * const drafts = await deletedTombstone.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [deletedTombstone], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
-import { tombstonedIds } from "../core/snapshot.ts";
+import { deletion } from "../core/store_facts.ts";
 import { TOMBSTONE_FILE } from "../core/store_layout.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { stateDbOf } from "../core/profile_state_db.ts";
@@ -26,10 +25,8 @@ export const deletedTombstone = defineCheck({
   description:
     "Reports sessions listed in the durable delete tombstone that still " +
     "have an orphan backup or a state.db row, and an unreadable tombstone.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "state_db_deleted_webui_tombstone",
+  kinds: {
+    state_db_deleted_webui_tombstone: {
       category: "unsafe_to_repair",
       severity: "warning",
       webuiRecommendation: "deleted_session_skipped",
@@ -62,8 +59,7 @@ export const deletedTombstone = defineCheck({
         },
       ],
     },
-    {
-      kind: "tombstone_unreadable",
+    tombstone_unreadable: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "The delete tombstone cannot be read.",
@@ -78,56 +74,52 @@ export const deletedTombstone = defineCheck({
         "session at all and would bring them back. Fix the file to the " +
         'shape {"version": 1, "ids": [...]} (the evidence says what is wrong).',
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    const ids = tombstonedIds(store);
-    if (ids === null && store.tombstone) {
-      const read = store.tombstone.read;
-      const detail = read.ok
-        ? read.value.detail ?? "has the wrong shape"
-        : read.problem.detail;
-      drafts.push({
-        kind: "tombstone_unreadable",
-        paths: [store.tombstone.name],
-        message: `${store.tombstone.name} ${detail}.`,
-        evidence: { problem: read.ok ? "wrong_shape" : read.problem.reason },
-      });
-      return drafts;
-    }
-    if (!ids || ids.size === 0) return drafts;
-    const main = store.stateDb;
-    const rows = main.status === "ok"
-      ? new Map(main.webuiRows.map((r) => [r.id, r]))
-      : new Map();
-    for (const id of [...ids].sort()) {
-      const session = store.sessions.get(id);
-      if (session?.live) continue;
-      const backup = session?.backup;
-      // In the db of the session's profile (core/profile_state_db.ts).
-      const db = stateDbOf(store, session);
-      const row = db === main
-        ? rows.get(id)
-        : db.status === "ok" && db.lookup?.webuiRow(id);
-      if (!backup && !row) continue;
-      const what = [
-        backup ? `${backup.name} remains` : "",
-        row ? "state.db still has its row" : "",
-      ].filter(Boolean).join(" and ");
-      drafts.push({
-        kind: "state_db_deleted_webui_tombstone",
-        sessionId: id,
-        paths: [...(backup ? [backup.name] : []), TOMBSTONE_FILE],
-        message: `Session ${id} was deleted but ${what}; it is left deleted.`,
-        evidence: {
-          liveMessages: -1,
-          bakMessages: backup ? messageCountOf(backup) : -1,
-          hasBackup: Boolean(backup),
-          hasStateDbRow: Boolean(row),
-          ...(row ? { stateDbRow: row.position } : {}),
-        },
-      });
-    }
-    return drafts;
+  },
+  create(context) {
+    return {
+      session({ sessionId: id, files: session, stateDbRows, store }) {
+        if (session.live || deletion(store, id) !== "deleted") return;
+        const backup = session.backup;
+        // In the db of the session's profile (core/profile_state_db.ts); a
+        // row listed twice is its last.
+        const db = stateDbOf(store, session);
+        const row = db === store.stateDb
+          ? stateDbRows.at(-1)
+          : db.status === "ok" && db.lookup?.webuiRow(id);
+        if (!backup && !row) return;
+        const what = [
+          backup ? `${backup.name} remains` : "",
+          row ? "state.db still has its row" : "",
+        ].filter(Boolean).join(" and ");
+        context.report({
+          kind: "state_db_deleted_webui_tombstone",
+          sessionId: id,
+          paths: [...(backup ? [backup.name] : []), TOMBSTONE_FILE],
+          message: `Session ${id} was deleted but ${what}; it is left deleted.`,
+          evidence: {
+            liveMessages: -1,
+            bakMessages: backup ? messageCountOf(backup) : -1,
+            hasBackup: Boolean(backup),
+            hasStateDbRow: Boolean(row),
+            ...(row ? { stateDbRow: row.position } : {}),
+          },
+        });
+      },
+      end() {
+        const tombstone = context.store.tombstone;
+        if (!tombstone) return;
+        const read = tombstone.read;
+        if (read.ok && read.value.valid) return;
+        const detail = read.ok
+          ? read.value.detail ?? "has the wrong shape"
+          : read.problem.detail;
+        context.report({
+          kind: "tombstone_unreadable",
+          paths: [tombstone.name],
+          message: `${tombstone.name} ${detail}.`,
+          evidence: { problem: read.ok ? "wrong_shape" : read.problem.reason },
+        });
+      },
+    };
   },
 });

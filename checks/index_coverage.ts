@@ -10,24 +10,24 @@
  * @example
  * ```ts
  * import { indexCoverage } from "./index_coverage.ts";
- * const drafts = await indexCoverage.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexCoverage], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
-import type { StoreSnapshot } from "../core/snapshot.ts";
+import type { ScannedFile } from "../core/snapshot.ts";
+import type { SidecarSummary } from "../core/sidecar_summary.ts";
 import { deletion, messageCountOf } from "../core/store_facts.ts";
 import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store_layout.ts";
 import { indexable } from "../core/compact_entry.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
-import { EXAMPLES_SHOWN, firstSorted, MAX_LISTED } from "./listed_cap.ts";
+import { EXAMPLES_SHOWN, MAX_LISTED } from "./listed_cap.ts";
 
-const MANY = `More than ${MAX_LISTED} such ids (in a part of 1000 ` +
-  "sessions, for a big store) are one finding with their count and the " +
-  `first ${EXAMPLES_SHOWN} of them by id.`;
+const MANY = `More than ${MAX_LISTED} such ids are one finding with ` +
+  `their count and the first ${EXAMPLES_SHOWN} of them by id.`;
 
 const REBUILD = "Repair: rebuild_index rewrites _index.json from the " +
   "sidecars of this session dir, as today's server's full rebuild writes " +
@@ -40,13 +40,10 @@ export const indexCoverage = defineCheck({
   description:
     "Reports index entries without a sidecar and sidecars without an index " +
     "entry.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "index_absent",
+  kinds: {
+    index_absent: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary:
         "_index.json is missing while the session dir has sidecars to list.",
       explain: "All versions: the sidebar reads _index.json; without it the " +
@@ -56,11 +53,9 @@ export const indexCoverage = defineCheck({
         "so rebuilding it now is what the server would do. One finding " +
         "for the store. " + REBUILD,
     },
-    {
-      kind: "index_missing_file",
+    index_missing_file: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "The index lists a session that has no sidecar.",
       explain:
         "_index.json is derived from the sidecars and only speeds up the " +
@@ -73,11 +68,9 @@ export const indexCoverage = defineCheck({
         "Entries of sessions in the delete tombstone are not reported. " +
         REBUILD + " " + MANY,
     },
-    {
-      kind: "index_unsaved_chat",
+    index_unsaved_chat: {
       category: "info",
       severity: "info",
-      repair: "rebuild_index",
       summary: "The index lists a chat without messages that was never saved.",
       explain: "All versions: New Conversation makes a chat in the " +
         "server's memory only; it is saved with its first message. A full " +
@@ -92,11 +85,9 @@ export const indexCoverage = defineCheck({
         "of an id listed with messages elsewhere in the index is " +
         "index_missing_file. " + REBUILD + " " + MANY,
     },
-    {
-      kind: "index_missing_entry",
+    index_missing_entry: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "A sidecar is missing from the index.",
       explain: "The session exists on disk but the sidebar, which reads " +
         "_index.json, does not show it. Sessions the server keeps out on " +
@@ -108,8 +99,7 @@ export const indexCoverage = defineCheck({
         "(api_missing_messageful). " +
         REBUILD,
     },
-    {
-      kind: "index_left_out",
+    index_left_out: {
       category: "info",
       severity: "info",
       summary:
@@ -123,8 +113,7 @@ export const indexCoverage = defineCheck({
         "The server's own audit names it index_missing_entry, and so does " +
         "--format webui-json.",
     },
-    {
-      kind: "index_pruned_orphan",
+    index_pruned_orphan: {
       category: "info",
       severity: "info",
       summary:
@@ -141,149 +130,155 @@ export const indexCoverage = defineCheck({
         "rebuild lists these sessions, as the server's own full rebuild " +
         "does; the server prunes them again on its next poll.",
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    const index = store.index;
-    if (!index) {
-      if (hasListableSidecar(store)) {
-        drafts.push({
-          kind: "index_absent",
-          paths: [INDEX_FILE],
-          // No count: a store checked part by part sees its sidecars a part
-          // at a time, and this finding is the store's, once.
-          message: `${INDEX_FILE} does not exist while the session dir has ` +
-            "sidecars; the server rebuilds it at its next start.",
-          evidence: {},
-        });
-      }
-      return drafts;
-    }
-    // Only the listed ids with a sidecar are kept, and the missing ones
-    // once each: an index may list millions of ids, most of them twice.
-    const listed = new Set<string>();
-    const missing = new Set<string>();
-    const unsaved = new Set<string>();
-    if (index.read.ok) {
-      for (const { sessionId: id, entry } of index.read.value.entries) {
-        if (store.sessions.get(id)?.live) listed.add(id);
-        else if (!isValidSessionId(id)) missing.add(id);
-        else if (deletion(store, id) === "deleted") continue;
-        else if (entry.message_count === 0) unsaved.add(id);
-        else missing.add(id);
-      }
-    }
-    // An id listed with and without messages is one that had some.
-    for (const id of missing) unsaved.delete(id);
-    drafts.push(
-      ...listedWithoutSidecar("index_missing_file", missing),
-      ...listedWithoutSidecar("index_unsaved_chat", unsaved),
-    );
-    const pruned = store.prunedOrphans?.read.ok
-      ? store.prunedOrphans.read.value
-      : null;
-    for (const session of store.sessions.values()) {
-      if (!session.live || listed.has(session.sessionId)) continue;
-      const messages = messageCountOf(session.live);
-      // The server prunes only a session whose sidecar has no message (one
-      // it cannot load counts as none).
-      if (pruned?.has(session.sessionId) && messages <= 0) {
-        drafts.push({
-          kind: "index_pruned_orphan",
-          sessionId: session.sessionId,
-          paths: [session.live.name, PRUNED_ORPHANS_FILE],
-          message: `${session.live.name} is kept out of ${INDEX_FILE} on ` +
-            `purpose: it has no messages and ${PRUNED_ORPHANS_FILE} lists it.`,
-          evidence: { liveMessages: messages, bakMessages: -1 },
-          order: [1],
-        });
-        continue;
-      }
-      // A rebuild leaves it out (session_id_mismatch, sidecar_missing_keys
-      // or api_missing_messageful asks a person): nothing to rebuild for it.
-      if (
-        session.live.read.ok &&
-        !indexable(session.sessionId, session.live.read.value)
-      ) {
-        drafts.push({
-          kind: "index_left_out",
-          sessionId: session.sessionId,
-          paths: [session.live.name, INDEX_FILE],
-          message: `${session.live.name} is not listed in ${INDEX_FILE}, ` +
-            "and no rebuild would list it until its own problem is fixed.",
-          evidence: { liveMessages: messages, bakMessages: -1 },
-          order: [1],
-        });
-        continue;
-      }
-      drafts.push({
-        kind: "index_missing_entry",
-        sessionId: session.sessionId,
-        paths: [session.live.name, INDEX_FILE],
-        message: `${session.live.name} is not listed in ${INDEX_FILE}.`,
-        evidence: { liveMessages: messages, bakMessages: -1 },
-        order: [1],
-      });
-    }
-    return drafts;
+  },
+  create(context) {
+    // Ids listed without a sidecar, each once, as they come (in id order):
+    // an index may list millions, so only the first are kept.
+    const missing = new ListedIds();
+    const unsaved = new ListedIds();
+    let listable = false;
+    return {
+      session({ sessionId: id, files: session, indexEntries, store }) {
+        const read = session.live?.read;
+        if (read?.ok && read.value.shape === "object") listable = true;
+        if (!context.store.index) return;
+        let listed = false;
+        let withMessages = false;
+        let unsavedChat = false;
+        if (context.store.index.read.ok) {
+          for (const { entry } of indexEntries) {
+            if (session.live) listed = true;
+            else if (!isValidSessionId(id)) withMessages = true;
+            else if (deletion(store, id) === "deleted") continue;
+            else if (entry.message_count === 0) unsavedChat = true;
+            else withMessages = true;
+          }
+        }
+        // An id listed with and without messages is one that had some.
+        if (withMessages) missing.add(id);
+        else if (unsavedChat) unsaved.add(id);
+        if (session.live && !listed) {
+          const pruned = context.store.prunedOrphans?.read.ok
+            ? context.store.prunedOrphans.read.value
+            : null;
+          context.report(unlisted(id, session.live, pruned));
+        }
+      },
+      end() {
+        if (!context.store.index) {
+          if (listable) {
+            context.report({
+              kind: "index_absent",
+              paths: [INDEX_FILE],
+              message: `${INDEX_FILE} does not exist while the session dir ` +
+                "has sidecars; the server rebuilds it at its next start.",
+              evidence: {},
+            });
+          }
+          return;
+        }
+        for (const draft of missing.drafts("index_missing_file")) {
+          context.report(draft);
+        }
+        for (const draft of unsaved.drafts("index_unsaved_chat")) {
+          context.report(draft);
+        }
+      },
+    };
   },
 });
 
 /**
- * The findings for ids the index lists without a sidecar: one per id, or
- * one with the count and the first ids when there are too many.
+ * The finding for a sidecar the index does not list: kept out on purpose
+ * (pruned), left out until its own problem is fixed, or missing.
  */
-function listedWithoutSidecar(
-  kind: "index_missing_file" | "index_unsaved_chat",
-  ids: Set<string>,
-): FindingDraft[] {
-  if (ids.size > MAX_LISTED) {
-    const shown = firstSorted(ids, EXAMPLES_SHOWN);
-    return [{
-      kind,
-      paths: [INDEX_FILE],
-      message: `${INDEX_FILE} lists ${ids.size} sessions ${
-        kind === "index_unsaved_chat"
-          ? "without messages that have"
-          : "that have"
-      } no sidecar, among them ${
-        shown.slice(0, 3).map((id) => showJson(id)).join(", ")
-      }.`,
-      evidence: {
-        liveMessages: -1,
-        bakMessages: -1,
-        count: ids.size,
-        sessionIds: shown.map((id) => shortText(id, EVIDENCE_CHARS)),
-      },
-      // One such finding per part of a store checked part by part.
-      key: `count:${shortText(shown[0], EVIDENCE_CHARS)}`,
-      order: [0],
-    }];
+function unlisted(
+  id: string,
+  live: ScannedFile<SidecarSummary>,
+  pruned: ReadonlySet<string> | null,
+): FindingDraft {
+  const messages = messageCountOf(live);
+  const evidence = { liveMessages: messages, bakMessages: -1 };
+  // The server prunes only a session whose sidecar has no message (one
+  // it cannot load counts as none).
+  if (pruned?.has(id) && messages <= 0) {
+    return {
+      kind: "index_pruned_orphan",
+      sessionId: id,
+      paths: [live.name, PRUNED_ORPHANS_FILE],
+      message: `${live.name} is kept out of ${INDEX_FILE} on purpose: it ` +
+        `has no messages and ${PRUNED_ORPHANS_FILE} lists it.`,
+      evidence,
+    };
   }
-  return [...ids].sort().map((id) => ({
-    kind,
-    // An invalid id may be megabytes long: the report shows an excerpt.
-    sessionId: shortText(id, EVIDENCE_CHARS),
-    paths: [INDEX_FILE],
-    message: !isValidSessionId(id)
-      ? `${INDEX_FILE} lists the invalid id ${showJson(id)}.`
-      : kind === "index_unsaved_chat"
-      ? `${INDEX_FILE} lists ${id}, a chat without messages, but ${id}.json does not exist.`
-      : `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`,
-    evidence: { liveMessages: -1, bakMessages: -1 },
-    order: [0], // every listed id without a sidecar first, by id
-  }));
+  // A rebuild leaves it out (session_id_mismatch, sidecar_missing_keys
+  // or api_missing_messageful asks a person): nothing to rebuild for it.
+  if (live.read.ok && !indexable(id, live.read.value)) {
+    return {
+      kind: "index_left_out",
+      sessionId: id,
+      paths: [live.name, INDEX_FILE],
+      message: `${live.name} is not listed in ${INDEX_FILE}, ` +
+        "and no rebuild would list it until its own problem is fixed.",
+      evidence,
+    };
+  }
+  return {
+    kind: "index_missing_entry",
+    sessionId: id,
+    paths: [live.name, INDEX_FILE],
+    message: `${live.name} is not listed in ${INDEX_FILE}.`,
+    evidence,
+  };
 }
 
 /**
- * Whether a rebuilt index would list anything: a live sidecar that parses
- * as an object. One that does not is its own finding, and an index of no
- * entry is the same to the server as none.
+ * Ids the index lists without a sidecar, added in id order: how many, and
+ * the first of them (enough to list each, or to show examples of many).
  */
-function hasListableSidecar(store: StoreSnapshot): boolean {
-  for (const session of store.sessions.values()) {
-    const read = session.live?.read;
-    if (read?.ok && read.value.shape === "object") return true;
+class ListedIds {
+  count = 0;
+  first: string[] = [];
+
+  add(id: string): void {
+    this.count++;
+    if (this.first.length <= MAX_LISTED) this.first.push(id);
   }
-  return false;
+
+  /** One finding per id, or one with the count and the first ids. */
+  drafts(kind: "index_missing_file" | "index_unsaved_chat"): FindingDraft[] {
+    if (this.count > MAX_LISTED) {
+      const shown = this.first.slice(0, EXAMPLES_SHOWN);
+      return [{
+        kind,
+        paths: [INDEX_FILE],
+        message: `${INDEX_FILE} lists ${this.count} sessions ${
+          kind === "index_unsaved_chat"
+            ? "without messages that have"
+            : "that have"
+        } no sidecar, among them ${
+          shown.slice(0, 3).map((id) => showJson(id)).join(", ")
+        }.`,
+        evidence: {
+          liveMessages: -1,
+          bakMessages: -1,
+          count: this.count,
+          sessionIds: shown.map((id) => shortText(id, EVIDENCE_CHARS)),
+        },
+        key: `count:${shortText(shown[0], EVIDENCE_CHARS)}`,
+      }];
+    }
+    return this.first.map((id) => ({
+      kind,
+      // An invalid id may be megabytes long: the report shows an excerpt.
+      sessionId: shortText(id, EVIDENCE_CHARS),
+      paths: [INDEX_FILE],
+      message: !isValidSessionId(id)
+        ? `${INDEX_FILE} lists the invalid id ${showJson(id)}.`
+        : kind === "index_unsaved_chat"
+        ? `${INDEX_FILE} lists ${id}, a chat without messages, but ${id}.json does not exist.`
+        : `${INDEX_FILE} lists ${id} but ${id}.json does not exist.`,
+      evidence: { liveMessages: -1, bakMessages: -1 },
+    }));
+  }
 }

@@ -8,16 +8,15 @@
  * @example
  * ```ts
  * import { indexDrift } from "./index_drift.ts";
- * const drafts = await indexDrift.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexDrift], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
 import { compactEntry } from "../core/compact_entry.ts";
-import type { FindingDraft, JsonValue } from "../core/finding.ts";
+import type { JsonValue } from "../core/finding.ts";
 import { INDEX_ENTRY_FIELDS } from "../core/index_scan.ts";
-import type { IndexEntry } from "../core/snapshot.ts";
 import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { boundedValue } from "./shown_value.ts";
@@ -42,13 +41,10 @@ export const indexDrift = defineCheck({
     "Compares each index entry with the server's compact entry of its " +
     "sidecar: message_count (the persisted one where the sidecar has it, " +
     "as the server takes it), title, updated_at and last_message_at.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "index_entry_drift",
+  kinds: {
+    index_entry_drift: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary:
         "An index entry's message_count, title or times disagree with its sidecar.",
       explain:
@@ -60,11 +56,9 @@ export const indexDrift = defineCheck({
         "The evidence lists each differing field with the index's value " +
         "and the sidecar's. " + REBUILD,
     },
-    {
-      kind: "index_count_at_load",
+    index_count_at_load: {
       category: "info",
       severity: "info",
-      repair: "rebuild_index",
       summary:
         "An index entry keeps the message_count its session had when the server loaded it.",
       explain:
@@ -79,11 +73,9 @@ export const indexDrift = defineCheck({
         "index_entry_drift. The index is rebuilt on request: " +
         "`hermes-fsck repair --also-repair index_count_at_load`. " + REBUILD,
     },
-    {
-      kind: "index_missing_last_message_at",
+    index_missing_last_message_at: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "An index entry lacks last_message_at.",
       explain:
         "Indexes written by older servers have no last_message_at. For " +
@@ -92,77 +84,71 @@ export const indexDrift = defineCheck({
         "session (slow with large sessions) until it manages to write the " +
         "index back. " + REBUILD,
     },
-  ],
-  run(store) {
-    const index = store.index;
-    if (!index?.read.ok || index.read.value.shape !== "list") return [];
-    // The server keeps the last entry of an id, as a dict built in order.
-    // Only ids with a sidecar are compared: an index may list millions of
-    // others.
-    const shown = new Map<string, IndexEntry>();
-    for (const entry of index.read.value.entries) {
-      if (store.sessions.get(entry.sessionId)?.live) {
-        shown.set(entry.sessionId, entry);
-      }
-    }
-    const drafts: FindingDraft[] = [];
-    for (const [id, { entry }] of [...shown].sort(byKey)) {
-      const session = store.sessions.get(id);
-      const live = session?.live;
-      if (!live?.read.ok || !isWholeSession(live.read.value, id)) continue;
-      const counts = {
-        liveMessages: live.read.value.messageCount,
-        bakMessages: messageCountOf(session?.backup),
-      };
-      const paths = [live.name, index.name];
-      if (!("last_message_at" in entry)) {
-        drafts.push({
-          kind: "index_missing_last_message_at",
+  },
+  create(context) {
+    return {
+      session({ sessionId: id, files: session, indexEntries }) {
+        const index = context.store.index;
+        if (!index?.read.ok || index.read.value.shape !== "list") return;
+        // The server keeps the last entry of an id, as a dict built in
+        // order.
+        const entry = indexEntries.at(-1)?.entry;
+        const live = session.live;
+        if (!entry || !live?.read.ok) return;
+        if (!isWholeSession(live.read.value, id)) return;
+        const counts = {
+          liveMessages: live.read.value.messageCount,
+          bakMessages: messageCountOf(session?.backup),
+        };
+        const paths = [live.name, index.name];
+        if (!("last_message_at" in entry)) {
+          context.report({
+            kind: "index_missing_last_message_at",
+            sessionId: id,
+            paths,
+            message: `${index.name} has no last_message_at for ${id}.`,
+            evidence: counts,
+          });
+        }
+        // NaN stands in for the server's time.time(): a field that depends on
+        // when the entry was written cannot disagree.
+        const expected = compactEntry(id, live.read.value, NaN);
+        // Older servers counted an assistant `_partial` marker without text
+        // as the last message: an entry they wrote agrees too.
+        const older = olderLastMessageAt(id, live.read.value);
+        const fields = DRIFT_FIELDS.filter((field) =>
+          field in entry || field !== "last_message_at"
+        ).filter((field) =>
+          !agrees(field, entry[field], expected[field]) &&
+          !(field === "last_message_at" && older !== undefined &&
+            agrees(field, entry[field], older))
+        );
+        if (fields.length === 0) return;
+        // The server's own shape (see index_count_at_load): only the count
+        // differs, and the sidecar is of a version that persists it.
+        const countOnly = fields.length === 1 &&
+          fields[0] === "message_count" &&
+          "message_count" in live.read.value.meta;
+        context.report({
+          kind: countOnly ? "index_count_at_load" : "index_entry_drift",
           sessionId: id,
           paths,
-          message: `${index.name} has no last_message_at for ${id}.`,
-          evidence: counts,
+          message: `${index.name} disagrees with ${live.name} on ${
+            fields.map((f) =>
+              `${f} (${show(entry[f])} in the index, ${
+                show(expected[f])
+              } in the sidecar)`
+            ).join(", ")
+          }.`,
+          evidence: {
+            ...counts,
+            fields: [...fields],
+            indexed: pick(entry, fields),
+            expected: pick(expected, fields),
+          },
         });
-      }
-      // NaN stands in for the server's time.time(): a field that depends on
-      // when the entry was written cannot disagree.
-      const expected = compactEntry(id, live.read.value, NaN);
-      // Older servers counted an assistant `_partial` marker without text
-      // as the last message: an entry they wrote agrees too.
-      const older = olderLastMessageAt(id, live.read.value);
-      const fields = DRIFT_FIELDS.filter((field) =>
-        field in entry || field !== "last_message_at"
-      ).filter((field) =>
-        !agrees(field, entry[field], expected[field]) &&
-        !(field === "last_message_at" && older !== undefined &&
-          agrees(field, entry[field], older))
-      );
-      if (fields.length === 0) continue;
-      // The server's own shape (see index_count_at_load): only the count
-      // differs, and the sidecar is of a version that persists it.
-      const countOnly = fields.length === 1 &&
-        fields[0] === "message_count" &&
-        "message_count" in live.read.value.meta;
-      drafts.push({
-        kind: countOnly ? "index_count_at_load" : "index_entry_drift",
-        sessionId: id,
-        paths,
-        message: `${index.name} disagrees with ${live.name} on ${
-          fields.map((f) =>
-            `${f} (${show(entry[f])} in the index, ${
-              show(expected[f])
-            } in the sidecar)`
-          ).join(", ")
-        }.`,
-        evidence: {
-          ...counts,
-          fields: [...fields],
-          indexed: pick(entry, fields),
-          expected: pick(expected, fields),
-        },
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });
 
@@ -213,8 +199,4 @@ function show(value: unknown): string {
   if (value === undefined) return "missing";
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function byKey<T>(a: [string, T], b: [string, T]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }

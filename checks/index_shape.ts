@@ -7,12 +7,12 @@
  * @example
  * ```ts
  * import { indexShape } from "./index_shape.ts";
- * const drafts = await indexShape.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [indexShape], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
+import { defineCheck, type StoreWide } from "../core/check.ts";
 import type { FindingDraft } from "../core/finding.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
@@ -31,13 +31,10 @@ export const indexShape = defineCheck({
   description:
     "Reports an _index.json that does not parse, is not a JSON list, or " +
     "has entries without a string session_id.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "index_unparsable",
+  kinds: {
+    index_unparsable: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "_index.json does not parse.",
       explain:
         "_index.json is empty, not UTF-8 or not JSON (a torn write or a " +
@@ -46,22 +43,18 @@ export const indexShape = defineCheck({
         "save happens to rebuild it. The evidence gives the reason and the " +
         "byte offset of the error. " + REBUILD,
     },
-    {
-      kind: "index_not_list",
+    index_not_list: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "_index.json parses but is not a JSON list.",
       explain:
         "The server writes the index as a list of compact session entries; " +
         "an object or a scalar in its place (from another tool or an old " +
         "format) lists no session. " + REBUILD,
     },
-    {
-      kind: "index_malformed_entry",
+    index_malformed_entry: {
       category: "repairable",
       severity: "warning",
-      repair: "rebuild_index",
       summary: "_index.json has entries without a string session_id.",
       explain: "Every entry of the index must be an object with a string " +
         "session_id. The server reads entries with entry.get('session_id'), " +
@@ -70,48 +63,56 @@ export const indexShape = defineCheck({
         "evidence gives the count of the bad entries and the positions of " +
         `the first ${MAX_LISTED}. ` + REBUILD,
     },
-  ],
-  run(store) {
-    const index = store.index;
-    if (!index) return [];
-    const read = index.read;
-    if (!read.ok) {
-      if (!isParseProblem(read.problem)) return []; // unreadable-files
-      return [{
-        kind: "index_unparsable",
-        paths: [index.name],
-        message: `${index.name} ${read.problem.detail}.`,
-        evidence: parseProblemEvidence(read.problem),
-      }];
-    }
-    const summary = read.value;
-    const drafts: FindingDraft[] = [];
-    if (summary.shape !== "list") {
-      drafts.push({
-        kind: "index_not_list",
-        paths: [index.name],
-        message: `${index.name} is a JSON ${summary.shape}, not a list.`,
-        evidence: { shape: summary.shape },
-      });
-    } else if (summary.badEntries.length > 0) {
-      const positions = summary.badEntries;
-      drafts.push({
-        kind: "index_malformed_entry",
-        paths: [INDEX_FILE],
-        message: `${index.name} has ${positions.length} ${
-          positions.length === 1 ? "entry" : "entries"
-        } without a string session_id (at ${
-          positions.length === 1 ? "position" : "positions"
-        } ${positions.slice(0, 10).join(", ")}${
-          positions.length > 10 ? ", ..." : ""
-        }).`,
-        // The first positions only: an index may have millions of them.
-        evidence: {
-          count: positions.length,
-          positions: positions.slice(0, MAX_LISTED),
-        },
-      });
-    }
-    return drafts;
   },
+  create: (context) => ({
+    end() {
+      for (const draft of indexShapeDrafts(context.store)) {
+        context.report(draft);
+      }
+    },
+  }),
 });
+
+function indexShapeDrafts(store: StoreWide): FindingDraft[] {
+  const index = store.index;
+  if (!index) return [];
+  const read = index.read;
+  if (!read.ok) {
+    if (!isParseProblem(read.problem)) return []; // unreadable-files
+    return [{
+      kind: "index_unparsable",
+      paths: [index.name],
+      message: `${index.name} ${read.problem.detail}.`,
+      evidence: parseProblemEvidence(read.problem),
+    }];
+  }
+  const summary = read.value;
+  const drafts: FindingDraft[] = [];
+  if (summary.shape !== "list") {
+    drafts.push({
+      kind: "index_not_list",
+      paths: [index.name],
+      message: `${index.name} is a JSON ${summary.shape}, not a list.`,
+      evidence: { shape: summary.shape },
+    });
+  } else if (summary.badEntries.length > 0) {
+    const positions = summary.badEntries;
+    drafts.push({
+      kind: "index_malformed_entry",
+      paths: [INDEX_FILE],
+      message: `${index.name} has ${positions.length} ${
+        positions.length === 1 ? "entry" : "entries"
+      } without a string session_id (at ${
+        positions.length === 1 ? "position" : "positions"
+      } ${positions.slice(0, 10).join(", ")}${
+        positions.length > 10 ? ", ..." : ""
+      }).`,
+      // The first positions only: an index may have millions of them.
+      evidence: {
+        count: positions.length,
+        positions: positions.slice(0, MAX_LISTED),
+      },
+    });
+  }
+  return drafts;
+}

@@ -7,13 +7,12 @@
  * @example
  * ```ts
  * import { malformedLive } from "./malformed_live.ts";
- * const drafts = await malformedLive.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [malformedLive], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import type { ScannedFile } from "../core/snapshot.ts";
 import type { SidecarSummary } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
@@ -27,68 +26,69 @@ export const malformedLive = defineCheck({
   description:
     "Reports live sidecars that are empty, not UTF-8 or not JSON and have " +
     "no parsable .bak or newer interrupted save to take their place.",
-  partwise: true,
-  kinds: [{
-    kind: "malformed_live",
-    category: "unsafe_to_repair",
-    severity: "error",
-    summary:
-      "The live sidecar does not parse and there is no usable .bak to restore.",
-    explain:
-      "<sid>.json is empty, not UTF-8 or not JSON (a torn write, a full " +
-      "disk, a bad block, a hand edit), so the server cannot load the " +
-      "session. When <sid>.json.bak parses as a session the finding is " +
-      "shrunken_live instead and restore_from_bak fixes it; when a stale " +
-      "save temp holds a newer complete save it is interrupted_save and " +
-      "promote_temp fixes it. Here neither exists, so any automatic fix " +
-      "would have to drop the file's bytes or guess at their content: the " +
-      "category is unsafe_to_repair and hermes-fsck leaves the file as it " +
-      "is. The evidence gives the reason and the byte offset of the parse " +
-      "error (`offset`). With the server stopped, copy the file aside and " +
-      "mend the JSON by hand at that offset (a truncated file usually " +
-      "needs its open brackets closed), or put back a copy from your own " +
-      "backups. If state.db holds the session's messages, moving the " +
-      "broken file out of the session dir lets `hermes-fsck repair` " +
-      "rebuild it from state.db (state_db_missing_sidecar).",
-    resolutions: [
-      {
-        keep: "state-db",
-        meaning:
-          "Rebuild <sid>.json from its state.db rows; the broken file goes to the run's quarantine.",
-      },
-      {
-        keep: "discard",
-        meaning: "Move the broken <sid>.json into the run's quarantine.",
-      },
-    ],
-  }],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, backup } = session;
-      if (!live || live.read.ok || !isParseProblem(live.read.problem)) {
-        continue;
-      }
-      if (liveReplacement(store, session, options)) continue;
-      const problem = live.read.problem;
-      drafts.push({
-        kind: "malformed_live",
-        sessionId: session.sessionId,
-        paths: backup ? [live.name, backup.name] : [live.name],
-        message: `${live.name} ${problem.detail} and ${
-          backupState(session.sessionId, backup)
-        }.`,
-        evidence: {
-          liveMessages: -1,
-          bakMessages: messageCountOf(backup),
-          ...parseProblemEvidence(problem),
-          ...(backup && !backup.read.ok
-            ? { backupProblem: backup.read.problem.reason }
-            : {}),
+  kinds: {
+    malformed_live: {
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary:
+        "The live sidecar does not parse and there is no usable .bak to restore.",
+      explain:
+        "<sid>.json is empty, not UTF-8 or not JSON (a torn write, a full " +
+        "disk, a bad block, a hand edit), so the server cannot load the " +
+        "session. When <sid>.json.bak parses as a session the finding is " +
+        "shrunken_live instead and restore_from_bak fixes it; when a stale " +
+        "save temp holds a newer complete save it is interrupted_save and " +
+        "promote_temp fixes it. Here neither exists, so any automatic fix " +
+        "would have to drop the file's bytes or guess at their content: the " +
+        "category is unsafe_to_repair and hermes-fsck leaves the file as it " +
+        "is. The evidence gives the reason and the byte offset of the parse " +
+        "error (`offset`). With the server stopped, copy the file aside and " +
+        "mend the JSON by hand at that offset (a truncated file usually " +
+        "needs its open brackets closed), or put back a copy from your own " +
+        "backups. If state.db holds the session's messages, moving the " +
+        "broken file out of the session dir lets `hermes-fsck repair` " +
+        "rebuild it from state.db (state_db_missing_sidecar).",
+      resolutions: [
+        {
+          keep: "state-db",
+          meaning:
+            "Rebuild <sid>.json from its state.db rows; the broken file goes to the run's quarantine.",
         },
-      });
-    }
-    return drafts;
+        {
+          keep: "discard",
+          meaning: "Move the broken <sid>.json into the run's quarantine.",
+        },
+      ],
+    },
+  },
+  create: (context) => {
+    const options = context.options;
+    return {
+      session({ files: session, store }) {
+        const { live, backup } = session;
+        if (!live || live.read.ok || !isParseProblem(live.read.problem)) {
+          return;
+        }
+        if (liveReplacement(store, session, options)) return;
+        const problem = live.read.problem;
+        context.report({
+          kind: "malformed_live",
+          sessionId: session.sessionId,
+          paths: backup ? [live.name, backup.name] : [live.name],
+          message: `${live.name} ${problem.detail} and ${
+            backupState(session.sessionId, backup)
+          }.`,
+          evidence: {
+            liveMessages: -1,
+            bakMessages: messageCountOf(backup),
+            ...parseProblemEvidence(problem),
+            ...(backup && !backup.read.ok
+              ? { backupProblem: backup.read.problem.reason }
+              : {}),
+          },
+        });
+      },
+    };
   },
 });
 

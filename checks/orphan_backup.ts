@@ -12,13 +12,13 @@
  * @example
  * ```ts
  * import { orphanBackup } from "./orphan_backup.ts";
- * const drafts = await orphanBackup.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [orphanBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft, Resolution } from "../core/finding.ts";
+import type { Resolution } from "../core/finding.ts";
 import {
   deletion,
   foreignSessionId,
@@ -46,13 +46,10 @@ export const orphanBackup = defineCheck({
   description:
     "Reports .bak snapshots whose live sidecar is missing, and whether " +
     "restoring them is safe.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "orphan_backup",
+  kinds: {
+    orphan_backup: {
       category: "repairable",
       severity: "error",
-      repair: "restore_from_bak",
       summary: "The live sidecar is missing but a parsable .bak remains.",
       explain:
         "The session's <sid>.json is gone while <sid>.json.bak parses, " +
@@ -62,8 +59,7 @@ export const orphanBackup = defineCheck({
         "byte copy of the backup (create-or-fail, so a file the server " +
         "writes meanwhile wins), then the index is rebuilt.",
     },
-    {
-      kind: "malformed_orphan_backup",
+    malformed_orphan_backup: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "The live sidecar is missing and its .bak does not parse.",
@@ -77,8 +73,7 @@ export const orphanBackup = defineCheck({
         meaning: "Move the .bak that does not parse into the run's quarantine.",
       }],
     },
-    {
-      kind: "orphan_backup_state_db_unreadable",
+    orphan_backup_state_db_unreadable: {
       category: "unsafe_to_repair",
       severity: "warning",
       summary:
@@ -97,8 +92,7 @@ export const orphanBackup = defineCheck({
         "restored if state.db still has the session.",
       resolutions: RESTORE_OR_DISCARD,
     },
-    {
-      kind: "orphan_backup_without_state_row",
+    orphan_backup_without_state_row: {
       category: "unsafe_to_repair",
       severity: "warning",
       summary:
@@ -110,80 +104,80 @@ export const orphanBackup = defineCheck({
         "while the server is stopped; otherwise delete the backup.",
       resolutions: RESTORE_OR_DISCARD,
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, backup, sessionId } = session;
-      if (live || !backup) continue;
-      if (deletion(store, sessionId) === "deleted") continue;
-      // A backup of another session is never restored here; the
-      // sidecar-identity check reports it for review.
-      if (foreignSessionId(backup, sessionId)) continue;
-      const bakMessages = messageCountOf(backup);
-      const paths = [backup.name];
-      if (bakMessages < 0) {
-        const problem = backup.read.ok
-          ? {
-            reason: "not_a_session",
-            detail: "is not a session object with a messages list",
-          }
-          : backup.read.problem;
-        drafts.push({
-          kind: "malformed_orphan_backup",
-          sessionId,
-          paths,
-          message:
-            `${sessionId}.json is missing and ${backup.name} ${problem.detail}.`,
-          evidence: {
-            liveMessages: -1,
-            bakMessages,
-            problem: problem.reason,
-            ...("offset" in problem && problem.offset !== undefined
-              ? { offset: problem.offset }
-              : {}),
-          },
-        });
-        continue;
-      }
-      const known = stateDbKnowsSession(store, sessionId);
-      const db = stateDbOf(store, store.sessions.get(sessionId));
-      if (known === null && db.status === "unreadable") {
-        drafts.push({
-          kind: "orphan_backup_state_db_unreadable",
-          sessionId,
-          paths,
-          message: `${sessionId}.json is missing and ${backup.name} holds ` +
-            `${bakMessages} messages, but state.db ${db.path} ` +
-            `${db.detail}; until it can be read a deleted session ` +
-            "cannot be told from a lost one, so the backup is not restored.",
-          evidence: {
-            liveMessages: -1,
-            bakMessages,
-            stateDbProblem: db.problem,
-          },
-        });
-      } else if (known) {
-        drafts.push({
-          kind: "orphan_backup",
-          sessionId,
-          paths,
-          message:
-            `${sessionId}.json is missing; ${backup.name} holds ${bakMessages} messages.`,
-          evidence: { liveMessages: -1, bakMessages },
-        });
-      } else {
-        drafts.push({
-          kind: "orphan_backup_without_state_row",
-          sessionId,
-          paths,
-          message:
-            `${sessionId}.json is missing and state.db has no row for it; ` +
-            `${backup.name} holds ${bakMessages} messages.`,
-          evidence: { liveMessages: -1, bakMessages },
-        });
-      }
-    }
-    return drafts;
+  },
+  create: (context) => {
+    return {
+      session({ files: session, store }) {
+        const { live, backup, sessionId } = session;
+        if (live || !backup) return;
+        if (deletion(store, sessionId) === "deleted") return;
+        // A backup of another session is never restored here; the
+        // sidecar-identity check reports it for review.
+        if (foreignSessionId(backup, sessionId)) return;
+        const bakMessages = messageCountOf(backup);
+        const paths = [backup.name];
+        if (bakMessages < 0) {
+          const problem = backup.read.ok
+            ? {
+              reason: "not_a_session",
+              detail: "is not a session object with a messages list",
+            }
+            : backup.read.problem;
+          context.report({
+            kind: "malformed_orphan_backup",
+            sessionId,
+            paths,
+            message:
+              `${sessionId}.json is missing and ${backup.name} ${problem.detail}.`,
+            evidence: {
+              liveMessages: -1,
+              bakMessages,
+              problem: problem.reason,
+              ...("offset" in problem && problem.offset !== undefined
+                ? { offset: problem.offset }
+                : {}),
+            },
+          });
+          return;
+        }
+        const known = stateDbKnowsSession(store, sessionId);
+        const db = stateDbOf(store, store.sessions.get(sessionId));
+        if (known === null && db.status === "unreadable") {
+          context.report({
+            kind: "orphan_backup_state_db_unreadable",
+            sessionId,
+            paths,
+            message: `${sessionId}.json is missing and ${backup.name} holds ` +
+              `${bakMessages} messages, but state.db ${db.path} ` +
+              `${db.detail}; until it can be read a deleted session ` +
+              "cannot be told from a lost one, so the backup is not restored.",
+            evidence: {
+              liveMessages: -1,
+              bakMessages,
+              stateDbProblem: db.problem,
+            },
+          });
+        } else if (known) {
+          context.report({
+            kind: "orphan_backup",
+            sessionId,
+            paths,
+            message:
+              `${sessionId}.json is missing; ${backup.name} holds ${bakMessages} messages.`,
+            evidence: { liveMessages: -1, bakMessages },
+          });
+        } else {
+          context.report({
+            kind: "orphan_backup_without_state_row",
+            sessionId,
+            paths,
+            message:
+              `${sessionId}.json is missing and state.db has no row for it; ` +
+              `${backup.name} holds ${bakMessages} messages.`,
+            evidence: { liveMessages: -1, bakMessages },
+          });
+        }
+      },
+    };
   },
 });

@@ -7,13 +7,12 @@
  * @example
  * ```ts
  * import { redundantBackup } from "./redundant_backup.ts";
- * const drafts = await redundantBackup.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [redundantBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 
 /** The `redundant-backup` check. */
@@ -23,48 +22,48 @@ export const redundantBackup = defineCheck({
   description:
     "Reports .bak snapshots that hold no more messages than their live " +
     "sidecar.",
-  partwise: true,
-  kinds: [{
-    kind: "redundant_backup",
-    category: "info",
-    severity: "info",
-    repair: "remove_redundant_backup",
-    summary: "A .bak holds no more messages than its live sidecar.",
-    explain: "The server writes <sid>.json.bak only before a save that would " +
-      "shrink the messages array; this one holds no more messages than the " +
-      "live file, so it is not a restore source (shrunken_live never " +
-      "restores it) and the server ignores it. Nothing is wrong, hence info. " +
-      "It only costs disk space, and it is the last copy of the " +
-      "conversation as it was before that shrink, which is why it is " +
-      "removed only when asked for: `hermes-fsck repair --also-repair " +
-      "redundant_backup`. The repair re-reads both files and removes the " +
-      "backup only if every one of its messages is in the live file at the " +
-      "same position (so nothing exists only in the backup); the backup is " +
-      "moved into the run's quarantine, where `undo` finds it. A backup " +
-      "whose messages differ from the live file's is left for you to " +
-      "compare by hand.",
-  }],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, backup, sessionId } = session;
-      if (!live || !backup) continue;
-      const liveMessages = messageCountOf(live);
-      const bakMessages = messageCountOf(backup);
-      // An unreadable side is another check's finding; only two readable
-      // sessions can be compared.
-      if (liveMessages < 0 || bakMessages < 0) continue;
-      if (bakMessages > liveMessages) continue;
-      drafts.push({
-        kind: "redundant_backup",
-        sessionId,
-        paths: [backup.name, live.name],
-        message:
-          `${backup.name} holds ${bakMessages} messages and ${live.name} ` +
-          `${liveMessages}, so the backup is no longer a restore source.`,
-        evidence: { liveMessages, bakMessages },
-      });
-    }
-    return drafts;
+  kinds: {
+    redundant_backup: {
+      category: "info",
+      severity: "info",
+      summary: "A .bak holds no more messages than its live sidecar.",
+      explain:
+        "The server writes <sid>.json.bak only before a save that would " +
+        "shrink the messages array; this one holds no more messages than the " +
+        "live file, so it is not a restore source (shrunken_live never " +
+        "restores it) and the server ignores it. Nothing is wrong, hence info. " +
+        "It only costs disk space, and it is the last copy of the " +
+        "conversation as it was before that shrink, which is why it is " +
+        "removed only when asked for: `hermes-fsck repair --also-repair " +
+        "redundant_backup`. The repair re-reads both files and removes the " +
+        "backup only if every one of its messages is in the live file at the " +
+        "same position (so nothing exists only in the backup); the backup is " +
+        "moved into the run's quarantine, where `undo` finds it. A backup " +
+        "whose messages differ from the live file's is left for you to " +
+        "compare by hand.",
+    },
+  },
+  create: (context) => {
+    return {
+      session({ files: session }) {
+        const { live, backup, sessionId } = session;
+        if (!live || !backup) return;
+        const liveMessages = messageCountOf(live);
+        const bakMessages = messageCountOf(backup);
+        // An unreadable side is another check's finding; only two readable
+        // sessions can be compared.
+        if (liveMessages < 0 || bakMessages < 0) return;
+        if (bakMessages > liveMessages) return;
+        context.report({
+          kind: "redundant_backup",
+          sessionId,
+          paths: [backup.name, live.name],
+          message:
+            `${backup.name} holds ${bakMessages} messages and ${live.name} ` +
+            `${liveMessages}, so the backup is no longer a restore source.`,
+          evidence: { liveMessages, bakMessages },
+        });
+      },
+    };
   },
 });

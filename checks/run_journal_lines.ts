@@ -9,13 +9,12 @@
  * @example
  * ```ts
  * import { runJournalLines } from "./run_journal_lines.ts";
- * const drafts = await runJournalLines.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runJournalLines], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { readCut } from "../core/run_journal_scan.ts";
 import type { RunJournalSummary } from "../core/run_journal.ts";
 
@@ -26,10 +25,8 @@ export const runJournalLines = defineCheck({
   description:
     "Reports run journal lines that are not JSON objects, torn last " +
     "lines, bytes that are not UTF-8, and reads a bound cut short.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "run_journal_torn_line",
+  kinds: {
+    run_journal_torn_line: {
       category: "info",
       severity: "info",
       summary: "A run journal's last line was cut short.",
@@ -44,8 +41,7 @@ export const runJournalLines = defineCheck({
         "journal the same way and never rewrites it, so this is only " +
         "noted. All versions with run journals.",
     },
-    {
-      kind: "run_journal_malformed_lines",
+    run_journal_malformed_lines: {
       category: "info",
       severity: "warning",
       summary: "A run journal has lines the server skips or cannot read.",
@@ -64,8 +60,7 @@ export const runJournalLines = defineCheck({
         "such a file and never rewrites it (it is append-only history). " +
         "Read the lines by hand if the run's output matters.",
     },
-    {
-      kind: "run_journal_read_cut",
+    run_journal_read_cut: {
       category: "info",
       severity: "warning",
       summary: "A run journal was too big to read whole.",
@@ -76,52 +71,53 @@ export const runJournalLines = defineCheck({
         "stopped at that bound, so what follows was not checked. The " +
         "message says where. Raise --max-file-size to read it all.",
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.runJournals?.sessions.values() ?? []) {
-      for (const file of session.files) {
-        if (!file.read.ok) continue;
-        const summary = file.read.value;
-        const base = {
-          sessionId: session.sessionId,
-          paths: [file.name],
-          key: file.streamId,
-        };
-        const damaged = damagedText(summary);
-        if (damaged) {
-          drafts.push({
-            ...base,
-            kind: "run_journal_malformed_lines",
-            message: `${file.name} has ${damaged}.`,
-            evidence: lineEvidence(summary),
-          });
-        } else if (summary.tornLastLine !== null) {
-          drafts.push({
-            ...base,
-            kind: "run_journal_torn_line",
-            message: `The last line (${summary.tornLastLine}) of ` +
-              `${file.name} was cut short; the server skips it too.`,
-            evidence: lineEvidence(summary),
-          });
+  },
+  create(context) {
+    return {
+      session({ runJournal: session }) {
+        if (!session) return;
+        for (const file of session.files) {
+          if (!file.read.ok) continue;
+          const summary = file.read.value;
+          const base = {
+            sessionId: session.sessionId,
+            paths: [file.name],
+            key: file.streamId,
+          };
+          const damaged = damagedText(summary);
+          if (damaged) {
+            context.report({
+              ...base,
+              kind: "run_journal_malformed_lines",
+              message: `${file.name} has ${damaged}.`,
+              evidence: lineEvidence(summary),
+            });
+          } else if (summary.tornLastLine !== null) {
+            context.report({
+              ...base,
+              kind: "run_journal_torn_line",
+              message: `The last line (${summary.tornLastLine}) of ` +
+                `${file.name} was cut short; the server skips it too.`,
+              evidence: lineEvidence(summary),
+            });
+          }
+          const cut = readCut(summary);
+          if (cut) {
+            context.report({
+              ...base,
+              kind: "run_journal_read_cut",
+              message: `${file.name} ${cut}.`,
+              evidence: {
+                cutAtByte: summary.cutAtByte,
+                oversizedLines: summary.oversizedLines,
+                oversizedCount: summary.oversizedCount,
+                bytesRead: summary.bytesRead,
+              },
+            });
+          }
         }
-        const cut = readCut(summary);
-        if (cut) {
-          drafts.push({
-            ...base,
-            kind: "run_journal_read_cut",
-            message: `${file.name} ${cut}.`,
-            evidence: {
-              cutAtByte: summary.cutAtByte,
-              oversizedLines: summary.oversizedLines,
-              oversizedCount: summary.oversizedCount,
-              bytesRead: summary.bytesRead,
-            },
-          });
-        }
-      }
-    }
-    return drafts;
+      },
+    };
   },
 });
 

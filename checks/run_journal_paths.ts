@@ -9,13 +9,12 @@
  * @example
  * ```ts
  * import { runJournalPaths } from "./run_journal_paths.ts";
- * const drafts = await runJournalPaths.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [runJournalPaths], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import type { RunJournalRefusal } from "../core/run_journal_files.ts";
 import { describeInvalidId } from "../core/session_id.ts";
 import { shortText, shownName } from "./shown_value.ts";
@@ -27,58 +26,58 @@ export const runJournalPaths = defineCheck({
   description:
     "Reports names under _run_journal/ whose ids fail the sidecar rule, " +
     "links and other non-files there, and run journals that cannot be read.",
-  partwise: true,
-  kinds: [{
-    kind: "run_journal_refused_path",
-    category: "unsafe_to_repair",
-    severity: "warning",
-    summary: "A run journal path was not followed or could not be read.",
-    explain: "The server writes run journals (since v0.51.71) as " +
-      "_run_journal/<sid>/<stream_id>.jsonl, mode 0600, with session ids " +
-      "of [A-Za-z0-9_-] and stream ids of hex digits. This path is not " +
-      "that: its id fails the sidecar rule (the server's journal code " +
-      "also lets '.' through, so '..' would name the session dir), it is " +
-      "a symbolic link, a dir or file where the other belongs, or it " +
-      "could not be read (permission denied, an I/O error, or its dir " +
-      "was replaced while it was read). hermes-fsck never enters, " +
-      "follows or reads it, so a stream it may hold is not checked, and " +
-      "nothing about it is repaired. Look at it while the server is " +
-      "stopped: move a link or a stray file out of the session dir, fix " +
-      "permissions.",
-  }],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    const journals = store.runJournals;
-    if (!journals) return drafts;
-    for (const refused of journals.refused) {
-      const name = shownName(refused.name);
-      drafts.push({
-        kind: "run_journal_refused_path",
-        sessionId: refused.sessionId,
-        paths: [refused.name],
-        message: `${name} ${reasonText(refused.reason, refused.id)}${
-          refused.detail ? ` (it ${refused.detail})` : ""
-        }; it was not followed.`,
-        evidence: {
-          reason: refused.reason,
-          id: shortText(refused.id),
-        },
-      });
-    }
-    for (const session of journals.sessions.values()) {
-      for (const file of session.files) {
-        if (file.read.ok) continue;
-        drafts.push({
-          kind: "run_journal_refused_path",
-          sessionId: session.sessionId,
-          paths: [file.name],
-          message: `${file.name} ${file.read.problem.detail}; it was not ` +
-            `read.`,
-          evidence: { reason: file.read.problem.reason, id: file.streamId },
-        });
-      }
-    }
-    return drafts;
+  kinds: {
+    run_journal_refused_path: {
+      category: "unsafe_to_repair",
+      severity: "warning",
+      summary: "A run journal path was not followed or could not be read.",
+      explain: "The server writes run journals (since v0.51.71) as " +
+        "_run_journal/<sid>/<stream_id>.jsonl, mode 0600, with session ids " +
+        "of [A-Za-z0-9_-] and stream ids of hex digits. This path is not " +
+        "that: its id fails the sidecar rule (the server's journal code " +
+        "also lets '.' through, so '..' would name the session dir), it is " +
+        "a symbolic link, a dir or file where the other belongs, or it " +
+        "could not be read (permission denied, an I/O error, or its dir " +
+        "was replaced while it was read). hermes-fsck never enters, " +
+        "follows or reads it, so a stream it may hold is not checked, and " +
+        "nothing about it is repaired. Look at it while the server is " +
+        "stopped: move a link or a stray file out of the session dir, fix " +
+        "permissions.",
+    },
+  },
+  create(context) {
+    return {
+      session({ runJournal: session }) {
+        for (const file of session?.files ?? []) {
+          if (file.read.ok) continue;
+          context.report({
+            kind: "run_journal_refused_path",
+            sessionId: session!.sessionId,
+            paths: [file.name],
+            message: `${file.name} ${file.read.problem.detail}; it was not ` +
+              `read.`,
+            evidence: { reason: file.read.problem.reason, id: file.streamId },
+          });
+        }
+      },
+      end() {
+        for (const refused of context.store.runJournalsRefused) {
+          const name = shownName(refused.name);
+          context.report({
+            kind: "run_journal_refused_path",
+            sessionId: refused.sessionId,
+            paths: [refused.name],
+            message: `${name} ${reasonText(refused.reason, refused.id)}${
+              refused.detail ? ` (it ${refused.detail})` : ""
+            }; it was not followed.`,
+            evidence: {
+              reason: refused.reason,
+              id: shortText(refused.id),
+            },
+          });
+        }
+      },
+    };
   },
 });
 

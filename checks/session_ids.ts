@@ -10,13 +10,13 @@
  * @example
  * ```ts
  * import { sessionIds } from "./session_ids.ts";
- * const drafts = await sessionIds.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sessionIds], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { Evidence, FindingDraft } from "../core/finding.ts";
+import type { Evidence } from "../core/finding.ts";
 import { describeInvalidId, isValidSessionId } from "../core/session_id.ts";
 import {
   EVIDENCE_CHARS,
@@ -33,38 +33,36 @@ export const sessionIds = defineCheck({
   description:
     "Reports session ids outside [A-Za-z0-9_-] in file names, state.db " +
     "webui rows, and journal names and lines.",
-  partwise: true,
-  kinds: [{
-    kind: "invalid_session_id",
-    category: "unsafe_to_repair",
-    severity: "error",
-    summary: "A session id fails the server's charset.",
-    explain: "Since v0.51.149 the server accepts sidecar ids matching " +
-      "^[A-Za-z0-9_-]+$ (before, only ^[0-9a-z_]+$, a subset, so stores of " +
-      "every version are judged by the newer rule) and ignores the rest. " +
-      "Its journal code also lets '.' through, so '.' and '..' would name " +
-      "the session dir or _run_journal/ itself; hermes-fsck reports every " +
-      "such id and never makes it a path. An id such as ../../x is also how a hostile or broken row " +
-      "would write outside the store. hermes-fsck never turns such an id " +
-      "into a path and repairs nothing about it. Find where it came from " +
-      "(the evidence names the source: sidecar, backup or journal for a " +
-      "file name, index, state_db for a webui row, journal_line for an " +
-      "event inside a journal, with its line) and rename or remove it by " +
-      "hand while the server is stopped. An invalid id in _index.json is " +
-      "not reported here: the server sweeps such an entry as it sweeps " +
-      "any entry without a sidecar (index_missing_file, repairable).",
-  }],
-  run(store) {
-    const drafts: FindingDraft[] = [];
+  kinds: {
+    invalid_session_id: {
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "A session id fails the server's charset.",
+      explain: "Since v0.51.149 the server accepts sidecar ids matching " +
+        "^[A-Za-z0-9_-]+$ (before, only ^[0-9a-z_]+$, a subset, so stores of " +
+        "every version are judged by the newer rule) and ignores the rest. " +
+        "Its journal code also lets '.' through, so '.' and '..' would name " +
+        "the session dir or _run_journal/ itself; hermes-fsck reports every " +
+        "such id and never makes it a path. An id such as ../../x is also how a hostile or broken row " +
+        "would write outside the store. hermes-fsck never turns such an id " +
+        "into a path and repairs nothing about it. Find where it came from " +
+        "(the evidence names the source: sidecar, backup or journal for a " +
+        "file name, index, state_db for a webui row, journal_line for an " +
+        "event inside a journal, with its line) and rename or remove it by " +
+        "hand while the server is stopped. An invalid id in _index.json is " +
+        "not reported here: the server sweeps such an entry as it sweeps " +
+        "any entry without a sidecar (index_missing_file, repairable).",
+    },
+  },
+  create(context) {
     const report = (
       source: string,
       id: unknown,
       paths: string[],
       where: string,
-      order: number[],
       extra: Evidence = {},
     ) =>
-      drafts.push({
+      context.report({
         kind: "invalid_session_id",
         paths,
         message: `${where} has the session id ${showJson(id)}, which ${
@@ -79,52 +77,45 @@ export const sessionIds = defineCheck({
           ...extra,
         },
         key: `${source}:${plainText(id)}`,
-        // Names first, then the index, state.db and journals, each in its
-        // own order (see FindingDraft.order).
-        order,
       });
-    for (const name of store.invalidNames) {
-      report(
-        name.source,
-        name.id,
-        [name.name],
-        `The file ${shownName(name.name)}`,
-        [0],
-      );
-    }
-    const db = store.stateDb;
-    if (db.status === "ok") {
-      const seen = new Set<string>();
-      for (const row of db.webuiRows) {
-        if (isValidSessionId(row.id) || seen.has(row.id)) continue;
-        seen.add(row.id);
-        // An empty or NULL id is as unusable as a hostile one.
-        report("state_db", row.id, [db.path], "A webui row of state.db", [
-          2,
-          row.position,
-        ]);
-      }
-    }
-    for (const session of store.sessions.values()) {
-      for (const journal of session.journal?.files ?? []) {
-        if (!journal.read.ok) continue;
-        for (const found of journal.read.value.sessionIds) {
-          // The server stamps each event with the journal's own id, which
-          // may hold '.'; such an id names no path here.
-          if (
-            isValidSessionId(found.value) || found.value === session.sessionId
-          ) continue;
+    return {
+      stateDbRow({ row, db, session }) {
+        // Each id once, at its first row; an empty or NULL id is as
+        // unusable as a hostile one.
+        if (isValidSessionId(row.id) || session.stateDbRows[0] !== row) {
+          return;
+        }
+        report("state_db", row.id, [db.path], "A webui row of state.db");
+      },
+      session({ sessionId, files }) {
+        for (const journal of files.journal?.files ?? []) {
+          if (!journal.read.ok) continue;
+          for (const found of journal.read.value.sessionIds) {
+            // The server stamps each event with the journal's own id, which
+            // may hold '.'; such an id names no path here.
+            if (
+              isValidSessionId(found.value) || found.value === sessionId
+            ) continue;
+            report(
+              "journal_line",
+              found.value,
+              [journal.name],
+              `Line ${found.line} of ${journal.name}`,
+              { line: found.line, events: found.count },
+            );
+          }
+        }
+      },
+      end() {
+        for (const name of context.store.invalidNames) {
           report(
-            "journal_line",
-            found.value,
-            [journal.name],
-            `Line ${found.line} of ${journal.name}`,
-            [3],
-            { line: found.line, events: found.count },
+            name.source,
+            name.id,
+            [name.name],
+            `The file ${shownName(name.name)}`,
           );
         }
-      }
-    }
-    return drafts;
+      },
+    };
   },
 });

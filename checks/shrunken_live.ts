@@ -7,13 +7,12 @@
  * @example
  * ```ts
  * import { shrunkenLive } from "./shrunken_live.ts";
- * const drafts = await shrunkenLive.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [shrunkenLive], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { intentionalShrinkGuard } from "../core/shrink_guards.ts";
 import {
   foreignSessionId,
@@ -29,13 +28,10 @@ export const shrunkenLive = defineCheck({
     "Compares each live sidecar with its .bak snapshot and reports sessions " +
     "whose backup holds more messages, unless the user cleared or " +
     "compressed the session on purpose.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "shrunken_live",
+  kinds: {
+    shrunken_live: {
       category: "repairable",
       severity: "error",
-      repair: "restore_from_bak",
       summary: "The live sidecar has fewer messages than its .bak snapshot.",
       explain:
         "The server writes <sid>.json.bak only when a save would shrink the " +
@@ -65,8 +61,7 @@ export const shrunkenLive = defineCheck({
         },
       ],
     },
-    {
-      kind: "intentional_shrink_kept",
+    intentional_shrink_kept: {
       category: "info",
       severity: "info",
       summary:
@@ -92,60 +87,60 @@ export const shrunkenLive = defineCheck({
         "alone. The backup is not needed by the server; delete it by hand " +
         "if disk space matters.",
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, backup } = session;
-      if (!live || !backup) continue;
-      if (!live.read.ok && live.read.problem.reason === "not_regular_file") {
-        continue; // reported by unreadable-files; never replaced
-      }
-      const liveMessages = messageCountOf(live);
-      const bakMessages = messageCountOf(backup);
-      if (bakMessages <= liveMessages) continue;
-      // A backup of another session is never restored here; the
-      // sidecar-identity check reports it for review.
-      if (foreignSessionId(backup, session.sessionId)) continue;
-      const liveSummary = summaryOf(live);
-      const bakSummary = summaryOf(backup);
-      const guard = liveSummary && bakSummary
-        ? intentionalShrinkGuard(liveSummary, bakSummary)
-        : null;
-      const evidence = { liveMessages, bakMessages };
-      if (guard) {
-        drafts.push({
-          kind: "intentional_shrink_kept",
+  },
+  create: (context) => {
+    return {
+      session({ files: session }) {
+        const { live, backup } = session;
+        if (!live || !backup) return;
+        if (!live.read.ok && live.read.problem.reason === "not_regular_file") {
+          return; // reported by unreadable-files; never replaced
+        }
+        const liveMessages = messageCountOf(live);
+        const bakMessages = messageCountOf(backup);
+        if (bakMessages <= liveMessages) return;
+        // A backup of another session is never restored here; the
+        // sidecar-identity check reports it for review.
+        if (foreignSessionId(backup, session.sessionId)) return;
+        const liveSummary = summaryOf(live);
+        const bakSummary = summaryOf(backup);
+        const guard = liveSummary && bakSummary
+          ? intentionalShrinkGuard(liveSummary, bakSummary)
+          : null;
+        const evidence = { liveMessages, bakMessages };
+        if (guard) {
+          context.report({
+            kind: "intentional_shrink_kept",
+            sessionId: session.sessionId,
+            paths: [live.name, backup.name],
+            message:
+              `${backup.name} holds ${bakMessages} messages against ${liveMessages} ` +
+              `live, kept as is because the ${
+                guard.replaceAll("_", " ")
+              } guard holds.`,
+            evidence: { ...evidence, guard },
+          });
+          return;
+        }
+        const liveState = live.read.ok
+          ? `has ${liveMessages} messages`
+          : `cannot be parsed (${live.read.problem.detail})`;
+        context.report({
+          kind: "shrunken_live",
           sessionId: session.sessionId,
           paths: [live.name, backup.name],
           message:
-            `${backup.name} holds ${bakMessages} messages against ${liveMessages} ` +
-            `live, kept as is because the ${
-              guard.replaceAll("_", " ")
-            } guard holds.`,
-          evidence: { ...evidence, guard },
+            `${live.name} ${liveState} but ${backup.name} has ${bakMessages}.`,
+          evidence: live.read.ok ? evidence : {
+            ...evidence,
+            liveProblem: live.read.problem.reason,
+            liveProblemDetail: live.read.problem.detail,
+            ...(live.read.problem.offset !== undefined
+              ? { liveProblemOffset: live.read.problem.offset }
+              : {}),
+          },
         });
-        continue;
-      }
-      const liveState = live.read.ok
-        ? `has ${liveMessages} messages`
-        : `cannot be parsed (${live.read.problem.detail})`;
-      drafts.push({
-        kind: "shrunken_live",
-        sessionId: session.sessionId,
-        paths: [live.name, backup.name],
-        message:
-          `${live.name} ${liveState} but ${backup.name} has ${bakMessages}.`,
-        evidence: live.read.ok ? evidence : {
-          ...evidence,
-          liveProblem: live.read.problem.reason,
-          liveProblemDetail: live.read.problem.detail,
-          ...(live.read.problem.offset !== undefined
-            ? { liveProblemOffset: live.read.problem.offset }
-            : {}),
-        },
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });

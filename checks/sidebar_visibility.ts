@@ -10,13 +10,12 @@
  * @example
  * ```ts
  * import { sidebarVisibility } from "./sidebar_visibility.ts";
- * const drafts = await sidebarVisibility.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sidebarVisibility], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { pyTruthy } from "../core/sidecar_summary.ts";
 import { foreignSessionId, messageCountOf } from "../core/store_facts.ts";
 import { knownMessageCount, sidebarRowOf } from "../core/sidebar_view.ts";
@@ -62,10 +61,8 @@ export const sidebarVisibility = defineCheck({
   description:
     "Reports sessions with messages that the server's session list leaves " +
     "out: sidecars it cannot load, and background sessions it hides.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "api_missing_messageful",
+  kinds: {
+    api_missing_messageful: {
       category: "unsafe_to_repair",
       severity: "error",
       webuiRecommendation: "investigate_sidebar_filters_or_api_merge",
@@ -73,8 +70,7 @@ export const sidebarVisibility = defineCheck({
         "A session with messages is missing from the session list: its sidecar cannot be loaded.",
       explain: UNLOADABLE + " " + MAPPED + " " + VERSIONS,
     },
-    {
-      kind: "lineage_missing_visible_representative",
+    lineage_missing_visible_representative: {
       category: "unsafe_to_repair",
       severity: "error",
       webuiRecommendation: "repair_lineage_or_expose_tip",
@@ -85,8 +81,7 @@ export const sidebarVisibility = defineCheck({
         "shows when no other session of its lineage stands for it). " +
         UNLOADABLE + " " + MAPPED + " " + VERSIONS,
     },
-    {
-      kind: "background_session_hidden",
+    background_session_hidden: {
       category: "info",
       severity: "info",
       summary:
@@ -103,68 +98,68 @@ export const sidebarVisibility = defineCheck({
         "session as a WebUI one, so it is listed. Nothing to do unless the " +
         "session was not meant to be a background one. " + VERSIONS,
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, sessionId } = session;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      const meta = live.read.value.meta;
-      // Without its own session_id the sidecar is sidecar-identity's.
-      if (typeof meta.session_id !== "string" || meta.session_id === "") {
-        continue;
-      }
-      if (foreignSessionId(live, sessionId)) continue;
-      const row = sidebarRowOf(store, session);
-      if (row.hidden === null) continue;
-      const messageCount = knownMessageCount(session, row);
-      if (messageCount <= 0) continue;
-      const snapshot = pyTruthy(meta.pre_compression_snapshot) ||
-        pyTruthy(row.entry?.entry.pre_compression_snapshot);
-      const evidence = {
-        liveMessages: messageCountOf(live),
-        bakMessages: -1,
-        messageCount,
-        presentIn: {
-          sidecar: true,
-          index: row.entry !== null,
-          stateDb: row.stateRow !== null,
-        },
-        preCompressionSnapshot: snapshot,
-      };
-      if (row.hidden === "background") {
-        const source = [
-          row.fields.source_tag,
-          row.fields.source,
-          row.fields.raw_source,
-          row.fields.session_source,
-        ].find(pyTruthy);
-        drafts.push({
-          kind: "background_session_hidden",
+  },
+  create: (context) => {
+    return {
+      session({ files: session, store }) {
+        const { live, sessionId } = session;
+        if (!live?.read.ok || live.read.value.shape !== "object") return;
+        const meta = live.read.value.meta;
+        // Without its own session_id the sidecar is sidecar-identity's.
+        if (typeof meta.session_id !== "string" || meta.session_id === "") {
+          return;
+        }
+        if (foreignSessionId(live, sessionId)) return;
+        const row = sidebarRowOf(store, session);
+        if (row.hidden === null) return;
+        const messageCount = knownMessageCount(session, row);
+        if (messageCount <= 0) return;
+        const snapshot = pyTruthy(meta.pre_compression_snapshot) ||
+          pyTruthy(row.entry?.entry.pre_compression_snapshot);
+        const evidence = {
+          liveMessages: messageCountOf(live),
+          bakMessages: -1,
+          messageCount,
+          presentIn: {
+            sidecar: true,
+            index: row.entry !== null,
+            stateDb: row.stateRow !== null,
+          },
+          preCompressionSnapshot: snapshot,
+        };
+        if (row.hidden === "background") {
+          const source = [
+            row.fields.source_tag,
+            row.fields.source,
+            row.fields.raw_source,
+            row.fields.session_source,
+          ].find(pyTruthy);
+          context.report({
+            kind: "background_session_hidden",
+            sessionId,
+            paths: [live.name],
+            message: `Session ${sessionId} (${messageCount} messages) is a ` +
+              `${
+                typeof source === "string" && BACKGROUND.has(source)
+                  ? source
+                  : "cron"
+              } session without a project, hidden from the default session list.`,
+            evidence: { ...evidence, source: boundedValue(source ?? null) },
+          });
+          return;
+        }
+        context.report({
+          kind: snapshot
+            ? "lineage_missing_visible_representative"
+            : "api_missing_messageful",
           sessionId,
           paths: [live.name],
-          message: `Session ${sessionId} (${messageCount} messages) is a ` +
-            `${
-              typeof source === "string" && BACKGROUND.has(source)
-                ? source
-                : "cron"
-            } session without a project, hidden from the default session list.`,
-          evidence: { ...evidence, source: boundedValue(source ?? null) },
+          message: `${live.name} holds ${messageCount} messages but the ` +
+            `server cannot load it (${row.loadProblem}), so the session ` +
+            "list does not show it.",
+          evidence: { ...evidence, loadProblem: row.loadProblem },
         });
-        continue;
-      }
-      drafts.push({
-        kind: snapshot
-          ? "lineage_missing_visible_representative"
-          : "api_missing_messageful",
-        sessionId,
-        paths: [live.name],
-        message: `${live.name} holds ${messageCount} messages but the ` +
-          `server cannot load it (${row.loadProblem}), so the session ` +
-          "list does not show it.",
-        evidence: { ...evidence, loadProblem: row.loadProblem },
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { sidecarIdentity } from "./sidecar_identity.ts";
- * const drafts = await sidecarIdentity.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sidecarIdentity], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
@@ -28,10 +28,8 @@ export const sidecarIdentity = defineCheck({
   description:
     "Reports sidecars whose session_id differs from their file name and " +
     "live sidecars without the keys the server needs to load them.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "session_id_mismatch",
+  kinds: {
+    session_id_mismatch: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "A sidecar's session_id is not the id in its file name.",
@@ -53,8 +51,7 @@ export const sidecarIdentity = defineCheck({
         "own rebuild lists it under the inner id, an entry that opens " +
         "another session or none).",
     },
-    {
-      kind: "sidecar_missing_keys",
+    sidecar_missing_keys: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "A live sidecar is not a JSON object or lacks its session_id.",
@@ -72,43 +69,50 @@ export const sidecarIdentity = defineCheck({
         "interrupted save will replace the file, that finding " +
         "(shrunken_live, interrupted_save) is reported instead.",
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { sessionId, live, backup } = session;
-      const liveMessages = messageCountOf(live);
-      const bakMessages = messageCountOf(backup);
-      const counts = { liveMessages, bakMessages };
-      if (live?.read.ok && !liveReplacement(store, session, options)) {
-        const summary = live.read.value;
-        const inner = summary.meta.session_id;
-        if (typeof inner === "string" && inner !== "" && inner !== sessionId) {
-          drafts.push(mismatch(sessionId, live.name, inner, "live", counts));
+  },
+  create: (context) => {
+    const options = context.options;
+    return {
+      session({ files: session, store }) {
+        const { sessionId, live, backup } = session;
+        const liveMessages = messageCountOf(live);
+        const bakMessages = messageCountOf(backup);
+        const counts = { liveMessages, bakMessages };
+        if (live?.read.ok && !liveReplacement(store, session, options)) {
+          const summary = live.read.value;
+          const inner = summary.meta.session_id;
+          if (
+            typeof inner === "string" && inner !== "" && inner !== sessionId
+          ) {
+            context.report(
+              mismatch(sessionId, live.name, inner, "live", counts),
+            );
+          }
+          const missing = missingKeys(summary);
+          if (missing.length > 0) {
+            context.report({
+              kind: "sidecar_missing_keys",
+              sessionId,
+              paths: [live.name],
+              message: summary.shape === "object"
+                ? `${live.name} lacks ${missing.join(", ")}.`
+                : `${live.name} is a JSON ${summary.shape}, not an object.`,
+              evidence: { ...counts, shape: summary.shape, missing },
+            });
+          }
         }
-        const missing = missingKeys(summary);
-        if (missing.length > 0) {
-          drafts.push({
-            kind: "sidecar_missing_keys",
-            sessionId,
-            paths: [live.name],
-            message: summary.shape === "object"
-              ? `${live.name} lacks ${missing.join(", ")}.`
-              : `${live.name} is a JSON ${summary.shape}, not an object.`,
-            evidence: { ...counts, shape: summary.shape, missing },
-          });
+        if (backup?.read.ok) {
+          const inner = backup.read.value.meta.session_id;
+          if (
+            typeof inner === "string" && inner !== "" && inner !== sessionId
+          ) {
+            context.report(
+              mismatch(sessionId, backup.name, inner, "backup", counts),
+            );
+          }
         }
-      }
-      if (backup?.read.ok) {
-        const inner = backup.read.value.meta.session_id;
-        if (typeof inner === "string" && inner !== "" && inner !== sessionId) {
-          drafts.push(
-            mismatch(sessionId, backup.name, inner, "backup", counts),
-          );
-        }
-      }
-    }
-    return drafts;
+      },
+    };
   },
 });
 

@@ -7,13 +7,12 @@
  * @example
  * ```ts
  * import { sourceFlags } from "./source_flags.ts";
- * const drafts = await sourceFlags.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [sourceFlags], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { INDEX_FILE } from "../core/store_layout.ts";
 import { foreignSessionId, messageCountOf } from "../core/store_facts.ts";
 import {
@@ -39,10 +38,8 @@ export const sourceFlags = defineCheck({
   title: "WebUI sessions flagged as CLI sessions",
   description: "Reports WebUI sessions whose sidecar or index entry says " +
     "is_cli_session: true, and those the session list files under CLI.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "persisted_source_flag_stale",
+  kinds: {
+    persisted_source_flag_stale: {
       category: "info",
       severity: "warning",
       webuiRecommendation:
@@ -69,11 +66,9 @@ export const sourceFlags = defineCheck({
         "which file carries the flag and where the WebUI origin is seen. " +
         NOT_HERE + " " + VERSIONS,
     },
-    {
-      kind: "index_source_flag_stale",
+    index_source_flag_stale: {
       category: "info",
       severity: "warning",
-      repair: "rebuild_index",
       webuiRecommendation:
         "rewrite_persisted_sidebar_source_flags_or_ignore_route_normalizes",
       summary:
@@ -91,8 +86,7 @@ export const sourceFlags = defineCheck({
         "(this one then without the flag); the old index is kept in the " +
         "run's quarantine for `undo`. " + VERSIONS,
     },
-    {
-      kind: "source_misclassified",
+    source_misclassified: {
       category: "info",
       severity: "warning",
       webuiRecommendation: "normalize_api_source_flags",
@@ -111,81 +105,81 @@ export const sourceFlags = defineCheck({
         "to `webui` in <sid>.json with the server stopped, then let the " +
         "index be rebuilt. " + NOT_HERE + " " + VERSIONS,
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const { live, sessionId } = session;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      // Another id inside is sidecar-identity's finding.
-      if (foreignSessionId(live, sessionId)) continue;
-      const meta = live.read.value.meta;
-      const row = sidebarRowOf(store, session);
-      const entry = row.entry?.entry ?? {};
-      const listed = row.hidden === null ? row.fields : {};
-      const origins: string[] = [];
-      if (hasWebuiOrigin(meta)) origins.push("sidecar");
-      if (hasWebuiOrigin(entry)) origins.push("index");
-      if (row.stateRow) origins.push("state_db");
-      if (origins.length === 0) continue;
-      // The server loads the flag as bool(value).
-      const sidecarIsCli = pyTruthy(meta.is_cli_session);
-      const indexIsCli = entry.is_cli_session === true;
-      const listedIsCli = listed.is_cli_session === true;
-      const misfiled = listedIsCli && listsAsCli(listed);
-      if (!misfiled && !sidecarIsCli && !indexIsCli) continue;
-      const paths = indexIsCli ? [live.name, INDEX_FILE] : [live.name];
-      const evidence = {
-        liveMessages: messageCountOf(live),
-        bakMessages: -1,
-        messageCount: knownMessageCount(session, row),
-        webuiOriginIn: origins,
-        sidecarIsCliSession: sidecarIsCli,
-        indexIsCliSession: row.entry
-          ? boundedValue(entry.is_cli_session ?? null)
-          : null,
-        listedIsCliSession: listedIsCli,
-        listedFrom: row.hidden === null ? row.from : null,
-      };
-      if (misfiled) {
-        drafts.push({
-          kind: "source_misclassified",
+  },
+  create: (context) => {
+    return {
+      session({ files: session, store }) {
+        const { live, sessionId } = session;
+        if (!live?.read.ok || live.read.value.shape !== "object") return;
+        // Another id inside is sidecar-identity's finding.
+        if (foreignSessionId(live, sessionId)) return;
+        const meta = live.read.value.meta;
+        const row = sidebarRowOf(store, session);
+        const entry = row.entry?.entry ?? {};
+        const listed = row.hidden === null ? row.fields : {};
+        const origins: string[] = [];
+        if (hasWebuiOrigin(meta)) origins.push("sidecar");
+        if (hasWebuiOrigin(entry)) origins.push("index");
+        if (row.stateRow) origins.push("state_db");
+        if (origins.length === 0) return;
+        // The server loads the flag as bool(value).
+        const sidecarIsCli = pyTruthy(meta.is_cli_session);
+        const indexIsCli = entry.is_cli_session === true;
+        const listedIsCli = listed.is_cli_session === true;
+        const misfiled = listedIsCli && listsAsCli(listed);
+        if (!misfiled && !sidecarIsCli && !indexIsCli) return;
+        const paths = indexIsCli ? [live.name, INDEX_FILE] : [live.name];
+        const evidence = {
+          liveMessages: messageCountOf(live),
+          bakMessages: -1,
+          messageCount: knownMessageCount(session, row),
+          webuiOriginIn: origins,
+          sidecarIsCliSession: sidecarIsCli,
+          indexIsCliSession: row.entry
+            ? boundedValue(entry.is_cli_session ?? null)
+            : null,
+          listedIsCliSession: listedIsCli,
+          listedFrom: row.hidden === null ? row.from : null,
+        };
+        if (misfiled) {
+          context.report({
+            kind: "source_misclassified",
+            sessionId,
+            paths,
+            message: `The session list files WebUI session ${sessionId} ` +
+              `under CLI: the row it shows (from ${
+                row.from === "index" ? INDEX_FILE : live.name
+              }) says is_cli_session true and its source fields read as CLI.`,
+            evidence,
+          });
+          return;
+        }
+        if (!sidecarIsCli) {
+          context.report({
+            kind: "index_source_flag_stale",
+            sessionId,
+            paths,
+            message: `${INDEX_FILE} marks WebUI session ${sessionId} as a ` +
+              `CLI session (is_cli_session: true) but ${live.name} does ` +
+              "not: the entry is stale; the session list still shows it " +
+              "under WebUI.",
+            evidence,
+          });
+          return;
+        }
+        const carriers = [live.name, ...(indexIsCli ? [INDEX_FILE] : [])];
+        context.report({
+          kind: "persisted_source_flag_stale",
           sessionId,
           paths,
-          message: `The session list files WebUI session ${sessionId} ` +
-            `under CLI: the row it shows (from ${
-              row.from === "index" ? INDEX_FILE : live.name
-            }) says is_cli_session true and its source fields read as CLI.`,
+          message:
+            `${carriers.join(" and ")} mark${
+              carriers.length === 1 ? "s" : ""
+            } WebUI session ${sessionId} as a CLI session (is_cli_session: ` +
+            "true); the session list still shows it under WebUI.",
           evidence,
         });
-        continue;
-      }
-      if (!sidecarIsCli) {
-        drafts.push({
-          kind: "index_source_flag_stale",
-          sessionId,
-          paths,
-          message: `${INDEX_FILE} marks WebUI session ${sessionId} as a ` +
-            `CLI session (is_cli_session: true) but ${live.name} does ` +
-            "not: the entry is stale; the session list still shows it " +
-            "under WebUI.",
-          evidence,
-        });
-        continue;
-      }
-      const carriers = [live.name, ...(indexIsCli ? [INDEX_FILE] : [])];
-      drafts.push({
-        kind: "persisted_source_flag_stale",
-        sessionId,
-        paths,
-        message:
-          `${carriers.join(" and ")} mark${
-            carriers.length === 1 ? "s" : ""
-          } WebUI session ${sessionId} as a CLI session (is_cli_session: ` +
-          "true); the session list still shows it under WebUI.",
-        evidence,
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });

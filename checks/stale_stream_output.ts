@@ -12,27 +12,26 @@
  * @example
  * ```ts
  * import { staleStreamOutput } from "./stale_stream_output.ts";
- * const drafts = await staleStreamOutput.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [staleStreamOutput], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
 import type { CheckOptions } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { activeRunVerdict, readCut } from "../core/run_journal_scan.ts";
-import type { RunJournalSummary } from "../core/run_journal.ts";
 import type { StoreSnapshot } from "../core/snapshot.ts";
 import { messageCountOf } from "../core/store_facts.ts";
-import { pyTruthy } from "../core/sidecar_summary.ts";
+import { plainText, shortText } from "./shown_value.ts";
 import {
-  compressionParentReason,
-  hasStreamState,
+  claimedRun,
+  outputEvidence,
+  outputText,
   pendingAgeSeconds,
   STALE_PENDING_GRACE_SECONDS,
-} from "./stale_stream_state.ts";
-import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
-import { plainText, shortText } from "./shown_value.ts";
+} from "../core/stream_state.ts";
+
+export { claimedRun, outputEvidence, outputText };
 
 /**
  * The repair that closes a stale stream as today's server does, recovering
@@ -119,86 +118,6 @@ export function* streamsWithRunJournal(
   }
 }
 
-/**
- * The verdict on a session's active run when the run-journal checks
- * report it (checks/stale_stream_state.ts then leaves the session to
- * them), else null.
- *
- * @example
- * ```ts
- * if (claimedRun(store, "abc", meta)) continue; // reported as run-journal output
- * ```
- */
-export function claimedRun(
-  store: StoreSnapshot,
-  sessionId: string,
-  meta: Record<string, unknown>,
-): ReturnType<typeof activeRunVerdict> {
-  if (!store.runJournals?.sessions.size || !hasStreamState(meta)) return null;
-  // A compression parent: the server never closes its stream (since
-  // v0.51.66), and stale-stream-state says so; its journal stays as it is.
-  if (pyTruthy(meta.pre_compression_snapshot)) return null;
-  // state.db ahead: the server heals the turn from it first, as
-  // stale-stream-state says.
-  if (serverHealsFromStateDb(store, sessionId)) return null;
-  const verdict = activeRunVerdict(
-    store.runJournals,
-    sessionId,
-    meta.active_stream_id,
-  );
-  // A parent another session continues (since v0.51.154): left to
-  // stale-stream-state too, which reports it as the guard it is.
-  if (verdict && compressionParentReason(meta, sessionId, store)) return null;
-  return verdict;
-}
-
-/**
- * The output of a run, as evidence.
- *
- * @example
- * ```ts
- * outputEvidence(summary); // { textChars: 120, toolCards: 2, ... }
- * ```
- */
-export function outputEvidence(
-  summary: RunJournalSummary,
-): Record<string, number | string | null> {
-  return {
-    textChars: summary.textChars,
-    reasoningChars: summary.reasoningChars,
-    toolCards: summary.toolCards,
-    events: summary.events,
-    terminalState: summary.terminalState,
-  };
-}
-
-/**
- * The output of a run, as words: "312 characters of text and 2 tool
- * cards".
- *
- * @example
- * ```ts
- * outputText(summary); // "5 characters of text and 1 tool card"
- * ```
- */
-export function outputText(summary: RunJournalSummary): string {
-  const parts: string[] = [];
-  const count = (n: number, one: string, many: string) => {
-    if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
-  };
-  count(summary.textChars, "character of text", "characters of text");
-  count(
-    summary.reasoningChars,
-    "character of reasoning",
-    "characters of reasoning",
-  );
-  count(summary.toolCards, "tool card", "tool cards");
-  if (parts.length === 0) return "no output";
-  return parts.length === 1
-    ? parts[0]
-    : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
-}
-
 /** The `stale-stream-output` check. */
 export const staleStreamOutput = defineCheck({
   id: "stale-stream-output",
@@ -207,10 +126,8 @@ export const staleStreamOutput = defineCheck({
     "(_run_journal/<sid>/<active_stream_id>.jsonl) holds output the " +
     "sidecar lacks; repairable once --server-stopped says no server owns " +
     "the stream.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "stale_stream_unrecovered_output",
+  kinds: {
+    stale_stream_unrecovered_output: {
       category: "repairable",
       severity: "warning",
       repair: STREAM_REPAIR,
@@ -238,8 +155,7 @@ export const staleStreamOutput = defineCheck({
         "run journal " +
         "and never get this finding.",
     },
-    {
-      kind: "stream_output_unconfirmed",
+    stream_output_unconfirmed: {
       category: "info",
       severity: "warning",
       summary:
@@ -254,8 +170,7 @@ export const staleStreamOutput = defineCheck({
         "`hermes-fsck repair --server-stopped` (after the grace). The " +
         "message says which applies. Run journals exist since v0.51.71.",
     },
-    {
-      kind: "stream_run_journal_unread",
+    stream_run_journal_unread: {
       category: "info",
       severity: "warning",
       summary:
@@ -271,47 +186,49 @@ export const staleStreamOutput = defineCheck({
         "readable or raise --max-file-size, and run hermes-fsck again, or " +
         "start a server of v0.51.81 or later, which recovers it on load.",
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const stream of streamsWithRunJournal(store, options)) {
-      const { verdict, liveName } = stream;
-      const base = {
-        sessionId: stream.sessionId,
-        paths: [liveName, verdict.file.name],
-        evidence: stream.evidence,
-      };
-      if (verdict.kind === "unknown") {
-        drafts.push({
-          ...base,
-          kind: "stream_run_journal_unread",
-          message: `${liveName} is left streaming, and its run journal ` +
-            `${verdict.file.name} ${verdict.why}; the stream state is left ` +
-            `alone.`,
-        });
-        continue;
-      }
-      if (verdict.kind !== "output") continue;
-      const what = `${liveName} is left streaming, and its run journal ` +
-        `${verdict.file.name} holds ${
-          outputText(verdict.summary)
-        } the sidecar lacks`;
-      const cut = readCut(verdict.summary);
-      const cutText = cut ? ` (the journal ${cut})` : "";
-      drafts.push(
-        stream.holdBack
-          ? {
-            ...base,
-            kind: "stream_output_unconfirmed",
-            message: `${what}${cutText}; left alone: ${stream.holdBack}.`,
+  },
+  create(context) {
+    return {
+      session({ store }) {
+        for (const stream of streamsWithRunJournal(store, context.options)) {
+          const { verdict, liveName } = stream;
+          const base = {
+            sessionId: stream.sessionId,
+            paths: [liveName, verdict.file.name],
+            evidence: stream.evidence,
+          };
+          if (verdict.kind === "unknown") {
+            context.report({
+              ...base,
+              kind: "stream_run_journal_unread",
+              message: `${liveName} is left streaming, and its run journal ` +
+                `${verdict.file.name} ${verdict.why}; the stream state is left ` +
+                `alone.`,
+            });
+            continue;
           }
-          : {
-            ...base,
-            kind: "stale_stream_unrecovered_output",
-            message: `${what}${cutText}; the turn is dead.`,
-          },
-      );
-    }
-    return drafts;
+          if (verdict.kind !== "output") continue;
+          const what = `${liveName} is left streaming, and its run journal ` +
+            `${verdict.file.name} holds ${
+              outputText(verdict.summary)
+            } the sidecar lacks`;
+          const cut = readCut(verdict.summary);
+          const cutText = cut ? ` (the journal ${cut})` : "";
+          context.report(
+            stream.holdBack
+              ? {
+                ...base,
+                kind: "stream_output_unconfirmed",
+                message: `${what}${cutText}; left alone: ${stream.holdBack}.`,
+              }
+              : {
+                ...base,
+                kind: "stale_stream_unrecovered_output",
+                message: `${what}${cutText}; the turn is dead.`,
+              },
+          );
+        }
+      },
+    };
   },
 });

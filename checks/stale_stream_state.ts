@@ -9,81 +9,29 @@
  * @example
  * ```ts
  * import { staleStreamState } from "./stale_stream_state.ts";
- * const drafts = await staleStreamState.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [staleStreamState], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import { pyTruthy } from "../core/compact_entry.ts";
-import { continuationParents, hasContinuation } from "../core/continuation.ts";
-import { pyFloat } from "../core/interrupted_marker.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { messageCountOf } from "../core/store_facts.ts";
 import { plainText, shortText } from "./shown_value.ts";
-import { serverHealsFromStateDb } from "./state_db_sidecar_drift.ts";
-import { claimedRun } from "./stale_stream_output.ts";
+import {
+  claimedRun,
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  serverHealsFromStateDb,
+  STALE_PENDING_GRACE_SECONDS,
+} from "../core/stream_state.ts";
 
-/** The server's `_REPAIR_STALE_PENDING_GRACE_SECONDS`. */
-export const STALE_PENDING_GRACE_SECONDS = 30;
-
-/**
- * How old a pending turn is, in seconds, as the server's
- * `_repair_stale_pending` reckons it: a missing or falsy
- * `pending_started_at` (legacy sidecars) and one that is not a number count
- * as infinitely old.
- *
- * @example
- * ```ts
- * pendingAgeSeconds(null, Date.now()); // Infinity
- * pendingAgeSeconds(Date.now() / 1000 - 5, Date.now()); // about 5
- * ```
- */
-export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
-  if (!pyTruthy(startedAt)) return Infinity;
-  // Python's float(): "nan" and "inf" read as numbers, a list raises.
-  const started = pyFloat(startedAt);
-  return started === null ? Infinity : nowMs / 1000 - started;
-}
-
-/**
- * Why today's server leaves a session's stream state alone for good
- * (`_repair_stale_pending`, since v0.51.66 and v0.51.154): it is an
- * archived compression parent (`pre_compression_snapshot`), or another
- * session names it as `parent_session_id` (its continuation owns the
- * turn). Null when neither holds.
- *
- * @example
- * ```ts
- * compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
- * ```
- */
-export function compressionParentReason(
-  meta: Record<string, unknown>,
-  sessionId: string,
-  store: { sessionDir: string; scannedAt: number },
-): "pre_compression_snapshot" | "continuation" | null {
-  if (pyTruthy(meta.pre_compression_snapshot)) {
-    return "pre_compression_snapshot";
-  }
-  const parents = continuationParents(store.sessionDir, store.scannedAt);
-  return hasContinuation(parents, sessionId) ? "continuation" : null;
-}
-
-/**
- * True when a sidecar's metadata holds stream state a turn left behind:
- * both `active_stream_id` and `pending_user_message` set (Python truth, as
- * the server tests them).
- *
- * @example
- * ```ts
- * hasStreamState({ active_stream_id: "s1", pending_user_message: "hi" }); // true
- * ```
- */
-export function hasStreamState(meta: Record<string, unknown>): boolean {
-  return pyTruthy(meta.active_stream_id) &&
-    pyTruthy(meta.pending_user_message);
-}
+export {
+  compressionParentReason,
+  hasStreamState,
+  pendingAgeSeconds,
+  STALE_PENDING_GRACE_SECONDS,
+};
 
 /** The `stale-stream-state` check. */
 export const staleStreamState = defineCheck({
@@ -92,13 +40,10 @@ export const staleStreamState = defineCheck({
   description:
     "Reports sidecars with active_stream_id and pending_user_message set; " +
     "repairable once --server-stopped says no server owns the stream.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "stale_stream_state",
+  kinds: {
+    stale_stream_state: {
       category: "repairable",
       severity: "warning",
-      repair: "recover_stale_stream",
       summary:
         "A turn was cut off mid-stream: its prompt is only in pending_user_message.",
       explain:
@@ -137,8 +82,7 @@ export const staleStreamState = defineCheck({
         "answer. Sessions whose run journal completed or holds output are " +
         "reported by the run-journal checks instead.",
     },
-    {
-      kind: "stream_state_unconfirmed",
+    stream_state_unconfirmed: {
       category: "info",
       severity: "warning",
       summary:
@@ -155,8 +99,7 @@ export const staleStreamState = defineCheck({
         "every reply in flight as damage. To have hermes-fsck recover it " +
         "now, stop the server and run `hermes-fsck repair --server-stopped`.",
     },
-    {
-      kind: "stream_state_compression_parent",
+    stream_state_compression_parent: {
       category: "info",
       severity: "info",
       summary:
@@ -173,8 +116,7 @@ export const staleStreamState = defineCheck({
         "--server-stopped. Nothing to do. Older servers (G0, before " +
         "v0.51.66) had no such guard.",
     },
-    {
-      kind: "stream_state_in_grace",
+    stream_state_in_grace: {
       category: "info",
       severity: "info",
       summary: "A turn began less than 30 seconds ago; it may still finish.",
@@ -187,80 +129,83 @@ export const staleStreamState = defineCheck({
         '"Response interrupted." marker. Run repair again after ' +
         "the grace has passed if the server is stopped.",
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const live = session.live;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      const meta = live.read.value.meta;
-      if (!hasStreamState(meta)) continue;
-      // state.db is ahead: the server heals the turn from it on load
-      // (sidecar_behind_state_db_self_heals); clearing the stream state
-      // first would stop it from taking the agent's answer back.
-      if (serverHealsFromStateDb(store, session.sessionId)) continue;
-      // The stream's run journal completed or holds output: the run-journal
-      // checks report it (checks/stale_stream_output.ts).
-      if (claimedRun(store, session.sessionId, meta)) continue;
-      const age = pendingAgeSeconds(meta.pending_started_at, options.now);
-      const evidence = {
-        liveMessages: messageCountOf(live),
-        bakMessages: -1,
-        activeStreamId: shortText(plainText(meta.active_stream_id)),
-        // JSON has no Infinity: an unknown start is null.
-        pendingAgeSeconds: Number.isFinite(age)
-          ? Math.round(age * 10) / 10
-          : null,
-      };
-      const base = {
-        sessionId: session.sessionId,
-        paths: [live.name],
-        evidence,
-      };
-      const started = Number.isFinite(age)
-        ? `${Math.round(age)} s ago`
-        : "at an unknown time";
-      const parent = compressionParentReason(
-        meta,
-        session.sessionId,
-        store,
-      );
-      if (parent) {
-        drafts.push({
-          ...base,
-          evidence: { ...evidence, reason: parent },
-          kind: "stream_state_compression_parent",
-          message: `${live.name} keeps the stream state of a turn that ` +
-            `began ${started}, but ${
-              parent === "continuation"
-                ? "another session continues it (parent_session_id)"
-                : "it is a pre-compression snapshot"
-            }; left alone, as the server leaves it.`,
-        });
-      } else if (!options.serverStopped) {
-        drafts.push({
-          ...base,
-          kind: "stream_state_unconfirmed",
-          message: `${live.name} is streaming a turn that began ${started}; ` +
-            "if no server is running, repair it with " +
-            "`hermes-fsck repair --server-stopped`.",
-        });
-      } else if (age < STALE_PENDING_GRACE_SECONDS) {
-        drafts.push({
-          ...base,
-          kind: "stream_state_in_grace",
-          message: `${live.name} is streaming a turn that began ${started}, ` +
-            `within the ${STALE_PENDING_GRACE_SECONDS} s grace; left alone.`,
-        });
-      } else {
-        drafts.push({
-          ...base,
-          kind: "stale_stream_state",
-          message: `${live.name} was left streaming a turn that began ` +
-            `${started}; its prompt is only in pending_user_message.`,
-        });
-      }
-    }
-    return drafts;
+  },
+  create: (context) => {
+    const options = context.options;
+    return {
+      session({ files: session, store }) {
+        const live = session.live;
+        if (!live?.read.ok || live.read.value.shape !== "object") return;
+        const meta = live.read.value.meta;
+        if (!hasStreamState(meta)) return;
+        // state.db is ahead: the server heals the turn from it on load
+        // (sidecar_behind_state_db_self_heals); clearing the stream state
+        // first would stop it from taking the agent's answer back.
+        if (serverHealsFromStateDb(store, session.sessionId)) return;
+        // The stream's run journal completed or holds output: the run-journal
+        // checks report it (checks/stale_stream_output.ts).
+        if (claimedRun(store, session.sessionId, meta)) return;
+        const age = pendingAgeSeconds(meta.pending_started_at, options.now);
+        const evidence = {
+          liveMessages: messageCountOf(live),
+          bakMessages: -1,
+          activeStreamId: shortText(plainText(meta.active_stream_id)),
+          // JSON has no Infinity: an unknown start is null.
+          pendingAgeSeconds: Number.isFinite(age)
+            ? Math.round(age * 10) / 10
+            : null,
+        };
+        const base = {
+          sessionId: session.sessionId,
+          paths: [live.name],
+          evidence,
+        };
+        const started = Number.isFinite(age)
+          ? `${Math.round(age)} s ago`
+          : "at an unknown time";
+        const parent = compressionParentReason(
+          meta,
+          session.sessionId,
+          store,
+        );
+        if (parent) {
+          context.report({
+            ...base,
+            evidence: { ...evidence, reason: parent },
+            kind: "stream_state_compression_parent",
+            message: `${live.name} keeps the stream state of a turn that ` +
+              `began ${started}, but ${
+                parent === "continuation"
+                  ? "another session continues it (parent_session_id)"
+                  : "it is a pre-compression snapshot"
+              }; left alone, as the server leaves it.`,
+          });
+        } else if (!options.serverStopped) {
+          context.report({
+            ...base,
+            kind: "stream_state_unconfirmed",
+            message:
+              `${live.name} is streaming a turn that began ${started}; ` +
+              "if no server is running, repair it with " +
+              "`hermes-fsck repair --server-stopped`.",
+          });
+        } else if (age < STALE_PENDING_GRACE_SECONDS) {
+          context.report({
+            ...base,
+            kind: "stream_state_in_grace",
+            message:
+              `${live.name} is streaming a turn that began ${started}, ` +
+              `within the ${STALE_PENDING_GRACE_SECONDS} s grace; left alone.`,
+          });
+        } else {
+          context.report({
+            ...base,
+            kind: "stale_stream_state",
+            message: `${live.name} was left streaming a turn that began ` +
+              `${started}; its prompt is only in pending_user_message.`,
+          });
+        }
+      },
+    };
   },
 });

@@ -8,14 +8,14 @@
  * @example
  * ```ts
  * import { stateDbAccess } from "./state_db_access.ts";
- * const drafts = await stateDbAccess.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbAccess], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
 import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
-import { profileDbsOf } from "../core/profile_state_db.ts";
+import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
 
 /** What is not known when the run goes on without state.db. */
 const WITHOUT_IT =
@@ -37,10 +37,8 @@ export const stateDbAccess = defineCheck({
   description:
     "Reports a state.db that exists but cannot be opened or read, that " +
     "another process keeps locked, or that needs a rollback first.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "state_db_unreadable",
+  kinds: {
+    state_db_unreadable: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "state.db exists but cannot be read.",
@@ -58,8 +56,7 @@ export const stateDbAccess = defineCheck({
         "keeping the old one. Pass --state-db to name the right file, or " +
         "--no-state-db to check without it on purpose.",
     },
-    {
-      kind: "state_db_locked",
+    state_db_locked: {
       category: "unsafe_to_repair",
       severity: "warning",
       summary: "Another process kept state.db locked past the wait.",
@@ -72,8 +69,7 @@ export const stateDbAccess = defineCheck({
         "partial check for a clean store. Run hermes-fsck again when the " +
         "agent is idle or stopped.",
     },
-    {
-      kind: "state_db_needs_rollback",
+    state_db_needs_rollback: {
       category: "unsafe_to_repair",
       severity: "warning",
       summary: "A write to state.db was cut short; it needs a rollback.",
@@ -89,11 +85,10 @@ export const stateDbAccess = defineCheck({
         "-journal: it holds the pages that undo the cut-short write, and " +
         "without them the database is left corrupt.",
     },
-  ],
-  run(store) {
-    // The default home's db, then each named profile's its sessions use.
-    const dbs = [store.stateDb, ...profileDbsOf(store).map((e) => e.db)];
-    return dbs.flatMap((db) =>
+  },
+  // The default home's db, then each named profile's its sessions use.
+  create: (context) =>
+    stateDbsInUse(context, (db) =>
       db.status !== "unreadable" ? [] : [{
         kind: db.problem === "locked"
           ? "state_db_locked"
@@ -104,7 +99,5 @@ export const stateDbAccess = defineCheck({
         message:
           `state.db ${db.path} ${db.detail}; checks that need it ran without it.`,
         evidence: { problem: db.problem },
-      }]
-    );
-  },
+      }]),
 });

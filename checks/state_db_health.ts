@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { stateDbHealth } from "./state_db_health.ts";
- * const drafts = await stateDbHealth.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
@@ -22,7 +22,7 @@ import {
   type StateDbSideFile,
   type StateDbSideFiles,
 } from "../core/state_db.ts";
-import { profileDbsOf } from "../core/profile_state_db.ts";
+import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";
@@ -91,10 +91,8 @@ export const stateDbHealth = defineCheck({
     "Runs PRAGMA quick_check on state.db, names the columns an old schema " +
     "lacks and the checks that cost, and reports side files a crash left " +
     "beside it.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "state_db_quick_check_failed",
+  kinds: {
+    state_db_quick_check_failed: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "state.db fails PRAGMA quick_check.",
@@ -107,8 +105,7 @@ export const stateDbHealth = defineCheck({
         "-shm, and rebuild it with sqlite3's `.recover` (or restore a " +
         "backup), then run hermes-fsck again.",
     },
-    {
-      kind: "state_db_old_schema",
+    state_db_old_schema: {
       category: "info",
       severity: "warning",
       summary: "state.db lacks columns some checks need.",
@@ -120,8 +117,7 @@ export const stateDbHealth = defineCheck({
         "others ran with less to go on (degraded). Upgrading the agent " +
         "migrates the schema.",
     },
-    {
-      kind: "state_db_leftover_files",
+    state_db_leftover_files: {
       category: "info",
       severity: "info",
       summary: "A crash left a side file beside state.db.",
@@ -136,12 +132,9 @@ export const stateDbHealth = defineCheck({
         "state.db, needs a look. (A hot -journal, a write cut short, keeps " +
         "state.db from being read at all: state_db_needs_rollback.)",
     },
-  ],
-  run(store) {
-    // The default home's db, then each named profile's its sessions use.
-    return [store.stateDb, ...profileDbsOf(store).map((e) => e.db)]
-      .flatMap(healthOf);
   },
+  // The default home's db, then each named profile's its sessions use.
+  create: (context) => stateDbsInUse(context, healthOf),
 });
 
 /** What a state.db's side files, quick_check and schema show. */

@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
- * const drafts = await stateDbSidecarDrift.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbSidecarDrift], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
@@ -19,7 +19,7 @@
 import { join } from "node:path";
 import { defineCheck } from "../core/check.ts";
 import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
-import type { Evidence, FindingDraft, JsonValue } from "../core/finding.ts";
+import type { Evidence, JsonValue } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import {
   DEFAULT_MAX_FILE_BYTES,
@@ -30,25 +30,28 @@ import {
   isPlainObject,
   messageText,
   pyStrip,
-  pyTruthy,
   type SidecarSummary,
   toTimestamp,
 } from "../core/sidecar_summary.ts";
 import { messageCountOf } from "../core/store_facts.ts";
-import { webuiRowFor, webuiRowsOf } from "../core/profile_state_db.ts";
 import { shortText } from "./shown_value.ts";
 import { activeRunVerdict } from "../core/run_journal_scan.ts";
-import { outputEvidence, outputText } from "./stale_stream_output.ts";
+import {
+  compressionParentReason,
+  hasStreamState,
+  hasUnfinishedTurn,
+  outputEvidence,
+  outputText,
+  pendingAgeSeconds,
+  serverHealsFromStateDb,
+  STALE_PENDING_GRACE_SECONDS,
+} from "../core/stream_state.ts";
 import type { CheckOptions } from "../core/check.ts";
 import type { StateDbReader, StateDbSessionRow } from "../core/state_db.ts";
 import { closeHealedTurn } from "../core/state_db_heal.ts";
 import { readStreamJournal } from "../repairs/stream_journal.ts";
-import {
-  compressionParentReason,
-  hasStreamState,
-  pendingAgeSeconds,
-  STALE_PENDING_GRACE_SECONDS,
-} from "./stale_stream_state.ts";
+
+export { hasUnfinishedTurn, serverHealsFromStateDb };
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -62,10 +65,8 @@ export const stateDbSidecarDrift = defineCheck({
   description:
     "Compares each webui row's message count in state.db with its live " +
     "sidecar and reports sidecars that hold fewer.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "sidecar_behind_state_db",
+  kinds: {
+    sidecar_behind_state_db: {
       category: "unsafe_to_repair",
       severity: "error",
       summary: "state.db has more messages for a session than its sidecar.",
@@ -96,8 +97,7 @@ export const stateDbSidecarDrift = defineCheck({
           "Rebuild <sid>.json from its state.db rows (what only the sidecar has is lost from it); the old file goes to the run's quarantine.",
       }],
     },
-    {
-      kind: "sidecar_behind_state_db_kept",
+    sidecar_behind_state_db_kept: {
       category: "info",
       severity: "info",
       summary:
@@ -110,8 +110,7 @@ export const stateDbSidecarDrift = defineCheck({
         "conversation. The missing messages were removed on purpose, so " +
         "nothing is wrong and nothing is done.",
     },
-    {
-      kind: "sidecar_behind_state_db_self_heals",
+    sidecar_behind_state_db_self_heals: {
       category: "info",
       severity: "info",
       summary:
@@ -148,11 +147,9 @@ export const stateDbSidecarDrift = defineCheck({
         "the server has healed it. A run journal whose output state.db " +
         "already holds is not named: the heal drops nothing then.",
     },
-    {
-      kind: "state_db_heal_drops_run_output",
+    state_db_heal_drops_run_output: {
       category: "repairable",
       severity: "warning",
-      repair: "recover_stale_stream",
       summary:
         "The server's state.db heal of a dead turn would drop output only its run journal holds.",
       explain: "As sidecar_behind_state_db_self_heals: the sidecar still " +
@@ -179,8 +176,7 @@ export const stateDbSidecarDrift = defineCheck({
         "elsewhere the finding is sidecar_behind_state_db_self_heals with " +
         "the reason.",
     },
-    {
-      kind: "state_db_keeps_removed_turn",
+    state_db_keeps_removed_turn: {
       category: "info",
       severity: "info",
       summary:
@@ -204,183 +200,140 @@ export const stateDbSidecarDrift = defineCheck({
         "from a lost one, and the finding is sidecar_behind_state_db, " +
         "whose evidence names the state.db rows the sidecar lacks.",
     },
-  ],
-  async run(store, options) {
-    const drafts: FindingDraft[] = [];
-    // Each session's rows are its own profile's (core/profile_state_db.ts).
-    for (const { row, db } of webuiRowsOf(store)) {
-      if (!db.canCountMessages) continue;
-      if (!isValidSessionId(row.id)) continue; // session-ids reports these
-      const session = store.sessions.get(row.id);
-      const live = session?.live;
-      if (!live?.read.ok || live.read.value.shape !== "object") continue;
-      const liveMessages = messageCountOf(live);
-      if (liveMessages < 0 || row.messageCount <= liveMessages) continue;
-      const summary = live.read.value;
-      const evidence: Evidence = {
-        liveMessages,
-        bakMessages: messageCountOf(session?.backup),
-        stateDbMessages: row.messageCount,
-      };
-      const base = {
-        sessionId: row.id,
-        paths: [live.name, db.path],
-        order: [row.position], // the rows' order, newest first
-      };
-      const counts = `state.db has ${row.messageCount} messages for ` +
-        `${row.id} but ${live.name} holds ${liveMessages}`;
-      if (hasUnfinishedTurn(summary)) {
-        const heals = `${counts}; its turn is unfinished, so the server ` +
-          "merges state.db's newer rows into it on its next full load";
-        // That heal closes the stream without reading the run journal, so
-        // output only the journal holds is never shown (as of df65251d5).
-        const run = activeRunVerdict(
-          store.runJournals,
-          row.id,
-          summary.meta.active_stream_id,
-        );
-        if (run?.kind === "output") {
-          const journal = run.file.name;
-          const runEvidence = {
-            ...evidence,
-            runJournal: journal,
-            textEvents: run.summary.textEvents,
-            ...outputEvidence(run.summary),
-          };
-          const drops = `${heals}, and that heal drops the turn's partial ` +
-            `output: ${run.summary.textEvents} journaled text deltas ` +
-            `(${outputText(run.summary)}) in ${journal} the sidecar lacks`;
-          const verdict = await healVerdict(
-            store,
+  },
+  create(context) {
+    return {
+      // Each session's rows are its own profile's (core/profile_state_db.ts).
+      async stateDbRow({ row, db, session: { store } }) {
+        if (!db.canCountMessages) return;
+        if (!isValidSessionId(row.id)) return; // session-ids reports these
+        const session = store.sessions.get(row.id);
+        const live = session?.live;
+        if (!live?.read.ok || live.read.value.shape !== "object") return;
+        const liveMessages = messageCountOf(live);
+        if (liveMessages < 0 || row.messageCount <= liveMessages) return;
+        const summary = live.read.value;
+        const evidence: Evidence = {
+          liveMessages,
+          bakMessages: messageCountOf(session?.backup),
+          stateDbMessages: row.messageCount,
+        };
+        const base = {
+          sessionId: row.id,
+          paths: [live.name, db.path],
+        };
+        const counts = `state.db has ${row.messageCount} messages for ` +
+          `${row.id} but ${live.name} holds ${liveMessages}`;
+        if (hasUnfinishedTurn(summary)) {
+          const heals = `${counts}; its turn is unfinished, so the server ` +
+            "merges state.db's newer rows into it on its next full load";
+          // That heal closes the stream without reading the run journal, so
+          // output only the journal holds is never shown (as of df65251d5).
+          const run = activeRunVerdict(
+            store.runJournals,
             row.id,
-            live.name,
-            db,
-            row,
-            options.now,
+            summary.meta.active_stream_id,
           );
-          if (verdict.kind !== "held") {
-            const paths = [...base.paths, journal];
-            if (verdict.kind === "proved") {
-              const hold = holdBack(store, row.id, summary.meta, options);
-              drafts.push(
-                hold
-                  ? {
-                    ...base,
-                    paths,
-                    kind: "sidecar_behind_state_db_self_heals",
-                    message: `${drops}. hermes-fsck keeps it by doing the ` +
-                      `heal itself, but not now: ${hold}.`,
-                    evidence: runEvidence,
-                  }
-                  : {
-                    ...base,
-                    paths,
-                    kind: "state_db_heal_drops_run_output",
-                    message: `${drops}; the turn is dead, so hermes-fsck ` +
-                      "can do the heal itself and keep that output.",
-                    evidence: runEvidence,
-                  },
-              );
-              continue;
+          if (run?.kind === "output") {
+            const journal = run.file.name;
+            const runEvidence = {
+              ...evidence,
+              runJournal: journal,
+              textEvents: run.summary.textEvents,
+              ...outputEvidence(run.summary),
+            };
+            const drops = `${heals}, and that heal drops the turn's ` +
+              `partial output: ${run.summary.textEvents} journaled text ` +
+              `deltas (${outputText(run.summary)}) in ${journal} the ` +
+              "sidecar lacks";
+            const verdict = await healVerdict(
+              store,
+              row.id,
+              live.name,
+              db,
+              row,
+              context.options.now,
+            );
+            if (verdict.kind !== "held") {
+              const paths = [...base.paths, journal];
+              const hold = verdict.kind === "proved"
+                ? holdBack(store, row.id, summary.meta, context.options)
+                : null;
+              if (verdict.kind === "proved" && !hold) {
+                context.report({
+                  ...base,
+                  paths,
+                  kind: "state_db_heal_drops_run_output",
+                  message: `${drops}; the turn is dead, so hermes-fsck ` +
+                    "can do the heal itself and keep that output.",
+                  evidence: runEvidence,
+                });
+                return;
+              }
+              context.report({
+                ...base,
+                paths,
+                kind: "sidecar_behind_state_db_self_heals",
+                message: hold
+                  ? `${drops}. hermes-fsck keeps it by doing the heal ` +
+                    `itself, but not now: ${hold}.`
+                  : `${drops}. hermes-fsck leaves the stream set ` +
+                    `(${(verdict as { why: string }).why}); to keep the ` +
+                    `output, copy ${journal} aside before starting the ` +
+                    "server and add its text to the session afterwards.",
+                evidence: runEvidence,
+              });
+              return;
             }
-            drafts.push({
-              ...base,
-              paths,
-              kind: "sidecar_behind_state_db_self_heals",
-              message: `${drops}. hermes-fsck leaves the stream set ` +
-                `(${verdict.why}); to keep the output, copy ${journal} ` +
-                "aside before starting the server and add its text to the " +
-                "session afterwards.",
-              evidence: runEvidence,
-            });
-            continue;
           }
+          context.report({
+            ...base,
+            kind: "sidecar_behind_state_db_self_heals",
+            message: `${heals}.`,
+            evidence,
+          });
+          return;
         }
-        drafts.push({
+        const deliberate = shrankOnPurpose(summary);
+        if (deliberate) {
+          context.report({
+            ...base,
+            kind: "sidecar_behind_state_db_kept",
+            message: `${counts}; ${deliberate.phrase}, so it is kept.`,
+            evidence: { ...evidence, guard: deliberate.guard },
+          });
+          return;
+        }
+        const rows = db.messagesFor(row);
+        const sidecar = await readSidecar(store, live.name);
+        const removed = sidecar ? removedTurnRows(sidecar, rows) : null;
+        if (removed) {
+          context.report({
+            ...base,
+            kind: "state_db_keeps_removed_turn",
+            message:
+              `${counts}; the ${removed.length} extra rows (${
+                describeRows(removed)
+              }) are the turn a retry, undo or edit removed before the user ` +
+              "sent again, which the server hides on purpose.",
+            evidence: { ...evidence, ...rowsEvidence("removed", removed) },
+          });
+          return;
+        }
+        const missing = sidecar ? rowsSidecarLacks(sidecar, rows) : [];
+        context.report({
           ...base,
-          kind: "sidecar_behind_state_db_self_heals",
-          message: `${heals}.`,
-          evidence,
+          kind: "sidecar_behind_state_db",
+          message: `${counts}.` +
+            (missing.length > 0
+              ? ` state.db rows it lacks: ${describeRows(missing)}.`
+              : ""),
+          evidence: { ...evidence, ...rowsEvidence("missing", missing) },
         });
-        continue;
-      }
-      const deliberate = shrankOnPurpose(summary);
-      if (deliberate) {
-        drafts.push({
-          ...base,
-          kind: "sidecar_behind_state_db_kept",
-          message: `${counts}; ${deliberate.phrase}, so it is kept.`,
-          evidence: { ...evidence, guard: deliberate.guard },
-        });
-        continue;
-      }
-      const rows = db.messagesFor(row);
-      const sidecar = await readSidecar(store, live.name);
-      const removed = sidecar ? removedTurnRows(sidecar, rows) : null;
-      if (removed) {
-        drafts.push({
-          ...base,
-          kind: "state_db_keeps_removed_turn",
-          message:
-            `${counts}; the ${removed.length} extra rows (${
-              describeRows(removed)
-            }) are the turn a retry, undo or edit removed before the user ` +
-            "sent again, which the server hides on purpose.",
-          evidence: { ...evidence, ...rowsEvidence("removed", removed) },
-        });
-        continue;
-      }
-      const missing = sidecar ? rowsSidecarLacks(sidecar, rows) : [];
-      drafts.push({
-        ...base,
-        kind: "sidecar_behind_state_db",
-        message: `${counts}.` +
-          (missing.length > 0
-            ? ` state.db rows it lacks: ${describeRows(missing)}.`
-            : ""),
-        evidence: { ...evidence, ...rowsEvidence("missing", missing) },
-      });
-    }
-    return drafts;
+      },
+    };
   },
 });
-
-/**
- * The server's self-heal trigger: `active_stream_id` or
- * `pending_user_message` set (Python truth).
- *
- * @example
- * ```ts
- * hasUnfinishedTurn(summarizeSidecar({ messages: [], pending_user_message: "hi" })); // true
- * ```
- */
-export function hasUnfinishedTurn(live: SidecarSummary): boolean {
-  return pyTruthy(live.meta.active_stream_id) ||
-    pyTruthy(live.meta.pending_user_message);
-}
-
-/**
- * True when today's server, loading this session in full, would heal its
- * sidecar from state.db: the turn is unfinished and state.db holds more
- * messages for it. Other checks leave such a sidecar to the server.
- *
- * @example
- * ```ts
- * if (serverHealsFromStateDb(store, "abc")) return; // the server's own repair comes first
- * ```
- */
-export function serverHealsFromStateDb(
-  store: StoreSnapshot,
-  sessionId: string,
-): boolean {
-  const live = store.sessions.get(sessionId)?.live;
-  if (!live?.read.ok || live.read.value.shape !== "object") return false;
-  if (!hasUnfinishedTurn(live.read.value)) return false;
-  // The session's own profile's state.db, as the server reads it.
-  const found = webuiRowFor(store, sessionId);
-  if (!found?.db.canCountMessages) return false;
-  return found.row.messageCount > messageCountOf(live);
-}
 
 /**
  * Whether hermes-fsck can do the server's state.db heal of this session

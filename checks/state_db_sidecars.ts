@@ -6,16 +6,14 @@
  * @example
  * ```ts
  * import { stateDbSidecars } from "./state_db_sidecars.ts";
- * const drafts = await stateDbSidecars.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [stateDbSidecars], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import { isValidSessionId } from "../core/session_id.ts";
 import { deletion } from "../core/store_facts.ts";
-import { webuiRowsOf } from "../core/profile_state_db.ts";
 
 /** The `state-db-sidecars` check. */
 export const stateDbSidecars = defineCheck({
@@ -24,13 +22,10 @@ export const stateDbSidecars = defineCheck({
   description:
     "Reports webui rows of state.db whose <sid>.json is missing and not " +
     "deleted on purpose.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "state_db_missing_sidecar",
+  kinds: {
+    state_db_missing_sidecar: {
       category: "repairable",
       severity: "error",
-      repair: "materialize_from_state_db",
       summary:
         "state.db has the session and its messages, the sidecar is gone.",
       explain:
@@ -51,8 +46,7 @@ export const stateDbSidecars = defineCheck({
         "a sidecar rebuilt from a named profile's row names that profile " +
         "(the server writes null, meaning its active profile).",
     },
-    {
-      kind: "state_db_orphan_webui_row",
+    state_db_orphan_webui_row: {
       category: "unsafe_to_repair",
       severity: "warning",
       summary: "state.db has a webui session with no messages and no sidecar.",
@@ -62,46 +56,43 @@ export const stateDbSidecars = defineCheck({
         "Review the row in state.db; delete it, or leave it if the agent " +
         "still uses it.",
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    // Each session's rows are its own profile's (core/profile_state_db.ts).
-    for (const { row, db } of webuiRowsOf(store)) {
-      const id = row.id;
-      if (!id || !isValidSessionId(id)) continue; // session-ids reports these
-      if (store.sessions.get(id)?.live) continue;
-      if (deletion(store, id) === "deleted") continue;
-      const evidence = {
-        liveMessages: -1,
-        bakMessages: -1,
-        stateDbMessages: row.messageCount,
-        // The row's place among state.db's webui rows, newest first: the
-        // order the server's own audit lists them in (webui-json).
-        stateDbRow: row.position,
-      };
-      const order = [row.position]; // the rows' order, newest first
-      drafts.push(
-        row.messageCount > 0
-          ? {
-            kind: "state_db_missing_sidecar",
-            sessionId: id,
-            paths: [db.path],
-            message:
-              `state.db has session ${id} with ${row.messageCount} messages but ${id}.json is missing.`,
-            evidence,
-            order,
-          }
-          : {
-            kind: "state_db_orphan_webui_row",
-            sessionId: id,
-            paths: [db.path],
-            message:
-              `state.db has webui session ${id} with no messages and ${id}.json is missing.`,
-            evidence,
-            order,
-          },
-      );
-    }
-    return drafts;
+  },
+  create(context) {
+    return {
+      // Each session's rows are its own profile's (core/profile_state_db.ts).
+      stateDbRow({ row, db, session: { store } }) {
+        const id = row.id;
+        if (!id || !isValidSessionId(id)) return; // session-ids reports these
+        if (store.sessions.get(id)?.live) return;
+        if (deletion(store, id) === "deleted") return;
+        const evidence = {
+          liveMessages: -1,
+          bakMessages: -1,
+          stateDbMessages: row.messageCount,
+          // The row's place among state.db's webui rows, newest first: the
+          // order the server's own audit lists them in (webui-json).
+          stateDbRow: row.position,
+        };
+        context.report(
+          row.messageCount > 0
+            ? {
+              kind: "state_db_missing_sidecar",
+              sessionId: id,
+              paths: [db.path],
+              message:
+                `state.db has session ${id} with ${row.messageCount} messages but ${id}.json is missing.`,
+              evidence,
+            }
+            : {
+              kind: "state_db_orphan_webui_row",
+              sessionId: id,
+              paths: [db.path],
+              message:
+                `state.db has webui session ${id} with no messages and ${id}.json is missing.`,
+              evidence,
+            },
+        );
+      },
+    };
   },
 });

@@ -11,13 +11,12 @@
  * @example
  * ```ts
  * import { streamRunCompleted } from "./stream_run_completed.ts";
- * const drafts = await streamRunCompleted.run(store, { now: Date.now(), serverStopped: true });
+ * const findings = await runChecks(store, [streamRunCompleted], { now: Date.now(), serverStopped: true });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import {
   outputText,
   STREAM_REPAIR,
@@ -32,10 +31,8 @@ export const streamRunCompleted = defineCheck({
     "Reports sidecars left streaming whose run journal says the run " +
     "completed; repairable once --server-stopped says no server owns the " +
     "stream.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "stream_run_completed",
+  kinds: {
+    stream_run_completed: {
       category: "repairable",
       severity: "warning",
       repair: STREAM_REPAIR,
@@ -56,8 +53,7 @@ export const streamRunCompleted = defineCheck({
         "stream state. Repair: recover_stale_stream does the same. Older " +
         "servers closed it as a crashed turn, with a marker.",
     },
-    {
-      kind: "stream_run_completed_unconfirmed",
+    stream_run_completed_unconfirmed: {
       category: "info",
       severity: "info",
       summary:
@@ -70,33 +66,35 @@ export const streamRunCompleted = defineCheck({
         "hermes-fsck do it, stop the server and run `hermes-fsck repair " +
         "--server-stopped`. Run journals exist since v0.51.71.",
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const stream of streamsWithRunJournal(store, options)) {
-      const { verdict, liveName } = stream;
-      if (verdict.kind !== "completed") continue;
-      const what = `${liveName} still shows stream ` +
-        `${verdict.file.streamId} streaming, but its run journal ` +
-        `${verdict.file.name} says the run completed (line ${verdict.summary.terminal?.line}, ${verdict.summary.terminal?.event}; ${
-          outputText(verdict.summary)
-        })`;
-      drafts.push({
-        sessionId: stream.sessionId,
-        paths: [liveName, verdict.file.name],
-        evidence: stream.evidence,
-        ...(stream.holdBack
-          ? {
-            kind: "stream_run_completed_unconfirmed",
-            message: `${what}; left alone: ${stream.holdBack}.`,
-          }
-          : {
-            kind: "stream_run_completed",
-            message: `${what}; the turn can be closed without an error ` +
-              `marker.`,
-          }),
-      });
-    }
-    return drafts;
+  },
+  create(context) {
+    return {
+      session({ store }) {
+        for (const stream of streamsWithRunJournal(store, context.options)) {
+          const { verdict, liveName } = stream;
+          if (verdict.kind !== "completed") continue;
+          const what = `${liveName} still shows stream ` +
+            `${verdict.file.streamId} streaming, but its run journal ` +
+            `${verdict.file.name} says the run completed (line ${verdict.summary.terminal?.line}, ${verdict.summary.terminal?.event}; ${
+              outputText(verdict.summary)
+            })`;
+          context.report({
+            sessionId: stream.sessionId,
+            paths: [liveName, verdict.file.name],
+            evidence: stream.evidence,
+            ...(stream.holdBack
+              ? {
+                kind: "stream_run_completed_unconfirmed",
+                message: `${what}; left alone: ${stream.holdBack}.`,
+              }
+              : {
+                kind: "stream_run_completed",
+                message: `${what}; the turn can be closed without an error ` +
+                  `marker.`,
+              }),
+          });
+        }
+      },
+    };
   },
 });

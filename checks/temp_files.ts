@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { tempFiles } from "./temp_files.ts";
- * const drafts = await tempFiles.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [tempFiles], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
@@ -32,10 +32,8 @@ export const tempFiles = defineCheck({
     "Reports temp files of sidecar, backup, index and recovery writes: " +
     "young ones, stale ones to remove, interrupted saves to promote, and " +
     "stale ones that hold messages nothing else has.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "young_temp",
+  kinds: {
+    young_temp: {
       category: "info",
       severity: "info",
       summary: "A temp file less than an hour old; left alone.",
@@ -50,11 +48,9 @@ export const tempFiles = defineCheck({
         "--server-stopped when no server is running: then no save can be " +
         "in progress, and the temp is judged as a stale one.",
     },
-    {
-      kind: "stale_temp",
+    stale_temp: {
       category: "repairable",
       severity: "warning",
-      repair: "remove_stale_temp",
       summary: "A stale temp file that holds nothing the store lacks.",
       explain:
         "A temp older than an hour (or of any age with --server-stopped) " +
@@ -69,11 +65,9 @@ export const tempFiles = defineCheck({
         "(_hermes_fsck/runs/<run>/files/), so `hermes-fsck undo RUN_ID` " +
         "brings it back.",
     },
-    {
-      kind: "interrupted_save",
+    interrupted_save: {
       category: "repairable",
       severity: "error",
-      repair: "promote_temp",
       summary:
         "A stale save temp is the newest save of its session: it was never renamed into place.",
       explain: "A <sid>.tmp.<pid>.<tid> older than an hour (of any age with " +
@@ -91,8 +85,7 @@ export const tempFiles = defineCheck({
         "live file goes to the run's quarantine), moves the temp into " +
         "quarantine, and the index is rebuilt.",
     },
-    {
-      kind: "stale_temp_needs_review",
+    stale_temp_needs_review: {
       category: "unsafe_to_repair",
       severity: "error",
       summary:
@@ -125,16 +118,14 @@ export const tempFiles = defineCheck({
         },
       ],
     },
-  ],
-  run(store, options) {
-    const drafts: FindingDraft[] = [];
-    for (const temp of store.temps) {
-      const facts = tempFactsOf(store, temp);
-      if (!facts) continue;
-      drafts.push(draftOf(temp, facts, judgeTemp(facts, options)));
-    }
-    return drafts;
   },
+  create: (context) => ({
+    temp({ temp, store }) {
+      const facts = tempFactsOf(store, temp);
+      if (!facts) return;
+      context.report(draftOf(temp, facts, judgeTemp(facts, context.options)));
+    },
+  }),
 });
 
 function draftOf(
@@ -161,8 +152,6 @@ function draftOf(
       ...(verdict.reason ? { reason: verdict.reason } : {}),
       ...(verdict.guard ? { guard: verdict.guard } : {}),
     },
-    // The temps' order: the listing's, by name.
-    order: [temp.name],
   };
   if (facts.sessionId) draft.sessionId = facts.sessionId;
   draft.message = `${temp.name} (${ORIGIN_NAMES[facts.origin]} temp, ${

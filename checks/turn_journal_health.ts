@@ -10,13 +10,12 @@
  * @example
  * ```ts
  * import { turnJournalHealth } from "./turn_journal_health.ts";
- * const drafts = await turnJournalHealth.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [turnJournalHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import type { SessionFiles, StoreSnapshot } from "../core/snapshot.ts";
 import { deletion } from "../core/store_facts.ts";
 import type { JournalSummary } from "../core/turn_journal.ts";
@@ -29,10 +28,8 @@ export const turnJournalHealth = defineCheck({
   description:
     "Reports damaged journal lines, turns that ended twice, and journals " +
     "of sessions with no sidecar, no backup and no state.db row.",
-  partwise: true,
-  kinds: [
-    {
-      kind: "turn_journal_malformed_lines",
+  kinds: {
+    turn_journal_malformed_lines: {
       category: "info",
       severity: "info",
       summary: "A turn journal has lines the server skips.",
@@ -52,8 +49,7 @@ export const turnJournalHealth = defineCheck({
         "not rewritten: this is info. Turns that were left pending are " +
         "reported separately (turn_journal_pending_turn). All versions.",
     },
-    {
-      kind: "turn_journal_collision",
+    turn_journal_collision: {
       category: "info",
       severity: "info",
       summary: "A journal turn ended twice (two terminal events).",
@@ -72,8 +68,7 @@ export const turnJournalHealth = defineCheck({
         "endings may be in different files, and the evidence names the " +
         "file of each line. All versions.",
     },
-    {
-      kind: "turn_journal_orphan",
+    turn_journal_orphan: {
       category: "info",
       severity: "info",
       summary: "A turn journal belongs to no session.",
@@ -91,85 +86,87 @@ export const turnJournalHealth = defineCheck({
         "code accepts ids with '.', which no sidecar id may hold: such a " +
         "journal is always an orphan, and its id never becomes a path.",
     },
-  ],
-  run(store) {
-    const drafts: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const journal = session.journal;
-      if (!journal) continue;
-      const files = journal.files;
-      const sessionId = session.sessionId;
-      // Each file's damaged lines, named by file and line as the server
-      // numbers them.
-      for (const file of files) {
-        if (!file.read.ok) continue;
-        const damaged = damagedLines(file.read.value);
-        if (!damaged) continue;
-        drafts.push({
-          kind: "turn_journal_malformed_lines",
-          sessionId,
-          paths: [file.name],
-          message: `${file.name} has ${damaged.text}.`,
-          evidence: damaged.evidence,
-        });
-      }
-      const turns = [...(journal.turns?.values() ?? [])]
-        .filter((t) => t.terminalEvents > 1)
-        .sort((a, b) => a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0);
-      for (const turn of turns) {
-        const names = turn.terminalFiles.map((i) => files[i].name);
-        const where = turn.terminalEventNames.map((event, i) =>
-          `${event} on line ${turn.terminalLines[i]}` +
-          (files.length > 1 ? ` of ${names[i]}` : "")
-        );
-        drafts.push({
-          kind: "turn_journal_collision",
-          sessionId,
-          paths: [...new Set(names)],
-          message: `Turn ${turn.turnId} of ${
-            files.length > 1 ? `the journal of ${sessionId}` : files[0].name
-          } ended ${turn.terminalEvents} times (${where.join(", ")}).`,
-          evidence: {
-            liveMessages: -1,
-            bakMessages: -1,
-            turnId: turn.turnId,
-            terminalEvents: turn.terminalEventNames,
-            lines: turn.terminalLines,
-            files: names,
-          },
-          key: turn.turnId,
-        });
-      }
-      const orphan = orphanState(store, session);
-      if (orphan) {
-        const what = files.length > 1
-          ? `The journal of ${sessionId} (${files.length} files)`
-          : files[0].name;
-        const turnsText = journal.turns === null
-          ? ""
-          : ` has ${journal.turnCount} turns but`;
-        drafts.push({
-          kind: "turn_journal_orphan",
-          sessionId,
-          paths: files.map((f) => f.name),
-          message: `${what}${turnsText} ` +
-            (isValidSessionId(sessionId)
-              ? `session ${sessionId} has no sidecar, no backup and ` +
-                `${orphan.stateDb}`
-              : `no session can read it: its id ${sessionId} passes only ` +
-                `the journal rule (it holds '.'), never the sidecar rule, ` +
-                `and there is ${orphan.stateDb}`) +
-            (orphan.tombstoned ? "; it was deleted." : "."),
-          evidence: {
-            turns: journal.turns === null ? -1 : journal.turnCount,
-            files: files.length,
-            tombstoned: orphan.tombstoned,
-            stateDb: orphan.stateDb === "no state.db" ? "absent" : "no_row",
-          },
-        });
-      }
-    }
-    return drafts;
+  },
+  create: (context) => {
+    return {
+      session({ files: session, store }) {
+        const journal = session.journal;
+        if (!journal) return;
+        const files = journal.files;
+        const sessionId = session.sessionId;
+        // Each file's damaged lines, named by file and line as the server
+        // numbers them.
+        for (const file of files) {
+          if (!file.read.ok) continue;
+          const damaged = damagedLines(file.read.value);
+          if (!damaged) continue;
+          context.report({
+            kind: "turn_journal_malformed_lines",
+            sessionId,
+            paths: [file.name],
+            message: `${file.name} has ${damaged.text}.`,
+            evidence: damaged.evidence,
+          });
+        }
+        const turns = [...(journal.turns?.values() ?? [])]
+          .filter((t) => t.terminalEvents > 1)
+          .sort((a, b) =>
+            a.turnId < b.turnId ? -1 : a.turnId > b.turnId ? 1 : 0
+          );
+        for (const turn of turns) {
+          const names = turn.terminalFiles.map((i) => files[i].name);
+          const where = turn.terminalEventNames.map((event, i) =>
+            `${event} on line ${turn.terminalLines[i]}` +
+            (files.length > 1 ? ` of ${names[i]}` : "")
+          );
+          context.report({
+            kind: "turn_journal_collision",
+            sessionId,
+            paths: [...new Set(names)],
+            message: `Turn ${turn.turnId} of ${
+              files.length > 1 ? `the journal of ${sessionId}` : files[0].name
+            } ended ${turn.terminalEvents} times (${where.join(", ")}).`,
+            evidence: {
+              liveMessages: -1,
+              bakMessages: -1,
+              turnId: turn.turnId,
+              terminalEvents: turn.terminalEventNames,
+              lines: turn.terminalLines,
+              files: names,
+            },
+            key: turn.turnId,
+          });
+        }
+        const orphan = orphanState(store, session);
+        if (orphan) {
+          const what = files.length > 1
+            ? `The journal of ${sessionId} (${files.length} files)`
+            : files[0].name;
+          const turnsText = journal.turns === null
+            ? ""
+            : ` has ${journal.turnCount} turns but`;
+          context.report({
+            kind: "turn_journal_orphan",
+            sessionId,
+            paths: files.map((f) => f.name),
+            message: `${what}${turnsText} ` +
+              (isValidSessionId(sessionId)
+                ? `session ${sessionId} has no sidecar, no backup and ` +
+                  `${orphan.stateDb}`
+                : `no session can read it: its id ${sessionId} passes only ` +
+                  `the journal rule (it holds '.'), never the sidecar rule, ` +
+                  `and there is ${orphan.stateDb}`) +
+              (orphan.tombstoned ? "; it was deleted." : "."),
+            evidence: {
+              turns: journal.turns === null ? -1 : journal.turnCount,
+              files: files.length,
+              tombstoned: orphan.tombstoned,
+              stateDb: orphan.stateDb === "no state.db" ? "absent" : "no_row",
+            },
+          });
+        }
+      },
+    };
   },
 });
 

@@ -6,13 +6,12 @@
  * @example
  * ```ts
  * import { unreadableFiles } from "./unreadable_files.ts";
- * const drafts = await unreadableFiles.run(store, { now: Date.now(), serverStopped: false });
+ * const findings = await runChecks(store, [unreadableFiles], { now: Date.now(), serverStopped: false });
  * ```
  * @module
  */
 
 import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
 import type { ReadProblem, ReadProblemReason } from "../core/file_read.ts";
 import type { ScannedFile } from "../core/snapshot.ts";
 import { JOURNAL_DIR } from "../core/store_layout.ts";
@@ -31,21 +30,20 @@ export const unreadableFiles = defineCheck({
   description:
     "Reports sidecars, backups, journals, the index and the tombstone that " +
     "are not regular files or cannot be read.",
-  partwise: true,
-  kinds: [{
-    kind: "unreadable_file",
-    category: "unsafe_to_repair",
-    severity: "error",
-    summary: "A store file is not a regular file or cannot be read.",
-    explain:
-      "hermes-fsck reads only regular files, never follows symlinks, and " +
-      "reads nothing larger than --max-file-size, so the file's content is " +
-      "unknown and nothing about it is repaired. The evidence says why: " +
-      "fix the permissions, replace the FIFO, device or symlink with the " +
-      "real file, or raise --max-file-size.",
-  }],
-  run(store) {
-    const drafts: FindingDraft[] = [];
+  kinds: {
+    unreadable_file: {
+      category: "unsafe_to_repair",
+      severity: "error",
+      summary: "A store file is not a regular file or cannot be read.",
+      explain:
+        "hermes-fsck reads only regular files, never follows symlinks, and " +
+        "reads nothing larger than --max-file-size, so the file's content is " +
+        "unknown and nothing about it is repaired. The evidence says why: " +
+        "fix the permissions, replace the FIFO, device or symlink with the " +
+        "real file, or raise --max-file-size.",
+    },
+  },
+  create(context) {
     const visit = (
       file: ScannedFile<unknown> | null | undefined,
       sessionId?: string,
@@ -54,7 +52,7 @@ export const unreadableFiles = defineCheck({
         return;
       }
       const problem = file.read.problem;
-      drafts.push({
+      context.report({
         kind: "unreadable_file",
         sessionId,
         paths: [file.name],
@@ -62,32 +60,34 @@ export const unreadableFiles = defineCheck({
         evidence: { problem: problem.reason },
       });
     };
-    // The journal dir itself, when a link or a file stands in its place:
-    // the journals were not read, so no pending turn could be found.
-    for (const entry of store.otherEntries) {
-      if (entry.name !== JOURNAL_DIR) continue;
-      drafts.push({
-        kind: "unreadable_file",
-        paths: [entry.name],
-        message: entry.type === "symlink"
-          ? `${entry.name} is a symbolic link, which hermes-fsck does not ` +
-            `follow, so no journal was checked; put the directory itself ` +
-            `in place of the link`
-          : `${entry.name} is not a directory, so no journal was checked; ` +
-            `move it out of the session dir`,
-        evidence: { problem: "not_regular_file" },
-      });
-    }
-    visit(store.index);
-    visit(store.tombstone);
-    for (const session of store.sessions.values()) {
-      visit(session.live, session.sessionId);
-      visit(session.backup, session.sessionId);
-      for (const file of session.journal?.files ?? []) {
-        visit(file, session.sessionId);
-      }
-    }
-    return drafts;
+    return {
+      session({ sessionId, files }) {
+        visit(files.live, sessionId);
+        visit(files.backup, sessionId);
+        for (const file of files.journal?.files ?? []) visit(file, sessionId);
+      },
+      end() {
+        // The journal dir itself, when a link or a file stands in its
+        // place: the journals were not read, so no pending turn could be
+        // found.
+        for (const entry of context.store.otherEntries) {
+          if (entry.name !== JOURNAL_DIR) continue;
+          context.report({
+            kind: "unreadable_file",
+            paths: [entry.name],
+            message: entry.type === "symlink"
+              ? `${entry.name} is a symbolic link, which hermes-fsck does ` +
+                `not follow, so no journal was checked; put the directory ` +
+                `itself in place of the link`
+              : `${entry.name} is not a directory, so no journal was ` +
+                `checked; move it out of the session dir`,
+            evidence: { problem: "not_regular_file" },
+          });
+        }
+        visit(context.store.index);
+        visit(context.store.tombstone);
+      },
+    };
   },
 });
 

@@ -17,8 +17,8 @@
 
 import type { Check, CheckOptions } from "./check.ts";
 import type { Finding } from "./finding.ts";
-import { runChecks, runChecksWithOrder } from "./pipeline.ts";
-import { PartFindings } from "./part_findings.ts";
+import { runChecks } from "./pipeline.ts";
+import { CheckRun } from "./check_engine.ts";
 import { type PluginSettings, runExternalPlugins } from "./plugin_runner.ts";
 import { type ScanOptions, scanStore, type StoreSnapshot } from "./snapshot.ts";
 import { invalidSidecarNameCount, liveSidecarCount } from "./store_facts.ts";
@@ -100,8 +100,8 @@ export interface AuditOptions {
    * ({@linkcode DEFAULT_PART_SESSIONS} is a good size). The findings are
    * the same; the `store` returned then has no sessions (nor index entries
    * or state.db rows, see `ScanOptions.parts`). Ignored (the whole store
-   * is kept) when a check is not `partwise` or external plugins run, since
-   * those are given every session.
+   * is kept) when a check has the older `run` shape or external plugins
+   * run, since those are given every session.
    */
   partSessions?: number;
 }
@@ -130,7 +130,7 @@ export async function auditStore(
   options: AuditOptions,
 ): Promise<AuditResult & { store: StoreSnapshot }> {
   const byParts = (options.partSessions ?? 0) > 0 &&
-    options.checks.every((check) => check.partwise === true) &&
+    options.checks.every((check) => typeof check.create === "function") &&
     !options.plugins?.programs.length;
   const checkOptions = (store: StoreSnapshot): CheckOptions => ({
     now: options.checkOptions?.now ?? store.scannedAt,
@@ -140,20 +140,20 @@ export async function auditStore(
   let sessions = 0;
   let store: StoreSnapshot;
   if (byParts) {
-    const merged = new PartFindings(options.checks);
+    let run: CheckRun | null = null;
     store = await scanStore({
       ...options.scan,
       parts: {
         sessions: options.partSessions!,
         async onPart(part) {
-          merged.add(
-            await runChecksWithOrder(part, options.checks, checkOptions(part)),
-          );
+          run ??= new CheckRun(options.checks, checkOptions(part));
+          await run.visit(part);
           sessions += liveSidecarCount(part);
         },
       },
     });
-    all = merged.findings();
+    all = await (run ?? new CheckRun(options.checks, checkOptions(store)))
+      .finish(store);
   } else {
     store = await scanStore(options.scan);
     all = await runChecks(store, options.checks, checkOptions(store));

@@ -740,3 +740,21 @@ export async function readJsonFile(
     ? { ok: true, value: parsed.value, identity: read.identity }
     : { ok: false, problem: parsed.problem, identity: read.identity };
 }
+
+/**
+ * A file of the store with the outcome of reading it.
+ *
+ * @example
+ * ```ts
+ * const live: ScannedFile<SidecarSummary> | undefined = store.sessions.get("abc")?.live;
+ * if (live && !live.read.ok) console.log(live.name, live.read.problem.detail);
+ * ```
+ */
+export interface ScannedFile<T> {
+  /** Path relative to the session dir. */
+  name: string;
+  /** Absolute path. */
+  path: string;
+  /** The parsed summary, or why there is none. */
+  read: ReadResult<T>;
+}

@@ -104,16 +104,6 @@ export interface FindingDraft {
    * example the turn id of a pending journal turn); part of the stable id.
    */
   key?: string;
-  /**
-   * Where the finding goes among its check's findings when the store is
-   * checked part by part (a check with `partwise: true`). Findings are put
-   * in the order of these keys, compared element by element (a missing key
-   * first), and findings with equal keys in session-id order. Give one when
-   * the check lists its findings in another order than by session id: by
-   * state.db row (`[row.position]`), say, or in phases (`[1]` for the
-   * second). Not part of the report.
-   */
-  order?: (number | string)[];
 }
 
 /**

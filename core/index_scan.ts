@@ -36,7 +36,7 @@ import {
 import { parseJsonSpan } from "./json_scan.ts";
 import { eachListElementRead } from "./json_list_stream.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
-import type { IndexEntry, IndexSummary } from "./snapshot.ts";
+import type { IndexEntry, IndexSummary } from "./store_snapshot.ts";
 import type { StringPool } from "./string_pool.ts";
 
 /**

@@ -22,7 +22,11 @@
 import type { ScanTaskSource } from "./scan_pool.ts";
 import type { ScanTask } from "./scan_task.ts";
 import type { SessionWalk } from "./session_walk.ts";
-import type { ScanParts, SessionFiles, StoreSnapshot } from "./snapshot.ts";
+import type {
+  ScanParts,
+  SessionFiles,
+  StoreSnapshot,
+} from "./store_snapshot.ts";
 import { type PartSources, StoreParts } from "./store_part.ts";
 import { compareIds } from "./session_id.ts";
 

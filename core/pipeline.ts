@@ -13,10 +13,13 @@
  * @module
  */
 
-import { sha256HexOfText } from "./sha256.ts";
 import type { Check, CheckOptions } from "./check.ts";
-import type { Evidence, Finding, FindingDraft, KindInfo } from "./finding.ts";
+import type { Finding, KindInfo } from "./finding.ts";
 import type { StoreSnapshot } from "./snapshot.ts";
+import { CheckRun } from "./check_engine.ts";
+import { CHECK_FAILED } from "./finding_make.ts";
+
+export { findingId, toFinding } from "./finding_make.ts";
 
 /**
  * Kinds the pipeline itself reports.
@@ -26,17 +29,7 @@ import type { StoreSnapshot } from "./snapshot.ts";
  * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "fresh_install", "acknowledged_invalid"]
  * ```
  */
-export const PIPELINE_KINDS: KindInfo[] = [{
-  kind: "check_failed",
-  category: "unsafe_to_repair",
-  severity: "error",
-  summary: "A check crashed or reported something malformed.",
-  explain:
-    "A check threw an error or returned a finding of a kind it did not " +
-    "declare. What it would have found is unknown, so the store cannot be " +
-    "called clean. The message names the check and the error; run again " +
-    "with --skip CHECK to leave it out, and report the error.",
-}, {
+export const PIPELINE_KINDS: KindInfo[] = [CHECK_FAILED, {
   kind: "store_changed_during_repair",
   category: "info",
   severity: "warning",
@@ -98,55 +91,9 @@ export const PIPELINE_KINDS: KindInfo[] = [{
 }];
 
 /**
- * A stable id for a finding: the same kind, session, paths and key give the
- * same id on every run, so operators can track and suppress findings.
- *
- * @example
- * ```ts
- * findingId({ kind: "shrunken_live", sessionId: "abc", paths: ["abc.json"], message: "" });
- * ```
- */
-export function findingId(draft: FindingDraft): string {
-  const material = JSON.stringify([
-    draft.kind,
-    draft.sessionId ?? "",
-    draft.paths,
-    draft.key ?? "",
-  ]);
-  return sha256HexOfText(material).slice(0, 16);
-}
-
-/**
- * Completes a draft with its kind's metadata.
- *
- * @example
- * ```ts
- * toFinding("orphan-backup", kindInfo, draft).category; // kindInfo.category
- * ```
- */
-export function toFinding(
-  checkId: string,
-  info: KindInfo,
-  draft: FindingDraft,
-): Finding {
-  const finding: Finding = {
-    id: findingId(draft),
-    check: checkId,
-    kind: info.kind,
-    category: info.category,
-    severity: info.severity,
-    paths: [...draft.paths],
-    message: draft.message,
-    evidence: { ...(draft.evidence ?? {}) } as Evidence,
-  };
-  if (draft.sessionId !== undefined) finding.sessionId = draft.sessionId;
-  if (info.repair) finding.repair = info.repair;
-  return finding;
-}
-
-/**
- * Runs checks over a snapshot, in order. A check that throws, or returns a
- * kind it did not declare, yields a `check_failed` finding instead.
+ * Runs checks over a whole snapshot (core/check_engine.ts), in order. A
+ * check that throws, or reports a kind it did not declare, yields a
+ * `check_failed` finding instead.
  *
  * @example
  * ```ts
@@ -158,91 +105,9 @@ export async function runChecks(
   checks: readonly Check[],
   options: CheckOptions,
 ): Promise<Finding[]> {
-  return (await runChecksWithOrder(store, checks, options)).map((f) =>
-    f.finding
-  );
-}
-
-/**
- * A finding with the `order` its draft gave (see {@linkcode FindingDraft}).
- *
- * @example
- * ```ts
- * const ordered: OrderedFinding = { finding, order: [2, 17] };
- * ```
- */
-export interface OrderedFinding {
-  /** The finding. */
-  finding: Finding;
-  /** Its draft's `order`, when it gave one. */
-  order?: (number | string)[];
-}
-
-/**
- * {@linkcode runChecks}, keeping each draft's `order` beside its finding,
- * for an audit that checks the store part by part.
- *
- * @example
- * ```ts
- * const found = await runChecksWithOrder(part, builtinChecks, { now: Date.now(), serverStopped: false });
- * ```
- */
-export async function runChecksWithOrder(
-  store: StoreSnapshot,
-  checks: readonly Check[],
-  options: CheckOptions,
-): Promise<OrderedFinding[]> {
-  const findings: OrderedFinding[] = [];
-  const push = (finding: Finding, order?: (number | string)[]) =>
-    findings.push(order ? { finding, order } : { finding });
-  for (const check of checks) {
-    const kinds = new Map(check.kinds.map((k) => [k.kind, k]));
-    let drafts: FindingDraft[];
-    try {
-      drafts = await check.run(store, options);
-      if (!Array.isArray(drafts)) {
-        throw new TypeError("run() did not return a list of findings");
-      }
-    } catch (error) {
-      push(checkFailed(check.id, errorText(error)));
-      continue;
-    }
-    for (const draft of drafts) {
-      const info = kinds.get(draft?.kind);
-      if (
-        !info || !Array.isArray(draft.paths) ||
-        typeof draft.message !== "string"
-      ) {
-        push(checkFailed(
-          check.id,
-          info
-            ? `returned a malformed ${draft.kind} finding`
-            : `returned the undeclared kind ${JSON.stringify(draft?.kind)}`,
-        ));
-        continue;
-      }
-      push(
-        toFinding(check.id, info, draft),
-        Array.isArray(draft.order) ? draft.order : undefined,
-      );
-    }
-  }
-  return findings;
-}
-
-function checkFailed(checkId: string, error: string): Finding {
-  return toFinding(checkId, PIPELINE_KINDS[0], {
-    kind: "check_failed",
-    paths: [],
-    message: `Check ${checkId} failed: ${error}.`,
-    evidence: { error },
-    key: checkId,
-  });
-}
-
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\.$/, "") || "unknown error";
+  const run = new CheckRun(checks, options);
+  await run.visit(store);
+  return await run.finish(store);
 }
 
 /**

@@ -21,7 +21,7 @@
 
 import { basename, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Check, defineCheck } from "./check.ts";
+import { type Check, type CheckDefinition, defineCheck } from "./check.ts";
 import type { ExternalPlugin } from "./plugin_runner.ts";
 import { PIPELINE_KINDS } from "./pipeline.ts";
 
@@ -235,8 +235,8 @@ async function importChecks(
         check.kinds.find((k) => kinds.has(k.kind))!.kind
       })`
       : check.kinds.some((k) => k.category === "repairable" || k.repair)
-      ? `check ${check.id} names a repair, but a loaded check only reports; ` +
-        "custom repairs need your own binary (examples/library/)"
+      ? `check ${check.id} declares a repairable kind, but a loaded check ` +
+        "only reports; custom repairs need your own binary (examples/library/)"
       : null;
     if (fault) {
       throw new PluginLoadError(
@@ -257,9 +257,10 @@ async function importChecks(
   return checks;
 }
 
-function looksLikeCheck(value: unknown): value is Check {
+function looksLikeCheck(value: unknown): value is CheckDefinition {
   if (typeof value !== "object" || value === null) return false;
   const check = value as Record<string, unknown>;
-  return typeof check.id === "string" && Array.isArray(check.kinds) &&
-    typeof check.run === "function";
+  return typeof check.id === "string" && typeof check.kinds === "object" &&
+    check.kinds !== null &&
+    (typeof check.create === "function" || typeof check.run === "function");
 }

@@ -19,7 +19,7 @@
 
 import { basename, dirname, join } from "node:path";
 import type { EnvReader } from "./default_paths.ts";
-import type { SessionFiles } from "./snapshot.ts";
+import type { SessionFiles } from "./store_snapshot.ts";
 
 /**
  * The server's profile-name rule (`_PROFILE_ID_RE`), the only names that

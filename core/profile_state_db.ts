@@ -24,7 +24,12 @@
 
 import { join, relative, resolve } from "node:path";
 import { namedProfileHome, profileOf, sessionProfile } from "./profile_home.ts";
-import type { SessionFiles, StoreSnapshot } from "./snapshot.ts";
+import type {
+  ProfileDbSet,
+  ProfileStateDb,
+  SessionFiles,
+  StoreSnapshot,
+} from "./store_snapshot.ts";
 import {
   openStateDb,
   type StateDb,
@@ -32,21 +37,7 @@ import {
   type StateDbSessionRow,
 } from "./state_db.ts";
 
-/**
- * A named profile's state.db, as opened.
- *
- * @example
- * ```ts
- * const entry: ProfileStateDb | null = store.profileDbs!.open("work");
- * console.log(entry?.profile, entry?.db.status);
- * ```
- */
-export interface ProfileStateDb {
-  /** The profile's name. */
-  profile: string;
-  /** Its state.db. */
-  db: StateDb;
-}
+export type { ProfileStateDb } from "./store_snapshot.ts";
 
 /**
  * The named profiles' state.dbs of one scan, each opened once.
@@ -58,7 +49,7 @@ export interface ProfileStateDb {
  * dbs.close();
  * ```
  */
-export class ProfileStateDbs {
+export class ProfileStateDbs implements ProfileDbSet {
   /** The base home, the one that holds `profiles/`. */
   readonly base: string;
   #defaultPath: string | null;

@@ -35,7 +35,7 @@ import type { RepairProgress } from "./scan_progress.ts";
 import { TOOL_VERSION } from "./version.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
-import { registryProblems } from "./registry.ts";
+import { registryProblems, withRepairs } from "./registry.ts";
 
 /**
  * What to run.
@@ -114,7 +114,10 @@ export interface PipelineOptions {
  */
 export async function runPipeline(options: PipelineOptions): Promise<Report> {
   const started = Date.now();
-  const all = options.checks ?? builtinChecks;
+  const all = withRepairs(
+    options.checks ?? builtinChecks,
+    options.repairs ?? builtinRepairs,
+  );
   const disagree = registryProblems(all, options.repairs ?? builtinRepairs);
   if (disagree.length > 0) {
     throw new TypeError(

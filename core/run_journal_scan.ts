@@ -27,7 +27,7 @@ import {
   type RefusedRunJournalPath,
   sameRunJournalDir,
 } from "./run_journal_files.ts";
-import type { ScannedFile } from "./snapshot.ts";
+import type { ScannedFile } from "./file_read.ts";
 import { pathIn } from "./store_layout.ts";
 
 /**

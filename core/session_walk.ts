@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { TempFile } from "./snapshot.ts";
+import type { TempFile } from "./store_snapshot.ts";
 import type { ScanFile } from "./scan_task.ts";
 import { classifyName } from "./store_layout.ts";
 import { compareIds } from "./session_id.ts";

@@ -30,7 +30,7 @@ import type {
   SessionFiles,
   StoreSnapshot,
   TempFile,
-} from "./snapshot.ts";
+} from "./store_snapshot.ts";
 import type { StateDbSessionRow } from "./state_db.ts";
 import type { SessionRunJournal } from "./run_journal_scan.ts";
 import { compareIds } from "./session_id.ts";

@@ -15,7 +15,7 @@
  */
 
 import { isPlainObject, pyStrip, pyTruthy } from "./sidecar_summary.ts";
-import type { TombstoneSummary } from "./snapshot.ts";
+import type { TombstoneSummary } from "./store_snapshot.ts";
 
 const SHAPE = 'does not have the shape {"version": 1, "ids": [...]}';
 

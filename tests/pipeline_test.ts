@@ -13,6 +13,8 @@ import type { Finding, FindingDraft, KindInfo } from "../core/finding.ts";
 import { findingId, runChecks, selectChecks } from "../core/pipeline.ts";
 import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
 import { builtinChecks } from "../checks/builtin.ts";
+import { builtinRepairs } from "../repairs/builtin.ts";
+import { registerChecks } from "../core/registry.ts";
 import { TestStore, withStore } from "./fixtures.ts";
 
 const OPTIONS = { now: Date.now(), serverStopped: false };
@@ -564,7 +566,7 @@ Deno.test("audit: status and summary from the findings' categories", async () =>
   });
 });
 
-Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds without a repair", () => {
+Deno.test("check: defineCheck rejects bad ids and bad kinds; registration rejects repairable kinds without a repair", () => {
   const base = {
     title: "T",
     description: "D.",
@@ -583,13 +585,15 @@ Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds wi
       name,
     );
   }
+  // A repairable kind that no repair fixes is refused when the checks
+  // and repairs are registered together.
+  const unfixed = defineCheck({
+    ...base,
+    id: "ok",
+    kinds: [kind("fixable", { category: "repairable" })],
+  });
   assert.throws(
-    () =>
-      defineCheck({
-        ...base,
-        id: "ok",
-        kinds: [kind("fixable", { category: "repairable" })],
-      }),
+    () => registerChecks([unfixed], builtinRepairs),
     (error: unknown) =>
       error instanceof TypeError && /fixable/.test(error.message),
   );
@@ -610,6 +614,72 @@ Deno.test("check: defineCheck rejects bad ids, bad kinds and repairable kinds wi
       kind("unsafe_kind", { category: "unsafe_to_repair" }),
     ],
   };
-  assert.equal(defineCheck(good), good);
-  for (const check of builtinChecks) assert.equal(defineCheck(check), check);
+  assert.deepEqual(defineCheck(good), good);
+  for (const check of builtinChecks) {
+    assert.deepEqual(defineCheck(check), check);
+  }
+});
+
+Deno.test("engine: findings come in its order, whatever order visitors report in, the store whole or in parts; a session visitor sees one session", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("bb", { messages: 2 });
+    await store.sidecar("aa", { messages: 2 });
+    await store.writeRaw("aa.tmp.1.2", "{}");
+    await store.writeRaw("_index.tmp.3.4", "[]");
+    const seen: string[] = [];
+    const check = defineCheck({
+      id: "everything",
+      title: "Everything",
+      description: "Reports what each visitor is given.",
+      kinds: {
+        saw: {
+          category: "info",
+          severity: "info",
+          summary: "S.",
+          explain: "E.",
+        },
+      },
+      create(context) {
+        const report = (key: string) =>
+          context.report({ kind: "saw", paths: [], message: key, key });
+        return {
+          temp({ temp, store }) {
+            report(`temp ${temp.name} ${store.sessions.size}`);
+          },
+          session({ sessionId, files, store }) {
+            seen.push(
+              `${sessionId}: ${[...store.sessions.keys()]} ${
+                files.temps.map((t) => t.name)
+              }`,
+            );
+            report(`session ${sessionId}`);
+          },
+          end() {
+            report(`end ${context.store.index?.name ?? "no index"}`);
+          },
+        };
+      },
+    });
+    const expected = [
+      "end _index.json",
+      "session aa",
+      "session bb",
+      "temp _index.tmp.3.4 0",
+      "temp aa.tmp.1.2 1",
+    ];
+    await scanned(store, async (snapshot) => {
+      const findings = await runChecks(snapshot, [check], OPTIONS);
+      assert.deepEqual(findings.map((f) => f.message), expected);
+    });
+    assert.deepEqual(seen, ["aa: aa aa.tmp.1.2", "bb: bb "]);
+    seen.length = 0;
+    const audit = await auditStore({
+      scan: { sessionDir: store.sessionDir, stateDbPath: null },
+      checks: [check],
+      partSessions: 1,
+    });
+    audit.store.stateDb.close();
+    assert.deepEqual(audit.findings.map((f) => f.message), expected);
+    assert.deepEqual(seen, ["aa: aa aa.tmp.1.2", "bb: bb "]);
+  });
 });

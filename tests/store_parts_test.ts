@@ -1,10 +1,10 @@
 /**
- * Tests of the audit part by part (core/store_part.ts, core/part_findings.ts,
+ * Tests of the audit part by part (core/store_part.ts, core/check_engine.ts,
  * `ScanOptions.parts`): on damaged stores whose findings come in several
  * orders (state.db rows newest first, index positions, temp names, phases),
  * checking the store a few sessions at a time gives exactly the findings,
  * counts and status of checking it whole, with or without workers; a check
- * that does not declare itself partwise keeps the whole store. The damaged
+ * of the older `run()` shape keeps the whole store. The damaged
  * store's index is big enough to be read a part at a time, the fuzz
  * stores' small enough to be read whole.
  */
@@ -231,41 +231,51 @@ Deno.test("store parts: a missing session dir is still checked against state.db"
   }
 });
 
-Deno.test("store parts: a check that is not partwise keeps the whole store; one that is runs on each part", async () => {
+Deno.test("store parts: a check of the older run() shape keeps the whole store; a visitor check is given one session at a time while the audit holds a part", async () => {
   const store = await TestStore.create();
   try {
     for (const id of ["a1", "b2", "c3"]) {
       await store.writeRaw(`${id}.json`, JSON.stringify({ session_id: id }));
     }
     const seen: number[] = [];
-    const counting = (partwise: boolean) =>
-      defineCheck({
-        id: "count-sessions",
-        title: "Sessions seen",
-        description: "Notes how many sessions each run of it sees.",
-        kinds: [],
-        partwise,
-        run(part) {
-          seen.push(part.sessions.size);
-          return [];
-        },
-      });
+    const older = defineCheck({
+      id: "count-sessions",
+      title: "Sessions seen",
+      description: "Notes how many sessions each run of it sees.",
+      kinds: [],
+      partwise: true,
+      run(part) {
+        seen.push(part.sessions.size);
+        return [];
+      },
+    });
     const scan = { sessionDir: store.sessionDir, stateDbPath: null };
     const whole = await auditStore({
       scan,
-      checks: [...builtinChecks, counting(false)],
+      checks: [...builtinChecks, older],
       partSessions: 1,
     });
     assert.deepEqual(seen, [3]);
     assert.equal(whole.store.sessions.size, 3);
     assert.equal(whole.summary.sessions, 3);
-    seen.length = 0;
+    const visited: [string, number][] = [];
+    const visiting = defineCheck({
+      id: "count-sessions",
+      title: "Sessions seen",
+      description: "Notes each session it is given and what it holds.",
+      kinds: {},
+      create: () => ({
+        session(s) {
+          visited.push([s.sessionId, s.store.sessions.size]);
+        },
+      }),
+    });
     const byParts = await auditStore({
       scan,
-      checks: [...builtinChecks, counting(true)],
+      checks: [...builtinChecks, visiting],
       partSessions: 2,
     });
-    assert.deepEqual(seen, [2, 1]);
+    assert.deepEqual(visited, [["a1", 1], ["b2", 1], ["c3", 1]]);
     assert.equal(byParts.store.sessions.size, 0);
     assert.equal(byParts.summary.sessions, 3);
   } finally {

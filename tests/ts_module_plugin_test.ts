@@ -110,21 +110,21 @@ Deno.test("a check module that cannot be used is exit 8, naming the module", asy
       [
         "repairs.ts",
         `export const c = { id: "fixes-things", title: "t", description: "d",
-  kinds: [{ kind: "fixable", category: "repairable", severity: "error",
-    repair: "rebuild_index", summary: "s", explain: "e" }],
-  run: () => [] };\n`,
-        /names a repair, but a loaded check only reports; custom repairs need your own binary/,
+  kinds: { fixable: { category: "repairable", severity: "error",
+    summary: "s", explain: "e" } },
+  create: () => ({}) };\n`,
+        /declares a repairable kind, but a loaded check only reports; custom repairs need your own binary/,
       ],
       [
         "taken.ts",
         `export const c = { id: "shrunken-live", title: "t", description: "d",
-  kinds: [], run: () => [] };\n`,
+  kinds: {}, create: () => ({}) };\n`,
         /the check id shrunken-live is taken/,
       ],
       [
         "bad_id.ts",
         `export const c = { id: "Bad Id", title: "t", description: "d",
-  kinds: [], run: () => [] };\n`,
+  kinds: {}, create: () => ({}) };\n`,
         /must be kebab-case/,
       ],
     ];
@@ -149,7 +149,7 @@ Deno.test("a loaded check that throws is a check_failed finding", async () => {
       store,
       "throws.ts",
       `export const c = { id: "throws", title: "t", description: "d",
-  kinds: [], run: () => { throw new Error("oops"); } };\n`,
+  kinds: {}, create: () => ({ end() { throw new Error("oops"); } }) };\n`,
     );
     const { code, report } = await audit(store, ["--plugin", path]);
     assert.equal(code, 4);
@@ -157,6 +157,28 @@ Deno.test("a loaded check that throws is a check_failed finding", async () => {
       "check_failed",
       "throws",
     ]]);
+  });
+});
+
+Deno.test("a module of the older run(store) shape still loads, and is given the whole store", async () => {
+  await withStore(async (store) => {
+    await store.sidecar("abc", { messages: 2 });
+    await store.sidecar("def", { messages: 2 });
+    const path = await checkModule(
+      store,
+      "older.ts",
+      `export const c = { id: "older", title: "t", description: "d",
+  kinds: [{ kind: "sessions_seen", category: "info", severity: "info",
+    summary: "s", explain: "e" }],
+  run: (store) => [{ kind: "sessions_seen", paths: [],
+    message: String(store.sessions.size) }] };\n`,
+    );
+    const { code, report } = await audit(store, ["--plugin", path]);
+    assert.equal(code, 0);
+    assert.deepEqual(
+      report.findings.filter((f) => f.check === "older").map((f) => f.message),
+      ["2"],
+    );
   });
 });
 
@@ -168,10 +190,11 @@ Deno.test("the permission to start processes is given up unless a plugin program
       store,
       "probe.ts",
       `export const probe = { id: "probe", title: "t", description: "d",
-  kinds: [{ kind: "run_permission", category: "info", severity: "info",
-    summary: "s", explain: "e" }],
-  run: () => [{ kind: "run_permission", paths: [],
-    message: Deno.permissions.querySync({ name: "run" }).state }] };\n`,
+  kinds: { run_permission: { category: "info", severity: "info",
+    summary: "s", explain: "e" } },
+  create: (context) => ({ end() { context.report({ kind: "run_permission",
+    paths: [], message: Deno.permissions.querySync({ name: "run" }).state });
+  } }) };\n`,
     );
     const alone = await audit(store, ["--plugin", probe]);
     assert.deepEqual(alone.report.findings.map((f) => f.message), ["prompt"]);

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Check, defineCheck, type FindingDraft } from "../../mod.ts";
+import { type Check, defineCheck } from "../../mod.ts";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -37,40 +37,38 @@ export function staleUntitledCheck(days: number): Check {
     title: "Old sessions without a title",
     description:
       `Reports sessions untouched for more than ${days} days that have no title.`,
-    // Judged per session, in id order: runs on a part of the store at a time.
-    partwise: true,
-    kinds: [{
-      kind: "stale_untitled_session",
-      category: "info",
-      severity: "info",
-      summary: `A session untouched for more than ${days} days has no title.`,
-      explain: "The session is intact; it is only hard to find in the UI. " +
-        "Give it a title, or delete it if it is no longer needed.",
-    }],
-    run(store, { now }) {
-      const findings: FindingDraft[] = [];
-      for (const session of store.sessions.values()) {
+    kinds: {
+      stale_untitled_session: {
+        category: "info",
+        severity: "info",
+        summary: `A session untouched for more than ${days} days has no title.`,
+        explain: "The session is intact; it is only hard to find in the UI. " +
+          "Give it a title, or delete it if it is no longer needed.",
+      },
+    },
+    // One session at a time: the engine walks the store, in parts.
+    create: (context) => ({
+      session({ sessionId, files: { live } }) {
         // Checks read the scan, never the disk: the live file is summarized.
-        const read = session.live?.read;
-        if (!session.live || !read?.ok) continue;
-        const meta = read.value.meta;
+        if (!live?.read.ok) return;
+        const meta = live.read.value.meta;
         const title = typeof meta.title === "string" ? meta.title.trim() : "";
-        if (title !== "" && title.toLowerCase() !== "untitled") continue;
+        if (title !== "" && title.toLowerCase() !== "untitled") return;
         // Timestamps are Python floats, in seconds.
         const touched = Number(meta.updated_at ?? meta.created_at);
-        if (!Number.isFinite(touched)) continue;
+        if (!Number.isFinite(touched)) return;
+        const now = context.options.now;
         const idleDays = Math.floor((now / 1000 - touched) / DAY_SECONDS);
-        if (idleDays <= days) continue;
-        findings.push({
+        if (idleDays <= days) return;
+        context.report({
           kind: "stale_untitled_session",
-          sessionId: session.sessionId,
-          paths: [session.live.name],
+          sessionId,
+          paths: [live.name],
           message:
-            `${session.live.name} has no title and was last touched ${idleDays} days ago.`,
+            `${live.name} has no title and was last touched ${idleDays} days ago.`,
           evidence: { idleDays },
         });
-      }
-      return findings;
-    },
+      },
+    }),
   });
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { defineCheck, type FindingDraft } from "../../mod.ts";
+import { defineCheck } from "../../mod.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -29,35 +29,33 @@ export const emptySessions = defineCheck({
   title: "Empty sessions",
   description:
     "Reports sessions created more than a day ago that hold no message.",
-  // Each session is judged on its own files, in id order: the audit may run
-  // this check a part of the store at a time, so memory stays flat.
-  partwise: true,
-  kinds: [{
-    kind: "empty_session",
-    category: "info",
-    severity: "info",
-    summary: "A session older than a day has no message.",
-    explain: "Nothing is lost: the session was opened and never used. " +
-      "Delete it in the UI if it is clutter.",
-  }],
-  run(store, { now }) {
-    const findings: FindingDraft[] = [];
-    for (const session of store.sessions.values()) {
-      const read = session.live?.read;
-      if (!session.live || !read?.ok || read.value.messageCount !== 0) continue;
+  kinds: {
+    empty_session: {
+      category: "info",
+      severity: "info",
+      summary: "A session older than a day has no message.",
+      explain: "Nothing is lost: the session was opened and never used. " +
+        "Delete it in the UI if it is clutter.",
+    },
+  },
+  // One session at a time: the engine walks the store, in parts, so
+  // memory stays flat.
+  create: (context) => ({
+    session({ sessionId, files: { live, backup } }) {
+      if (!live?.read.ok || live.read.value.messageCount !== 0) return;
       // With a fuller backup this is a shrunken session, a built-in finding.
-      if (session.backup) continue;
-      const created = Number(read.value.meta.created_at) * 1000;
-      if (!(now - created > DAY_MS)) continue;
-      findings.push({
+      if (backup) return;
+      const now = context.options.now;
+      const created = Number(live.read.value.meta.created_at) * 1000;
+      if (!(now - created > DAY_MS)) return;
+      context.report({
         kind: "empty_session",
-        sessionId: session.sessionId,
-        paths: [session.live.name],
-        message: `${session.live.name} was created ${
+        sessionId,
+        paths: [live.name],
+        message: `${live.name} was created ${
           Math.floor((now - created) / DAY_MS)
         } days ago and has no message.`,
       });
-    }
-    return findings;
-  },
+    },
+  }),
 });

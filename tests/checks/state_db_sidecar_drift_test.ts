@@ -5,6 +5,7 @@
  */
 import { testCheck } from "../check_tester.ts";
 import { webuiRows } from "./db_support.ts";
+import { crash, EARLIER, SID } from "../state_db_heal_support.ts";
 
 /** A retried session: state.db keeps the first, poorer answer too. */
 function retried(): {
@@ -35,6 +36,11 @@ function retried(): {
 
 testCheck("state-db-sidecar-drift", {
   valid: [{
+    name: "a dead turn with run output, state.db no further than the sidecar",
+    nearMiss: "state_db_heal_drops_run_output",
+    args: ["--server-stopped"],
+    store: (s) => crash(s, {}, EARLIER),
+  }, {
     name: "equal counts, and a sidecar with more",
     nearMiss: "sidecar_behind_state_db",
     store: async (s) => {
@@ -133,5 +139,10 @@ testCheck("state-db-sidecar-drift", {
       });
     },
     findings: [{ kind: "state_db_keeps_removed_turn", sessionId: "retried" }],
+  }, {
+    name: "a dead turn state.db is ahead of, its run journal holding more",
+    args: ["--server-stopped"],
+    store: (s) => crash(s),
+    findings: [{ kind: "state_db_heal_drops_run_output", sessionId: SID }],
   }],
 });
