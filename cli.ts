@@ -12,63 +12,66 @@
 
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { defaultPaths } from "./core/default_paths.ts";
-import { baseHermesHome } from "./core/profile_home.ts";
-import { EXIT } from "./core/report.ts";
-import { renderTextPieces } from "./core/render_text.ts";
-import { jsonPieces } from "./core/json_pieces.ts";
-import { ProgressLine, showProgress } from "./core/scan_progress.ts";
-import { renderWebuiJsonPieces } from "./core/render_webui.ts";
-import { renderShowText, showOf } from "./core/show.ts";
-import { reviewPagePieces, writeReviewPage } from "./core/review_html.ts";
-import { isValidSessionId } from "./core/session_id.ts";
-import { kindsOf, runPipeline } from "./core/run.ts";
-import { registryProblems, withRepairs } from "./core/registry.ts";
-import { PIPELINE_KINDS, selectChecks } from "./core/pipeline.ts";
-import { MAX_SCAN_WORKERS } from "./core/scan_pool.ts";
-import { TOOL_VERSION } from "./core/version.ts";
-import { versionText } from "./core/version_text.ts";
-import { explainName, kindLine } from "./core/explain.ts";
-import { LockHeldError } from "./core/lock.ts";
-import { UsageError } from "./core/usage_error.ts";
-import { resolveCommand } from "./core/resolve_command.ts";
-import { acknowledgeCommand } from "./core/acknowledge_command.ts";
-import type { ScanOptions } from "./core/snapshot.ts";
-import { Interrupted } from "./core/interrupt.ts";
-import { undoRun, UnknownRunError } from "./core/undo.ts";
+import { defaultPaths } from "./core/store/default_paths.ts";
+import { baseHermesHome } from "./core/store/profile_home.ts";
+import { EXIT } from "./core/report/report.ts";
+import { renderTextPieces } from "./core/report/render_text.ts";
+import { jsonPieces } from "./core/json/json_pieces.ts";
+import { ProgressLine, showProgress } from "./core/scan/progress.ts";
+import { renderWebuiJsonPieces } from "./core/report/render_webui.ts";
+import { renderShowText, showOf } from "./core/review/show.ts";
+import {
+  reviewPagePieces,
+  writeReviewPage,
+} from "./core/review/review_html.ts";
+import { isValidSessionId } from "./core/store/session_id.ts";
+import { kindsOf, runPipeline } from "./core/run/run.ts";
+import { registryProblems, withRepairs } from "./core/plugins/registry.ts";
+import { PIPELINE_KINDS, selectChecks } from "./core/plugins/pipeline.ts";
+import { MAX_SCAN_WORKERS } from "./core/scan/pool.ts";
+import { TOOL_VERSION } from "./core/run/version.ts";
+import { versionText } from "./core/run/version_text.ts";
+import { explainName, kindLine } from "./core/run/explain.ts";
+import { LockHeldError } from "./core/io/lock.ts";
+import { UsageError } from "./core/run/usage_error.ts";
+import { resolveCommand } from "./core/review/resolve_command.ts";
+import { acknowledgeCommand } from "./core/review/acknowledge_command.ts";
+import type { ScanOptions } from "./core/scan/snapshot.ts";
+import { Interrupted } from "./core/io/interrupt.ts";
+import { undoRun, UnknownRunError } from "./core/io/undo.ts";
 import {
   actAsStoreOwner,
   AS_OWNER_ENV,
   type OwnerHandoff,
-} from "./core/owner_reexec.ts";
-import { freshInstallReport, isMissing } from "./core/first_boot.ts";
-import { metricsText } from "./core/metrics.ts";
+} from "./core/io/owner_reexec.ts";
+import { freshInstallReport, isMissing } from "./core/store/first_boot.ts";
+import { metricsText } from "./core/report/metrics.ts";
 import {
   metricsHandoff,
   metricsPathProblem,
   metricsTarget,
   writeMetricsFile,
-} from "./core/metrics_file.ts";
-import { summaryLine } from "./core/render_summary.ts";
-import { preenExitCode } from "./core/preen.ts";
-import type { Report } from "./core/report.ts";
-import type { WriterOptions } from "./core/safety.ts";
+} from "./core/report/metrics_file.ts";
+import { summaryLine } from "./core/report/render_summary.ts";
+import { preenExitCode } from "./core/run/preen.ts";
+import type { Report } from "./core/report/report.ts";
+import type { WriterOptions } from "./core/io/safety.ts";
 import {
   describeProblems,
   listRuns,
   type Manifest,
-} from "./core/run_records.ts";
-import { type PruneResult, pruneRuns } from "./core/run_prune.ts";
+} from "./core/io/run_records.ts";
+import { type PruneResult, pruneRuns } from "./core/io/run_prune.ts";
 import { builtinChecks } from "./checks/builtin.ts";
 import { builtinRepairs } from "./repairs/builtin.ts";
-import type { Check } from "./core/check.ts";
-import type { Repair } from "./core/repair.ts";
+import type { Check } from "./core/plugins/check.ts";
+import type { Repair } from "./core/plugins/repair.ts";
 import {
   type LoadedPlugins,
   loadPlugins,
   PLUGIN_DIR_ENV,
   PluginLoadError,
-} from "./core/plugin_load.ts";
+} from "./core/plugins/plugin_load.ts";
 
 /**
  * Where the CLI writes; tests and the demo pass their own.
@@ -842,7 +845,7 @@ const STORE_COMMANDS = [
 
 /**
  * The store flags a command to copy repeats, so it reads the store as this
- * run did (the session dir is added by core/review_commands.ts).
+ * run did (the session dir is added by core/review/review_commands.ts).
  */
 function storeFlagsOf(values: Values): string[] {
   const flags: string[] = [];

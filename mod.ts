@@ -55,14 +55,14 @@ export {
   RESOLUTION_SOURCES,
   type ResolutionSource,
   type Severity,
-} from "./core/finding.ts";
+} from "./core/report/mod.ts";
 export {
   type ResolveAction,
   resolveFinding,
   type ResolveOptions,
   ResolveRefused,
   type ResolveResult,
-} from "./core/resolve.ts";
+} from "./core/review/mod.ts";
 export {
   ACKNOWLEDGED_FILE,
   type AcknowledgedRead,
@@ -70,7 +70,7 @@ export {
   applyAcknowledgements,
   type FileState,
   readAcknowledgements,
-} from "./core/acknowledged.ts";
+} from "./core/review/mod.ts";
 export {
   type Check,
   type CheckContext,
@@ -84,8 +84,8 @@ export {
   type StoreWide,
   type TempScope,
   type Visitors,
-} from "./core/check.ts";
-export { CheckRun } from "./core/check_engine.ts";
+} from "./core/plugins/mod.ts";
+export { CheckRun } from "./core/plugins/mod.ts";
 export {
   defineRepair,
   isSkip,
@@ -94,15 +94,15 @@ export {
   type PlanSkip,
   type Repair,
   type RepairContext,
-} from "./core/repair.ts";
-export type { Action, ActionOutcome, Expectation } from "./core/action.ts";
+} from "./core/plugins/mod.ts";
+export type { Action, ActionOutcome, Expectation } from "./core/plugins/mod.ts";
 export {
   findingId,
   PIPELINE_KINDS,
   runChecks,
   selectChecks,
   type Selection,
-} from "./core/pipeline.ts";
+} from "./core/plugins/mod.ts";
 export {
   type AuditOptions,
   type AuditResult,
@@ -111,21 +111,21 @@ export {
   type AuditSummary,
   DEFAULT_PART_SESSIONS,
   summarizeFindings,
-} from "./core/audit.ts";
+} from "./core/run/mod.ts";
 export {
   type RepairRecord,
   type RepairRun,
   type RepairRunOptions,
   runRepair,
-} from "./core/repair_engine.ts";
-export { kindsOf, type PipelineOptions, runPipeline } from "./core/run.ts";
-export type { RepairProgress } from "./core/scan_progress.ts";
+} from "./core/run/mod.ts";
+export { kindsOf, type PipelineOptions, runPipeline } from "./core/run/mod.ts";
+export type { RepairProgress } from "./core/scan/mod.ts";
 export {
   registerChecks,
   registryProblems,
   withRepairs,
-} from "./core/registry.ts";
-export { Interrupted } from "./core/interrupt.ts";
+} from "./core/plugins/mod.ts";
+export { Interrupted } from "./core/io/mod.ts";
 export {
   DEFAULT_PLUGIN_OUTPUT_BYTES,
   DEFAULT_PLUGIN_TIMEOUT_MS,
@@ -134,7 +134,7 @@ export {
   type PluginFailure,
   type PluginSettings,
   runExternalPlugins,
-} from "./core/plugin_runner.ts";
+} from "./core/plugins/mod.ts";
 export {
   type ParsedPluginLine,
   parsePluginLine,
@@ -144,23 +144,23 @@ export {
   type PluginInput,
   pluginInput,
   type PluginSession,
-} from "./core/plugin_protocol.ts";
+} from "./core/plugins/mod.ts";
 export {
   type LoadedPlugins,
   loadPlugins,
   PLUGIN_DIR_ENV,
   PluginLoadError,
   type PluginSources,
-} from "./core/plugin_load.ts";
-export { type JsonSchema, validateJson } from "./core/json_schema.ts";
-export { REPORT_SCHEMA, validateReport } from "./core/report_schema.ts";
-export type { LockHolder } from "./core/lock.ts";
+} from "./core/plugins/mod.ts";
+export { type JsonSchema, validateJson } from "./core/json/mod.ts";
+export { REPORT_SCHEMA, validateReport } from "./core/report/mod.ts";
+export type { LockHolder } from "./core/io/mod.ts";
 export {
   EXIT,
   exitCodeOf,
   type Report,
   type StateDbInfo,
-} from "./core/report.ts";
+} from "./core/report/mod.ts";
 export {
   DEFAULT_MAX_FILE_BYTES,
   type IndexEntry,
@@ -179,15 +179,15 @@ export {
   type TempFile,
   tombstonedIds,
   type TombstoneSummary,
-} from "./core/snapshot.ts";
-export type { TempOrigin } from "./core/store_layout.ts";
+} from "./core/scan/mod.ts";
+export type { TempOrigin } from "./core/store/mod.ts";
 export {
   isPlainObject,
   messageText,
   type SidecarSummary,
   type SummarizeOptions,
   summarizeSidecar,
-} from "./core/sidecar_summary.ts";
+} from "./core/store/mod.ts";
 export {
   createdAtKey,
   type JournalReadOptions,
@@ -195,13 +195,13 @@ export {
   type JournalSummary,
   summarizeJournal,
   type TurnState,
-} from "./core/turn_journal.ts";
+} from "./core/journal/mod.ts";
 export {
   type JournalListing,
   journalNameParts,
   listJournalFiles,
   type SessionJournalNames,
-} from "./core/journal_files.ts";
+} from "./core/journal/mod.ts";
 export {
   DEFAULT_RUN_JOURNAL_LIMITS,
   eventOwnsRun,
@@ -216,7 +216,7 @@ export {
   runTerminalState,
   summarizeRunJournal,
   TerminalPick,
-} from "./core/run_journal.ts";
+} from "./core/journal/mod.ts";
 export {
   activeRunVerdict,
   NO_RUN_JOURNALS,
@@ -224,7 +224,7 @@ export {
   type RunJournals,
   type ScannedRunJournal,
   type SessionRunJournal,
-} from "./core/run_journal_scan.ts";
+} from "./core/scan/mod.ts";
 export {
   listRunJournals,
   type RefusedRunJournalPath,
@@ -233,7 +233,7 @@ export {
   runJournalName,
   type RunJournalRefusal,
   type SessionRunJournalNames,
-} from "./core/run_journal_files.ts";
+} from "./core/journal/mod.ts";
 export {
   openStateDb,
   type OpenStateDbOptions,
@@ -248,7 +248,7 @@ export {
   type StateDbSessionRow,
   type StateDbSideFile,
   type StateDbSideFiles,
-} from "./core/state_db.ts";
+} from "./core/state_db/mod.ts";
 export {
   profileDbsOf,
   type ProfileRow,
@@ -257,32 +257,29 @@ export {
   stateDbOf,
   webuiRowFor,
   webuiRowsOf,
-} from "./core/profile_state_db.ts";
+} from "./core/state_db/mod.ts";
 export {
   baseHermesHome,
   isValidProfileName,
   PROFILE_NAME,
   profileOf,
   sessionProfile,
-} from "./core/profile_home.ts";
+} from "./core/store/mod.ts";
 export type {
   FileIdentity,
   ReadProblem,
   ReadProblemReason,
   ReadResult,
-} from "./core/file_read.ts";
+} from "./core/io/mod.ts";
 export {
   deletion,
   messageCountOf,
   stateDbKnowsSession,
   summaryOf,
-} from "./core/store_facts.ts";
-export { isValidJournalName, isValidSessionId } from "./core/session_id.ts";
-export {
-  intentionalShrinkGuard,
-  type ShrinkGuard,
-} from "./core/shrink_guards.ts";
-export { compactEntry, sortIndexEntries } from "./core/compact_entry.ts";
+} from "./core/scan/mod.ts";
+export { isValidJournalName, isValidSessionId } from "./core/store/mod.ts";
+export { intentionalShrinkGuard, type ShrinkGuard } from "./core/store/mod.ts";
+export { compactEntry, sortIndexEntries } from "./core/store/mod.ts";
 export {
   type FileVersion,
   type Manifest,
@@ -291,20 +288,20 @@ export {
   type RunHeader,
   StoreWriter,
   type WriterOptions,
-} from "./core/safety.ts";
-export { type RunRecordProblem } from "./core/run_records.ts";
+} from "./core/io/mod.ts";
+export { type RunRecordProblem } from "./core/io/mod.ts";
 export {
   defaultPaths,
   type EnvReader,
   type StorePaths,
-} from "./core/default_paths.ts";
-export { renderText, type TextOptions } from "./core/render_text.ts";
+} from "./core/store/mod.ts";
+export { renderText, type TextOptions } from "./core/report/mod.ts";
 export {
   renderWebuiJson,
   toWebuiAudit,
   type WebuiAudit,
   type WebuiItem,
-} from "./core/render_webui.ts";
-export { REPORT_SCHEMA_VERSION, TOOL_VERSION } from "./core/version.ts";
+} from "./core/report/mod.ts";
+export { REPORT_SCHEMA_VERSION, TOOL_VERSION } from "./core/run/mod.ts";
 export { builtinChecks } from "./checks/builtin.ts";
 export { builtinRepairs } from "./repairs/builtin.ts";

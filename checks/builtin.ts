@@ -1,7 +1,7 @@
 /**
  * The built-in checks, in the order they run and report, registered with
  * the built-in repairs (each kind's repair is the one whose `fixes` names
- * it; see core/registry.ts). Add a check by adding it here (or pass your
+ * it; see core/plugins/registry.ts). Add a check by adding it here (or pass your
  * own list to the pipeline).
  *
  * @example
@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { Check } from "../core/check.ts";
-import { registerChecks } from "../core/registry.ts";
+import type { Check } from "../core/plugins/check.ts";
+import { registerChecks } from "../core/plugins/registry.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { indexCoverage } from "./index_coverage.ts";

@@ -12,11 +12,11 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { deletion } from "../core/store_facts.ts";
-import { TOMBSTONE_FILE } from "../core/store_layout.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { stateDbOf } from "../core/profile_state_db.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { deletion } from "../core/scan/store_facts.ts";
+import { TOMBSTONE_FILE } from "../core/store/layout.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { stateDbOf } from "../core/state_db/profile_state_db.ts";
 
 /** The `deleted-tombstone` check. */
 export const deletedTombstone = defineCheck({
@@ -80,7 +80,7 @@ export const deletedTombstone = defineCheck({
       session({ sessionId: id, files: session, stateDbRows, store }) {
         if (session.live || deletion(store, id) !== "deleted") return;
         const backup = session.backup;
-        // In the db of the session's profile (core/profile_state_db.ts); a
+        // In the db of the session's profile (core/state_db/profile_state_db.ts); a
         // row listed twice is its last.
         const db = stateDbOf(store, session);
         const row = db === store.stateDb

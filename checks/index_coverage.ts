@@ -15,16 +15,20 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
-import type { ScannedFile } from "../core/snapshot.ts";
-import type { SidecarSummary } from "../core/sidecar_summary.ts";
-import { deletion, messageCountOf } from "../core/store_facts.ts";
-import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store_layout.ts";
-import { indexable } from "../core/compact_entry.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
-import { EXAMPLES_SHOWN, MAX_LISTED } from "./listed_cap.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
+import type { ScannedFile } from "../core/scan/snapshot.ts";
+import type { SidecarSummary } from "../core/store/sidecar_summary.ts";
+import { deletion, messageCountOf } from "../core/scan/store_facts.ts";
+import { INDEX_FILE, PRUNED_ORPHANS_FILE } from "../core/store/layout.ts";
+import { indexable } from "../core/store/compact_entry.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import {
+  EVIDENCE_CHARS,
+  shortText,
+  showJson,
+} from "../core/report/shown_value.ts";
+import { EXAMPLES_SHOWN, MAX_LISTED } from "../core/report/listed_cap.ts";
 
 const MANY = `More than ${MAX_LISTED} such ids are one finding with ` +
   `their count and the first ${EXAMPLES_SHOWN} of them by id.`;

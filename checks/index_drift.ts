@@ -13,13 +13,16 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { compactEntry } from "../core/compact_entry.ts";
-import type { JsonValue } from "../core/finding.ts";
-import { INDEX_ENTRY_FIELDS } from "../core/index_scan.ts";
-import { type SidecarSummary, toTimestamp } from "../core/sidecar_summary.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { boundedValue } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { compactEntry } from "../core/store/compact_entry.ts";
+import type { JsonValue } from "../core/report/finding.ts";
+import { INDEX_ENTRY_FIELDS } from "../core/scan/index_scan.ts";
+import {
+  type SidecarSummary,
+  toTimestamp,
+} from "../core/store/sidecar_summary.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { boundedValue } from "../core/report/shown_value.ts";
 
 /** The fields of an entry that must match its sidecar. */
 const DRIFT_FIELDS = INDEX_ENTRY_FIELDS;

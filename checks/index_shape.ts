@@ -12,11 +12,14 @@
  * @module
  */
 
-import { defineCheck, type StoreWide } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
-import { INDEX_FILE } from "../core/store_layout.ts";
-import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
-import { MAX_LISTED } from "./listed_cap.ts";
+import { defineCheck, type StoreWide } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
+import { INDEX_FILE } from "../core/store/layout.ts";
+import {
+  isParseProblem,
+  parseProblemEvidence,
+} from "../core/scan/parse_problem.ts";
+import { MAX_LISTED } from "../core/report/listed_cap.ts";
 
 const REBUILD =
   "Repair: rebuild_index rewrites _index.json from the sidecars of this " +

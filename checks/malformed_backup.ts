@@ -13,9 +13,12 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import {
+  isParseProblem,
+  parseProblemEvidence,
+} from "../core/scan/parse_problem.ts";
 
 /** The `malformed-backup` check. */
 export const malformedBackup = defineCheck({

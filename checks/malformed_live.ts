@@ -12,12 +12,15 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { ScannedFile } from "../core/snapshot.ts";
-import type { SidecarSummary } from "../core/sidecar_summary.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { liveReplacement } from "./live_replacement.ts";
-import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { ScannedFile } from "../core/scan/snapshot.ts";
+import type { SidecarSummary } from "../core/store/sidecar_summary.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { liveReplacement } from "../core/store/live_replacement.ts";
+import {
+  isParseProblem,
+  parseProblemEvidence,
+} from "../core/scan/parse_problem.ts";
 
 /** The `malformed-live` check. */
 export const malformedLive = defineCheck({

@@ -17,15 +17,15 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { Resolution } from "../core/finding.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { Resolution } from "../core/report/finding.ts";
 import {
   deletion,
   foreignSessionId,
   messageCountOf,
   stateDbKnowsSession,
-} from "../core/store_facts.ts";
-import { stateDbOf } from "../core/profile_state_db.ts";
+} from "../core/scan/store_facts.ts";
+import { stateDbOf } from "../core/state_db/profile_state_db.ts";
 
 /** A backup whose session may or may not be lost: restore it, or not. */
 const RESTORE_OR_DISCARD: Resolution[] = [

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { messageCountOf } from "../core/store_facts.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
 
 /** The `redundant-backup` check. */
 export const redundantBackup = defineCheck({

@@ -14,9 +14,9 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { readCut } from "../core/run_journal_scan.ts";
-import type { RunJournalSummary } from "../core/run_journal.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { readCut } from "../core/scan/run_journal_scan.ts";
+import type { RunJournalSummary } from "../core/journal/run_journal.ts";
 
 /** The `run-journal-lines` check. */
 export const runJournalLines = defineCheck({

@@ -13,8 +13,8 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { orphanState } from "./turn_journal_health.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { orphanState } from "../core/scan/store_facts.ts";
 
 /** The `run-journal-orphan` check. */
 export const runJournalOrphan = defineCheck({

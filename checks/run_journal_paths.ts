@@ -14,10 +14,10 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { RunJournalRefusal } from "../core/run_journal_files.ts";
-import { describeInvalidId } from "../core/session_id.ts";
-import { shortText, shownName } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { RunJournalRefusal } from "../core/journal/run_journal_files.ts";
+import { describeInvalidId } from "../core/store/session_id.ts";
+import { shortText, shownName } from "../core/report/shown_value.ts";
 
 /** The `run-journal-paths` check. */
 export const runJournalPaths = defineCheck({

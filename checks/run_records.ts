@@ -2,7 +2,7 @@
  * hermes-fsck's own run records (`_hermes_fsck/runs/<run>/`) that fail
  * validation. The tool writes each record atomically and in a fixed shape,
  * so one that fails was written by someone else, or damaged; its run is
- * never rolled back, undone or pruned (see core/run_records.ts).
+ * never rolled back, undone or pruned (see core/io/run_records.ts).
  *
  * @example
  * ```ts
@@ -12,8 +12,8 @@
  * @module
  */
 
-import { defineCheck, type StoreWide } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
+import { defineCheck, type StoreWide } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
 
 /** The `run-records` check. */
 export const runRecords = defineCheck({

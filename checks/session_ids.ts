@@ -15,16 +15,19 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { Evidence } from "../core/finding.ts";
-import { describeInvalidId, isValidSessionId } from "../core/session_id.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { Evidence } from "../core/report/finding.ts";
+import {
+  describeInvalidId,
+  isValidSessionId,
+} from "../core/store/session_id.ts";
 import {
   EVIDENCE_CHARS,
   plainText,
   shortText,
   showJson,
   shownName,
-} from "./shown_value.ts";
+} from "../core/report/shown_value.ts";
 
 /** The `session-ids` check. */
 export const sessionIds = defineCheck({

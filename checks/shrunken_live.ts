@@ -12,13 +12,13 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { intentionalShrinkGuard } from "../core/shrink_guards.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { intentionalShrinkGuard } from "../core/store/shrink_guards.ts";
 import {
   foreignSessionId,
   messageCountOf,
   summaryOf,
-} from "../core/store_facts.ts";
+} from "../core/scan/store_facts.ts";
 
 /** The `shrunken-live` check. */
 export const shrunkenLive = defineCheck({

@@ -15,11 +15,11 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { pyTruthy } from "../core/sidecar_summary.ts";
-import { foreignSessionId, messageCountOf } from "../core/store_facts.ts";
-import { knownMessageCount, sidebarRowOf } from "../core/sidebar_view.ts";
-import { boundedValue } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { pyTruthy } from "../core/store/sidecar_summary.ts";
+import { foreignSessionId, messageCountOf } from "../core/scan/store_facts.ts";
+import { knownMessageCount, sidebarRowOf } from "../core/store/sidebar_view.ts";
+import { boundedValue } from "../core/report/shown_value.ts";
 
 const VERSIONS = "The load rules hold for every version (G0 to G4, May to " +
   "August 2026; created_workspace exists since exp-v0.52.173, G4); the " +

@@ -14,12 +14,16 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
-import type { SidecarSummary } from "../core/sidecar_summary.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { liveReplacement } from "./live_replacement.ts";
-import { EVIDENCE_CHARS, shortText, showJson } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
+import type { SidecarSummary } from "../core/store/sidecar_summary.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { liveReplacement } from "../core/store/live_replacement.ts";
+import {
+  EVIDENCE_CHARS,
+  shortText,
+  showJson,
+} from "../core/report/shown_value.ts";
 
 /** The `sidecar-identity` check. */
 export const sidecarIdentity = defineCheck({

@@ -12,17 +12,17 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { INDEX_FILE } from "../core/store_layout.ts";
-import { foreignSessionId, messageCountOf } from "../core/store_facts.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { INDEX_FILE } from "../core/store/layout.ts";
+import { foreignSessionId, messageCountOf } from "../core/scan/store_facts.ts";
 import {
   hasWebuiOrigin,
   knownMessageCount,
   listsAsCli,
   sidebarRowOf,
-} from "../core/sidebar_view.ts";
-import { pyTruthy } from "../core/sidecar_summary.ts";
-import { boundedValue } from "./shown_value.ts";
+} from "../core/store/sidebar_view.ts";
+import { pyTruthy } from "../core/store/sidecar_summary.ts";
+import { boundedValue } from "../core/report/shown_value.ts";
 
 const VERSIONS = "The flags and source fields are in sidecars and index " +
   "entries of every version (G0 to G4, May to August 2026); the server's " +

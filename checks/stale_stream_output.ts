@@ -17,106 +17,12 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { CheckOptions } from "../core/check.ts";
-import { activeRunVerdict, readCut } from "../core/run_journal_scan.ts";
-import type { StoreSnapshot } from "../core/snapshot.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { plainText, shortText } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { readCut } from "../core/scan/run_journal_scan.ts";
 import {
-  claimedRun,
-  outputEvidence,
   outputText,
-  pendingAgeSeconds,
-  STALE_PENDING_GRACE_SECONDS,
-} from "../core/stream_state.ts";
-
-export { claimedRun, outputEvidence, outputText };
-
-/**
- * The repair that closes a stale stream as today's server does, recovering
- * the run journal's output (repairs/recover_stale_stream.ts).
- */
-export const STREAM_REPAIR = "recover_stale_stream";
-
-/**
- * A session left streaming whose active run's journal says more than "no
- * output": what the run-journal checks report instead of
- * checks/stale_stream_state.ts.
- *
- * @example
- * ```ts
- * for (const s of streamsWithRunJournal(store, options)) console.log(s.sessionId, s.verdict.kind);
- * ```
- */
-export interface StreamWithRunJournal {
-  /** The session. */
-  sessionId: string;
-  /** `<sid>.json`. */
-  liveName: string;
-  /** The run's verdict ({@linkcode activeRunVerdict}). */
-  verdict: NonNullable<ReturnType<typeof activeRunVerdict>>;
-  /**
-   * Why nothing may be changed now, as a clause, or null when the stream
-   * may be closed (`--server-stopped`, past the grace, no guard).
-   */
-  holdBack: string | null;
-  /** Evidence both checks give. */
-  evidence: Record<string, string | number | null | boolean>;
-}
-
-/**
- * The sessions left streaming (stale as checks/stale_stream_state.ts
- * decides, and not healed from state.db by the server first) whose active
- * run's journal completed, holds output, or cannot be read whole.
- *
- * @example
- * ```ts
- * const claimed = [...streamsWithRunJournal(store, options)].map((s) => s.sessionId);
- * ```
- */
-export function* streamsWithRunJournal(
-  store: StoreSnapshot,
-  options: CheckOptions,
-): Generator<StreamWithRunJournal> {
-  if (!store.runJournals?.sessions.size) return;
-  for (const session of store.sessions.values()) {
-    const live = session.live;
-    if (!live?.read.ok || live.read.value.shape !== "object") continue;
-    const meta = live.read.value.meta;
-    const verdict = claimedRun(store, session.sessionId, meta);
-    if (!verdict) continue;
-    const age = pendingAgeSeconds(meta.pending_started_at, options.now);
-    const started = Number.isFinite(age)
-      ? `${Math.round(age)} s ago`
-      : "at an unknown time";
-    let holdBack: string | null = null;
-    if (!options.serverStopped) {
-      holdBack = "a server may still be streaming it; if none is running, " +
-        "repair it with `hermes-fsck repair --server-stopped`";
-    } else if (age < STALE_PENDING_GRACE_SECONDS) {
-      holdBack = `the turn began ${started}, within the ` +
-        `${STALE_PENDING_GRACE_SECONDS} s grace; run repair again after it`;
-    }
-    const summary = "summary" in verdict ? verdict.summary : null;
-    yield {
-      sessionId: session.sessionId,
-      liveName: live.name,
-      verdict,
-      holdBack,
-      evidence: {
-        liveMessages: messageCountOf(live),
-        bakMessages: -1,
-        activeStreamId: shortText(plainText(meta.active_stream_id)),
-        runJournal: verdict.file.name,
-        pendingAgeSeconds: Number.isFinite(age)
-          ? Math.round(age * 10) / 10
-          : null,
-        ...(summary ? outputEvidence(summary) : {}),
-      },
-    };
-  }
-}
+  streamsWithRunJournal,
+} from "../core/journal/stream_state.ts";
 
 /** The `stale-stream-output` check. */
 export const staleStreamOutput = defineCheck({
@@ -130,7 +36,6 @@ export const staleStreamOutput = defineCheck({
     stale_stream_unrecovered_output: {
       category: "repairable",
       severity: "warning",
-      repair: STREAM_REPAIR,
       summary: "A dead stream's run journal holds output the sidecar lacks.",
       explain:
         "The sidecar still says a reply is streaming (active_stream_id and " +

@@ -14,9 +14,9 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { plainText, shortText } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { plainText, shortText } from "../core/report/shown_value.ts";
 import {
   claimedRun,
   compressionParentReason,
@@ -24,14 +24,7 @@ import {
   pendingAgeSeconds,
   serverHealsFromStateDb,
   STALE_PENDING_GRACE_SECONDS,
-} from "../core/stream_state.ts";
-
-export {
-  compressionParentReason,
-  hasStreamState,
-  pendingAgeSeconds,
-  STALE_PENDING_GRACE_SECONDS,
-};
+} from "../core/journal/stream_state.ts";
 
 /** The `stale-stream-state` check. */
 export const staleStreamState = defineCheck({

@@ -13,9 +13,9 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db.ts";
-import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { STATE_DB_BUSY_TIMEOUT_MS } from "../core/state_db/state_db.ts";
+import { stateDbsInUse } from "../core/state_db/state_dbs_in_use.ts";
 
 /** What is not known when the run goes on without state.db. */
 const WITHOUT_IT =

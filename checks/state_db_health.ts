@@ -13,16 +13,16 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
 import {
   SESSION_COLUMNS,
   type StateDb,
   type StateDbReader,
   type StateDbSideFile,
   type StateDbSideFiles,
-} from "../core/state_db.ts";
-import { stateDbsInUse } from "../core/state_dbs_in_use.ts";
+} from "../core/state_db/state_db.ts";
+import { stateDbsInUse } from "../core/state_db/state_dbs_in_use.ts";
 import { deletedTombstone } from "./deleted_tombstone.ts";
 import { orphanBackup } from "./orphan_backup.ts";
 import { sessionIds } from "./session_ids.ts";

@@ -17,25 +17,25 @@
  */
 
 import { join } from "node:path";
-import { defineCheck } from "../core/check.ts";
-import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
-import type { Evidence, JsonValue } from "../core/finding.ts";
-import { isValidSessionId } from "../core/session_id.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { parseJsonBytes, readRegularFile } from "../core/io/file_read.ts";
+import type { Evidence, JsonValue } from "../core/report/finding.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
 import {
   DEFAULT_MAX_FILE_BYTES,
   type StoreSnapshot,
-} from "../core/snapshot.ts";
-import type { StateDbMessage } from "../core/state_db.ts";
+} from "../core/scan/snapshot.ts";
+import type { StateDbMessage } from "../core/state_db/state_db.ts";
 import {
   isPlainObject,
   messageText,
   pyStrip,
   type SidecarSummary,
   toTimestamp,
-} from "../core/sidecar_summary.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { shortText } from "./shown_value.ts";
-import { activeRunVerdict } from "../core/run_journal_scan.ts";
+} from "../core/store/sidecar_summary.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { shortText } from "../core/report/shown_value.ts";
+import { activeRunVerdict } from "../core/scan/run_journal_scan.ts";
 import {
   compressionParentReason,
   hasStreamState,
@@ -43,15 +43,15 @@ import {
   outputEvidence,
   outputText,
   pendingAgeSeconds,
-  serverHealsFromStateDb,
   STALE_PENDING_GRACE_SECONDS,
-} from "../core/stream_state.ts";
-import type { CheckOptions } from "../core/check.ts";
-import type { StateDbReader, StateDbSessionRow } from "../core/state_db.ts";
-import { closeHealedTurn } from "../core/state_db_heal.ts";
-import { readStreamJournal } from "../repairs/stream_journal.ts";
-
-export { hasUnfinishedTurn, serverHealsFromStateDb };
+} from "../core/journal/stream_state.ts";
+import type { CheckOptions } from "../core/plugins/check.ts";
+import type {
+  StateDbReader,
+  StateDbSessionRow,
+} from "../core/state_db/state_db.ts";
+import { closeHealedTurn } from "../core/state_db/state_db_heal.ts";
+import { readStreamJournal } from "../core/journal/stream_journal.ts";
 
 const UUID4_HEX = /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/;
 
@@ -203,7 +203,7 @@ export const stateDbSidecarDrift = defineCheck({
   },
   create(context) {
     return {
-      // Each session's rows are its own profile's (core/profile_state_db.ts).
+      // Each session's rows are its own profile's (core/state_db/profile_state_db.ts).
       async stateDbRow({ row, db, session: { store } }) {
         if (!db.canCountMessages) return;
         if (!isValidSessionId(row.id)) return; // session-ids reports these

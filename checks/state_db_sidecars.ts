@@ -11,9 +11,9 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import { deletion } from "../core/store_facts.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import { deletion } from "../core/scan/store_facts.ts";
 
 /** The `state-db-sidecars` check. */
 export const stateDbSidecars = defineCheck({
@@ -59,7 +59,7 @@ export const stateDbSidecars = defineCheck({
   },
   create(context) {
     return {
-      // Each session's rows are its own profile's (core/profile_state_db.ts).
+      // Each session's rows are its own profile's (core/state_db/profile_state_db.ts).
       stateDbRow({ row, db, session: { store } }) {
         const id = row.id;
         if (!id || !isValidSessionId(id)) return; // session-ids reports these

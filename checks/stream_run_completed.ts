@@ -16,12 +16,11 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
+import { defineCheck } from "../core/plugins/check.ts";
 import {
   outputText,
-  STREAM_REPAIR,
   streamsWithRunJournal,
-} from "./stale_stream_output.ts";
+} from "../core/journal/stream_state.ts";
 
 /** The `stream-run-completed` check. */
 export const streamRunCompleted = defineCheck({
@@ -35,7 +34,6 @@ export const streamRunCompleted = defineCheck({
     stream_run_completed: {
       category: "repairable",
       severity: "warning",
-      repair: STREAM_REPAIR,
       summary: "A run completed, but its sidecar still shows it streaming.",
       explain:
         "active_stream_id and pending_user_message are set, the turn began " +

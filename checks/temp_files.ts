@@ -13,16 +13,16 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { FindingDraft } from "../core/finding.ts";
-import type { TempFile } from "../core/snapshot.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { FindingDraft } from "../core/report/finding.ts";
+import type { TempFile } from "../core/scan/snapshot.ts";
 import {
   judgeTemp,
   ORIGIN_NAMES,
   type TempFacts,
   tempFactsOf,
   type TempVerdict,
-} from "./temp_verdict.ts";
+} from "../core/store/temp_verdict.ts";
 
 /** The `temp-files` check. */
 export const tempFiles = defineCheck({

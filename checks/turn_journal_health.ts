@@ -15,11 +15,10 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { SessionFiles, StoreSnapshot } from "../core/snapshot.ts";
-import { deletion } from "../core/store_facts.ts";
-import type { JournalSummary } from "../core/turn_journal.ts";
-import { isValidSessionId } from "../core/session_id.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { orphanState } from "../core/scan/store_facts.ts";
+import type { JournalSummary } from "../core/journal/turn_journal.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
 
 /** The `turn-journal-health` check. */
 export const turnJournalHealth = defineCheck({
@@ -207,34 +206,5 @@ function damagedLines(
       badCreatedAtCount: summary.badCreatedAtCount,
       endsWithoutNewline: summary.endsWithoutNewline,
     },
-  };
-}
-
-/**
- * Why a journal's session exists nowhere, or null when something still
- * holds the session (or state.db, unreadable, cannot say). Run journals
- * are judged the same way (checks/run_journal_orphan.ts).
- *
- * @example
- * ```ts
- * orphanState(store, store.sessions.get("abc") ?? { sessionId: "abc", temps: [] });
- * // { stateDb: "no state.db row", tombstoned: true }
- * ```
- */
-export function orphanState(
-  store: StoreSnapshot,
-  session: SessionFiles,
-): { stateDb: string; tombstoned: boolean } | null {
-  if (session.live || session.backup) return null;
-  const db = store.stateDb;
-  let stateDb: string;
-  if (db.status === "absent") stateDb = "no state.db";
-  else if (db.status === "ok" && db.sessionColumns.has("id")) {
-    if (db.sessionIds.has(session.sessionId)) return null;
-    stateDb = "no state.db row";
-  } else return null;
-  return {
-    stateDb,
-    tombstoned: deletion(store, session.sessionId) === "deleted",
   };
 }

@@ -3,7 +3,7 @@
  * content is non-empty and is not the text of any user message in the
  * sidecar. The user's prompt exists only in the journal. The turn's state
  * is read across the legacy journal and every shard of the session, merged
- * as the server merges them (core/turn_journal.ts). The journal cannot
+ * as the server merges them (core/journal/turn_journal.ts). The journal cannot
  * tell a dead turn from one a server is streaming right now (the server
  * journals no progress while a reply streams), so only `--server-stopped`
  * makes such a turn repairable; without it the turn is info with a hint.
@@ -16,12 +16,13 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import { messageCountOf } from "../core/store_facts.ts";
-import { isTerminalEvent } from "../core/turn_journal.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import { messageText, pyStrip } from "../core/sidecar_summary.ts";
-import { plainText, shortText } from "./shown_value.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import { messageCountOf } from "../core/scan/store_facts.ts";
+import { isTerminalEvent } from "../core/journal/turn_journal.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import { pyStrip } from "../core/store/sidecar_summary.ts";
+import { eventText } from "../core/journal/turn_journal.ts";
+import { plainText, shortText } from "../core/report/shown_value.ts";
 
 /** The `turn-journal-pending` check. */
 export const turnJournalPending = defineCheck({
@@ -140,24 +141,3 @@ export const turnJournalPending = defineCheck({
     };
   },
 });
-
-/**
- * The text of an event's `content`, as the server's `str(content or '')`
- * reads it for strings; lists of parts give their text.
- *
- * @example
- * ```ts
- * eventText("hi"); // "hi"
- * eventText(null); // ""
- * ```
- */
-export function eventText(content: unknown): string {
-  if (content === null || content === undefined || content === false) return "";
-  if (typeof content === "string" || Array.isArray(content)) {
-    return messageText(content);
-  }
-  if (typeof content === "number" || content === true) {
-    return content === 0 ? "" : String(content);
-  }
-  return "";
-}

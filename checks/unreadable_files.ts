@@ -11,10 +11,10 @@
  * @module
  */
 
-import { defineCheck } from "../core/check.ts";
-import type { ReadProblem, ReadProblemReason } from "../core/file_read.ts";
-import type { ScannedFile } from "../core/snapshot.ts";
-import { JOURNAL_DIR } from "../core/store_layout.ts";
+import { defineCheck } from "../core/plugins/check.ts";
+import type { ReadProblem, ReadProblemReason } from "../core/io/file_read.ts";
+import type { ScannedFile } from "../core/scan/snapshot.ts";
+import { JOURNAL_DIR } from "../core/store/layout.ts";
 
 const UNREADABLE: ReadonlySet<ReadProblemReason> = new Set([
   "not_regular_file",

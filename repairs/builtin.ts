@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Repair } from "../core/repair.ts";
+import type { Repair } from "../core/plugins/repair.ts";
 import { materializeFromStateDb } from "./materialize_from_state_db.ts";
 import { promoteTemp } from "./promote_temp.ts";
 import { rebuildIndex } from "./rebuild_index.ts";

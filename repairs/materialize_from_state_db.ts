@@ -14,22 +14,22 @@
  */
 
 import { resolve } from "node:path";
-import { defineRepair } from "../core/repair.ts";
-import { isValidSessionId } from "../core/session_id.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
 import type {
   SqlValue,
   StateDbMessage,
   StateDbSessionRow,
-} from "../core/state_db.ts";
-import { deletion } from "../core/store_facts.ts";
+} from "../core/state_db/state_db.ts";
+import { deletion } from "../core/scan/store_facts.ts";
 import {
   profileOfDb,
   stateDbOf,
   webuiRowFor,
-} from "../core/profile_state_db.ts";
-import { pyStrip } from "../core/sidecar_summary.ts";
-import { sidecarName } from "../core/store_layout.ts";
-import type { StoreSnapshot } from "../core/snapshot.ts";
+} from "../core/state_db/profile_state_db.ts";
+import { pyStrip } from "../core/store/sidecar_summary.ts";
+import { sidecarName } from "../core/store/layout.ts";
+import type { StoreSnapshot } from "../core/scan/snapshot.ts";
 
 /** The `materialize_from_state_db` repair. */
 export const materializeFromStateDb = defineRepair({
@@ -90,7 +90,7 @@ export function sidecarFromStateDb(
 ):
   | { data: Uint8Array; messages: number; source: string }
   | { skip: string } {
-  // From the db of the session's profile (core/profile_state_db.ts).
+  // From the db of the session's profile (core/state_db/profile_state_db.ts).
   const db = stateDbOf(store, store.sessions.get(id));
   if (db.status !== "ok") return { skip: "state.db is not readable" };
   const found = webuiRowFor(store, id);

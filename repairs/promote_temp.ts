@@ -13,9 +13,9 @@
  * @module
  */
 
-import { defineRepair } from "../core/repair.ts";
-import { sidecarName } from "../core/store_layout.ts";
-import { recheckTemp } from "./temp_recheck.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { sidecarName } from "../core/store/layout.ts";
+import { recheckTemp } from "../core/store/temp_recheck.ts";
 
 /** The `promote_temp` repair. */
 export const promoteTemp = defineRepair({

@@ -22,10 +22,10 @@ import {
   indexable,
   listedUnderOtherId,
   sortIndexEntries,
-} from "../core/compact_entry.ts";
-import { defineRepair } from "../core/repair.ts";
-import { INDEX_FILE } from "../core/store_layout.ts";
-import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
+} from "../core/store/compact_entry.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { INDEX_FILE } from "../core/store/layout.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "../core/json/nesting.ts";
 
 /** The `rebuild_index` repair. */
 export const rebuildIndex = defineRepair({

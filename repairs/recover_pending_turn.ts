@@ -27,42 +27,48 @@
  * @module
  */
 
-import { eventText } from "../checks/turn_journal_pending.ts";
-import { parseJsonBytes } from "../core/file_read.ts";
-import { defineRepair, type PlanRead } from "../core/repair.ts";
+import { eventText } from "../core/journal/turn_journal.ts";
+import { parseJsonBytes } from "../core/io/file_read.ts";
+import { defineRepair, type PlanRead } from "../core/plugins/repair.ts";
 import {
   isPlainObject,
   pyStrip,
   summarizeSidecar,
-} from "../core/sidecar_summary.ts";
+} from "../core/store/sidecar_summary.ts";
 import {
   g0Marker,
   interruptedMarker,
   type MarkerOutcome,
-} from "../core/interrupted_marker.ts";
+} from "../core/journal/interrupted_marker.ts";
 import {
   appendRecoveredToContext,
   normalizedText,
   type RecoverySession,
-} from "../core/recovered_context.ts";
-import { hasStreamState } from "../checks/stale_stream_state.ts";
-import { recoverJournaled, workingCopy } from "../core/journal_output.ts";
-import { isSeedShaped } from "../core/sidecar_era.ts";
-import { editSidecarText } from "./sidecar_edit.ts";
-import { readStreamJournal, type StreamJournal } from "./stream_journal.ts";
-import { sidecarName } from "../core/store_layout.ts";
-import { journalFilesOf } from "../core/journal_files.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import type { Expectation } from "../core/action.ts";
-import { shortText } from "../checks/shown_value.ts";
-import { MAX_WRITE_DEPTH, nestedDeeperThan } from "./nesting.ts";
+} from "../core/journal/recovered_context.ts";
+import { hasStreamState } from "../core/journal/stream_state.ts";
+import {
+  recoverJournaled,
+  workingCopy,
+} from "../core/journal/journal_output.ts";
+import { isSeedShaped } from "../core/store/sidecar_era.ts";
+import { editSidecarText } from "../core/store/sidecar_edit.ts";
+import {
+  readStreamJournal,
+  type StreamJournal,
+} from "../core/journal/stream_journal.ts";
+import { sidecarName } from "../core/store/layout.ts";
+import { journalFilesOf } from "../core/journal/turn_journal_files.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import type { Expectation } from "../core/plugins/action.ts";
+import { shortText } from "../core/report/shown_value.ts";
+import { MAX_WRITE_DEPTH, nestedDeeperThan } from "../core/json/nesting.ts";
 import {
   createdAtKey,
   isTerminalEvent,
   summarizeJournal,
   type TurnState,
-} from "../core/turn_journal.ts";
-import type { Finding } from "../core/finding.ts";
+} from "../core/journal/turn_journal.ts";
+import type { Finding } from "../core/report/finding.ts";
 
 /** The `reason` of the `interrupted` event the repair appends. */
 export const RECOVERY_REASON = "recovered_by_hermes_fsck";

@@ -1,6 +1,6 @@
 /**
  * `recover_stale_stream`: closes a turn a stopped server left streaming as
- * the server of the sidecar's era closes it on load (core/stale_recovery.ts).
+ * the server of the sidecar's era closes it on load (core/journal/stale_recovery.ts).
  * For today's sidecars that is `_repair_stale_pending`: a run whose own
  * journal says it completed is closed without a marker; otherwise the
  * pending prompt is kept (in `messages` and `context_messages`), the run
@@ -21,31 +21,31 @@
  * @module
  */
 
-import { namedProfileHome, profileOf } from "../core/profile_home.ts";
+import { namedProfileHome, profileOf } from "../core/store/profile_home.ts";
 import { join } from "node:path";
 import {
   compressionParentReason,
   hasStreamState,
   pendingAgeSeconds,
   STALE_PENDING_GRACE_SECONDS,
-} from "../checks/stale_stream_state.ts";
-import { parseJsonBytes, readRegularFile } from "../core/file_read.ts";
-import { defineRepair, type PlanSkip } from "../core/repair.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import { isPlainObject } from "../core/sidecar_summary.ts";
-import { DEFAULT_MAX_FILE_BYTES } from "../core/snapshot.ts";
-import { sidecarName } from "../core/store_layout.ts";
-import { isSeedShaped } from "../core/sidecar_era.ts";
+} from "../core/journal/stream_state.ts";
+import { parseJsonBytes, readRegularFile } from "../core/io/file_read.ts";
+import { defineRepair, type PlanSkip } from "../core/plugins/repair.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import { isPlainObject } from "../core/store/sidecar_summary.ts";
+import { DEFAULT_MAX_FILE_BYTES } from "../core/scan/snapshot.ts";
+import { sidecarName } from "../core/store/layout.ts";
+import { isSeedShaped } from "../core/store/sidecar_era.ts";
 import {
   closeStaleTurn,
   type CoreTranscript,
   type StaleOutcome,
-} from "../core/stale_recovery.ts";
-import { editSidecarText } from "./sidecar_edit.ts";
-import { readStreamJournal } from "./stream_journal.ts";
-import { workingCopy } from "../core/journal_output.ts";
-import { closeHealedTurn } from "../core/state_db_heal.ts";
-import { webuiRowFor } from "../core/profile_state_db.ts";
+} from "../core/journal/stale_recovery.ts";
+import { editSidecarText } from "../core/store/sidecar_edit.ts";
+import { readStreamJournal } from "../core/journal/stream_journal.ts";
+import { workingCopy } from "../core/journal/journal_output.ts";
+import { closeHealedTurn } from "../core/state_db/state_db_heal.ts";
+import { webuiRowFor } from "../core/state_db/profile_state_db.ts";
 
 /** The `recover_stale_stream` repair. */
 export const recoverStaleStream = defineRepair({

@@ -13,12 +13,12 @@
  * @module
  */
 
-import { parseJsonBytes } from "../core/file_read.ts";
-import { defineRepair } from "../core/repair.ts";
-import { isValidSessionId } from "../core/session_id.ts";
-import { isPlainObject } from "../core/sidecar_summary.ts";
-import { backupName, sidecarName } from "../core/store_layout.ts";
-import { sameJson } from "./same_json.ts";
+import { parseJsonBytes } from "../core/io/file_read.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { isValidSessionId } from "../core/store/session_id.ts";
+import { isPlainObject } from "../core/store/sidecar_summary.ts";
+import { backupName, sidecarName } from "../core/store/layout.ts";
+import { sameJson } from "../core/json/same_json.ts";
 
 /** The `remove_redundant_backup` repair. */
 export const removeRedundantBackup = defineRepair({

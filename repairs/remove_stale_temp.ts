@@ -11,8 +11,8 @@
  * @module
  */
 
-import { defineRepair } from "../core/repair.ts";
-import { recheckTemp } from "./temp_recheck.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { recheckTemp } from "../core/store/temp_recheck.ts";
 
 /** The `remove_stale_temp` repair. */
 export const removeStaleTemp = defineRepair({

@@ -12,12 +12,12 @@
  * @module
  */
 
-import { parseJsonBytes } from "../core/file_read.ts";
-import { defineRepair } from "../core/repair.ts";
-import { intentionalShrinkGuard } from "../core/shrink_guards.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
-import { deletion } from "../core/store_facts.ts";
-import { backupName, sidecarName } from "../core/store_layout.ts";
+import { parseJsonBytes } from "../core/io/file_read.ts";
+import { defineRepair } from "../core/plugins/repair.ts";
+import { intentionalShrinkGuard } from "../core/store/shrink_guards.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
+import { deletion } from "../core/scan/store_facts.ts";
+import { backupName, sidecarName } from "../core/store/layout.ts";
 
 /** The `restore_from_bak` repair. */
 export const restoreFromBak = defineRepair({

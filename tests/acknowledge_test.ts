@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { runCli, storeArgs, type TestStore } from "./fixtures.ts";
 import { withStore } from "./check_support.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
-import { validateReport } from "../core/report_schema.ts";
-import type { Finding } from "../core/finding.ts";
+import { validateReport } from "../core/report/report_schema.ts";
+import type { Finding } from "../core/report/finding.ts";
 
 const RECORD = "_hermes_fsck/acknowledged.json";
 

@@ -16,11 +16,11 @@
  */
 
 import assert from "node:assert/strict";
-import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
-import type { Finding } from "../core/finding.ts";
-import type { Report } from "../core/report.ts";
-import { type PipelineOptions, runPipeline } from "../core/run.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
+import { compactEntry, sortIndexEntries } from "../core/store/compact_entry.ts";
+import type { Finding } from "../core/report/finding.ts";
+import type { Report } from "../core/report/report.ts";
+import { type PipelineOptions, runPipeline } from "../core/run/run.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
 import {
   type CliResult,
   runCli,

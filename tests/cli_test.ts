@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { builtinChecks } from "../checks/builtin.ts";
-import { kindsOf } from "../core/run.ts";
-import { TOOL_VERSION } from "../core/version.ts";
+import { kindsOf } from "../core/run/run.ts";
+import { TOOL_VERSION } from "../core/run/version.ts";
 import {
   type CliResult,
   runCli,

@@ -1,5 +1,5 @@
 /**
- * Tests of core/compact_entry.ts against today's server's
+ * Tests of core/store/compact_entry.ts against today's server's
  * `Session.compact()` and `_last_message_timestamp()` (exp-v0.52.262):
  * every expected value below is what that code computes for the same
  * sidecar (tests/index_upstream_test.ts compares with the server's own
@@ -11,8 +11,8 @@ import {
   compactEntry,
   pyTruthy,
   sortIndexEntries,
-} from "../core/compact_entry.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
+} from "../core/store/compact_entry.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
 import { makeSidecar, type Message } from "./fixtures.ts";
 
 const NOW = 1779000000;

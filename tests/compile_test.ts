@@ -51,7 +51,7 @@ Deno.test("compile tasks bake in exactly the CLI permissions and V8 settings, fo
     "compile",
     ...CLI_FLAGS,
     "--include",
-    "core/scan_worker.ts",
+    "core/scan/worker.ts",
     "--output",
     "dist/hermes-fsck",
     "cli.ts",
@@ -94,9 +94,9 @@ Deno.test("deno compile builds the CLI and the library example, with their modul
       for (
         const embedded of [
           "check and repair a Hermes WebUI session store", // cli.ts
-          "hermes-fsck plugin finding", // core/plugin_finding.schema.json
-          "hermes-fsck report", // core/report.schema.json
-          "A scan worker: a second thread", // core/scan_worker.ts
+          "hermes-fsck plugin finding", // core/plugins/plugin_finding.schema.json
+          "hermes-fsck report", // core/report/report.schema.json
+          "A scan worker: a second thread", // core/scan/worker.ts
         ]
       ) {
         assert.ok(
@@ -133,7 +133,7 @@ Deno.test("deno compile fails on a missing static import (the check above can fa
   }
 });
 
-Deno.test("only core/plugin_runner.ts and core/owner_reexec.ts start a process", async () => {
+Deno.test("only core/plugins/plugin_runner.ts and core/io/owner_reexec.ts start a process", async () => {
   const starts = /\bDeno\.(?:Command|run)\b|node:child_process/;
   for (const entry of ["cli.ts", "examples/library/my_fsck.ts"]) {
     const info = await deno(["info", "--json", entry]);
@@ -151,7 +151,7 @@ Deno.test("only core/plugin_runner.ts and core/owner_reexec.ts start a process",
     }
     assert.deepEqual(
       offenders.sort(),
-      ["core/owner_reexec.ts", "core/plugin_runner.ts"],
+      ["core/io/owner_reexec.ts", "core/plugins/plugin_runner.ts"],
       entry,
     );
   }

@@ -7,10 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { auditStore } from "../core/audit.ts";
-import type { Finding } from "../core/finding.ts";
+import { auditStore } from "../core/run/audit.ts";
+import type { Finding } from "../core/report/finding.ts";
 import { builtinChecks } from "../checks/builtin.ts";
-import type { Report } from "../core/report.ts";
+import type { Report } from "../core/report/report.ts";
 import {
   type CliResult,
   runCli,

@@ -12,8 +12,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Finding } from "../core/finding.ts";
-import type { Report } from "../core/report.ts";
+import type { Finding } from "../core/report/finding.ts";
+import type { Report } from "../core/report/report.ts";
 import { runCli, runCommand, TestStore } from "./fixtures.ts";
 import { serverIndex } from "./check_support.ts";
 import { upstreamDir, upstreamStore } from "./upstream_store_support.ts";

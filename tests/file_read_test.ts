@@ -1,5 +1,5 @@
 /**
- * Tests of core/file_read.ts: only regular files are read, never past the
+ * Tests of core/io/file_read.ts: only regular files are read, never past the
  * size limit, and every failure is a value naming its reason (and, for
  * parse errors, the byte offset).
  */
@@ -13,7 +13,7 @@ import {
   readJsonFile,
   type ReadProblem,
   readRegularFile,
-} from "../core/file_read.ts";
+} from "../core/io/file_read.ts";
 
 const encoder = new TextEncoder();
 const LIMIT = 1 << 20;

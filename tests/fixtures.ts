@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CLI_FLAGS } from "../tools/permissions.ts";
 import { CLI_DENO } from "./cli_deno.ts";
-import { SESSION_COLUMNS } from "../core/state_db.ts";
-import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
+import { SESSION_COLUMNS } from "../core/state_db/state_db.ts";
+import { compactEntry, sortIndexEntries } from "../core/store/compact_entry.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
 
 /** A chat message as the server stores it. */
 export type Message = Record<string, unknown>;

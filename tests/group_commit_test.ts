@@ -10,10 +10,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Action } from "../core/action.ts";
-import { readRun } from "../core/run_records.ts";
-import { expectationOf, newRunId, StoreWriter } from "../core/safety.ts";
-import { undoRun } from "../core/undo.ts";
+import type { Action } from "../core/plugins/action.ts";
+import { readRun } from "../core/io/run_records.ts";
+import { expectationOf, newRunId, StoreWriter } from "../core/io/safety.ts";
+import { undoRun } from "../core/io/undo.ts";
 
 const encoder = new TextEncoder();
 

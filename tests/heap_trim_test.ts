@@ -1,5 +1,5 @@
 /**
- * Tests of the heap trim (core/heap_trim.ts): when it collects, that a
+ * Tests of the heap trim (core/scan/heap_trim.ts): when it collects, that a
  * thread's trim collects for real only where V8 exposes `gc`, that a scan
  * with `trimHeap` trims the heaps of this thread and its worker without
  * changing what it finds, and that the CLI trims only a big store's.
@@ -11,7 +11,7 @@ import {
   HEAP_TRIM_STEP,
   HeapTrim,
   MIN_BYTES_FOR_HEAP_TRIM,
-} from "../core/heap_trim.ts";
+} from "../core/scan/heap_trim.ts";
 import {
   type CliResult,
   cliRunArgs,
@@ -89,7 +89,7 @@ async function runScript(
 // Makes garbage that lives long enough to reach the old generation, and
 // looks at the heap before and after each check that collected.
 const GARBAGE_LOOP = `
-import { threadHeapTrim } from "${moduleUrl("core/heap_trim.ts")}";
+import { threadHeapTrim } from "${moduleUrl("core/scan/heap_trim.ts")}";
 import { getHeapStatistics } from "node:v8";
 const trim = await threadHeapTrim();
 const used = () => getHeapStatistics().used_heap_size;
@@ -161,7 +161,7 @@ async function writeTrimStore(dir: string): Promise<void> {
 // findings go to a file, since V8's trace goes to stdout.
 const AUDIT_SCRIPT = `
 import { auditStore, DEFAULT_PART_SESSIONS } from "${
-  moduleUrl("core/audit.ts")
+  moduleUrl("core/run/audit.ts")
 }";
 import { builtinChecks } from "${moduleUrl("checks/builtin.ts")}";
 const [sessionDir, trimHeap, out] = Deno.args;

@@ -36,9 +36,9 @@ import {
   sh,
   withTmpfsStore,
 } from "./hostile_support.ts";
-import { runPipeline } from "../core/run.ts";
+import { runPipeline } from "../core/run/run.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
-import { isSkip, type Repair } from "../core/repair.ts";
+import { isSkip, type Repair } from "../core/plugins/repair.ts";
 
 /**
  * Repairs the damaged store as a subprocess and checks the exit code; the

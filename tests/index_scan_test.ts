@@ -1,18 +1,18 @@
 /**
- * Tests of core/index_scan.ts: the index summarized an entry at a time is
+ * Tests of core/scan/index_scan.ts: the index summarized an entry at a time is
  * exactly what parsing each entry whole gives, on hand-made edge cases and
  * on seeded random indexes; an index that is not a valid list keeps its
  * exact problem.
  */
 
 import assert from "node:assert/strict";
-import { fileConsumer } from "../core/file_read.ts";
+import { fileConsumer } from "../core/io/file_read.ts";
 import {
   INDEX_ENTRY_FIELDS,
   summarizeIndexBytes,
   summarizeIndexFile,
-} from "../core/index_scan.ts";
-import { StringPool } from "../core/string_pool.ts";
+} from "../core/scan/index_scan.ts";
+import { StringPool } from "../core/scan/string_pool.ts";
 
 const encoder = new TextEncoder();
 

@@ -10,10 +10,10 @@
  */
 
 import assert from "node:assert/strict";
-import { auditStore } from "../core/audit.ts";
+import { auditStore } from "../core/run/audit.ts";
 import { builtinChecks } from "../checks/builtin.ts";
-import { compactEntry } from "../core/compact_entry.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
+import { compactEntry } from "../core/store/compact_entry.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
 import {
   audit,
   cliJson,

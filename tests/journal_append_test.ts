@@ -23,10 +23,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CliResult, runCli, TestStore } from "./fixtures.ts";
 import { cliJson, withStore } from "./check_support.ts";
-import type { Report } from "../core/report.ts";
-import { runPipeline } from "../core/run.ts";
+import type { Report } from "../core/report/report.ts";
+import { runPipeline } from "../core/run/run.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
-import { isSkip } from "../core/repair.ts";
+import { isSkip } from "../core/plugins/repair.ts";
 
 const SID = "live";
 const JOURNAL = `_turn_journal/${SID}.jsonl`;

@@ -1,5 +1,5 @@
 /**
- * Tests of core/json_edit.ts: byte-preserving edits of top-level values.
+ * Tests of core/json/json_edit.ts: byte-preserving edits of top-level values.
  * Where possible the expected text is what Python's `json.dumps(indent=2,
  * ensure_ascii=False)` (the server's writer) prints for the edited object.
  */
@@ -9,7 +9,7 @@ import {
   appendToTopLevelArray,
   replaceTopLevelValue,
   topLevelSpans,
-} from "../core/json_edit.ts";
+} from "../core/json/json_edit.ts";
 
 /** What the server writes for `source` parsed by Python, and after editing. */
 interface PythonEdit {

@@ -1,13 +1,13 @@
 /**
- * Tests of core/json_list_stream.ts: a list walked through a window of any
+ * Tests of core/json/json_list_stream.ts: a list walked through a window of any
  * size, down to one byte, gives exactly the elements and the verdict of
  * the whole file parsed at once, and reads each byte once through a window
  * that does not grow past the biggest element.
  */
 
 import assert from "node:assert/strict";
-import { type ReadAt, readAtBytes } from "../core/file_read.ts";
-import { eachListElementRead } from "../core/json_list_stream.ts";
+import { type ReadAt, readAtBytes } from "../core/io/file_read.ts";
+import { eachListElementRead } from "../core/json/json_list_stream.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { acquireLock } from "../core/lock.ts";
+import { acquireLock } from "../core/io/lock.ts";
 
 const [sessionDir, goFile, hold] = Deno.args;
 if (goFile !== "-") {

@@ -15,7 +15,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { locksUnsupported } from "../core/lock_file.ts";
+import { locksUnsupported } from "../core/io/lock_file.ts";
 import { TestStore } from "./fixtures.ts";
 import { runCliWrapped } from "./hostile_support.ts";
 import {

@@ -1,6 +1,6 @@
 /**
  * Tests of the index entries and state.db rows read a part of the store at
- * a time (core/index_scan.ts `summarizeIndexByParts`, core/state_db.ts
+ * a time (core/scan/index_scan.ts `summarizeIndexByParts`, core/state_db/state_db.ts
  * `OpenStateDbOptions.partOf`): each part gets exactly what the whole read
  * gives for its ids; an index written in place meanwhile stops the audit
  * with an error that names it, one renamed over it does not matter; state.db
@@ -9,17 +9,17 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openRegularFile } from "../core/file_read.ts";
+import { openRegularFile } from "../core/io/file_read.ts";
 import {
   summarizeIndexByParts,
   summarizeIndexFile,
-} from "../core/index_scan.ts";
-import { scanStore } from "../core/snapshot.ts";
+} from "../core/scan/index_scan.ts";
+import { scanStore } from "../core/scan/snapshot.ts";
 import {
   openStateDb,
   type StateDbReader,
   type StateDbSessionRow,
-} from "../core/state_db.ts";
+} from "../core/state_db/state_db.ts";
 import { type TestStore, withStore } from "./fixtures.ts";
 
 /** Three parts: ids before "h", from "h" to before "p", from "p" on. */

@@ -11,7 +11,10 @@
 import assert from "node:assert/strict";
 import { makeSidecar, type TestStore } from "./fixtures.ts";
 import { repair, withStore } from "./check_support.ts";
-import { G0_MARKER_TEXT, interruptedText } from "../core/interrupted_marker.ts";
+import {
+  G0_MARKER_TEXT,
+  interruptedText,
+} from "../core/journal/interrupted_marker.ts";
 
 type Row = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 /**
- * Tests of core/pipeline.ts, core/audit.ts and core/snapshot.ts: one scan
+ * Tests of core/plugins/pipeline.ts, core/run/audit.ts and core/scan/snapshot.ts: one scan
  * feeds every check, a broken check becomes a finding of its own, and
  * finding ids are stable.
  */
@@ -7,14 +7,22 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import nodeFs from "node:fs";
-import { auditStore, summarizeFindings } from "../core/audit.ts";
-import { type Check, defineCheck } from "../core/check.ts";
-import type { Finding, FindingDraft, KindInfo } from "../core/finding.ts";
-import { findingId, runChecks, selectChecks } from "../core/pipeline.ts";
-import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
+import { auditStore, summarizeFindings } from "../core/run/audit.ts";
+import { type Check, defineCheck } from "../core/plugins/check.ts";
+import type {
+  Finding,
+  FindingDraft,
+  KindInfo,
+} from "../core/report/finding.ts";
+import {
+  findingId,
+  runChecks,
+  selectChecks,
+} from "../core/plugins/pipeline.ts";
+import { scanStore, type StoreSnapshot } from "../core/scan/snapshot.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
-import { registerChecks } from "../core/registry.ts";
+import { registerChecks } from "../core/plugins/registry.ts";
 import { TestStore, withStore } from "./fixtures.ts";
 
 const OPTIONS = { now: Date.now(), serverStopped: false };
@@ -400,7 +408,7 @@ async function countingOpens(
     count(path);
     return (originalOpen as (...a: unknown[]) => unknown)(path, ...rest);
   }) as typeof fs.promises.open;
-  // The scan reads synchronously (see core/file_read.ts), in this thread for
+  // The scan reads synchronously (see core/io/file_read.ts), in this thread for
   // a store this small.
   nodeFs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
     count(path);

@@ -6,11 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { validateJson } from "../core/json_schema.ts";
+import { validateJson } from "../core/json/json_schema.ts";
 import {
   parsePluginLine,
   PLUGIN_FINDING_SCHEMA,
-} from "../core/plugin_protocol.ts";
+} from "../core/plugins/plugin_protocol.ts";
 
 function problems(line: string): string[] {
   const parsed = parsePluginLine(line);

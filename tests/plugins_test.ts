@@ -10,13 +10,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Finding } from "../core/finding.ts";
-import { PLUGIN_PROTOCOL_VERSION } from "../core/plugin_protocol.ts";
-import { runExternalPlugins } from "../core/plugin_runner.ts";
-import type { Report } from "../core/report.ts";
-import { validateReport } from "../core/report_schema.ts";
-import { scanStore } from "../core/snapshot.ts";
-import { TOOL_VERSION } from "../core/version.ts";
+import type { Finding } from "../core/report/finding.ts";
+import { PLUGIN_PROTOCOL_VERSION } from "../core/plugins/plugin_protocol.ts";
+import { runExternalPlugins } from "../core/plugins/plugin_runner.ts";
+import type { Report } from "../core/report/report.ts";
+import { validateReport } from "../core/report/report_schema.ts";
+import { scanStore } from "../core/scan/snapshot.ts";
+import { TOOL_VERSION } from "../core/run/version.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import {
   type CliResult,

@@ -19,7 +19,7 @@ import {
   withStore,
 } from "./fixtures.ts";
 import { serverIndex } from "./check_support.ts";
-import { validateReport } from "../core/report_schema.ts";
+import { validateReport } from "../core/report/report_schema.ts";
 import { cliEnv, show } from "./safety_support.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
 import { IS_ROOT, spawnAs, withWipedStoreOf } from "./owner_support.ts";

@@ -1,10 +1,10 @@
 /**
- * Tests of core/python_json.ts: byte equality with real Python
+ * Tests of core/json/python_json.ts: byte equality with real Python
  * `json.dumps(value, sort_keys=True)` on the same values.
  */
 
 import assert from "node:assert/strict";
-import { pythonJsonDumps } from "../core/python_json.ts";
+import { pythonJsonDumps } from "../core/json/python_json.ts";
 
 const SCRIPT =
   "import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))";

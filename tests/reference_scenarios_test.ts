@@ -12,12 +12,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Finding } from "../core/finding.ts";
-import type { Repair } from "../core/repair.ts";
-import type { Report } from "../core/report.ts";
-import { type PipelineOptions, runPipeline } from "../core/run.ts";
-import { newRunId, StoreWriter } from "../core/safety.ts";
-import type { StateDbSessionRow } from "../core/state_db.ts";
+import type { Finding } from "../core/report/finding.ts";
+import type { Repair } from "../core/plugins/repair.ts";
+import type { Report } from "../core/report/report.ts";
+import { type PipelineOptions, runPipeline } from "../core/run/run.ts";
+import { newRunId, StoreWriter } from "../core/io/safety.ts";
+import type { StateDbSessionRow } from "../core/state_db/state_db.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
 import {
   materializeFromStateDb,

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stampedTree, versionProblem } from "../tools/compile.ts";
 import { CLI_FLAGS } from "../tools/permissions.ts";
-import { TOOL_VERSION } from "../core/version.ts";
+import { TOOL_VERSION } from "../core/run/version.ts";
 import { CLI_DENO, runCli, runCommand } from "./fixtures.ts";
 import { repoPath, ROOT } from "./plugin_support.ts";
 
@@ -72,7 +72,7 @@ Deno.test("release: a stamped tree's binary names its commit in --version; the c
     );
     // The tree the tool builds from is not touched.
     assert.match(
-      await Deno.readTextFile(repoPath("core/build_info.ts")),
+      await Deno.readTextFile(repoPath("core/run/build_info.ts")),
       /^export const BUILD_COMMIT: string \| null = null;$/m,
     );
   } finally {

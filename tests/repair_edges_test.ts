@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { Report } from "../core/report.ts";
+import type { Report } from "../core/report/report.ts";
 import { type CliResult, runCli, storeArgs, withStore } from "./fixtures.ts";
 import { buildDamagedStore } from "./safety_support.ts";
 

@@ -21,7 +21,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Report } from "../core/report.ts";
+import type { Report } from "../core/report/report.ts";
 import { runCli, storeArgs, TestStore } from "./fixtures.ts";
 import { pool, seededRandom } from "./safety_support.ts";
 import { Dice, generatedStore, type Generation } from "./store_generator.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { validateReport } from "../core/report_schema.ts";
-import { REPORT_SCHEMA_VERSION } from "../core/version.ts";
+import { validateReport } from "../core/report/report_schema.ts";
+import { REPORT_SCHEMA_VERSION } from "../core/run/version.ts";
 import { runCli, storeArgs, TestStore } from "./fixtures.ts";
 
 async function damagedStore(): Promise<TestStore> {

@@ -9,11 +9,11 @@
 
 import assert from "node:assert/strict";
 import { runCli, TestStore } from "./fixtures.ts";
-import { jsonPieces } from "../core/json_pieces.ts";
-import { pythonJsonDumps, pythonJsonPieces } from "../core/python_json.ts";
-import { renderText, renderTextPieces } from "../core/render_text.ts";
-import type { Report } from "../core/report.ts";
-import type { Finding } from "../core/finding.ts";
+import { jsonPieces } from "../core/json/json_pieces.ts";
+import { pythonJsonDumps, pythonJsonPieces } from "../core/json/python_json.ts";
+import { renderText, renderTextPieces } from "../core/report/render_text.ts";
+import type { Report } from "../core/report/report.ts";
+import type { Finding } from "../core/report/finding.ts";
 
 /** Writes an index of `count` entries, `entry(i)` each, without one big string. */
 async function writeIndex(

@@ -27,7 +27,7 @@ import {
   treeBytes,
   treeDiff,
 } from "./safety_support.ts";
-import type { Finding } from "../core/finding.ts";
+import type { Finding } from "../core/report/finding.ts";
 
 const INTERLEAVE_CLI = new URL("./interleave_cli.ts", import.meta.url)
   .pathname;

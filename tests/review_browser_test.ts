@@ -25,11 +25,11 @@ import {
   ONLY_IN_JOURNAL,
   REVIEW_KINDS,
 } from "./review_support.ts";
-import { kindsOf } from "../core/run.ts";
-import type { Report } from "../core/report.ts";
-import type { Finding } from "../core/finding.ts";
-import type { SessionEvidence } from "../core/evidence.ts";
-import { reviewHtmlPieces } from "../core/review_html.ts";
+import { kindsOf } from "../core/run/run.ts";
+import type { Report } from "../core/report/report.ts";
+import type { Finding } from "../core/report/finding.ts";
+import type { SessionEvidence } from "../core/review/evidence.ts";
+import { reviewHtmlPieces } from "../core/review/review_html.ts";
 
 const SKIPPED = CHROMIUM
   ? ""

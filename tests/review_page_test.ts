@@ -17,8 +17,8 @@ import {
   ONLY_IN_BAK,
   REVIEW_KINDS,
 } from "./review_support.ts";
-import type { Report } from "../core/report.ts";
-import { escapeHtml } from "../core/excerpt.ts";
+import type { Report } from "../core/report/report.ts";
+import { escapeHtml } from "../core/report/excerpt.ts";
 
 async function withPage(
   fn: (store: TestStore, report: Report, out: string) => Promise<void>,

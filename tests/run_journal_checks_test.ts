@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { auditStore } from "../core/audit.ts";
+import { auditStore } from "../core/run/audit.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { audit, cliJson, kindsOf, ofKind, withStore } from "./check_support.ts";
 import { runCli, storeArgs, type TestStore } from "./fixtures.ts";

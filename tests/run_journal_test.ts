@@ -1,5 +1,5 @@
 /**
- * The run journal reader (core/run_journal.ts, core/run_journal_files.ts):
+ * The run journal reader (core/journal/run_journal.ts, core/journal/run_journal_files.ts):
  * lines cut and numbered as the server cuts them, torn and malformed lines,
  * terminal state and ownership, visible output, bounded reads of any size,
  * and a listing that never follows a link or an invalid id. Where
@@ -17,9 +17,12 @@ import {
   runJournalSummaryContents,
   runOutputOf,
   summarizeRunJournal,
-} from "../core/run_journal.ts";
-import { listRunJournals, runJournalName } from "../core/run_journal_files.ts";
-import { fileConsumer } from "../core/file_read.ts";
+} from "../core/journal/run_journal.ts";
+import {
+  listRunJournals,
+  runJournalName,
+} from "../core/journal/run_journal_files.ts";
+import { fileConsumer } from "../core/io/file_read.ts";
 import { upstreamPython } from "./upstream_store_support.ts";
 import { runEvent as event } from "./run_journal_support.ts";
 

@@ -16,7 +16,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireLock } from "../core/lock.ts";
+import { acquireLock } from "../core/io/lock.ts";
 import { makeMessages, TestStore } from "./fixtures.ts";
 import {
   buildDamagedStore,

@@ -1,5 +1,5 @@
 /**
- * Tests of the progress line (core/scan_progress.ts): drawn only on a
+ * Tests of the progress line (core/scan/progress.ts): drawn only on a
  * terminal, never with --quiet, only after the delay, at most a few times a
  * second, and erased at the end; and through the CLI, nothing on a pipe
  * while a real terminal (a pty from `script`) gets the line.
@@ -11,7 +11,7 @@ import {
   formatRepairProgress,
   ProgressLine,
   showProgress,
-} from "../core/scan_progress.ts";
+} from "../core/scan/progress.ts";
 import { cliRunArgs, runCli, TestStore } from "./fixtures.ts";
 
 Deno.test("progress: shown only on a terminal and never with --quiet", () => {

@@ -1,5 +1,5 @@
 /**
- * Tests of the parallel scan (core/scan_pool.ts, core/scan_worker.ts): on a
+ * Tests of the parallel scan (core/scan/pool.ts, core/scan/worker.ts): on a
  * mixed store (every kind of damage the benchmark makes, plus a sidecar
  * nested too deep to send between threads and one that does not parse),
  * the workers give exactly the snapshot and the findings of the scan in one
@@ -8,13 +8,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { auditStore } from "../core/audit.ts";
-import { scanStore, type StoreSnapshot } from "../core/snapshot.ts";
+import { auditStore } from "../core/run/audit.ts";
+import { scanStore, type StoreSnapshot } from "../core/scan/snapshot.ts";
 import {
   defaultWorkerCount,
   MAX_SCAN_WORKERS,
   MIN_BYTES_FOR_WORKERS,
-} from "../core/scan_pool.ts";
+} from "../core/scan/pool.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { ensureBenchStore } from "../tools/bench_store.ts";
 import { runCli } from "./fixtures.ts";

@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Finding } from "../core/finding.ts";
-import { auditStore } from "../core/audit.ts";
+import type { Finding } from "../core/report/finding.ts";
+import { auditStore } from "../core/run/audit.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import {
   audit,

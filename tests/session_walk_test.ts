@@ -1,13 +1,16 @@
 /**
- * Tests of the session walk (core/session_walk.ts): ids that are prefixes
+ * Tests of the session walk (core/scan/session_walk.ts): ids that are prefixes
  * of others, temps, journal-only and temp-only sessions come out one
  * session at a time, in id order, with the files the scan reads.
  */
 
 import assert from "node:assert/strict";
-import { SessionWalk } from "../core/session_walk.ts";
-import { SUMMARIZED_TEMP_ORIGINS, type TempFile } from "../core/snapshot.ts";
-import { classifyName } from "../core/store_layout.ts";
+import { SessionWalk } from "../core/scan/session_walk.ts";
+import {
+  SUMMARIZED_TEMP_ORIGINS,
+  type TempFile,
+} from "../core/scan/snapshot.ts";
+import { classifyName } from "../core/store/layout.ts";
 
 Deno.test("session walk: each session once, in id order, journal first, even when one id is the start of another", () => {
   const names = [

@@ -1,7 +1,7 @@
 /**
  * `hermes-fsck show ID`: a finding id or a session id shows every version
  * of the session side by side and the messages they differ in, with the
- * commands to act on it; JSON that follows core/show.schema.json; store
+ * commands to act on it; JSON that follows core/review/show.schema.json; store
  * text cut and escaped; an id that names nothing is one clear line and
  * exit 8 (16 when it cannot be an id); nothing in the store changes.
  */
@@ -18,10 +18,10 @@ import {
   ONLY_IN_JOURNAL,
   REVIEW_KINDS,
 } from "./review_support.ts";
-import { validateShown } from "../core/show_schema.ts";
-import type { Shown } from "../core/show.ts";
-import { kindsOf } from "../core/run.ts";
-import type { Report } from "../core/report.ts";
+import { validateShown } from "../core/review/show_schema.ts";
+import type { Shown } from "../core/review/show.ts";
+import { kindsOf } from "../core/run/run.ts";
+import type { Report } from "../core/report/report.ts";
 
 async function withReviewStore(
   fn: (store: TestStore, report: Report) => Promise<void>,

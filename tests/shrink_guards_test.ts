@@ -11,8 +11,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Report } from "../core/report.ts";
-import { runPipeline } from "../core/run.ts";
+import type { Report } from "../core/report/report.ts";
+import { runPipeline } from "../core/run/run.ts";
 import {
   makeMessages,
   makeSidecar,

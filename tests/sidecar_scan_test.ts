@@ -1,5 +1,5 @@
 /**
- * Tests of core/sidecar_scan.ts and core/json_scan.ts: the summary taken
+ * Tests of core/scan/sidecar_scan.ts and core/json/json_scan.ts: the summary taken
  * from a sidecar's bytes without materialising it is exactly the summary of
  * the parsed file, and a file that does not parse gives exactly the problem
  * (reason, detail, offset) the plain parse gives, on hand-made edge cases
@@ -7,13 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { parseJsonBytes } from "../core/file_read.ts";
-import { skipJsonValue } from "../core/json_scan.ts";
-import { summarizeSidecarBytes } from "../core/sidecar_scan.ts";
+import { parseJsonBytes } from "../core/io/file_read.ts";
+import { skipJsonValue } from "../core/json/json_scan.ts";
+import { summarizeSidecarBytes } from "../core/scan/sidecar_scan.ts";
 import {
   type SummarizeOptions,
   summarizeSidecar,
-} from "../core/sidecar_summary.ts";
+} from "../core/store/sidecar_summary.ts";
 import { makeSidecar } from "./fixtures.ts";
 
 const encoder = new TextEncoder();

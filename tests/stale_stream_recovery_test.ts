@@ -21,7 +21,7 @@ import {
   text,
   withStore,
 } from "./check_support.ts";
-import { interruptedText } from "../core/interrupted_marker.ts";
+import { interruptedText } from "../core/journal/interrupted_marker.ts";
 
 const PROMPT = "Explain the plan, step by step.";
 const STREAM = "run0mid0text01";

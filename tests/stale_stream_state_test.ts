@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { topLevelSpans } from "../core/json_edit.ts";
+import { topLevelSpans } from "../core/json/json_edit.ts";
 import {
   makeMessages,
   makeSidecar,

@@ -10,7 +10,7 @@ import { type MessageRow, storeArgs, type TestStore } from "./fixtures.ts";
 import { audit, kindsOf, ofKind, repair, withStore } from "./check_support.ts";
 import { cli, show } from "./safety_support.ts";
 import { runEvent } from "./run_journal_support.ts";
-import type { Finding } from "../core/finding.ts";
+import type { Finding } from "../core/report/finding.ts";
 
 function rows(id: string, count: number): MessageRow[] {
   return Array.from({ length: count }, (_, i) => ({

@@ -1,5 +1,5 @@
 /**
- * Tests of core/state_db.ts on real SQLite files (node:sqlite): every schema
+ * Tests of core/state_db/state_db.ts on real SQLite files (node:sqlite): every schema
  * the agent has had, a database that is not one, and one that is locked.
  */
 
@@ -10,7 +10,7 @@ import {
   openStateDb,
   type StateDb,
   type StateDbReader,
-} from "../core/state_db.ts";
+} from "../core/state_db/state_db.ts";
 import { FULL_SCHEMA, OLD_SCHEMA, withStore } from "./fixtures.ts";
 
 /** Opens state.db, asserts it is readable, and closes it after `fn`. */

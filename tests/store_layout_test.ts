@@ -1,5 +1,5 @@
 /**
- * Tests of core/store_layout.ts and core/session_id.ts: every name of
+ * Tests of core/store/layout.ts and core/store/session_id.ts: every name of
  * STORE_FORMAT.md §1 is classified by its name alone, and an invalid id can
  * never become a path.
  */
@@ -12,13 +12,13 @@ import {
   type NameClass,
   pathIn,
   sidecarName,
-} from "../core/store_layout.ts";
+} from "../core/store/layout.ts";
 import {
   describeInvalidId,
   isValidJournalName,
   isValidSessionId,
   MAX_SESSION_ID_LENGTH,
-} from "../core/session_id.ts";
+} from "../core/store/session_id.ts";
 
 function classifies(name: string, expected: NameClass): void {
   assert.deepEqual(classifyName(name), expected, name);

@@ -1,5 +1,5 @@
 /**
- * Tests of the audit part by part (core/store_part.ts, core/check_engine.ts,
+ * Tests of the audit part by part (core/scan/store_part.ts, core/plugins/check_engine.ts,
  * `ScanOptions.parts`): on damaged stores whose findings come in several
  * orders (state.db rows newest first, index positions, temp names, phases),
  * checking the store a few sessions at a time gives exactly the findings,
@@ -12,8 +12,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type AuditOptions, auditStore } from "../core/audit.ts";
-import { defineCheck } from "../core/check.ts";
+import { type AuditOptions, auditStore } from "../core/run/audit.ts";
+import { defineCheck } from "../core/plugins/check.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { ensureBenchStore } from "../tools/bench_store.ts";
 import { TestStore } from "./fixtures.ts";

@@ -1,10 +1,10 @@
 /**
- * Tests of core/string_pool.ts: equal short values share one copy, and
+ * Tests of core/scan/string_pool.ts: equal short values share one copy, and
  * nothing is pooled that could change what a check sees.
  */
 
 import assert from "node:assert/strict";
-import { POOLED_LENGTH_LIMIT, StringPool } from "../core/string_pool.ts";
+import { POOLED_LENGTH_LIMIT, StringPool } from "../core/scan/string_pool.ts";
 
 Deno.test("string_pool: equal short strings and small lists share one copy", () => {
   const pool = new StringPool();

@@ -9,9 +9,9 @@
  */
 
 import assert from "node:assert/strict";
-import { auditStore } from "../core/audit.ts";
-import { isSkip, type RepairContext } from "../core/repair.ts";
-import { expectationOf } from "../core/safety.ts";
+import { auditStore } from "../core/run/audit.ts";
+import { isSkip, type RepairContext } from "../core/plugins/repair.ts";
+import { expectationOf } from "../core/io/safety.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { promoteTemp } from "../repairs/promote_temp.ts";
 import { makeSidecar, type SidecarFields, type TestStore } from "./fixtures.ts";

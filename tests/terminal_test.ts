@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { CLI_DENO, cliRunArgs, storeArgs, withStore } from "./fixtures.ts";
 import { buildDamagedStore } from "./safety_support.ts";
-import { TOOL_VERSION } from "../core/version.ts";
+import { TOOL_VERSION } from "../core/run/version.ts";
 
 const SCRIPT = "/usr/bin/script";
 const HAS_SCRIPT = (() => {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { tombstoneSummary } from "../core/tombstone.ts";
+import { tombstoneSummary } from "../core/store/tombstone.ts";
 
 Deno.test("tombstone: ids as the server reads them, numbers and padding included", () => {
   const read = tombstoneSummary({

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliJson, serverIndex, withStore } from "./check_support.ts";
-import { auditStore } from "../core/audit.ts";
+import { auditStore } from "../core/run/audit.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import type { TestStore } from "./fixtures.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Tests of core/turn_journal.ts: a turn's state is its event with the
+ * Tests of core/journal/turn_journal.ts: a turn's state is its event with the
  * greatest `created_at` (ties: the later line); damaged lines are counted
  * and skipped, never fatal.
  */
@@ -10,7 +10,7 @@ import {
   isTerminalEvent,
   summarizeJournal,
   type TurnState,
-} from "../core/turn_journal.ts";
+} from "../core/journal/turn_journal.ts";
 
 const encoder = new TextEncoder();
 

@@ -14,8 +14,8 @@
  */
 
 import { main } from "../cli.ts";
-import { StoreWriter } from "../core/safety.ts";
-import type { Repair } from "../core/repair.ts";
+import { StoreWriter } from "../core/io/safety.ts";
+import type { Repair } from "../core/plugins/repair.ts";
 import { builtinRepairs } from "../repairs/builtin.ts";
 
 /**

@@ -28,8 +28,8 @@ import { DatabaseSync } from "node:sqlite";
 import { makeSidecar, type Message } from "../tests/fixtures.ts";
 // Seeded, so a store is the same bytes on every machine.
 import { seededRandom } from "../tests/safety_support.ts";
-import { compactEntry, sortIndexEntries } from "../core/compact_entry.ts";
-import { summarizeSidecar } from "../core/sidecar_summary.ts";
+import { compactEntry, sortIndexEntries } from "../core/store/compact_entry.ts";
+import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
 
 /** Bumped whenever the generator changes, so stale caches are rebuilt. */
 const GENERATOR_VERSION = 2;

@@ -5,7 +5,7 @@
  * `deno task compile:example` for the library example (a binary of your own
  * with an added check). `deno compile` needs the Deno runtime base (denort)
  * for each target: it downloads it once, or uses the file named by
- * `DENORT_BIN`. It compiles a copy of the tree in which core/build_info.ts
+ * `DENORT_BIN`. It compiles a copy of the tree in which core/run/build_info.ts
  * names the git commit, and runs each binary built for this machine with
  * `--version`: a binary that does not answer as hermes-fsck (a `DENORT_BIN`
  * that is the deno CLI, not denort, makes one) is removed and the tool
@@ -24,7 +24,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { TOOL_VERSION } from "../core/version.ts";
+import { TOOL_VERSION } from "../core/run/version.ts";
 import { CLI_FLAGS } from "./permissions.ts";
 
 /** The repository root. */
@@ -57,7 +57,7 @@ export interface CompileOptions {
  *
  * @example
  * ```ts
- * compileArgs(null); // ["compile", "--allow-read", ..., "--include", "core/scan_worker.ts", "--output", "dist/hermes-fsck", "cli.ts"]
+ * compileArgs(null); // ["compile", "--allow-read", ..., "--include", "core/scan/worker.ts", "--output", "dist/hermes-fsck", "cli.ts"]
  * compileArgs("x86_64-pc-windows-msvc").at(-2); // "dist/hermes-fsck-x86_64-pc-windows-msvc.exe"
  * ```
  */
@@ -75,7 +75,7 @@ export function compileArgs(
     ...CLI_FLAGS,
     // The scan's worker module: deno compile embeds a worker only when told.
     "--include",
-    "core/scan_worker.ts",
+    "core/scan/worker.ts",
     ...(target === null ? [] : ["--target", target]),
     "--output",
     output,
@@ -113,7 +113,7 @@ export async function buildCommit(root: string): Promise<string | null> {
 
 /**
  * Copies the tree at `root` into `to` (not its history or earlier builds)
- * and stamps core/build_info.ts there with `commit`.
+ * and stamps core/run/build_info.ts there with `commit`.
  *
  * @example
  * ```ts
@@ -144,7 +144,7 @@ export async function stampedTree(
   );
   if (stamped === stamp && commit !== null) {
     throw new Error(
-      "core/build_info.ts no longer declares BUILD_COMMIT as tools/compile.ts expects; update one of them",
+      "core/run/build_info.ts no longer declares BUILD_COMMIT as tools/compile.ts expects; update one of them",
     );
   }
   await Deno.writeTextFile(join(to, "core", "build_info.ts"), stamped);

@@ -1,6 +1,6 @@
 /**
  * The permission set of the hermes-fsck binary and its V8 settings, for the
- * tools and tests: they live in core/permissions.ts, where the CLI itself
+ * tools and tests: they live in core/run/permissions.ts, where the CLI itself
  * reads them to start itself again as a store's owner.
  *
  * @example
@@ -15,4 +15,4 @@ export {
   CLI_FLAGS,
   CLI_PERMISSIONS,
   CLI_V8_FLAGS,
-} from "../core/permissions.ts";
+} from "../core/run/permissions.ts";

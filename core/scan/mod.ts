@@ -1,0 +1,56 @@
+/**
+ * The scan: the session dir listed once and every file read once into a
+ * snapshot (in parts, with worker threads where the store is big enough to pay
+ * for them), and the questions checks ask of it.
+ *
+ * - `heap_trim.ts`: Keeps a long scan's JavaScript heap close to what it
+ *   holds:
+ * - `index_scan.ts`: `_index.json` summarized as it is read:
+ * - `parse_problem.ts`: Read problems that mean "the file was read, but its
+ *   bytes are not JSON":
+ * - `part_scan.ts`: The scan of a store part by part (`ScanOptions.parts`):
+ * - `planned_store.ts`: The store as a dry run's first pass would leave its
+ *   sidecars:
+ * - `pool.ts`: Runs the scan's tasks, in this thread alone or with a small
+ *   pool of workers (one per core beside this thread's, at most three) that
+ *   read and parse files in parallel and send back summaries.
+ * - `progress.ts`: The progress line of a long run, on stderr:
+ * - `run_journal_scan.ts`: The run journals of a store, as the scan leaves
+ *   them for the checks:
+ * - `session_walk.ts`: The sessions of a store one at a time, in id order,
+ *   from the sorted names of the session dir and of the journal dir:
+ * - `sidecar_scan.ts`: The summary of a sidecar straight from its bytes,
+ *   without materialising its messages:
+ * - `snapshot.ts`: The scan:
+ * - `store_facts.ts`: Questions several checks ask of a snapshot, answered one
+ *   way everywhere:
+ * - `store_part.ts`: Parts of a store:
+ * - `store_snapshot.ts`: The store as one scan saw it:
+ * - `string_pool.ts`: One copy of each repeated value in a store's summaries.
+ * - `task.ts`: One unit of the scan's work:
+ * - `worker.ts`: A scan worker:
+ *
+ * @example
+ * ```ts
+ * import * as scan from "./mod.ts";
+ * ```
+ * @module
+ */
+
+export * from "./heap_trim.ts";
+export * from "./index_scan.ts";
+export * from "./parse_problem.ts";
+export * from "./part_scan.ts";
+export * from "./planned_store.ts";
+export * from "./pool.ts";
+export * from "./progress.ts";
+export * from "./run_journal_scan.ts";
+export * from "./session_walk.ts";
+export * from "./sidecar_scan.ts";
+export * from "./snapshot.ts";
+export * from "./store_facts.ts";
+export * from "./store_part.ts";
+export * from "./store_snapshot.ts";
+export * from "./string_pool.ts";
+export * from "./task.ts";
+export * from "./worker.ts";
