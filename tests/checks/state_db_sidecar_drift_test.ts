@@ -5,6 +5,7 @@
  */
 import { testCheck } from "../check_tester.ts";
 import { webuiRows } from "./db_support.ts";
+import { crashWithStateDbAhead } from "../state_db_heal_support.ts";
 
 /** A retried session: state.db keeps the first, poorer answer too. */
 function retried(): {
@@ -60,6 +61,15 @@ testCheck("state-db-sidecar-drift", {
         pending_started_at: 1778458002,
       });
       s.stateDb(webuiRows({ lost_stream: 2 }));
+    },
+  }, {
+    name: "a dead turn whose run journal holds text, state.db not ahead",
+    nearMiss: "state_db_heal_drops_run_output",
+    args: ["--server-stopped"],
+    store: async (s) => {
+      await crashWithStateDbAhead(s);
+      await Deno.remove(s.stateDbPath);
+      s.stateDb(webuiRows({ s1: 2 }));
     },
   }, {
     name: "a retried session whose state.db has only the kept turns",
@@ -133,5 +143,14 @@ testCheck("state-db-sidecar-drift", {
       });
     },
     findings: [{ kind: "state_db_keeps_removed_turn", sessionId: "retried" }],
+  }, {
+    name: "state.db ahead of a dead turn whose run journal holds text it lacks",
+    args: ["--server-stopped"],
+    store: (s) => crashWithStateDbAhead(s),
+    findings: [{
+      kind: "state_db_heal_drops_run_output",
+      sessionId: "s1",
+      category: "repairable",
+    }],
   }],
 });
