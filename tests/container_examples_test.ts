@@ -16,11 +16,11 @@
 
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { CLI_FLAGS } from "../tools/permissions.ts";
 import { RELEASE_TARGETS } from "../tools/compile.ts";
 import {
   CLI_DENO,
   type CliResult,
+  cliRunArgs,
   runCli,
   runCommand,
   TestStore,
@@ -70,14 +70,7 @@ function assertRealCommand(argv: string[], where: string): void {
 
 /** `argv` with cli.ts under `deno run`, the binary's flags, for the binary. */
 function asCli(argv: string[]): string[] {
-  return [
-    CLI_DENO,
-    "run",
-    "--quiet",
-    ...CLI_FLAGS,
-    repoPath("cli.ts"),
-    ...argv.slice(1),
-  ];
+  return [CLI_DENO, ...cliRunArgs(argv.slice(1))];
 }
 
 /** A mapping's value at `path`, asserting each step is there. */
@@ -358,8 +351,7 @@ Deno.test({
           textfile,
         )
       );
-      const [command, ...args] = asCli(argv);
-      const r = await runCommand(command, args, {
+      const r = await runCli(argv.slice(1), {
         env: {
           HERMES_HOME: store.hermesHome,
           HERMES_WEBUI_STATE_DIR: join(store.root, "webui"),

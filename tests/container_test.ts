@@ -14,10 +14,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_FLAGS } from "../tools/permissions.ts";
 import {
   CLI_DENO,
   type CliResult,
+  cliRunArgs,
   runCommand,
   TestStore,
   withStore,
@@ -31,13 +31,7 @@ import {
 } from "./owner_support.ts";
 
 const INIT = repoPath("examples/container/init.sh");
-const HERMES_FSCK = [
-  CLI_DENO,
-  "run",
-  "--quiet",
-  ...CLI_FLAGS,
-  repoPath("cli.ts"),
-].join(" ");
+const HERMES_FSCK = [CLI_DENO, ...cliRunArgs([])].join(" ");
 const SERVER = ["sh", "-c", 'echo "hermes-webui started with $0"', "8787"];
 
 /** Runs the init script as a container would, with the store's variables. */

@@ -439,26 +439,113 @@ export interface CliResult {
 }
 
 /**
- * Runs `cli.ts` as a subprocess with exactly the binary's permissions
- * (or, with `entry`, another module that runs its `main`, such as the
- * fault-injecting tests/fault_cli.ts).
+ * How a subprocess run of the CLI starts. Every test that runs the CLI as
+ * a subprocess goes through {@linkcode runCli} or {@linkcode startCli}, so
+ * each run has exactly the binary's permissions and V8 flags.
+ *
+ * @example
+ * ```ts
+ * const options: CliOptions = { env: { HOME: "/tmp/x" }, prefix: ["strace", "-f"] };
+ * ```
+ */
+export interface CliOptions {
+  /**
+   * Variables over the inherited environment, after `NO_COLOR=1` and
+   * Deno's cache dir (which a HOME inside a store would otherwise move).
+   */
+  env?: Record<string, string>;
+  /** The environment is exactly `env`: nothing inherited, nothing added. */
+  clearEnv?: boolean;
+  cwd?: string;
+  /**
+   * Another module that runs the CLI's `main` instead of `cli.ts`, such as
+   * the fault-injecting {@linkcode FAULT_CLI}.
+   */
+  entry?: string;
+  /** A command the run goes behind (`strace -f`, `setpriv ...`). */
+  prefix?: string[];
+  /** The deno binary; {@linkcode CLI_DENO} unless the test is about another. */
+  deno?: string;
+}
+
+/**
+ * Runs `cli.ts` as a subprocess with exactly the binary's permissions and
+ * waits for it, its output captured. With `timeoutMs`, a run still going
+ * then is killed and the call throws: a guard against a runaway run.
  *
  * @example
  * ```ts
  * const { code, stdout } = await runCli(["audit", "--session-dir", store.sessionDir]);
  * ```
  */
-export function runCli(
+export async function runCli(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; entry?: string } = {},
+  options: CliOptions & { timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  return runCommand(CLI_DENO, cliRunArgs(args, options.entry), options);
+  const child = startCli(args, options);
+  if (options.timeoutMs === undefined) return decoded(await child.output());
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, options.timeoutMs);
+  try {
+    const output = await child.output();
+    if (timedOut) {
+      throw new Error(
+        `${
+          args.join(" ")
+        }: killed after the time limit of ${options.timeoutMs} ms`,
+      );
+    }
+    return decoded(output);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts `cli.ts` as {@linkcode runCli} does and returns at once, for
+ * tests that signal it, kill it or race it; its output piped unless
+ * `output` is `"null"`.
+ *
+ * @example
+ * ```ts
+ * const child = startCli(["repair", ...storeArgs(store)]);
+ * child.kill("SIGTERM");
+ * const { code } = await child.output();
+ * ```
+ */
+export function startCli(
+  args: string[],
+  options: CliOptions & { output?: "piped" | "null" } = {},
+): Deno.ChildProcess {
+  const argv = [
+    ...(options.prefix ?? []),
+    options.deno ?? CLI_DENO,
+    ...cliRunArgs(args, options.entry),
+  ];
+  const output = options.output ?? "piped";
+  return new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    clearEnv: options.clearEnv,
+    env: options.clearEnv ? options.env : subprocessEnv(options.env),
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: output,
+    stderr: output,
+  }).spawn();
 }
 
 /**
  * The arguments of `deno` (start {@linkcode CLI_DENO}) that run `cli.ts`
  * (or `entry`, a path) with `args` as the binary would: its permissions and
- * V8 flags (the one place every CLI test takes them from).
+ * V8 flags (the one place every CLI test takes them from). For wrappers
+ * that take a command line rather than a process to start (a pty through
+ * `script`, a shell script standing in for the binary); others use
+ * {@linkcode runCli} or {@linkcode startCli}.
  *
  * @example
  * ```ts
@@ -547,14 +634,25 @@ export async function runCommand(
 ): Promise<CliResult> {
   const output = await new Deno.Command(command, {
     args,
-    // DENO_DIR is kept so a test that points HOME into a temp store does not
-    // make Deno build a fresh module cache inside that store.
-    env: { NO_COLOR: "1", ...denoDir(), ...(options.env ?? {}) },
+    env: subprocessEnv(options.env),
     cwd: options.cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
+  return decoded(output);
+}
+
+/** `env` over NO_COLOR and Deno's cache dir, for a subprocess. */
+function subprocessEnv(
+  env: Record<string, string> = {},
+): Record<string, string> {
+  // DENO_DIR is kept so a test that points HOME into a temp store does not
+  // make Deno build a fresh module cache inside that store.
+  return { NO_COLOR: "1", ...denoDir(), ...env };
+}
+
+function decoded(output: Deno.CommandOutput): CliResult {
   const decoder = new TextDecoder();
   return {
     code: output.code,

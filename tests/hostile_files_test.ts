@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { makeMessages, TestStore, withStore } from "./fixtures.ts";
+import { makeMessages, runCli, TestStore, withStore } from "./fixtures.ts";
 import { audit, makeOld, repair, STALE_AGE_MS } from "./check_support.ts";
 import {
   buildDamagedStore,
@@ -26,7 +26,7 @@ import {
   jsonArgs,
   parsedReport,
   type ReportedFinding,
-  runCliWrapped,
+  RUN_LIMIT_MS,
   withinMs,
   WITHOUT_DAC_OVERRIDE,
 } from "./hostile_support.ts";
@@ -34,7 +34,9 @@ import {
 const HAS_STRACE = hasProgram("strace");
 
 function run(prefix: string[], args: string[], store: TestStore) {
-  return runCliWrapped(prefix, args, {
+  return runCli(args, {
+    prefix,
+    timeoutMs: RUN_LIMIT_MS,
     env: {
       HOME: join(store.root, "home"),
       HERMES_HOME: store.hermesHome,

@@ -17,7 +17,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_DENO, type CliResult, cliRunArgs, TestStore } from "./fixtures.ts";
+import { type CliResult, TestStore } from "./fixtures.ts";
 import { IS_ROOT } from "./cli_deno.ts";
 import { assertNoUncaught, show } from "./safety_support.ts";
 
@@ -267,55 +267,16 @@ export const WITHOUT_DAC_OVERRIDE: string[] | null = !IS_ROOT
   : null;
 
 /**
- * Runs cli.ts with the binary's exact permissions, as fixtures' runCli
- * does, but behind a command prefix (`strace ...`, `setpriv ...`), with a
- * time limit after which the run is killed and the test fails.
+ * How long a CLI run on hostile input may take before it is killed and
+ * the test fails (runCli's `timeoutMs`): a runaway guard, with room for a
+ * loaded machine.
+ *
+ * @example
+ * ```ts
+ * await runCli(args, { prefix: WITHOUT_DAC_OVERRIDE!, timeoutMs: RUN_LIMIT_MS });
+ * ```
  */
-export async function runCliWrapped(
-  prefix: string[],
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  const command = [...prefix, CLI_DENO, ...cliRunArgs(args)];
-  const explicit = Deno.env.get("DENO_DIR");
-  const home = Deno.env.get("HOME");
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    env: {
-      NO_COLOR: "1",
-      ...(explicit
-        ? { DENO_DIR: explicit }
-        : home
-        ? { DENO_DIR: join(home, ".cache", "deno") }
-        : {}),
-      ...(options.env ?? {}),
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut = false;
-  timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, options.timeoutMs ?? 60_000);
-  try {
-    const output = await child.output();
-    assert.ok(!timedOut, `${args.join(" ")}: killed after the time limit`);
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-    timer = undefined;
-  }
-}
+export const RUN_LIMIT_MS = 60_000;
 
 /** Runs a shell command; whether it succeeded, and its stderr. */
 export function sh(command: string): { ok: boolean; err: string } {

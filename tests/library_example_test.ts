@@ -10,14 +10,7 @@
 import assert from "node:assert/strict";
 import { builtinChecks, runPipeline } from "../mod.ts";
 import { staleUntitledCheck } from "../examples/library/stale_untitled.ts";
-import { CLI_FLAGS } from "../tools/permissions.ts";
-import {
-  CLI_DENO,
-  type CliResult,
-  runCommand,
-  storeArgs,
-  withStore,
-} from "./fixtures.ts";
+import { type CliResult, runCli, storeArgs, withStore } from "./fixtures.ts";
 import { repoPath } from "./plugin_support.ts";
 
 const PROGRAM = repoPath("examples/library/my_fsck.ts");
@@ -28,11 +21,10 @@ function myFsck(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  return runCommand(
-    CLI_DENO,
-    ["run", "--quiet", ...CLI_FLAGS, PROGRAM, ...args],
-    { env: { HERMES_FSCK_PLUGIN_DIR: "", ...env } },
-  );
+  return runCli(args, {
+    entry: PROGRAM,
+    env: { HERMES_FSCK_PLUGIN_DIR: "", ...env },
+  });
 }
 
 Deno.test("the library example is hermes-fsck plus its check", async () => {

@@ -16,8 +16,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { locksUnsupported } from "../core/io/lock_file.ts";
-import { TestStore } from "./fixtures.ts";
-import { runCliWrapped } from "./hostile_support.ts";
+import { runCli, TestStore } from "./fixtures.ts";
 import {
   assertNoUncaught,
   buildDamagedStore,
@@ -131,7 +130,7 @@ for (const hostile of HOSTILE_LOCKS) {
       const before = await treeBytes(store.root);
       await hostile.plant(path, store);
       const started = Date.now();
-      const r = await runCliWrapped([], ["repair", ...dirArgs(store)], {
+      const r = await runCli(["repair", ...dirArgs(store)], {
         env: cliEnv(store),
         timeoutMs: 10_000,
       });

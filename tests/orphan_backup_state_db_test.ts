@@ -9,9 +9,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliResult, storeArgs, type TestStore } from "./fixtures.ts";
+import {
+  type CliResult,
+  runCli,
+  storeArgs,
+  type TestStore,
+} from "./fixtures.ts";
 import { cli, show, withStore } from "./safety_support.ts";
-import { runCliWrapped, WITHOUT_DAC_OVERRIDE } from "./hostile_support.ts";
+import { RUN_LIMIT_MS, WITHOUT_DAC_OVERRIDE } from "./hostile_support.ts";
 import {
   healthySession,
   holdExclusiveLock,
@@ -121,7 +126,10 @@ Deno.test({
       await Deno.chmod(store.stateDbPath, 0o000);
       // The store is the reader's own, as it would be after the drop to
       // the store owner's uid: only state.db is closed to it.
-      const r = await runCliWrapped(WITHOUT_DAC_OVERRIDE!, repairArgs(store));
+      const r = await runCli(repairArgs(store), {
+        prefix: WITHOUT_DAC_OVERRIDE!,
+        timeoutMs: RUN_LIMIT_MS,
+      });
       await assertLeftDeleted(store, r, /permission denied.*permissions/);
     });
   },

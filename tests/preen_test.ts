@@ -9,11 +9,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  CLI_DENO,
   type CliResult,
-  cliRunArgs,
   FAULT_CLI,
   runCli,
+  startCli,
   storeArgs,
   TestStore,
   withStore,
@@ -168,18 +167,10 @@ Deno.test("preen: SIGTERM during the run exits 32", async () => {
       "slow.sh",
       shellPlugin([], `touch '${mark}'; sleep 3`),
     );
-    const child = new Deno.Command(CLI_DENO, {
-      args: cliRunArgs([
-        "preen",
-        ...storeArgs(store, false),
-        "--plugin",
-        plugin,
-      ]),
-      env: { NO_COLOR: "1", ...cliEnv(store) },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = startCli(
+      ["preen", ...storeArgs(store, false), "--plugin", plugin],
+      { env: cliEnv(store) },
+    );
     for (let i = 0; i < 200; i++) {
       if (await Deno.lstat(mark).then(() => true, () => false)) break;
       await new Promise((done) => setTimeout(done, 50));

@@ -11,13 +11,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  CLI_DENO,
-  cliRunArgs,
-  runCli,
-  runCommand,
-  TestStore,
-} from "./fixtures.ts";
+import { CLI_DENO, runCli, startCli, TestStore } from "./fixtures.ts";
 import { shellPlugin, writeExecutable } from "./plugin_support.ts";
 import { newRunId, StoreWriter } from "../mod.ts";
 import {
@@ -258,13 +252,10 @@ Deno.test({
       await Deno.chmod(marks, 0o777);
       const mark = join(marks, "started");
       const plugin = await uidPlugin(top, mark);
-      const child = new Deno.Command(CLI_DENO, {
-        args: cliRunArgs(["repair", ...dirArgs(store), "--plugin", plugin]),
-        env: { NO_COLOR: "1", ...cliEnv(store) },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const child = startCli(
+        ["repair", ...dirArgs(store), "--plugin", plugin],
+        { env: cliEnv(store) },
+      );
       // Signalled once the run as the owner is under way (its plugin runs).
       while (!(await Deno.lstat(mark).then(() => true, () => false))) {
         await new Promise((done) => setTimeout(done, 20));
@@ -331,11 +322,10 @@ Deno.test({
       const store = await damagedStore(top);
       const before = await treeBytes(store.sessionDir);
       // The deno under /root (0700), which uid 1000 cannot run.
-      const r = await runCommand(
-        Deno.execPath(),
-        cliRunArgs(["repair", ...dirArgs(store)]),
-        { env: cliEnv(store) },
-      );
+      const r = await runCli(["repair", ...dirArgs(store)], {
+        deno: Deno.execPath(),
+        env: cliEnv(store),
+      });
       assert.equal(r.code, 8, show(r));
       assert.ok(r.stderr.includes(Deno.execPath()), show(r));
       assert.match(r.stderr, /uid 1000/, show(r));

@@ -14,8 +14,7 @@ import {
   defineCheck,
   registryProblems,
 } from "../mod.ts";
-import { CLI_FLAGS } from "../tools/permissions.ts";
-import { CLI_DENO, runCommand, storeArgs, withStore } from "./fixtures.ts";
+import { runCli, storeArgs, withStore } from "./fixtures.ts";
 
 const stray = defineCheck({
   id: "stray-check",
@@ -92,14 +91,9 @@ Deno.exit(await main(Deno.args, undefined, { checks: [...builtinChecks, stray] }
 `,
     );
     const before = await Deno.readTextFile(store.path("shrunk.json"));
-    const result = await runCommand(CLI_DENO, [
-      "run",
-      "--quiet",
-      ...CLI_FLAGS,
-      program,
-      "repair",
-      ...storeArgs(store, false),
-    ]);
+    const result = await runCli(["repair", ...storeArgs(store, false)], {
+      entry: program,
+    });
     assert.equal(result.code, 8, result.stderr);
     assert.equal(result.stdout, "");
     assert.match(

@@ -12,9 +12,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stampedTree, versionProblem } from "../tools/compile.ts";
-import { CLI_FLAGS } from "../tools/permissions.ts";
 import { TOOL_VERSION } from "../core/run/version.ts";
-import { CLI_DENO, runCli, runCommand } from "./fixtures.ts";
+import { CLI_DENO, cliRunArgs, runCli, runCommand } from "./fixtures.ts";
 import { repoPath, ROOT } from "./plugin_support.ts";
 
 Deno.test("release: LICENSE is the MIT license deno.json names", async () => {
@@ -45,8 +44,7 @@ async function standIn(tree: string, path: string): Promise<void> {
   await Deno.writeTextFile(
     path,
     `#!/bin/sh\nexec ${
-      [CLI_DENO, "run", "--quiet", ...CLI_FLAGS, join(tree, "cli.ts")]
-        .map(quote).join(" ")
+      [CLI_DENO, ...cliRunArgs([], join(tree, "cli.ts"))].map(quote).join(" ")
     } "$@"\n`,
   );
   await Deno.chmod(path, 0o755);

@@ -69,8 +69,14 @@ export function indexOf(
  */
 export type FileAfter = string | null | ((text: string) => boolean);
 
+/** Arguments of the repair run only (the audits around it take none). */
+export interface RepairOnlyOptions {
+  /** Such as `--also-repair redundant_backup`, which `audit` refuses. */
+  repairArgs?: string[];
+}
+
 /** A store the repair must fix. */
-export interface RepairedCase extends ValidCase {
+export interface RepairedCase extends ValidCase, RepairOnlyOptions {
   /** The findings of the repair's kinds before it runs. */
   before: ExpectedFinding[];
   /** The findings of the repair's kinds after it ran; none by default. */
@@ -87,7 +93,7 @@ export interface RepairedCase extends ValidCase {
 /** The cases of one repair. */
 export interface RepairCases {
   /** Stores with findings the repair must leave alone (or none at all). */
-  leaveAlone: (ValidCase & RunOptions)[];
+  leaveAlone: (ValidCase & RunOptions & RepairOnlyOptions)[];
   repaired: RepairedCase[];
 }
 
@@ -106,11 +112,12 @@ async function storeBytes(store: TestStore): Promise<{
 async function repairOnly(
   store: TestStore,
   kinds: string[],
-  options: RunOptions,
+  options: RunOptions & RepairOnlyOptions,
 ) {
   const args = [
     "repair",
     ...await storeArgsFor(store, options),
+    ...(options.repairArgs ?? []),
     "--check",
     kinds.join(","),
     "--format",

@@ -17,7 +17,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { acquireLock } from "../core/io/lock.ts";
-import { makeMessages, TestStore } from "./fixtures.ts";
+import { makeMessages, runCli, TestStore } from "./fixtures.ts";
 import {
   buildDamagedStore,
   cli,
@@ -37,7 +37,6 @@ import {
   fillDisk,
   IS_ROOT,
   MOUNT_NOTE,
-  runCliWrapped,
   withTmpfsStore,
 } from "./hostile_support.ts";
 
@@ -141,7 +140,7 @@ const LIMIT_MS = 30_000;
 
 /** The CLI, killed (and the test failed) after {@linkcode LIMIT_MS}. */
 async function bounded(store: TestStore, args: string[]) {
-  return await runCliWrapped([], args, {
+  return await runCli(args, {
     env: cliEnv(store),
     timeoutMs: LIMIT_MS,
   });

@@ -19,13 +19,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import {
-  CLI_DENO,
   type CliResult,
-  cliRunArgs,
   FAULT_CLI,
   makeMessages,
   runCli,
   runCliHere,
+  startCli,
   storeEnv,
   TestStore,
 } from "./fixtures.ts";
@@ -221,13 +220,7 @@ export function spawnCli(
   store: StorePaths,
   output: "piped" | "null" = "piped",
 ): Deno.ChildProcess {
-  return new Deno.Command(CLI_DENO, {
-    args: cliRunArgs(args),
-    env: { NO_COLOR: "1", ...cliEnv(store) },
-    stdin: "null",
-    stdout: output,
-    stderr: output,
-  }).spawn();
+  return startCli(args, { env: cliEnv(store), output });
 }
 
 /** Copies a whole dir tree with `cp -a` (modes, owners, times kept). */

@@ -12,16 +12,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, storeArgs, type TestStore } from "./fixtures.ts";
 import { withStore } from "./check_support.ts";
-
 import {
-  crash,
-  EARLIER,
-  PARTIAL,
-  type Row,
-  SID,
-  STATE_ROWS,
-  STREAM,
+  crashWithStateDbAhead as crash,
+  HEAL_CASE,
 } from "./state_db_heal_support.ts";
+
+const { SID, STREAM, PARTIAL, EARLIER, STATE_ROWS } = HEAL_CASE;
+type Row = Record<string, unknown>;
 
 async function cli(store: TestStore, command: string, ...more: string[]) {
   const result = await runCli([

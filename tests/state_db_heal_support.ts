@@ -1,13 +1,14 @@
 /**
- * A dead turn state.db is ahead of, whose run journal holds text state.db
- * lacks, built from fixtures (no python): the store of
- * tests/state_db_heal_recovery_test.ts and the check's own test.
+ * A turn that died while state.db was ahead of its sidecar, and whose run
+ * journal holds text state.db lacks: the store of issue 21's last case,
+ * with fixtures only (no python), for the tests of the state.db heal.
  *
  * @example
  * ```ts
- * import { crash } from "./state_db_heal_support.ts";
- * import { withStore } from "./check_support.ts";
- * await withStore((store) => crash(store));
+ * import { TestStore } from "./fixtures.ts";
+ * import { crashWithStateDbAhead } from "./state_db_heal_support.ts";
+ * const store = await TestStore.create();
+ * await crashWithStateDbAhead(store);
  * ```
  * @module
  */
@@ -15,15 +16,21 @@
 import { makeSidecar, type TestStore } from "./fixtures.ts";
 import { runEvent } from "./run_journal_support.ts";
 
-export const SID = "s1";
-export const STREAM = "run0statedb002";
-export const PROMPT = "List the files, then count the lines.";
-export const STARTED = Math.round(Date.now() / 1000 - 3600) + 0.25;
-export const PARTIAL = "Two logs. Counting lines now.";
+/** The session that died. */
+const SID = "s1";
+/** Its run. */
+const STREAM = "run0statedb002";
+/** The prompt of the turn that died. */
+const PROMPT = "List the files, then count the lines.";
+/** When the turn began, an hour ago, in the server's seconds. */
+const STARTED = Math.round(Date.now() / 1000 - 3600) + 0.25;
+/** The text the run journal holds past state.db's rows. */
+const PARTIAL = "Two logs. Counting lines now.";
 
-export type Row = Record<string, unknown>;
+type Row = Record<string, unknown>;
 
-export const EARLIER = [
+/** The turn before, in the sidecar and in state.db. */
+const EARLIER = [
   { role: "user", content: "Earlier question", timestamp: 1778450000 },
   { role: "assistant", content: "Earlier answer.", timestamp: 1778450010 },
 ];
@@ -35,7 +42,7 @@ const CALL = [{
 }];
 
 /** The agent's rows: the earlier turn, the prompt, its first step. */
-export const STATE_ROWS: Row[] = [
+const STATE_ROWS: Row[] = [
   { ...EARLIER[0], timestamp: 1778450000.5 },
   { ...EARLIER[1], timestamp: 1778450010.5 },
   { role: "user", content: PROMPT, timestamp: STARTED + 0.2 },
@@ -55,18 +62,38 @@ export const STATE_ROWS: Row[] = [
 ];
 
 /**
- * Writes the crash into `store`: the sidecar (with `fields` over it), its
- * run journal, and a state.db holding `rows` (the agent's, by default).
+ * What the store of {@linkcode crashWithStateDbAhead} holds, for the
+ * assertions on it.
  *
  * @example
  * ```ts
- * await crash(store, {}, EARLIER); // state.db no further than the sidecar
+ * const { SID, PARTIAL } = HEAL_CASE; // the session, the text state.db lacks
  * ```
  */
-export async function crash(
+export const HEAL_CASE = {
+  SID,
+  STREAM,
+  PROMPT,
+  STARTED,
+  PARTIAL,
+  EARLIER,
+  STATE_ROWS,
+} as const;
+
+/**
+ * Writes the sidecar (with `fields` over it) left streaming, the run
+ * journal, the index and state.db ahead of the sidecar.
+ *
+ * @example
+ * ```ts
+ * import { TestStore } from "./fixtures.ts";
+ * const store = await TestStore.create();
+ * await crashWithStateDbAhead(store, { messages: [] });
+ * ```
+ */
+export async function crashWithStateDbAhead(
   store: TestStore,
-  fields: Row = {},
-  rows: Row[] = STATE_ROWS,
+  fields: Record<string, unknown> = {},
 ): Promise<void> {
   await store.writeRaw(
     `${SID}.json`,
@@ -102,7 +129,7 @@ export async function crash(
   );
   store.stateDb({
     sessions: [{ id: SID, source: "webui", title: "t" }],
-    messages: rows.map((row, i) => ({
+    messages: STATE_ROWS.map((row, i) => ({
       id: i + 1,
       session_id: SID,
       role: row.role as string,
@@ -127,7 +154,7 @@ export async function crash(
   });
 }
 
-export function tokens(text: string, size = 7): [string, Row][] {
+function tokens(text: string, size = 7): [string, Row][] {
   const out: [string, Row][] = [];
   for (let i = 0; i < text.length; i += size) {
     out.push(["token", { text: text.slice(i, i + size) }]);

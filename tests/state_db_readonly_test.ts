@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, type TestStore } from "./fixtures.ts";
 import { show, withStore } from "./safety_support.ts";
-import { runCliWrapped, WITHOUT_DAC_OVERRIDE } from "./hostile_support.ts";
+import { RUN_LIMIT_MS, WITHOUT_DAC_OVERRIDE } from "./hostile_support.ts";
 import { crashWhileWriting, healthySession } from "./state_db_support.ts";
 
 /** A killed agent's last commit, left in the `-wal` only. */
@@ -151,7 +151,10 @@ Deno.test({
       await Deno.chmod(store.stateDbPath + "-wal", 0o000);
       const mounted = await withReadOnlyMount(store, async (readOnly) => {
         const args = auditArgs(store, readOnly);
-        const r = await runCliWrapped(WITHOUT_DAC_OVERRIDE!, args);
+        const r = await runCli(args, {
+          prefix: WITHOUT_DAC_OVERRIDE!,
+          timeoutMs: RUN_LIMIT_MS,
+        });
         assert.equal(r.code, 4, show(r));
         const report = JSON.parse(r.stdout);
         assert.equal(report.stateDb.status, "unreadable");
@@ -167,9 +170,9 @@ Deno.test({
         assert.match(finding.message, /make it readable/);
         // Said once, in the warning and in the text report alike.
         assert.equal(r.stderr.split("cannot be read").length - 1, 1, r.stderr);
-        const text = await runCliWrapped(
-          WITHOUT_DAC_OVERRIDE!,
+        const text = await runCli(
           args.filter((a) => a !== "--format" && a !== "json"),
+          { prefix: WITHOUT_DAC_OVERRIDE!, timeoutMs: RUN_LIMIT_MS },
         );
         for (const line of text.stdout.split("\n")) {
           assert.ok(

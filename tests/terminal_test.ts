@@ -12,7 +12,13 @@
 // deno-lint-ignore-file no-control-regex
 
 import assert from "node:assert/strict";
-import { CLI_DENO, cliRunArgs, storeArgs, withStore } from "./fixtures.ts";
+import {
+  CLI_DENO,
+  cliRunArgs,
+  runCli,
+  storeArgs,
+  withStore,
+} from "./fixtures.ts";
 import { buildDamagedStore } from "./safety_support.ts";
 import { TOOL_VERSION } from "../core/run/version.ts";
 
@@ -118,16 +124,9 @@ Deno.test(`terminal: the text report is in colour on a terminal, not with NO_COL
     const empty = await onTerminal(dry, { NO_COLOR: "" });
     assert.match(empty.drawn, /\x1b\[33mshrunken_live\x1b\[0m/);
     // A pipe (a log file) gets no colour, NO_COLOR or not.
-    const piped = await new Deno.Command(CLI_DENO, {
-      args: cliRunArgs(dry),
-      clearEnv: true,
-      env: baseEnv({}),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const piped = await runCli(dry, { clearEnv: true, env: baseEnv({}) });
     assert.equal(piped.code, 4);
-    const text = new TextDecoder().decode(piped.stdout);
+    const text = piped.stdout;
     assert.match(text, /^shrunken_live \(1, repairable; /m);
     assert.doesNotMatch(text, /\x1b\[/);
     // The real run, in colour: what it applied, and the verdict.

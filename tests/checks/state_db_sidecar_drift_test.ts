@@ -5,7 +5,7 @@
  */
 import { testCheck } from "../check_tester.ts";
 import { webuiRows } from "./db_support.ts";
-import { crash, EARLIER, SID } from "../state_db_heal_support.ts";
+import { crashWithStateDbAhead } from "../state_db_heal_support.ts";
 
 /** A retried session: state.db keeps the first, poorer answer too. */
 function retried(): {
@@ -36,11 +36,6 @@ function retried(): {
 
 testCheck("state-db-sidecar-drift", {
   valid: [{
-    name: "a dead turn with run output, state.db no further than the sidecar",
-    nearMiss: "state_db_heal_drops_run_output",
-    args: ["--server-stopped"],
-    store: (s) => crash(s, {}, EARLIER),
-  }, {
     name: "equal counts, and a sidecar with more",
     nearMiss: "sidecar_behind_state_db",
     store: async (s) => {
@@ -66,6 +61,15 @@ testCheck("state-db-sidecar-drift", {
         pending_started_at: 1778458002,
       });
       s.stateDb(webuiRows({ lost_stream: 2 }));
+    },
+  }, {
+    name: "a dead turn whose run journal holds text, state.db not ahead",
+    nearMiss: "state_db_heal_drops_run_output",
+    args: ["--server-stopped"],
+    store: async (s) => {
+      await crashWithStateDbAhead(s);
+      await Deno.remove(s.stateDbPath);
+      s.stateDb(webuiRows({ s1: 2 }));
     },
   }, {
     name: "a retried session whose state.db has only the kept turns",
@@ -140,9 +144,13 @@ testCheck("state-db-sidecar-drift", {
     },
     findings: [{ kind: "state_db_keeps_removed_turn", sessionId: "retried" }],
   }, {
-    name: "a dead turn state.db is ahead of, its run journal holding more",
+    name: "state.db ahead of a dead turn whose run journal holds text it lacks",
     args: ["--server-stopped"],
-    store: (s) => crash(s),
-    findings: [{ kind: "state_db_heal_drops_run_output", sessionId: SID }],
+    store: (s) => crashWithStateDbAhead(s),
+    findings: [{
+      kind: "state_db_heal_drops_run_output",
+      sessionId: "s1",
+      category: "repairable",
+    }],
   }],
 });
