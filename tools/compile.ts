@@ -137,7 +137,7 @@ export async function stampedTree(
     }
   };
   await copy(root, to);
-  const stamp = await Deno.readTextFile(join(to, "core", "build_info.ts"));
+  const stamp = await Deno.readTextFile(join(to, "core", "run", "build_info.ts"));
   const stamped = stamp.replace(
     /^export const BUILD_COMMIT: string \| null = null;$/m,
     `export const BUILD_COMMIT: string | null = ${JSON.stringify(commit)};`,
@@ -147,7 +147,7 @@ export async function stampedTree(
       "core/run/build_info.ts no longer declares BUILD_COMMIT as tools/compile.ts expects; update one of them",
     );
   }
-  await Deno.writeTextFile(join(to, "core", "build_info.ts"), stamped);
+  await Deno.writeTextFile(join(to, "core", "run", "build_info.ts"), stamped);
 }
 
 /**
