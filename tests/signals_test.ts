@@ -58,7 +58,17 @@ async function withBigStore(
     }
     await test(store);
   } finally {
-    await Deno.remove(root, { recursive: true });
+    // A loaded machine may still be reaping the killed run's files when the
+    // test ends: a few tries, then the error.
+    for (let tries = 1;; tries++) {
+      try {
+        await Deno.remove(root, { recursive: true });
+        break;
+      } catch (error) {
+        if (tries === 5) throw error;
+        await new Promise((done) => setTimeout(done, 200 * tries));
+      }
+    }
   }
 }
 
