@@ -12,10 +12,9 @@
  * @module
  */
 
-import { parseJsonBytes } from "../core/io/file_read.ts";
 import { defineRepair } from "../core/plugins/repair.ts";
 import { intentionalShrinkGuard } from "../core/store/shrink_guards.ts";
-import { summarizeSidecar } from "../core/store/sidecar_summary.ts";
+import { summarizeSidecarBytes } from "../core/scan/sidecar_scan.ts";
 import { deletion } from "../core/scan/store_facts.ts";
 import { backupName, sidecarName } from "../core/store/layout.ts";
 
@@ -37,8 +36,10 @@ export const restoreFromBak = defineRepair({
     if (!bakRead.ok || !bakRead.bytes) {
       return { skip: `${bak} ${bakRead.ok ? "is gone" : bakRead.problem}` };
     }
-    const bakParsed = parseJsonBytes(bakRead.bytes);
-    const bakSummary = bakParsed.ok ? summarizeSidecar(bakParsed.value) : null;
+    // Summarized from the bytes, as the scan does: the decision needs the
+    // counts and metadata, never the messages themselves.
+    const bakParsed = summarizeSidecarBytes(bakRead.bytes);
+    const bakSummary = bakParsed.ok ? bakParsed.value : null;
     if (!bakSummary || bakSummary.messageCount < 0) {
       return { skip: `${bak} no longer parses as a session` };
     }
@@ -67,9 +68,9 @@ export const restoreFromBak = defineRepair({
     }
     let liveCount = -1;
     if (liveRead.bytes) {
-      const parsed = parseJsonBytes(liveRead.bytes);
+      const parsed = summarizeSidecarBytes(liveRead.bytes);
       if (parsed.ok) {
-        const liveSummary = summarizeSidecar(parsed.value);
+        const liveSummary = parsed.value;
         liveCount = liveSummary.messageCount;
         const guard = intentionalShrinkGuard(liveSummary, bakSummary);
         if (guard) {

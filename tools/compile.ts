@@ -137,7 +137,9 @@ export async function stampedTree(
     }
   };
   await copy(root, to);
-  const stamp = await Deno.readTextFile(join(to, "core", "run", "build_info.ts"));
+  const stamp = await Deno.readTextFile(
+    join(to, "core", "run", "build_info.ts"),
+  );
   const stamped = stamp.replace(
     /^export const BUILD_COMMIT: string \| null = null;$/m,
     `export const BUILD_COMMIT: string | null = ${JSON.stringify(commit)};`,

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { constants } from "node:fs";
+import fs, { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 /**
@@ -57,11 +57,12 @@ const PRIVATE = 0o600;
  * const look = await lookOf("/srv/sessions", ["/root/.hermes/state.db"]);
  * ```
  */
-export async function lookOf(
+export function lookOf(
   reference: string,
   sources: readonly string[] = [],
 ): Promise<FileLook> {
-  const ref = await Deno.lstat(reference).catch(() => null);
+  // Synchronous: an lstat costs less than a hop to the I/O threads.
+  const ref = lstatOrNull(reference);
   const plain = ref !== null && (ref.isFile || ref.isDirectory);
   // A dir's mode has execute bits a file must not get.
   let mode = !plain || ref.mode === null
@@ -71,18 +72,26 @@ export async function lookOf(
     : ref.mode & 0o7777;
   if (mode !== null) {
     for (const source of sources) {
-      const info = await Deno.lstat(source).catch(() => null);
+      const info = lstatOrNull(source);
       const bits = info?.isFile && info.mode !== null
         ? info.mode & 0o777
         : PRIVATE;
       mode &= 0o7000 | bits;
     }
   }
-  return {
+  return Promise.resolve({
     mode,
     uid: plain ? ref.uid : null,
     gid: plain ? ref.gid : null,
-  };
+  });
+}
+
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -101,9 +110,12 @@ export async function createNoFollow(
   data: Uint8Array,
   look: FileLook | null,
 ): Promise<void> {
-  let handle: FileHandle;
+  // Synchronous but for the fsync: a repair writes its files many at once
+  // so their fsyncs are committed together, and there each hop to the I/O
+  // threads for an open, write, chmod or close costs more than the call.
+  let fd: number;
   try {
-    handle = await open(
+    fd = fs.openSync(
       path,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
         constants.O_NOFOLLOW,
@@ -118,19 +130,38 @@ export async function createNoFollow(
   try {
     let written = 0;
     while (written < data.length) {
-      written +=
-        (await handle.write(data, written, data.length - written)).bytesWritten;
+      written += fs.writeSync(fd, data, written, data.length - written);
     }
-    if (look) await giveLook(handle, look);
-    await handle.sync();
+    if (look) giveLookSync(fd, look);
+    await new Promise<void>((resolve, reject) =>
+      fs.fsync(fd, (error) => error ? reject(error) : resolve())
+    );
   } catch (error) {
     // A full disk leaves a partial file: it is ours (created new), and
     // keeping it would only take space the store needs.
-    await handle.close().catch(() => {});
+    try {
+      fs.closeSync(fd);
+    } catch { /* it is removed next */ }
     await Deno.remove(path).catch(() => {});
     throw error;
   }
-  await handle.close();
+  fs.closeSync(fd);
+}
+
+/** {@linkcode giveLook} on a descriptor, synchronously. */
+function giveLookSync(fd: number, look: FileLook): void {
+  if (look.mode !== null) {
+    try {
+      fs.fchmodSync(fd, look.mode);
+    } catch { /* as giveLook: the file keeps 0600 */ }
+  }
+  if (look.uid === null || look.gid === null) return;
+  const now = fs.fstatSync(fd);
+  if (now.uid !== look.uid || now.gid !== look.gid) {
+    try {
+      fs.fchownSync(fd, look.uid, look.gid);
+    } catch { /* as giveLook */ }
+  }
 }
 
 /**

@@ -675,7 +675,7 @@ export class StoreWriter {
     await inParallel(items, async (item) => {
       const path = join(dir, recordName(item.entry.seq));
       try {
-        await Deno.rename(await recordTemp(path, item.entry, look), path);
+        Deno.renameSync(await recordTemp(path, item.entry, look), path);
         renamed.push(item);
       } catch (error) {
         errors.set(item, error);
@@ -858,7 +858,9 @@ async function recordTemp(
   look: FileLook,
 ): Promise<string> {
   const temp = `${path}.tmp.${Deno.pid}`;
-  await Deno.remove(temp).catch(() => {}); // left by a dead run of this pid
+  try {
+    Deno.removeSync(temp); // left by a dead run of this pid
+  } catch { /* none: the usual case */ }
   await createNoFollow(
     temp,
     new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
