@@ -282,9 +282,9 @@ function renderActions(
       pass = record.pass;
       lines.push(
         dryRun
-          ? `  Pass ${pass}, planned on the sidecars as pass ${
+          ? `  Pass ${pass}, planned on the store as pass ${
             pass - 1
-          } leaves them (a real run does it after those writes):`
+          } would leave it (held in memory, nothing written):`
           : `  Pass ${pass}, on the store as pass ${pass - 1} left it:`,
       );
     }
