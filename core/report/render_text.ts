@@ -131,11 +131,10 @@ function textLines(report: Report, options: TextOptions): string[] {
       if (report.repair.actions.some((r) => r.status === "planned")) {
         lines.push(
           "",
-          "A real run audits the store again after each pass that wrote. " +
-            "The index rebuild that follows the sidecars pass 1 writes is " +
-            "planned above on those sidecars; a repair only a later audit " +
-            "can call for (say, with --also-repair redundant_backup, of a " +
-            "backup a restore leaves redundant) is not in this plan.",
+          "Each pass a real run makes is planned above, on the store as " +
+            "the passes before it would leave it (held in memory). A real " +
+            "run differs only where the store changes before it runs, and " +
+            "in the time it stamps on what it writes.",
         );
       }
       pushAll(lines, renderFindings(report.repair.before.findings, options));
