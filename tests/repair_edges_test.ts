@@ -65,7 +65,7 @@ Deno.test("repair edges: --dry-run lists every pass the real run then does, the 
     // The text names the second pass and never sends a dry run to --dry-run.
     assert.match(
       text.stdout,
-      /^ {2}Pass 2, planned on the sidecars as pass 1 leaves them.*\n {2}planned rebuild_index: Rebuild _index\.json from 5 sidecars\.$/m,
+      /^ {2}Pass 2, planned on the store as pass 1 would leave it.*\n {2}planned rebuild_index: Rebuild _index\.json from 5 sidecars\.$/m,
     );
     assert.doesNotMatch(text.stdout, /add --dry-run/);
     assert.match(

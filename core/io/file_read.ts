@@ -16,6 +16,7 @@
 
 import type * as NodeFs from "node:fs";
 import { utf8SequenceLength } from "../json/json_scan.ts";
+import { overlaidFile } from "./overlay.ts";
 
 type Fs = typeof NodeFs;
 
@@ -393,6 +394,15 @@ function openRegularFileWith(
   path: string,
   maxBytes: number,
 ): { ok: true; file: OpenFile } | ReadFailure {
+  // A dry run's later passes read the files it planned (overlay.ts).
+  const planned = overlaidFile(path);
+  if (planned === null) {
+    return {
+      ok: false,
+      problem: { reason: "missing", detail: "does not exist" },
+    };
+  }
+  if (planned) return plannedFile(planned.data, planned.identity, maxBytes);
   // Look before opening: under restricted permissions Deno resolves a path
   // before it opens it, so O_NOFOLLOW alone would not stop a symlink, and a
   // FIFO must never be opened at all.
@@ -485,6 +495,34 @@ function openRegularFileWith(
   } catch (error) {
     return refuse({ ok: false, problem: openProblem(error) });
   }
+}
+
+/** A dry run's planned file, opened as a file on disk would be. */
+function plannedFile(
+  data: Uint8Array,
+  identity: FileIdentity,
+  maxBytes: number,
+): { ok: true; file: OpenFile } | ReadFailure {
+  if (data.length > maxBytes) {
+    return {
+      ok: false,
+      identity: { ...identity },
+      problem: {
+        reason: "too_large",
+        detail: `is ${data.length} bytes, over the limit of ${maxBytes} ` +
+          `(raise it with --max-file-size)`,
+      },
+    };
+  }
+  return {
+    ok: true,
+    file: {
+      readAt: readAtBytes(data),
+      identity: { ...identity },
+      changed: () => false,
+      close() {},
+    },
+  };
 }
 
 function identityOf(stat: NodeFs.Stats): FileIdentity {

@@ -12,6 +12,7 @@
  *   turn journal) under the advisory lock its writers take.
  * - `new_file.ts`: Creating files and dirs of the store without following
  *   links.
+ * - `overlay.ts`: A dry run's store:
  * - `owner_reexec.ts`: Acting with the store owner's rights:
  * - `run_prune.ts`: `runs --prune`:
  * - `run_records.ts`: The run records of `_hermes_fsck/runs/<run>/`, read as
@@ -35,6 +36,7 @@ export * from "./lock.ts";
 export * from "./lock_file.ts";
 export * from "./locked_append.ts";
 export * from "./new_file.ts";
+export * from "./overlay.ts";
 export * from "./owner_reexec.ts";
 export * from "./run_prune.ts";
 export * from "./run_records.ts";

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { storeLstatSync, storeReadDirSync } from "../io/overlay.ts";
 import { compareIds, isValidSessionId } from "../store/session_id.ts";
 import { JOURNAL_SUFFIX, pathIn } from "../store/layout.ts";
 
@@ -258,7 +259,7 @@ export function sameRunJournalDir(
 
 function lstatOrNull(path: string): Deno.FileInfo | null {
   try {
-    return Deno.lstatSync(path);
+    return storeLstatSync(path);
   } catch {
     return null;
   }
@@ -275,7 +276,7 @@ function listNames(
 ): Deno.DirEntry[] | null {
   const entries: Deno.DirEntry[] = [];
   try {
-    for (const entry of Deno.readDirSync(path)) entries.push(entry);
+    for (const entry of storeReadDirSync(path)) entries.push(entry);
   } catch {
     return null;
   }

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { storeLstatSync } from "../io/overlay.ts";
 import type { PlanSkip } from "../plugins/repair.ts";
 import { readRunOutput, type RunOutput } from "./run_journal.ts";
 import { RUN_JOURNAL_DIR, runJournalName } from "./run_journal_files.ts";
@@ -137,7 +138,7 @@ function sameDir(before: Deno.FileInfo, after: Deno.FileInfo | null): boolean {
 
 function lstat(path: string): Deno.FileInfo | null {
   try {
-    return Deno.lstatSync(path);
+    return storeLstatSync(path);
   } catch {
     return null;
   }

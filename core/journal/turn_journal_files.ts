@@ -19,6 +19,7 @@
  * @module
  */
 
+import { storeLstatSync, storeReadDirSync } from "../io/overlay.ts";
 import { JOURNAL_DIR, JOURNAL_SUFFIX, pathIn } from "../store/layout.ts";
 import { compareIds, isValidJournalName } from "../store/session_id.ts";
 
@@ -91,11 +92,11 @@ export function listJournalFiles(sessionDir: string): JournalListing {
   const listing: JournalListing = { sessions: [], invalid: [] };
   let entries: string[];
   try {
-    if (!Deno.lstatSync(dir).isDirectory) return listing;
+    if (!storeLstatSync(dir).isDirectory) return listing;
     // Unsorted: the server takes shards in the order readdir gives them,
     // which decides between events of one turn stamped at the same time.
     entries = [];
-    for (const entry of Deno.readDirSync(dir)) entries.push(entry.name);
+    for (const entry of storeReadDirSync(dir)) entries.push(entry.name);
   } catch {
     return listing;
   }

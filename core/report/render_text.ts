@@ -131,11 +131,10 @@ function textLines(report: Report, options: TextOptions): string[] {
       if (report.repair.actions.some((r) => r.status === "planned")) {
         lines.push(
           "",
-          "A real run audits the store again after each pass that wrote. " +
-            "The index rebuild that follows the sidecars pass 1 writes is " +
-            "planned above on those sidecars; a repair only a later audit " +
-            "can call for (say, with --also-repair redundant_backup, of a " +
-            "backup a restore leaves redundant) is not in this plan.",
+          "Each pass a real run makes is planned above, on the store as " +
+            "the passes before it would leave it (held in memory). A real " +
+            "run differs only where the store changes before it runs, and " +
+            "in the time it stamps on what it writes.",
         );
       }
       pushAll(lines, renderFindings(report.repair.before.findings, options));
@@ -282,9 +281,9 @@ function renderActions(
       pass = record.pass;
       lines.push(
         dryRun
-          ? `  Pass ${pass}, planned on the sidecars as pass ${
+          ? `  Pass ${pass}, planned on the store as pass ${
             pass - 1
-          } leaves them (a real run does it after those writes):`
+          } would leave it (held in memory, nothing written):`
           : `  Pass ${pass}, on the store as pass ${pass - 1} left it:`,
       );
     }

@@ -3,9 +3,11 @@
  * through the safety layer, audit again, in passes until a pass changes
  * nothing (a restored session may reveal an index entry to add). Unsafe
  * findings are never touched; a finding whose repair was skipped or failed
- * is not retried in the same run. A dry run plans the first pass, then the
- * repairs that follow the sidecars (the index rebuild, which a real run
- * does in its second pass) on the sidecars as the first pass leaves them.
+ * is not retried in the same run. A dry run runs the same passes on an
+ * overlay of the store (core/io/overlay.ts): each pass's plans are laid
+ * over the files in memory, and the next pass audits and plans on the
+ * store as the overlay has it, so every pass a real run would make is
+ * shown and nothing is written anywhere.
  *
  * @example
  * ```ts
@@ -45,7 +47,8 @@ import {
   type StoreSnapshot,
 } from "../scan/snapshot.ts";
 import { classifyName } from "../store/layout.ts";
-import { plannedStore } from "../scan/planned_store.ts";
+import { StoreOverlay, withOverlay } from "../io/overlay.ts";
+import { sha256Hex } from "../io/hash.ts";
 import { acquireLock, type LockHolder } from "../io/lock.ts";
 import { interruptCheck, Interrupted, nextEvent } from "../io/interrupt.ts";
 import type { PluginSettings } from "../plugins/plugin_runner.ts";
@@ -86,6 +89,8 @@ export interface RepairRecord {
     reason?: ActionOutcome["reason"];
     detail?: string;
     quarantined?: string;
+    /** SHA-256 of the bytes a write or append writes (or would). */
+    sha256?: string;
   }[];
 }
 
@@ -157,7 +162,10 @@ export interface RepairRun {
   runDir: string | null;
   /** The audit before any repair. */
   before: AuditResult;
-  /** The audit of the store as the run left it. */
+  /**
+   * The audit of the store as the run left it (a dry run leaves it as it
+   * was: its `before`).
+   */
   after: AuditResult;
   /** Every repair planned or tried, in order. */
   records: RepairRecord[];
@@ -222,6 +230,18 @@ export async function underRunLock<T extends object>(
 async function repairUnderLock(
   options: RepairRunOptions,
 ): Promise<Omit<RepairRun, "tookOverLockFrom">> {
+  if (!options.dryRun) return await repairPasses(options, null);
+  // Everything a dry run reads, its audits' scans and its repairs' plans,
+  // reads the store through the overlay its plans are laid on.
+  const overlay = new StoreOverlay(options.scan.sessionDir);
+  return await withOverlay(overlay, () => repairPasses(options, overlay));
+}
+
+/** The passes of a run; a dry run's applied to `overlay`, not the store. */
+async function repairPasses(
+  options: RepairRunOptions,
+  overlay: StoreOverlay | null,
+): Promise<Omit<RepairRun, "tookOverLockFrom">> {
   const maxPasses = options.maxPasses ?? 3;
   const maxBytes = options.scan.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const audit = () =>
@@ -244,12 +264,12 @@ async function repairUnderLock(
   let current = before;
   const records: RepairRecord[] = [];
   const attempted = new Set<string>();
-  let writer: StoreWriter | null = null;
+  let storeWriter: StoreWriter | null = null;
+  /** Where a pass's plans are applied: the store, or a dry run's overlay. */
+  let writer: Pick<StoreWriter, "apply" | "applyBatch"> | null = overlay;
+  /** What an applied action is called: a dry run only plans it. */
+  const done = overlay ? "planned" : "applied";
   let sidecarsWrittenLastPass = false;
-  /** A dry run's planned sidecars: their new bytes, or null when removed. */
-  const sidecarsPlanned = new Map<string, Uint8Array | null>();
-  /** A dry run's tasks left to the pass after the sidecar writes. */
-  const deferred: Task[] = [];
   let interrupted = false;
   let pass = 0;
   const stop = () => (interrupted ||= options.interrupted?.() ?? false);
@@ -303,10 +323,13 @@ async function repairUnderLock(
       plan: Plan,
       outcomes: readonly ActionOutcome[],
     ) => {
-      record.status = "applied";
+      record.status = done;
       for (const [i, outcome] of outcomes.entries()) {
         actionsTried++;
-        Object.assign(record.actions[i], outcome);
+        Object.assign(
+          record.actions[i],
+          outcome.status === "applied" ? { ...outcome, status: done } : outcome,
+        );
         if (outcome.status !== "applied") {
           record.status = outcome.status;
           record.detail = outcome.detail;
@@ -348,46 +371,19 @@ async function repairUnderLock(
       if (await stopNow()) break;
       // Whether a sidecar was written is known once the group is applied.
       if (task.repair.afterSidecarWrites) await applyGroup();
-      if (
-        task.repair.afterSidecarWrites &&
-        (sidecarsWritten || sidecarsPlanned.size > 0)
-      ) {
-        // Next pass, on fresh summaries (a dry run's: on the planned ones).
-        if (options.dryRun) deferred.push(task);
-        continue;
-      }
+      // Next pass, on fresh summaries.
+      if (task.repair.afterSidecarWrites && sidecarsWritten) continue;
       for (const f of task.findings) attempted.add(f.id);
       planReads.clear();
-      let { record, plan } = await planTask(
-        task,
-        context,
-        pass,
-        options.dryRun,
-      );
+      let { record, plan } = await planTask(task, context, pass);
       const touches = [...planReads, ...plan?.actions.map((a) => a.path) ?? []];
       if (touches.some((path) => groupPaths.has(path))) {
         await applyGroup();
-        ({ record, plan } = await planTask(
-          task,
-          context,
-          pass,
-          options.dryRun,
-        ));
+        ({ record, plan } = await planTask(task, context, pass));
       }
       records.push(record);
       if (!plan) continue;
-      if (options.dryRun) {
-        for (const action of plan.actions) {
-          if (classifyName(action.path).type !== "sidecar") continue;
-          if (action.op === "write") {
-            sidecarsPlanned.set(action.path, action.data);
-          } else if (action.op === "remove") {
-            sidecarsPlanned.set(action.path, null);
-          }
-        }
-        continue;
-      }
-      writer ??= await StoreWriter.open(
+      writer ??= storeWriter = await StoreWriter.open(
         store.sessionDir,
         options.runId ?? newRunId(),
         options.writer,
@@ -416,20 +412,6 @@ async function repairUnderLock(
     // Also when a signal stopped the pass: the group's plans are made and
     // reported, so they are applied, as the action in progress would be.
     await applyGroup();
-    if (options.dryRun) {
-      if (sidecarsPlanned.size > 0 && !interrupted) {
-        pass++;
-        records.push(
-          ...await planAfterSidecars(
-            options.repairs,
-            deferred,
-            { ...context, store: plannedStore(store, sidecarsPlanned) },
-            pass,
-          ),
-        );
-      }
-      break;
-    }
     // Stopped by a signal: no audit after the actions (a big store's takes
     // seconds, past a container's grace); the report says it stopped.
     if (interrupted) break;
@@ -444,13 +426,14 @@ async function repairUnderLock(
     if (!again) break;
     current = again;
   }
-  await writer?.close();
-  const runDir = writer?.hasRunDir ? writer.runDir : null;
+  await storeWriter?.close();
+  const runDir = storeWriter?.hasRunDir ? storeWriter.runDir : null;
   return {
-    runId: writer?.runId ?? null,
+    runId: storeWriter?.runId ?? null,
     runDir,
     before: strip(before),
-    after: withRaceFindings(strip(current), records),
+    // A dry run changed nothing: the store is as its first audit found it.
+    after: overlay ? strip(before) : withRaceFindings(strip(current), records),
     records,
     passes: pass,
     interrupted,
@@ -506,14 +489,13 @@ interface Task {
 }
 
 /**
- * Plans one task: its record (`planned` in a dry run, else `skipped` until
- * applied) and its plan, null when it was skipped or planning failed.
+ * Plans one task: its record (`skipped` until applied, or laid over a dry
+ * run's overlay) and its plan, null when it was skipped or planning failed.
  */
 async function planTask(
   task: Task,
   context: RepairContext,
   pass: number,
-  dryRun: boolean,
 ): Promise<{ record: RepairRecord; plan: Plan | null }> {
   const record: RepairRecord = {
     pass,
@@ -540,50 +522,13 @@ async function planTask(
     return { record, plan: null };
   }
   record.summary = plan.summary;
-  record.actions = actionRecords(plan.actions, dryRun);
-  if (dryRun) record.status = "planned";
-  return { record, plan };
-}
-
-/**
- * A dry run's second pass: each repair that follows the sidecars, planned
- * on the store as the first pass leaves them (`store` null: a planned
- * sidecar that does not summarize, so it cannot be).
- */
-async function planAfterSidecars(
-  repairs: readonly Repair[],
-  deferred: readonly Task[],
-  context: Omit<RepairContext, "store"> & { store: StoreSnapshot | null },
-  pass: number,
-): Promise<RepairRecord[]> {
-  const records: RepairRecord[] = [];
-  for (const repair of repairs.filter((r) => r.afterSidecarWrites)) {
-    const findings = deferred.filter((t) => t.repair === repair).flatMap((
-      t,
-    ) => t.findings);
-    const task = { repair, findings };
-    if (!context.store) {
-      records.push({
-        pass,
-        repair: repair.id,
-        findingIds: findings.map((f) => f.id),
-        summary: repair.title,
-        status: "skipped",
-        detail:
-          "a sidecar the first pass plans does not parse, so this dry run cannot plan the pass after it; a real run plans it on the files it wrote",
-        actions: [],
-      });
-      continue;
+  record.actions = actionRecords(plan.actions, false);
+  for (const [i, action] of plan.actions.entries()) {
+    if (action.op === "write" || action.op === "append") {
+      record.actions[i].sha256 = await sha256Hex(action.data);
     }
-    const { record } = await planTask(
-      task,
-      { ...context, store: context.store },
-      pass,
-      true,
-    );
-    records.push(record);
   }
-  return records;
+  return { record, plan };
 }
 
 function tasksOf(

@@ -9,8 +9,6 @@
  * - `parse_problem.ts`: Read problems that mean "the file was read, but its
  *   bytes are not JSON":
  * - `part_scan.ts`: The scan of a store part by part (`ScanOptions.parts`):
- * - `planned_store.ts`: The store as a dry run's first pass would leave its
- *   sidecars:
  * - `pool.ts`: Runs the scan's tasks, in this thread alone or with a small
  *   pool of workers (one per core beside this thread's, at most three) that
  *   read and parse files in parallel and send back summaries.
@@ -41,7 +39,6 @@ export * from "./heap_trim.ts";
 export * from "./index_scan.ts";
 export * from "./parse_problem.ts";
 export * from "./part_scan.ts";
-export * from "./planned_store.ts";
 export * from "./pool.ts";
 export * from "./progress.ts";
 export * from "./run_journal_scan.ts";

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { overlaidFile, storeReadDirSync } from "../io/overlay.ts";
 import {
   closeSync,
   constants,
@@ -116,7 +117,7 @@ function collect(sessionDir: string): Continuations {
   }
   let names: string[] = [];
   try {
-    for (const entry of Deno.readDirSync(sessionDir)) {
+    for (const entry of storeReadDirSync(sessionDir)) {
       if (entry.name.endsWith(SIDECAR_SUFFIX) && !entry.name.startsWith("_")) {
         names.push(entry.name);
       }
@@ -150,6 +151,13 @@ function readHead(
   limit: number,
   whole: boolean,
 ): Uint8Array | null {
+  // A dry run's later passes read the files it planned (overlay.ts).
+  const planned = overlaidFile(path);
+  if (planned === null) return null;
+  if (planned) {
+    if (whole && planned.data.length > limit) return null;
+    return planned.data.subarray(0, limit);
+  }
   let fd: number;
   try {
     if (!lstatSync(path).isFile()) return null;
