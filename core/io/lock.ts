@@ -20,7 +20,11 @@
  * ```ts
  * import { acquireLock } from "./lock.ts";
  * const lock = await acquireLock("/srv/sessions", "repair");
- * try { ... } finally { await lock.release(); }
+ * try {
+ *   // repair the store
+ * } finally {
+ *   await lock.release();
+ * }
  * ```
  * @module
  */

@@ -10,6 +10,8 @@
  * @example
  * ```ts
  * import { jsonPieces } from "./json_pieces.ts";
+ * declare function write(piece: string): Promise<void>;
+ * declare const value: unknown;
  * for (const piece of jsonPieces({ findings: [1, 2] })) await write(piece);
  * [...jsonPieces(value)].join("") === JSON.stringify(value, null, 2); // true
  * ```
@@ -72,6 +74,11 @@ const BATCH_CHARS = 64 << 10;
  *
  * @example
  * ```ts
+ * import { jsonPieces } from "./json_pieces.ts";
+ * import type { Report } from "../report/mod.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
  * for (const piece of jsonPieces(report)) io.stdout(piece);
  * ```
  */

@@ -16,6 +16,8 @@
  * @example
  * ```ts
  * import { stateDbOf, webuiRowsOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const db = stateDbOf(store, store.sessions.get("abc"));
  * for (const { row, db } of webuiRowsOf(store)) console.log(db.path, row.id);
  * ```
@@ -68,6 +70,10 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { baseHermesHome } from "../store/profile_home.ts";
+   * import type { EnvReader } from "../store/default_paths.ts";
+   * import { defaultPaths } from "../store/default_paths.ts";
+   * declare const env: EnvReader;
    * new ProfileStateDbs(baseHermesHome(env), defaultPaths(env).stateDb);
    * ```
    */
@@ -84,6 +90,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * declare const dbs: ProfileStateDbs;
    * dbs.open("work");
    * ```
    */
@@ -138,6 +145,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * declare const dbs: ProfileStateDbs;
    * dbs.opened().map((e) => e.db.path);
    * ```
    */
@@ -152,6 +160,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * declare const dbs: ProfileStateDbs;
    * dbs.close();
    * ```
    */
@@ -175,6 +184,8 @@ function realPath(path: string): string {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * stateDbOf(store, store.sessions.get("abc")).status;
  * ```
  */
@@ -194,6 +205,8 @@ export function stateDbOf(
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const { profile, db } of profileDbsOf(store)) console.log(profile, db.status);
  * ```
  */
@@ -214,6 +227,8 @@ export function profileDbsOf(store: StoreSnapshot): ProfileStateDb[] {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const { row, db }: ProfileRow = webuiRowsOf(store).next().value!;
  * ```
  */
@@ -233,6 +248,8 @@ export interface ProfileRow {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const { row } of webuiRowsOf(store)) console.log(row.id, row.messageCount);
  * ```
  */
@@ -258,6 +275,8 @@ export function* webuiRowsOf(store: StoreSnapshot): Generator<ProfileRow> {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const found = webuiRowFor(store, "abc");
  * if (found) found.db.messagesFor(found.row);
  * ```
@@ -280,6 +299,10 @@ export function webuiRowFor(
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { StateDb } from "./state_db.ts";
+ * declare const store: StoreSnapshot;
+ * declare const db: StateDb;
  * profileOfDb(store, db); // "work" for work's state.db
  * ```
  */

@@ -66,6 +66,7 @@ export type SqlValue = string | number | bigint | Uint8Array | null;
  *
  * @example
  * ```ts
+ * declare const reader: StateDbReader;
  * for (const row of reader.webuiRows) console.log(row.id, row.columns.title, row.messageCount);
  * ```
  */
@@ -92,6 +93,8 @@ export interface StateDbSessionRow {
  *
  * @example
  * ```ts
+ * declare const reader: StateDbReader;
+ * declare const row: StateDbSessionRow;
  * const messages: StateDbMessage[] = reader.messagesFor(row);
  * messages.map((m) => m.role);
  * ```
@@ -110,6 +113,7 @@ export interface StateDbMessage {
  *
  * @example
  * ```ts
+ * declare const db: StateDb;
  * if (db.status === "unreadable" && db.problem === "locked") console.log("run again later");
  * ```
  */
@@ -136,6 +140,7 @@ export type StateDbProblem =
  *
  * @example
  * ```ts
+ * declare const db: StateDb;
  * const wal: StateDbSideFile | null | undefined = db.sideFiles?.wal;
  * console.log(wal?.path, wal?.size);
  * ```
@@ -158,6 +163,7 @@ export interface StateDbSideFile {
  *
  * @example
  * ```ts
+ * declare const db: StateDb;
  * const side: StateDbSideFiles | undefined = db.sideFiles;
  * if (side?.journal?.hot) console.log("a write to state.db was cut short");
  * ```
@@ -582,6 +588,7 @@ function readAll(
  *
  * @example
  * ```ts
+ * declare const path: string;
  * const db = openStateDb(path, { partOf: (id) => (id < "m" ? 0 : 1) });
  * ```
  */
@@ -610,6 +617,7 @@ export interface OpenStateDbOptions {
  *
  * @example
  * ```ts
+ * declare const reader: StateDbReader;
  * const row = reader.lookup?.webuiRow("abc");
  * console.log(row?.messageCount, reader.lookup?.has("abc"));
  * ```
@@ -734,6 +742,7 @@ function webuiRowQueries(
  *
  * @example
  * ```ts
+ * declare const reader: StateDbReader;
  * const { webuiRows, sessionIds } = reader.parts!;
  * const firstPartsRows = webuiRows.take(), firstPartsIds = sessionIds.take();
  * ```

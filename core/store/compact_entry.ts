@@ -34,6 +34,7 @@ export { pyTruthy };
  *
  * @example
  * ```ts
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
  * listedUnderOtherId("abc", summarizeSidecar({ session_id: "xyz" })); // true
  * listedUnderOtherId("abc", summarizeSidecar({ title: "no id" })); // false
  * ```
@@ -54,6 +55,7 @@ export function listedUnderOtherId(
  *
  * @example
  * ```ts
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
  * indexable("abc", summarizeSidecar({ session_id: "abc", workspace: 5 })); // false
  * ```
  */
@@ -93,6 +95,8 @@ function loadsAsSession(meta: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import type { SidecarSummary } from "./sidecar_summary.ts";
+ * declare const summary: SidecarSummary;
  * compactEntry("abc", summary, Date.now() / 1000).last_message_at;
  * ```
  */

@@ -46,6 +46,8 @@ const NEEDLE_START = '"parent_session_id": "';
  *
  * @example
  * ```ts
+ * declare const now: number;
+ * declare const dir: string;
  * const parents: Continuations = continuationParents(dir, now);
  * ```
  */
@@ -59,6 +61,9 @@ let cached: { key: string; value: Continuations } | null = null;
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const sessionDir: string;
+ * declare const store: StoreSnapshot;
  * const parents = continuationParents(sessionDir, store.scannedAt);
  * ```
  */
@@ -76,6 +81,8 @@ export function continuationParents(
  *
  * @example
  * ```ts
+ * declare const now: number;
+ * declare const dir: string;
  * hasContinuation(continuationParents(dir, now), "abc");
  * ```
  */

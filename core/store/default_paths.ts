@@ -31,6 +31,7 @@ export type EnvReader = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * declare const env: EnvReader;
  * const { sessionDir, stateDb, hermesHome }: StorePaths = defaultPaths(env);
  * ```
  */

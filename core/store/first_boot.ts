@@ -63,6 +63,7 @@ export async function isMissing(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * declare const run: FirstBoot;
  * freshInstallReport(run).findings[0].kind; // "fresh_install"
  * ```
  */

@@ -71,6 +71,8 @@ export function profileOf(value: unknown): string | null {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const profile = sessionProfile(store.sessions.get("abc")!);
  * ```
  */

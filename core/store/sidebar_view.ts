@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { sidebarRowOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const store: StoreSnapshot;
  * const row = sidebarRowOf(store, session);
  * if (row.hidden === "unloadable") console.log("the sidebar cannot show it");
  * ```
@@ -42,6 +45,9 @@ export type HiddenReason = "background" | "unloadable" | null;
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const store: StoreSnapshot;
  * const row: SidebarRow = sidebarRowOf(store, session);
  * row.fields.is_cli_session; // as the list shows it
  * ```
@@ -231,6 +237,8 @@ export function loadProblemOf(meta: Record<string, unknown>): string | null {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * webuiRowOf(store, "abc")?.messageCount;
  * ```
  */
@@ -261,6 +269,8 @@ const rowsById = new WeakMap<
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * indexEntryOf(store, "abc")?.entry.message_count;
  * ```
  */
@@ -291,6 +301,8 @@ const entriesById = new WeakMap<IndexEntry[], Map<string, IndexEntry>>();
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const row = sidebarRowOf(store, store.sessions.get("abc")!);
  * ```
  */
@@ -366,7 +378,10 @@ function isHiddenBackground(
  *
  * @example
  * ```ts
- * knownMessageCount(store, session, row) > 0;
+ * import type { SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const row: SidebarRow;
+ * knownMessageCount(session, row) > 0;
  * ```
  */
 export function knownMessageCount(

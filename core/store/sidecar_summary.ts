@@ -73,6 +73,7 @@ export interface SidecarSummary {
  *
  * @example
  * ```ts
+ * declare const value: unknown;
  * summarizeSidecar(value, { userTextsAmong: new Set(["hello"]) }).userTexts; // Set { "hello" } if a user said it
  * ```
  */
