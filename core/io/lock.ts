@@ -47,6 +47,8 @@ export const LOCK_FILE = "_hermes_fsck.lock";
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * const holder = report.repair?.staleLock;
  * if (holder) console.log(`took over the lock of pid ${holder.pid} on ${holder.host}`);
  * ```
@@ -102,6 +104,7 @@ export interface Lock {
  *
  * @example
  * ```ts
+ * declare const sessionDir: string;
  * const lock = await acquireLock(sessionDir, "repair");
  * if (lock.tookOverFrom) console.error(`took over a stale lock of pid ${lock.tookOverFrom.pid}`);
  * ```

@@ -31,6 +31,7 @@ export const LOCK_RECORD_MAX_BYTES = 4096;
  *
  * @example
  * ```ts
+ * declare const path: string;
  * const held: HeldLockFile | null = await createLockFile(path, "{}\n");
  * if (held && !held.advisory) console.error("no flock here");
  * ```
@@ -113,6 +114,7 @@ export async function createLockFile(
  *
  * @example
  * ```ts
+ * declare const path: string;
  * const existing: ExistingLockFile | null = await openExistingLock(path);
  * ```
  */
@@ -131,6 +133,7 @@ export interface ExistingLockFile {
  *
  * @example
  * ```ts
+ * declare const path: string;
  * try { await openExistingLock(path); }
  * catch (error) { if (error instanceof LockFileRefusedError) console.error(error.message); }
  * ```
@@ -230,6 +233,8 @@ export async function openExistingLock(
  *
  * @example
  * ```ts
+ * declare const path: string;
+ * declare const held: HeldLockFile;
  * if (await stillAt(path, held.info)) console.log("still ours");
  * ```
  */
@@ -248,6 +253,7 @@ export async function stillAt(
  *
  * @example
  * ```ts
+ * declare const held: HeldLockFile;
  * await removeLockFile("/srv/sessions/_hermes_fsck.lock", held);
  * ```
  */
@@ -269,6 +275,7 @@ export async function removeLockFile(
  *
  * @example
  * ```ts
+ * declare const existing: ExistingLockFile;
  * const state = await tryLockOf(existing.file);
  * if (state === "held") console.log("its holder is alive");
  * ```

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { appendLocked } from "./locked_append.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const expect: Expectation & { exists: true };
  * const done = await appendLocked("/srv/sessions/_turn_journal/abc.jsonl",
  *   expect, new TextEncoder().encode('{"event":"interrupted"}\n'));
  * if (!done.ok) console.log(done.reason, done.detail);
@@ -31,6 +33,10 @@ type Fs = typeof NodeFs;
  *
  * @example
  * ```ts
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const bytes: Uint8Array;
  * await appendLocked(path, expect, bytes, LOCK_WAIT_MS);
  * ```
  */
@@ -78,6 +84,7 @@ export interface LockedChange {
  *
  * @example
  * ```ts
+ * declare const keptPath: string;
  * const keep: BeforeChange = async (cut) => await Deno.writeFile(keptPath, cut);
  * ```
  */
@@ -93,6 +100,10 @@ export type BeforeChange = (
  *
  * @example
  * ```ts
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const bytes: Uint8Array;
  * const done = await appendLocked(path, expect, bytes);
  * ```
  */
@@ -127,7 +138,11 @@ export function appendLocked(
  *
  * @example
  * ```ts
- * const done = await truncateLocked(path, expect, 120, async (cut) => await keep(cut));
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const keep: BeforeChange;
+ * const done = await truncateLocked(path, expect, 120, keep);
  * ```
  */
 export function truncateLocked(

@@ -93,6 +93,7 @@ export async function lookOf(
  *
  * @example
  * ```ts
+ * declare const look: FileLook;
  * await createNoFollow("/srv/sessions/x.tmp", new TextEncoder().encode("{}"), look);
  * ```
  */
@@ -141,6 +142,8 @@ export async function createNoFollow(
  *
  * @example
  * ```ts
+ * import type { FileHandle } from "node:fs/promises";
+ * declare const handle: FileHandle;
  * await giveLook(handle, { mode: 0o640, uid: 1000, gid: 1000 });
  * ```
  */
@@ -192,6 +195,8 @@ export async function openDirNoFollow(
  *
  * @example
  * ```ts
+ * import { constants } from "node:fs";
+ * declare const path: string;
  * const same = await openSame(path, constants.O_RDONLY, await Deno.lstat(path));
  * ```
  */
@@ -224,6 +229,7 @@ export async function openSame(
  *
  * @example
  * ```ts
+ * declare const file: Deno.FsFile;
  * await giveLookOf(file, "/srv/sessions/_hermes_fsck.lock.tmp", await lookOf("/srv/sessions"));
  * ```
  */

@@ -78,6 +78,9 @@ const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP"];
  *
  * @example
  * ```ts
+ * import type { CliIo } from "../../cli.ts";
+ * declare const sessionDir: string;
+ * declare const io: CliIo;
  * const code = await actAsStoreOwner(sessionDir, ["audit"], io);
  * if (code !== null) Deno.exit(code);
  * ```

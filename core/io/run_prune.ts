@@ -33,6 +33,7 @@ import { deleteRun } from "./safety.ts";
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * const { pruned, kept, protected: spared, invalid } = await pruneRuns(dir, 1);
  * ```
  */

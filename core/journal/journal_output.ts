@@ -14,6 +14,8 @@
  * @example
  * ```ts
  * import { appendJournaledOutput } from "./journal_output.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * const session = { session_id: "s1", messages: [], tool_calls: [] };
  * appendJournaledOutput(session, output, "run1", { dedupeExisting: false, nowSeconds: Date.now() / 1000 });
  * ```
@@ -48,6 +50,8 @@ function pyStr(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { runOutputOf } from "./run_journal.ts";
+ * declare const bytes: Uint8Array;
  * journalHasVisibleOutput(runOutputOf(bytes, "s1", "r1")); // true when it streamed text
  * ```
  */
@@ -74,6 +78,8 @@ function serverView(output: RunOutput | null): RunOutputItem[] {
  *
  * @example
  * ```ts
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * journalTerminalState(output) === "completed";
  * ```
  */
@@ -90,6 +96,8 @@ export function journalTerminalState(output: RunOutput | null): string | null {
  *
  * @example
  * ```ts
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * const found = gatewayTerminalError(output, "s1", "run1");
  * if (found) console.log(found.eventId, found.message.content);
  * ```
@@ -190,6 +198,9 @@ function pendingTurnStart(session: RecoverySession): number | null {
  *
  * @example
  * ```ts
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * declare const session: RecoverySession;
+ * declare const found: GatewayError;
  * placeGatewayError(session, "run1", found);
  * ```
  */
@@ -244,6 +255,7 @@ export function placeGatewayError(
  *
  * @example
  * ```ts
+ * declare const doc: Record<string, unknown> & { messages: unknown[] };
  * const after = workingCopy(doc);
  * after.messages.push({ role: "user" }); // doc.messages is unchanged
  * ```
@@ -343,6 +355,10 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const session: RecoverySession;
+ * declare const output: RunOutput;
  * appendJournaledOutput(session, output, "run1", { dedupeExisting: true, nowSeconds: 1778458282 });
  * ```
  */
@@ -653,6 +669,11 @@ function toolAlreadyPresent(
  *
  * @example
  * ```ts
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const session: RecoverySession;
+ * declare const journal: RunOutput;
+ * declare const found: GatewayError;
  * const [output, error] = recoverJournaled(session, journal, "run1", found, { dedupeExisting: false, nowSeconds: 1 });
  * ```
  */

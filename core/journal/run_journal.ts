@@ -84,6 +84,7 @@ const CHUNK_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * const stats: RunJournalLineStats = summarizeRunJournal(bytes, "s1", "r1");
  * if (stats.tornLastLine !== null) console.log("torn at line", stats.tornLastLine);
  * ```
@@ -134,6 +135,8 @@ export interface RunJournalLineStats {
  *
  * @example
  * ```ts
+ * import { readAtBytes } from "../io/file_read.ts";
+ * declare const bytes: Uint8Array;
  * const seen: number[] = [];
  * const stats = readRunJournalLines(readAtBytes(bytes), DEFAULT_RUN_JOURNAL_LIMITS,
  *   (_event, line) => seen.push(line));
@@ -315,6 +318,9 @@ export class TerminalPick {
    *
    * @example
    * ```ts
+   * declare const pick: TerminalPick;
+   * declare const event: Record<string, unknown>;
+   * declare const line: number;
    * pick.add(event, line);
    * ```
    */
@@ -330,6 +336,7 @@ export class TerminalPick {
    *
    * @example
    * ```ts
+   * declare const pick: TerminalPick;
    * const terminal = pick.result();
    * ```
    */
@@ -588,6 +595,7 @@ export function pyStr(value: unknown): string {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * const summary: RunJournalSummary = summarizeRunJournal(bytes, "s1", "r1");
  * if (summary.terminalState === "completed") console.log("the run finished");
  * ```
@@ -634,6 +642,7 @@ export interface RunJournalSummary extends RunJournalLineStats {
  *
  * @example
  * ```ts
+ * import { fileConsumer } from "../io/file_read.ts";
  * const read = await fileConsumer(runJournalSummaryContents("s1", "r1"));
  * const r = read("/srv/sessions/_run_journal/s1/r1.jsonl", Infinity);
  * ```
@@ -734,7 +743,9 @@ function summarizeRunJournalAt(
  *
  * @example
  * ```ts
- * const output: RunOutput = (await readRunOutput(path, "s1", "r1")).value;
+ * declare const path: string;
+ * const read = await readRunOutput(path, "s1", "r1");
+ * if (read.ok) console.log(read.value.terminalState);
  * ```
  */
 export interface RunOutput {
@@ -778,6 +789,7 @@ export async function readRunOutput(
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * runOutputOf(bytes, "s1", "r1").items.length;
  * ```
  */

@@ -109,6 +109,7 @@ export interface RefusedRunJournalPath {
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * const listing: RunJournalListing = listRunJournals(dir);
  * ```
  */
@@ -244,6 +245,8 @@ export function runJournalName(sessionId: string, streamId: string): string {
  *
  * @example
  * ```ts
+ * declare const sessionDir: string;
+ * declare const session: SessionRunJournalNames;
  * if (!sameRunJournalDir(sessionDir, session)) console.log("swapped");
  * ```
  */

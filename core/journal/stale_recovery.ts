@@ -14,6 +14,7 @@
  * @example
  * ```ts
  * import { closeStaleTurn } from "./stale_recovery.ts";
+ * declare const text: string;
  * const doc = JSON.parse(text);
  * const outcome = closeStaleTurn(doc, { era: "head", journal: null, core: null, nowSeconds: Date.now() / 1000 });
  * console.log(outcome.marker, outcome.recoveredOutput);
@@ -129,6 +130,8 @@ export interface StaleOutcome {
  *
  * @example
  * ```ts
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * declare const doc: RecoverySession;
  * closeStaleTurn(doc, { era: "g0", journal: null, core: null, nowSeconds: 1778458282 }).marker; // "g0"
  * ```
  */

@@ -47,8 +47,10 @@ export interface StreamJournal {
  *
  * @example
  * ```ts
+ * declare const sessionDir: string;
+ * declare const doc: Record<string, unknown>;
  * const journal = await readStreamJournal(sessionDir, "abc", doc.active_stream_id);
- * if ("skip" in journal) return journal;
+ * if ("skip" in journal) console.log(journal.skip); // the repair skips the session
  * ```
  */
 export async function readStreamJournal(

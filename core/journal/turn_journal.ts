@@ -37,6 +37,7 @@ const KEPT_LINE_NUMBERS = 50;
  *
  * @example
  * ```ts
+ * declare const journal: JournalSummary;
  * const turn: TurnState | undefined = journal.turns.get("t1");
  * console.log(turn?.latest.event, turn?.terminalEvents);
  * ```
@@ -72,6 +73,7 @@ const KEPT_SESSION_IDS = 20;
  *
  * @example
  * ```ts
+ * declare const journal: JournalSummary;
  * for (const { value, line } of journal.sessionIds) console.log(value, line);
  * ```
  */
@@ -89,6 +91,7 @@ export interface JournalSessionId {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * const journal: JournalSummary = summarizeJournal(bytes);
  * console.log(journal.lines, journal.malformedCount, journal.turns.size);
  * ```
@@ -152,6 +155,8 @@ export const OTHER_BREAK = /[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
  *
  * @example
  * ```ts
+ * declare const names: string[];
+ * declare function bytesOf(file: number): Uint8Array;
  * const turns = new Map<string, TurnState>();
  * names.forEach((_, file) => summarizeJournal(bytesOf(file), { file, turns }));
  * ```

@@ -45,6 +45,7 @@ export interface SessionJournalNames {
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * const listing: JournalListing = listJournalFiles(dir);
  * ```
  */

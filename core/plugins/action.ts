@@ -108,6 +108,9 @@ export type Action =
  *
  * @example
  * ```ts
+ * import type { StoreWriter } from "../io/safety.ts";
+ * declare const writer: StoreWriter;
+ * declare const action: Action;
  * const outcome: ActionOutcome = await writer.apply(action);
  * if (outcome.status !== "applied") console.log(outcome.reason, outcome.detail);
  * ```

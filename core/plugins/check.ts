@@ -80,6 +80,7 @@ export interface CheckOptions {
  *
  * @example
  * ```ts
+ * declare const scope: SessionScope;
  * const store: SessionStore = scope.store;
  * store.sessions.size <= 1; // true
  * ```
@@ -158,6 +159,7 @@ export interface TempScope {
  *
  * @example
  * ```ts
+ * declare const context: CheckContext;
  * const shape = context.store.index?.read.ok && context.store.index.read.value.shape;
  * ```
  */

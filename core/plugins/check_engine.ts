@@ -11,6 +11,10 @@
  * @example
  * ```ts
  * import { CheckRun } from "./check_engine.ts";
+ * import type { Check } from "./check.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const checks: Check[];
+ * declare const part: StoreSnapshot;
  * const run = new CheckRun(checks, { now: Date.now(), serverStopped: false });
  * await run.visit(part); // for each part, in id order
  * const findings = await run.finish();
@@ -52,6 +56,9 @@ interface Running {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const options: CheckOptions;
  * const run = new CheckRun(builtinChecks, options);
  * ```
  */
@@ -69,6 +76,8 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import type { Check } from "./check.ts";
+   * declare const checks: Check[];
    * const run = new CheckRun(checks, { now: Date.now(), serverStopped: true });
    * ```
    */
@@ -102,6 +111,9 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+   * declare const run: CheckRun;
+   * declare const part: StoreSnapshot;
    * await run.visit(part);
    * ```
    */
@@ -137,6 +149,9 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+   * declare const run: CheckRun;
+   * declare const store: StoreSnapshot;
    * const findings = await run.finish(store);
    * ```
    */

@@ -7,6 +7,8 @@
  * ```ts
  * import { runChecks } from "./pipeline.ts";
  * import { scanStore } from "../scan/snapshot.ts";
+ * import type { Check } from "./check.ts";
+ * declare const myChecks: Check[];
  * const store = await scanStore({ sessionDir: "/srv/sessions", stateDbPath: null });
  * const findings = await runChecks(store, myChecks, { now: Date.now(), serverStopped: false });
  * ```
@@ -97,6 +99,9 @@ export const PIPELINE_KINDS: KindInfo[] = [CHECK_FAILED, {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, builtinChecks, { now: Date.now(), serverStopped: false });
  * ```
  */
@@ -132,6 +137,7 @@ export interface Selection {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const { checks, keep } = selectChecks(builtinChecks, { only: ["shrunken_live"], skip: [] });
  * ```
  */

@@ -10,6 +10,7 @@
  * @example
  * ```ts
  * import { loadPlugins } from "./plugin_load.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const { programs, checks } = await loadPlugins({
  *   paths: ["./big-sessions.py", "./my-check.ts"],
  *   dir: Deno.env.get("HERMES_FSCK_PLUGIN_DIR") ?? null,
@@ -57,6 +58,8 @@ export interface PluginSources {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const sources: PluginSources;
  * const { programs, checks, warnings }: LoadedPlugins = await loadPlugins(sources, builtinChecks);
  * ```
  */
@@ -111,6 +114,7 @@ const WINDOWS_EXECUTABLES = new Set([".exe", ".com", ".bat", ".cmd"]);
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * await loadPlugins({ paths: ["./x.ts"], dir: null, standalone: true }, builtinChecks);
  * // throws PluginLoadError: a compiled binary cannot load ./x.ts ...
  * ```

@@ -7,6 +7,8 @@
  * @example
  * ```ts
  * import { parsePluginLine, pluginInput } from "./plugin_protocol.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const stdin = JSON.stringify(pluginInput(store, { now: Date.now(), serverStopped: false }));
  * parsePluginLine('{"kind":"big_session","category":"info","message":"x is big."}');
  * // { ok: true, finding: { kind: "big_session", ... } }
@@ -30,6 +32,10 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const options: CheckOptions;
  * pluginInput(store, options).protocolVersion === PLUGIN_PROTOCOL_VERSION; // true
  * ```
  */
@@ -40,6 +46,7 @@ export const PLUGIN_PROTOCOL_VERSION = 1;
  *
  * @example
  * ```ts
+ * import { validateJson } from "../json/json_schema.ts";
  * validateJson(PLUGIN_FINDING_SCHEMA, { kind: "x", category: "info", message: "m" }); // []
  * ```
  */
@@ -78,6 +85,7 @@ export interface PluginSession {
  *
  * @example
  * ```ts
+ * declare const stdinText: string;
  * const input: PluginInput = JSON.parse(stdinText);
  * for (const session of input.sessions) console.log(session.live);
  * ```
@@ -151,6 +159,8 @@ export type ParsedPluginLine =
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const input = pluginInput(store, { now: Date.now(), serverStopped: false });
  * input.sessions[0]; // { sessionId: "abc", live: "/srv/sessions/abc.json", backup: null, journal: null }
  * ```

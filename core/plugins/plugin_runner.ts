@@ -14,6 +14,9 @@
  * @example
  * ```ts
  * import { runExternalPlugins } from "./plugin_runner.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runExternalPlugins(store, builtinChecks, {
  *   programs: [{ name: "big-sessions.py", path: "/etc/hermes-fsck/plugins/big-sessions.py" }],
  *   timeoutMs: 10_000,
@@ -58,6 +61,7 @@ export interface ExternalPlugin {
  *
  * @example
  * ```ts
+ * declare const plugin: ExternalPlugin;
  * const settings: PluginSettings = { programs: [plugin], timeoutMs: 10_000 };
  * ```
  */
@@ -106,6 +110,8 @@ const INVALID_LINES_LISTED = 20;
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
+ * declare const findings: Finding[];
  * const failed = findings.filter((f) => f.kind === "plugin_failed");
  * failed.map((f) => f.evidence.reason as PluginFailure); // ["timeout", ...]
  * ```
@@ -125,6 +131,12 @@ export type PluginFailure =
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const checkOptions: CheckOptions;
+ * declare const programs: ExternalPlugin[];
  * const findings = await runExternalPlugins(store, builtinChecks, { programs }, checkOptions);
  * findings.filter((f) => f.plugin === "big-sessions.py");
  * ```

@@ -28,6 +28,7 @@ import type { StoreSnapshot } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * declare const context: RepairContext;
  * const file: PlanRead = await context.read("abc.json");
  * if (file.ok) console.log(file.expect, file.bytes?.length);
  * ```
@@ -41,6 +42,7 @@ export type PlanRead =
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
  * const plan = (findings: Finding[], context: RepairContext) =>
  *   context.read(`${findings[0].sessionId}.json`);
  * ```
@@ -64,6 +66,8 @@ export interface RepairContext {
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
+ * declare const finding: Finding;
  * const plan: Plan = {
  *   repair: "rebuild_index",
  *   findingIds: [finding.id],
@@ -104,6 +108,7 @@ export interface PlanSkip {
  *
  * @example
  * ```ts
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const repair: Repair = builtinRepairs[0];
  * console.log(repair.id, repair.fixes);
  * ```
@@ -159,6 +164,7 @@ export function defineRepair(repair: Repair): Repair {
  *
  * @example
  * ```ts
+ * declare const result: Plan | PlanSkip;
  * if (isSkip(result)) console.log(result.skip);
  * ```
  */

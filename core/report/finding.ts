@@ -111,6 +111,8 @@ export interface FindingDraft {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * for (const finding of report.findings) {
  *   console.log(finding.id, finding.kind, finding.category, finding.message);
  * }

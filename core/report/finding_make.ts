@@ -6,6 +6,9 @@
  * @example
  * ```ts
  * import { toFinding } from "./finding_make.ts";
+ * import type { KindInfo, FindingDraft } from "./finding.ts";
+ * declare const kindInfo: KindInfo;
+ * declare const draft: FindingDraft;
  * const finding = toFinding("orphan-backup", kindInfo, draft);
  * ```
  * @module
@@ -58,6 +61,9 @@ export function findingId(draft: FindingDraft): string {
  *
  * @example
  * ```ts
+ * import type { KindInfo, FindingDraft } from "./finding.ts";
+ * declare const kindInfo: KindInfo;
+ * declare const draft: FindingDraft;
  * toFinding("orphan-backup", kindInfo, draft).category; // kindInfo.category
  * ```
  */

@@ -25,6 +25,8 @@
  *
  * @example
  * ```ts
+ * declare const missing: Set<string>;
+ * declare function reportCount(count: number): void;
  * if (missing.size > MAX_LISTED) reportCount(missing.size);
  * ```
  */
@@ -36,6 +38,7 @@ export const MAX_LISTED = 1000;
  *
  * @example
  * ```ts
+ * declare const ids: string[];
  * const shown = firstSorted(ids, EXAMPLES_SHOWN);
  * ```
  */

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { metricsText } from "./metrics.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * const text = metricsText({ command: "preen", sessionDir: "/srv/sessions", exitCode: 0, startedAt: Date.now(), durationMs: 12, report });
  * ```
  * @module
@@ -56,6 +58,7 @@ function label(value: string): string {
  *
  * @example
  * ```ts
+ * declare const run: MetricsRun;
  * await Deno.writeTextFile("/tmp/hermes_fsck.prom", metricsText(run));
  * ```
  */

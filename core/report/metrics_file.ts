@@ -21,6 +21,7 @@
  * @example
  * ```ts
  * import { writeMetricsFile } from "./metrics_file.ts";
+ * declare const text: string;
  * await writeMetricsFile("/var/lib/node_exporter/hermes_fsck.prom", text);
  * ```
  * @module
@@ -160,7 +161,12 @@ export function metricsTarget(
  *
  * @example
  * ```ts
- * const handoff = metricsHandoff("/tmp/m.prom", { command: "preen", sessionDir, startedAt: Date.now() });
+ * import { actAsStoreOwner } from "../io/owner_reexec.ts";
+ * import type { OwnerIo } from "../io/owner_reexec.ts";
+ * declare const sessionDir: string;
+ * declare const args: string[];
+ * declare const io: OwnerIo;
+ * const handoff = metricsHandoff("/tmp/m.prom", { command: "preen", sessionDir, startedAt: Date.now() }, (text) => io.stderr(text));
  * await actAsStoreOwner(sessionDir, args, io, handoff);
  * ```
  */

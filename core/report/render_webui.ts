@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { renderWebuiJson } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * console.log(renderWebuiJson(report));
  * ```
  * @module
@@ -61,6 +63,8 @@ export interface WebuiItem {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * const audit: WebuiAudit = toWebuiAudit(report);
  * console.log(audit.status, audit.summary.ok);
  * ```
@@ -83,6 +87,8 @@ export interface WebuiAudit {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * toWebuiAudit(report).summary.ok; // live sidecars scanned
  * ```
  */
@@ -283,6 +289,8 @@ function compareItems(a: PlacedItem, b: PlacedItem): number {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * renderWebuiJson(report); // '{"items": [], "status": "ok", "summary": {...}}'
  * ```
  */
@@ -298,6 +306,10 @@ export function renderWebuiJson(
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
  * for (const piece of renderWebuiJsonPieces(report)) io.stdout(piece);
  * ```
  */

@@ -6,6 +6,7 @@
  * @example
  * ```ts
  * import { exitCodeOf } from "./report.ts";
+ * declare const report: Report;
  * exitCodeOf(report); // 0, 1, 4, 5, 8, ... (a bit mask, as e2fsck's)
  * ```
  * @module
@@ -21,6 +22,7 @@ import type { LockHolder } from "../io/lock.ts";
  *
  * @example
  * ```ts
+ * declare const report: Report;
  * if (report.exitCode & EXIT.PROBLEMS_LEFT) console.log("do not start the server");
  * ```
  */
@@ -61,6 +63,8 @@ export interface StateDbInfo {
  *
  * @example
  * ```ts
+ * import { runPipeline } from "../run/run.ts";
+ * declare const sessionDir: string;
  * const report: Report = await runPipeline({ command: "audit", sessionDir, stateDbPath: null });
  * console.log(report.status, report.summary, report.exitCode);
  * ```
@@ -119,6 +123,7 @@ export interface Report {
  *
  * @example
  * ```ts
+ * declare const report: Report;
  * exitCodeOf({ ...report, summary: { sessions: 1, repairable: 0, unsafe_to_repair: 0, info: 2 } }); // 0
  * ```
  */

@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { validateReport } from "./report_schema.ts";
+ * declare const output: string;
  * validateReport(JSON.parse(output)); // [] when the report is valid
  * ```
  * @module

@@ -16,6 +16,9 @@
  * @example
  * ```ts
  * import { applyAcknowledgements } from "./acknowledged.ts";
+ * import type { Report } from "../report/report.ts";
+ * declare const sessionDir: string;
+ * declare const report: Report;
  * const { findings, problem } = await applyAcknowledgements(sessionDir, report.findings, 1 << 28);
  * ```
  * @module
@@ -33,6 +36,8 @@ import { sha256Hex } from "../io/hash.ts";
  *
  * @example
  * ```ts
+ * import { join } from "node:path";
+ * declare const sessionDir: string;
  * join(sessionDir, ACKNOWLEDGED_FILE); // <session dir>/_hermes_fsck/acknowledged.json
  * ```
  */
@@ -53,6 +58,7 @@ export const ACKNOWLEDGED_MAX_BYTES = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * declare const note: string;
  * if (note.length > NOTE_MAX_CHARS) throw new Error("note too long");
  * ```
  */
@@ -177,6 +183,7 @@ export async function readAcknowledgements(
  *
  * @example
  * ```ts
+ * declare const entry: Acknowledgement;
  * const value = acknowledgedRecord([entry]); // { version: 1, acknowledged: [entry] }
  * ```
  */
@@ -193,6 +200,8 @@ export function acknowledgedRecord(
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
+ * declare const finding: Finding;
  * const files = await fileStates("/srv/sessions", finding.paths, 1 << 28);
  * ```
  */
@@ -222,6 +231,11 @@ export async function fileStates(
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
+ * declare const entry: Acknowledgement;
+ * declare const dir: string;
+ * declare const finding: Finding;
+ * declare const max: number;
  * sameFiles(entry.files, await fileStates(dir, finding.paths, max)); // false once one changed
  * ```
  */
@@ -239,7 +253,10 @@ export function sameFiles(was: FileState[], now: FileState[]): boolean {
  *
  * @example
  * ```ts
- * const { findings, problem } = await applyAcknowledgements(dir, findings, 1 << 28);
+ * import type { AuditResult } from "../run/audit.ts";
+ * declare const dir: string;
+ * declare const audit: AuditResult;
+ * const { findings, problem } = await applyAcknowledgements(dir, audit.findings, 1 << 28);
  * ```
  */
 export async function applyAcknowledgements(
@@ -277,6 +294,9 @@ export async function applyAcknowledgements(
  *
  * @example
  * ```ts
+ * import type { RepairRun } from "../run/repair_engine.ts";
+ * declare const sessionDir: string;
+ * declare const run: RepairRun;
  * const audit = await withAcknowledgements(sessionDir, run.after, 1 << 28);
  * ```
  */

@@ -109,6 +109,7 @@ export type VersionSource =
  *
  * @example
  * ```ts
+ * declare const evidence: SessionEvidence;
  * const v: SessionVersion = evidence.versions[0];
  * console.log(v.label, v.status, v.messageCount, v.title);
  * ```
@@ -197,6 +198,7 @@ export interface JournalTurn {
  *
  * @example
  * ```ts
+ * declare const reader: EvidenceReader;
  * const e: SessionEvidence | null = await reader.session("abc");
  * e?.diff.entries.forEach((d) => console.log(d.role, d.excerpt, d.counts));
  * ```
@@ -307,6 +309,7 @@ interface Read {
  *
  * @example
  * ```ts
+ * declare const options: EvidenceOptions;
  * const reader = await EvidenceReader.open(options);
  * try { await reader.session("abc"); } finally { reader.close(); }
  * ```
@@ -347,6 +350,7 @@ export class EvidenceReader {
    *
    * @example
    * ```ts
+   * declare const sessionDir: string;
    * const reader = await EvidenceReader.open({ sessionDir, stateDbPath: null, profiles: null });
    * ```
    */
@@ -391,6 +395,7 @@ export class EvidenceReader {
    *
    * @example
    * ```ts
+   * declare const reader: EvidenceReader;
    * const evidence = await reader.session("abc");
    * ```
    */

@@ -24,6 +24,10 @@
  * @example
  * ```ts
  * import { planResolution } from "./resolution_plan.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const planned = await planResolution(finding, "bak", context, { undelete: false });
  * if ("plan" in planned) console.log(planned.plan.actions.length);
  * ```
@@ -70,6 +74,10 @@ export type PlannedResolution =
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const planned = await planResolution(finding, "discard", context, { undelete: false });
  * ```
  */

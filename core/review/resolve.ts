@@ -11,6 +11,7 @@
  * @example
  * ```ts
  * import { resolveFinding } from "./resolve.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const result = await resolveFinding({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -44,6 +45,7 @@ import { DEFAULT_MAX_FILE_BYTES, type ScanOptions } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const options: ResolveOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks, findingId: "0123456789abcdef", keep: "discard",
@@ -79,6 +81,7 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
+ * declare const options: ResolveOptions;
  * try { await resolveFinding(options); }
  * catch (e) { if (e instanceof ResolveRefused) console.log(e.reason); }
  * ```
@@ -108,6 +111,7 @@ export type ResolveAction = RepairRecord["actions"][number];
  *
  * @example
  * ```ts
+ * declare const options: ResolveOptions;
  * const result: ResolveResult = await resolveFinding(options);
  * if (result.runId) console.log(`undo with: hermes-fsck undo ${result.runId}`);
  * ```
@@ -143,6 +147,7 @@ export interface ResolveResult {
  *
  * @example
  * ```ts
+ * declare const options: ResolveOptions;
  * const result = await resolveFinding({ ...options, dryRun: true });
  * for (const action of result.actions) console.log(action.op, action.path);
  * ```

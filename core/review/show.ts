@@ -7,6 +7,12 @@
  * @example
  * ```ts
  * import { findShown, renderShowText } from "./show.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import type { KindInfo } from "../report/finding.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
+ * declare const kinds: ReadonlyMap<string, KindInfo>;
  * const shown = await findShown("0123456789abcdef", report, reader, kinds);
  * if (shown) console.log(renderShowText(shown));
  * ```
@@ -35,6 +41,11 @@ const MAX_SESSION_FINDINGS = 50;
  *
  * @example
  * ```ts
+ * import type { Finding, KindInfo } from "../report/finding.ts";
+ * import { commandsFor } from "./review_commands.ts";
+ * declare const finding: Finding;
+ * declare const kind: KindInfo;
+ * declare const dir: string;
  * const f: ShownFinding = { ...finding, commands: commandsFor(finding, kind, dir) };
  * ```
  */
@@ -45,6 +56,13 @@ export type ShownFinding = Finding & { commands: SuggestedCommand[] };
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import type { KindInfo } from "../report/finding.ts";
+ * declare const id: string;
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
+ * declare const kinds: ReadonlyMap<string, KindInfo>;
  * const shown: Shown = (await findShown(id, report, reader, kinds))!;
  * console.log(shown.matched, shown.session?.versions.length);
  * ```
@@ -76,6 +94,7 @@ export interface Shown {
  *
  * @example
  * ```ts
+ * import type { Finding } from "../report/finding.ts";
  * sessionOfFinding({ paths: ["abc.tmp.1.2"] } as Finding); // "abc"
  * ```
  */
@@ -144,6 +163,11 @@ export async function showOf(
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
  * const shown = await findShown("abc", report, reader, kindsOf());
  * ```
  */
@@ -186,6 +210,9 @@ export async function findShown(
  *
  * @example
  * ```ts
+ * import type { CliIo } from "../../cli.ts";
+ * declare const io: CliIo;
+ * declare const shown: Shown;
  * io.stdout(renderShowText(shown));
  * ```
  */

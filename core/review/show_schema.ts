@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { validateShown } from "./show_schema.ts";
+ * declare const output: string;
  * validateShown(JSON.parse(output)); // [] when it is valid
  * ```
  * @module

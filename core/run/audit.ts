@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { auditStore } from "./audit.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const audit = await auditStore({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -84,6 +85,7 @@ export interface AuditResult {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const options: AuditOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -123,6 +125,9 @@ export interface AuditOptions {
  *
  * @example
  * ```ts
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
  * await auditStore({ scan, checks: builtinChecks, partSessions: DEFAULT_PART_SESSIONS });
  * ```
  */
@@ -133,6 +138,9 @@ export const DEFAULT_PART_SESSIONS = 1000;
  *
  * @example
  * ```ts
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
  * const { store, findings } = await auditStore({ scan, checks: builtinChecks });
  * ```
  */

@@ -109,6 +109,8 @@ export interface PipelineOptions {
  *
  * @example
  * ```ts
+ * declare const sessionDir: string;
+ * declare const stateDbPath: string;
  * const report = await runPipeline({ command: "repair", sessionDir, stateDbPath, dryRun: true });
  * ```
  */
@@ -247,6 +249,7 @@ function stateDbInfo(db: StateDb): StateDbInfo {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * kindsOf(builtinChecks).get("shrunken_live")?.category; // "repairable"
  * ```
  */

@@ -17,6 +17,7 @@
  *
  * @example
  * ```ts
+ * declare const keep: string | undefined;
  * if (!keep) throw new UsageError("resolve needs --keep SOURCE");
  * ```
  */

@@ -25,6 +25,8 @@ export const TOOL_VERSION = "0.1.0";
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * report.schemaVersion === REPORT_SCHEMA_VERSION; // true
  * ```
  */
