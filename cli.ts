@@ -113,6 +113,9 @@ export interface CliIo {
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "./checks/builtin.ts";
+ * import type { Check } from "./core/plugins/check.ts";
+ * declare const myCheck: Check;
  * const options: CliOptions = { checks: [...builtinChecks, myCheck] };
  * Deno.exit(await main(Deno.args, undefined, options));
  * ```
@@ -224,6 +227,9 @@ class OperationalError extends Error {}
  *
  * @example
  * ```ts
+ * import { builtinChecks } from "./checks/builtin.ts";
+ * import type { Check } from "./core/plugins/check.ts";
+ * declare const myCheck: Check;
  * const code = await main(["audit", "--session-dir", "/srv/sessions"]);
  * await main(Deno.args, undefined, { checks: [...builtinChecks, myCheck] });
  * ```

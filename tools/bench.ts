@@ -49,6 +49,7 @@ const TIME = "/usr/bin/time";
  *
  * @example
  * ```ts
+ * declare const startupMs: number;
  * startupMs <= TARGETS.startupMs;
  * ```
  */

@@ -74,6 +74,8 @@ export interface BenchStoreSpec {
  *
  * @example
  * ```ts
+ * declare const spec: BenchStoreSpec;
+ * declare const cacheDir: string;
  * const store: BenchStore = await ensureBenchStore(cacheDir, spec);
  * console.log(store.files, store.bytes / 1e6, "MB");
  * ```
@@ -135,6 +137,8 @@ export function storeKey(spec: BenchStoreSpec): string {
  *
  * @example
  * ```ts
+ * declare const spec: BenchStoreSpec;
+ * declare const cacheDir: string;
  * const store = await ensureBenchStore(cacheDir, spec, (m) => console.error(m));
  * ```
  */
