@@ -98,6 +98,7 @@ const PARSE_WHOLE_UP_TO_BYTES = 2 << 20;
  *
  * @example
  * ```ts
+ * import { StringPool } from "./string_pool.ts";
  * const options: IndexReadOptions = { pool: new StringPool() };
  * ```
  */
@@ -203,6 +204,11 @@ function summarizeIndexWith(
  *
  * @example
  * ```ts
+ * import type { OpenFile } from "../io/file_read.ts";
+ * declare const file: OpenFile;
+ * declare const path: string;
+ * declare const maxBytes: number;
+ * declare const partOf: (sessionId: string) => number;
  * const { read, parts } = summarizeIndexByParts(file, path, maxBytes, partOf);
  * const firstPartsEntries = parts?.take() ?? [];
  * ```
@@ -233,6 +239,10 @@ export interface IndexByParts {
  *
  * @example
  * ```ts
+ * import { openRegularFile } from "../io/file_read.ts";
+ * declare const path: string;
+ * declare const maxBytes: number;
+ * declare const partOf: (sessionId: string) => number;
  * const opened = await openRegularFile(path, maxBytes);
  * if (opened.ok) {
  *   const { read, parts } = summarizeIndexByParts(opened.file, path, maxBytes, partOf);
@@ -288,6 +298,10 @@ export function summarizeIndexByParts(
  *
  * @example
  * ```ts
+ * import type { IndexEntry } from "./store_snapshot.ts";
+ * declare const partCount: number;
+ * declare function check(entries: IndexEntry[]): void;
+ * declare const parts: IndexParts;
  * for (let k = 0; k < partCount; k++) check(parts.take());
  * parts.close();
  * ```
@@ -306,7 +320,12 @@ export class IndexParts {
    *
    * @example
    * ```ts
-   * const parts = new IndexParts(file, path, spans, partOf);
+   * import type { OpenFile } from "../io/file_read.ts";
+   * declare const file: OpenFile;
+   * declare const spans: Spans;
+   * declare const path: string;
+   * declare const partOf: (sessionId: string) => number;
+   * const parts = new IndexParts(file, path, [spans], partOf);
    * ```
    */
   constructor(
@@ -327,6 +346,8 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import type { IndexEntry } from "./store_snapshot.ts";
+   * declare const parts: IndexParts;
    * const entries: IndexEntry[] = parts.take();
    * ```
    */
@@ -376,6 +397,7 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * declare const parts: IndexParts;
    * parts.close();
    * ```
    */
@@ -398,8 +420,9 @@ export class IndexParts {
  *
  * @example
  * ```ts
- * const entry = new ReadAgainEntry("abc", 0, () => ({ title: "T" }));
- * entry.entry; // { title: "T" }
+ * declare const source: EntrySource;
+ * const entry = new ReadAgainEntry("abc", source, 0);
+ * entry.entry; // { title: "T" }, read again from the file
  * ```
  */
 export class ReadAgainEntry implements IndexEntry {
@@ -414,6 +437,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * declare const source: EntrySource;
    * new ReadAgainEntry("abc", source, 3);
    * ```
    */
@@ -428,6 +452,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * declare const entry: ReadAgainEntry;
    * entry.position; // 3
    * ```
    */
@@ -440,6 +465,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * declare const entry: ReadAgainEntry;
    * "title" in entry.entry;
    * ```
    */
@@ -452,6 +478,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * declare const entry: ReadAgainEntry;
    * JSON.stringify(entry); // '{"sessionId":"abc","entry":{...},"position":3}'
    * ```
    */
@@ -470,6 +497,8 @@ export class ReadAgainEntry implements IndexEntry {
  *
  * @example
  * ```ts
+ * declare const spans: Spans;
+ * declare function readFields(i: number): Record<string, unknown>;
  * const source: EntrySource = { spans, fields: (i) => readFields(i) };
  * ```
  */
@@ -517,6 +546,10 @@ export class Spans {
    *
    * @example
    * ```ts
+   * declare const spans: Spans;
+   * declare const position: number;
+   * declare const start: number;
+   * declare const end: number;
    * spans.push(position, start, end);
    * ```
    */
@@ -540,6 +573,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * declare const spans: Spans;
    * spans.position(0);
    * ```
    */
@@ -552,6 +586,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * declare const spans: Spans;
    * spans.start(0);
    * ```
    */
@@ -564,6 +599,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * declare const spans: Spans;
    * spans.end(0);
    * ```
    */
@@ -577,6 +613,8 @@ export class Spans {
  *
  * @example
  * ```ts
+ * import type { StringPool } from "./string_pool.ts";
+ * declare const pool: StringPool;
  * summarizeIndexBytes(new TextEncoder().encode("{}"), { pool }); // shape "object"
  * ```
  */

@@ -6,6 +6,9 @@
  * @example
  * ```ts
  * import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+ * import type { ScannedFile } from "../io/file_read.ts";
+ * import type { SidecarSummary } from "../store/sidecar_summary.ts";
+ * declare const file: ScannedFile<SidecarSummary>;
  * if (!file.read.ok && isParseProblem(file.read.problem)) {
  *   console.log(parseProblemEvidence(file.read.problem)); // { problem, detail, offset }
  * }

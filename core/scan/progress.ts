@@ -10,6 +10,8 @@
  * @example
  * ```ts
  * import { ProgressLine, showProgress } from "./progress.ts";
+ * import { scanStore } from "./snapshot.ts";
+ * declare const sessionDir: string;
  * const line = showProgress({ stderrIsTerminal: Deno.stderr.isTerminal(), quiet: false })
  *   ? new ProgressLine((text) => Deno.stderr.writeSync(new TextEncoder().encode(text)))
  *   : null;
@@ -59,6 +61,7 @@ export function formatRepairProgress(progress: RepairProgress): string {
  *
  * @example
  * ```ts
+ * declare const write: (text: string) => void;
  * new ProgressLine(write, { delayMs: PROGRESS_DELAY_MS * 2 });
  * ```
  */
@@ -69,6 +72,7 @@ export const PROGRESS_DELAY_MS = 1000;
  *
  * @example
  * ```ts
+ * declare const write: (text: string) => void;
  * new ProgressLine(write, { intervalMs: PROGRESS_INTERVAL_MS });
  * ```
  */
@@ -130,6 +134,7 @@ export interface ProgressLineOptions {
  *
  * @example
  * ```ts
+ * declare const chunks: string[];
  * const line = new ProgressLine((text) => chunks.push(text), { delayMs: 0 });
  * line.update({ filesDone: 1, files: 2, bytesRead: 1e6, elapsedMs: 500 });
  * line.done(); // erases it

@@ -35,6 +35,7 @@ import { pathIn } from "../store/layout.ts";
  *
  * @example
  * ```ts
+ * declare const journals: RunJournals;
  * const file: ScannedRunJournal = journals.sessions.get("abc")!.files[0];
  * if (file.read.ok) console.log(file.streamId, file.read.value.terminalState);
  * ```
@@ -49,6 +50,7 @@ export type ScannedRunJournal = ScannedFile<RunJournalSummary> & {
  *
  * @example
  * ```ts
+ * declare const journals: RunJournals;
  * const s: SessionRunJournal | undefined = journals.sessions.get("abc");
  * ```
  */
@@ -66,6 +68,8 @@ export interface SessionRunJournal {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const journals: RunJournals = store.runJournals ?? NO_RUN_JOURNALS;
  * ```
  */
@@ -81,6 +85,8 @@ export interface RunJournals {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const journals = store.runJournals ?? NO_RUN_JOURNALS;
  * ```
  */
@@ -96,7 +102,7 @@ export const NO_RUN_JOURNALS: RunJournals = Object.freeze({
  *
  * @example
  * ```ts
- * const journals = await scanRunJournals("/srv/sessions", { maxTotalBytes: 64 << 20 });
+ * const journals = await scanRunJournals("/srv/sessions", { limits: { maxTotalBytes: 64 << 20 } });
  * ```
  */
 export async function scanRunJournals(
@@ -157,6 +163,8 @@ export async function scanRunJournals(
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * runJournalOf(store.runJournals, "abc")?.files.length;
  * ```
  */
@@ -172,6 +180,8 @@ export function runJournalOf(
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const file = runFileOf(store.runJournals, "abc", "r1");
  * if (file?.read.ok) console.log(file.read.value.hasVisibleOutput);
  * ```
@@ -201,6 +211,9 @@ export function runFileOf(
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * declare const meta: Record<string, unknown>;
  * const verdict = activeRunVerdict(store.runJournals, "abc", meta.active_stream_id);
  * if (verdict?.kind === "output") console.log(verdict.file.name);
  * ```
@@ -238,6 +251,8 @@ export function activeRunVerdict(
  *
  * @example
  * ```ts
+ * import type { RunJournalSummary } from "../journal/run_journal.ts";
+ * declare const summary: RunJournalSummary;
  * readCut(summary); // "was read only to byte 268435456 (of a bigger file)"
  * ```
  */

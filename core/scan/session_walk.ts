@@ -16,6 +16,10 @@
  * @example
  * ```ts
  * import { SessionWalk } from "./session_walk.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const names: string[];
+ * declare const journals: JournalName[];
+ * declare const store: StoreSnapshot;
  * const walk = new SessionWalk(names, journals, store.temps, () => true);
  * for (let s = walk.next(); s; s = walk.next()) console.log(s.sessionId, s.files);
  * ```
@@ -33,6 +37,7 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * declare const session: WalkedSession;
  * if (session.temps === NO_TEMPS) console.log("no temps");
  * ```
  */
@@ -43,6 +48,7 @@ export const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
  *
  * @example
  * ```ts
+ * declare const walk: SessionWalk;
  * const session: WalkedSession | null = walk.next();
  * ```
  */
@@ -75,6 +81,10 @@ export interface JournalName {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const names: string[];
+ * declare const journals: JournalName[];
+ * declare const store: StoreSnapshot;
  * const walk = new SessionWalk(names, journals, store.temps, () => true);
  * walk.peekId(); // the next session's id, or null
  * ```
@@ -99,6 +109,11 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import type { StoreSnapshot } from "./store_snapshot.ts";
+   * import { SUMMARIZED_TEMP_ORIGINS } from "./snapshot.ts";
+   * declare const names: string[];
+   * declare const journals: JournalName[];
+   * declare const store: StoreSnapshot;
    * new SessionWalk(names, journals, store.temps, (t) => SUMMARIZED_TEMP_ORIGINS.has(t.origin));
    * ```
    */
@@ -119,6 +134,9 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { compareIds } from "../store/session_id.ts";
+   * declare const walk: SessionWalk;
+   * declare const end: string;
    * while (walk.peekId() !== null && compareIds(walk.peekId()!, end) < 0) walk.next();
    * ```
    */
@@ -135,6 +153,7 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * declare const walk: SessionWalk;
    * const session = walk.next();
    * ```
    */

@@ -48,6 +48,8 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * declare const pool: StringPool;
+   * declare const id: string;
    * pool.string(id) === pool.string(String(id)); // true
    * ```
    */
@@ -67,6 +69,7 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * declare const pool: StringPool;
    * pool.value(["files", "web"]) === pool.value(["files", "web"]); // true
    * pool.value(42); // 42
    * ```
@@ -88,6 +91,9 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * import type { SidecarSummary } from "../store/sidecar_summary.ts";
+   * declare const pool: StringPool;
+   * declare const summary: SidecarSummary;
    * pool.record(summary.meta).title; // the shared copy of the title
    * ```
    */
