@@ -84,6 +84,7 @@ export const materializeFromStateDb = defineRepair({
  *
  * @example
  * ```ts
+ * import { sidecarFromStateDb } from "./materialize_from_state_db.ts";
  * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const built = sidecarFromStateDb(store, "abc");
@@ -134,6 +135,7 @@ export function sidecarFromStateDb(
  *
  * @example
  * ```ts
+ * import { stateDbRowToSidecar } from "./materialize_from_state_db.ts";
  * import type { StateDbSessionRow, StateDbMessage } from "../core/state_db/state_db.ts";
  * declare const row: StateDbSessionRow;
  * declare const messages: StateDbMessage[];

@@ -27,6 +27,7 @@
  *
  * @example
  * ```ts
+ * import { Interrupted } from "./interrupt.ts";
  * import { auditStore } from "../run/audit.ts";
  * import type { ScanOptions } from "../scan/snapshot.ts";
  * import type { Check } from "../plugins/check.ts";
@@ -58,6 +59,7 @@ export class Interrupted extends Error {
  *
  * @example
  * ```ts
+ * import { interruptCheck, EVENT_SLICE_MS } from "./interrupt.ts";
  * declare const asked: () => boolean;
  * interruptCheck(asked, EVENT_SLICE_MS);
  * ```
@@ -72,6 +74,7 @@ export const EVENT_SLICE_MS = 10;
  *
  * @example
  * ```ts
+ * import { interruptCheck, Interrupted } from "./interrupt.ts";
  * declare const asked: boolean;
  * const stopNow = interruptCheck(() => asked);
  * if (await stopNow()) throw new Interrupted("the audit");
@@ -99,6 +102,7 @@ export function interruptCheck(
  *
  * @example
  * ```ts
+ * import { nextEvent } from "./interrupt.ts";
  * await nextEvent();
  * ```
  */

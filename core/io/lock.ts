@@ -104,6 +104,7 @@ export interface Lock {
  *
  * @example
  * ```ts
+ * import { acquireLock } from "./lock.ts";
  * declare const sessionDir: string;
  * const lock = await acquireLock(sessionDir, "repair");
  * if (lock.tookOverFrom) console.error(`took over a stale lock of pid ${lock.tookOverFrom.pid}`);

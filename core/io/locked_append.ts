@@ -33,6 +33,7 @@ type Fs = typeof NodeFs;
  *
  * @example
  * ```ts
+ * import { appendLocked, LOCK_WAIT_MS } from "./locked_append.ts";
  * import type { Expectation } from "../plugins/action.ts";
  * declare const path: string;
  * declare const expect: Expectation & { exists: true };
@@ -50,6 +51,7 @@ const LOCK_RETRY_MS = 25;
  *
  * @example
  * ```ts
+ * import type { LockedRefusal } from "./locked_append.ts";
  * const refusal: LockedRefusal = { ok: false, reason: "locked", detail: "..." };
  * ```
  */
@@ -66,6 +68,7 @@ export interface LockedRefusal {
  *
  * @example
  * ```ts
+ * import type { LockedChange } from "./locked_append.ts";
  * const done: LockedChange = { ok: true, after: { sha256: "...", size: 10 }, cut: new Uint8Array() };
  * ```
  */
@@ -84,6 +87,7 @@ export interface LockedChange {
  *
  * @example
  * ```ts
+ * import type { BeforeChange } from "./locked_append.ts";
  * declare const keptPath: string;
  * const keep: BeforeChange = async (cut) => await Deno.writeFile(keptPath, cut);
  * ```
@@ -100,6 +104,7 @@ export type BeforeChange = (
  *
  * @example
  * ```ts
+ * import { appendLocked } from "./locked_append.ts";
  * import type { Expectation } from "../plugins/action.ts";
  * declare const path: string;
  * declare const expect: Expectation & { exists: true };
@@ -138,6 +143,7 @@ export function appendLocked(
  *
  * @example
  * ```ts
+ * import { type BeforeChange, truncateLocked } from "./locked_append.ts";
  * import type { Expectation } from "../plugins/action.ts";
  * declare const path: string;
  * declare const expect: Expectation & { exists: true };

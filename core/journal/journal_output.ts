@@ -50,6 +50,7 @@ function pyStr(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { journalHasVisibleOutput } from "./journal_output.ts";
  * import { runOutputOf } from "./run_journal.ts";
  * declare const bytes: Uint8Array;
  * journalHasVisibleOutput(runOutputOf(bytes, "s1", "r1")); // true when it streamed text
@@ -78,6 +79,7 @@ function serverView(output: RunOutput | null): RunOutputItem[] {
  *
  * @example
  * ```ts
+ * import { journalTerminalState } from "./journal_output.ts";
  * import type { RunOutput } from "./run_journal.ts";
  * declare const output: RunOutput;
  * journalTerminalState(output) === "completed";
@@ -96,6 +98,7 @@ export function journalTerminalState(output: RunOutput | null): string | null {
  *
  * @example
  * ```ts
+ * import { gatewayTerminalError } from "./journal_output.ts";
  * import type { RunOutput } from "./run_journal.ts";
  * declare const output: RunOutput;
  * const found = gatewayTerminalError(output, "s1", "run1");
@@ -160,6 +163,7 @@ export function gatewayTerminalError(
  *
  * @example
  * ```ts
+ * import type { GatewayError } from "./journal_output.ts";
  * const error: GatewayError = { eventId: "r:3", streamId: "r", message: { role: "assistant" } };
  * ```
  */
@@ -198,6 +202,7 @@ function pendingTurnStart(session: RecoverySession): number | null {
  *
  * @example
  * ```ts
+ * import { type GatewayError, placeGatewayError } from "./journal_output.ts";
  * import type { RecoverySession } from "./recovered_context.ts";
  * declare const session: RecoverySession;
  * declare const found: GatewayError;
@@ -255,6 +260,7 @@ export function placeGatewayError(
  *
  * @example
  * ```ts
+ * import { workingCopy } from "./journal_output.ts";
  * declare const doc: Record<string, unknown> & { messages: unknown[] };
  * const after = workingCopy(doc);
  * after.messages.push({ role: "user" }); // doc.messages is unchanged
@@ -355,6 +361,7 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
+ * import { appendJournaledOutput } from "./journal_output.ts";
  * import type { RecoverySession } from "./recovered_context.ts";
  * import type { RunOutput } from "./run_journal.ts";
  * declare const session: RecoverySession;
@@ -669,6 +676,7 @@ function toolAlreadyPresent(
  *
  * @example
  * ```ts
+ * import { type GatewayError, recoverJournaled } from "./journal_output.ts";
  * import type { RecoverySession } from "./recovered_context.ts";
  * import type { RunOutput } from "./run_journal.ts";
  * declare const session: RecoverySession;

@@ -30,6 +30,7 @@ export const RUN_JOURNAL_DIR = "_run_journal";
  *
  * @example
  * ```ts
+ * import type { RunJournalName } from "./run_journal_files.ts";
  * const file: RunJournalName = { name: "_run_journal/abc/r1.jsonl", streamId: "r1" };
  * ```
  */
@@ -45,6 +46,7 @@ export interface RunJournalName {
  *
  * @example
  * ```ts
+ * import type { SessionRunJournalNames } from "./run_journal_files.ts";
  * const s: SessionRunJournalNames = {
  *   sessionId: "abc", dir: "_run_journal/abc", files: [], identity: { ino: 1, dev: 1 },
  * };
@@ -66,6 +68,7 @@ export interface SessionRunJournalNames {
  *
  * @example
  * ```ts
+ * import type { RunJournalRefusal } from "./run_journal_files.ts";
  * const why: RunJournalRefusal = "invalid_session_id";
  * ```
  */
@@ -88,6 +91,7 @@ export type RunJournalRefusal =
  *
  * @example
  * ```ts
+ * import type { RefusedRunJournalPath } from "./run_journal_files.ts";
  * const bad: RefusedRunJournalPath = { name: "_run_journal/../x", id: "..", reason: "invalid_session_id" };
  * ```
  */
@@ -109,6 +113,7 @@ export interface RefusedRunJournalPath {
  *
  * @example
  * ```ts
+ * import { type RunJournalListing, listRunJournals } from "./run_journal_files.ts";
  * declare const dir: string;
  * const listing: RunJournalListing = listRunJournals(dir);
  * ```
@@ -128,6 +133,7 @@ export interface RunJournalListing {
  *
  * @example
  * ```ts
+ * import { listRunJournals } from "./run_journal_files.ts";
  * listRunJournals("/srv/sessions").sessions.length;
  * ```
  */
@@ -222,6 +228,7 @@ export function listRunJournals(sessionDir: string): RunJournalListing {
  *
  * @example
  * ```ts
+ * import { runJournalName } from "./run_journal_files.ts";
  * runJournalName("abc", "r1"); // "_run_journal/abc/r1.jsonl"
  * runJournalName("..", "r1"); // throws
  * ```
@@ -245,6 +252,7 @@ export function runJournalName(sessionId: string, streamId: string): string {
  *
  * @example
  * ```ts
+ * import { type SessionRunJournalNames, sameRunJournalDir } from "./run_journal_files.ts";
  * declare const sessionDir: string;
  * declare const session: SessionRunJournalNames;
  * if (!sameRunJournalDir(sessionDir, session)) console.log("swapped");

@@ -36,6 +36,7 @@ export const STALE_PENDING_GRACE_SECONDS = 30;
  *
  * @example
  * ```ts
+ * import { pendingAgeSeconds } from "./stream_state.ts";
  * pendingAgeSeconds(null, Date.now()); // Infinity
  * pendingAgeSeconds(Date.now() / 1000 - 5, Date.now()); // about 5
  * ```
@@ -56,6 +57,7 @@ export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
  *
  * @example
  * ```ts
+ * import { compressionParentReason } from "./stream_state.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const meta: Record<string, unknown>;
  * declare const store: StoreSnapshot;
@@ -81,6 +83,7 @@ export function compressionParentReason(
  *
  * @example
  * ```ts
+ * import { hasStreamState } from "./stream_state.ts";
  * hasStreamState({ active_stream_id: "s1", pending_user_message: "hi" }); // true
  * ```
  */
@@ -95,6 +98,7 @@ export function hasStreamState(meta: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { hasUnfinishedTurn } from "./stream_state.ts";
  * import { summarizeSidecar } from "../store/sidecar_summary.ts";
  * hasUnfinishedTurn(summarizeSidecar({ messages: [], pending_user_message: "hi" })); // true
  * ```
@@ -111,6 +115,7 @@ export function hasUnfinishedTurn(live: SidecarSummary): boolean {
  *
  * @example
  * ```ts
+ * import { serverHealsFromStateDb } from "./stream_state.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * // the server's own repair comes first: the check leaves such a session alone
@@ -137,6 +142,7 @@ export function serverHealsFromStateDb(
  *
  * @example
  * ```ts
+ * import { claimedRun } from "./stream_state.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * declare const meta: Record<string, unknown>;
@@ -172,6 +178,7 @@ export function claimedRun(
  *
  * @example
  * ```ts
+ * import { outputEvidence } from "./stream_state.ts";
  * import type { RunJournalSummary } from "./run_journal.ts";
  * declare const summary: RunJournalSummary;
  * outputEvidence(summary); // { textChars: 120, toolCards: 2, ... }
@@ -195,6 +202,7 @@ export function outputEvidence(
  *
  * @example
  * ```ts
+ * import { outputText } from "./stream_state.ts";
  * import type { RunJournalSummary } from "./run_journal.ts";
  * declare const summary: RunJournalSummary;
  * outputText(summary); // "5 characters of text and 1 tool card"
@@ -225,6 +233,7 @@ export function outputText(summary: RunJournalSummary): string {
  *
  * @example
  * ```ts
+ * import { streamsWithRunJournal } from "./stream_state.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * import type { CheckOptions } from "../plugins/check.ts";
  * declare const store: StoreSnapshot;

@@ -24,6 +24,7 @@
  *
  * @example
  * ```ts
+ * import type { JsonStyle } from "./json_pieces.ts";
  * const style: JsonStyle = { indent: "", itemSeparator: ", ", keySeparator: ": ", sortKeys: null, whole: (v) => JSON.stringify(v) ?? "null" };
  * ```
  */
@@ -47,6 +48,7 @@ export interface JsonStyle {
  *
  * @example
  * ```ts
+ * import { INDENTED_JSON } from "./json_pieces.ts";
  * [...jsonPieces({ a: [1] }, INDENTED_JSON)].join(""); // '{\n  "a": [\n    1\n  ]\n}'
  * ```
  */

@@ -56,6 +56,7 @@ interface Running {
  *
  * @example
  * ```ts
+ * import { CheckRun } from "./check_engine.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import type { CheckOptions } from "./check.ts";
  * declare const options: CheckOptions;
@@ -76,6 +77,7 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
    * import type { Check } from "./check.ts";
    * declare const checks: Check[];
    * const run = new CheckRun(checks, { now: Date.now(), serverStopped: true });
@@ -111,6 +113,7 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
    * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
    * declare const run: CheckRun;
    * declare const part: StoreSnapshot;
@@ -149,6 +152,7 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
    * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
    * declare const run: CheckRun;
    * declare const store: StoreSnapshot;
@@ -277,6 +281,7 @@ function storeWideOf(store: StoreSnapshot): StoreWide {
  *
  * @example
  * ```ts
+ * import { comparePlaces } from "./check_engine.ts";
  * comparePlaces([1, "b"], [1, "a"]); // 1
  * comparePlaces([], [0]); // -1
  * ```

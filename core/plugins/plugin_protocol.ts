@@ -32,6 +32,7 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import { pluginInput, PLUGIN_PROTOCOL_VERSION } from "./plugin_protocol.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * import type { CheckOptions } from "./check.ts";
  * declare const store: StoreSnapshot;
@@ -46,6 +47,7 @@ export const PLUGIN_PROTOCOL_VERSION = 1;
  *
  * @example
  * ```ts
+ * import { PLUGIN_FINDING_SCHEMA } from "./plugin_protocol.ts";
  * import { validateJson } from "../json/json_schema.ts";
  * validateJson(PLUGIN_FINDING_SCHEMA, { kind: "x", category: "info", message: "m" }); // []
  * ```
@@ -57,6 +59,7 @@ export const PLUGIN_FINDING_SCHEMA: JsonSchema = schema;
  *
  * @example
  * ```ts
+ * import type { PluginSession } from "./plugin_protocol.ts";
  * const session: PluginSession = {
  *   sessionId: "abc",
  *   live: "/srv/sessions/abc.json",
@@ -85,6 +88,7 @@ export interface PluginSession {
  *
  * @example
  * ```ts
+ * import type { PluginInput } from "./plugin_protocol.ts";
  * declare const stdinText: string;
  * const input: PluginInput = JSON.parse(stdinText);
  * for (const session of input.sessions) console.log(session.live);
@@ -112,6 +116,7 @@ export interface PluginInput {
  *
  * @example
  * ```ts
+ * import type { PluginFindingLine } from "./plugin_protocol.ts";
  * const line: PluginFindingLine = {
  *   kind: "big_session",
  *   category: "info",
@@ -146,6 +151,7 @@ export interface PluginFindingLine {
  *
  * @example
  * ```ts
+ * import { type ParsedPluginLine, parsePluginLine } from "./plugin_protocol.ts";
  * const parsed: ParsedPluginLine = parsePluginLine("not json");
  * if (!parsed.ok) console.log(parsed.problems);
  * ```
@@ -159,6 +165,7 @@ export type ParsedPluginLine =
  *
  * @example
  * ```ts
+ * import { pluginInput } from "./plugin_protocol.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const input = pluginInput(store, { now: Date.now(), serverStopped: false });
@@ -197,6 +204,7 @@ export function pluginInput(
  *
  * @example
  * ```ts
+ * import { parsePluginLine } from "./plugin_protocol.ts";
  * parsePluginLine('{"kind":"x","category":"repairable","message":"m"}').ok; // false
  * ```
  */

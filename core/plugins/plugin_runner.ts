@@ -46,6 +46,7 @@ import type { StoreSnapshot } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * import type { ExternalPlugin } from "./plugin_runner.ts";
  * const plugin: ExternalPlugin = { name: "big_sessions.py", path: "/etc/hermes-fsck/plugins/big_sessions.py" };
  * ```
  */
@@ -61,6 +62,7 @@ export interface ExternalPlugin {
  *
  * @example
  * ```ts
+ * import type { ExternalPlugin, PluginSettings } from "./plugin_runner.ts";
  * declare const plugin: ExternalPlugin;
  * const settings: PluginSettings = { programs: [plugin], timeoutMs: 10_000 };
  * ```
@@ -86,6 +88,7 @@ export interface PluginSettings {
  *
  * @example
  * ```ts
+ * import { DEFAULT_PLUGIN_TIMEOUT_MS } from "./plugin_runner.ts";
  * DEFAULT_PLUGIN_TIMEOUT_MS / 1000; // 30 seconds
  * ```
  */
@@ -96,6 +99,7 @@ export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
+ * import { DEFAULT_PLUGIN_OUTPUT_BYTES } from "./plugin_runner.ts";
  * DEFAULT_PLUGIN_OUTPUT_BYTES; // 16 MiB
  * ```
  */
@@ -110,6 +114,7 @@ const INVALID_LINES_LISTED = 20;
  *
  * @example
  * ```ts
+ * import type { PluginFailure } from "./plugin_runner.ts";
  * import type { Finding } from "../report/finding.ts";
  * declare const findings: Finding[];
  * const failed = findings.filter((f) => f.kind === "plugin_failed");
@@ -131,6 +136,7 @@ export type PluginFailure =
  *
  * @example
  * ```ts
+ * import { type ExternalPlugin, runExternalPlugins } from "./plugin_runner.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import type { CheckOptions } from "./check.ts";
@@ -430,6 +436,7 @@ function failure(
  *
  * @example
  * ```ts
+ * import { pluginCheckId } from "./plugin_runner.ts";
  * pluginCheckId({ name: "big-sessions.py", path: "/x/big-sessions.py" }); // "plugin:big-sessions.py"
  * ```
  */

@@ -31,6 +31,7 @@ import type { Repair } from "./repair.ts";
  *
  * @example
  * ```ts
+ * import { registerChecks } from "./registry.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import type { Check } from "./check.ts";
  * import { builtinRepairs } from "../../repairs/builtin.ts";
@@ -63,6 +64,7 @@ export function registerChecks(
  *
  * @example
  * ```ts
+ * import { withRepairs } from "./registry.ts";
  * import type { Check } from "./check.ts";
  * import { builtinRepairs } from "../../repairs/builtin.ts";
  * declare const myChecks: Check[];
@@ -98,6 +100,7 @@ export function withRepairs(
  *
  * @example
  * ```ts
+ * import { registryProblems } from "./registry.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import type { Check } from "./check.ts";
  * import { builtinRepairs } from "../../repairs/builtin.ts";

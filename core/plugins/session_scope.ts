@@ -38,6 +38,7 @@ const NO_IDS: ReadonlySet<string> = new Set();
  *
  * @example
  * ```ts
+ * import { PartScopes } from "./session_scope.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const scopes = new PartScopes(store);
@@ -64,6 +65,7 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
    * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
    * declare const part: StoreSnapshot;
    * const scopes = new PartScopes(part);
@@ -107,6 +109,7 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
    * declare const scopes: PartScopes;
    * const { files, indexEntries } = scopes.scope("abc");
    * ```
@@ -170,6 +173,7 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
    * declare const scopes: PartScopes;
    * const store = scopes.noSession();
    * store.sessions.size; // 0

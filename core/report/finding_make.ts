@@ -22,6 +22,7 @@ import type { Evidence, Finding, FindingDraft, KindInfo } from "./finding.ts";
  *
  * @example
  * ```ts
+ * import { CHECK_FAILED } from "./finding_make.ts";
  * CHECK_FAILED.category; // "unsafe_to_repair"
  * ```
  */
@@ -43,6 +44,7 @@ export const CHECK_FAILED: KindInfo = {
  *
  * @example
  * ```ts
+ * import { findingId } from "./finding_make.ts";
  * findingId({ kind: "shrunken_live", sessionId: "abc", paths: ["abc.json"], message: "" });
  * ```
  */
@@ -61,6 +63,7 @@ export function findingId(draft: FindingDraft): string {
  *
  * @example
  * ```ts
+ * import { toFinding } from "./finding_make.ts";
  * import type { KindInfo, FindingDraft } from "./finding.ts";
  * declare const kindInfo: KindInfo;
  * declare const draft: FindingDraft;
@@ -92,6 +95,7 @@ export function toFinding(
  *
  * @example
  * ```ts
+ * import { checkFailed } from "./finding_make.ts";
  * checkFailed("orphan-backup", "boom").kind; // "check_failed"
  * ```
  */
@@ -110,6 +114,7 @@ export function checkFailed(checkId: string, error: string): Finding {
  *
  * @example
  * ```ts
+ * import { errorText } from "./finding_make.ts";
  * errorText(new Error("boom.")); // "boom"
  * ```
  */

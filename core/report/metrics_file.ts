@@ -49,6 +49,7 @@ const MAX_METRICS_BYTES = 1 << 20;
  *
  * @example
  * ```ts
+ * import { writeMetricsFile } from "./metrics_file.ts";
  * await writeMetricsFile("/tmp/hermes_fsck.prom", "hermes_fsck_exit_code{} 0\n");
  * ```
  */
@@ -113,6 +114,7 @@ async function rootOnlyProblem(
  *
  * @example
  * ```ts
+ * import { metricsPathProblem } from "./metrics_file.ts";
  * const problem = await metricsPathProblem("/var/lib/node_exporter/hermes_fsck.prom");
  * if (problem) console.error(problem);
  * ```
@@ -142,6 +144,7 @@ export async function metricsPathProblem(
  *
  * @example
  * ```ts
+ * import { metricsTarget } from "./metrics_file.ts";
  * metricsTarget("/tmp/m.prom", (name) => Deno.env.get(name), true);
  * ```
  */
@@ -161,6 +164,7 @@ export function metricsTarget(
  *
  * @example
  * ```ts
+ * import { metricsHandoff } from "./metrics_file.ts";
  * import { actAsStoreOwner } from "../io/owner_reexec.ts";
  * import type { OwnerIo } from "../io/owner_reexec.ts";
  * declare const sessionDir: string;

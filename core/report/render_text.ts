@@ -24,6 +24,7 @@ import type { RepairRecord } from "../run/repair_engine.ts";
  *
  * @example
  * ```ts
+ * import { renderText } from "./render_text.ts";
  * import type { Report } from "./report.ts";
  * declare const report: Report;
  * console.log(renderText(report, { verbose: false, examples: 3 }));
@@ -73,6 +74,7 @@ function paint(
  *
  * @example
  * ```ts
+ * import { renderText } from "./render_text.ts";
  * import type { Report } from "./report.ts";
  * declare const report: Report;
  * renderText(report, { verbose: true });
@@ -88,6 +90,7 @@ export function renderText(report: Report, options: TextOptions): string {
  *
  * @example
  * ```ts
+ * import { renderTextPieces } from "./render_text.ts";
  * import type { Report } from "./report.ts";
  * import type { CliIo } from "../../cli.ts";
  * declare const report: Report;

@@ -29,6 +29,7 @@ import type { Report } from "./report.ts";
  *
  * @example
  * ```ts
+ * import type { WebuiItem } from "./render_webui.ts";
  * const item: WebuiItem = {
  *   session_id: "abc",
  *   kind: "shrunken_live",
@@ -63,6 +64,7 @@ export interface WebuiItem {
  *
  * @example
  * ```ts
+ * import { type WebuiAudit, toWebuiAudit } from "./render_webui.ts";
  * import type { Report } from "./report.ts";
  * declare const report: Report;
  * const audit: WebuiAudit = toWebuiAudit(report);
@@ -87,6 +89,7 @@ export interface WebuiAudit {
  *
  * @example
  * ```ts
+ * import { toWebuiAudit } from "./render_webui.ts";
  * import type { Report } from "./report.ts";
  * declare const report: Report;
  * toWebuiAudit(report).summary.ok; // live sidecars scanned
@@ -289,6 +292,7 @@ function compareItems(a: PlacedItem, b: PlacedItem): number {
  *
  * @example
  * ```ts
+ * import { renderWebuiJson } from "./render_webui.ts";
  * import type { Report } from "./report.ts";
  * declare const report: Report;
  * renderWebuiJson(report); // '{"items": [], "status": "ok", "summary": {...}}'
@@ -306,6 +310,7 @@ export function renderWebuiJson(
  *
  * @example
  * ```ts
+ * import { renderWebuiJsonPieces } from "./render_webui.ts";
  * import type { Report } from "./report.ts";
  * import type { CliIo } from "../../cli.ts";
  * declare const report: Report;

@@ -45,6 +45,7 @@ import { UsageError } from "../run/usage_error.ts";
  *
  * @example
  * ```ts
+ * import { acknowledgeCommand } from "./acknowledge_command.ts";
  * import type { ScanOptions } from "../scan/snapshot.ts";
  * import type { CliIo } from "../../cli.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";

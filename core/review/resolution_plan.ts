@@ -61,6 +61,7 @@ const TOMBSTONE_CAP = 1000;
  *
  * @example
  * ```ts
+ * import type { PlannedResolution } from "./resolution_plan.ts";
  * const planned: PlannedResolution = { skip: "abc.json.bak is gone" };
  * ```
  */
@@ -74,6 +75,7 @@ export type PlannedResolution =
  *
  * @example
  * ```ts
+ * import { planResolution } from "./resolution_plan.ts";
  * import type { Finding } from "../report/finding.ts";
  * import type { RepairContext } from "../plugins/repair.ts";
  * declare const finding: Finding;

@@ -44,6 +44,7 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import type { CommandIo } from "./resolve_command.ts";
  * const io: CommandIo = { stdout: (t) => console.log(t), stderr: (t) => console.error(t) };
  * ```
  */
@@ -59,6 +60,7 @@ export interface CommandIo {
  *
  * @example
  * ```ts
+ * import { resolveCommand } from "./resolve_command.ts";
  * import type { ScanOptions } from "../scan/snapshot.ts";
  * import type { CliIo } from "../../cli.ts";
  * import type { Check } from "../plugins/check.ts";

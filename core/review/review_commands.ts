@@ -24,6 +24,7 @@ import type { Finding, KindInfo } from "../report/finding.ts";
  *
  * @example
  * ```ts
+ * import type { SuggestedCommand } from "./review_commands.ts";
  * const c: SuggestedCommand = { command: "hermes-fsck explain malformed_live", meaning: "What it means." };
  * ```
  */
@@ -41,6 +42,7 @@ export interface SuggestedCommand {
  *
  * @example
  * ```ts
+ * import { commandsFor } from "./review_commands.ts";
  * import type { Finding } from "../report/finding.ts";
  * import { kindsOf } from "../run/run.ts";
  * import type { Report } from "../report/report.ts";

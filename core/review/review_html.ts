@@ -56,6 +56,7 @@ const CATEGORY_ORDER: Category[] = ["unsafe_to_repair", "repairable", "info"];
  *
  * @example
  * ```ts
+ * import { reviewEvidence } from "./review_html.ts";
  * import type { Report } from "../report/report.ts";
  * import type { EvidenceReader } from "./evidence.ts";
  * declare const report: Report;
@@ -86,6 +87,7 @@ export async function reviewEvidence(
  *
  * @example
  * ```ts
+ * import { reviewPagePieces } from "./review_html.ts";
  * import type { Report } from "../report/report.ts";
  * import { kindsOf } from "../run/run.ts";
  * import type { CliIo } from "../../cli.ts";
@@ -121,6 +123,7 @@ export async function reviewPagePieces(
  *
  * @example
  * ```ts
+ * import { writeReviewPage } from "./review_html.ts";
  * declare const pieces: Iterable<string>;
  * await writeReviewPage("/root/review.html", "/srv/sessions", pieces);
  * ```

@@ -41,6 +41,7 @@ const MAX_SESSION_FINDINGS = 50;
  *
  * @example
  * ```ts
+ * import type { ShownFinding } from "./show.ts";
  * import type { Finding, KindInfo } from "../report/finding.ts";
  * import { commandsFor } from "./review_commands.ts";
  * declare const finding: Finding;
@@ -56,6 +57,7 @@ export type ShownFinding = Finding & { commands: SuggestedCommand[] };
  *
  * @example
  * ```ts
+ * import { type Shown, findShown } from "./show.ts";
  * import type { Report } from "../report/report.ts";
  * import type { EvidenceReader } from "./evidence.ts";
  * import type { KindInfo } from "../report/finding.ts";
@@ -94,6 +96,7 @@ export interface Shown {
  *
  * @example
  * ```ts
+ * import { sessionOfFinding } from "./show.ts";
  * import type { Finding } from "../report/finding.ts";
  * sessionOfFinding({ paths: ["abc.tmp.1.2"] } as Finding); // "abc"
  * ```
@@ -118,6 +121,7 @@ export function sessionOfFinding(
  *
  * @example
  * ```ts
+ * import type { StoreReadOptions } from "./show.ts";
  * const store: StoreReadOptions = { sessionDir: "/srv/sessions", stateDbPath: null, profiles: null };
  * ```
  */
@@ -135,6 +139,7 @@ export type StoreReadOptions =
  *
  * @example
  * ```ts
+ * import { showOf } from "./show.ts";
  * const shown = await showOf("abc", { sessionDir: "/srv/sessions", stateDbPath: null, profiles: null });
  * ```
  */
@@ -163,6 +168,7 @@ export async function showOf(
  *
  * @example
  * ```ts
+ * import { findShown } from "./show.ts";
  * import type { Report } from "../report/report.ts";
  * import type { EvidenceReader } from "./evidence.ts";
  * import { kindsOf } from "../run/run.ts";
@@ -210,6 +216,7 @@ export async function findShown(
  *
  * @example
  * ```ts
+ * import { type Shown, renderShowText } from "./show.ts";
  * import type { CliIo } from "../../cli.ts";
  * declare const io: CliIo;
  * declare const shown: Shown;
@@ -386,6 +393,7 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
+ * import { acknowledgedText } from "./show.ts";
  * acknowledgedText({ note: "kept on purpose", at: "2026-12-06T00:00:00.000Z" });
  * // 'Acknowledged 2026-12-06T00:00:00.000Z: "kept on purpose"'
  * ```

@@ -25,6 +25,7 @@ import { kindsOf } from "./run.ts";
  *
  * @example
  * ```ts
+ * import { explainName } from "./explain.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import { builtinRepairs } from "../../repairs/builtin.ts";
  * explainName("index-coverage", builtinChecks, builtinRepairs, "json"); // '{"type": "check", ...}'
@@ -112,6 +113,7 @@ export function explainName(
  *
  * @example
  * ```ts
+ * import { kindLine } from "./explain.ts";
  * import type { KindInfo } from "../report/finding.ts";
  * declare const kind: KindInfo;
  * kindLine(kind); // "shrunken_live (repairable; repair: restore_from_bak): ..."

@@ -43,6 +43,7 @@
  *
  * @example
  * ```ts
+ * import { HeapTrim, HEAP_TRIM_STEP } from "./heap_trim.ts";
  * declare const usedHeap: () => number;
  * declare const collect: () => void;
  * new HeapTrim(usedHeap, collect, HEAP_TRIM_STEP);
@@ -59,6 +60,7 @@ export const HEAP_TRIM_STEP = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { MIN_BYTES_FOR_HEAP_TRIM } from "./heap_trim.ts";
  * declare const storeBytes: number;
  * const trimHeap = storeBytes >= MIN_BYTES_FOR_HEAP_TRIM;
  * ```
@@ -74,6 +76,7 @@ const TICKS_PER_CHECK = 64;
  *
  * @example
  * ```ts
+ * import { HeapTrim } from "./heap_trim.ts";
  * import { getHeapStatistics } from "node:v8";
  * declare const gc: () => void;
  * const trim = new HeapTrim(() => getHeapStatistics().used_heap_size, gc);
@@ -110,6 +113,7 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
    * declare const trim: HeapTrim;
    * if (trim.check()) console.log("collected");
    * ```
@@ -127,6 +131,7 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
    * declare const trim: HeapTrim;
    * trim.collections; // 0 where V8 does not expose gc
    * ```
@@ -141,6 +146,7 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
    * declare const entries: unknown[];
    * declare const trim: HeapTrim;
    * for (const entry of entries) trim.tick();
@@ -167,6 +173,7 @@ let threadTrim: Promise<HeapTrim> | undefined;
  *
  * @example
  * ```ts
+ * import { threadHeapTrim } from "./heap_trim.ts";
  * const trim = await threadHeapTrim();
  * trim.check();
  * ```

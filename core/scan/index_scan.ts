@@ -45,6 +45,7 @@ import type { StringPool } from "./string_pool.ts";
  *
  * @example
  * ```ts
+ * import { INDEX_ENTRY_FIELDS } from "./index_scan.ts";
  * INDEX_ENTRY_FIELDS.includes("title"); // true
  * ```
  */
@@ -62,6 +63,7 @@ export const INDEX_ENTRY_FIELDS = [
  *
  * @example
  * ```ts
+ * import { INDEX_SIDEBAR_FIELDS } from "./index_scan.ts";
  * INDEX_SIDEBAR_FIELDS.includes("is_cli_session"); // true
  * ```
  */
@@ -98,6 +100,7 @@ const PARSE_WHOLE_UP_TO_BYTES = 2 << 20;
  *
  * @example
  * ```ts
+ * import type { IndexReadOptions } from "./index_scan.ts";
  * import { StringPool } from "./string_pool.ts";
  * const options: IndexReadOptions = { pool: new StringPool() };
  * ```
@@ -120,6 +123,7 @@ export interface IndexReadOptions {
  *
  * @example
  * ```ts
+ * import { summarizeIndexFile } from "./index_scan.ts";
  * import { readAtBytes } from "../io/file_read.ts";
  * const bytes = new TextEncoder().encode('[{"session_id": "a"}]');
  * summarizeIndexFile(readAtBytes(bytes), bytes.length, 1 << 20)?.value;
@@ -204,6 +208,7 @@ function summarizeIndexWith(
  *
  * @example
  * ```ts
+ * import { summarizeIndexByParts } from "./index_scan.ts";
  * import type { OpenFile } from "../io/file_read.ts";
  * declare const file: OpenFile;
  * declare const path: string;
@@ -239,6 +244,7 @@ export interface IndexByParts {
  *
  * @example
  * ```ts
+ * import { summarizeIndexByParts } from "./index_scan.ts";
  * import { openRegularFile } from "../io/file_read.ts";
  * declare const path: string;
  * declare const maxBytes: number;
@@ -298,6 +304,7 @@ export function summarizeIndexByParts(
  *
  * @example
  * ```ts
+ * import { IndexParts } from "./index_scan.ts";
  * import type { IndexEntry } from "./store_snapshot.ts";
  * declare const partCount: number;
  * declare function check(entries: IndexEntry[]): void;
@@ -320,6 +327,7 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import { Spans, IndexParts } from "./index_scan.ts";
    * import type { OpenFile } from "../io/file_read.ts";
    * declare const file: OpenFile;
    * declare const spans: Spans;
@@ -346,6 +354,7 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import { IndexParts } from "./index_scan.ts";
    * import type { IndexEntry } from "./store_snapshot.ts";
    * declare const parts: IndexParts;
    * const entries: IndexEntry[] = parts.take();
@@ -397,6 +406,7 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import { IndexParts } from "./index_scan.ts";
    * declare const parts: IndexParts;
    * parts.close();
    * ```
@@ -420,6 +430,7 @@ export class IndexParts {
  *
  * @example
  * ```ts
+ * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
  * declare const source: EntrySource;
  * const entry = new ReadAgainEntry("abc", source, 0);
  * entry.entry; // { title: "T" }, read again from the file
@@ -437,6 +448,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
    * declare const source: EntrySource;
    * new ReadAgainEntry("abc", source, 3);
    * ```
@@ -452,6 +464,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
    * declare const entry: ReadAgainEntry;
    * entry.position; // 3
    * ```
@@ -465,6 +478,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
    * declare const entry: ReadAgainEntry;
    * "title" in entry.entry;
    * ```
@@ -478,6 +492,7 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
    * declare const entry: ReadAgainEntry;
    * JSON.stringify(entry); // '{"sessionId":"abc","entry":{...},"position":3}'
    * ```
@@ -497,6 +512,7 @@ export class ReadAgainEntry implements IndexEntry {
  *
  * @example
  * ```ts
+ * import { Spans, type EntrySource } from "./index_scan.ts";
  * declare const spans: Spans;
  * declare function readFields(i: number): Record<string, unknown>;
  * const source: EntrySource = { spans, fields: (i) => readFields(i) };
@@ -516,6 +532,7 @@ export interface EntrySource {
  *
  * @example
  * ```ts
+ * import { Spans } from "./index_scan.ts";
  * const spans = new Spans(1 << 20);
  * spans.push(0, 1, 20);
  * spans.end(0); // 20
@@ -531,6 +548,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * new Spans(256 << 20);
    * ```
    */
@@ -546,6 +564,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * declare const spans: Spans;
    * declare const position: number;
    * declare const start: number;
@@ -573,6 +592,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * declare const spans: Spans;
    * spans.position(0);
    * ```
@@ -586,6 +606,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * declare const spans: Spans;
    * spans.start(0);
    * ```
@@ -599,6 +620,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * declare const spans: Spans;
    * spans.end(0);
    * ```
@@ -613,6 +635,7 @@ export class Spans {
  *
  * @example
  * ```ts
+ * import { summarizeIndexBytes } from "./index_scan.ts";
  * import type { StringPool } from "./string_pool.ts";
  * declare const pool: StringPool;
  * summarizeIndexBytes(new TextEncoder().encode("{}"), { pool }); // shape "object"

@@ -31,6 +31,7 @@ const PARSE_PROBLEMS: ReadonlySet<ReadProblemReason> = new Set([
  *
  * @example
  * ```ts
+ * import { isParseProblem } from "./parse_problem.ts";
  * isParseProblem({ reason: "invalid_json", detail: "...", offset: 3 }); // true
  * isParseProblem({ reason: "permission_denied", detail: "..." }); // false
  * ```
@@ -45,6 +46,7 @@ export function isParseProblem(problem: ReadProblem): boolean {
  *
  * @example
  * ```ts
+ * import { parseProblemEvidence } from "./parse_problem.ts";
  * parseProblemEvidence({ reason: "invalid_json", detail: "is not valid JSON at byte 3 (...)", offset: 3 });
  * // { problem: "invalid_json", detail: "is not valid JSON at byte 3 (...)", offset: 3 }
  * ```

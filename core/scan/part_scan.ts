@@ -45,6 +45,7 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { PartScan } from "./part_scan.ts";
  * import type { StoreSnapshot, TempFile, ScanParts } from "./store_snapshot.ts";
  * import { SessionWalk } from "./session_walk.ts";
  * import type { JournalName } from "./session_walk.ts";
@@ -88,6 +89,7 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
    * import type { StoreSnapshot } from "./store_snapshot.ts";
    * import type { SessionWalk } from "./session_walk.ts";
    * declare const store: StoreSnapshot;
@@ -142,6 +144,7 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
    * import type { ScanTask } from "./task.ts";
    * declare const scan: PartScan;
    * declare const task: ScanTask;
@@ -160,6 +163,7 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
    * declare const scan: PartScan;
    * await scan.finish();
    * ```
@@ -196,6 +200,7 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
    * declare const scan: PartScan;
    * scan.partOf("abc"); // 0 in a store of fewer sessions than a part
    * ```

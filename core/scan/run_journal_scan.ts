@@ -35,6 +35,7 @@ import { pathIn } from "../store/layout.ts";
  *
  * @example
  * ```ts
+ * import type { RunJournals, ScannedRunJournal } from "./run_journal_scan.ts";
  * declare const journals: RunJournals;
  * const file: ScannedRunJournal = journals.sessions.get("abc")!.files[0];
  * if (file.read.ok) console.log(file.streamId, file.read.value.terminalState);
@@ -50,6 +51,7 @@ export type ScannedRunJournal = ScannedFile<RunJournalSummary> & {
  *
  * @example
  * ```ts
+ * import type { RunJournals, SessionRunJournal } from "./run_journal_scan.ts";
  * declare const journals: RunJournals;
  * const s: SessionRunJournal | undefined = journals.sessions.get("abc");
  * ```
@@ -68,6 +70,7 @@ export interface SessionRunJournal {
  *
  * @example
  * ```ts
+ * import { type RunJournals, NO_RUN_JOURNALS } from "./run_journal_scan.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const journals: RunJournals = store.runJournals ?? NO_RUN_JOURNALS;
@@ -85,6 +88,7 @@ export interface RunJournals {
  *
  * @example
  * ```ts
+ * import { NO_RUN_JOURNALS } from "./run_journal_scan.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const journals = store.runJournals ?? NO_RUN_JOURNALS;
@@ -102,6 +106,7 @@ export const NO_RUN_JOURNALS: RunJournals = Object.freeze({
  *
  * @example
  * ```ts
+ * import { scanRunJournals } from "./run_journal_scan.ts";
  * const journals = await scanRunJournals("/srv/sessions", { limits: { maxTotalBytes: 64 << 20 } });
  * ```
  */
@@ -163,6 +168,7 @@ export async function scanRunJournals(
  *
  * @example
  * ```ts
+ * import { runJournalOf } from "./run_journal_scan.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * runJournalOf(store.runJournals, "abc")?.files.length;
@@ -180,6 +186,7 @@ export function runJournalOf(
  *
  * @example
  * ```ts
+ * import { runFileOf } from "./run_journal_scan.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const file = runFileOf(store.runJournals, "abc", "r1");
@@ -211,6 +218,7 @@ export function runFileOf(
  *
  * @example
  * ```ts
+ * import { activeRunVerdict } from "./run_journal_scan.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * declare const meta: Record<string, unknown>;
@@ -251,6 +259,7 @@ export function activeRunVerdict(
  *
  * @example
  * ```ts
+ * import { readCut } from "./run_journal_scan.ts";
  * import type { RunJournalSummary } from "../journal/run_journal.ts";
  * declare const summary: RunJournalSummary;
  * readCut(summary); // "was read only to byte 268435456 (of a bigger file)"

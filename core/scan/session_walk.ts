@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { SessionWalk } from "./session_walk.ts";
+ * import { SessionWalk, type JournalName } from "./session_walk.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const names: string[];
  * declare const journals: JournalName[];
@@ -37,6 +37,7 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { type WalkedSession, NO_TEMPS } from "./session_walk.ts";
  * declare const session: WalkedSession;
  * if (session.temps === NO_TEMPS) console.log("no temps");
  * ```
@@ -48,6 +49,7 @@ export const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
  *
  * @example
  * ```ts
+ * import { SessionWalk, type WalkedSession } from "./session_walk.ts";
  * declare const walk: SessionWalk;
  * const session: WalkedSession | null = walk.next();
  * ```
@@ -66,6 +68,7 @@ export interface WalkedSession {
  *
  * @example
  * ```ts
+ * import type { JournalName } from "./session_walk.ts";
  * const journal: JournalName = { name: "_turn_journal/abc.jsonl", sessionId: "abc" };
  * ```
  */
@@ -81,6 +84,7 @@ export interface JournalName {
  *
  * @example
  * ```ts
+ * import { type JournalName, SessionWalk } from "./session_walk.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const names: string[];
  * declare const journals: JournalName[];
@@ -109,6 +113,7 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { type JournalName, SessionWalk } from "./session_walk.ts";
    * import type { StoreSnapshot } from "./store_snapshot.ts";
    * import { SUMMARIZED_TEMP_ORIGINS } from "./snapshot.ts";
    * declare const names: string[];
@@ -134,6 +139,7 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { SessionWalk } from "./session_walk.ts";
    * import { compareIds } from "../store/session_id.ts";
    * declare const walk: SessionWalk;
    * declare const end: string;
@@ -153,6 +159,7 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { SessionWalk } from "./session_walk.ts";
    * declare const walk: SessionWalk;
    * const session = walk.next();
    * ```

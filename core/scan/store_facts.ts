@@ -27,6 +27,7 @@ import type { SidecarSummary } from "../store/sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import { messageCountOf } from "./store_facts.ts";
  * messageCountOf(undefined); // -1
  * ```
  */
@@ -41,6 +42,7 @@ export function messageCountOf(
  *
  * @example
  * ```ts
+ * import { summaryOf } from "./store_facts.ts";
  * import type { SessionFiles } from "./store_snapshot.ts";
  * declare const session: SessionFiles;
  * summaryOf(session.live)?.meta.title;
@@ -63,6 +65,7 @@ export function summaryOf(
  *
  * @example
  * ```ts
+ * import { stateDbKnowsSession } from "./store_facts.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const known = stateDbKnowsSession(store, "abc");
@@ -87,6 +90,7 @@ export function stateDbKnowsSession(
  *
  * @example
  * ```ts
+ * import { deletion } from "./store_facts.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * deletion(store, "abc") === "deleted"; // never resurrect it
@@ -106,6 +110,7 @@ export function deletion(
  *
  * @example
  * ```ts
+ * import { liveSidecarCount } from "./store_facts.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const part: StoreSnapshot;
  * liveSidecarCount(part); // 1000
@@ -123,6 +128,7 @@ export function liveSidecarCount(store: StoreSnapshot): number {
  *
  * @example
  * ```ts
+ * import { invalidSidecarNameCount } from "./store_facts.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * invalidSidecarNameCount(store); // 1 for a store with "bad id.json"
@@ -143,6 +149,7 @@ export function invalidSidecarNameCount(store: StoreSnapshot): number {
  *
  * @example
  * ```ts
+ * import { foreignSessionId } from "./store_facts.ts";
  * import type { SessionFiles } from "./store_snapshot.ts";
  * declare const session: SessionFiles;
  * foreignSessionId(session.backup, "abc"); // "xyz" when abc.json.bak says session_id "xyz"
@@ -165,6 +172,7 @@ export function foreignSessionId(
  *
  * @example
  * ```ts
+ * import { orphanState } from "./store_facts.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * orphanState(store, store.sessions.get("abc") ?? { sessionId: "abc", temps: [] });

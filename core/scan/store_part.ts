@@ -44,6 +44,7 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { StoreParts } from "./store_part.ts";
  * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const parts = new StoreParts(store);
@@ -72,6 +73,7 @@ export class StoreParts {
    *
    * @example
    * ```ts
+   * import { StoreParts } from "./store_part.ts";
    * import type { StoreSnapshot } from "./store_snapshot.ts";
    * declare const store: StoreSnapshot;
    * const parts = new StoreParts(store);
@@ -117,6 +119,7 @@ export class StoreParts {
    *
    * @example
    * ```ts
+   * import { StoreParts } from "./store_part.ts";
    * import type { SessionFiles } from "./store_snapshot.ts";
    * declare const parts: StoreParts;
    * declare const sessions: SessionFiles[];
@@ -177,6 +180,7 @@ export class StoreParts {
  *
  * @example
  * ```ts
+ * import type { PartSource } from "./store_part.ts";
  * declare const ids: string[];
  * const source: PartSource<string> = { take: (end) => ids.filter((id) => end === null || id < end) };
  * ```
@@ -193,6 +197,7 @@ export interface PartSource<T> {
  *
  * @example
  * ```ts
+ * import type { PartSource, PartSources } from "./store_part.ts";
  * import type { IndexEntry } from "./store_snapshot.ts";
  * import type { StateDbReader } from "../state_db/state_db.ts";
  * declare const indexParts: PartSource<IndexEntry>;

@@ -27,6 +27,7 @@ export type { ScannedFile } from "../io/file_read.ts";
  *
  * @example
  * ```ts
+ * import type { ProfileStateDb } from "./store_snapshot.ts";
  * import type { StateDb } from "../state_db/state_db.ts";
  * declare const db: StateDb;
  * const entry: ProfileStateDb = { profile: "work", db };
@@ -45,6 +46,7 @@ export interface ProfileStateDb {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, ProfileDbSet } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const dbs: ProfileDbSet | undefined = store.profileDbs;
  * dbs?.open("work")?.db.status;
@@ -66,6 +68,7 @@ export interface ProfileDbSet {
  *
  * @example
  * ```ts
+ * import type { ScanParts } from "./store_snapshot.ts";
  * import { scanStore } from "./snapshot.ts";
  * declare const sessionDir: string;
  * const parts: ScanParts = { sessions: 1000, onPart: (part) => console.log(part.sessions.size) };
@@ -88,6 +91,7 @@ export interface ScanParts {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * for (const temp of store.temps) console.log(temp.name, temp.origin, temp.identity?.mtimeMs);
  * ```
@@ -120,6 +124,7 @@ export interface TempFile {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, SessionFiles } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const session: SessionFiles | undefined = store.sessions.get("abc");
  * console.log(session?.live?.read.ok, session?.backup !== undefined);
@@ -147,6 +152,7 @@ export interface SessionFiles {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, SessionJournal } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const journal: SessionJournal | undefined = store.sessions.get("abc")?.journal;
  * for (const file of journal?.files ?? []) console.log(file.name, file.read.ok);
@@ -176,6 +182,7 @@ export interface SessionJournal {
  *
  * @example
  * ```ts
+ * import type { IndexSummary, IndexEntry } from "./store_snapshot.ts";
  * declare const index: IndexSummary;
  * const listed = new Set(index.entries.map((e: IndexEntry) => e.sessionId));
  * ```
@@ -198,6 +205,7 @@ export interface IndexEntry {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const read = store.index?.read;
  * if (read?.ok && read.value.shape !== "list") console.log("the index is not a list");
@@ -217,6 +225,7 @@ export interface IndexSummary {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const read = store.tombstone?.read;
  * if (read?.ok && read.value.valid) console.log([...read.value.ids]);
@@ -236,6 +245,7 @@ export interface TombstoneSummary {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * for (const bad of store.invalidNames) console.log(bad.name, bad.source);
  * ```
@@ -254,6 +264,7 @@ export interface InvalidName {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, OtherEntry } from "./store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * store.otherEntries.filter((e: OtherEntry) => e.type === "symlink");
  * ```
@@ -270,6 +281,7 @@ export interface OtherEntry {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
  * import { scanStore } from "./snapshot.ts";
  * declare const sessionDir: string;
  * const store: StoreSnapshot = await scanStore({ sessionDir, stateDbPath: null });

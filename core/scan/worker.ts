@@ -27,6 +27,7 @@ import { runScanTask, type ScanFileResult, type ScanTask } from "./task.ts";
  *
  * @example
  * ```ts
+ * import type { ScanBatch } from "./worker.ts";
  * import type { ScanTask } from "./task.ts";
  * declare const worker: Worker;
  * declare const tasks: ScanTask[];
@@ -49,6 +50,7 @@ export interface ScanBatch {
  *
  * @example
  * ```ts
+ * import type { ScanBatchResult } from "./worker.ts";
  * declare const worker: Worker;
  * worker.onmessage = (e: MessageEvent<ScanBatchResult>) => {
  *   if ("error" in e.data) throw new Error(e.data.error);

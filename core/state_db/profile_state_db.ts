@@ -50,6 +50,7 @@ export type { ProfileStateDb } from "../scan/store_snapshot.ts";
  *
  * @example
  * ```ts
+ * import { ProfileStateDbs } from "./profile_state_db.ts";
  * const dbs = new ProfileStateDbs("/root/.hermes", "/root/.hermes/state.db");
  * dbs.open("work")?.db.status; // "absent" when it has no state.db
  * dbs.close();
@@ -70,6 +71,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
    * import { baseHermesHome } from "../store/profile_home.ts";
    * import type { EnvReader } from "../store/default_paths.ts";
    * import { defaultPaths } from "../store/default_paths.ts";
@@ -90,6 +92,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
    * declare const dbs: ProfileStateDbs;
    * dbs.open("work");
    * ```
@@ -145,6 +148,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
    * declare const dbs: ProfileStateDbs;
    * dbs.opened().map((e) => e.db.path);
    * ```
@@ -160,6 +164,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
    * declare const dbs: ProfileStateDbs;
    * dbs.close();
    * ```
@@ -184,6 +189,7 @@ function realPath(path: string): string {
  *
  * @example
  * ```ts
+ * import { stateDbOf } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * stateDbOf(store, store.sessions.get("abc")).status;
@@ -205,6 +211,7 @@ export function stateDbOf(
  *
  * @example
  * ```ts
+ * import { profileDbsOf } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * for (const { profile, db } of profileDbsOf(store)) console.log(profile, db.status);
@@ -227,6 +234,7 @@ export function profileDbsOf(store: StoreSnapshot): ProfileStateDb[] {
  *
  * @example
  * ```ts
+ * import { type ProfileRow, webuiRowsOf } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const { row, db }: ProfileRow = webuiRowsOf(store).next().value!;
@@ -248,6 +256,7 @@ export interface ProfileRow {
  *
  * @example
  * ```ts
+ * import { webuiRowsOf } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * for (const { row } of webuiRowsOf(store)) console.log(row.id, row.messageCount);
@@ -275,6 +284,7 @@ export function* webuiRowsOf(store: StoreSnapshot): Generator<ProfileRow> {
  *
  * @example
  * ```ts
+ * import { webuiRowFor } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const found = webuiRowFor(store, "abc");
@@ -299,6 +309,7 @@ export function webuiRowFor(
  *
  * @example
  * ```ts
+ * import { profileOfDb } from "./profile_state_db.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * import type { StateDb } from "./state_db.ts";
  * declare const store: StoreSnapshot;

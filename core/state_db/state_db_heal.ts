@@ -44,6 +44,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { HealResult } from "./state_db_heal.ts";
  * const result: HealResult = { skip: "state.db holds nothing new" };
  * ```
  */
@@ -66,6 +67,7 @@ function unproved(why: string): never {
  *
  * @example
  * ```ts
+ * import { healFromStateDb } from "./state_db_heal.ts";
  * healFromStateDb({ messages: [] }, [{ role: "user", content: "hi", timestamp: 1.5 }]);
  * // { messages: [{ role: "user", ... }], context: [{ role: "user", ... }] }
  * ```
@@ -124,6 +126,7 @@ export function healFromStateDb(
  *
  * @example
  * ```ts
+ * import { closeHealedTurn } from "./state_db_heal.ts";
  * import type { StateDbReader, StateDbSessionRow } from "./state_db.ts";
  * import type { StreamJournal } from "../journal/stream_journal.ts";
  * declare const doc: Record<string, unknown>;

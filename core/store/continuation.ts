@@ -46,6 +46,7 @@ const NEEDLE_START = '"parent_session_id": "';
  *
  * @example
  * ```ts
+ * import { type Continuations, continuationParents } from "./continuation.ts";
  * declare const now: number;
  * declare const dir: string;
  * const parents: Continuations = continuationParents(dir, now);
@@ -61,6 +62,7 @@ let cached: { key: string; value: Continuations } | null = null;
  *
  * @example
  * ```ts
+ * import { continuationParents } from "./continuation.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const sessionDir: string;
  * declare const store: StoreSnapshot;
@@ -81,6 +83,7 @@ export function continuationParents(
  *
  * @example
  * ```ts
+ * import { hasContinuation, continuationParents } from "./continuation.ts";
  * declare const now: number;
  * declare const dir: string;
  * hasContinuation(continuationParents(dir, now), "abc");

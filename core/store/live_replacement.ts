@@ -31,6 +31,7 @@ import { interruptedSaveOf } from "./temp_verdict.ts";
  *
  * @example
  * ```ts
+ * import { liveReplacement } from "./live_replacement.ts";
  * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
  * import type { CheckOptions } from "../plugins/check.ts";
  * declare const session: SessionFiles;

@@ -23,6 +23,7 @@ import { SEED_KEYS } from "./sidecar_era.ts";
  *
  * @example
  * ```ts
+ * import { type ShrinkGuard, intentionalShrinkGuard } from "./shrink_guards.ts";
  * import type { SidecarSummary } from "./sidecar_summary.ts";
  * declare const live: SidecarSummary;
  * declare const bak: SidecarSummary;
@@ -55,6 +56,7 @@ const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
  *
  * @example
  * ```ts
+ * import { intentionalShrinkGuard } from "./shrink_guards.ts";
  * import type { SidecarSummary } from "./sidecar_summary.ts";
  * declare const live: SidecarSummary;
  * declare const bak: SidecarSummary;

@@ -52,6 +52,7 @@ export interface RecheckedTemp {
  *
  * @example
  * ```ts
+ * import { recheckTemp } from "./temp_recheck.ts";
  * import type { Finding } from "../report/finding.ts";
  * import type { RepairContext } from "../plugins/repair.ts";
  * declare const finding: Finding;

@@ -93,6 +93,7 @@ export interface TempVerdict {
  *
  * @example
  * ```ts
+ * import { type TempFacts, judgeTemp } from "./temp_verdict.ts";
  * declare const facts: TempFacts;
  * judgeTemp(facts, { now: Date.now(), serverStopped: false }).kind; // "young_temp"
  * ```
@@ -214,6 +215,7 @@ function savedBefore(
  *
  * @example
  * ```ts
+ * import { tempFactsOf } from "./temp_verdict.ts";
  * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
  * declare const store: StoreSnapshot;
  * const facts = tempFactsOf(store, store.temps[0]);
@@ -270,6 +272,7 @@ function liveStateOf(live: ScannedFile<SidecarSummary> | undefined): LiveState {
  *
  * @example
  * ```ts
+ * import { interruptedSaveOf } from "./temp_verdict.ts";
  * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
  * import type { CheckOptions } from "../plugins/check.ts";
  * declare const session: SessionFiles;
