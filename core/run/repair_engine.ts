@@ -10,6 +10,8 @@
  * @example
  * ```ts
  * import { runRepair } from "./repair_engine.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const run = await runRepair({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks, repairs: builtinRepairs, dryRun: false,
@@ -56,6 +58,8 @@ import type { RepairProgress } from "../scan/progress.ts";
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * for (const record of report.repair?.actions ?? []) {
  *   console.log(record.repair, record.status, record.actions.map((a) => a.path));
  * }
@@ -94,6 +98,9 @@ export interface RepairRecord {
  *
  * @example
  * ```ts
+ * import type { RepairRunOptions } from "./repair_engine.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const options: RepairRunOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -145,6 +152,8 @@ export interface RepairRunOptions {
  *
  * @example
  * ```ts
+ * import { type RepairRunOptions, type RepairRun, runRepair } from "./repair_engine.ts";
+ * declare const options: RepairRunOptions;
  * const run: RepairRun = await runRepair(options);
  * console.log(run.runId, run.after.status);
  * run.store.stateDb.close();
@@ -177,6 +186,11 @@ export interface RepairRun {
  *
  * @example
  * ```ts
+ * import { runRepair } from "./repair_engine.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * declare const scan: ScanOptions;
  * const run = await runRepair({ scan, checks: builtinChecks, repairs: builtinRepairs, dryRun: true });
  * ```
  */
@@ -200,6 +214,7 @@ export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
  *
  * @example
  * ```ts
+ * import { underRunLock } from "./repair_engine.ts";
  * const result = await underRunLock("/srv/sessions", "resolve", false, async () => ({ done: true }));
  * console.log(result.tookOverLockFrom);
  * ```
@@ -464,6 +479,9 @@ async function repairUnderLock(
  *
  * @example
  * ```ts
+ * import { actionRecords } from "./repair_engine.ts";
+ * import type { Plan } from "../plugins/repair.ts";
+ * declare const plan: Plan;
  * const records = actionRecords(plan.actions, true);
  * ```
  */
@@ -648,6 +666,7 @@ function oneSessionOf(findings: readonly Finding[]): string | undefined {
  *
  * @example
  * ```ts
+ * import { readForPlan } from "./repair_engine.ts";
  * const read = await readForPlan("/srv/sessions", "abc.json", 1 << 30);
  * if (read.ok) console.log(read.expect.exists);
  * ```

@@ -9,6 +9,9 @@
  * @example
  * ```ts
  * import { plannedStore } from "./planned_store.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * declare const bytes: Uint8Array;
  * const next = plannedStore(store, new Map([["abc.json", bytes]]));
  * next?.sessions.get("abc")?.live?.read.ok; // true
  * ```
@@ -31,6 +34,9 @@ const PLANNED: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, dev: 0 };
  *
  * @example
  * ```ts
+ * import { plannedStore } from "./planned_store.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * plannedStore(store, new Map([["old.json", null]]))?.sessions.get("old")?.live; // undefined
  * ```
  */
