@@ -80,10 +80,9 @@ const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP"];
  *
  * @example
  * ```ts
- * import { actAsStoreOwner } from "./owner_reexec.ts";
- * import type { CliIo } from "../../cli.ts";
+ * import { actAsStoreOwner, type OwnerIo } from "./owner_reexec.ts";
  * declare const sessionDir: string;
- * declare const io: CliIo;
+ * declare const io: OwnerIo;
  * const code = await actAsStoreOwner(sessionDir, ["audit"], io);
  * if (code !== null) Deno.exit(code);
  * ```

@@ -165,8 +165,7 @@ export function metricsTarget(
  * @example
  * ```ts
  * import { metricsHandoff } from "./metrics_file.ts";
- * import { actAsStoreOwner } from "../io/owner_reexec.ts";
- * import type { OwnerIo } from "../io/owner_reexec.ts";
+ * import { actAsStoreOwner, type OwnerIo } from "../io/owner_reexec.ts";
  * declare const sessionDir: string;
  * declare const args: string[];
  * declare const io: OwnerIo;

@@ -47,8 +47,7 @@ import { compareIds } from "../store/session_id.ts";
  * ```ts
  * import { PartScan } from "./part_scan.ts";
  * import type { StoreSnapshot, TempFile, ScanParts } from "./store_snapshot.ts";
- * import { SessionWalk } from "./session_walk.ts";
- * import type { JournalName } from "./session_walk.ts";
+ * import { SessionWalk, type JournalName } from "./session_walk.ts";
  * declare const store: StoreSnapshot;
  * declare const names: string[];
  * declare const journals: JournalName[];

@@ -73,8 +73,7 @@ export class ProfileStateDbs implements ProfileDbSet {
    * ```ts
    * import { ProfileStateDbs } from "./profile_state_db.ts";
    * import { baseHermesHome } from "../store/profile_home.ts";
-   * import type { EnvReader } from "../store/default_paths.ts";
-   * import { defaultPaths } from "../store/default_paths.ts";
+   * import { type EnvReader, defaultPaths } from "../store/default_paths.ts";
    * declare const env: EnvReader;
    * new ProfileStateDbs(baseHermesHome(env), defaultPaths(env).stateDb);
    * ```
