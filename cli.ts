@@ -78,6 +78,7 @@ import {
  *
  * @example
  * ```ts
+ * import { type CliIo, main } from "./cli.ts";
  * const out: string[] = [];
  * const io: CliIo = {
  *   stdout: (text) => out.push(text),
@@ -113,6 +114,10 @@ export interface CliIo {
  *
  * @example
  * ```ts
+ * import { type CliOptions, main } from "./cli.ts";
+ * import { builtinChecks } from "./checks/builtin.ts";
+ * import type { Check } from "./core/plugins/check.ts";
+ * declare const myCheck: Check;
  * const options: CliOptions = { checks: [...builtinChecks, myCheck] };
  * Deno.exit(await main(Deno.args, undefined, options));
  * ```
@@ -224,6 +229,10 @@ class OperationalError extends Error {}
  *
  * @example
  * ```ts
+ * import { main } from "./cli.ts";
+ * import { builtinChecks } from "./checks/builtin.ts";
+ * import type { Check } from "./core/plugins/check.ts";
+ * declare const myCheck: Check;
  * const code = await main(["audit", "--session-dir", "/srv/sessions"]);
  * await main(Deno.args, undefined, { checks: [...builtinChecks, myCheck] });
  * ```
@@ -1232,6 +1241,7 @@ async function exists(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { parseSize } from "./cli.ts";
  * parseSize("2G"); // 2147483648
  * ```
  */

@@ -49,6 +49,8 @@ import { sidebarVisibility } from "./sidebar_visibility.ts";
  *
  * @example
  * ```ts
+ * import type { Check } from "../core/plugins/check.ts";
+ * declare const myCheck: Check;
  * const checks = [...builtinChecks, myCheck];
  * ```
  */

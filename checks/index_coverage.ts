@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { indexCoverage } from "./index_coverage.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [indexCoverage], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { malformedBackup } from "./malformed_backup.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [malformedBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -12,6 +12,9 @@
  * @example
  * ```ts
  * import { orphanBackup } from "./orphan_backup.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [orphanBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -7,6 +7,9 @@
  * @example
  * ```ts
  * import { redundantBackup } from "./redundant_backup.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [redundantBackup], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -9,6 +9,9 @@
  * @example
  * ```ts
  * import { runJournalLines } from "./run_journal_lines.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [runJournalLines], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { runJournalOrphan } from "./run_journal_orphan.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [runJournalOrphan], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -7,6 +7,9 @@
  * @example
  * ```ts
  * import { runRecords } from "./run_records.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [runRecords], { now: Date.now(), serverStopped: false });
  * ```
  * @module

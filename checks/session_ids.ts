@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { sessionIds } from "./session_ids.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [sessionIds], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { sidebarVisibility } from "./sidebar_visibility.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [sidebarVisibility], { now: Date.now(), serverStopped: false });
  * ```
  * @module

@@ -7,6 +7,9 @@
  * @example
  * ```ts
  * import { sourceFlags } from "./source_flags.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [sourceFlags], { now: Date.now(), serverStopped: false });
  * ```
  * @module

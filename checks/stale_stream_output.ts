@@ -12,6 +12,9 @@
  * @example
  * ```ts
  * import { staleStreamOutput } from "./stale_stream_output.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [staleStreamOutput], { now: Date.now(), serverStopped: true });
  * ```
  * @module

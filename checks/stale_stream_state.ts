@@ -9,6 +9,9 @@
  * @example
  * ```ts
  * import { staleStreamState } from "./stale_stream_state.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [staleStreamState], { now: Date.now(), serverStopped: true });
  * ```
  * @module

@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { stateDbAccess } from "./state_db_access.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [stateDbAccess], { now: Date.now(), serverStopped: false });
  * ```
  * @module

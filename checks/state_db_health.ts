@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { stateDbHealth } from "./state_db_health.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [stateDbHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module

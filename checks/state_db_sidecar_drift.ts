@@ -11,6 +11,9 @@
  * @example
  * ```ts
  * import { stateDbSidecarDrift } from "./state_db_sidecar_drift.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [stateDbSidecarDrift], { now: Date.now(), serverStopped: false });
  * ```
  * @module

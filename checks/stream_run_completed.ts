@@ -11,6 +11,9 @@
  * @example
  * ```ts
  * import { streamRunCompleted } from "./stream_run_completed.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [streamRunCompleted], { now: Date.now(), serverStopped: true });
  * ```
  * @module

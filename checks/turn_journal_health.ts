@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { turnJournalHealth } from "./turn_journal_health.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [turnJournalHealth], { now: Date.now(), serverStopped: false });
  * ```
  * @module

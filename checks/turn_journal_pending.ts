@@ -11,6 +11,9 @@
  * @example
  * ```ts
  * import { turnJournalPending } from "./turn_journal_pending.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [turnJournalPending], { now: Date.now(), serverStopped: false });
  * ```
  * @module

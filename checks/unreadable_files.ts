@@ -6,6 +6,9 @@
  * @example
  * ```ts
  * import { unreadableFiles } from "./unreadable_files.ts";
+ * import { runChecks } from "../core/plugins/pipeline.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, [unreadableFiles], { now: Date.now(), serverStopped: false });
  * ```
  * @module

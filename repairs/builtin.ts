@@ -25,6 +25,8 @@ import { removeRedundantBackup } from "./remove_redundant_backup.ts";
  *
  * @example
  * ```ts
+ * import type { Repair } from "../core/plugins/repair.ts";
+ * declare const myRepair: Repair;
  * const repairs = [...builtinRepairs, myRepair];
  * ```
  */

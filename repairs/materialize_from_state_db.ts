@@ -8,6 +8,10 @@
  * @example
  * ```ts
  * import { materializeFromStateDb } from "./materialize_from_state_db.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await materializeFromStateDb.plan([finding], context);
  * ```
  * @module
@@ -80,6 +84,9 @@ export const materializeFromStateDb = defineRepair({
  *
  * @example
  * ```ts
+ * import { sidecarFromStateDb } from "./materialize_from_state_db.ts";
+ * import type { StoreSnapshot } from "../core/scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const built = sidecarFromStateDb(store, "abc");
  * if (!("skip" in built)) console.log(built.messages, built.source);
  * ```
@@ -128,6 +135,10 @@ export function sidecarFromStateDb(
  *
  * @example
  * ```ts
+ * import { stateDbRowToSidecar } from "./materialize_from_state_db.ts";
+ * import type { StateDbSessionRow, StateDbMessage } from "../core/state_db/state_db.ts";
+ * declare const row: StateDbSessionRow;
+ * declare const messages: StateDbMessage[];
  * stateDbRowToSidecar(row, messages).title; // row title or "Recovered WebUI Session"
  * ```
  */

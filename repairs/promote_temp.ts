@@ -8,6 +8,10 @@
  * @example
  * ```ts
  * import { promoteTemp } from "./promote_temp.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await promoteTemp.plan([finding], context);
  * ```
  * @module

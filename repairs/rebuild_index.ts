@@ -12,6 +12,10 @@
  * @example
  * ```ts
  * import { rebuildIndex } from "./rebuild_index.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const findings: Finding[];
+ * declare const context: RepairContext;
  * const plan = await rebuildIndex.plan(findings, context);
  * ```
  * @module

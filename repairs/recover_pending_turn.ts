@@ -22,6 +22,10 @@
  * @example
  * ```ts
  * import { recoverPendingTurn } from "./recover_pending_turn.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const findingsOfOneSession: Finding[];
+ * declare const context: RepairContext;
  * const plan = await recoverPendingTurn.plan(findingsOfOneSession, context);
  * ```
  * @module

@@ -16,6 +16,10 @@
  * @example
  * ```ts
  * import { recoverStaleStream } from "./recover_stale_stream.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await recoverStaleStream.plan([finding], context);
  * ```
  * @module

@@ -8,6 +8,10 @@
  * @example
  * ```ts
  * import { removeRedundantBackup } from "./remove_redundant_backup.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await removeRedundantBackup.plan([finding], context);
  * ```
  * @module

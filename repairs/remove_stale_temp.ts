@@ -6,6 +6,10 @@
  * @example
  * ```ts
  * import { removeStaleTemp } from "./remove_stale_temp.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await removeStaleTemp.plan([finding], context);
  * ```
  * @module

@@ -7,6 +7,10 @@
  * @example
  * ```ts
  * import { restoreFromBak } from "./restore_from_bak.ts";
+ * import type { Finding } from "../core/report/finding.ts";
+ * import type { RepairContext } from "../core/plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const plan = await restoreFromBak.plan([finding], context);
  * ```
  * @module

@@ -49,6 +49,8 @@ const TIME = "/usr/bin/time";
  *
  * @example
  * ```ts
+ * import { TARGETS } from "./bench.ts";
+ * declare const startupMs: number;
  * startupMs <= TARGETS.startupMs;
  * ```
  */
@@ -71,6 +73,7 @@ export const TARGETS = {
  *
  * @example
  * ```ts
+ * import { type ProcessRun, runProcess } from "./bench.ts";
  * const run: ProcessRun = await runProcess(["true"]);
  * ```
  */
@@ -93,6 +96,7 @@ export interface ProcessRun {
  *
  * @example
  * ```ts
+ * import { runProcess } from "./bench.ts";
  * const run = await runProcess([Deno.execPath(), "--version"]);
  * console.log(run.wallMs, run.peakMb);
  * ```
@@ -169,6 +173,7 @@ function pollPeak(pid: number): { stop(): Promise<number | null> } {
  *
  * @example
  * ```ts
+ * import { median } from "./bench.ts";
  * median([3, 1, 2]); // 2
  * ```
  */

@@ -20,6 +20,7 @@ import { join } from "node:path";
  *
  * @example
  * ```ts
+ * import { bareReadAndParse } from "./bench_bare_read.ts";
  * const { files, bytes, broken } = bareReadAndParse("/path/to/sessions");
  * ```
  */

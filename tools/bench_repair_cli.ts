@@ -23,6 +23,8 @@ import { builtinRepairs } from "../repairs/builtin.ts";
  *
  * @example
  * ```ts
+ * import type { RepairTimes } from "./bench_repair_cli.ts";
+ * declare const path: string;
  * const times: RepairTimes = JSON.parse(await Deno.readTextFile(path));
  * ```
  */

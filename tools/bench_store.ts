@@ -39,6 +39,7 @@ const GENERATOR_VERSION = 2;
  *
  * @example
  * ```ts
+ * import type { BenchShape } from "./bench_store.ts";
  * const shape: BenchShape = "uniform";
  * ```
  */
@@ -49,6 +50,7 @@ export type BenchShape = "long-tailed" | "uniform";
  *
  * @example
  * ```ts
+ * import type { BenchStoreSpec } from "./bench_store.ts";
  * const spec: BenchStoreSpec = { sessions: 1000, damagePercent: 3, seed: 1, repairTargets: 0 };
  * ```
  */
@@ -74,6 +76,9 @@ export interface BenchStoreSpec {
  *
  * @example
  * ```ts
+ * import { type BenchStoreSpec, type BenchStore, ensureBenchStore } from "./bench_store.ts";
+ * declare const spec: BenchStoreSpec;
+ * declare const cacheDir: string;
  * const store: BenchStore = await ensureBenchStore(cacheDir, spec);
  * console.log(store.files, store.bytes / 1e6, "MB");
  * ```
@@ -119,6 +124,7 @@ const REPAIR_KINDS = ["shrunken_live", "orphan_backup", "pending_turn"];
  *
  * @example
  * ```ts
+ * import { storeKey } from "./bench_store.ts";
  * storeKey({ sessions: 1000, damagePercent: 3, seed: 1, repairTargets: 0 });
  * // "v2-s1000-d3-seed1-r0"
  * ```
@@ -135,6 +141,9 @@ export function storeKey(spec: BenchStoreSpec): string {
  *
  * @example
  * ```ts
+ * import { type BenchStoreSpec, ensureBenchStore } from "./bench_store.ts";
+ * declare const spec: BenchStoreSpec;
+ * declare const cacheDir: string;
  * const store = await ensureBenchStore(cacheDir, spec, (m) => console.error(m));
  * ```
  */

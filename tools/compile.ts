@@ -57,6 +57,7 @@ export interface CompileOptions {
  *
  * @example
  * ```ts
+ * import { compileArgs } from "./compile.ts";
  * compileArgs(null); // ["compile", "--allow-read", ..., "--include", "core/scan/worker.ts", "--output", "dist/hermes-fsck", "cli.ts"]
  * compileArgs("x86_64-pc-windows-msvc").at(-2); // "dist/hermes-fsck-x86_64-pc-windows-msvc.exe"
  * ```
@@ -89,6 +90,7 @@ export function compileArgs(
  *
  * @example
  * ```ts
+ * import { buildCommit } from "./compile.ts";
  * await buildCommit("."); // "4280fb4c1d2e" or "4280fb4c1d2e-dirty"
  * ```
  */
@@ -117,6 +119,7 @@ export async function buildCommit(root: string): Promise<string | null> {
  *
  * @example
  * ```ts
+ * import { stampedTree } from "./compile.ts";
  * await stampedTree(".", await Deno.makeTempDir(), "4280fb4c1d2e");
  * ```
  */
@@ -160,6 +163,7 @@ export async function stampedTree(
  *
  * @example
  * ```ts
+ * import { versionProblem } from "./compile.ts";
  * await versionProblem("dist/hermes-fsck", "4280fb4c1d2e"); // null
  * ```
  */

@@ -24,6 +24,7 @@ import { CLI_FLAGS } from "./permissions.ts";
  *
  * @example
  * ```ts
+ * import { buildSampleStore } from "./demo.ts";
  * const store = await buildSampleStore();
  * ```
  */

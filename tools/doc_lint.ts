@@ -40,6 +40,7 @@ export interface DocDiagnostic {
  *
  * @example
  * ```ts
+ * import { parseDocLint } from "./doc_lint.ts";
  * parseDocLint("error[missing-jsdoc]: ...\n  --> /repo/core/x.ts:3:3\n", "/repo/");
  * // [{ rule: "missing-jsdoc", file: "core/x.ts", text: "..." }]
  * ```
@@ -74,6 +75,7 @@ interface DocNode {
  *
  * @example
  * ```ts
+ * import { symbolsWithoutExample } from "./doc_lint.ts";
  * symbolsWithoutExample({ nodes: { "file:///r/mod.ts": { symbols: [] } } }, "/r/"); // []
  * ```
  */

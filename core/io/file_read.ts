@@ -25,6 +25,7 @@ type Fs = typeof NodeFs;
  *
  * @example
  * ```ts
+ * import type { ReadProblemReason } from "./file_read.ts";
  * const unreadable: ReadProblemReason[] = ["missing", "permission_denied", "io_error"];
  * ```
  */
@@ -43,6 +44,7 @@ export type ReadProblemReason =
  *
  * @example
  * ```ts
+ * import { readJsonFile } from "./file_read.ts";
  * const r = await readJsonFile("/srv/sessions/abc.json", 1 << 20);
  * if (!r.ok) console.log(r.problem.reason, r.problem.offset, r.problem.detail);
  * ```
@@ -61,6 +63,7 @@ export interface ReadProblem {
  *
  * @example
  * ```ts
+ * import type { FileIdentity } from "./file_read.ts";
  * const same = (a: FileIdentity, b: FileIdentity) =>
  *   a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
  * ```
@@ -81,6 +84,8 @@ export interface FileIdentity {
  *
  * @example
  * ```ts
+ * import { type Parsed, parseJsonBytes } from "./file_read.ts";
+ * declare const bytes: Uint8Array;
  * const parsed: Parsed<unknown> = parseJsonBytes(bytes);
  * ```
  */
@@ -93,6 +98,7 @@ export type Parsed<T> =
  *
  * @example
  * ```ts
+ * import { type ReadResult, readJsonFile } from "./file_read.ts";
  * const r: ReadResult<unknown> = await readJsonFile("/srv/sessions/abc.json", 1 << 20);
  * if (r.ok) console.log(r.identity.size);
  * ```
@@ -109,6 +115,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  *
  * @example
  * ```ts
+ * import { readRegularFile } from "./file_read.ts";
  * const r = await readRegularFile("/srv/sessions/abc.json", 1 << 20);
  * if (r.ok) console.log(r.value.length, "bytes");
  * ```
@@ -125,6 +132,7 @@ export async function readRegularFile(
  *
  * @example
  * ```ts
+ * import { type FileReader, fileReader } from "./file_read.ts";
  * const read: FileReader = await fileReader();
  * read("/srv/sessions/abc.json", 1 << 20);
  * ```
@@ -151,6 +159,7 @@ let loadedFs: Promise<Fs> | undefined;
  *
  * @example
  * ```ts
+ * import { fileReader } from "./file_read.ts";
  * const read = await fileReader();
  * const r = read("/srv/sessions/abc.json", 1 << 20);
  * ```
@@ -173,6 +182,7 @@ export function fileReader(
  *
  * @example
  * ```ts
+ * import { fileConsumer, wholeFile, parseJsonBytes } from "./file_read.ts";
  * const readJson = await fileConsumer(wholeFile(parseJsonBytes));
  * readJson("/srv/sessions/_deleted.json", 1 << 20);
  * ```
@@ -199,6 +209,7 @@ function wholeFileWith<T>(
  *
  * @example
  * ```ts
+ * import type { ReadAt } from "./file_read.ts";
  * const readAt: ReadAt = (into, position) => into.length;
  * ```
  */
@@ -212,6 +223,7 @@ export type ReadAt = (into: Uint8Array, position: number) => number;
  *
  * @example
  * ```ts
+ * import type { FileContents } from "./file_read.ts";
  * const firstByte: FileContents<number> = (readAt) => {
  *   const one = new Uint8Array(1);
  *   return { value: { ok: true, value: readAt(one, 0) }, bytes: 1 };
@@ -232,6 +244,7 @@ export type FileContents<T> = (
  *
  * @example
  * ```ts
+ * import { fileConsumer } from "./file_read.ts";
  * const size = await fileConsumer((_readAt, statSize) => ({
  *   value: { ok: true, value: statSize },
  *   bytes: 0,
@@ -254,6 +267,7 @@ export async function fileConsumer<T>(
  *
  * @example
  * ```ts
+ * import { readAtBytes } from "./file_read.ts";
  * const into = new Uint8Array(2);
  * readAtBytes(new Uint8Array([1, 2, 3]))(into, 1); // 2: into is [2, 3]
  * ```
@@ -275,6 +289,7 @@ type BufferSource = (size: number) => Uint8Array;
  *
  * @example
  * ```ts
+ * import { reusedBuffer } from "./file_read.ts";
  * const buffer = reusedBuffer();
  * const bytes = buffer(1024).subarray(0, 1024);
  * ```
@@ -311,6 +326,7 @@ function readRegularFileWith<T>(
  *
  * @example
  * ```ts
+ * import { openRegularFile } from "./file_read.ts";
  * const opened = await openRegularFile("/srv/sessions/_index.json", 64 << 20);
  * if (opened.ok) {
  *   const head = new Uint8Array(16);
@@ -340,6 +356,7 @@ export interface OpenFile {
  *
  * @example
  * ```ts
+ * import { openRegularFile } from "./file_read.ts";
  * const opened = await openRegularFile("/srv/sessions/_index.json", 64 << 20);
  * if (!opened.ok) console.log(opened.problem.detail);
  * ```
@@ -358,6 +375,8 @@ export async function openRegularFile(
  *
  * @example
  * ```ts
+ * import { type OpenFile, readOpenFile, wholeFile, parseJsonBytes } from "./file_read.ts";
+ * declare const opened: { ok: true; file: OpenFile };
  * const read = readOpenFile(opened.file, wholeFile(parseJsonBytes), 64 << 20);
  * ```
  */
@@ -572,6 +591,7 @@ function readAll(
  *
  * @example
  * ```ts
+ * import { parseJsonBytes } from "./file_read.ts";
  * parseJsonBytes(new TextEncoder().encode('{"a":1}')); // { ok: true, value: { a: 1 } }
  * ```
  */
@@ -601,6 +621,7 @@ export function parseJsonBytes(bytes: Uint8Array): Parsed<unknown> {
  *
  * @example
  * ```ts
+ * import { parseJsonText } from "./file_read.ts";
  * parseJsonText("[1,"); // { ok: false, problem: { reason: "invalid_json", offset: 3, ... } }
  * ```
  */
@@ -764,6 +785,7 @@ function openProblem(error: unknown): ReadProblem {
  *
  * @example
  * ```ts
+ * import { readJsonFile } from "./file_read.ts";
  * const r = await readJsonFile("/srv/sessions/_index.json", 64 << 20);
  * ```
  */
@@ -784,6 +806,10 @@ export async function readJsonFile(
  *
  * @example
  * ```ts
+ * import type { ScannedFile } from "./file_read.ts";
+ * import type { SidecarSummary } from "../store/sidecar_summary.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const live: ScannedFile<SidecarSummary> | undefined = store.sessions.get("abc")?.live;
  * if (live && !live.read.ok) console.log(live.name, live.read.problem.detail);
  * ```

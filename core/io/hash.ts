@@ -20,6 +20,7 @@
  *
  * @example
  * ```ts
+ * import { sha256Hex } from "./hash.ts";
  * await sha256Hex(new Uint8Array()); // "e3b0c442..."
  * ```
  */
@@ -35,6 +36,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  *
  * @example
  * ```ts
+ * import { randomHex } from "./hash.ts";
  * randomHex(3); // e.g. "9f04c2"
  * ```
  */
@@ -122,6 +124,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { sha256HexOfText } from "./hash.ts";
  * sha256HexOfText(""); // "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
  * ```
  */

@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { Interrupted, interruptCheck } from "./interrupt.ts";
+ * import type { ScanTask } from "../scan/task.ts";
+ * declare const tasks: ScanTask[];
+ * declare function run(task: ScanTask): void;
  * let asked = false;
  * Deno.addSignalListener("SIGTERM", () => (asked = true));
  * const stopNow = interruptCheck(() => asked);
@@ -24,6 +27,13 @@
  *
  * @example
  * ```ts
+ * import { Interrupted } from "./interrupt.ts";
+ * import { auditStore } from "../run/audit.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import type { Check } from "../plugins/check.ts";
+ * declare const scan: ScanOptions;
+ * declare const interrupted: () => boolean;
+ * declare const checks: Check[];
  * try {
  *   await auditStore({ scan: { ...scan, interrupted }, checks });
  * } catch (error) {
@@ -49,6 +59,8 @@ export class Interrupted extends Error {
  *
  * @example
  * ```ts
+ * import { interruptCheck, EVENT_SLICE_MS } from "./interrupt.ts";
+ * declare const asked: () => boolean;
  * interruptCheck(asked, EVENT_SLICE_MS);
  * ```
  */
@@ -62,8 +74,10 @@ export const EVENT_SLICE_MS = 10;
  *
  * @example
  * ```ts
+ * import { interruptCheck, Interrupted } from "./interrupt.ts";
+ * declare const asked: boolean;
  * const stopNow = interruptCheck(() => asked);
- * if (await stopNow()) return;
+ * if (await stopNow()) throw new Interrupted("the audit");
  * ```
  */
 export function interruptCheck(
@@ -88,6 +102,7 @@ export function interruptCheck(
  *
  * @example
  * ```ts
+ * import { nextEvent } from "./interrupt.ts";
  * await nextEvent();
  * ```
  */

@@ -20,7 +20,11 @@
  * ```ts
  * import { acquireLock } from "./lock.ts";
  * const lock = await acquireLock("/srv/sessions", "repair");
- * try { ... } finally { await lock.release(); }
+ * try {
+ *   // repair the store
+ * } finally {
+ *   await lock.release();
+ * }
  * ```
  * @module
  */
@@ -43,6 +47,8 @@ export const LOCK_FILE = "_hermes_fsck.lock";
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * const holder = report.repair?.staleLock;
  * if (holder) console.log(`took over the lock of pid ${holder.pid} on ${holder.host}`);
  * ```
@@ -98,6 +104,8 @@ export interface Lock {
  *
  * @example
  * ```ts
+ * import { acquireLock } from "./lock.ts";
+ * declare const sessionDir: string;
  * const lock = await acquireLock(sessionDir, "repair");
  * if (lock.tookOverFrom) console.error(`took over a stale lock of pid ${lock.tookOverFrom.pid}`);
  * ```

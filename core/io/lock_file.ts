@@ -31,6 +31,8 @@ export const LOCK_RECORD_MAX_BYTES = 4096;
  *
  * @example
  * ```ts
+ * import { type HeldLockFile, createLockFile } from "./lock_file.ts";
+ * declare const path: string;
  * const held: HeldLockFile | null = await createLockFile(path, "{}\n");
  * if (held && !held.advisory) console.error("no flock here");
  * ```
@@ -54,6 +56,7 @@ export interface HeldLockFile {
  *
  * @example
  * ```ts
+ * import { createLockFile } from "./lock_file.ts";
  * const held = await createLockFile("/srv/sessions/_hermes_fsck.lock", "{}\n");
  * if (held === null) console.log("someone else's lock is there");
  * ```
@@ -113,6 +116,8 @@ export async function createLockFile(
  *
  * @example
  * ```ts
+ * import { type ExistingLockFile, openExistingLock } from "./lock_file.ts";
+ * declare const path: string;
  * const existing: ExistingLockFile | null = await openExistingLock(path);
  * ```
  */
@@ -131,6 +136,8 @@ export interface ExistingLockFile {
  *
  * @example
  * ```ts
+ * import { openExistingLock, LockFileRefusedError } from "./lock_file.ts";
+ * declare const path: string;
  * try { await openExistingLock(path); }
  * catch (error) { if (error instanceof LockFileRefusedError) console.error(error.message); }
  * ```
@@ -154,6 +161,7 @@ export class LockFileRefusedError extends Error {
  *
  * @example
  * ```ts
+ * import { openExistingLock } from "./lock_file.ts";
  * const existing = await openExistingLock("/srv/sessions/_hermes_fsck.lock");
  * if (existing) existing.file.close();
  * ```
@@ -230,6 +238,9 @@ export async function openExistingLock(
  *
  * @example
  * ```ts
+ * import { type HeldLockFile, stillAt } from "./lock_file.ts";
+ * declare const path: string;
+ * declare const held: HeldLockFile;
  * if (await stillAt(path, held.info)) console.log("still ours");
  * ```
  */
@@ -248,6 +259,8 @@ export async function stillAt(
  *
  * @example
  * ```ts
+ * import { type HeldLockFile, removeLockFile } from "./lock_file.ts";
+ * declare const held: HeldLockFile;
  * await removeLockFile("/srv/sessions/_hermes_fsck.lock", held);
  * ```
  */
@@ -269,6 +282,8 @@ export async function removeLockFile(
  *
  * @example
  * ```ts
+ * import { type ExistingLockFile, tryLockOf } from "./lock_file.ts";
+ * declare const existing: ExistingLockFile;
  * const state = await tryLockOf(existing.file);
  * if (state === "held") console.log("its holder is alive");
  * ```
@@ -292,6 +307,7 @@ export async function tryLockOf(
  *
  * @example
  * ```ts
+ * import { locksUnsupported } from "./lock_file.ts";
  * locksUnsupported(Object.assign(new Error("x"), { code: "ENOLCK" })); // "ENOLCK"
  * ```
  */

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { appendLocked } from "./locked_append.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const expect: Expectation & { exists: true };
  * const done = await appendLocked("/srv/sessions/_turn_journal/abc.jsonl",
  *   expect, new TextEncoder().encode('{"event":"interrupted"}\n'));
  * if (!done.ok) console.log(done.reason, done.detail);
@@ -31,6 +33,11 @@ type Fs = typeof NodeFs;
  *
  * @example
  * ```ts
+ * import { appendLocked, LOCK_WAIT_MS } from "./locked_append.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const bytes: Uint8Array;
  * await appendLocked(path, expect, bytes, LOCK_WAIT_MS);
  * ```
  */
@@ -44,6 +51,7 @@ const LOCK_RETRY_MS = 25;
  *
  * @example
  * ```ts
+ * import type { LockedRefusal } from "./locked_append.ts";
  * const refusal: LockedRefusal = { ok: false, reason: "locked", detail: "..." };
  * ```
  */
@@ -60,6 +68,7 @@ export interface LockedRefusal {
  *
  * @example
  * ```ts
+ * import type { LockedChange } from "./locked_append.ts";
  * const done: LockedChange = { ok: true, after: { sha256: "...", size: 10 }, cut: new Uint8Array() };
  * ```
  */
@@ -78,6 +87,8 @@ export interface LockedChange {
  *
  * @example
  * ```ts
+ * import type { BeforeChange } from "./locked_append.ts";
+ * declare const keptPath: string;
  * const keep: BeforeChange = async (cut) => await Deno.writeFile(keptPath, cut);
  * ```
  */
@@ -93,6 +104,11 @@ export type BeforeChange = (
  *
  * @example
  * ```ts
+ * import { appendLocked } from "./locked_append.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const bytes: Uint8Array;
  * const done = await appendLocked(path, expect, bytes);
  * ```
  */
@@ -127,7 +143,12 @@ export function appendLocked(
  *
  * @example
  * ```ts
- * const done = await truncateLocked(path, expect, 120, async (cut) => await keep(cut));
+ * import { type BeforeChange, truncateLocked } from "./locked_append.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * declare const path: string;
+ * declare const expect: Expectation & { exists: true };
+ * declare const keep: BeforeChange;
+ * const done = await truncateLocked(path, expect, 120, keep);
  * ```
  */
 export function truncateLocked(

@@ -29,6 +29,7 @@ import { type FileHandle, open } from "node:fs/promises";
  *
  * @example
  * ```ts
+ * import type { FileLook } from "./new_file.ts";
  * const look: FileLook = { mode: 0o600, uid: 1000, gid: 1000 };
  * ```
  */
@@ -54,6 +55,7 @@ const PRIVATE = 0o600;
  *
  * @example
  * ```ts
+ * import { lookOf } from "./new_file.ts";
  * const look = await lookOf("/srv/sessions", ["/root/.hermes/state.db"]);
  * ```
  */
@@ -102,6 +104,8 @@ function lstatOrNull(path: string): Deno.FileInfo | null {
  *
  * @example
  * ```ts
+ * import { type FileLook, createNoFollow } from "./new_file.ts";
+ * declare const look: FileLook;
  * await createNoFollow("/srv/sessions/x.tmp", new TextEncoder().encode("{}"), look);
  * ```
  */
@@ -172,6 +176,9 @@ function giveLookSync(fd: number, look: FileLook): void {
  *
  * @example
  * ```ts
+ * import { giveLook } from "./new_file.ts";
+ * import type { FileHandle } from "node:fs/promises";
+ * declare const handle: FileHandle;
  * await giveLook(handle, { mode: 0o640, uid: 1000, gid: 1000 });
  * ```
  */
@@ -199,6 +206,7 @@ export async function giveLook(
  *
  * @example
  * ```ts
+ * import { openDirNoFollow } from "./new_file.ts";
  * const dir = await openDirNoFollow("/srv/sessions/_turn_journal");
  * if (dir === null) console.log("not a plain dir");
  * else await dir.close();
@@ -223,6 +231,9 @@ export async function openDirNoFollow(
  *
  * @example
  * ```ts
+ * import { openSame } from "./new_file.ts";
+ * import { constants } from "node:fs";
+ * declare const path: string;
  * const same = await openSame(path, constants.O_RDONLY, await Deno.lstat(path));
  * ```
  */
@@ -255,6 +266,8 @@ export async function openSame(
  *
  * @example
  * ```ts
+ * import { giveLookOf, lookOf } from "./new_file.ts";
+ * declare const file: Deno.FsFile;
  * await giveLookOf(file, "/srv/sessions/_hermes_fsck.lock.tmp", await lookOf("/srv/sessions"));
  * ```
  */

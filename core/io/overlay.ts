@@ -15,9 +15,13 @@
  * @example
  * ```ts
  * import { StoreOverlay, withOverlay } from "./overlay.ts";
+ * import type { Expectation } from "../plugins/action.ts";
+ * import { type AuditOptions, auditStore } from "../run/audit.ts";
+ * declare const expect: Expectation & { exists: true };
+ * declare const options: AuditOptions;
  * const overlay = new StoreOverlay("/srv/sessions");
  * await overlay.apply({ op: "remove", path: "abc.json.bak", expect, note: "" });
- * await withOverlay(overlay, () => auditStore({ scan, checks }));
+ * await withOverlay(overlay, () => auditStore(options));
  * ```
  * @module
  */
@@ -193,6 +197,9 @@ let active: StoreOverlay | null = null;
  *
  * @example
  * ```ts
+ * import { type AuditOptions, auditStore } from "../run/audit.ts";
+ * declare const overlay: StoreOverlay;
+ * declare const options: AuditOptions;
  * const audit = await withOverlay(overlay, () => auditStore(options));
  * ```
  */
@@ -215,6 +222,7 @@ export async function withOverlay<T>(
  *
  * @example
  * ```ts
+ * declare const defaultWorkers: number;
  * const workers = overlayActive() ? 0 : defaultWorkers;
  * ```
  */

@@ -35,6 +35,7 @@ export const AS_OWNER_ENV = "HERMES_FSCK_AS_OWNER";
  *
  * @example
  * ```ts
+ * import type { OwnerIo } from "./owner_reexec.ts";
  * const io: OwnerIo = { stderr: (text) => console.error(text), env: (n) => Deno.env.get(n) };
  * ```
  */
@@ -53,6 +54,7 @@ export interface OwnerIo {
  *
  * @example
  * ```ts
+ * import type { OwnerHandoff } from "./owner_reexec.ts";
  * const handoff: OwnerHandoff = {
  *   start: async () => ({}),
  *   finish: async (code) => code,
@@ -78,6 +80,9 @@ const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP"];
  *
  * @example
  * ```ts
+ * import { actAsStoreOwner, type OwnerIo } from "./owner_reexec.ts";
+ * declare const sessionDir: string;
+ * declare const io: OwnerIo;
  * const code = await actAsStoreOwner(sessionDir, ["audit"], io);
  * if (code !== null) Deno.exit(code);
  * ```
@@ -207,6 +212,7 @@ function refuse(io: OwnerIo, message: string): number {
  *
  * @example
  * ```ts
+ * import { unreachable } from "./owner_reexec.ts";
  * await unreachable("/var/lib/node_exporter", 1000, 1000, 0o1); // null: uid 1000 can enter it
  * ```
  */

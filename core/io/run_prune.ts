@@ -33,6 +33,8 @@ import { deleteRun } from "./safety.ts";
  *
  * @example
  * ```ts
+ * import { pruneRuns } from "./run_prune.ts";
+ * declare const dir: string;
  * const { pruned, kept, protected: spared, invalid } = await pruneRuns(dir, 1);
  * ```
  */
@@ -56,6 +58,7 @@ export interface PruneResult {
  *
  * @example
  * ```ts
+ * import { pruneRuns } from "./run_prune.ts";
  * const result = await pruneRuns("/srv/sessions", 0);
  * ```
  */

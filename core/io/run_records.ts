@@ -33,6 +33,9 @@ export const RUNS_DIR = "_hermes_fsck/runs";
  *
  * @example
  * ```ts
+ * import { RECORD_MAX_BYTES } from "./run_records.ts";
+ * import { readRegularFile } from "./file_read.ts";
+ * declare const recordPath: string;
  * await readRegularFile(recordPath, RECORD_MAX_BYTES);
  * ```
  */
@@ -49,6 +52,7 @@ const NAME_MAX = 255;
  *
  * @example
  * ```ts
+ * import type { FileVersion } from "./run_records.ts";
  * const version: FileVersion = { sha256: "e3b0c442...", size: 0 };
  * ```
  */
@@ -64,6 +68,8 @@ export interface FileVersion {
  *
  * @example
  * ```ts
+ * import type { Manifest } from "./run_records.ts";
+ * declare const manifest: Manifest;
  * for (const entry of manifest.entries) console.log(entry.seq, entry.op, entry.path, entry.status);
  * ```
  */
@@ -109,6 +115,8 @@ export interface ManifestEntry {
  *
  * @example
  * ```ts
+ * import type { Manifest, RunHeader } from "./run_records.ts";
+ * declare const manifest: Manifest;
  * const header: RunHeader = manifest;
  * console.log(header.command, header.finishedAt ?? "did not finish");
  * ```
@@ -137,6 +145,8 @@ export interface RunHeader {
  *
  * @example
  * ```ts
+ * import { listRuns, type Manifest } from "./run_records.ts";
+ * declare const sessionDir: string;
  * const { runs } = await listRuns(sessionDir);
  * runs.map((run: Manifest) => [run.runId, run.entries.length]);
  * ```
@@ -151,6 +161,7 @@ export interface Manifest extends RunHeader {
  *
  * @example
  * ```ts
+ * import type { RunRecordProblem } from "./run_records.ts";
  * const problem: RunRecordProblem = {
  *   runId: "20261121T050102Z-a1b2c3",
  *   record: "_hermes_fsck/runs/20261121T050102Z-a1b2c3/actions/0001.json",
@@ -172,6 +183,7 @@ export interface RunRecordProblem {
  *
  * @example
  * ```ts
+ * import type { InvalidRun } from "./run_records.ts";
  * const bad: InvalidRun = { runId: "x", problems: [] };
  * ```
  */
@@ -187,6 +199,9 @@ export interface InvalidRun {
  *
  * @example
  * ```ts
+ * import { readRun } from "./run_records.ts";
+ * declare const sessionDir: string;
+ * declare const runId: string;
  * const read = await readRun(sessionDir, runId);
  * if (read && !read.ok) console.log(read.problems);
  * ```
@@ -200,6 +215,7 @@ export type ReadRun =
  *
  * @example
  * ```ts
+ * import { isRunId } from "./run_records.ts";
  * isRunId("20261121T050102Z-a1b2c3"); // true
  * isRunId("../x"); // false
  * ```
@@ -214,6 +230,7 @@ export function isRunId(runId: string): boolean {
  *
  * @example
  * ```ts
+ * import { isStorePath } from "./run_records.ts";
  * isStorePath("abc.json"); // true
  * isStorePath("_turn_journal/abc.jsonl"); // true
  * isStorePath("../etc/passwd"); // false
@@ -238,6 +255,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { fitName } from "./run_records.ts";
  * fitName("0001-", "abc.json", ""); // "0001-abc.json"
  * fitName("", "a".repeat(250), ".tmp").length; // 255
  * ```
@@ -264,6 +282,7 @@ export function fitName(head: string, name: string, tail: string): string {
  *
  * @example
  * ```ts
+ * import { quarantineName } from "./run_records.ts";
  * quarantineName(1, "abc.json"); // "0001-abc.json"
  * quarantineName(2, "_turn_journal/abc.jsonl"); // "0002-abc.jsonl"
  * ```
@@ -279,6 +298,7 @@ export function quarantineName(seq: number, path: string): string {
  *
  * @example
  * ```ts
+ * import { quarantinePath } from "./run_records.ts";
  * quarantinePath("20261121T050102Z-a1b2c3", 1, "abc.json");
  * // "_hermes_fsck/runs/20261121T050102Z-a1b2c3/files/0001-abc.json"
  * ```
@@ -296,6 +316,7 @@ export function quarantinePath(
  *
  * @example
  * ```ts
+ * import { recordName } from "./run_records.ts";
  * recordName(3); // "0003.json"
  * ```
  */
@@ -310,6 +331,7 @@ export function recordName(seq: number): string {
  *
  * @example
  * ```ts
+ * import { plainRunsDir } from "./run_records.ts";
  * if (!(await plainRunsDir("/srv/sessions"))) console.log("not ours");
  * ```
  */
@@ -329,6 +351,7 @@ export async function plainRunsDir(sessionDir: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { readRun } from "./run_records.ts";
  * const read = await readRun("/srv/sessions", "20261121T050102Z-a1b2c3");
  * if (read?.ok) console.log(read.run.entries.length);
  * ```
@@ -426,6 +449,7 @@ export async function readRun(
  *
  * @example
  * ```ts
+ * import { listRuns } from "./run_records.ts";
  * const { runs, invalid } = await listRuns("/srv/sessions");
  * ```
  */
@@ -492,6 +516,8 @@ export async function listRuns(
  *
  * @example
  * ```ts
+ * import { type InvalidRun, describeProblems } from "./run_records.ts";
+ * declare const bad: InvalidRun;
  * describeProblems(bad.problems); // "_hermes_fsck/runs/x/run.json is a symbolic link, ..."
  * ```
  */

@@ -75,6 +75,8 @@ export {
  *
  * @example
  * ```ts
+ * import { StoreWriter, newRunId } from "./safety.ts";
+ * declare const sessionDir: string;
  * const writer = await StoreWriter.open(sessionDir, newRunId(), { command: "repair" });
  * ```
  */
@@ -108,6 +110,8 @@ export interface WriterOptions {
  *
  * @example
  * ```ts
+ * import { StoreWriter, newRunId } from "./safety.ts";
+ * declare const sessionDir: string;
  * const writer = await StoreWriter.open(sessionDir, newRunId());
  * ```
  */
@@ -155,6 +159,7 @@ export class StoreWriter {
    *
    * @example
    * ```ts
+   * import { StoreWriter } from "./safety.ts";
    * const writer = await StoreWriter.open("/srv/sessions", "run-1");
    * ```
    */
@@ -186,6 +191,10 @@ export class StoreWriter {
    *
    * @example
    * ```ts
+   * import { StoreWriter } from "./safety.ts";
+   * import type { Action } from "../plugins/action.ts";
+   * declare const writer: StoreWriter;
+   * declare const action: Action;
    * const outcome = await writer.apply(action);
    * if (outcome.status === "skipped") console.log(outcome.detail);
    * ```
@@ -207,6 +216,11 @@ export class StoreWriter {
    *
    * @example
    * ```ts
+   * import { StoreWriter } from "./safety.ts";
+   * import type { Action } from "../plugins/action.ts";
+   * declare const writer: StoreWriter;
+   * declare const restoreA: Action;
+   * declare const restoreB: Action;
    * const outcomes = await writer.applyBatch([restoreA, restoreB]);
    * console.log(outcomes.map((o) => o.status));
    * ```
@@ -236,6 +250,8 @@ export class StoreWriter {
    *
    * @example
    * ```ts
+   * import { StoreWriter } from "./safety.ts";
+   * declare const writer: StoreWriter;
    * await writer.close();
    * ```
    */
@@ -811,6 +827,7 @@ async function makePlainDir(
  *
  * @example
  * ```ts
+ * import { writeToolFile } from "./safety.ts";
  * await writeToolFile("/srv/sessions", "acknowledged.json", { version: 1, acknowledged: [] });
  * ```
  */
@@ -932,6 +949,7 @@ async function checkStoreDir(parent: string, rel: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import { ioHint } from "./safety.ts";
  * ioHint(Object.assign(new Error("..."), { code: "ENOSPC" })); // "; the disk is full: ..."
  * ```
  */
@@ -1013,6 +1031,7 @@ async function identical(
  *
  * @example
  * ```ts
+ * import { expectationOf } from "./safety.ts";
  * const now = await expectationOf("/srv/sessions/abc.json", 1 << 30);
  * ```
  */
@@ -1047,6 +1066,7 @@ export async function expectationOf(
  *
  * @example
  * ```ts
+ * import { fsyncDir } from "./safety.ts";
  * await fsyncDir("/srv/sessions");
  * ```
  */
@@ -1070,6 +1090,7 @@ function errorText(error: unknown): string {
  *
  * @example
  * ```ts
+ * import { newRunId } from "./safety.ts";
  * newRunId(); // "20261121T050102Z-a1b2c3"
  * ```
  */
@@ -1116,6 +1137,9 @@ export interface RolledBackAction {
  *
  * @example
  * ```ts
+ * import { rollBackInterruptedActions } from "./safety.ts";
+ * import { acquireLock } from "./lock.ts";
+ * declare const sessionDir: string;
  * const lock = await acquireLock(sessionDir, "repair");
  * const putBack = await rollBackInterruptedActions(sessionDir);
  * ```
@@ -1181,6 +1205,7 @@ export async function rollBackInterruptedActions(
  *
  * @example
  * ```ts
+ * import { deleteRun } from "./safety.ts";
  * await deleteRun("/srv/sessions", "20261121T050102Z-a1b2c3");
  * ```
  */

@@ -30,6 +30,7 @@ import { JOURNAL_DIR } from "../store/layout.ts";
  *
  * @example
  * ```ts
+ * import type { StoreOwner } from "./store_owner.ts";
  * const owner: StoreOwner = { kind: "user", uid: 1000, gid: 1000, path: "/srv/sessions" };
  * ```
  */
@@ -47,6 +48,7 @@ const INNER = ["_hermes_fsck", "_hermes_fsck/runs", JOURNAL_DIR];
  *
  * @example
  * ```ts
+ * import { storeOwner } from "./store_owner.ts";
  * await storeOwner("/srv/sessions"); // { kind: "user", uid: 1000, gid: 1000, path: "/srv/sessions" }
  * ```
  */

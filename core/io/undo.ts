@@ -69,6 +69,8 @@ export interface UndoResult {
  *
  * @example
  * ```ts
+ * import { undoRun, UnknownRunError } from "./undo.ts";
+ * declare const sessionDir: string;
  * try { await undoRun(sessionDir, "nope"); } catch (e) { if (e instanceof UnknownRunError) console.log(e.message); }
  * ```
  */
@@ -79,6 +81,9 @@ export class UnknownRunError extends Error {}
  *
  * @example
  * ```ts
+ * import { undoRun } from "./undo.ts";
+ * declare const sessionDir: string;
+ * declare const runId: string;
  * const result = await undoRun(sessionDir, runId, { maxFileBytes: 1 << 30 });
  * ```
  */

@@ -25,6 +25,7 @@ import { pyStrip, pyTruthy } from "../store/sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import { G0_MARKER_TEXT } from "./interrupted_marker.ts";
  * const g0 = { role: "assistant", content: G0_MARKER_TEXT, _error: true };
  * ```
  */
@@ -35,6 +36,7 @@ export const G0_MARKER_TEXT = "**Previous turn did not complete.**";
  *
  * @example
  * ```ts
+ * import type { InterruptionCause } from "./interrupted_marker.ts";
  * const cause: InterruptionCause = "process_restart";
  * ```
  */
@@ -51,6 +53,7 @@ export type InterruptionCause =
  *
  * @example
  * ```ts
+ * import type { MarkerOutcome } from "./interrupted_marker.ts";
  * const outcome: MarkerOutcome = "retry";
  * ```
  */
@@ -87,6 +90,7 @@ const OUTCOME_SENTENCES: Record<MarkerOutcome, string> = {
  *
  * @example
  * ```ts
+ * import { pyFloat } from "./interrupted_marker.ts";
  * pyFloat("1e3"); // 1000
  * pyFloat("-Infinity"); // -Infinity
  * pyFloat([1]); // null
@@ -118,6 +122,7 @@ export function pyFloat(value: unknown): number | null {
  *
  * @example
  * ```ts
+ * import { interruptionCause } from "./interrupted_marker.ts";
  * interruptionCause(1778458282.5, Date.now() / 1000); // "process_restart"
  * interruptionCause(null, Date.now() / 1000); // "lost_worker_bookkeeping"
  * ```
@@ -138,6 +143,7 @@ export function interruptionCause(
  *
  * @example
  * ```ts
+ * import { interruptedText } from "./interrupted_marker.ts";
  * interruptedText("process_restart", "none").startsWith("**Response interrupted.**"); // true
  * ```
  */
@@ -157,6 +163,7 @@ export function interruptedText(
  *
  * @example
  * ```ts
+ * import { interruptedMarker } from "./interrupted_marker.ts";
  * interruptedMarker({ outcome: "none", cause: "unknown", nowSeconds: 5, streamId: null }).type; // "interrupted"
  * ```
  */
@@ -193,6 +200,7 @@ export function interruptedMarker(options: {
  *
  * @example
  * ```ts
+ * import { g0Marker } from "./interrupted_marker.ts";
  * g0Marker(1778458282.9).timestamp; // 1778458282
  * ```
  */

@@ -14,6 +14,8 @@
  * @example
  * ```ts
  * import { appendJournaledOutput } from "./journal_output.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * const session = { session_id: "s1", messages: [], tool_calls: [] };
  * appendJournaledOutput(session, output, "run1", { dedupeExisting: false, nowSeconds: Date.now() / 1000 });
  * ```
@@ -48,6 +50,9 @@ function pyStr(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { journalHasVisibleOutput } from "./journal_output.ts";
+ * import { runOutputOf } from "./run_journal.ts";
+ * declare const bytes: Uint8Array;
  * journalHasVisibleOutput(runOutputOf(bytes, "s1", "r1")); // true when it streamed text
  * ```
  */
@@ -74,6 +79,9 @@ function serverView(output: RunOutput | null): RunOutputItem[] {
  *
  * @example
  * ```ts
+ * import { journalTerminalState } from "./journal_output.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * journalTerminalState(output) === "completed";
  * ```
  */
@@ -90,6 +98,9 @@ export function journalTerminalState(output: RunOutput | null): string | null {
  *
  * @example
  * ```ts
+ * import { gatewayTerminalError } from "./journal_output.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const output: RunOutput;
  * const found = gatewayTerminalError(output, "s1", "run1");
  * if (found) console.log(found.eventId, found.message.content);
  * ```
@@ -152,6 +163,7 @@ export function gatewayTerminalError(
  *
  * @example
  * ```ts
+ * import type { GatewayError } from "./journal_output.ts";
  * const error: GatewayError = { eventId: "r:3", streamId: "r", message: { role: "assistant" } };
  * ```
  */
@@ -190,6 +202,10 @@ function pendingTurnStart(session: RecoverySession): number | null {
  *
  * @example
  * ```ts
+ * import { type GatewayError, placeGatewayError } from "./journal_output.ts";
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * declare const session: RecoverySession;
+ * declare const found: GatewayError;
  * placeGatewayError(session, "run1", found);
  * ```
  */
@@ -244,6 +260,8 @@ export function placeGatewayError(
  *
  * @example
  * ```ts
+ * import { workingCopy } from "./journal_output.ts";
+ * declare const doc: Record<string, unknown> & { messages: unknown[] };
  * const after = workingCopy(doc);
  * after.messages.push({ role: "user" }); // doc.messages is unchanged
  * ```
@@ -343,6 +361,11 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
+ * import { appendJournaledOutput } from "./journal_output.ts";
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const session: RecoverySession;
+ * declare const output: RunOutput;
  * appendJournaledOutput(session, output, "run1", { dedupeExisting: true, nowSeconds: 1778458282 });
  * ```
  */
@@ -653,6 +676,12 @@ function toolAlreadyPresent(
  *
  * @example
  * ```ts
+ * import { type GatewayError, recoverJournaled } from "./journal_output.ts";
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * import type { RunOutput } from "./run_journal.ts";
+ * declare const session: RecoverySession;
+ * declare const journal: RunOutput;
+ * declare const found: GatewayError;
  * const [output, error] = recoverJournaled(session, journal, "run1", found, { dedupeExisting: false, nowSeconds: 1 });
  * ```
  */

@@ -47,6 +47,7 @@ function collapseSpace(text: string): string {
  *
  * @example
  * ```ts
+ * import { normalizedText } from "./recovered_context.ts";
  * normalizedText(" a \n b "); // "a b"
  * normalizedText(null); // ""
  * ```
@@ -81,6 +82,7 @@ function safeJson(value: unknown): string {
  *
  * @example
  * ```ts
+ * import type { RecoverySession } from "./recovered_context.ts";
  * const s: RecoverySession = { messages: [] };
  * ```
  */
@@ -93,6 +95,7 @@ export type RecoverySession = Record<string, unknown> & { messages: unknown[] };
  *
  * @example
  * ```ts
+ * import { matchesPendingCheckpoint } from "./recovered_context.ts";
  * matchesPendingCheckpoint({ role: "user", content: "hi", timestamp: 5.5 }, "hi", 5, null, []); // true
  * ```
  */
@@ -120,6 +123,7 @@ export function matchesPendingCheckpoint(
  *
  * @example
  * ```ts
+ * import { matchesPendingText } from "./recovered_context.ts";
  * matchesPendingText({ role: "user", content: "a  b" }, "a b"); // true
  * ```
  */
@@ -137,6 +141,7 @@ export function matchesPendingText(
  *
  * @example
  * ```ts
+ * import { latestUserMatchesPendingText } from "./recovered_context.ts";
  * latestUserMatchesPendingText([{ role: "user", content: "a" }, { role: "assistant" }], "a"); // true
  * ```
  */
@@ -160,6 +165,7 @@ export function latestUserMatchesPendingText(
  *
  * @example
  * ```ts
+ * import { pyList } from "./recovered_context.ts";
  * pyList(null); // []
  * ```
  */
@@ -216,6 +222,7 @@ function reasoningOnly(content: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { contextProjection } from "./recovered_context.ts";
  * contextProjection({ role: "assistant", content: "x", reasoning: "r" }); // { role: "assistant", content: "x" }
  * contextProjection({ role: "assistant", content: "!", _error: true }); // null
  * ```
@@ -247,6 +254,7 @@ export function contextProjection(
  *
  * @example
  * ```ts
+ * import { appendRecoveredToContext } from "./recovered_context.ts";
  * const s = { messages: [], context_messages: [] };
  * appendRecoveredToContext(s, { role: "user", content: "hi", timestamp: 1 });
  * ```

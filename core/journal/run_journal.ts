@@ -50,6 +50,7 @@ import { OTHER_BREAK } from "./turn_journal.ts";
  *
  * @example
  * ```ts
+ * import type { RunJournalLimits } from "./run_journal.ts";
  * const limits: RunJournalLimits = { maxLineBytes: 1 << 20, maxTotalBytes: 64 << 20 };
  * ```
  */
@@ -84,6 +85,8 @@ const CHUNK_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
+ * import { type RunJournalLineStats, summarizeRunJournal } from "./run_journal.ts";
+ * declare const bytes: Uint8Array;
  * const stats: RunJournalLineStats = summarizeRunJournal(bytes, "s1", "r1");
  * if (stats.tornLastLine !== null) console.log("torn at line", stats.tornLastLine);
  * ```
@@ -134,6 +137,9 @@ export interface RunJournalLineStats {
  *
  * @example
  * ```ts
+ * import { readRunJournalLines, DEFAULT_RUN_JOURNAL_LIMITS } from "./run_journal.ts";
+ * import { readAtBytes } from "../io/file_read.ts";
+ * declare const bytes: Uint8Array;
  * const seen: number[] = [];
  * const stats = readRunJournalLines(readAtBytes(bytes), DEFAULT_RUN_JOURNAL_LIMITS,
  *   (_event, line) => seen.push(line));
@@ -300,6 +306,7 @@ export const RUN_TERMINAL_EVENTS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import { TerminalPick } from "./run_journal.ts";
  * const pick = new TerminalPick();
  * pick.add({ event: "done", terminal: true }, 3);
  * pick.add({ event: "stream_end", terminal: true }, 4);
@@ -315,6 +322,10 @@ export class TerminalPick {
    *
    * @example
    * ```ts
+   * import { TerminalPick } from "./run_journal.ts";
+   * declare const pick: TerminalPick;
+   * declare const event: Record<string, unknown>;
+   * declare const line: number;
    * pick.add(event, line);
    * ```
    */
@@ -330,6 +341,8 @@ export class TerminalPick {
    *
    * @example
    * ```ts
+   * import { TerminalPick } from "./run_journal.ts";
+   * declare const pick: TerminalPick;
    * const terminal = pick.result();
    * ```
    */
@@ -346,6 +359,7 @@ export class TerminalPick {
  *
  * @example
  * ```ts
+ * import { eventOwnsRun } from "./run_journal.ts";
  * eventOwnsRun({ seq: 2, session_id: "s1", run_id: "r1", event_id: "r1:2" }, "s1", "r1"); // true
  * eventOwnsRun({ seq: 2, session_id: "s2", run_id: "r1", event_id: "r1:2" }, "s1", "r1"); // false
  * ```
@@ -373,6 +387,7 @@ export function eventOwnsRun(
  *
  * @example
  * ```ts
+ * import { runTerminalState } from "./run_journal.ts";
  * runTerminalState(
  *   { event: "done", seq: 5, session_id: "s1", run_id: "r1", event_id: "r1:5", terminal: true, terminal_state: "completed" },
  *   "s1", "r1",
@@ -396,6 +411,7 @@ export function runTerminalState(
  *
  * @example
  * ```ts
+ * import { runEventName } from "./run_journal.ts";
  * runEventName({ type: "token" }); // "token"
  * ```
  */
@@ -413,6 +429,7 @@ export function runEventName(event: Record<string, unknown>): string {
  *
  * @example
  * ```ts
+ * import { isVisibleOutputEvent } from "./run_journal.ts";
  * isVisibleOutputEvent({ event: "token", payload: { text: "Hi" } }); // true
  * isVisibleOutputEvent({ event: "metering", payload: {} }); // false
  * ```
@@ -440,6 +457,7 @@ export function isVisibleOutputEvent(event: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import type { RunOutputItem } from "./run_journal.ts";
  * const item: RunOutputItem = { type: "token", text: "Hi", createdAt: 1.5, seq: 1, line: 1 };
  * ```
  */
@@ -485,6 +503,7 @@ export type RunOutputItem =
  *
  * @example
  * ```ts
+ * import { runOutputItem } from "./run_journal.ts";
  * runOutputItem({ event: "tool", seq: 3, payload: { name: "terminal", preview: "ls" } }, 3);
  * // { type: "tool", name: "terminal", preview: "ls", args: {}, seq: 3, createdAt: null, line: 3 }
  * ```
@@ -562,6 +581,7 @@ export function runOutputItem(
  *
  * @example
  * ```ts
+ * import { pyStr } from "./run_journal.ts";
  * pyStr("hi"); // "hi"
  * pyStr(true); // "True"
  * ```
@@ -588,6 +608,8 @@ export function pyStr(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { type RunJournalSummary, summarizeRunJournal } from "./run_journal.ts";
+ * declare const bytes: Uint8Array;
  * const summary: RunJournalSummary = summarizeRunJournal(bytes, "s1", "r1");
  * if (summary.terminalState === "completed") console.log("the run finished");
  * ```
@@ -634,6 +656,8 @@ export interface RunJournalSummary extends RunJournalLineStats {
  *
  * @example
  * ```ts
+ * import { runJournalSummaryContents } from "./run_journal.ts";
+ * import { fileConsumer } from "../io/file_read.ts";
  * const read = await fileConsumer(runJournalSummaryContents("s1", "r1"));
  * const r = read("/srv/sessions/_run_journal/s1/r1.jsonl", Infinity);
  * ```
@@ -654,6 +678,7 @@ export function runJournalSummaryContents(
  *
  * @example
  * ```ts
+ * import { summarizeRunJournal } from "./run_journal.ts";
  * summarizeRunJournal(new TextEncoder().encode("torn"), "s1", "r1").tornLastLine; // 1
  * ```
  */
@@ -734,7 +759,10 @@ function summarizeRunJournalAt(
  *
  * @example
  * ```ts
- * const output: RunOutput = (await readRunOutput(path, "s1", "r1")).value;
+ * import { readRunOutput } from "./run_journal.ts";
+ * declare const path: string;
+ * const read = await readRunOutput(path, "s1", "r1");
+ * if (read.ok) console.log(read.value.terminalState);
  * ```
  */
 export interface RunOutput {
@@ -756,6 +784,7 @@ export interface RunOutput {
  *
  * @example
  * ```ts
+ * import { readRunOutput } from "./run_journal.ts";
  * const r = await readRunOutput("/srv/sessions/_run_journal/s1/r1.jsonl", "s1", "r1");
  * if (r.ok) for (const item of r.value.items) console.log(item.type);
  * ```
@@ -778,6 +807,8 @@ export async function readRunOutput(
  *
  * @example
  * ```ts
+ * import { runOutputOf } from "./run_journal.ts";
+ * declare const bytes: Uint8Array;
  * runOutputOf(bytes, "s1", "r1").items.length;
  * ```
  */

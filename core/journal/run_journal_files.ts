@@ -31,6 +31,7 @@ export const RUN_JOURNAL_DIR = "_run_journal";
  *
  * @example
  * ```ts
+ * import type { RunJournalName } from "./run_journal_files.ts";
  * const file: RunJournalName = { name: "_run_journal/abc/r1.jsonl", streamId: "r1" };
  * ```
  */
@@ -46,6 +47,7 @@ export interface RunJournalName {
  *
  * @example
  * ```ts
+ * import type { SessionRunJournalNames } from "./run_journal_files.ts";
  * const s: SessionRunJournalNames = {
  *   sessionId: "abc", dir: "_run_journal/abc", files: [], identity: { ino: 1, dev: 1 },
  * };
@@ -67,6 +69,7 @@ export interface SessionRunJournalNames {
  *
  * @example
  * ```ts
+ * import type { RunJournalRefusal } from "./run_journal_files.ts";
  * const why: RunJournalRefusal = "invalid_session_id";
  * ```
  */
@@ -89,6 +92,7 @@ export type RunJournalRefusal =
  *
  * @example
  * ```ts
+ * import type { RefusedRunJournalPath } from "./run_journal_files.ts";
  * const bad: RefusedRunJournalPath = { name: "_run_journal/../x", id: "..", reason: "invalid_session_id" };
  * ```
  */
@@ -110,6 +114,8 @@ export interface RefusedRunJournalPath {
  *
  * @example
  * ```ts
+ * import { type RunJournalListing, listRunJournals } from "./run_journal_files.ts";
+ * declare const dir: string;
  * const listing: RunJournalListing = listRunJournals(dir);
  * ```
  */
@@ -128,6 +134,7 @@ export interface RunJournalListing {
  *
  * @example
  * ```ts
+ * import { listRunJournals } from "./run_journal_files.ts";
  * listRunJournals("/srv/sessions").sessions.length;
  * ```
  */
@@ -222,6 +229,7 @@ export function listRunJournals(sessionDir: string): RunJournalListing {
  *
  * @example
  * ```ts
+ * import { runJournalName } from "./run_journal_files.ts";
  * runJournalName("abc", "r1"); // "_run_journal/abc/r1.jsonl"
  * runJournalName("..", "r1"); // throws
  * ```
@@ -245,6 +253,9 @@ export function runJournalName(sessionId: string, streamId: string): string {
  *
  * @example
  * ```ts
+ * import { type SessionRunJournalNames, sameRunJournalDir } from "./run_journal_files.ts";
+ * declare const sessionDir: string;
+ * declare const session: SessionRunJournalNames;
  * if (!sameRunJournalDir(sessionDir, session)) console.log("swapped");
  * ```
  */

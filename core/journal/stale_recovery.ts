@@ -14,6 +14,7 @@
  * @example
  * ```ts
  * import { closeStaleTurn } from "./stale_recovery.ts";
+ * declare const text: string;
  * const doc = JSON.parse(text);
  * const outcome = closeStaleTurn(doc, { era: "head", journal: null, core: null, nowSeconds: Date.now() / 1000 });
  * console.log(outcome.marker, outcome.recoveredOutput);
@@ -51,6 +52,7 @@ import { isPlainObject, pyTruthy } from "../store/sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import type { StaleEra } from "./stale_recovery.ts";
  * const era: StaleEra = "head";
  * ```
  */
@@ -61,6 +63,7 @@ export type StaleEra = "g0" | "head";
  *
  * @example
  * ```ts
+ * import type { CoreTranscript } from "./stale_recovery.ts";
  * const core: CoreTranscript = { path: "/h/sessions/session_a.json", doc: {}, messages: [] };
  * ```
  */
@@ -75,6 +78,7 @@ export interface CoreTranscript {
  *
  * @example
  * ```ts
+ * import type { StaleOptions } from "./stale_recovery.ts";
  * const options: StaleOptions = { era: "head", journal: null, core: null, nowSeconds: 1 };
  * ```
  */
@@ -102,6 +106,7 @@ export interface StaleOptions {
  *
  * @example
  * ```ts
+ * import type { StaleOutcome } from "./stale_recovery.ts";
  * const o: StaleOutcome = { promptAdded: true, recoveredOutput: false, gatewayError: false, marker: "retry", completed: false, fromCore: false };
  * ```
  */
@@ -129,6 +134,9 @@ export interface StaleOutcome {
  *
  * @example
  * ```ts
+ * import { closeStaleTurn } from "./stale_recovery.ts";
+ * import type { RecoverySession } from "./recovered_context.ts";
+ * declare const doc: RecoverySession;
  * closeStaleTurn(doc, { era: "g0", journal: null, core: null, nowSeconds: 1778458282 }).marker; // "g0"
  * ```
  */

@@ -30,6 +30,7 @@ import { shortText } from "../report/shown_value.ts";
  *
  * @example
  * ```ts
+ * import type { StreamJournal } from "./stream_journal.ts";
  * const none: StreamJournal = { output: null, exists: false, name: null };
  * ```
  */
@@ -48,8 +49,11 @@ export interface StreamJournal {
  *
  * @example
  * ```ts
+ * import { readStreamJournal } from "./stream_journal.ts";
+ * declare const sessionDir: string;
+ * declare const doc: Record<string, unknown>;
  * const journal = await readStreamJournal(sessionDir, "abc", doc.active_stream_id);
- * if ("skip" in journal) return journal;
+ * if ("skip" in journal) console.log(journal.skip); // the repair skips the session
  * ```
  */
 export async function readStreamJournal(

@@ -8,6 +8,7 @@
  * @example
  * ```ts
  * import { hasStreamState, pendingAgeSeconds } from "./stream_state.ts";
+ * declare const meta: Record<string, unknown>;
  * if (hasStreamState(meta)) console.log(pendingAgeSeconds(meta.pending_started_at, Date.now()));
  * ```
  * @module
@@ -35,6 +36,7 @@ export const STALE_PENDING_GRACE_SECONDS = 30;
  *
  * @example
  * ```ts
+ * import { pendingAgeSeconds } from "./stream_state.ts";
  * pendingAgeSeconds(null, Date.now()); // Infinity
  * pendingAgeSeconds(Date.now() / 1000 - 5, Date.now()); // about 5
  * ```
@@ -55,6 +57,10 @@ export function pendingAgeSeconds(startedAt: unknown, nowMs: number): number {
  *
  * @example
  * ```ts
+ * import { compressionParentReason } from "./stream_state.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const meta: Record<string, unknown>;
+ * declare const store: StoreSnapshot;
  * compressionParentReason(meta, "abc", store); // "pre_compression_snapshot" | "continuation" | null
  * ```
  */
@@ -77,6 +83,7 @@ export function compressionParentReason(
  *
  * @example
  * ```ts
+ * import { hasStreamState } from "./stream_state.ts";
  * hasStreamState({ active_stream_id: "s1", pending_user_message: "hi" }); // true
  * ```
  */
@@ -91,6 +98,8 @@ export function hasStreamState(meta: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { hasUnfinishedTurn } from "./stream_state.ts";
+ * import { summarizeSidecar } from "../store/sidecar_summary.ts";
  * hasUnfinishedTurn(summarizeSidecar({ messages: [], pending_user_message: "hi" })); // true
  * ```
  */
@@ -106,7 +115,11 @@ export function hasUnfinishedTurn(live: SidecarSummary): boolean {
  *
  * @example
  * ```ts
- * if (serverHealsFromStateDb(store, "abc")) return; // the server's own repair comes first
+ * import { serverHealsFromStateDb } from "./stream_state.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * // the server's own repair comes first: the check leaves such a session alone
+ * const leaveAlone = serverHealsFromStateDb(store, "abc");
  * ```
  */
 export function serverHealsFromStateDb(
@@ -129,7 +142,12 @@ export function serverHealsFromStateDb(
  *
  * @example
  * ```ts
- * if (claimedRun(store, "abc", meta)) continue; // reported as run-journal output
+ * import { claimedRun } from "./stream_state.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * declare const meta: Record<string, unknown>;
+ * // a claimed run is reported as run-journal output, not here
+ * const claimed = claimedRun(store, "abc", meta) !== null;
  * ```
  */
 export function claimedRun(
@@ -160,6 +178,9 @@ export function claimedRun(
  *
  * @example
  * ```ts
+ * import { outputEvidence } from "./stream_state.ts";
+ * import type { RunJournalSummary } from "./run_journal.ts";
+ * declare const summary: RunJournalSummary;
  * outputEvidence(summary); // { textChars: 120, toolCards: 2, ... }
  * ```
  */
@@ -181,6 +202,9 @@ export function outputEvidence(
  *
  * @example
  * ```ts
+ * import { outputText } from "./stream_state.ts";
+ * import type { RunJournalSummary } from "./run_journal.ts";
+ * declare const summary: RunJournalSummary;
  * outputText(summary); // "5 characters of text and 1 tool card"
  * ```
  */
@@ -209,6 +233,11 @@ export function outputText(summary: RunJournalSummary): string {
  *
  * @example
  * ```ts
+ * import { streamsWithRunJournal } from "./stream_state.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const options: CheckOptions;
  * for (const s of streamsWithRunJournal(store, options)) console.log(s.sessionId, s.verdict.kind);
  * ```
  */
@@ -235,6 +264,10 @@ export interface StreamWithRunJournal {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const options: CheckOptions;
  * const claimed = [...streamsWithRunJournal(store, options)].map((s) => s.sessionId);
  * ```
  */

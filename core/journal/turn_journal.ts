@@ -37,6 +37,8 @@ const KEPT_LINE_NUMBERS = 50;
  *
  * @example
  * ```ts
+ * import type { JournalSummary, TurnState } from "./turn_journal.ts";
+ * declare const journal: JournalSummary;
  * const turn: TurnState | undefined = journal.turns.get("t1");
  * console.log(turn?.latest.event, turn?.terminalEvents);
  * ```
@@ -72,6 +74,8 @@ const KEPT_SESSION_IDS = 20;
  *
  * @example
  * ```ts
+ * import type { JournalSummary } from "./turn_journal.ts";
+ * declare const journal: JournalSummary;
  * for (const { value, line } of journal.sessionIds) console.log(value, line);
  * ```
  */
@@ -89,6 +93,8 @@ export interface JournalSessionId {
  *
  * @example
  * ```ts
+ * import { type JournalSummary, summarizeJournal } from "./turn_journal.ts";
+ * declare const bytes: Uint8Array;
  * const journal: JournalSummary = summarizeJournal(bytes);
  * console.log(journal.lines, journal.malformedCount, journal.turns.size);
  * ```
@@ -141,6 +147,7 @@ const PY_LINE_BREAK = /\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
  *
  * @example
  * ```ts
+ * import { OTHER_BREAK } from "./turn_journal.ts";
  * OTHER_BREAK.test("a\u2028b"); // true: the server cuts the line there
  * ```
  */
@@ -152,6 +159,9 @@ export const OTHER_BREAK = /[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]/;
  *
  * @example
  * ```ts
+ * import { type TurnState, summarizeJournal } from "./turn_journal.ts";
+ * declare const names: string[];
+ * declare function bytesOf(file: number): Uint8Array;
  * const turns = new Map<string, TurnState>();
  * names.forEach((_, file) => summarizeJournal(bytesOf(file), { file, turns }));
  * ```
@@ -171,6 +181,7 @@ export interface JournalReadOptions {
  *
  * @example
  * ```ts
+ * import { summarizeJournal } from "./turn_journal.ts";
  * summarizeJournal(new TextEncoder().encode("not json\n")).malformedLines; // [1]
  * ```
  */
@@ -359,6 +370,7 @@ const PY_INFINITY = /^[+-]?(?:inf|infinity)$/i;
  *
  * @example
  * ```ts
+ * import { createdAtKey } from "./turn_journal.ts";
  * createdAtKey(12.5); // { key: 12.5, readable: true }
  * createdAtKey(null); // { key: 0, readable: true }
  * createdAtKey("soon"); // { key: 0, readable: false }
@@ -393,6 +405,7 @@ export function createdAtKey(
  *
  * @example
  * ```ts
+ * import { isTerminalEvent } from "./turn_journal.ts";
  * isTerminalEvent({ event: "completed" }); // true
  * ```
  */
@@ -408,6 +421,7 @@ export function isTerminalEvent(event: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { eventText } from "./turn_journal.ts";
  * eventText("hi"); // "hi"
  * eventText(null); // ""
  * ```

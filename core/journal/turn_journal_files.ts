@@ -28,6 +28,7 @@ import { compareIds, isValidJournalName } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import type { SessionJournalNames } from "./turn_journal_files.ts";
  * const s: SessionJournalNames = { sessionId: "abc", names: ["_turn_journal/abc~7.jsonl", "_turn_journal/abc.jsonl"] };
  * ```
  */
@@ -46,6 +47,8 @@ export interface SessionJournalNames {
  *
  * @example
  * ```ts
+ * import { type JournalListing, listJournalFiles } from "./turn_journal_files.ts";
+ * declare const dir: string;
  * const listing: JournalListing = listJournalFiles(dir);
  * ```
  */
@@ -62,6 +65,7 @@ export interface JournalListing {
  *
  * @example
  * ```ts
+ * import { journalNameParts } from "./turn_journal_files.ts";
  * journalNameParts("abc~123.jsonl"); // { id: "abc", shard: true }
  * journalNameParts("abc.jsonl"); // { id: "abc", shard: false }
  * journalNameParts("~1.jsonl"); // { id: "~1", shard: false }: no valid id
@@ -84,6 +88,7 @@ export function journalNameParts(
  *
  * @example
  * ```ts
+ * import { listJournalFiles } from "./turn_journal_files.ts";
  * listJournalFiles("/srv/sessions").sessions.length;
  * ```
  */
@@ -137,6 +142,7 @@ export function listJournalFiles(sessionDir: string): JournalListing {
  *
  * @example
  * ```ts
+ * import { journalFilesOf } from "./turn_journal_files.ts";
  * journalFilesOf("/srv/sessions", "abc"); // ["_turn_journal/abc~7.jsonl", "_turn_journal/abc.jsonl"]
  * ```
  */

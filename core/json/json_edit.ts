@@ -39,6 +39,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { topLevelSpans } from "./json_edit.ts";
  * topLevelSpans('{"a": [1, 2]}')?.get("a"); // { start: 6, end: 12 }
  * ```
  */
@@ -89,6 +90,7 @@ function skipWhitespaceText(text: string, i: number): number {
  *
  * @example
  * ```ts
+ * import { replaceTopLevelValue } from "./json_edit.ts";
  * replaceTopLevelValue('{"a": 1, "b": 2}', "a", null); // '{"a": null, "b": 2}'
  * ```
  */
@@ -111,6 +113,7 @@ export function replaceTopLevelValue(
  *
  * @example
  * ```ts
+ * import { appendToTopLevelArray } from "./json_edit.ts";
  * appendToTopLevelArray('{"m": [1]}', "m", [2]); // '{"m": [1, 2]}'
  * ```
  */

@@ -33,6 +33,7 @@ const COMMA = 0x2c;
  *
  * @example
  * ```ts
+ * import type { ListWalk } from "./json_list_stream.ts";
  * const walk: ListWalk = { isList: false, bytes: 3 };
  * ```
  */
@@ -54,6 +55,7 @@ export interface ListWalk {
  *
  * @example
  * ```ts
+ * import { eachListElementRead } from "./json_list_stream.ts";
  * const readAt = (into: Uint8Array, _position: number) => 0; // an empty file
  * eachListElementRead(readAt, () => {}, { windowBytes: 1 << 20, maxBytes: 1 << 20 });
  * // { isList: false, bytes: 0 }

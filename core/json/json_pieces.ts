@@ -10,6 +10,8 @@
  * @example
  * ```ts
  * import { jsonPieces } from "./json_pieces.ts";
+ * declare function write(piece: string): Promise<void>;
+ * declare const value: unknown;
  * for (const piece of jsonPieces({ findings: [1, 2] })) await write(piece);
  * [...jsonPieces(value)].join("") === JSON.stringify(value, null, 2); // true
  * ```
@@ -22,6 +24,7 @@
  *
  * @example
  * ```ts
+ * import type { JsonStyle } from "./json_pieces.ts";
  * const style: JsonStyle = { indent: "", itemSeparator: ", ", keySeparator: ": ", sortKeys: null, whole: (v) => JSON.stringify(v) ?? "null" };
  * ```
  */
@@ -45,6 +48,7 @@ export interface JsonStyle {
  *
  * @example
  * ```ts
+ * import { INDENTED_JSON } from "./json_pieces.ts";
  * [...jsonPieces({ a: [1] }, INDENTED_JSON)].join(""); // '{\n  "a": [\n    1\n  ]\n}'
  * ```
  */
@@ -72,6 +76,11 @@ const BATCH_CHARS = 64 << 10;
  *
  * @example
  * ```ts
+ * import { jsonPieces } from "./json_pieces.ts";
+ * import type { Report } from "../report/mod.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
  * for (const piece of jsonPieces(report)) io.stdout(piece);
  * ```
  */

@@ -27,6 +27,7 @@ let stack = new Uint8Array(64);
  *
  * @example
  * ```ts
+ * import { skipWhitespace } from "./json_scan.ts";
  * skipWhitespace(new TextEncoder().encode("  1"), 0); // 2
  * ```
  */
@@ -46,6 +47,7 @@ export function skipWhitespace(b: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import { skipJsonString } from "./json_scan.ts";
  * skipJsonString(new TextEncoder().encode('"a\\n"x'), 0); // 5
  * ```
  */
@@ -96,6 +98,7 @@ function isHex(c: number): boolean {
  *
  * @example
  * ```ts
+ * import { utf8SequenceLength } from "./json_scan.ts";
  * utf8SequenceLength(new TextEncoder().encode("é"), 0); // 2
  * utf8SequenceLength(Uint8Array.from([0xc0, 0x80]), 0); // 0: overlong
  * ```
@@ -130,6 +133,7 @@ export function utf8SequenceLength(b: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import { skipJsonNumber } from "./json_scan.ts";
  * skipJsonNumber(new TextEncoder().encode("-1.5e3,"), 0); // 6
  * ```
  */
@@ -167,6 +171,7 @@ function skipLiteral(b: Uint8Array, i: number, word: string): number {
  *
  * @example
  * ```ts
+ * import { skipJsonValue } from "./json_scan.ts";
  * skipJsonValue(new TextEncoder().encode(' {"a": null}'), 0); // 12
  * ```
  */
@@ -237,6 +242,7 @@ function skipMemberName(b: Uint8Array, i: number): number {
  *
  * @example
  * ```ts
+ * import { bytesEqual } from "./json_scan.ts";
  * bytesEqual(new TextEncoder().encode('"user"'), 0, 6, '"user"'); // true
  * ```
  */
@@ -261,6 +267,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  *
  * @example
  * ```ts
+ * import { parseJsonSpan } from "./json_scan.ts";
  * const b = new TextEncoder().encode('{"a": [1, 2]}');
  * parseJsonSpan(b, 6, 12); // [1, 2]
  * ```

@@ -18,6 +18,7 @@
  *
  * @example
  * ```ts
+ * import type { JsonSchema } from "./json_schema.ts";
  * const schema: JsonSchema = { type: "object", required: ["kind"] };
  * ```
  */
@@ -29,6 +30,7 @@ export type JsonSchema = { [keyword: string]: unknown };
  *
  * @example
  * ```ts
+ * import { validateJson } from "./json_schema.ts";
  * validateJson({ type: "integer", minimum: 0 }, -1); // ["$: -1 is below the minimum 0"]
  * ```
  */

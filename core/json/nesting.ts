@@ -25,6 +25,7 @@ export const MAX_WRITE_DEPTH = 1000;
  *
  * @example
  * ```ts
+ * import { nestedDeeperThan } from "./nesting.ts";
  * nestedDeeperThan("flat", 0); // false
  * ```
  */

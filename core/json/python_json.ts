@@ -19,6 +19,7 @@ import { jsonPieces } from "./json_pieces.ts";
  *
  * @example
  * ```ts
+ * import { pythonJsonDumps } from "./python_json.ts";
  * pythonJsonDumps([true, null]); // "[true, null]"
  * ```
  */
@@ -66,6 +67,7 @@ export function pythonJsonPieces(value: unknown): Generator<string> {
  *
  * @example
  * ```ts
+ * import { byCodePoint } from "./python_json.ts";
  * ["\u{1F600}", "\uFFFF"].sort(byCodePoint); // ["\uFFFF", "\u{1F600}"]
  * ```
  */

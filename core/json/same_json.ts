@@ -19,6 +19,7 @@ import { isPlainObject } from "../store/sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import { sameJson } from "./same_json.ts";
  * sameJson({ a: 1, b: 2 }, { b: 2, a: 1 }); // true
  * sameJson([1, 2], [2, 1]); // false
  * ```

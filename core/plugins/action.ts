@@ -23,6 +23,7 @@
  *
  * @example
  * ```ts
+ * import type { Expectation } from "./action.ts";
  * const absent: Expectation = { exists: false };
  * ```
  */
@@ -41,6 +42,7 @@ export type Expectation =
  *
  * @example
  * ```ts
+ * import type { Action } from "./action.ts";
  * const remove: Action = {
  *   op: "remove",
  *   path: "abc.tmp.1.2",
@@ -108,6 +110,10 @@ export type Action =
  *
  * @example
  * ```ts
+ * import type { Action, ActionOutcome } from "./action.ts";
+ * import type { StoreWriter } from "../io/safety.ts";
+ * declare const writer: StoreWriter;
+ * declare const action: Action;
  * const outcome: ActionOutcome = await writer.apply(action);
  * if (outcome.status !== "applied") console.log(outcome.reason, outcome.detail);
  * ```

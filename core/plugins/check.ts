@@ -61,6 +61,7 @@ import type { RefusedRunJournalPath } from "../journal/run_journal_files.ts";
  *
  * @example
  * ```ts
+ * import type { CheckOptions } from "./check.ts";
  * const options: CheckOptions = { now: Date.now(), serverStopped: false };
  * ```
  */
@@ -80,6 +81,8 @@ export interface CheckOptions {
  *
  * @example
  * ```ts
+ * import type { SessionScope, SessionStore } from "./check.ts";
+ * declare const scope: SessionScope;
  * const store: SessionStore = scope.store;
  * store.sessions.size <= 1; // true
  * ```
@@ -96,6 +99,7 @@ export type SessionStore = StoreSnapshot & {
  *
  * @example
  * ```ts
+ * import type { SessionScope } from "./check.ts";
  * const visit = ({ sessionId, files, indexEntries }: SessionScope) =>
  *   console.log(sessionId, files.live?.name, indexEntries.length);
  * ```
@@ -122,6 +126,7 @@ export interface SessionScope {
  *
  * @example
  * ```ts
+ * import type { RowScope } from "./check.ts";
  * const visit = ({ row, db }: RowScope) => console.log(row.id, db.path);
  * ```
  */
@@ -141,6 +146,7 @@ export interface RowScope {
  *
  * @example
  * ```ts
+ * import type { TempScope } from "./check.ts";
  * const visit = ({ temp }: TempScope) => console.log(temp.name, temp.origin);
  * ```
  */
@@ -158,6 +164,8 @@ export interface TempScope {
  *
  * @example
  * ```ts
+ * import type { CheckContext } from "./check.ts";
+ * declare const context: CheckContext;
  * const shape = context.store.index?.read.ok && context.store.index.read.value.shape;
  * ```
  */
@@ -180,6 +188,7 @@ export type StoreWide =
  *
  * @example
  * ```ts
+ * import type { Visitors } from "./check.ts";
  * const visitors: Visitors = { session(s) {}, end() {} };
  * ```
  */
@@ -199,6 +208,7 @@ export interface Visitors {
  *
  * @example
  * ```ts
+ * import type { CheckContext } from "./check.ts";
  * const create = (context: CheckContext) => ({
  *   end() { if (!context.store.index) context.report({ kind: "no_index", paths: [], message: "No index." }); },
  * });
@@ -220,6 +230,7 @@ export interface CheckContext {
  *
  * @example
  * ```ts
+ * import type { KindSpec } from "./check.ts";
  * const spec: KindSpec = { category: "info", severity: "info", summary: "S.", explain: "E." };
  * ```
  */
@@ -233,6 +244,7 @@ export type KindSpec = Omit<KindInfo, "kind">;
  *
  * @example
  * ```ts
+ * import type { CheckDefinition } from "./check.ts";
  * const definition: CheckDefinition = { id: "x", title: "X", description: "X.", kinds: {}, create: () => ({}) };
  * ```
  */
@@ -266,6 +278,7 @@ export interface CheckDefinition {
  *
  * @example
  * ```ts
+ * import { type Check, defineCheck } from "./check.ts";
  * const check: Check = defineCheck({ id: "no-op", title: "Nothing", description: "Reports nothing.", kinds: {}, create: () => ({}) });
  * check.kinds; // []
  * ```
@@ -283,6 +296,7 @@ export interface Check extends Omit<CheckDefinition, "kinds"> {
  *
  * @example
  * ```ts
+ * import { defineCheck } from "./check.ts";
  * const check = defineCheck({ id: "x", title: "X", description: "X.", kinds: {}, create: () => ({}) });
  * ```
  */

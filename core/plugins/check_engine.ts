@@ -11,6 +11,10 @@
  * @example
  * ```ts
  * import { CheckRun } from "./check_engine.ts";
+ * import type { Check } from "./check.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const checks: Check[];
+ * declare const part: StoreSnapshot;
  * const run = new CheckRun(checks, { now: Date.now(), serverStopped: false });
  * await run.visit(part); // for each part, in id order
  * const findings = await run.finish();
@@ -52,6 +56,10 @@ interface Running {
  *
  * @example
  * ```ts
+ * import { CheckRun } from "./check_engine.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const options: CheckOptions;
  * const run = new CheckRun(builtinChecks, options);
  * ```
  */
@@ -69,6 +77,9 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
+   * import type { Check } from "./check.ts";
+   * declare const checks: Check[];
    * const run = new CheckRun(checks, { now: Date.now(), serverStopped: true });
    * ```
    */
@@ -102,6 +113,10 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
+   * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+   * declare const run: CheckRun;
+   * declare const part: StoreSnapshot;
    * await run.visit(part);
    * ```
    */
@@ -137,6 +152,10 @@ export class CheckRun {
    *
    * @example
    * ```ts
+   * import { CheckRun } from "./check_engine.ts";
+   * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+   * declare const run: CheckRun;
+   * declare const store: StoreSnapshot;
    * const findings = await run.finish(store);
    * ```
    */
@@ -262,6 +281,7 @@ function storeWideOf(store: StoreSnapshot): StoreWide {
  *
  * @example
  * ```ts
+ * import { comparePlaces } from "./check_engine.ts";
  * comparePlaces([1, "b"], [1, "a"]); // 1
  * comparePlaces([], [0]); // -1
  * ```

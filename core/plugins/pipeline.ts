@@ -7,6 +7,8 @@
  * ```ts
  * import { runChecks } from "./pipeline.ts";
  * import { scanStore } from "../scan/snapshot.ts";
+ * import type { Check } from "./check.ts";
+ * declare const myChecks: Check[];
  * const store = await scanStore({ sessionDir: "/srv/sessions", stateDbPath: null });
  * const findings = await runChecks(store, myChecks, { now: Date.now(), serverStopped: false });
  * ```
@@ -26,6 +28,7 @@ export { findingId, toFinding } from "../report/finding_make.ts";
  *
  * @example
  * ```ts
+ * import { PIPELINE_KINDS } from "./pipeline.ts";
  * PIPELINE_KINDS.map((k) => k.kind); // ["check_failed", "store_changed_during_repair", "plugin_failed", "fresh_install", "acknowledged_invalid"]
  * ```
  */
@@ -97,6 +100,10 @@ export const PIPELINE_KINDS: KindInfo[] = [CHECK_FAILED, {
  *
  * @example
  * ```ts
+ * import { runChecks } from "./pipeline.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runChecks(store, builtinChecks, { now: Date.now(), serverStopped: false });
  * ```
  */
@@ -115,6 +122,7 @@ export async function runChecks(
  *
  * @example
  * ```ts
+ * import type { Selection } from "./pipeline.ts";
  * const selection: Selection = { only: ["shrunken_live"], skip: [] };
  * ```
  */
@@ -132,6 +140,8 @@ export interface Selection {
  *
  * @example
  * ```ts
+ * import { selectChecks } from "./pipeline.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const { checks, keep } = selectChecks(builtinChecks, { only: ["shrunken_live"], skip: [] });
  * ```
  */

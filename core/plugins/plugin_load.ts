@@ -10,6 +10,7 @@
  * @example
  * ```ts
  * import { loadPlugins } from "./plugin_load.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const { programs, checks } = await loadPlugins({
  *   paths: ["./big-sessions.py", "./my-check.ts"],
  *   dir: Deno.env.get("HERMES_FSCK_PLUGIN_DIR") ?? null,
@@ -30,6 +31,7 @@ import { PIPELINE_KINDS } from "./pipeline.ts";
  *
  * @example
  * ```ts
+ * import { PLUGIN_DIR_ENV } from "./plugin_load.ts";
  * const dir = Deno.env.get(PLUGIN_DIR_ENV) ?? null; // "HERMES_FSCK_PLUGIN_DIR"
  * ```
  */
@@ -40,6 +42,7 @@ export const PLUGIN_DIR_ENV = "HERMES_FSCK_PLUGIN_DIR";
  *
  * @example
  * ```ts
+ * import type { PluginSources } from "./plugin_load.ts";
  * const sources: PluginSources = { paths: ["./check.py"], dir: null, standalone: false };
  * ```
  */
@@ -57,6 +60,9 @@ export interface PluginSources {
  *
  * @example
  * ```ts
+ * import { type PluginSources, type LoadedPlugins, loadPlugins } from "./plugin_load.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const sources: PluginSources;
  * const { programs, checks, warnings }: LoadedPlugins = await loadPlugins(sources, builtinChecks);
  * ```
  */
@@ -76,6 +82,7 @@ export interface LoadedPlugins {
  *
  * @example
  * ```ts
+ * import { loadPlugins, PluginLoadError } from "./plugin_load.ts";
  * try {
  *   await loadPlugins({ paths: ["./missing"], dir: null, standalone: false }, []);
  * } catch (error) {
@@ -92,6 +99,7 @@ export class PluginLoadError extends Error {
    *
    * @example
    * ```ts
+   * import { PluginLoadError } from "./plugin_load.ts";
    * throw new PluginLoadError("plugin ./x does not exist", false);
    * ```
    */
@@ -111,6 +119,8 @@ const WINDOWS_EXECUTABLES = new Set([".exe", ".com", ".bat", ".cmd"]);
  *
  * @example
  * ```ts
+ * import { loadPlugins } from "./plugin_load.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * await loadPlugins({ paths: ["./x.ts"], dir: null, standalone: true }, builtinChecks);
  * // throws PluginLoadError: a compiled binary cannot load ./x.ts ...
  * ```

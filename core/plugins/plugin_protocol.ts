@@ -7,6 +7,8 @@
  * @example
  * ```ts
  * import { parsePluginLine, pluginInput } from "./plugin_protocol.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const stdin = JSON.stringify(pluginInput(store, { now: Date.now(), serverStopped: false }));
  * parsePluginLine('{"kind":"big_session","category":"info","message":"x is big."}');
  * // { ok: true, finding: { kind: "big_session", ... } }
@@ -30,6 +32,11 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import { pluginInput, PLUGIN_PROTOCOL_VERSION } from "./plugin_protocol.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const options: CheckOptions;
  * pluginInput(store, options).protocolVersion === PLUGIN_PROTOCOL_VERSION; // true
  * ```
  */
@@ -40,6 +47,8 @@ export const PLUGIN_PROTOCOL_VERSION = 1;
  *
  * @example
  * ```ts
+ * import { PLUGIN_FINDING_SCHEMA } from "./plugin_protocol.ts";
+ * import { validateJson } from "../json/json_schema.ts";
  * validateJson(PLUGIN_FINDING_SCHEMA, { kind: "x", category: "info", message: "m" }); // []
  * ```
  */
@@ -50,6 +59,7 @@ export const PLUGIN_FINDING_SCHEMA: JsonSchema = schema;
  *
  * @example
  * ```ts
+ * import type { PluginSession } from "./plugin_protocol.ts";
  * const session: PluginSession = {
  *   sessionId: "abc",
  *   live: "/srv/sessions/abc.json",
@@ -78,6 +88,8 @@ export interface PluginSession {
  *
  * @example
  * ```ts
+ * import type { PluginInput } from "./plugin_protocol.ts";
+ * declare const stdinText: string;
  * const input: PluginInput = JSON.parse(stdinText);
  * for (const session of input.sessions) console.log(session.live);
  * ```
@@ -104,6 +116,7 @@ export interface PluginInput {
  *
  * @example
  * ```ts
+ * import type { PluginFindingLine } from "./plugin_protocol.ts";
  * const line: PluginFindingLine = {
  *   kind: "big_session",
  *   category: "info",
@@ -138,6 +151,7 @@ export interface PluginFindingLine {
  *
  * @example
  * ```ts
+ * import { type ParsedPluginLine, parsePluginLine } from "./plugin_protocol.ts";
  * const parsed: ParsedPluginLine = parsePluginLine("not json");
  * if (!parsed.ok) console.log(parsed.problems);
  * ```
@@ -151,6 +165,9 @@ export type ParsedPluginLine =
  *
  * @example
  * ```ts
+ * import { pluginInput } from "./plugin_protocol.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const input = pluginInput(store, { now: Date.now(), serverStopped: false });
  * input.sessions[0]; // { sessionId: "abc", live: "/srv/sessions/abc.json", backup: null, journal: null }
  * ```
@@ -187,6 +204,7 @@ export function pluginInput(
  *
  * @example
  * ```ts
+ * import { parsePluginLine } from "./plugin_protocol.ts";
  * parsePluginLine('{"kind":"x","category":"repairable","message":"m"}').ok; // false
  * ```
  */

@@ -14,6 +14,9 @@
  * @example
  * ```ts
  * import { runExternalPlugins } from "./plugin_runner.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const store: StoreSnapshot;
  * const findings = await runExternalPlugins(store, builtinChecks, {
  *   programs: [{ name: "big-sessions.py", path: "/etc/hermes-fsck/plugins/big-sessions.py" }],
  *   timeoutMs: 10_000,
@@ -43,6 +46,7 @@ import type { StoreSnapshot } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * import type { ExternalPlugin } from "./plugin_runner.ts";
  * const plugin: ExternalPlugin = { name: "big_sessions.py", path: "/etc/hermes-fsck/plugins/big_sessions.py" };
  * ```
  */
@@ -58,6 +62,8 @@ export interface ExternalPlugin {
  *
  * @example
  * ```ts
+ * import type { ExternalPlugin, PluginSettings } from "./plugin_runner.ts";
+ * declare const plugin: ExternalPlugin;
  * const settings: PluginSettings = { programs: [plugin], timeoutMs: 10_000 };
  * ```
  */
@@ -82,6 +88,7 @@ export interface PluginSettings {
  *
  * @example
  * ```ts
+ * import { DEFAULT_PLUGIN_TIMEOUT_MS } from "./plugin_runner.ts";
  * DEFAULT_PLUGIN_TIMEOUT_MS / 1000; // 30 seconds
  * ```
  */
@@ -92,6 +99,7 @@ export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
+ * import { DEFAULT_PLUGIN_OUTPUT_BYTES } from "./plugin_runner.ts";
  * DEFAULT_PLUGIN_OUTPUT_BYTES; // 16 MiB
  * ```
  */
@@ -106,6 +114,9 @@ const INVALID_LINES_LISTED = 20;
  *
  * @example
  * ```ts
+ * import type { PluginFailure } from "./plugin_runner.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * declare const findings: Finding[];
  * const failed = findings.filter((f) => f.kind === "plugin_failed");
  * failed.map((f) => f.evidence.reason as PluginFailure); // ["timeout", ...]
  * ```
@@ -125,6 +136,13 @@ export type PluginFailure =
  *
  * @example
  * ```ts
+ * import { type ExternalPlugin, runExternalPlugins } from "./plugin_runner.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { CheckOptions } from "./check.ts";
+ * declare const store: StoreSnapshot;
+ * declare const checkOptions: CheckOptions;
+ * declare const programs: ExternalPlugin[];
  * const findings = await runExternalPlugins(store, builtinChecks, { programs }, checkOptions);
  * findings.filter((f) => f.plugin === "big-sessions.py");
  * ```
@@ -418,6 +436,7 @@ function failure(
  *
  * @example
  * ```ts
+ * import { pluginCheckId } from "./plugin_runner.ts";
  * pluginCheckId({ name: "big-sessions.py", path: "/x/big-sessions.py" }); // "plugin:big-sessions.py"
  * ```
  */

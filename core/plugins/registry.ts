@@ -12,6 +12,8 @@
  * import { registerChecks, registryProblems } from "./registry.ts";
  * import { builtinChecks } from "../../checks/builtin.ts";
  * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * import type { Check } from "./check.ts";
+ * declare const myCheck: Check;
  * registryProblems(builtinChecks, builtinRepairs); // []
  * const checks = registerChecks([...builtinChecks, myCheck], builtinRepairs);
  * ```
@@ -29,6 +31,13 @@ import type { Repair } from "./repair.ts";
  *
  * @example
  * ```ts
+ * import { registerChecks } from "./registry.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { Check } from "./check.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * import type { Repair } from "./repair.ts";
+ * declare const myCheck: Check;
+ * declare const myRepair: Repair;
  * const checks = registerChecks([...builtinChecks, myCheck], [...builtinRepairs, myRepair]);
  * ```
  */
@@ -55,6 +64,10 @@ export function registerChecks(
  *
  * @example
  * ```ts
+ * import { withRepairs } from "./registry.ts";
+ * import type { Check } from "./check.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * declare const myChecks: Check[];
  * const checks = withRepairs(myChecks, builtinRepairs);
  * ```
  */
@@ -87,6 +100,11 @@ export function withRepairs(
  *
  * @example
  * ```ts
+ * import { registryProblems } from "./registry.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import type { Check } from "./check.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * declare const myCheck: Check;
  * const problems = registryProblems([...builtinChecks, myCheck], builtinRepairs);
  * if (problems.length) throw new TypeError(problems.join("; "));
  * ```

@@ -28,6 +28,8 @@ import type { StoreSnapshot } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * import type { RepairContext, PlanRead } from "./repair.ts";
+ * declare const context: RepairContext;
  * const file: PlanRead = await context.read("abc.json");
  * if (file.ok) console.log(file.expect, file.bytes?.length);
  * ```
@@ -41,6 +43,8 @@ export type PlanRead =
  *
  * @example
  * ```ts
+ * import type { RepairContext } from "./repair.ts";
+ * import type { Finding } from "../report/finding.ts";
  * const plan = (findings: Finding[], context: RepairContext) =>
  *   context.read(`${findings[0].sessionId}.json`);
  * ```
@@ -64,6 +68,9 @@ export interface RepairContext {
  *
  * @example
  * ```ts
+ * import type { Plan } from "./repair.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * declare const finding: Finding;
  * const plan: Plan = {
  *   repair: "rebuild_index",
  *   findingIds: [finding.id],
@@ -90,6 +97,7 @@ export interface Plan {
  *
  * @example
  * ```ts
+ * import { type PlanSkip, isSkip } from "./repair.ts";
  * const skip: PlanSkip = { skip: "the backup no longer parses" };
  * isSkip(skip); // true
  * ```
@@ -104,6 +112,8 @@ export interface PlanSkip {
  *
  * @example
  * ```ts
+ * import type { Repair } from "./repair.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const repair: Repair = builtinRepairs[0];
  * console.log(repair.id, repair.fixes);
  * ```
@@ -138,6 +148,7 @@ export interface Repair {
  *
  * @example
  * ```ts
+ * import { defineRepair } from "./repair.ts";
  * const repair = defineRepair({ id: "x", title: "X", description: "X.", fixes: [], scope: "finding",
  *   plan: () => Promise.resolve({ skip: "never" }) });
  * ```
@@ -159,6 +170,8 @@ export function defineRepair(repair: Repair): Repair {
  *
  * @example
  * ```ts
+ * import { type Plan, type PlanSkip, isSkip } from "./repair.ts";
+ * declare const result: Plan | PlanSkip;
  * if (isSkip(result)) console.log(result.skip);
  * ```
  */

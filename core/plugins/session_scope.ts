@@ -9,6 +9,8 @@
  * @example
  * ```ts
  * import { PartScopes } from "./session_scope.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const part: StoreSnapshot;
  * const scopes = new PartScopes(part);
  * for (const id of scopes.ids) console.log(scopes.scope(id).files.live?.name);
  * ```
@@ -36,6 +38,9 @@ const NO_IDS: ReadonlySet<string> = new Set();
  *
  * @example
  * ```ts
+ * import { PartScopes } from "./session_scope.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const scopes = new PartScopes(store);
  * scopes.ids; // every id the store names, in id order
  * ```
@@ -60,6 +65,9 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
+   * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+   * declare const part: StoreSnapshot;
    * const scopes = new PartScopes(part);
    * ```
    */
@@ -101,6 +109,8 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
+   * declare const scopes: PartScopes;
    * const { files, indexEntries } = scopes.scope("abc");
    * ```
    */
@@ -163,6 +173,8 @@ export class PartScopes {
    *
    * @example
    * ```ts
+   * import { PartScopes } from "./session_scope.ts";
+   * declare const scopes: PartScopes;
    * const store = scopes.noSession();
    * store.sessions.size; // 0
    * ```

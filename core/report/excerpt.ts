@@ -20,6 +20,7 @@
  *
  * @example
  * ```ts
+ * import { type Excerpt, excerpt } from "./excerpt.ts";
  * const cut: Excerpt = excerpt("x".repeat(1000), 10); // { text: "xxxxxxxxxx…", truncated: true, length: 1000 }
  * ```
  */
@@ -47,6 +48,7 @@ const SPACE_RUN = /[\t\n\r ]+/g;
  *
  * @example
  * ```ts
+ * import { excerpt } from "./excerpt.ts";
  * excerpt("hello\n\nworld", 80).text; // "hello world"
  * ```
  */
@@ -75,6 +77,7 @@ export function excerpt(text: string, max: number): Excerpt {
  *
  * @example
  * ```ts
+ * import { cut } from "./excerpt.ts";
  * cut("\u202eevil", 10); // "\\u202eevil"
  * ```
  */
@@ -87,6 +90,7 @@ export function cut(text: string, max: number): string {
  *
  * @example
  * ```ts
+ * import { escapeHtml } from "./excerpt.ts";
  * escapeHtml(`"'&<>`); // "&quot;&#39;&amp;&lt;&gt;"
  * ```
  */
@@ -108,6 +112,7 @@ const HTML_ENTITIES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import { shellQuote } from "./excerpt.ts";
  * shellQuote("/srv/my sessions"); // "'/srv/my sessions'"
  * shellQuote("abc_1"); // "abc_1"
  * ```

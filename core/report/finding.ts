@@ -25,6 +25,7 @@
  *
  * @example
  * ```ts
+ * import type { Category } from "./finding.ts";
  * const category: Category = "unsafe_to_repair";
  * ```
  */
@@ -35,6 +36,7 @@ export type Category = "repairable" | "unsafe_to_repair" | "info";
  *
  * @example
  * ```ts
+ * import type { Severity } from "./finding.ts";
  * const severity: Severity = "warning";
  * ```
  */
@@ -45,6 +47,7 @@ export type Severity = "error" | "warning" | "info";
  *
  * @example
  * ```ts
+ * import type { JsonValue } from "./finding.ts";
  * const value: JsonValue = { counts: [1, 2], reason: null };
  * ```
  */
@@ -62,6 +65,7 @@ export type JsonValue =
  *
  * @example
  * ```ts
+ * import type { Evidence } from "./finding.ts";
  * const evidence: Evidence = { liveMessages: 2, bakMessages: 40, guard: "clear_sentinel" };
  * ```
  */
@@ -80,6 +84,7 @@ export interface Evidence {
  *
  * @example
  * ```ts
+ * import type { FindingDraft } from "./finding.ts";
  * const draft: FindingDraft = {
  *   kind: "untitled_session",
  *   sessionId: "abc",
@@ -111,6 +116,8 @@ export interface FindingDraft {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * for (const finding of report.findings) {
  *   console.log(finding.id, finding.kind, finding.category, finding.message);
  * }
@@ -152,6 +159,7 @@ export interface Finding {
  *
  * @example
  * ```ts
+ * import type { KindInfo } from "./finding.ts";
  * const info: KindInfo = {
  *   kind: "untitled_session",
  *   category: "info",
@@ -193,6 +201,7 @@ export interface KindInfo {
  *
  * @example
  * ```ts
+ * import type { ResolutionSource } from "./finding.ts";
  * const keep: ResolutionSource = "bak";
  * ```
  */
@@ -203,6 +212,7 @@ export type ResolutionSource = "live" | "bak" | "temp" | "state-db" | "discard";
  *
  * @example
  * ```ts
+ * import { RESOLUTION_SOURCES } from "./finding.ts";
  * RESOLUTION_SOURCES.includes("bak"); // true
  * ```
  */
@@ -220,6 +230,7 @@ export const RESOLUTION_SOURCES: readonly ResolutionSource[] = [
  *
  * @example
  * ```ts
+ * import type { Resolution } from "./finding.ts";
  * const choice: Resolution = {
  *   keep: "discard",
  *   meaning: "Move the leftover <sid>.json.bak into the run's quarantine.",

@@ -6,6 +6,9 @@
  * @example
  * ```ts
  * import { toFinding } from "./finding_make.ts";
+ * import type { KindInfo, FindingDraft } from "./finding.ts";
+ * declare const kindInfo: KindInfo;
+ * declare const draft: FindingDraft;
  * const finding = toFinding("orphan-backup", kindInfo, draft);
  * ```
  * @module
@@ -19,6 +22,7 @@ import type { Evidence, Finding, FindingDraft, KindInfo } from "./finding.ts";
  *
  * @example
  * ```ts
+ * import { CHECK_FAILED } from "./finding_make.ts";
  * CHECK_FAILED.category; // "unsafe_to_repair"
  * ```
  */
@@ -40,6 +44,7 @@ export const CHECK_FAILED: KindInfo = {
  *
  * @example
  * ```ts
+ * import { findingId } from "./finding_make.ts";
  * findingId({ kind: "shrunken_live", sessionId: "abc", paths: ["abc.json"], message: "" });
  * ```
  */
@@ -58,6 +63,10 @@ export function findingId(draft: FindingDraft): string {
  *
  * @example
  * ```ts
+ * import { toFinding } from "./finding_make.ts";
+ * import type { KindInfo, FindingDraft } from "./finding.ts";
+ * declare const kindInfo: KindInfo;
+ * declare const draft: FindingDraft;
  * toFinding("orphan-backup", kindInfo, draft).category; // kindInfo.category
  * ```
  */
@@ -86,6 +95,7 @@ export function toFinding(
  *
  * @example
  * ```ts
+ * import { checkFailed } from "./finding_make.ts";
  * checkFailed("orphan-backup", "boom").kind; // "check_failed"
  * ```
  */
@@ -104,6 +114,7 @@ export function checkFailed(checkId: string, error: string): Finding {
  *
  * @example
  * ```ts
+ * import { errorText } from "./finding_make.ts";
  * errorText(new Error("boom.")); // "boom"
  * ```
  */

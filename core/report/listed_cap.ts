@@ -25,6 +25,9 @@
  *
  * @example
  * ```ts
+ * import { MAX_LISTED } from "./listed_cap.ts";
+ * declare const missing: Set<string>;
+ * declare function reportCount(count: number): void;
  * if (missing.size > MAX_LISTED) reportCount(missing.size);
  * ```
  */
@@ -36,6 +39,8 @@ export const MAX_LISTED = 1000;
  *
  * @example
  * ```ts
+ * import { firstSorted, EXAMPLES_SHOWN } from "./listed_cap.ts";
+ * declare const ids: string[];
  * const shown = firstSorted(ids, EXAMPLES_SHOWN);
  * ```
  */
@@ -48,6 +53,7 @@ export const EXAMPLES_SHOWN = 20;
  *
  * @example
  * ```ts
+ * import { firstSorted } from "./listed_cap.ts";
  * firstSorted(["d", "b", "a", "c"], 2); // ["a", "b"]
  * ```
  */

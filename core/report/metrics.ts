@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { metricsText } from "./metrics.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * const text = metricsText({ command: "preen", sessionDir: "/srv/sessions", exitCode: 0, startedAt: Date.now(), durationMs: 12, report });
  * ```
  * @module
@@ -25,6 +27,7 @@ import { openCounts, repairCounts } from "./render_summary.ts";
  *
  * @example
  * ```ts
+ * import type { MetricsRun } from "./metrics.ts";
  * const run: MetricsRun = { command: "audit", sessionDir: "/srv/sessions", exitCode: 8, startedAt: Date.now(), durationMs: 3, report: null };
  * ```
  */
@@ -56,6 +59,8 @@ function label(value: string): string {
  *
  * @example
  * ```ts
+ * import { type MetricsRun, metricsText } from "./metrics.ts";
+ * declare const run: MetricsRun;
  * await Deno.writeTextFile("/tmp/hermes_fsck.prom", metricsText(run));
  * ```
  */
@@ -142,6 +147,7 @@ export function metricsText(run: MetricsRun): string {
  *
  * @example
  * ```ts
+ * import { isMetricsText } from "./metrics.ts";
  * isMetricsText("hermes_fsck_exit_code{command=\"preen\"} 0\n"); // true
  * ```
  */

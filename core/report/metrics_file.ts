@@ -21,6 +21,7 @@
  * @example
  * ```ts
  * import { writeMetricsFile } from "./metrics_file.ts";
+ * declare const text: string;
  * await writeMetricsFile("/var/lib/node_exporter/hermes_fsck.prom", text);
  * ```
  * @module
@@ -48,6 +49,7 @@ const MAX_METRICS_BYTES = 1 << 20;
  *
  * @example
  * ```ts
+ * import { writeMetricsFile } from "./metrics_file.ts";
  * await writeMetricsFile("/tmp/hermes_fsck.prom", "hermes_fsck_exit_code{} 0\n");
  * ```
  */
@@ -112,6 +114,7 @@ async function rootOnlyProblem(
  *
  * @example
  * ```ts
+ * import { metricsPathProblem } from "./metrics_file.ts";
  * const problem = await metricsPathProblem("/var/lib/node_exporter/hermes_fsck.prom");
  * if (problem) console.error(problem);
  * ```
@@ -141,6 +144,7 @@ export async function metricsPathProblem(
  *
  * @example
  * ```ts
+ * import { metricsTarget } from "./metrics_file.ts";
  * metricsTarget("/tmp/m.prom", (name) => Deno.env.get(name), true);
  * ```
  */
@@ -160,7 +164,12 @@ export function metricsTarget(
  *
  * @example
  * ```ts
- * const handoff = metricsHandoff("/tmp/m.prom", { command: "preen", sessionDir, startedAt: Date.now() });
+ * import { metricsHandoff } from "./metrics_file.ts";
+ * import { actAsStoreOwner, type OwnerIo } from "../io/owner_reexec.ts";
+ * declare const sessionDir: string;
+ * declare const args: string[];
+ * declare const io: OwnerIo;
+ * const handoff = metricsHandoff("/tmp/m.prom", { command: "preen", sessionDir, startedAt: Date.now() }, (text) => io.stderr(text));
  * await actAsStoreOwner(sessionDir, args, io, handoff);
  * ```
  */

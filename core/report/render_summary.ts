@@ -8,6 +8,8 @@
  * @example
  * ```ts
  * import { summaryLine } from "./render_summary.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * console.log(summaryLine(report, 0)); // "/srv/sessions: clean, 12 sessions, 0 repairable, 0 unsafe, 0.04 s"
  * ```
  * @module
@@ -21,6 +23,9 @@ import { EXIT } from "./report.ts";
  *
  * @example
  * ```ts
+ * import { openCounts } from "./render_summary.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * openCounts(report); // { repairable: 0, unsafe: 1, acknowledged: 2, info: 3 }
  * ```
  */
@@ -44,6 +49,9 @@ export function openCounts(
  *
  * @example
  * ```ts
+ * import { repairCounts } from "./render_summary.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * repairCounts(report); // { applied: 3, skipped: 0, failed: 0, planned: 0 }
  * ```
  */
@@ -60,6 +68,9 @@ export function repairCounts(
  *
  * @example
  * ```ts
+ * import { summaryLine } from "./render_summary.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * summaryLine(report, 1); // "/srv/sessions: repaired, 12 sessions, 2 repairs, 0 repairable, 0 unsafe, 0.31 s"
  * ```
  */

@@ -6,6 +6,8 @@
  * @example
  * ```ts
  * import { renderText } from "./render_text.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * console.log(renderText(report, { verbose: false }));
  * ```
  * @module
@@ -22,6 +24,9 @@ import type { RepairRecord } from "../run/repair_engine.ts";
  *
  * @example
  * ```ts
+ * import { renderText } from "./render_text.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * console.log(renderText(report, { verbose: false, examples: 3 }));
  * ```
  */
@@ -69,6 +74,9 @@ function paint(
  *
  * @example
  * ```ts
+ * import { renderText } from "./render_text.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * renderText(report, { verbose: true });
  * ```
  */
@@ -82,6 +90,11 @@ export function renderText(report: Report, options: TextOptions): string {
  *
  * @example
  * ```ts
+ * import { renderTextPieces } from "./render_text.ts";
+ * import type { Report } from "./report.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
  * for (const piece of renderTextPieces(report, { verbose: true })) io.stdout(piece);
  * ```
  */

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { renderWebuiJson } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * console.log(renderWebuiJson(report));
  * ```
  * @module
@@ -27,6 +29,7 @@ import type { Report } from "./report.ts";
  *
  * @example
  * ```ts
+ * import type { WebuiItem } from "./render_webui.ts";
  * const item: WebuiItem = {
  *   session_id: "abc",
  *   kind: "shrunken_live",
@@ -61,6 +64,9 @@ export interface WebuiItem {
  *
  * @example
  * ```ts
+ * import { type WebuiAudit, toWebuiAudit } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * const audit: WebuiAudit = toWebuiAudit(report);
  * console.log(audit.status, audit.summary.ok);
  * ```
@@ -83,6 +89,9 @@ export interface WebuiAudit {
  *
  * @example
  * ```ts
+ * import { toWebuiAudit } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * toWebuiAudit(report).summary.ok; // live sidecars scanned
  * ```
  */
@@ -283,6 +292,9 @@ function compareItems(a: PlacedItem, b: PlacedItem): number {
  *
  * @example
  * ```ts
+ * import { renderWebuiJson } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * declare const report: Report;
  * renderWebuiJson(report); // '{"items": [], "status": "ok", "summary": {...}}'
  * ```
  */
@@ -298,6 +310,11 @@ export function renderWebuiJson(
  *
  * @example
  * ```ts
+ * import { renderWebuiJsonPieces } from "./render_webui.ts";
+ * import type { Report } from "./report.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
  * for (const piece of renderWebuiJsonPieces(report)) io.stdout(piece);
  * ```
  */

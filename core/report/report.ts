@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * import { exitCodeOf } from "./report.ts";
+ * import { exitCodeOf, type Report } from "./report.ts";
+ * declare const report: Report;
  * exitCodeOf(report); // 0, 1, 4, 5, 8, ... (a bit mask, as e2fsck's)
  * ```
  * @module
@@ -21,6 +22,8 @@ import type { LockHolder } from "../io/lock.ts";
  *
  * @example
  * ```ts
+ * import { type Report, EXIT } from "./report.ts";
+ * declare const report: Report;
  * if (report.exitCode & EXIT.PROBLEMS_LEFT) console.log("do not start the server");
  * ```
  */
@@ -44,6 +47,7 @@ export const EXIT = {
  *
  * @example
  * ```ts
+ * import type { StateDbInfo } from "./report.ts";
  * const info: StateDbInfo = { path: "/srv/hermes/state.db", status: "ok" };
  * ```
  */
@@ -61,6 +65,9 @@ export interface StateDbInfo {
  *
  * @example
  * ```ts
+ * import type { Report } from "./report.ts";
+ * import { runPipeline } from "../run/run.ts";
+ * declare const sessionDir: string;
  * const report: Report = await runPipeline({ command: "audit", sessionDir, stateDbPath: null });
  * console.log(report.status, report.summary, report.exitCode);
  * ```
@@ -119,6 +126,8 @@ export interface Report {
  *
  * @example
  * ```ts
+ * import { type Report, exitCodeOf } from "./report.ts";
+ * declare const report: Report;
  * exitCodeOf({ ...report, summary: { sessions: 1, repairable: 0, unsafe_to_repair: 0, info: 2 } }); // 0
  * ```
  */

@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { validateReport } from "./report_schema.ts";
+ * declare const output: string;
  * validateReport(JSON.parse(output)); // [] when the report is valid
  * ```
  * @module
@@ -18,6 +19,7 @@ import { type JsonSchema, validateJson } from "../json/json_schema.ts";
  *
  * @example
  * ```ts
+ * import { REPORT_SCHEMA } from "./report_schema.ts";
  * REPORT_SCHEMA.title; // "hermes-fsck report"
  * ```
  */
@@ -28,6 +30,7 @@ export const REPORT_SCHEMA: JsonSchema = schema;
  *
  * @example
  * ```ts
+ * import { validateReport } from "./report_schema.ts";
  * validateReport({}); // ["$: missing required property \"schemaVersion\"", ...]
  * ```
  */

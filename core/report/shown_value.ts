@@ -28,6 +28,7 @@ export const EVIDENCE_CHARS = 200;
  *
  * @example
  * ```ts
+ * import { showJson } from "./shown_value.ts";
  * showJson("../x"); // '"../x"'
  * showJson(undefined); // "missing"
  * ```
@@ -48,6 +49,7 @@ export function showJson(value: unknown, max = SHOWN_CHARS): string {
  *
  * @example
  * ```ts
+ * import { shortText } from "./shown_value.ts";
  * shortText("abc", 2); // "..."
  * ```
  */
@@ -62,6 +64,7 @@ export function shortText(text: string, max = SHOWN_CHARS): string {
  *
  * @example
  * ```ts
+ * import { boundedValue } from "./shown_value.ts";
  * boundedValue({ a: 1 }); // { a: 1 }
  * typeof boundedValue("y".repeat(1e6)); // "string", 200 characters
  * ```
@@ -88,6 +91,7 @@ export function boundedValue(
  *
  * @example
  * ```ts
+ * import { plainText } from "./shown_value.ts";
  * plainText(42); // "42"
  * plainText(["a"]); // '["a"]'
  * ```
@@ -106,6 +110,7 @@ export function plainText(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { shownName } from "./shown_value.ts";
  * shownName("a.json"); // "a.json"
  * shownName("a\nb.json"); // '"a\\nb.json"'
  * ```

@@ -9,6 +9,11 @@
  * @example
  * ```ts
  * import { acknowledgeCommand } from "./acknowledge_command.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import type { CommandIo } from "./resolve_command.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
+ * declare const io: CommandIo;
  * await acknowledgeCommand(["0123456789abcdef"], { note: "deleted on purpose" }, scan, io, { checks: builtinChecks });
  * ```
  * @module
@@ -40,6 +45,12 @@ import { UsageError } from "../run/usage_error.ts";
  *
  * @example
  * ```ts
+ * import { acknowledgeCommand } from "./acknowledge_command.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import type { CommandIo } from "./resolve_command.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
+ * declare const io: CommandIo;
  * await acknowledgeCommand([], { list: true }, scan, io, { checks: builtinChecks });
  * ```
  */

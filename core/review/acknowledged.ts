@@ -16,6 +16,9 @@
  * @example
  * ```ts
  * import { applyAcknowledgements } from "./acknowledged.ts";
+ * import type { Report } from "../report/report.ts";
+ * declare const sessionDir: string;
+ * declare const report: Report;
  * const { findings, problem } = await applyAcknowledgements(sessionDir, report.findings, 1 << 28);
  * ```
  * @module
@@ -33,6 +36,9 @@ import { sha256Hex } from "../io/hash.ts";
  *
  * @example
  * ```ts
+ * import { ACKNOWLEDGED_FILE } from "./acknowledged.ts";
+ * import { join } from "node:path";
+ * declare const sessionDir: string;
  * join(sessionDir, ACKNOWLEDGED_FILE); // <session dir>/_hermes_fsck/acknowledged.json
  * ```
  */
@@ -43,6 +49,7 @@ export const ACKNOWLEDGED_FILE = "_hermes_fsck/acknowledged.json";
  *
  * @example
  * ```ts
+ * import { ACKNOWLEDGED_MAX_BYTES } from "./acknowledged.ts";
  * ACKNOWLEDGED_MAX_BYTES; // 4 MiB
  * ```
  */
@@ -53,6 +60,8 @@ export const ACKNOWLEDGED_MAX_BYTES = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { NOTE_MAX_CHARS } from "./acknowledged.ts";
+ * declare const note: string;
  * if (note.length > NOTE_MAX_CHARS) throw new Error("note too long");
  * ```
  */
@@ -71,6 +80,7 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
  *
  * @example
  * ```ts
+ * import type { FileState } from "./acknowledged.ts";
  * const state: FileState = { path: "abc.json.bak", sha256: "e3b0c442..." };
  * ```
  */
@@ -88,6 +98,7 @@ export interface FileState {
  *
  * @example
  * ```ts
+ * import type { Acknowledgement } from "./acknowledged.ts";
  * const entry: Acknowledgement = {
  *   findingId: "0123456789abcdef", kind: "orphan_backup_without_state_row",
  *   note: "deleted on purpose", at: "2026-12-05T10:00:00.000Z",
@@ -115,6 +126,7 @@ export interface Acknowledgement {
  *
  * @example
  * ```ts
+ * import { readAcknowledgements } from "./acknowledged.ts";
  * const read = await readAcknowledgements("/srv/sessions");
  * if (!read.ok) console.log(read.problem);
  * ```
@@ -130,6 +142,7 @@ export type AcknowledgedRead =
  *
  * @example
  * ```ts
+ * import { readAcknowledgements } from "./acknowledged.ts";
  * const read = await readAcknowledgements("/srv/sessions");
  * if (read.ok) console.log(read.entries.length);
  * ```
@@ -177,6 +190,8 @@ export async function readAcknowledgements(
  *
  * @example
  * ```ts
+ * import { type Acknowledgement, acknowledgedRecord } from "./acknowledged.ts";
+ * declare const entry: Acknowledgement;
  * const value = acknowledgedRecord([entry]); // { version: 1, acknowledged: [entry] }
  * ```
  */
@@ -193,6 +208,9 @@ export function acknowledgedRecord(
  *
  * @example
  * ```ts
+ * import { fileStates } from "./acknowledged.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * declare const finding: Finding;
  * const files = await fileStates("/srv/sessions", finding.paths, 1 << 28);
  * ```
  */
@@ -222,6 +240,12 @@ export async function fileStates(
  *
  * @example
  * ```ts
+ * import { type Acknowledgement, sameFiles, fileStates } from "./acknowledged.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * declare const entry: Acknowledgement;
+ * declare const dir: string;
+ * declare const finding: Finding;
+ * declare const max: number;
  * sameFiles(entry.files, await fileStates(dir, finding.paths, max)); // false once one changed
  * ```
  */
@@ -239,7 +263,11 @@ export function sameFiles(was: FileState[], now: FileState[]): boolean {
  *
  * @example
  * ```ts
- * const { findings, problem } = await applyAcknowledgements(dir, findings, 1 << 28);
+ * import { applyAcknowledgements } from "./acknowledged.ts";
+ * import type { AuditResult } from "../run/audit.ts";
+ * declare const dir: string;
+ * declare const audit: AuditResult;
+ * const { findings, problem } = await applyAcknowledgements(dir, audit.findings, 1 << 28);
  * ```
  */
 export async function applyAcknowledgements(
@@ -277,6 +305,10 @@ export async function applyAcknowledgements(
  *
  * @example
  * ```ts
+ * import { withAcknowledgements } from "./acknowledged.ts";
+ * import type { RepairRun } from "../run/repair_engine.ts";
+ * declare const sessionDir: string;
+ * declare const run: RepairRun;
  * const audit = await withAcknowledgements(sessionDir, run.after, 1 << 28);
  * ```
  */

@@ -93,6 +93,7 @@ const MAX_TOOLS_NAMED = 5;
  *
  * @example
  * ```ts
+ * import type { VersionSource } from "./evidence.ts";
  * const source: VersionSource = "bak";
  * ```
  */
@@ -109,6 +110,8 @@ export type VersionSource =
  *
  * @example
  * ```ts
+ * import type { SessionEvidence, SessionVersion } from "./evidence.ts";
+ * declare const evidence: SessionEvidence;
  * const v: SessionVersion = evidence.versions[0];
  * console.log(v.label, v.status, v.messageCount, v.title);
  * ```
@@ -151,6 +154,7 @@ export interface SessionVersion {
  *
  * @example
  * ```ts
+ * import type { DiffEntry } from "./evidence.ts";
  * const e: DiffEntry = { role: "user", excerpt: "hi", truncated: false, at: null, counts: [1, 0] };
  * ```
  */
@@ -176,6 +180,7 @@ export interface DiffEntry {
  *
  * @example
  * ```ts
+ * import type { JournalTurn } from "./evidence.ts";
  * const t: JournalTurn = { turnId: "t1", state: "submitted", at: null, excerpt: "hi", file: "_turn_journal/abc.jsonl" };
  * ```
  */
@@ -197,6 +202,8 @@ export interface JournalTurn {
  *
  * @example
  * ```ts
+ * import { EvidenceReader, type SessionEvidence } from "./evidence.ts";
+ * declare const reader: EvidenceReader;
  * const e: SessionEvidence | null = await reader.session("abc");
  * e?.diff.entries.forEach((d) => console.log(d.role, d.excerpt, d.counts));
  * ```
@@ -242,6 +249,7 @@ export interface SessionEvidence {
  *
  * @example
  * ```ts
+ * import type { RunJournalEvidence } from "./evidence.ts";
  * const r: RunJournalEvidence = { file: "_run_journal/abc/r1.jsonl", streamId: "r1",
  *   ended: null, textEvents: 3, toolCards: 1, reasoningEvents: 0, excerpt: "Hel", tools: ["terminal"], problem: null };
  * ```
@@ -272,6 +280,7 @@ export interface RunJournalEvidence {
  *
  * @example
  * ```ts
+ * import type { EvidenceOptions } from "./evidence.ts";
  * const options: EvidenceOptions = { sessionDir: "/srv/sessions", stateDbPath: "/root/.hermes/state.db", profiles: null };
  * ```
  */
@@ -307,6 +316,8 @@ interface Read {
  *
  * @example
  * ```ts
+ * import { type EvidenceOptions, EvidenceReader } from "./evidence.ts";
+ * declare const options: EvidenceOptions;
  * const reader = await EvidenceReader.open(options);
  * try { await reader.session("abc"); } finally { reader.close(); }
  * ```
@@ -347,6 +358,8 @@ export class EvidenceReader {
    *
    * @example
    * ```ts
+   * import { EvidenceReader } from "./evidence.ts";
+   * declare const sessionDir: string;
    * const reader = await EvidenceReader.open({ sessionDir, stateDbPath: null, profiles: null });
    * ```
    */
@@ -391,6 +404,8 @@ export class EvidenceReader {
    *
    * @example
    * ```ts
+   * import { EvidenceReader } from "./evidence.ts";
+   * declare const reader: EvidenceReader;
    * const evidence = await reader.session("abc");
    * ```
    */

@@ -24,6 +24,10 @@
  * @example
  * ```ts
  * import { planResolution } from "./resolution_plan.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const planned = await planResolution(finding, "bak", context, { undelete: false });
  * if ("plan" in planned) console.log(planned.plan.actions.length);
  * ```
@@ -57,6 +61,7 @@ const TOMBSTONE_CAP = 1000;
  *
  * @example
  * ```ts
+ * import type { PlannedResolution } from "./resolution_plan.ts";
  * const planned: PlannedResolution = { skip: "abc.json.bak is gone" };
  * ```
  */
@@ -70,6 +75,11 @@ export type PlannedResolution =
  *
  * @example
  * ```ts
+ * import { planResolution } from "./resolution_plan.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const planned = await planResolution(finding, "discard", context, { undelete: false });
  * ```
  */

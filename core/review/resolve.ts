@@ -11,6 +11,7 @@
  * @example
  * ```ts
  * import { resolveFinding } from "./resolve.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const result = await resolveFinding({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -44,6 +45,8 @@ import { DEFAULT_MAX_FILE_BYTES, type ScanOptions } from "../scan/snapshot.ts";
  *
  * @example
  * ```ts
+ * import type { ResolveOptions } from "./resolve.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const options: ResolveOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks, findingId: "0123456789abcdef", keep: "discard",
@@ -79,6 +82,8 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
+ * import { type ResolveOptions, resolveFinding, ResolveRefused } from "./resolve.ts";
+ * declare const options: ResolveOptions;
  * try { await resolveFinding(options); }
  * catch (e) { if (e instanceof ResolveRefused) console.log(e.reason); }
  * ```
@@ -98,6 +103,7 @@ export class ResolveRefused extends Error {
  *
  * @example
  * ```ts
+ * import type { ResolveAction } from "./resolve.ts";
  * const line: ResolveAction = { op: "write", path: "abc.json", note: "...", bytes: 10, status: "planned" };
  * ```
  */
@@ -108,6 +114,8 @@ export type ResolveAction = RepairRecord["actions"][number];
  *
  * @example
  * ```ts
+ * import { type ResolveOptions, type ResolveResult, resolveFinding } from "./resolve.ts";
+ * declare const options: ResolveOptions;
  * const result: ResolveResult = await resolveFinding(options);
  * if (result.runId) console.log(`undo with: hermes-fsck undo ${result.runId}`);
  * ```
@@ -143,6 +151,8 @@ export interface ResolveResult {
  *
  * @example
  * ```ts
+ * import { type ResolveOptions, resolveFinding } from "./resolve.ts";
+ * declare const options: ResolveOptions;
  * const result = await resolveFinding({ ...options, dryRun: true });
  * for (const action of result.actions) console.log(action.op, action.path);
  * ```

@@ -12,7 +12,11 @@
  *
  * @example
  * ```ts
- * import { resolveCommand } from "./resolve_command.ts";
+ * import { resolveCommand, type CommandIo } from "./resolve_command.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
+ * declare const io: CommandIo;
  * const code = await resolveCommand(["0123456789abcdef"], { keep: "bak" }, scan, io, { checks: builtinChecks, writer: {} });
  * ```
  * @module
@@ -39,6 +43,7 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import type { CommandIo } from "./resolve_command.ts";
  * const io: CommandIo = { stdout: (t) => console.log(t), stderr: (t) => console.error(t) };
  * ```
  */
@@ -54,6 +59,13 @@ export interface CommandIo {
  *
  * @example
  * ```ts
+ * import { resolveCommand, type CommandIo } from "./resolve_command.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import type { Check } from "../plugins/check.ts";
+ * declare const id: string;
+ * declare const scan: ScanOptions;
+ * declare const io: CommandIo;
+ * declare const checks: Check[];
  * await resolveCommand([id], { keep: "discard", "dry-run": true }, scan, io, { checks, writer: {} });
  * ```
  */

@@ -8,6 +8,9 @@
  * @example
  * ```ts
  * import { commandsFor } from "./review_commands.ts";
+ * import type { Finding, KindInfo } from "../report/finding.ts";
+ * declare const finding: Finding;
+ * declare const kind: KindInfo;
  * for (const c of commandsFor(finding, kind, "/srv/sessions")) console.log(c.command, "#", c.meaning);
  * ```
  * @module
@@ -21,6 +24,7 @@ import type { Finding, KindInfo } from "../report/finding.ts";
  *
  * @example
  * ```ts
+ * import type { SuggestedCommand } from "./review_commands.ts";
  * const c: SuggestedCommand = { command: "hermes-fsck explain malformed_live", meaning: "What it means." };
  * ```
  */
@@ -38,6 +42,12 @@ export interface SuggestedCommand {
  *
  * @example
  * ```ts
+ * import { commandsFor } from "./review_commands.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * import type { Report } from "../report/report.ts";
+ * declare const finding: Finding;
+ * declare const report: Report;
  * commandsFor(finding, kindsOf().get(finding.kind), report.sessionDir, ["--no-state-db"]);
  * ```
  */

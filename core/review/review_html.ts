@@ -13,6 +13,13 @@
  * @example
  * ```ts
  * import { reviewEvidence, reviewHtmlPieces } from "./review_html.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
+ * declare const io: CliIo;
  * const evidence = await reviewEvidence(report, reader);
  * for (const piece of reviewHtmlPieces(report, evidence, kindsOf())) io.stdout(piece);
  * ```
@@ -49,6 +56,11 @@ const CATEGORY_ORDER: Category[] = ["unsafe_to_repair", "repairable", "info"];
  *
  * @example
  * ```ts
+ * import { reviewEvidence } from "./review_html.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
  * const evidence = await reviewEvidence(report, reader);
  * evidence.get("abc")?.versions.length;
  * ```
@@ -75,6 +87,13 @@ export async function reviewEvidence(
  *
  * @example
  * ```ts
+ * import { reviewPagePieces } from "./review_html.ts";
+ * import type { Report } from "../report/report.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const report: Report;
+ * declare const io: CliIo;
+ * declare const sessionDir: string;
  * for (const piece of await reviewPagePieces(report, { sessionDir, stateDbPath: null, profiles: null }, kindsOf())) io.stdout(piece);
  * ```
  */
@@ -104,6 +123,8 @@ export async function reviewPagePieces(
  *
  * @example
  * ```ts
+ * import { writeReviewPage } from "./review_html.ts";
+ * declare const pieces: Iterable<string>;
  * await writeReviewPage("/root/review.html", "/srv/sessions", pieces);
  * ```
  */
@@ -162,6 +183,11 @@ export async function writeReviewPage(
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * import type { SessionEvidence } from "./evidence.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * declare const report: Report;
+ * declare const evidence: Map<string, SessionEvidence>;
  * const html = [...reviewHtmlPieces(report, evidence, kindsOf())].join("");
  * ```
  */

@@ -7,6 +7,12 @@
  * @example
  * ```ts
  * import { findShown, renderShowText } from "./show.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import type { KindInfo } from "../report/finding.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
+ * declare const kinds: ReadonlyMap<string, KindInfo>;
  * const shown = await findShown("0123456789abcdef", report, reader, kinds);
  * if (shown) console.log(renderShowText(shown));
  * ```
@@ -35,6 +41,12 @@ const MAX_SESSION_FINDINGS = 50;
  *
  * @example
  * ```ts
+ * import type { ShownFinding } from "./show.ts";
+ * import type { Finding, KindInfo } from "../report/finding.ts";
+ * import { commandsFor } from "./review_commands.ts";
+ * declare const finding: Finding;
+ * declare const kind: KindInfo;
+ * declare const dir: string;
  * const f: ShownFinding = { ...finding, commands: commandsFor(finding, kind, dir) };
  * ```
  */
@@ -45,6 +57,14 @@ export type ShownFinding = Finding & { commands: SuggestedCommand[] };
  *
  * @example
  * ```ts
+ * import { type Shown, findShown } from "./show.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import type { KindInfo } from "../report/finding.ts";
+ * declare const id: string;
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
+ * declare const kinds: ReadonlyMap<string, KindInfo>;
  * const shown: Shown = (await findShown(id, report, reader, kinds))!;
  * console.log(shown.matched, shown.session?.versions.length);
  * ```
@@ -76,6 +96,8 @@ export interface Shown {
  *
  * @example
  * ```ts
+ * import { sessionOfFinding } from "./show.ts";
+ * import type { Finding } from "../report/finding.ts";
  * sessionOfFinding({ paths: ["abc.tmp.1.2"] } as Finding); // "abc"
  * ```
  */
@@ -99,6 +121,7 @@ export function sessionOfFinding(
  *
  * @example
  * ```ts
+ * import type { StoreReadOptions } from "./show.ts";
  * const store: StoreReadOptions = { sessionDir: "/srv/sessions", stateDbPath: null, profiles: null };
  * ```
  */
@@ -116,6 +139,7 @@ export type StoreReadOptions =
  *
  * @example
  * ```ts
+ * import { showOf } from "./show.ts";
  * const shown = await showOf("abc", { sessionDir: "/srv/sessions", stateDbPath: null, profiles: null });
  * ```
  */
@@ -144,6 +168,12 @@ export async function showOf(
  *
  * @example
  * ```ts
+ * import { findShown } from "./show.ts";
+ * import type { Report } from "../report/report.ts";
+ * import type { EvidenceReader } from "./evidence.ts";
+ * import { kindsOf } from "../run/run.ts";
+ * declare const report: Report;
+ * declare const reader: EvidenceReader;
  * const shown = await findShown("abc", report, reader, kindsOf());
  * ```
  */
@@ -186,6 +216,10 @@ export async function findShown(
  *
  * @example
  * ```ts
+ * import { type Shown, renderShowText } from "./show.ts";
+ * import type { CliIo } from "../../cli.ts";
+ * declare const io: CliIo;
+ * declare const shown: Shown;
  * io.stdout(renderShowText(shown));
  * ```
  */
@@ -359,6 +393,7 @@ function quoted(text: string): string {
  *
  * @example
  * ```ts
+ * import { acknowledgedText } from "./show.ts";
  * acknowledgedText({ note: "kept on purpose", at: "2026-12-06T00:00:00.000Z" });
  * // 'Acknowledged 2026-12-06T00:00:00.000Z: "kept on purpose"'
  * ```

@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { validateShown } from "./show_schema.ts";
+ * declare const output: string;
  * validateShown(JSON.parse(output)); // [] when it is valid
  * ```
  * @module
@@ -18,6 +19,7 @@ import { type JsonSchema, validateJson } from "../json/json_schema.ts";
  *
  * @example
  * ```ts
+ * import { SHOW_SCHEMA } from "./show_schema.ts";
  * SHOW_SCHEMA.title; // "hermes-fsck show"
  * ```
  */
@@ -29,6 +31,7 @@ export const SHOW_SCHEMA: JsonSchema = schema;
  *
  * @example
  * ```ts
+ * import { validateShown } from "./show_schema.ts";
  * validateShown({}); // ["$: missing required property \"schemaVersion\"", ...]
  * ```
  */

@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { auditStore } from "./audit.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const audit = await auditStore({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -38,6 +39,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { AuditStatus } from "./audit.ts";
  * const status: AuditStatus = "needs_manual_review";
  * ```
  */
@@ -48,6 +50,7 @@ export type AuditStatus = "ok" | "warn" | "needs_manual_review";
  *
  * @example
  * ```ts
+ * import type { AuditSummary } from "./audit.ts";
  * const summary: AuditSummary = { sessions: 12, repairable: 1, unsafe_to_repair: 0, info: 3 };
  * ```
  */
@@ -67,6 +70,7 @@ export interface AuditSummary {
  *
  * @example
  * ```ts
+ * import { type AuditResult, summarizeFindings } from "./audit.ts";
  * const { status, summary, findings }: AuditResult = summarizeFindings([], 3);
  * ```
  */
@@ -84,6 +88,8 @@ export interface AuditResult {
  *
  * @example
  * ```ts
+ * import type { AuditOptions } from "./audit.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * const options: AuditOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -123,6 +129,10 @@ export interface AuditOptions {
  *
  * @example
  * ```ts
+ * import { auditStore, DEFAULT_PART_SESSIONS } from "./audit.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
  * await auditStore({ scan, checks: builtinChecks, partSessions: DEFAULT_PART_SESSIONS });
  * ```
  */
@@ -133,6 +143,10 @@ export const DEFAULT_PART_SESSIONS = 1000;
  *
  * @example
  * ```ts
+ * import { auditStore } from "./audit.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * declare const scan: ScanOptions;
  * const { store, findings } = await auditStore({ scan, checks: builtinChecks });
  * ```
  */
@@ -190,6 +204,7 @@ export async function auditStore(
  *
  * @example
  * ```ts
+ * import { summarizeFindings } from "./audit.ts";
  * summarizeFindings([], 3); // { status: "ok", summary: { sessions: 3, ... }, findings: [] }
  * ```
  */

@@ -17,6 +17,7 @@
  *
  * @example
  * ```ts
+ * import { BUILD_COMMIT } from "./build_info.ts";
  * BUILD_COMMIT; // null under `deno run`
  * ```
  */

@@ -7,6 +7,8 @@
  * @example
  * ```ts
  * import { explainName } from "./explain.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * console.log(explainName("shrunken_live", builtinChecks, builtinRepairs, "text"));
  * ```
  * @module
@@ -23,6 +25,9 @@ import { kindsOf } from "./run.ts";
  *
  * @example
  * ```ts
+ * import { explainName } from "./explain.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * explainName("index-coverage", builtinChecks, builtinRepairs, "json"); // '{"type": "check", ...}'
  * explainName("no_such_thing", builtinChecks, builtinRepairs, "text"); // null
  * ```
@@ -108,6 +113,9 @@ export function explainName(
  *
  * @example
  * ```ts
+ * import { kindLine } from "./explain.ts";
+ * import type { KindInfo } from "../report/finding.ts";
+ * declare const kind: KindInfo;
  * kindLine(kind); // "shrunken_live (repairable; repair: restore_from_bak): ..."
  * ```
  */

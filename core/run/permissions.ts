@@ -54,6 +54,7 @@ export const CLI_PERMISSIONS: readonly string[] = [
  *
  * @example
  * ```ts
+ * import { CLI_V8_FLAGS } from "./permissions.ts";
  * CLI_V8_FLAGS; // "--v8-flags=--memory-saver-mode,--no-concurrent-recompilation,..."
  * ```
  */

@@ -24,6 +24,8 @@ import { EXIT } from "../report/report.ts";
  *
  * @example
  * ```ts
+ * import { preenExitCode } from "./preen.ts";
+ * import { EXIT } from "../report/report.ts";
  * preenExitCode(EXIT.REPAIRED | EXIT.INTERRUPTED); // 32
  * ```
  */

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { runRepair } from "./repair_engine.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const run = await runRepair({
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks, repairs: builtinRepairs, dryRun: false,
@@ -59,6 +61,8 @@ import type { RepairProgress } from "../scan/progress.ts";
  *
  * @example
  * ```ts
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * for (const record of report.repair?.actions ?? []) {
  *   console.log(record.repair, record.status, record.actions.map((a) => a.path));
  * }
@@ -99,6 +103,9 @@ export interface RepairRecord {
  *
  * @example
  * ```ts
+ * import type { RepairRunOptions } from "./repair_engine.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
  * const options: RepairRunOptions = {
  *   scan: { sessionDir: "/srv/sessions", stateDbPath: null },
  *   checks: builtinChecks,
@@ -150,6 +157,8 @@ export interface RepairRunOptions {
  *
  * @example
  * ```ts
+ * import { type RepairRunOptions, type RepairRun, runRepair } from "./repair_engine.ts";
+ * declare const options: RepairRunOptions;
  * const run: RepairRun = await runRepair(options);
  * console.log(run.runId, run.after.status);
  * run.store.stateDb.close();
@@ -185,6 +194,11 @@ export interface RepairRun {
  *
  * @example
  * ```ts
+ * import { runRepair } from "./repair_engine.ts";
+ * import type { ScanOptions } from "../scan/snapshot.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
+ * import { builtinRepairs } from "../../repairs/builtin.ts";
+ * declare const scan: ScanOptions;
  * const run = await runRepair({ scan, checks: builtinChecks, repairs: builtinRepairs, dryRun: true });
  * ```
  */
@@ -208,6 +222,7 @@ export async function runRepair(options: RepairRunOptions): Promise<RepairRun> {
  *
  * @example
  * ```ts
+ * import { underRunLock } from "./repair_engine.ts";
  * const result = await underRunLock("/srv/sessions", "resolve", false, async () => ({ done: true }));
  * console.log(result.tookOverLockFrom);
  * ```
@@ -447,6 +462,9 @@ async function repairPasses(
  *
  * @example
  * ```ts
+ * import { actionRecords } from "./repair_engine.ts";
+ * import type { Plan } from "../plugins/repair.ts";
+ * declare const plan: Plan;
  * const records = actionRecords(plan.actions, true);
  * ```
  */
@@ -593,6 +611,7 @@ function oneSessionOf(findings: readonly Finding[]): string | undefined {
  *
  * @example
  * ```ts
+ * import { readForPlan } from "./repair_engine.ts";
  * const read = await readForPlan("/srv/sessions", "abc.json", 1 << 30);
  * if (read.ok) console.log(read.expect.exists);
  * ```

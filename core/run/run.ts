@@ -42,6 +42,7 @@ import { registryProblems, withRepairs } from "../plugins/registry.ts";
  *
  * @example
  * ```ts
+ * import type { PipelineOptions } from "./run.ts";
  * const options: PipelineOptions = {
  *   command: "repair",
  *   sessionDir: "/srv/sessions",
@@ -109,6 +110,9 @@ export interface PipelineOptions {
  *
  * @example
  * ```ts
+ * import { runPipeline } from "./run.ts";
+ * declare const sessionDir: string;
+ * declare const stateDbPath: string;
  * const report = await runPipeline({ command: "repair", sessionDir, stateDbPath, dryRun: true });
  * ```
  */
@@ -247,6 +251,8 @@ function stateDbInfo(db: StateDb): StateDbInfo {
  *
  * @example
  * ```ts
+ * import { kindsOf } from "./run.ts";
+ * import { builtinChecks } from "../../checks/builtin.ts";
  * kindsOf(builtinChecks).get("shrunken_live")?.category; // "repairable"
  * ```
  */

@@ -17,6 +17,8 @@
  *
  * @example
  * ```ts
+ * import { UsageError } from "./usage_error.ts";
+ * declare const keep: string | undefined;
  * if (!keep) throw new UsageError("resolve needs --keep SOURCE");
  * ```
  */

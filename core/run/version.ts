@@ -14,6 +14,7 @@
  *
  * @example
  * ```ts
+ * import { TOOL_VERSION } from "./version.ts";
  * console.log(`hermes-fsck ${TOOL_VERSION}`);
  * ```
  */
@@ -25,6 +26,9 @@ export const TOOL_VERSION = "0.1.0";
  *
  * @example
  * ```ts
+ * import { REPORT_SCHEMA_VERSION } from "./version.ts";
+ * import type { Report } from "../report/report.ts";
+ * declare const report: Report;
  * report.schemaVersion === REPORT_SCHEMA_VERSION; // true
  * ```
  */

@@ -20,6 +20,7 @@ import { TOOL_VERSION } from "./version.ts";
  *
  * @example
  * ```ts
+ * import { versionText } from "./version_text.ts";
  * versionText();
  * // "hermes-fsck 0.1.0\ncommit: 4280fb4c1d2e\ntarget: x86_64-unknown-linux-gnu\ndeno: 2.9.6\n"
  * ```

@@ -22,6 +22,9 @@
  * @example
  * ```ts
  * import { threadHeapTrim } from "./heap_trim.ts";
+ * import type { ScanTask } from "./task.ts";
+ * declare const tasks: ScanTask[];
+ * declare function run(task: ScanTask): void;
  * const trim = await threadHeapTrim();
  * for (const task of tasks) {
  *   run(task);
@@ -40,6 +43,9 @@
  *
  * @example
  * ```ts
+ * import { HeapTrim, HEAP_TRIM_STEP } from "./heap_trim.ts";
+ * declare const usedHeap: () => number;
+ * declare const collect: () => void;
  * new HeapTrim(usedHeap, collect, HEAP_TRIM_STEP);
  * ```
  */
@@ -54,6 +60,8 @@ export const HEAP_TRIM_STEP = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { MIN_BYTES_FOR_HEAP_TRIM } from "./heap_trim.ts";
+ * declare const storeBytes: number;
  * const trimHeap = storeBytes >= MIN_BYTES_FOR_HEAP_TRIM;
  * ```
  */
@@ -68,6 +76,9 @@ const TICKS_PER_CHECK = 64;
  *
  * @example
  * ```ts
+ * import { HeapTrim } from "./heap_trim.ts";
+ * import { getHeapStatistics } from "node:v8";
+ * declare const gc: () => void;
  * const trim = new HeapTrim(() => getHeapStatistics().used_heap_size, gc);
  * trim.check(); // true when it collected
  * ```
@@ -102,6 +113,8 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
+   * declare const trim: HeapTrim;
    * if (trim.check()) console.log("collected");
    * ```
    */
@@ -118,6 +131,8 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
+   * declare const trim: HeapTrim;
    * trim.collections; // 0 where V8 does not expose gc
    * ```
    */
@@ -131,6 +146,9 @@ export class HeapTrim {
    *
    * @example
    * ```ts
+   * import { HeapTrim } from "./heap_trim.ts";
+   * declare const entries: unknown[];
+   * declare const trim: HeapTrim;
    * for (const entry of entries) trim.tick();
    * ```
    */
@@ -155,6 +173,7 @@ let threadTrim: Promise<HeapTrim> | undefined;
  *
  * @example
  * ```ts
+ * import { threadHeapTrim } from "./heap_trim.ts";
  * const trim = await threadHeapTrim();
  * trim.check();
  * ```

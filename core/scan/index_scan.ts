@@ -45,6 +45,7 @@ import type { StringPool } from "./string_pool.ts";
  *
  * @example
  * ```ts
+ * import { INDEX_ENTRY_FIELDS } from "./index_scan.ts";
  * INDEX_ENTRY_FIELDS.includes("title"); // true
  * ```
  */
@@ -62,6 +63,7 @@ export const INDEX_ENTRY_FIELDS = [
  *
  * @example
  * ```ts
+ * import { INDEX_SIDEBAR_FIELDS } from "./index_scan.ts";
  * INDEX_SIDEBAR_FIELDS.includes("is_cli_session"); // true
  * ```
  */
@@ -98,6 +100,8 @@ const PARSE_WHOLE_UP_TO_BYTES = 2 << 20;
  *
  * @example
  * ```ts
+ * import type { IndexReadOptions } from "./index_scan.ts";
+ * import { StringPool } from "./string_pool.ts";
  * const options: IndexReadOptions = { pool: new StringPool() };
  * ```
  */
@@ -119,6 +123,7 @@ export interface IndexReadOptions {
  *
  * @example
  * ```ts
+ * import { summarizeIndexFile } from "./index_scan.ts";
  * import { readAtBytes } from "../io/file_read.ts";
  * const bytes = new TextEncoder().encode('[{"session_id": "a"}]');
  * summarizeIndexFile(readAtBytes(bytes), bytes.length, 1 << 20)?.value;
@@ -203,6 +208,12 @@ function summarizeIndexWith(
  *
  * @example
  * ```ts
+ * import { summarizeIndexByParts } from "./index_scan.ts";
+ * import type { OpenFile } from "../io/file_read.ts";
+ * declare const file: OpenFile;
+ * declare const path: string;
+ * declare const maxBytes: number;
+ * declare const partOf: (sessionId: string) => number;
  * const { read, parts } = summarizeIndexByParts(file, path, maxBytes, partOf);
  * const firstPartsEntries = parts?.take() ?? [];
  * ```
@@ -233,6 +244,11 @@ export interface IndexByParts {
  *
  * @example
  * ```ts
+ * import { summarizeIndexByParts } from "./index_scan.ts";
+ * import { openRegularFile } from "../io/file_read.ts";
+ * declare const path: string;
+ * declare const maxBytes: number;
+ * declare const partOf: (sessionId: string) => number;
  * const opened = await openRegularFile(path, maxBytes);
  * if (opened.ok) {
  *   const { read, parts } = summarizeIndexByParts(opened.file, path, maxBytes, partOf);
@@ -288,6 +304,11 @@ export function summarizeIndexByParts(
  *
  * @example
  * ```ts
+ * import { IndexParts } from "./index_scan.ts";
+ * import type { IndexEntry } from "./store_snapshot.ts";
+ * declare const partCount: number;
+ * declare function check(entries: IndexEntry[]): void;
+ * declare const parts: IndexParts;
  * for (let k = 0; k < partCount; k++) check(parts.take());
  * parts.close();
  * ```
@@ -306,7 +327,13 @@ export class IndexParts {
    *
    * @example
    * ```ts
-   * const parts = new IndexParts(file, path, spans, partOf);
+   * import { Spans, IndexParts } from "./index_scan.ts";
+   * import type { OpenFile } from "../io/file_read.ts";
+   * declare const file: OpenFile;
+   * declare const spans: Spans;
+   * declare const path: string;
+   * declare const partOf: (sessionId: string) => number;
+   * const parts = new IndexParts(file, path, [spans], partOf);
    * ```
    */
   constructor(
@@ -327,6 +354,9 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import { IndexParts } from "./index_scan.ts";
+   * import type { IndexEntry } from "./store_snapshot.ts";
+   * declare const parts: IndexParts;
    * const entries: IndexEntry[] = parts.take();
    * ```
    */
@@ -376,6 +406,8 @@ export class IndexParts {
    *
    * @example
    * ```ts
+   * import { IndexParts } from "./index_scan.ts";
+   * declare const parts: IndexParts;
    * parts.close();
    * ```
    */
@@ -398,8 +430,10 @@ export class IndexParts {
  *
  * @example
  * ```ts
- * const entry = new ReadAgainEntry("abc", 0, () => ({ title: "T" }));
- * entry.entry; // { title: "T" }
+ * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
+ * declare const source: EntrySource;
+ * const entry = new ReadAgainEntry("abc", source, 0);
+ * entry.entry; // { title: "T" }, read again from the file
  * ```
  */
 export class ReadAgainEntry implements IndexEntry {
@@ -414,6 +448,8 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
+   * declare const source: EntrySource;
    * new ReadAgainEntry("abc", source, 3);
    * ```
    */
@@ -428,6 +464,8 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
+   * declare const entry: ReadAgainEntry;
    * entry.position; // 3
    * ```
    */
@@ -440,6 +478,8 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
+   * declare const entry: ReadAgainEntry;
    * "title" in entry.entry;
    * ```
    */
@@ -452,6 +492,8 @@ export class ReadAgainEntry implements IndexEntry {
    *
    * @example
    * ```ts
+   * import { ReadAgainEntry } from "./index_scan.ts";
+   * declare const entry: ReadAgainEntry;
    * JSON.stringify(entry); // '{"sessionId":"abc","entry":{...},"position":3}'
    * ```
    */
@@ -470,6 +512,9 @@ export class ReadAgainEntry implements IndexEntry {
  *
  * @example
  * ```ts
+ * import { Spans, type EntrySource } from "./index_scan.ts";
+ * declare const spans: Spans;
+ * declare function readFields(i: number): Record<string, unknown>;
  * const source: EntrySource = { spans, fields: (i) => readFields(i) };
  * ```
  */
@@ -487,6 +532,7 @@ export interface EntrySource {
  *
  * @example
  * ```ts
+ * import { Spans } from "./index_scan.ts";
  * const spans = new Spans(1 << 20);
  * spans.push(0, 1, 20);
  * spans.end(0); // 20
@@ -502,6 +548,7 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
    * new Spans(256 << 20);
    * ```
    */
@@ -517,6 +564,11 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
+   * declare const spans: Spans;
+   * declare const position: number;
+   * declare const start: number;
+   * declare const end: number;
    * spans.push(position, start, end);
    * ```
    */
@@ -540,6 +592,8 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
+   * declare const spans: Spans;
    * spans.position(0);
    * ```
    */
@@ -552,6 +606,8 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
+   * declare const spans: Spans;
    * spans.start(0);
    * ```
    */
@@ -564,6 +620,8 @@ export class Spans {
    *
    * @example
    * ```ts
+   * import { Spans } from "./index_scan.ts";
+   * declare const spans: Spans;
    * spans.end(0);
    * ```
    */
@@ -577,6 +635,9 @@ export class Spans {
  *
  * @example
  * ```ts
+ * import { summarizeIndexBytes } from "./index_scan.ts";
+ * import type { StringPool } from "./string_pool.ts";
+ * declare const pool: StringPool;
  * summarizeIndexBytes(new TextEncoder().encode("{}"), { pool }); // shape "object"
  * ```
  */

@@ -6,6 +6,9 @@
  * @example
  * ```ts
  * import { isParseProblem, parseProblemEvidence } from "./parse_problem.ts";
+ * import type { ScannedFile } from "../io/file_read.ts";
+ * import type { SidecarSummary } from "../store/sidecar_summary.ts";
+ * declare const file: ScannedFile<SidecarSummary>;
  * if (!file.read.ok && isParseProblem(file.read.problem)) {
  *   console.log(parseProblemEvidence(file.read.problem)); // { problem, detail, offset }
  * }
@@ -28,6 +31,7 @@ const PARSE_PROBLEMS: ReadonlySet<ReadProblemReason> = new Set([
  *
  * @example
  * ```ts
+ * import { isParseProblem } from "./parse_problem.ts";
  * isParseProblem({ reason: "invalid_json", detail: "...", offset: 3 }); // true
  * isParseProblem({ reason: "permission_denied", detail: "..." }); // false
  * ```
@@ -42,6 +46,7 @@ export function isParseProblem(problem: ReadProblem): boolean {
  *
  * @example
  * ```ts
+ * import { parseProblemEvidence } from "./parse_problem.ts";
  * parseProblemEvidence({ reason: "invalid_json", detail: "is not valid JSON at byte 3 (...)", offset: 3 });
  * // { problem: "invalid_json", detail: "is not valid JSON at byte 3 (...)", offset: 3 }
  * ```

@@ -9,7 +9,17 @@
  * @example
  * ```ts
  * import { PartScan } from "./part_scan.ts";
- * const scan = new PartScan(store, walk, options.parts);
+ * import type { StoreSnapshot, ScanParts } from "./store_snapshot.ts";
+ * import type { SessionWalk } from "./session_walk.ts";
+ * import { runScanTasks } from "./pool.ts";
+ * import type { ScanTask, ScanFileResult } from "./task.ts";
+ * declare const store: StoreSnapshot;
+ * declare const workers: number;
+ * declare const newWalk: () => SessionWalk;
+ * declare const parts: ScanParts;
+ * declare function place(task: ScanTask, results: ScanFileResult[]): void;
+ * declare const maxBytes: number;
+ * const scan = new PartScan(store, newWalk, parts);
  * await runScanTasks(scan.tasks, { workers, maxBytes, onResults(task, results) {
  *   place(task, results);
  *   return scan.done(task.sessionId);
@@ -35,6 +45,14 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { PartScan } from "./part_scan.ts";
+ * import type { StoreSnapshot, TempFile, ScanParts } from "./store_snapshot.ts";
+ * import { SessionWalk, type JournalName } from "./session_walk.ts";
+ * declare const store: StoreSnapshot;
+ * declare const names: string[];
+ * declare const journals: JournalName[];
+ * declare const reads: (temp: TempFile) => boolean;
+ * declare const parts: ScanParts;
  * const scan = new PartScan(store, () => new SessionWalk(names, journals, store.temps, reads), parts);
  * scan.tasks.count; // sessions with a file to read
  * ```
@@ -70,6 +88,12 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
+   * import type { StoreSnapshot } from "./store_snapshot.ts";
+   * import type { SessionWalk } from "./session_walk.ts";
+   * declare const store: StoreSnapshot;
+   * declare const newWalk: () => SessionWalk;
+   * declare const onPart: (part: StoreSnapshot) => void;
    * const scan = new PartScan(store, newWalk, { sessions: 1000, onPart });
    * ```
    */
@@ -119,6 +143,10 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
+   * import type { ScanTask } from "./task.ts";
+   * declare const scan: PartScan;
+   * declare const task: ScanTask;
    * const checking = scan.done(task.sessionId);
    * if (checking) await checking;
    * ```
@@ -134,6 +162,8 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
+   * declare const scan: PartScan;
    * await scan.finish();
    * ```
    */
@@ -169,6 +199,8 @@ export class PartScan {
    *
    * @example
    * ```ts
+   * import { PartScan } from "./part_scan.ts";
+   * declare const scan: PartScan;
    * scan.partOf("abc"); // 0 in a store of fewer sessions than a part
    * ```
    */

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { runScanTasks } from "./pool.ts";
+ * import type { ScanTask } from "./task.ts";
+ * declare const tasks: ScanTask[];
  * await runScanTasks(tasks, {
  *   workers: 2,
  *   maxBytes: 256 << 20,
@@ -33,6 +35,7 @@ import type { ScanBatch, ScanBatchResult } from "./worker.ts";
  *
  * @example
  * ```ts
+ * import { defaultWorkerCount, MAX_SCAN_WORKERS } from "./pool.ts";
  * defaultWorkerCount(10_000, 1e9) <= MAX_SCAN_WORKERS; // true
  * ```
  */
@@ -48,6 +51,7 @@ export const MAX_SCAN_WORKERS = 3;
  *
  * @example
  * ```ts
+ * import { defaultWorkerCount, MIN_BYTES_FOR_WORKERS } from "./pool.ts";
  * defaultWorkerCount(5000, MIN_BYTES_FOR_WORKERS - 1); // 0
  * ```
  */
@@ -61,6 +65,7 @@ const BATCHES_IN_FLIGHT = 2;
  *
  * @example
  * ```ts
+ * import type { ScanPoolOptions } from "./pool.ts";
  * const options: ScanPoolOptions = { workers: 1, maxBytes: 256 << 20, onResults: console.log };
  * ```
  */
@@ -107,6 +112,9 @@ export interface ScanPoolOptions {
  *
  * @example
  * ```ts
+ * import type { ScanTaskSource } from "./pool.ts";
+ * import type { ScanTask } from "./task.ts";
+ * declare const tasks: ScanTask[];
  * const source: ScanTaskSource = { count: tasks.length, take: (i) => tasks[i] };
  * ```
  */
@@ -124,6 +132,7 @@ export interface ScanTaskSource {
  *
  * @example
  * ```ts
+ * import { defaultWorkerCount } from "./pool.ts";
  * defaultWorkerCount(10, 1e6); // 0
  * ```
  */
@@ -142,6 +151,11 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
  *
  * @example
  * ```ts
+ * import { runScanTasks } from "./pool.ts";
+ * import type { ScanTask, ScanFileResult } from "./task.ts";
+ * declare const tasks: ScanTask[];
+ * declare const assign: (task: ScanTask, results: ScanFileResult[]) => void;
+ * declare const maxBytes: number;
  * await runScanTasks(tasks, { workers: 0, maxBytes, onResults: assign });
  * ```
  */

@@ -10,6 +10,8 @@
  * @example
  * ```ts
  * import { ProgressLine, showProgress } from "./progress.ts";
+ * import { scanStore } from "./snapshot.ts";
+ * declare const sessionDir: string;
  * const line = showProgress({ stderrIsTerminal: Deno.stderr.isTerminal(), quiet: false })
  *   ? new ProgressLine((text) => Deno.stderr.writeSync(new TextEncoder().encode(text)))
  *   : null;
@@ -26,6 +28,7 @@ import type { ScanProgress } from "./snapshot.ts";
  *
  * @example
  * ```ts
+ * import type { RepairProgress } from "./progress.ts";
  * const progress: RepairProgress = { pass: 1, done: 3, total: 40, elapsedMs: 1500 };
  * ```
  */
@@ -45,6 +48,7 @@ export interface RepairProgress {
  *
  * @example
  * ```ts
+ * import { formatRepairProgress } from "./progress.ts";
  * formatRepairProgress({ pass: 1, done: 3, total: 40, elapsedMs: 1500 });
  * // "hermes-fsck: repair pass 1: 3 of 40 repairs done"
  * ```
@@ -59,6 +63,8 @@ export function formatRepairProgress(progress: RepairProgress): string {
  *
  * @example
  * ```ts
+ * import { ProgressLine, PROGRESS_DELAY_MS } from "./progress.ts";
+ * declare const write: (text: string) => void;
  * new ProgressLine(write, { delayMs: PROGRESS_DELAY_MS * 2 });
  * ```
  */
@@ -69,6 +75,8 @@ export const PROGRESS_DELAY_MS = 1000;
  *
  * @example
  * ```ts
+ * import { ProgressLine, PROGRESS_INTERVAL_MS } from "./progress.ts";
+ * declare const write: (text: string) => void;
  * new ProgressLine(write, { intervalMs: PROGRESS_INTERVAL_MS });
  * ```
  */
@@ -80,6 +88,7 @@ export const PROGRESS_INTERVAL_MS = 250;
  *
  * @example
  * ```ts
+ * import { showProgress } from "./progress.ts";
  * showProgress({ stderrIsTerminal: false, quiet: false }); // false: a pipe or a file
  * ```
  */
@@ -94,6 +103,7 @@ export function showProgress(
  *
  * @example
  * ```ts
+ * import { formatProgress } from "./progress.ts";
  * formatProgress({ filesDone: 500, files: 2000, bytesRead: 50e6, elapsedMs: 2000 });
  * // "hermes-fsck: scanned 500 of 2000 files, 25 MB/s, about 6 s left"
  * ```
@@ -114,6 +124,7 @@ export function formatProgress(progress: ScanProgress): string {
  *
  * @example
  * ```ts
+ * import type { ProgressLineOptions } from "./progress.ts";
  * const options: ProgressLineOptions = { delayMs: 0 }; // from the first file (tests)
  * ```
  */
@@ -130,6 +141,8 @@ export interface ProgressLineOptions {
  *
  * @example
  * ```ts
+ * import { ProgressLine } from "./progress.ts";
+ * declare const chunks: string[];
  * const line = new ProgressLine((text) => chunks.push(text), { delayMs: 0 });
  * line.update({ filesDone: 1, files: 2, bytesRead: 1e6, elapsedMs: 500 });
  * line.done(); // erases it

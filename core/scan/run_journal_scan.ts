@@ -35,6 +35,8 @@ import { pathIn } from "../store/layout.ts";
  *
  * @example
  * ```ts
+ * import type { RunJournals, ScannedRunJournal } from "./run_journal_scan.ts";
+ * declare const journals: RunJournals;
  * const file: ScannedRunJournal = journals.sessions.get("abc")!.files[0];
  * if (file.read.ok) console.log(file.streamId, file.read.value.terminalState);
  * ```
@@ -49,6 +51,8 @@ export type ScannedRunJournal = ScannedFile<RunJournalSummary> & {
  *
  * @example
  * ```ts
+ * import type { RunJournals, SessionRunJournal } from "./run_journal_scan.ts";
+ * declare const journals: RunJournals;
  * const s: SessionRunJournal | undefined = journals.sessions.get("abc");
  * ```
  */
@@ -66,6 +70,9 @@ export interface SessionRunJournal {
  *
  * @example
  * ```ts
+ * import { type RunJournals, NO_RUN_JOURNALS } from "./run_journal_scan.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const journals: RunJournals = store.runJournals ?? NO_RUN_JOURNALS;
  * ```
  */
@@ -81,6 +88,9 @@ export interface RunJournals {
  *
  * @example
  * ```ts
+ * import { NO_RUN_JOURNALS } from "./run_journal_scan.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const journals = store.runJournals ?? NO_RUN_JOURNALS;
  * ```
  */
@@ -96,7 +106,8 @@ export const NO_RUN_JOURNALS: RunJournals = Object.freeze({
  *
  * @example
  * ```ts
- * const journals = await scanRunJournals("/srv/sessions", { maxTotalBytes: 64 << 20 });
+ * import { scanRunJournals } from "./run_journal_scan.ts";
+ * const journals = await scanRunJournals("/srv/sessions", { limits: { maxTotalBytes: 64 << 20 } });
  * ```
  */
 export async function scanRunJournals(
@@ -157,6 +168,9 @@ export async function scanRunJournals(
  *
  * @example
  * ```ts
+ * import { runJournalOf } from "./run_journal_scan.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * runJournalOf(store.runJournals, "abc")?.files.length;
  * ```
  */
@@ -172,6 +186,9 @@ export function runJournalOf(
  *
  * @example
  * ```ts
+ * import { runFileOf } from "./run_journal_scan.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const file = runFileOf(store.runJournals, "abc", "r1");
  * if (file?.read.ok) console.log(file.read.value.hasVisibleOutput);
  * ```
@@ -201,6 +218,10 @@ export function runFileOf(
  *
  * @example
  * ```ts
+ * import { activeRunVerdict } from "./run_journal_scan.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * declare const meta: Record<string, unknown>;
  * const verdict = activeRunVerdict(store.runJournals, "abc", meta.active_stream_id);
  * if (verdict?.kind === "output") console.log(verdict.file.name);
  * ```
@@ -238,6 +259,9 @@ export function activeRunVerdict(
  *
  * @example
  * ```ts
+ * import { readCut } from "./run_journal_scan.ts";
+ * import type { RunJournalSummary } from "../journal/run_journal.ts";
+ * declare const summary: RunJournalSummary;
  * readCut(summary); // "was read only to byte 268435456 (of a bigger file)"
  * ```
  */

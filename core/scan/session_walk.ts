@@ -15,7 +15,11 @@
  *
  * @example
  * ```ts
- * import { SessionWalk } from "./session_walk.ts";
+ * import { SessionWalk, type JournalName } from "./session_walk.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const names: string[];
+ * declare const journals: JournalName[];
+ * declare const store: StoreSnapshot;
  * const walk = new SessionWalk(names, journals, store.temps, () => true);
  * for (let s = walk.next(); s; s = walk.next()) console.log(s.sessionId, s.files);
  * ```
@@ -33,6 +37,8 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { type WalkedSession, NO_TEMPS } from "./session_walk.ts";
+ * declare const session: WalkedSession;
  * if (session.temps === NO_TEMPS) console.log("no temps");
  * ```
  */
@@ -43,6 +49,8 @@ export const NO_TEMPS = Object.freeze([]) as unknown as TempFile[];
  *
  * @example
  * ```ts
+ * import { SessionWalk, type WalkedSession } from "./session_walk.ts";
+ * declare const walk: SessionWalk;
  * const session: WalkedSession | null = walk.next();
  * ```
  */
@@ -60,6 +68,7 @@ export interface WalkedSession {
  *
  * @example
  * ```ts
+ * import type { JournalName } from "./session_walk.ts";
  * const journal: JournalName = { name: "_turn_journal/abc.jsonl", sessionId: "abc" };
  * ```
  */
@@ -75,6 +84,11 @@ export interface JournalName {
  *
  * @example
  * ```ts
+ * import { type JournalName, SessionWalk } from "./session_walk.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const names: string[];
+ * declare const journals: JournalName[];
+ * declare const store: StoreSnapshot;
  * const walk = new SessionWalk(names, journals, store.temps, () => true);
  * walk.peekId(); // the next session's id, or null
  * ```
@@ -99,6 +113,12 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { type JournalName, SessionWalk } from "./session_walk.ts";
+   * import type { StoreSnapshot } from "./store_snapshot.ts";
+   * import { SUMMARIZED_TEMP_ORIGINS } from "./snapshot.ts";
+   * declare const names: string[];
+   * declare const journals: JournalName[];
+   * declare const store: StoreSnapshot;
    * new SessionWalk(names, journals, store.temps, (t) => SUMMARIZED_TEMP_ORIGINS.has(t.origin));
    * ```
    */
@@ -119,6 +139,10 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { SessionWalk } from "./session_walk.ts";
+   * import { compareIds } from "../store/session_id.ts";
+   * declare const walk: SessionWalk;
+   * declare const end: string;
    * while (walk.peekId() !== null && compareIds(walk.peekId()!, end) < 0) walk.next();
    * ```
    */
@@ -135,6 +159,8 @@ export class SessionWalk {
    *
    * @example
    * ```ts
+   * import { SessionWalk } from "./session_walk.ts";
+   * declare const walk: SessionWalk;
    * const session = walk.next();
    * ```
    */

@@ -46,6 +46,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  *
  * @example
  * ```ts
+ * import { summarizeSidecarBytes } from "./sidecar_scan.ts";
  * summarizeSidecarBytes(new TextEncoder().encode("[1,")).ok; // false, at byte 3
  * ```
  */

@@ -101,6 +101,8 @@ const COMPACT_SNAPSHOT_BYTES = 96 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { scanStore, DEFAULT_MAX_FILE_BYTES } from "./snapshot.ts";
+ * declare const sessionDir: string;
  * await scanStore({ sessionDir, stateDbPath: null, maxFileBytes: DEFAULT_MAX_FILE_BYTES * 2 });
  * ```
  */
@@ -111,6 +113,7 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import type { ScanOptions } from "./snapshot.ts";
  * const options: ScanOptions = { sessionDir: "/srv/sessions", stateDbPath: null, workers: 0 };
  * ```
  */
@@ -169,6 +172,7 @@ export interface ScanOptions {
  *
  * @example
  * ```ts
+ * import type { ScanProgress } from "./snapshot.ts";
  * const onProgress = (p: ScanProgress) => console.error(`${p.filesDone}/${p.files}`);
  * ```
  */
@@ -189,6 +193,7 @@ export interface ScanProgress {
  *
  * @example
  * ```ts
+ * import { SUMMARIZED_TEMP_ORIGINS } from "./snapshot.ts";
  * SUMMARIZED_TEMP_ORIGINS.has("sidecar_save"); // true
  * SUMMARIZED_TEMP_ORIGINS.has("index_save"); // false
  * ```
@@ -207,6 +212,7 @@ export const SUMMARIZED_TEMP_ORIGINS: ReadonlySet<TempOrigin> = new Set([
  *
  * @example
  * ```ts
+ * import { scanStore } from "./snapshot.ts";
  * const store = await scanStore({ sessionDir: "/tmp/none", stateDbPath: null });
  * store.sessionDirExists; // false
  * ```
@@ -735,6 +741,9 @@ function entryType(entry: Deno.DirEntry): OtherEntry["type"] {
  *
  * @example
  * ```ts
+ * import { tombstonedIds } from "./snapshot.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const deleted = tombstonedIds(store);
  * if (deleted === null) console.log("tombstone unreadable: resurrection blocked");
  * ```

@@ -6,6 +6,8 @@
  * @example
  * ```ts
  * import { messageCountOf, deletion } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const session = store.sessions.get("abc")!;
  * messageCountOf(session.live); // -1 when missing or unreadable
  * deletion(store, "abc"); // "deleted" | "not_deleted" | "unknown"
@@ -25,6 +27,7 @@ import type { SidecarSummary } from "../store/sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import { messageCountOf } from "./store_facts.ts";
  * messageCountOf(undefined); // -1
  * ```
  */
@@ -39,6 +42,9 @@ export function messageCountOf(
  *
  * @example
  * ```ts
+ * import { summaryOf } from "./store_facts.ts";
+ * import type { SessionFiles } from "./store_snapshot.ts";
+ * declare const session: SessionFiles;
  * summaryOf(session.live)?.meta.title;
  * ```
  */
@@ -59,6 +65,9 @@ export function summaryOf(
  *
  * @example
  * ```ts
+ * import { stateDbKnowsSession } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const known = stateDbKnowsSession(store, "abc");
  * if (known === false) console.log("likely deleted");
  * if (known === null) console.log("cannot tell: state.db cannot be read");
@@ -81,6 +90,9 @@ export function stateDbKnowsSession(
  *
  * @example
  * ```ts
+ * import { deletion } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * deletion(store, "abc") === "deleted"; // never resurrect it
  * ```
  */
@@ -98,6 +110,9 @@ export function deletion(
  *
  * @example
  * ```ts
+ * import { liveSidecarCount } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const part: StoreSnapshot;
  * liveSidecarCount(part); // 1000
  * ```
  */
@@ -113,6 +128,9 @@ export function liveSidecarCount(store: StoreSnapshot): number {
  *
  * @example
  * ```ts
+ * import { invalidSidecarNameCount } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * invalidSidecarNameCount(store); // 1 for a store with "bad id.json"
  * ```
  */
@@ -131,6 +149,9 @@ export function invalidSidecarNameCount(store: StoreSnapshot): number {
  *
  * @example
  * ```ts
+ * import { foreignSessionId } from "./store_facts.ts";
+ * import type { SessionFiles } from "./store_snapshot.ts";
+ * declare const session: SessionFiles;
  * foreignSessionId(session.backup, "abc"); // "xyz" when abc.json.bak says session_id "xyz"
  * ```
  */
@@ -151,6 +172,9 @@ export function foreignSessionId(
  *
  * @example
  * ```ts
+ * import { orphanState } from "./store_facts.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * orphanState(store, store.sessions.get("abc") ?? { sessionId: "abc", temps: [] });
  * // { stateDb: "no state.db row", tombstoned: true }
  * ```

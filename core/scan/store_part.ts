@@ -18,6 +18,10 @@
  * @example
  * ```ts
  * import { StoreParts } from "./store_part.ts";
+ * import type { StoreSnapshot, SessionFiles } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
+ * declare const firstSessions: SessionFiles[];
+ * declare const otherSessions: SessionFiles[];
  * const parts = new StoreParts(store);
  * const first = parts.next(firstSessions, "m"); // ids before "m"
  * const rest = parts.next(otherSessions, null); // every id from "m" on
@@ -40,6 +44,9 @@ import { compareIds } from "../store/session_id.ts";
  *
  * @example
  * ```ts
+ * import { StoreParts } from "./store_part.ts";
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const parts = new StoreParts(store);
  * const part = parts.next([store.sessions.get("abc")!], null);
  * part.sessions.size; // 1
@@ -66,6 +73,9 @@ export class StoreParts {
    *
    * @example
    * ```ts
+   * import { StoreParts } from "./store_part.ts";
+   * import type { StoreSnapshot } from "./store_snapshot.ts";
+   * declare const store: StoreSnapshot;
    * const parts = new StoreParts(store);
    * ```
    */
@@ -109,6 +119,11 @@ export class StoreParts {
    *
    * @example
    * ```ts
+   * import { StoreParts } from "./store_part.ts";
+   * import type { SessionFiles } from "./store_snapshot.ts";
+   * declare const parts: StoreParts;
+   * declare const sessions: SessionFiles[];
+   * declare const nextPartsFirstId: string | null;
    * const part = parts.next(sessions, nextPartsFirstId);
    * ```
    */
@@ -165,6 +180,8 @@ export class StoreParts {
  *
  * @example
  * ```ts
+ * import type { PartSource } from "./store_part.ts";
+ * declare const ids: string[];
  * const source: PartSource<string> = { take: (end) => ids.filter((id) => end === null || id < end) };
  * ```
  */
@@ -180,6 +197,11 @@ export interface PartSource<T> {
  *
  * @example
  * ```ts
+ * import type { PartSource, PartSources } from "./store_part.ts";
+ * import type { IndexEntry } from "./store_snapshot.ts";
+ * import type { StateDbReader } from "../state_db/state_db.ts";
+ * declare const indexParts: PartSource<IndexEntry>;
+ * declare const reader: StateDbReader;
  * const sources: PartSources = { indexEntries: indexParts, stateDb: reader.parts };
  * ```
  */

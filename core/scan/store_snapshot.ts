@@ -27,6 +27,9 @@ export type { ScannedFile } from "../io/file_read.ts";
  *
  * @example
  * ```ts
+ * import type { ProfileStateDb } from "./store_snapshot.ts";
+ * import type { StateDb } from "../state_db/state_db.ts";
+ * declare const db: StateDb;
  * const entry: ProfileStateDb = { profile: "work", db };
  * ```
  */
@@ -43,6 +46,8 @@ export interface ProfileStateDb {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, ProfileDbSet } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const dbs: ProfileDbSet | undefined = store.profileDbs;
  * dbs?.open("work")?.db.status;
  * ```
@@ -63,6 +68,9 @@ export interface ProfileDbSet {
  *
  * @example
  * ```ts
+ * import type { ScanParts } from "./store_snapshot.ts";
+ * import { scanStore } from "./snapshot.ts";
+ * declare const sessionDir: string;
  * const parts: ScanParts = { sessions: 1000, onPart: (part) => console.log(part.sessions.size) };
  * await scanStore({ sessionDir, stateDbPath: null, parts });
  * ```
@@ -83,6 +91,8 @@ export interface ScanParts {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const temp of store.temps) console.log(temp.name, temp.origin, temp.identity?.mtimeMs);
  * ```
  */
@@ -114,6 +124,8 @@ export interface TempFile {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, SessionFiles } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const session: SessionFiles | undefined = store.sessions.get("abc");
  * console.log(session?.live?.read.ok, session?.backup !== undefined);
  * ```
@@ -140,6 +152,8 @@ export interface SessionFiles {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, SessionJournal } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const journal: SessionJournal | undefined = store.sessions.get("abc")?.journal;
  * for (const file of journal?.files ?? []) console.log(file.name, file.read.ok);
  * journal?.turns?.get("t1")?.latestFile; // an index into `files`
@@ -168,6 +182,8 @@ export interface SessionJournal {
  *
  * @example
  * ```ts
+ * import type { IndexSummary, IndexEntry } from "./store_snapshot.ts";
+ * declare const index: IndexSummary;
  * const listed = new Set(index.entries.map((e: IndexEntry) => e.sessionId));
  * ```
  */
@@ -189,6 +205,8 @@ export interface IndexEntry {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const read = store.index?.read;
  * if (read?.ok && read.value.shape !== "list") console.log("the index is not a list");
  * ```
@@ -207,6 +225,8 @@ export interface IndexSummary {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const read = store.tombstone?.read;
  * if (read?.ok && read.value.valid) console.log([...read.value.ids]);
  * ```
@@ -225,6 +245,8 @@ export interface TombstoneSummary {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const bad of store.invalidNames) console.log(bad.name, bad.source);
  * ```
  */
@@ -242,6 +264,8 @@ export interface InvalidName {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot, OtherEntry } from "./store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * store.otherEntries.filter((e: OtherEntry) => e.type === "symlink");
  * ```
  */
@@ -257,6 +281,9 @@ export interface OtherEntry {
  *
  * @example
  * ```ts
+ * import type { StoreSnapshot } from "./store_snapshot.ts";
+ * import { scanStore } from "./snapshot.ts";
+ * declare const sessionDir: string;
  * const store: StoreSnapshot = await scanStore({ sessionDir, stateDbPath: null });
  * console.log(store.sessions.size, store.stats.bytesRead);
  * store.stateDb.close();

@@ -25,6 +25,7 @@
  *
  * @example
  * ```ts
+ * import { StringPool, POOLED_LENGTH_LIMIT } from "./string_pool.ts";
  * new StringPool().value("x".repeat(POOLED_LENGTH_LIMIT + 1)); // not pooled
  * ```
  */
@@ -35,6 +36,7 @@ export const POOLED_LENGTH_LIMIT = 200;
  *
  * @example
  * ```ts
+ * import { StringPool } from "./string_pool.ts";
  * const pool = new StringPool();
  * const meta = pool.record({ model: "m", enabled_toolsets: ["files", "web"] });
  * ```
@@ -48,6 +50,9 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * import { StringPool } from "./string_pool.ts";
+   * declare const pool: StringPool;
+   * declare const id: string;
    * pool.string(id) === pool.string(String(id)); // true
    * ```
    */
@@ -67,6 +72,8 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * import { StringPool } from "./string_pool.ts";
+   * declare const pool: StringPool;
    * pool.value(["files", "web"]) === pool.value(["files", "web"]); // true
    * pool.value(42); // 42
    * ```
@@ -88,6 +95,10 @@ export class StringPool {
    *
    * @example
    * ```ts
+   * import { StringPool } from "./string_pool.ts";
+   * import type { SidecarSummary } from "../store/sidecar_summary.ts";
+   * declare const pool: StringPool;
+   * declare const summary: SidecarSummary;
    * pool.record(summary.meta).title; // the shared copy of the title
    * ```
    */

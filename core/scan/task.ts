@@ -43,6 +43,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { ScanFileKind } from "./task.ts";
  * const kind: ScanFileKind = "journal"; // summarizeJournal, not a sidecar summary
  * ```
  */
@@ -53,6 +54,7 @@ export type ScanFileKind = "sidecar" | "backup" | "temp" | "journal";
  *
  * @example
  * ```ts
+ * import type { ScanFile } from "./task.ts";
  * const file: ScanFile = { name: "abc.json", kind: "sidecar" };
  * ```
  */
@@ -69,6 +71,11 @@ export interface ScanFile {
  *
  * @example
  * ```ts
+ * import type { ScanFile, ScanTask } from "./task.ts";
+ * declare const dir: string;
+ * declare const journal: ScanFile;
+ * declare const live: ScanFile;
+ * declare const backup: ScanFile;
  * const task: ScanTask = { dir, sessionId: "abc", files: [journal, live, backup] };
  * ```
  */
@@ -86,6 +93,11 @@ export interface ScanTask {
  *
  * @example
  * ```ts
+ * import { type ScanTask, runScanTask } from "./task.ts";
+ * import type { FileReader } from "../io/file_read.ts";
+ * declare const task: ScanTask;
+ * declare const read: FileReader;
+ * declare const maxBytes: number;
  * const [result]: ScanFileResult[] = runScanTask(task, read, maxBytes);
  * if (!result.read.ok) console.log(result.name, result.read.problem.reason);
  * ```
@@ -114,6 +126,7 @@ export interface ScanFileResult {
  *
  * @example
  * ```ts
+ * import type { MergedTurns } from "./task.ts";
  * const merged: MergedTurns = { turns: new Map(), turnCount: 0 };
  * ```
  */
@@ -130,6 +143,9 @@ export interface MergedTurns {
  *
  * @example
  * ```ts
+ * import { type ScanTask, runScanTask } from "./task.ts";
+ * import { fileReader } from "../io/file_read.ts";
+ * declare const task: ScanTask;
  * runScanTask(task, await fileReader(), 256 << 20).map((r) => r.name);
  * ```
  */
@@ -202,6 +218,7 @@ export function runScanTask(
  *
  * @example
  * ```ts
+ * import { parseSidecar } from "./task.ts";
  * parseSidecar(new TextEncoder().encode('{"messages": []}')); // { ok: true, value: { messageCount: 0, ... } }
  * ```
  */
@@ -220,6 +237,9 @@ export function parseSidecar(
  *
  * @example
  * ```ts
+ * import { dropSettledTurns } from "./task.ts";
+ * import { summarizeJournal } from "../journal/turn_journal.ts";
+ * declare const bytes: Uint8Array;
  * dropSettledTurns(summarizeJournal(bytes)).turns.size; // open or colliding turns only
  * ```
  */
@@ -242,6 +262,9 @@ export function dropSettledTurns<T extends { turns: Map<string, TurnState> }>(
  *
  * @example
  * ```ts
+ * import { pendingTurnTexts } from "./task.ts";
+ * import { summarizeJournal } from "../journal/turn_journal.ts";
+ * declare const bytes: Uint8Array;
  * pendingTurnTexts(summarizeJournal(bytes)).has("hello"); // a pending prompt
  * ```
  */

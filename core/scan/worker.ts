@@ -9,6 +9,8 @@
  *
  * @example
  * ```ts
+ * import type { ScanTask } from "./task.ts";
+ * declare const tasks: ScanTask[];
  * const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
  * worker.postMessage({ id: 1, tasks, maxBytes: 256 << 20, trimHeap: false });
  * worker.onmessage = (e) => console.log(e.data.results);
@@ -25,6 +27,10 @@ import { runScanTask, type ScanFileResult, type ScanTask } from "./task.ts";
  *
  * @example
  * ```ts
+ * import type { ScanBatch } from "./worker.ts";
+ * import type { ScanTask } from "./task.ts";
+ * declare const worker: Worker;
+ * declare const tasks: ScanTask[];
  * worker.postMessage({ id: 7, tasks, maxBytes: 256 << 20, trimHeap: false } satisfies ScanBatch);
  * ```
  */
@@ -44,6 +50,8 @@ export interface ScanBatch {
  *
  * @example
  * ```ts
+ * import type { ScanBatchResult } from "./worker.ts";
+ * declare const worker: Worker;
  * worker.onmessage = (e: MessageEvent<ScanBatchResult>) => {
  *   if ("error" in e.data) throw new Error(e.data.error);
  * };

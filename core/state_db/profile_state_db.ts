@@ -16,6 +16,8 @@
  * @example
  * ```ts
  * import { stateDbOf, webuiRowsOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const db = stateDbOf(store, store.sessions.get("abc"));
  * for (const { row, db } of webuiRowsOf(store)) console.log(db.path, row.id);
  * ```
@@ -48,6 +50,7 @@ export type { ProfileStateDb } from "../scan/store_snapshot.ts";
  *
  * @example
  * ```ts
+ * import { ProfileStateDbs } from "./profile_state_db.ts";
  * const dbs = new ProfileStateDbs("/root/.hermes", "/root/.hermes/state.db");
  * dbs.open("work")?.db.status; // "absent" when it has no state.db
  * dbs.close();
@@ -68,6 +71,10 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
+   * import { baseHermesHome } from "../store/profile_home.ts";
+   * import { type EnvReader, defaultPaths } from "../store/default_paths.ts";
+   * declare const env: EnvReader;
    * new ProfileStateDbs(baseHermesHome(env), defaultPaths(env).stateDb);
    * ```
    */
@@ -84,6 +91,8 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
+   * declare const dbs: ProfileStateDbs;
    * dbs.open("work");
    * ```
    */
@@ -138,6 +147,8 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
+   * declare const dbs: ProfileStateDbs;
    * dbs.opened().map((e) => e.db.path);
    * ```
    */
@@ -152,6 +163,8 @@ export class ProfileStateDbs implements ProfileDbSet {
    *
    * @example
    * ```ts
+   * import { ProfileStateDbs } from "./profile_state_db.ts";
+   * declare const dbs: ProfileStateDbs;
    * dbs.close();
    * ```
    */
@@ -175,6 +188,9 @@ function realPath(path: string): string {
  *
  * @example
  * ```ts
+ * import { stateDbOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * stateDbOf(store, store.sessions.get("abc")).status;
  * ```
  */
@@ -194,6 +210,9 @@ export function stateDbOf(
  *
  * @example
  * ```ts
+ * import { profileDbsOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const { profile, db } of profileDbsOf(store)) console.log(profile, db.status);
  * ```
  */
@@ -214,6 +233,9 @@ export function profileDbsOf(store: StoreSnapshot): ProfileStateDb[] {
  *
  * @example
  * ```ts
+ * import { type ProfileRow, webuiRowsOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const { row, db }: ProfileRow = webuiRowsOf(store).next().value!;
  * ```
  */
@@ -233,6 +255,9 @@ export interface ProfileRow {
  *
  * @example
  * ```ts
+ * import { webuiRowsOf } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * for (const { row } of webuiRowsOf(store)) console.log(row.id, row.messageCount);
  * ```
  */
@@ -258,6 +283,9 @@ export function* webuiRowsOf(store: StoreSnapshot): Generator<ProfileRow> {
  *
  * @example
  * ```ts
+ * import { webuiRowFor } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const found = webuiRowFor(store, "abc");
  * if (found) found.db.messagesFor(found.row);
  * ```
@@ -280,6 +308,11 @@ export function webuiRowFor(
  *
  * @example
  * ```ts
+ * import { profileOfDb } from "./profile_state_db.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { StateDb } from "./state_db.ts";
+ * declare const store: StoreSnapshot;
+ * declare const db: StateDb;
  * profileOfDb(store, db); // "work" for work's state.db
  * ```
  */

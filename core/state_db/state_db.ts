@@ -34,6 +34,7 @@ export const STATE_DB_BUSY_TIMEOUT_MS = 1500;
  *
  * @example
  * ```ts
+ * import { SESSION_COLUMNS } from "./state_db.ts";
  * SESSION_COLUMNS.includes("title"); // true
  * ```
  */
@@ -56,6 +57,7 @@ export const SESSION_COLUMNS = [
  *
  * @example
  * ```ts
+ * import type { SqlValue } from "./state_db.ts";
  * const value: SqlValue = 42n;
  * ```
  */
@@ -66,6 +68,8 @@ export type SqlValue = string | number | bigint | Uint8Array | null;
  *
  * @example
  * ```ts
+ * import type { StateDbReader } from "./state_db.ts";
+ * declare const reader: StateDbReader;
  * for (const row of reader.webuiRows) console.log(row.id, row.columns.title, row.messageCount);
  * ```
  */
@@ -92,6 +96,9 @@ export interface StateDbSessionRow {
  *
  * @example
  * ```ts
+ * import type { StateDbReader, StateDbSessionRow, StateDbMessage } from "./state_db.ts";
+ * declare const reader: StateDbReader;
+ * declare const row: StateDbSessionRow;
  * const messages: StateDbMessage[] = reader.messagesFor(row);
  * messages.map((m) => m.role);
  * ```
@@ -110,6 +117,8 @@ export interface StateDbMessage {
  *
  * @example
  * ```ts
+ * import type { StateDb } from "./state_db.ts";
+ * declare const db: StateDb;
  * if (db.status === "unreadable" && db.problem === "locked") console.log("run again later");
  * ```
  */
@@ -136,6 +145,8 @@ export type StateDbProblem =
  *
  * @example
  * ```ts
+ * import type { StateDb, StateDbSideFile } from "./state_db.ts";
+ * declare const db: StateDb;
  * const wal: StateDbSideFile | null | undefined = db.sideFiles?.wal;
  * console.log(wal?.path, wal?.size);
  * ```
@@ -158,6 +169,8 @@ export interface StateDbSideFile {
  *
  * @example
  * ```ts
+ * import type { StateDb, StateDbSideFiles } from "./state_db.ts";
+ * declare const db: StateDb;
  * const side: StateDbSideFiles | undefined = db.sideFiles;
  * if (side?.journal?.hot) console.log("a write to state.db was cut short");
  * ```
@@ -176,6 +189,7 @@ export interface StateDbSideFiles {
  *
  * @example
  * ```ts
+ * import { type StateDb, openStateDb } from "./state_db.ts";
  * const db: StateDb = openStateDb("/srv/hermes/state.db");
  * console.log(db.status);
  * db.close();
@@ -203,6 +217,7 @@ export type StateDb =
  *
  * @example
  * ```ts
+ * import { openStateDb } from "./state_db.ts";
  * const db = openStateDb("/srv/hermes/state.db");
  * if (db.status === "ok") console.log(db.webuiRows.length, db.sessionIds.size);
  * db.close();
@@ -275,6 +290,7 @@ export interface StateDbReader {
  *
  * @example
  * ```ts
+ * import { openStateDb } from "./state_db.ts";
  * const db = openStateDb(null); // { status: "absent", path: null, ... }
  * ```
  */
@@ -582,6 +598,8 @@ function readAll(
  *
  * @example
  * ```ts
+ * import { openStateDb } from "./state_db.ts";
+ * declare const path: string;
  * const db = openStateDb(path, { partOf: (id) => (id < "m" ? 0 : 1) });
  * ```
  */
@@ -610,6 +628,8 @@ export interface OpenStateDbOptions {
  *
  * @example
  * ```ts
+ * import type { StateDbReader } from "./state_db.ts";
+ * declare const reader: StateDbReader;
  * const row = reader.lookup?.webuiRow("abc");
  * console.log(row?.messageCount, reader.lookup?.has("abc"));
  * ```
@@ -734,6 +754,8 @@ function webuiRowQueries(
  *
  * @example
  * ```ts
+ * import type { StateDbReader } from "./state_db.ts";
+ * declare const reader: StateDbReader;
  * const { webuiRows, sessionIds } = reader.parts!;
  * const firstPartsRows = webuiRows.take(), firstPartsIds = sessionIds.take();
  * ```
@@ -962,6 +984,7 @@ function isHot(journal: StateDbSideFile): boolean {
  *
  * @example
  * ```ts
+ * import { normalizeId } from "./state_db.ts";
  * normalizeId(" abc "); // "abc"
  * normalizeId(null); // ""
  * ```

@@ -16,6 +16,10 @@
  * @example
  * ```ts
  * import { healFromStateDb } from "./state_db_heal.ts";
+ * import type { StateDbReader, StateDbSessionRow } from "./state_db.ts";
+ * declare const doc: Record<string, unknown>;
+ * declare const reader: StateDbReader;
+ * declare const row: StateDbSessionRow;
  * const healed = healFromStateDb(doc, reader.transcriptFor(row));
  * if (!("skip" in healed)) console.log(healed.messages.length);
  * ```
@@ -40,6 +44,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { HealResult } from "./state_db_heal.ts";
  * const result: HealResult = { skip: "state.db holds nothing new" };
  * ```
  */
@@ -62,6 +67,7 @@ function unproved(why: string): never {
  *
  * @example
  * ```ts
+ * import { healFromStateDb } from "./state_db_heal.ts";
  * healFromStateDb({ messages: [] }, [{ role: "user", content: "hi", timestamp: 1.5 }]);
  * // { messages: [{ role: "user", ... }], context: [{ role: "user", ... }] }
  * ```
@@ -120,6 +126,13 @@ export function healFromStateDb(
  *
  * @example
  * ```ts
+ * import { closeHealedTurn } from "./state_db_heal.ts";
+ * import type { StateDbReader, StateDbSessionRow } from "./state_db.ts";
+ * import type { StreamJournal } from "../journal/stream_journal.ts";
+ * declare const doc: Record<string, unknown>;
+ * declare const journal: StreamJournal;
+ * declare const reader: StateDbReader;
+ * declare const row: StateDbSessionRow;
  * const closed = closeHealedTurn(doc, reader.transcriptFor(row), journal.output, Date.now() / 1000);
  * if (!("skip" in closed) && closed.outcome.recoveredOutput) console.log("output kept");
  * ```

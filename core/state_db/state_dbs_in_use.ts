@@ -6,6 +6,10 @@
  * @example
  * ```ts
  * import { stateDbsInUse } from "./state_dbs_in_use.ts";
+ * import type { CheckContext } from "../plugins/check.ts";
+ * import type { StateDb } from "./state_db.ts";
+ * import type { FindingDraft } from "../report/finding.ts";
+ * declare function healthOf(db: StateDb): FindingDraft[];
  * const create = (context: CheckContext) => stateDbsInUse(context, healthOf);
  * ```
  * @module
@@ -23,7 +27,13 @@ import { profileDbsOf } from "./profile_state_db.ts";
  *
  * @example
  * ```ts
- * create: (context) => stateDbsInUse(context, (db) => db.status === "ok" ? [] : [draftFor(db)]),
+ * import { stateDbsInUse } from "./state_dbs_in_use.ts";
+ * import type { StateDb } from "./state_db.ts";
+ * import type { CheckContext } from "../plugins/mod.ts";
+ * import type { FindingDraft } from "../report/finding.ts";
+ * declare const context: CheckContext;
+ * declare function draftFor(db: StateDb): FindingDraft;
+ * const visitors = stateDbsInUse(context, (db) => db.status === "ok" ? [] : [draftFor(db)]);
  * ```
  */
 export function stateDbsInUse(

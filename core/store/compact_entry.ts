@@ -34,6 +34,8 @@ export { pyTruthy };
  *
  * @example
  * ```ts
+ * import { listedUnderOtherId } from "./compact_entry.ts";
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
  * listedUnderOtherId("abc", summarizeSidecar({ session_id: "xyz" })); // true
  * listedUnderOtherId("abc", summarizeSidecar({ title: "no id" })); // false
  * ```
@@ -54,6 +56,8 @@ export function listedUnderOtherId(
  *
  * @example
  * ```ts
+ * import { indexable } from "./compact_entry.ts";
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
  * indexable("abc", summarizeSidecar({ session_id: "abc", workspace: 5 })); // false
  * ```
  */
@@ -93,6 +97,9 @@ function loadsAsSession(meta: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { compactEntry } from "./compact_entry.ts";
+ * import type { SidecarSummary } from "./sidecar_summary.ts";
+ * declare const summary: SidecarSummary;
  * compactEntry("abc", summary, Date.now() / 1000).last_message_at;
  * ```
  */
@@ -223,6 +230,7 @@ export function compactEntry(
  *
  * @example
  * ```ts
+ * import { persistedMessageCount } from "./compact_entry.ts";
  * persistedMessageCount({ message_count: "4" }); // 4
  * persistedMessageCount({ message_count: -1 }); // null
  * ```
@@ -285,6 +293,7 @@ function strOf(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { sortIndexEntries } from "./compact_entry.ts";
  * sortIndexEntries([{ updated_at: 1 }, { updated_at: 2 }]); // [{updated_at: 2}, {updated_at: 1}]
  * ```
  */

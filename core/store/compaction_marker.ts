@@ -48,6 +48,7 @@ const RAISES = Symbol("raises");
  *
  * @example
  * ```ts
+ * import { contextHasCompactionMarker } from "./compaction_marker.ts";
  * contextHasCompactionMarker([]); // false
  * ```
  */

@@ -47,6 +47,9 @@ const NEEDLE_START = '"parent_session_id": "';
  *
  * @example
  * ```ts
+ * import { type Continuations, continuationParents } from "./continuation.ts";
+ * declare const now: number;
+ * declare const dir: string;
  * const parents: Continuations = continuationParents(dir, now);
  * ```
  */
@@ -60,6 +63,10 @@ let cached: { key: string; value: Continuations } | null = null;
  *
  * @example
  * ```ts
+ * import { continuationParents } from "./continuation.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const sessionDir: string;
+ * declare const store: StoreSnapshot;
  * const parents = continuationParents(sessionDir, store.scannedAt);
  * ```
  */
@@ -77,6 +84,9 @@ export function continuationParents(
  *
  * @example
  * ```ts
+ * import { hasContinuation, continuationParents } from "./continuation.ts";
+ * declare const now: number;
+ * declare const dir: string;
  * hasContinuation(continuationParents(dir, now), "abc");
  * ```
  */

@@ -21,6 +21,7 @@ import { join } from "node:path";
  *
  * @example
  * ```ts
+ * import type { EnvReader } from "./default_paths.ts";
  * const env: EnvReader = (name) => Deno.env.get(name);
  * ```
  */
@@ -31,6 +32,8 @@ export type EnvReader = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * import { type EnvReader, type StorePaths, defaultPaths } from "./default_paths.ts";
+ * declare const env: EnvReader;
  * const { sessionDir, stateDb, hermesHome }: StorePaths = defaultPaths(env);
  * ```
  */
@@ -48,6 +51,7 @@ export interface StorePaths {
  *
  * @example
  * ```ts
+ * import { defaultPaths } from "./default_paths.ts";
  * defaultPaths((n) => ({ HOME: "/root" } as Record<string, string>)[n]).sessionDir;
  * // "/root/.hermes/webui/sessions"
  * ```

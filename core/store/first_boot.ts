@@ -25,6 +25,7 @@ import { TOOL_VERSION } from "../run/version.ts";
  *
  * @example
  * ```ts
+ * import type { FirstBoot } from "./first_boot.ts";
  * const run: FirstBoot = { command: "audit", sessionDir: "/srv/sessions", stateDbPath: "/root/.hermes/state.db", dryRun: false, startedAt: Date.now() };
  * ```
  */
@@ -46,6 +47,7 @@ export interface FirstBoot {
  *
  * @example
  * ```ts
+ * import { isMissing } from "./first_boot.ts";
  * await isMissing("/srv/sessions"); // true on a first boot
  * ```
  */
@@ -63,6 +65,8 @@ export async function isMissing(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { type FirstBoot, freshInstallReport } from "./first_boot.ts";
+ * declare const run: FirstBoot;
  * freshInstallReport(run).findings[0].kind; // "fresh_install"
  * ```
  */

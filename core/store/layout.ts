@@ -35,6 +35,7 @@ export const BACKUP_SUFFIX = ".json.bak";
  *
  * @example
  * ```ts
+ * import type { TempOrigin } from "./layout.ts";
  * const origin: TempOrigin = "sidecar_save"; // left by a save of the server
  * ```
  */
@@ -76,6 +77,7 @@ const INDEX_TEMP = new RegExp(
  *
  * @example
  * ```ts
+ * import { classifyName } from "./layout.ts";
  * classifyName("abc.tmp.12.34"); // temp of a sidecar save of "abc"
  * classifyName("Bad-Id.json"); // { type: "invalid_id", as: "sidecar", id: "Bad-Id" }
  * ```
@@ -126,6 +128,7 @@ function stripSidecarSuffixes(name: string): string {
  *
  * @example
  * ```ts
+ * import { sidecarName } from "./layout.ts";
  * sidecarName("abc"); // "abc.json"
  * ```
  */
@@ -139,6 +142,7 @@ export function sidecarName(sessionId: string): string {
  *
  * @example
  * ```ts
+ * import { backupName } from "./layout.ts";
  * backupName("abc"); // "abc.json.bak"
  * ```
  */
@@ -153,6 +157,7 @@ export function backupName(sessionId: string): string {
  *
  * @example
  * ```ts
+ * import { journalName } from "./layout.ts";
  * journalName("abc"); // "_turn_journal/abc.jsonl"
  * ```
  */
@@ -180,6 +185,7 @@ function assertValidId(sessionId: string): void {
  *
  * @example
  * ```ts
+ * import { pathIn } from "./layout.ts";
  * pathIn("/srv/sessions", "abc.json"); // "/srv/sessions/abc.json"
  * pathIn("/srv/sessions/", "abc.json"); // "/srv/sessions/abc.json"
  * ```

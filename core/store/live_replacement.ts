@@ -8,6 +8,11 @@
  * @example
  * ```ts
  * import { liveReplacement } from "./live_replacement.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const session: SessionFiles;
+ * declare const options: CheckOptions;
+ * declare const store: StoreSnapshot;
  * liveReplacement(store, session, options); // "abc.json.bak", "abc.tmp.1.2" or null
  * ```
  * @module
@@ -26,7 +31,14 @@ import { interruptedSaveOf } from "./temp_verdict.ts";
  *
  * @example
  * ```ts
- * if (liveReplacement(store, session, options)) return; // reported as shrunken_live or interrupted_save
+ * import { liveReplacement } from "./live_replacement.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const session: SessionFiles;
+ * declare const options: CheckOptions;
+ * declare const store: StoreSnapshot;
+ * // reported as shrunken_live or interrupted_save, so this check stays quiet
+ * const replaced = liveReplacement(store, session, options) !== null;
  * ```
  */
 export function liveReplacement(

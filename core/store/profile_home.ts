@@ -27,6 +27,7 @@ import type { SessionFiles } from "../scan/store_snapshot.ts";
  *
  * @example
  * ```ts
+ * import { PROFILE_NAME } from "./profile_home.ts";
  * PROFILE_NAME.test("work"); // true
  * ```
  */
@@ -40,6 +41,7 @@ const DEFAULT_PROFILE = "default";
  *
  * @example
  * ```ts
+ * import { isValidProfileName } from "./profile_home.ts";
  * isValidProfileName("work"); // true
  * isValidProfileName(".."); // false
  * isValidProfileName("Work"); // false: upper case
@@ -55,6 +57,7 @@ export function isValidProfileName(name: unknown): name is string {
  *
  * @example
  * ```ts
+ * import { profileOf } from "./profile_home.ts";
  * profileOf("work"); // "work"
  * profileOf("default"); // null
  * profileOf(null); // null
@@ -71,6 +74,9 @@ export function profileOf(value: unknown): string | null {
  *
  * @example
  * ```ts
+ * import { sessionProfile } from "./profile_home.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const profile = sessionProfile(store.sessions.get("abc")!);
  * ```
  */
@@ -93,6 +99,7 @@ export function sessionProfile(
  *
  * @example
  * ```ts
+ * import { baseHermesHome } from "./profile_home.ts";
  * baseHermesHome((n) => ({ HERMES_HOME: "/h/profiles/work" } as Record<string, string>)[n]); // "/h"
  * ```
  */
@@ -109,6 +116,7 @@ export function baseHermesHome(env: EnvReader): string {
  *
  * @example
  * ```ts
+ * import { namedProfileHome } from "./profile_home.ts";
  * namedProfileHome("/root/.hermes", "work"); // "/root/.hermes/profiles/work"
  * ```
  */

@@ -26,6 +26,7 @@ import { isPlainObject, pyInt, pyStrip, pyTruthy } from "./sidecar_summary.ts";
  *
  * @example
  * ```ts
+ * import { prunedOrphanIds } from "./pruned_orphans.ts";
  * prunedOrphanIds({ version: "1", ids: ["a", 7] }); // Set { "a", "7" }
  * ```
  */
@@ -49,6 +50,7 @@ export function prunedOrphanIds(value: unknown): Set<string> {
  *
  * @example
  * ```ts
+ * import { parsePrunedOrphans } from "./pruned_orphans.ts";
  * parsePrunedOrphans(new TextEncoder().encode("{")); // { ok: true, value: Set {} }
  * ```
  */

@@ -18,6 +18,7 @@
  *
  * @example
  * ```ts
+ * import { isPlainObject } from "./python_values.ts";
  * isPlainObject({}); // true
  * isPlainObject([]); // false
  * ```
@@ -33,6 +34,7 @@ export function isPlainObject(
  *
  * @example
  * ```ts
+ * import { pyTruthy } from "./python_values.ts";
  * pyTruthy([]); // false
  * pyTruthy("0"); // true
  * ```
@@ -51,6 +53,7 @@ export function pyTruthy(value: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { messageText } from "./python_values.ts";
  * messageText([{ type: "text", text: "a" }, { type: "text", text: "b" }]); // "ab"
  * ```
  */
@@ -77,6 +80,7 @@ const PY_SPACE = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001" +
  *
  * @example
  * ```ts
+ * import { pyStrip } from "./python_values.ts";
  * pyStrip("\x1c hi \n"); // "hi"
  * pyStrip("\ufeffhi"); // "\ufeffhi"
  * ```
@@ -96,6 +100,7 @@ export function pyStrip(text: string): string {
  *
  * @example
  * ```ts
+ * import { pyInt } from "./python_values.ts";
  * pyInt(" 1_0 "); // 10
  * pyInt(3.9); // 3
  * pyInt("3.5"); // null

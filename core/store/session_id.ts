@@ -26,6 +26,7 @@ export const MAX_SESSION_ID_LENGTH = 200;
  *
  * @example
  * ```ts
+ * import { isValidSessionId } from "./session_id.ts";
  * isValidSessionId("api-Chat_7"); // true (since v0.51.149)
  * isValidSessionId("a.b"); // false: "." is never in a sidecar id
  * ```
@@ -40,6 +41,7 @@ export function isValidSessionId(id: unknown): id is string {
  *
  * @example
  * ```ts
+ * import { isValidJournalName } from "./session_id.ts";
  * isValidJournalName("abc-1.2"); // true
  * isValidJournalName(".."); // false
  * ```
@@ -54,6 +56,7 @@ export function isValidJournalName(name: string): boolean {
  *
  * @example
  * ```ts
+ * import { describeInvalidId } from "./session_id.ts";
  * describeInvalidId("../x"); // "contains characters outside [A-Za-z0-9_-]"
  * ```
  */
@@ -75,6 +78,7 @@ export function describeInvalidId(id: unknown): string {
  *
  * @example
  * ```ts
+ * import { compareIds } from "./session_id.ts";
  * compareIds("a-b", "a"); // -1: "a-b.json" lists before "a.json"
  * compareIds("a", "ab"); // -1
  * ```

@@ -23,6 +23,10 @@ import { SEED_KEYS } from "./sidecar_era.ts";
  *
  * @example
  * ```ts
+ * import { type ShrinkGuard, intentionalShrinkGuard } from "./shrink_guards.ts";
+ * import type { SidecarSummary } from "./sidecar_summary.ts";
+ * declare const live: SidecarSummary;
+ * declare const bak: SidecarSummary;
  * const guard: ShrinkGuard | null = intentionalShrinkGuard(live, bak);
  * if (guard) console.log(`the user shrank it on purpose (${guard})`);
  * ```
@@ -52,6 +56,10 @@ const CLEARED_STATE: [string, "null" | "empty_list" | "zero"][] = [
  *
  * @example
  * ```ts
+ * import { intentionalShrinkGuard } from "./shrink_guards.ts";
+ * import type { SidecarSummary } from "./sidecar_summary.ts";
+ * declare const live: SidecarSummary;
+ * declare const bak: SidecarSummary;
  * intentionalShrinkGuard(live, bak) === null; // restore allowed
  * ```
  */

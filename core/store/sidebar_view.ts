@@ -10,6 +10,9 @@
  * @example
  * ```ts
  * import { sidebarRowOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const store: StoreSnapshot;
  * const row = sidebarRowOf(store, session);
  * if (row.hidden === "unloadable") console.log("the sidebar cannot show it");
  * ```
@@ -32,6 +35,7 @@ import type { StateDbSessionRow } from "../state_db/state_db.ts";
  *
  * @example
  * ```ts
+ * import type { HiddenReason } from "./sidebar_view.ts";
  * const why: HiddenReason = "background";
  * ```
  */
@@ -42,6 +46,10 @@ export type HiddenReason = "background" | "unloadable" | null;
  *
  * @example
  * ```ts
+ * import { type SidebarRow, sidebarRowOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const store: StoreSnapshot;
  * const row: SidebarRow = sidebarRowOf(store, session);
  * row.fields.is_cli_session; // as the list shows it
  * ```
@@ -97,6 +105,7 @@ const TERMINAL_SOURCES = new Set(["acp", "cli", "tui"]);
  *
  * @example
  * ```ts
+ * import { safeLower } from "./sidebar_view.ts";
  * safeLower(" WebUI "); // "webui"
  * safeLower(null); // ""
  * ```
@@ -117,6 +126,7 @@ export function safeLower(value: unknown): string {
  *
  * @example
  * ```ts
+ * import { safeInt } from "./sidebar_view.ts";
  * safeInt("12"); // 12
  * safeInt(2.9); // 2
  * safeInt("2.5"); // 0
@@ -132,6 +142,7 @@ export function safeInt(value: unknown): number {
  *
  * @example
  * ```ts
+ * import { hasWebuiOrigin } from "./sidebar_view.ts";
  * hasWebuiOrigin({ source_tag: "WebUI" }); // true
  * ```
  */
@@ -150,6 +161,7 @@ export function hasWebuiOrigin(fields: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { listsAsCli } from "./sidebar_view.ts";
  * listsAsCli({ source_tag: "cli" }); // true
  * listsAsCli({ source_tag: "webui", is_cli_session: true }); // false
  * ```
@@ -207,6 +219,7 @@ function hasDefaultCliTitle(fields: Record<string, unknown>): boolean {
  *
  * @example
  * ```ts
+ * import { loadProblemOf } from "./sidebar_view.ts";
  * loadProblemOf({ workspace: 5 }); // "workspace is not a string"
  * loadProblemOf({ workspace: "/w" }); // null
  * ```
@@ -231,6 +244,9 @@ export function loadProblemOf(meta: Record<string, unknown>): string | null {
  *
  * @example
  * ```ts
+ * import { webuiRowOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * webuiRowOf(store, "abc")?.messageCount;
  * ```
  */
@@ -261,6 +277,9 @@ const rowsById = new WeakMap<
  *
  * @example
  * ```ts
+ * import { indexEntryOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * indexEntryOf(store, "abc")?.entry.message_count;
  * ```
  */
@@ -291,6 +310,9 @@ const entriesById = new WeakMap<IndexEntry[], Map<string, IndexEntry>>();
  *
  * @example
  * ```ts
+ * import { sidebarRowOf } from "./sidebar_view.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const row = sidebarRowOf(store, store.sessions.get("abc")!);
  * ```
  */
@@ -366,7 +388,11 @@ function isHiddenBackground(
  *
  * @example
  * ```ts
- * knownMessageCount(store, session, row) > 0;
+ * import { type SidebarRow, knownMessageCount } from "./sidebar_view.ts";
+ * import type { SessionFiles } from "../scan/store_snapshot.ts";
+ * declare const session: SessionFiles;
+ * declare const row: SidebarRow;
+ * knownMessageCount(session, row) > 0;
  * ```
  */
 export function knownMessageCount(

@@ -45,6 +45,7 @@ const AFTER_MESSAGES = new Set([
  *
  * @example
  * ```ts
+ * import { editSidecarText } from "./sidecar_edit.ts";
  * editSidecarText('{"messages": [1]}', { messages: [1] }, { messages: [1, 2] }); // '{"messages": [1, 2]}'
  * ```
  */

@@ -21,6 +21,7 @@
  *
  * @example
  * ```ts
+ * import { SEED_KEYS } from "./sidecar_era.ts";
  * SEED_KEYS.has("read_only"); // false: since v0.51.58
  * ```
  */
@@ -80,6 +81,7 @@ const SEED_ID = /^[0-9a-z_]+$/;
  *
  * @example
  * ```ts
+ * import { isSeedShaped } from "./sidecar_era.ts";
  * isSeedShaped({ messages: [] }, "Api-1"); // false
  * ```
  */

@@ -32,6 +32,7 @@ const BULK_KEYS = new Set(["messages", "tool_calls", "context_messages"]);
  *
  * @example
  * ```ts
+ * import { type SidecarSummary, summarizeSidecar } from "./sidecar_summary.ts";
  * const summary: SidecarSummary = summarizeSidecar({ session_id: "a", messages: [] });
  * summary.messageCount; // 0
  * ```
@@ -73,6 +74,8 @@ export interface SidecarSummary {
  *
  * @example
  * ```ts
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
+ * declare const value: unknown;
  * summarizeSidecar(value, { userTextsAmong: new Set(["hello"]) }).userTexts; // Set { "hello" } if a user said it
  * ```
  */
@@ -92,6 +95,7 @@ export interface SummarizeOptions {
  *
  * @example
  * ```ts
+ * import { summarizeSidecar } from "./sidecar_summary.ts";
  * summarizeSidecar([1, 2]).messageCount; // -1: a list is not a session
  * ```
  */
@@ -180,6 +184,7 @@ function isUserMessage(message: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { toTimestamp } from "./sidecar_summary.ts";
  * toTimestamp("1778458282.1"); // 1778458282.1
  * toTimestamp("yesterday"); // null
  * ```
@@ -204,6 +209,7 @@ export function toTimestamp(raw: unknown): number | null {
  *
  * @example
  * ```ts
+ * import { lastMessageTimestamp } from "./sidecar_summary.ts";
  * lastMessageTimestamp([{ role: "user", timestamp: 5 }, { role: "tool", timestamp: 9 }]); // 5
  * ```
  */

@@ -7,9 +7,13 @@
  * @example
  * ```ts
  * import { recheckTemp } from "./temp_recheck.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const checked = await recheckTemp(finding, context);
- * if ("skip" in checked) return checked;
- * checked.verdict.kind; // "stale_temp", "interrupted_save", ...
+ * // a repair's plan returns a skip as it is
+ * if (!("skip" in checked)) checked.verdict.kind; // "stale_temp", "interrupted_save", ...
  * ```
  * @module
  */
@@ -48,6 +52,11 @@ export interface RecheckedTemp {
  *
  * @example
  * ```ts
+ * import { recheckTemp } from "./temp_recheck.ts";
+ * import type { Finding } from "../report/finding.ts";
+ * import type { RepairContext } from "../plugins/repair.ts";
+ * declare const finding: Finding;
+ * declare const context: RepairContext;
  * const checked = await recheckTemp(finding, context);
  * ```
  */

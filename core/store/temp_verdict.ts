@@ -8,6 +8,10 @@
  * @example
  * ```ts
  * import { judgeTemp, tempFactsOf } from "./temp_verdict.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const options: CheckOptions;
+ * declare const store: StoreSnapshot;
  * for (const temp of store.temps) {
  *   const facts = tempFactsOf(store, temp);
  *   if (facts) console.log(temp.name, judgeTemp(facts, options).kind);
@@ -89,6 +93,8 @@ export interface TempVerdict {
  *
  * @example
  * ```ts
+ * import { type TempFacts, judgeTemp } from "./temp_verdict.ts";
+ * declare const facts: TempFacts;
  * judgeTemp(facts, { now: Date.now(), serverStopped: false }).kind; // "young_temp"
  * ```
  */
@@ -209,6 +215,9 @@ function savedBefore(
  *
  * @example
  * ```ts
+ * import { tempFactsOf } from "./temp_verdict.ts";
+ * import type { StoreSnapshot } from "../scan/store_snapshot.ts";
+ * declare const store: StoreSnapshot;
  * const facts = tempFactsOf(store, store.temps[0]);
  * ```
  */
@@ -263,7 +272,13 @@ function liveStateOf(live: ScannedFile<SidecarSummary> | undefined): LiveState {
  *
  * @example
  * ```ts
- * interruptedSaveOf(store, session, options)?.name; // "abc.tmp.12.34"
+ * import { interruptedSaveOf } from "./temp_verdict.ts";
+ * import type { StoreSnapshot, SessionFiles } from "../scan/store_snapshot.ts";
+ * import type { CheckOptions } from "../plugins/check.ts";
+ * declare const session: SessionFiles;
+ * declare const options: CheckOptions;
+ * declare const store: StoreSnapshot;
+ * interruptedSaveOf(store, session.temps, options)?.name; // "abc.tmp.12.34"
  * ```
  */
 export function interruptedSaveOf(

@@ -24,6 +24,7 @@ const SHAPE = 'does not have the shape {"version": 1, "ids": [...]}';
  *
  * @example
  * ```ts
+ * import { tombstoneSummary } from "./tombstone.ts";
  * tombstoneSummary({ version: 2, ids: ["a"] }).valid; // false
  * ```
  */
