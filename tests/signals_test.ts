@@ -58,16 +58,21 @@ async function withBigStore(
     }
     await test(store);
   } finally {
-    // A loaded machine may still be reaping the killed run's files when the
-    // test ends: a few tries, then the error.
-    for (let tries = 1;; tries++) {
-      try {
-        await Deno.remove(root, { recursive: true });
-        break;
-      } catch (error) {
-        if (tries === 5) throw error;
-        await new Promise((done) => setTimeout(done, 200 * tries));
-      }
+    await removeTrying(root);
+  }
+}
+
+/**
+ * Removes a temp dir, trying again a few times: on a loaded machine a
+ * removal can race the last files a run made settling into the dir.
+ */
+async function removeTrying(root: string): Promise<void> {
+  for (let tries = 1;; tries++) {
+    try {
+      return await Deno.remove(root, { recursive: true });
+    } catch (error) {
+      if (tries === 5) throw error;
+      await new Promise((done) => setTimeout(done, 200 * tries));
     }
   }
 }
