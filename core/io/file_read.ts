@@ -15,10 +15,9 @@
  */
 
 import type * as NodeFs from "node:fs";
+import { type Fs, loadNodeFs } from "./node_fs.ts";
 import { utf8SequenceLength } from "../json/json_scan.ts";
 import { overlaidFile } from "./overlay.ts";
-
-type Fs = typeof NodeFs;
 
 /**
  * Why a file could not be read or parsed.
@@ -142,8 +141,6 @@ export type FileReader = (
   maxBytes: number,
 ) => ReadResult<Uint8Array>;
 
-let loadedFs: Promise<Fs> | undefined;
-
 /**
  * The synchronous reader behind {@linkcode readRegularFile}, for loops that
  * read many files (the scan and its workers). It is synchronous because
@@ -255,9 +252,7 @@ export type FileContents<T> = (
 export async function fileConsumer<T>(
   contents: FileContents<T>,
 ): Promise<(path: string, maxBytes: number) => ReadResult<T>> {
-  // The default export: the object whose methods tests can wrap to count
-  // opens.
-  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
+  const fs = await loadNodeFs();
   return (path, maxBytes) => readRegularFileWith(fs, contents, path, maxBytes);
 }
 
@@ -365,7 +360,7 @@ export async function openRegularFile(
   path: string,
   maxBytes: number,
 ): Promise<{ ok: true; file: OpenFile } | ReadFailure> {
-  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
+  const fs = await loadNodeFs();
   return openRegularFileWith(fs, path, maxBytes);
 }
 

@@ -22,10 +22,9 @@
  */
 
 import type * as NodeFs from "node:fs";
+import { type Fs, loadNodeFs } from "./node_fs.ts";
 import type { Expectation } from "../plugins/action.ts";
 import { sha256Hex } from "./hash.ts";
-
-type Fs = typeof NodeFs;
 
 /**
  * How long a change waits for another process to release the file's lock.
@@ -175,8 +174,6 @@ export function truncateLocked(
   });
 }
 
-let loadedFs: Promise<Fs> | undefined;
-
 async function changeLocked(
   path: string,
   expect: Expectation & { exists: true },
@@ -187,8 +184,7 @@ async function changeLocked(
     bytes: Uint8Array,
   ) => Promise<LockedChange | LockedRefusal>,
 ): Promise<LockedChange | LockedRefusal> {
-  // Loaded on first use, as the reader does: most runs never append.
-  const fs = await (loadedFs ??= import("node:fs").then((m) => m.default));
+  const fs = await loadNodeFs();
   const changed = (detail: string): LockedRefusal => ({
     ok: false,
     reason: "store_changed",

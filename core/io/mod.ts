@@ -12,6 +12,7 @@
  *   turn journal) under the advisory lock its writers take.
  * - `new_file.ts`: Creating files and dirs of the store without following
  *   links.
+ * - `node_fs.ts`: node:fs, loaded on first use.
  * - `overlay.ts`: A dry run's store:
  * - `owner_reexec.ts`: Acting with the store owner's rights:
  * - `run_prune.ts`: `runs --prune`:
@@ -36,6 +37,7 @@ export * from "./lock.ts";
 export * from "./lock_file.ts";
 export * from "./locked_append.ts";
 export * from "./new_file.ts";
+export * from "./node_fs.ts";
 export * from "./overlay.ts";
 export * from "./owner_reexec.ts";
 export * from "./run_prune.ts";

@@ -20,8 +20,8 @@
  * @module
  */
 
-import fs, { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { type Fs, loadNodeFs } from "./node_fs.ts";
 
 /**
  * The mode, owner and group a new file gets; null fields are left as
@@ -117,6 +117,8 @@ export async function createNoFollow(
   // Synchronous but for the fsync: a repair writes its files many at once
   // so their fsyncs are committed together, and there each hop to the I/O
   // threads for an open, write, chmod or close costs more than the call.
+  const fs = await loadNodeFs();
+  const { constants } = fs;
   let fd: number;
   try {
     fd = fs.openSync(
@@ -136,7 +138,7 @@ export async function createNoFollow(
     while (written < data.length) {
       written += fs.writeSync(fd, data, written, data.length - written);
     }
-    if (look) giveLookSync(fd, look);
+    if (look) giveLookSync(fs, fd, look);
     await new Promise<void>((resolve, reject) =>
       fs.fsync(fd, (error) => error ? reject(error) : resolve())
     );
@@ -153,7 +155,7 @@ export async function createNoFollow(
 }
 
 /** {@linkcode giveLook} on a descriptor, synchronously. */
-function giveLookSync(fd: number, look: FileLook): void {
+function giveLookSync(fs: Fs, fd: number, look: FileLook): void {
   if (look.mode !== null) {
     try {
       fs.fchmodSync(fd, look.mode);
@@ -217,6 +219,7 @@ export async function openDirNoFollow(
 ): Promise<FileHandle | null> {
   const named = await Deno.lstat(path).catch(() => null);
   if (named === null || !named.isDirectory) return null;
+  const { constants } = await loadNodeFs();
   return await openSame(
     path,
     constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
@@ -242,9 +245,10 @@ export async function openSame(
   flags: number,
   identity: { dev: number; ino: number | null },
 ): Promise<FileHandle | null> {
+  const fs = await loadNodeFs();
   let handle: FileHandle;
   try {
-    handle = await open(path, flags | constants.O_NOFOLLOW);
+    handle = await fs.promises.open(path, flags | fs.constants.O_NOFOLLOW);
   } catch {
     return null;
   }
@@ -276,6 +280,7 @@ export async function giveLookOf(
   path: string,
   look: FileLook,
 ): Promise<void> {
+  const { constants } = await loadNodeFs();
   const handle = await openSame(path, constants.O_RDONLY, await file.stat());
   if (handle === null) return; // swapped: it keeps 0600 and this user
   try {

@@ -85,6 +85,7 @@ export type {
   TombstoneSummary,
 } from "./store_snapshot.ts";
 import { listRuns } from "../io/run_records.ts";
+import { loadNodeFs } from "../io/node_fs.ts";
 import { scanRunJournals } from "./run_journal_scan.ts";
 import { StoreParts } from "./store_part.ts";
 import { NO_TEMPS, SessionWalk } from "./session_walk.ts";
@@ -275,6 +276,8 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
     store.profileDbs?.close();
     throw error;
   }
+  // Before any check runs: some read other files synchronously (node_fs.ts).
+  if (names.length > 0) await loadNodeFs();
   store.runRecordProblems = (await listRuns(options.sessionDir)).invalid
     .flatMap((run) => run.problems);
   const session = (id: string): SessionFiles => {

@@ -19,14 +19,7 @@
  */
 
 import { overlaidFile, storeReadDirSync } from "../io/overlay.ts";
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readSync,
-} from "node:fs";
+import { loadedNodeFs } from "../io/node_fs.ts";
 import { join } from "node:path";
 import { parseJsonBytes } from "../io/file_read.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
@@ -168,6 +161,9 @@ function readHead(
     if (whole && planned.data.length > limit) return null;
     return planned.data.subarray(0, limit);
   }
+  // Loaded by the scan this runs after (node_fs.ts).
+  const { closeSync, constants, fstatSync, lstatSync, openSync, readSync } =
+    loadedNodeFs();
   let fd: number;
   try {
     if (!lstatSync(path).isFile()) return null;
