@@ -10,8 +10,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { join, resolve } from "./core/io/path.ts";
 import { defaultPaths } from "./core/store/default_paths.ts";
 import { baseHermesHome } from "./core/store/profile_home.ts";
 import { EXIT } from "./core/report/report.ts";
@@ -34,6 +33,7 @@ import { versionText } from "./core/run/version_text.ts";
 import { explainName, kindLine } from "./core/run/explain.ts";
 import { LockHeldError } from "./core/io/lock.ts";
 import { UsageError } from "./core/run/usage_error.ts";
+import { parseCommandLine } from "./core/run/args.ts";
 import { resolveCommand } from "./core/review/resolve_command.ts";
 import { acknowledgeCommand } from "./core/review/acknowledge_command.ts";
 import type { ScanOptions } from "./core/scan/snapshot.ts";
@@ -294,45 +294,35 @@ async function run(
   io: CliIo,
   registry: Registry,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        "session-dir": { type: "string" },
-        "state-db": { type: "string" },
-        "no-state-db": { type: "boolean" },
-        format: { type: "string" },
-        check: { type: "string", multiple: true },
-        skip: { type: "string", multiple: true },
-        "max-file-size": { type: "string" },
-        workers: { type: "string" },
-        "dry-run": { type: "boolean" },
-        "server-stopped": { type: "boolean" },
-        "also-repair": { type: "string", multiple: true },
-        plugin: { type: "string", multiple: true },
-        "plugin-dir": { type: "string" },
-        "plugin-timeout": { type: "string" },
-        prune: { type: "boolean" },
-        keep: { type: "string" },
-        html: { type: "string" },
-        undelete: { type: "boolean" },
-        note: { type: "string" },
-        list: { type: "boolean" },
-        remove: { type: "string" },
-        verbose: { type: "boolean" },
-        quiet: { type: "boolean" },
-        "allow-missing": { type: "boolean" },
-        "metrics-file": { type: "string" },
-        version: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(parseErrorText(error));
-  }
+  const parsed = parseCommandLine(args, {
+    "session-dir": { type: "string" },
+    "state-db": { type: "string" },
+    "no-state-db": { type: "boolean" },
+    format: { type: "string" },
+    check: { type: "string", multiple: true },
+    skip: { type: "string", multiple: true },
+    "max-file-size": { type: "string" },
+    workers: { type: "string" },
+    "dry-run": { type: "boolean" },
+    "server-stopped": { type: "boolean" },
+    "also-repair": { type: "string", multiple: true },
+    plugin: { type: "string", multiple: true },
+    "plugin-dir": { type: "string" },
+    "plugin-timeout": { type: "string" },
+    prune: { type: "boolean" },
+    keep: { type: "string" },
+    html: { type: "string" },
+    undelete: { type: "boolean" },
+    note: { type: "string" },
+    list: { type: "boolean" },
+    remove: { type: "string" },
+    verbose: { type: "boolean" },
+    quiet: { type: "boolean" },
+    "allow-missing": { type: "boolean" },
+    "metrics-file": { type: "string" },
+    version: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const { positionals } = parsed;
   const values: Values = parsed.values;
   for (const flag of ["check", "skip", "also-repair"]) {
@@ -825,18 +815,6 @@ async function scanOf(values: Values, io: CliIo): Promise<ScanOptions> {
       ? { base: baseHermesHome(io.env), defaultStateDb: defaults.stateDb }
       : null,
   };
-}
-
-/** Node's parseArgs messages, cut to what an operator needs. */
-function parseErrorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const unknown = /^Unknown option '([^']+)'/.exec(text);
-  if (unknown) return `unknown option ${unknown[1]}`;
-  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(
-    text,
-  );
-  if (missing) return `option ${missing[1]} needs a value`;
-  return text.split(". ")[0].replace(/\.$/, "");
 }
 
 /** The commands that work on a session dir. */

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../core/io/path.ts";
 import { defineCheck } from "../core/plugins/check.ts";
 import { parseJsonBytes, readRegularFile } from "../core/io/file_read.ts";
 import type { Evidence, JsonValue } from "../core/report/finding.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolve } from "../core/io/path.ts";
 import { defineRepair } from "../core/plugins/repair.ts";
 import { isValidSessionId } from "../core/store/session_id.ts";
 import type {

@@ -26,7 +26,7 @@
  */
 
 import { namedProfileHome, profileOf } from "../core/store/profile_home.ts";
-import { join } from "node:path";
+import { join } from "../core/io/path.ts";
 import {
   compressionParentReason,
   hasStreamState,

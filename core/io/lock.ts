@@ -29,7 +29,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./path.ts";
 import {
   createLockFile,
   type ExistingLockFile,

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "./path.ts";
 import { openRegularFile } from "./file_read.ts";
 import { randomHex } from "./hash.ts";
 import { giveLookOf, lookOf } from "./new_file.ts";

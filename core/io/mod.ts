@@ -13,6 +13,7 @@
  * - `new_file.ts`: Creating files and dirs of the store without following
  *   links.
  * - `node_fs.ts`: node:fs, loaded on first use.
+ * - `path.ts`: POSIX paths and file URLs, without Node's layer.
  * - `overlay.ts`: A dry run's store:
  * - `owner_reexec.ts`: Acting with the store owner's rights:
  * - `run_prune.ts`: `runs --prune`:
@@ -40,6 +41,7 @@ export * from "./new_file.ts";
 export * from "./node_fs.ts";
 export * from "./overlay.ts";
 export * from "./owner_reexec.ts";
+export * from "./path.ts";
 export * from "./run_prune.ts";
 export * from "./run_records.ts";
 export * from "./safety.ts";

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "./path.ts";
 import type { Action, ActionOutcome } from "../plugins/action.ts";
 import { sha256Hex } from "./hash.ts";
 

@@ -21,8 +21,8 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import { dirname } from "node:path";
+import { pathOfFileUrl } from "./path.ts";
+import { dirname } from "./path.ts";
 import { CLI_FLAGS } from "../run/permissions.ts";
 import { EXIT } from "../report/report.ts";
 import { storeOwner } from "./store_owner.ts";
@@ -132,7 +132,7 @@ async function runAs(
   const who = `uid ${uid} (gid ${gid}), the owner of ${path}`;
   const unreadable = Deno.build.standalone
     ? null
-    : await unreachable(fileURLToPath(Deno.mainModule), uid, gid, 0o4);
+    : await unreachable(pathOfFileUrl(Deno.mainModule), uid, gid, 0o4);
   if (unreadable) {
     return refuse(
       io,

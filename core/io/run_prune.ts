@@ -21,7 +21,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./path.ts";
 import { readRegularFile } from "./file_read.ts";
 import { sha256Hex } from "./hash.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "./path.ts";
 import type { Action, ActionOutcome } from "../plugins/action.ts";
 import { parseJsonBytes, readRegularFile } from "./file_read.ts";
 import { sha256HexOfText } from "./hash.ts";

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "./path.ts";
 import type { Action, ActionOutcome, Expectation } from "../plugins/action.ts";
 import { readRegularFile } from "./file_read.ts";
 import { appendLocked, truncateLocked } from "./locked_append.ts";

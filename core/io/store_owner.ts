@@ -19,7 +19,7 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "./path.ts";
 import { JOURNAL_DIR } from "../store/layout.ts";
 
 /**

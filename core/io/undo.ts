@@ -17,7 +17,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./path.ts";
 import type { Action, Expectation } from "../plugins/action.ts";
 import { acquireLock, type LockHolder } from "./lock.ts";
 import {

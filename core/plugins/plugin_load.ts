@@ -20,8 +20,8 @@
  * @module
  */
 
-import { basename, extname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { basename, extname, join, resolve } from "../io/path.ts";
+import { fileUrlOf } from "../io/path.ts";
 import { type Check, type CheckDefinition, defineCheck } from "./check.ts";
 import type { ExternalPlugin } from "./plugin_runner.ts";
 import { PIPELINE_KINDS } from "./pipeline.ts";
@@ -215,7 +215,7 @@ async function importChecks(
 ): Promise<Check[]> {
   let module: Record<string, unknown>;
   try {
-    module = await import(pathToFileURL(absolute).href);
+    module = await import(fileUrlOf(absolute).href);
   } catch (error) {
     throw new PluginLoadError(
       `check module ${path} cannot be loaded: ${(error as Error).message}`,

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative } from "../io/path.ts";
 import type { Check, CheckOptions } from "./check.ts";
 import type {
   Evidence,

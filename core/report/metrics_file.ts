@@ -27,7 +27,7 @@
  * @module
  */
 
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "../io/path.ts";
 import { createNoFollow } from "../io/new_file.ts";
 import { readRegularFile } from "../io/file_read.ts";
 import { isMetricsText, metricsText } from "./metrics.ts";

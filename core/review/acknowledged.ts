@@ -24,7 +24,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "../io/path.ts";
 import { parseJsonBytes, readRegularFile } from "../io/file_read.ts";
 import type { Finding } from "../report/finding.ts";
 import { type AuditResult, summarizeFindings } from "../run/audit.ts";

@@ -27,7 +27,7 @@
  */
 
 import { cut, escapeHtml } from "../report/excerpt.ts";
-import { dirname, relative } from "node:path";
+import { dirname, relative } from "../io/path.ts";
 import {
   type EvidenceOptions,
   EvidenceReader,

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import type { Action, ActionOutcome } from "../plugins/action.ts";
 import { type AuditResult, auditStore, summarizeFindings } from "./audit.ts";
 import { PIPELINE_KINDS, toFinding } from "../plugins/pipeline.ts";

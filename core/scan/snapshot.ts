@@ -20,7 +20,7 @@ import {
   storeLstatSync,
   storeReadDirSync,
 } from "../io/overlay.ts";
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import {
   fileConsumer,
   type FileContents,

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "../io/path.ts";
 import {
   namedProfileHome,
   profileOf,

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { DatabaseSync } from "node:sqlite";
 
 /** How long a locked database is waited on before it is reported. */

@@ -20,7 +20,7 @@
 
 import { overlaidFile, storeReadDirSync } from "../io/overlay.ts";
 import { loadedNodeFs } from "../io/node_fs.ts";
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { parseJsonBytes } from "../io/file_read.ts";
 import { isPlainObject } from "./sidecar_summary.ts";
 import { INDEX_FILE, SIDECAR_SUFFIX } from "./layout.ts";

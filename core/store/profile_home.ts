@@ -17,7 +17,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../io/path.ts";
 import type { EnvReader } from "./default_paths.ts";
 import type { SessionFiles } from "../scan/store_snapshot.ts";
 
