@@ -436,30 +436,36 @@ def not_started(started):
     record("not_started", sid, stream, prompt, started)
 
 
-def state_db_ahead(started):
+def agent_state_db(sid, started, rows, columns=()):
+    # The agent's own rows of the session (this project's schema of
+    # state.db, as the agent keeps it); columns are the message columns
+    # past the base ones.
     import sqlite3
+    db = sqlite3.connect(str(root / "hermes" / "state.db"))
+    db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, "
+               + "".join(name + " TEXT, " for name in columns) + "active INTEGER DEFAULT 1)")
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
+               (sid, "Crash " + sid, started - 600, len(rows)))
+    names = ("role", "content", "timestamp", "tool_calls") + tuple(columns)
+    for m in rows:
+        db.execute("INSERT INTO messages (session_id, " + ", ".join(names) + ") VALUES (?" + ", ?" * len(names) + ")",
+                   (sid,) + tuple(m.get(name) for name in names))
+    db.commit()
+    db.close()
+
+
+def state_db_ahead(started):
     sid, stream = "crash_state_db_ahead", "run0statedb001"
     prompt = "Draft the release notes."
     start_turn(sid, stream, prompt, started, prior_turn(started))
     run(sid, stream, started, tokens("Release notes: fixed the crash"))
-    # The agent's own rows (this project's schema of state.db, as the
-    # agent keeps it): the earlier turn and the prompt it persisted.
-    db = sqlite3.connect(str(root / "hermes" / "state.db"))
-    db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
-    db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, active INTEGER DEFAULT 1)")
-    rows = prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}]
-    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
-               (sid, "Crash " + sid, started - 600, len(rows)))
-    for m in rows:
-        db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)",
-                   (sid, m["role"], m["content"], m["timestamp"]))
-    db.commit()
-    db.close()
+    # The agent persisted the earlier turn and the prompt.
+    agent_state_db(sid, started, prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}])
     record("state_db_ahead", sid, stream, prompt, started)
 
 
 def state_db_ahead_tool(started):
-    import sqlite3
     sid, stream = "crash_state_db_ahead_tool", "run0statedb002"
     prompt = "List the files, then count the lines."
     ls = {"command": "ls -la /srv"}
@@ -471,9 +477,6 @@ def state_db_ahead_tool(started):
     # call and its result), not the text it was streaming when it died.
     call = [{"id": "call_1", "type": "function",
              "function": {"name": "terminal", "arguments": json.dumps(ls)}}]
-    db = sqlite3.connect(str(root / "hermes" / "state.db"))
-    db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
-    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, tool_call_id TEXT, tool_name TEXT, active INTEGER DEFAULT 1)")
     rows = prior_turn(started) + [
         {"role": "user", "content": prompt, "timestamp": started + 0.2},
         {"role": "assistant", "content": "Listing the files first.", "timestamp": started + 3.5,
@@ -481,13 +484,7 @@ def state_db_ahead_tool(started):
         {"role": "tool", "content": "a.log b.log", "timestamp": started + 5.5,
          "tool_call_id": "call_1", "tool_name": "terminal"},
     ]
-    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
-               (sid, "Crash " + sid, started - 600, len(rows)))
-    for m in rows:
-        db.execute("INSERT INTO messages (session_id, role, content, timestamp, tool_calls, tool_call_id, tool_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (sid, m["role"], m["content"], m["timestamp"], m.get("tool_calls"), m.get("tool_call_id"), m.get("tool_name")))
-    db.commit()
-    db.close()
+    agent_state_db(sid, started, rows, columns=("tool_call_id", "tool_name"))
     record("state_db_ahead_tool", sid, stream, prompt, started)
 
 
