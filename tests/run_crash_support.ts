@@ -211,15 +211,12 @@ def chat_start(s, stream, prompt, started):
         "model_provider": None, "created_at": s.pending_started_at})
 `;
 
-// Drives the server's own writers only.
-const BUILD = PRELUDE + CHAT_START + String.raw`
+// The start of both builders: the scenarios asked for (argv[2]), the
+// store's dirs, and the turn a crashed session finished before its crash.
+const BUILDER = String.raw`
 wanted = [name for name in sys.argv[2].split(",") if name]
 sd.mkdir(parents=True, exist_ok=True)
 (root / "hermes").mkdir(parents=True, exist_ok=True)
-from api import models, routes, run_journal, turn_journal
-
-NOW = time.time()
-out = {}
 
 
 def prior_turn(started):
@@ -227,6 +224,14 @@ def prior_turn(started):
         {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
         {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
     ]
+`;
+
+// Drives the server's own writers only.
+const BUILD = PRELUDE + CHAT_START + BUILDER + String.raw`
+from api import models, routes, run_journal, turn_journal
+
+NOW = time.time()
+out = {}
 
 
 def start_turn(sid, stream, prompt, started, messages, extra=None, context=True):
@@ -533,10 +538,7 @@ print(json.dumps(views))
 `;
 
 // Drives the seed's own writers only (its sids are [0-9a-z_]).
-const SEED_BUILD = PRELUDE + CHAT_START + String.raw`
-wanted = [name for name in sys.argv[2].split(",") if name]
-sd.mkdir(parents=True, exist_ok=True)
-(root / "hermes").mkdir(parents=True, exist_ok=True)
+const SEED_BUILD = PRELUDE + CHAT_START + BUILDER + String.raw`
 from api import models, routes, turn_journal
 
 NOW = time.time()
@@ -553,10 +555,7 @@ def crash(scenario, sid, stream, prompt, started, messages):
 
 for i, name in enumerate(wanted):
     started = NOW - 3600 + i
-    earlier = [
-        {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
-        {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
-    ]
+    earlier = prior_turn(started)
     if name == "g0_stale":
         crash(name, "crash_g0_stale", "run0g0stale001", "Still there, old server?", started, earlier)
     elif name == "g0_first_turn":
