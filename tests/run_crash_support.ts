@@ -211,15 +211,12 @@ def chat_start(s, stream, prompt, started):
         "model_provider": None, "created_at": s.pending_started_at})
 `;
 
-// Drives the server's own writers only.
-const BUILD = PRELUDE + CHAT_START + String.raw`
+// The start of both builders: the scenarios asked for (argv[2]), the
+// store's dirs, and the turn a crashed session finished before its crash.
+const BUILDER = String.raw`
 wanted = [name for name in sys.argv[2].split(",") if name]
 sd.mkdir(parents=True, exist_ok=True)
 (root / "hermes").mkdir(parents=True, exist_ok=True)
-from api import models, routes, run_journal, turn_journal
-
-NOW = time.time()
-out = {}
 
 
 def prior_turn(started):
@@ -227,6 +224,14 @@ def prior_turn(started):
         {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
         {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
     ]
+`;
+
+// Drives the server's own writers only.
+const BUILD = PRELUDE + CHAT_START + BUILDER + String.raw`
+from api import models, routes, run_journal, turn_journal
+
+NOW = time.time()
+out = {}
 
 
 def start_turn(sid, stream, prompt, started, messages, extra=None, context=True):
@@ -436,30 +441,36 @@ def not_started(started):
     record("not_started", sid, stream, prompt, started)
 
 
-def state_db_ahead(started):
+def agent_state_db(sid, started, rows, columns=()):
+    # The agent's own rows of the session (this project's schema of
+    # state.db, as the agent keeps it); columns are the message columns
+    # past the base ones.
     import sqlite3
+    db = sqlite3.connect(str(root / "hermes" / "state.db"))
+    db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, "
+               + "".join(name + " TEXT, " for name in columns) + "active INTEGER DEFAULT 1)")
+    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
+               (sid, "Crash " + sid, started - 600, len(rows)))
+    names = ("role", "content", "timestamp", "tool_calls") + tuple(columns)
+    for m in rows:
+        db.execute("INSERT INTO messages (session_id, " + ", ".join(names) + ") VALUES (?" + ", ?" * len(names) + ")",
+                   (sid,) + tuple(m.get(name) for name in names))
+    db.commit()
+    db.close()
+
+
+def state_db_ahead(started):
     sid, stream = "crash_state_db_ahead", "run0statedb001"
     prompt = "Draft the release notes."
     start_turn(sid, stream, prompt, started, prior_turn(started))
     run(sid, stream, started, tokens("Release notes: fixed the crash"))
-    # The agent's own rows (this project's schema of state.db, as the
-    # agent keeps it): the earlier turn and the prompt it persisted.
-    db = sqlite3.connect(str(root / "hermes" / "state.db"))
-    db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
-    db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, active INTEGER DEFAULT 1)")
-    rows = prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}]
-    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
-               (sid, "Crash " + sid, started - 600, len(rows)))
-    for m in rows:
-        db.execute("INSERT INTO messages (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)",
-                   (sid, m["role"], m["content"], m["timestamp"]))
-    db.commit()
-    db.close()
+    # The agent persisted the earlier turn and the prompt.
+    agent_state_db(sid, started, prior_turn(started) + [{"role": "user", "content": prompt, "timestamp": started}])
     record("state_db_ahead", sid, stream, prompt, started)
 
 
 def state_db_ahead_tool(started):
-    import sqlite3
     sid, stream = "crash_state_db_ahead_tool", "run0statedb002"
     prompt = "List the files, then count the lines."
     ls = {"command": "ls -la /srv"}
@@ -471,9 +482,6 @@ def state_db_ahead_tool(started):
     # call and its result), not the text it was streaming when it died.
     call = [{"id": "call_1", "type": "function",
              "function": {"name": "terminal", "arguments": json.dumps(ls)}}]
-    db = sqlite3.connect(str(root / "hermes" / "state.db"))
-    db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, source TEXT, title TEXT, model TEXT, started_at REAL, parent_session_id TEXT, message_count INTEGER, ended_at REAL, end_reason TEXT)")
-    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, session_id TEXT, role TEXT, content TEXT, timestamp REAL, tool_calls TEXT, tool_call_id TEXT, tool_name TEXT, active INTEGER DEFAULT 1)")
     rows = prior_turn(started) + [
         {"role": "user", "content": prompt, "timestamp": started + 0.2},
         {"role": "assistant", "content": "Listing the files first.", "timestamp": started + 3.5,
@@ -481,13 +489,7 @@ def state_db_ahead_tool(started):
         {"role": "tool", "content": "a.log b.log", "timestamp": started + 5.5,
          "tool_call_id": "call_1", "tool_name": "terminal"},
     ]
-    db.execute("INSERT INTO sessions (id, source, title, model, started_at, message_count) VALUES (?, 'webui', ?, 'test-model', ?, ?)",
-               (sid, "Crash " + sid, started - 600, len(rows)))
-    for m in rows:
-        db.execute("INSERT INTO messages (session_id, role, content, timestamp, tool_calls, tool_call_id, tool_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (sid, m["role"], m["content"], m["timestamp"], m.get("tool_calls"), m.get("tool_call_id"), m.get("tool_name")))
-    db.commit()
-    db.close()
+    agent_state_db(sid, started, rows, columns=("tool_call_id", "tool_name"))
     record("state_db_ahead_tool", sid, stream, prompt, started)
 
 
@@ -536,10 +538,7 @@ print(json.dumps(views))
 `;
 
 // Drives the seed's own writers only (its sids are [0-9a-z_]).
-const SEED_BUILD = PRELUDE + CHAT_START + String.raw`
-wanted = [name for name in sys.argv[2].split(",") if name]
-sd.mkdir(parents=True, exist_ok=True)
-(root / "hermes").mkdir(parents=True, exist_ok=True)
+const SEED_BUILD = PRELUDE + CHAT_START + BUILDER + String.raw`
 from api import models, routes, turn_journal
 
 NOW = time.time()
@@ -556,10 +555,7 @@ def crash(scenario, sid, stream, prompt, started, messages):
 
 for i, name in enumerate(wanted):
     started = NOW - 3600 + i
-    earlier = [
-        {"role": "user", "content": "Earlier question", "timestamp": int(started - 600)},
-        {"role": "assistant", "content": "Earlier answer.", "timestamp": int(started - 590)},
-    ]
+    earlier = prior_turn(started)
     if name == "g0_stale":
         crash(name, "crash_g0_stale", "run0g0stale001", "Still there, old server?", started, earlier)
     elif name == "g0_first_turn":

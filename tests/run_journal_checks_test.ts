@@ -12,11 +12,12 @@ import { join } from "node:path";
 import { auditStore } from "../core/run/audit.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { audit, cliJson, kindsOf, ofKind, withStore } from "./check_support.ts";
-import { runCli, storeArgs, type TestStore } from "./fixtures.ts";
+import { runCli, storeArgs } from "./fixtures.ts";
 import { giveStoreAway, IS_ROOT } from "./owner_support.ts";
 import { show } from "./safety_support.ts";
 import { upstreamPython, upstreamStore } from "./upstream_store_support.ts";
 import { runEvent } from "./run_journal_support.ts";
+import { streamingSidecar, writeRun } from "./checks/stream_support.ts";
 
 const RUN_KINDS = [
   "stale_stream_unrecovered_output",
@@ -30,43 +31,6 @@ const RUN_KINDS = [
   "run_journal_orphan",
   "run_journal_refused_path",
 ];
-
-/** An hour ago, in the server's seconds. */
-function anHourAgo(): number {
-  return Math.round(Date.now() / 1000 - 3600) + 0.25;
-}
-
-/** Writes `_run_journal/<sid>/<rid>.jsonl` with these events. */
-async function writeRun(
-  store: TestStore,
-  sid: string,
-  rid: string,
-  events: [string, Record<string, unknown>?][],
-  tail = "",
-): Promise<string> {
-  const name = `_run_journal/${sid}/${rid}.jsonl`;
-  const lines = events.map(([event, payload], i) =>
-    runEvent(sid, rid, i + 1, event, payload) + "\n"
-  );
-  await store.writeRaw(name, lines.join("") + tail);
-  return name;
-}
-
-/** A sidecar left streaming run `rid`. */
-async function streamingSidecar(
-  store: TestStore,
-  sid: string,
-  rid: string,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  await store.sidecar(sid, {
-    messages: 2,
-    active_stream_id: rid,
-    pending_user_message: "what is the answer?",
-    pending_started_at: anHourAgo(),
-    ...extra,
-  });
-}
 
 Deno.test("a dead stream whose run journal holds output: repairable with --server-stopped, info with a hint without, never stale_stream_state", async () => {
   await withStore(async (store) => {

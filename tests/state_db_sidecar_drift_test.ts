@@ -10,6 +10,7 @@ import { type MessageRow, storeArgs, type TestStore } from "./fixtures.ts";
 import { audit, kindsOf, ofKind, repair, withStore } from "./check_support.ts";
 import { cli, show } from "./safety_support.ts";
 import { runEvent } from "./run_journal_support.ts";
+import { retriedSession } from "./checks/db_support.ts";
 import type { Finding } from "../core/report/finding.ts";
 
 function rows(id: string, count: number): MessageRow[] {
@@ -186,41 +187,13 @@ Deno.test("state-db-sidecar-drift: an unfinished turn state.db is ahead of whose
   });
 });
 
-/** A retry (or undo, or edit) of turn 2, then the user sent again. */
-function retried(extra: MessageRow[] = []): {
-  sidecar: Record<string, unknown>[];
-  state: MessageRow[];
-} {
-  const m = (role: string, content: string, timestamp: number) => ({
-    role,
-    content,
-    timestamp,
-  });
-  const sidecar = [
-    m("user", "first question", 1778458000),
-    m("assistant", "first answer", 1778458001),
-    m("user", "second question", 1778458010),
-    m("assistant", "a better second answer", 1778458011),
-  ];
-  const state = [
-    m("user", "first question", 1778458000.2),
-    m("assistant", "first answer", 1778458001),
-    m("user", "second question", 1778458002.5),
-    m("assistant", "a poor second answer", 1778458003),
-    m("user", "second question", 1778458010.3),
-    m("assistant", "a better second answer", 1778458011),
-    ...extra,
-  ].map((row, i) => ({ id: i + 1, session_id: "retried", ...row }));
-  return { sidecar, state };
-}
-
 /** Writes the retried session: its sidecar from `fields`, state.db's rows. */
 async function retriedStore(
   store: TestStore,
   fields: (messages: Record<string, unknown>[]) => Record<string, unknown>,
   stateRows = 6,
 ): Promise<void> {
-  const { sidecar, state } = retried();
+  const { sidecar, state } = retriedSession();
   await store.sidecar("retried", fields(sidecar));
   store.stateDb({
     sessions: [{ id: "retried", source: "webui", title: "t" }],

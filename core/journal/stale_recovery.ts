@@ -149,6 +149,45 @@ export function closeStaleTurn(
     : closeAsToday(session, options);
 }
 
+function emptyOutcome(): StaleOutcome {
+  return {
+    promptAdded: false,
+    recoveredOutput: false,
+    gatewayError: false,
+    marker: null,
+    completed: false,
+    fromCore: false,
+  };
+}
+
+/** The core transcript's rows, tool calls and counters replace the sidecar's. */
+function takeCoreTranscript(
+  session: RecoverySession,
+  core: CoreTranscript,
+): void {
+  session.messages = [...core.messages];
+  session.tool_calls = "tool_calls" in core.doc ? core.doc.tool_calls : [];
+  for (const key of ["input_tokens", "output_tokens", "estimated_cost"]) {
+    const value = core.doc[key];
+    if (value !== null && value !== undefined) session[key] = value;
+  }
+}
+
+/** `row` is the pending prompt as the server checkpointed it. */
+function checkpointsPending(
+  session: RecoverySession,
+  row: unknown,
+  timestamp: number,
+): boolean {
+  return matchesPendingCheckpoint(
+    row,
+    session.pending_user_message,
+    timestamp,
+    session.pending_user_source,
+    session.pending_attachments,
+  );
+}
+
 function recoveredTimestamp(session: RecoverySession, now: number): number {
   const started = session.pending_started_at;
   return typeof started === "number" && started > 0
@@ -214,14 +253,7 @@ function closeAsToday(
   const gateway = gatewayTerminalError(journal, sid, streamId);
   const startedAt = session.pending_started_at;
   const cause = interruptionCause(startedAt, now);
-  const outcome: StaleOutcome = {
-    promptAdded: false,
-    recoveredOutput: false,
-    gatewayError: false,
-    marker: null,
-    completed: false,
-    fromCore: false,
-  };
+  const outcome = emptyOutcome();
   const journalOptions = { nowSeconds: now };
   const markerFor = (recovered: boolean) => {
     const kind = recovered ? "recovered" : streamId ? "retry" : "none";
@@ -233,17 +265,22 @@ function closeAsToday(
       streamId,
     });
   };
-  // The journal's output (or its gateway error row), then the marker.
-  const closeWithJournal = (): StaleOutcome => {
+  // The journal's output (or its gateway error row), noted in `outcome`.
+  const recoverJournal = (dedupeExisting: boolean): [boolean, boolean] => {
     const [output, error] = recoverJournaled(
       session,
       journal,
       streamId,
       gateway,
-      { dedupeExisting: false, ...journalOptions },
+      { dedupeExisting, ...journalOptions },
     );
     outcome.recoveredOutput = output;
     outcome.gatewayError = error;
+    return [output, error];
+  };
+  // The journal's output (or its gateway error row), then the marker.
+  const closeWithJournal = (): StaleOutcome => {
+    const [output, error] = recoverJournal(false);
     clearStreamState(session, "head");
     if (!error) session.messages.push(markerFor(output));
     return outcome;
@@ -273,15 +310,7 @@ function closeAsToday(
     if (!held && normalizedText(pending)) {
       outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
     }
-    const [output, error] = recoverJournaled(
-      session,
-      journal,
-      streamId,
-      gateway,
-      { dedupeExisting: true, ...journalOptions },
-    );
-    outcome.recoveredOutput = output;
-    outcome.gatewayError = error;
+    const [output, error] = recoverJournal(true);
     clearStreamState(session, "head");
     if ((output || outcome.promptAdded) && !error) {
       session.messages.push(markerFor(output));
@@ -290,13 +319,7 @@ function closeAsToday(
   }
   if (messages.length !== 0) {
     const last = messages.at(-1);
-    const checkpointed = matchesPendingCheckpoint(
-      last,
-      pending,
-      ts,
-      session.pending_user_source,
-      session.pending_attachments,
-    );
+    const checkpointed = checkpointsPending(session, last, ts);
     const tailHasPrompt = checkpointed || matchesPendingText(last, pending);
     if (journalTerminalState(journal) === "completed") {
       outcome.completed = true;
@@ -322,35 +345,17 @@ function closeAsToday(
   const core = options.core;
   if (core && core.messages.length > 0) {
     outcome.fromCore = true;
-    session.messages = [...core.messages];
-    session.tool_calls = "tool_calls" in core.doc ? core.doc.tool_calls : [];
-    for (const key of ["input_tokens", "output_tokens", "estimated_cost"]) {
-      const value = core.doc[key];
-      if (value !== null && value !== undefined) session[key] = value;
-    }
+    takeCoreTranscript(session, core);
     const last = session.messages.at(-1);
-    const tailHasPrompt = matchesPendingCheckpoint(
-      last,
-      pending,
-      ts,
-      session.pending_user_source,
-      session.pending_attachments,
-    ) || matchesPendingText(last, pending);
+    const tailHasPrompt = checkpointsPending(session, last, ts) ||
+      matchesPendingText(last, pending);
     if (
       normalizedText(pending) && !tailHasPrompt &&
       (journalHasVisibleOutput(journal) || gateway !== null)
     ) {
       outcome.promptAdded = appendRecoveredPrompt(session, ts) !== null;
     }
-    const [output, error] = recoverJournaled(
-      session,
-      journal,
-      streamId,
-      gateway,
-      { dedupeExisting: true, ...journalOptions },
-    );
-    outcome.recoveredOutput = output;
-    outcome.gatewayError = error;
+    const [output, error] = recoverJournal(true);
     // Where the server would drop a prompt the transcript lacks (the agent
     // died before writing it, and the journal shows nothing), it is kept,
     // with the marker: hermes-fsck never loses what the user typed.
@@ -376,14 +381,7 @@ function closeAsSeed(
   options: StaleOptions,
 ): StaleOutcome {
   const now = options.nowSeconds;
-  const outcome: StaleOutcome = {
-    promptAdded: false,
-    recoveredOutput: false,
-    gatewayError: false,
-    marker: null,
-    completed: false,
-    fromCore: false,
-  };
+  const outcome = emptyOutcome();
   const pending = session.pending_user_message;
   const ts = recoveredTimestamp(session, now);
   const seedRow = (): Record<string, unknown> => {
@@ -401,12 +399,7 @@ function closeAsSeed(
   const core = options.core;
   if (session.messages.length === 0 && core && core.messages.length > 0) {
     outcome.fromCore = true;
-    session.messages = [...core.messages];
-    session.tool_calls = "tool_calls" in core.doc ? core.doc.tool_calls : [];
-    for (const key of ["input_tokens", "output_tokens", "estimated_cost"]) {
-      const value = core.doc[key];
-      if (value !== null && value !== undefined) session[key] = value;
-    }
+    takeCoreTranscript(session, core);
     clearStreamState(session, "g0");
     // The seed dropped a prompt the transcript lacks; it is kept here.
     if (

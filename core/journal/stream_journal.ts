@@ -66,28 +66,12 @@ export async function readStreamJournal(
   const dirName = `${RUN_JOURNAL_DIR}/${sessionId}`;
   const rootStat = lstat(root);
   if (rootStat === null) return none;
-  if (!rootStat.isDirectory) {
-    return {
-      skip:
-        `${RUN_JOURNAL_DIR} is ${
-          rootStat.isSymlink ? "a symbolic link" : "not a directory"
-        }, which hermes-fsck does not follow, so the run's output cannot be ` +
-        "read; start the server, which recovers the turn when the session loads",
-    };
-  }
+  if (!rootStat.isDirectory) return notFollowed(RUN_JOURNAL_DIR, rootStat);
   if (!isValidSessionId(sessionId)) return none;
   const dirPath = pathIn(sessionDir, dirName);
   const dirStat = lstat(dirPath);
   if (dirStat === null) return none;
-  if (!dirStat.isDirectory) {
-    return {
-      skip:
-        `${dirName} is ${
-          dirStat.isSymlink ? "a symbolic link" : "not a directory"
-        }, which hermes-fsck does not follow, so the run's output cannot be ` +
-        "read; start the server, which recovers the turn when the session loads",
-    };
-  }
+  if (!dirStat.isDirectory) return notFollowed(dirName, dirStat);
   if (typeof streamId !== "string" || !isValidSessionId(streamId)) {
     // The server would look for a journal under an id no path is built
     // from here; the dir exists, so it may hold the run's output.
@@ -133,6 +117,17 @@ export async function readStreamJournal(
     return { skip: `${name} changed while it was read` };
   }
   return { output: read.value, exists: true, name };
+}
+
+/** The skip for a journal dir that is a link or not a dir at all. */
+function notFollowed(name: string, stat: Deno.FileInfo): PlanSkip {
+  return {
+    skip:
+      `${name} is ${
+        stat.isSymlink ? "a symbolic link" : "not a directory"
+      }, which hermes-fsck does not follow, so the run's output cannot be ` +
+      "read; start the server, which recovers the turn when the session loads",
+  };
 }
 
 function sameDir(before: Deno.FileInfo, after: Deno.FileInfo | null): boolean {

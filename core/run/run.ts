@@ -156,6 +156,31 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     sessionDir: options.sessionDir,
     startedAt: new Date(started).toISOString(),
   };
+  // The report of either command: what follows `base`, in the order a
+  // report is written, the exit code last as it derives from the rest.
+  const finish = (
+    store: StoreSnapshot,
+    result: AuditResult,
+    durationMs: number,
+    interrupted: boolean,
+    repair?: Report["repair"],
+  ): Report => {
+    const report: Report = {
+      ...base,
+      stateDb: stateDbInfo(store.stateDb),
+      ...profileDbsInfo(store),
+      durationMs,
+      status: result.status,
+      summary: result.summary,
+      findings: result.findings,
+      ...(repair ? { repair } : {}),
+      stats: store.stats,
+      interrupted,
+      exitCode: 0,
+    };
+    report.exitCode = exitCodeOf(report);
+    return report;
+  };
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const reviewed = (audit: AuditResult) =>
     withAcknowledgements(options.sessionDir, audit, maxBytes);
@@ -171,20 +196,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
     found.store.stateDb.close();
     found.store.profileDbs?.close();
     const audit = await reviewed(found);
-    const report: Report = {
-      ...base,
-      stateDb: stateDbInfo(found.store.stateDb),
-      ...profileDbsInfo(found.store),
-      durationMs: Date.now() - started,
-      status: audit.status,
-      summary: audit.summary,
-      findings: audit.findings,
-      stats: found.store.stats,
-      interrupted: false,
-      exitCode: 0,
-    };
-    report.exitCode = exitCodeOf(report);
-    return report;
+    return finish(found.store, audit, Date.now() - started, false);
   }
   const run = await runRepair({
     scan,
@@ -202,28 +214,14 @@ export async function runPipeline(options: PipelineOptions): Promise<Report> {
   run.store.stateDb.close();
   run.store.profileDbs?.close();
   const after = await reviewed(run.after);
-  const report: Report = {
-    ...base,
-    stateDb: stateDbInfo(run.store.stateDb),
-    ...profileDbsInfo(run.store),
-    durationMs: Date.now() - started,
-    status: after.status,
-    summary: after.summary,
-    findings: after.findings,
-    repair: {
-      runId: run.runId,
-      runDir: run.runDir,
-      passes: run.passes,
-      before: await reviewed(run.before),
-      actions: run.records,
-      staleLock: run.tookOverLockFrom,
-    },
-    stats: run.store.stats,
-    interrupted: run.interrupted,
-    exitCode: 0,
-  };
-  report.exitCode = exitCodeOf(report);
-  return report;
+  return finish(run.store, after, Date.now() - started, run.interrupted, {
+    runId: run.runId,
+    runDir: run.runDir,
+    passes: run.passes,
+    before: await reviewed(run.before),
+    actions: run.records,
+    staleLock: run.tookOverLockFrom,
+  });
 }
 
 /** The named profiles' state.dbs the run looked at, when it looked at any. */

@@ -4,35 +4,8 @@
  * @module
  */
 import { testCheck } from "../check_tester.ts";
-import { webuiRows } from "./db_support.ts";
+import { retriedSession, webuiRows } from "./db_support.ts";
 import { crashWithStateDbAhead } from "../state_db_heal_support.ts";
-
-/** A retried session: state.db keeps the first, poorer answer too. */
-function retried(): {
-  sidecar: Record<string, unknown>[];
-  state: Record<string, string | number>[];
-} {
-  const m = (role: string, content: string, timestamp: number) => ({
-    role,
-    content,
-    timestamp,
-  });
-  const sidecar = [
-    m("user", "first question", 1778458000),
-    m("assistant", "first answer", 1778458001),
-    m("user", "second question", 1778458010),
-    m("assistant", "a better second answer", 1778458011),
-  ];
-  const state = [
-    m("user", "first question", 1778458000.2),
-    m("assistant", "first answer", 1778458001),
-    m("user", "second question", 1778458002.5),
-    m("assistant", "a poor second answer", 1778458003),
-    m("user", "second question", 1778458010.3),
-    m("assistant", "a better second answer", 1778458011),
-  ].map((row, i) => ({ id: i + 1, session_id: "retried", ...row }));
-  return { sidecar, state };
-}
 
 testCheck("state-db-sidecar-drift", {
   valid: [{
@@ -75,7 +48,7 @@ testCheck("state-db-sidecar-drift", {
     name: "a retried session whose state.db has only the kept turns",
     nearMiss: "state_db_keeps_removed_turn",
     store: async (s) => {
-      const { sidecar } = retried();
+      const { sidecar } = retriedSession();
       await s.sidecar("retried", {
         messages: sidecar,
         truncation_watermark: 1778458010,
@@ -131,7 +104,7 @@ testCheck("state-db-sidecar-drift", {
   }, {
     name: "state.db keeping the turn a retry removed",
     store: async (s) => {
-      const { sidecar, state } = retried();
+      const { sidecar, state } = retriedSession();
       await s.sidecar("retried", {
         messages: sidecar,
         truncation_watermark: 1778458010,
