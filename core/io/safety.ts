@@ -468,7 +468,11 @@ export class StoreWriter {
         } catch { /* a newer file is in place; keep ours in quarantine */ }
         item.moved = false;
         await fsyncDir(dirname(target));
-        changed(after, putBack ? undefined : item.entry.quarantined);
+        // A symlink (or other non-file) swapped in holds no bytes of the
+        // store, and a record naming it fails validation, which would
+        // block undo of the whole run: only a regular file is named.
+        const kept = !putBack && await isRegularFile(quarantined);
+        changed(after, kept ? item.entry.quarantined : undefined);
       } catch (error) {
         await this.#settleError(item, error);
       }
@@ -1225,6 +1229,10 @@ export async function deleteRun(
   }
   await Deno.remove(dir, { recursive: true });
   await fsyncDir(join(sessionDir, RUNS_DIR));
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  return (await Deno.lstat(path).catch(() => null))?.isFile === true;
 }
 
 async function exists(path: string): Promise<boolean> {
