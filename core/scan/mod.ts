@@ -15,6 +15,8 @@
  * - `progress.ts`: The progress line of a long run, on stderr:
  * - `run_journal_scan.ts`: The run journals of a store, as the scan leaves
  *   them for the checks:
+ * - `scan_options.ts`: What a scan is asked to do, how far it is, and the
+ *   limits it keeps by default.
  * - `session_walk.ts`: The sessions of a store one at a time, in id order,
  *   from the sorted names of the session dir and of the journal dir:
  * - `sidecar_scan.ts`: The summary of a sidecar straight from its bytes,
@@ -42,6 +44,7 @@ export * from "./part_scan.ts";
 export * from "./pool.ts";
 export * from "./progress.ts";
 export * from "./run_journal_scan.ts";
+export * from "./scan_options.ts";
 export * from "./session_walk.ts";
 export * from "./sidecar_scan.ts";
 export * from "./snapshot.ts";
