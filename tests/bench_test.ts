@@ -119,3 +119,44 @@ Deno.test("bench --quick prints a row per shape and size, every column, and ever
     await Deno.remove(cache, { recursive: true });
   }
 });
+
+Deno.test("bench:machinery prints every variant beside the shipped audit, all finding the same", async () => {
+  const cache = await Deno.makeTempDir({ prefix: "hermes-fsck-bench-test-" });
+  try {
+    const tool = new URL("../tools/bench_machinery.ts", import.meta.url)
+      .pathname;
+    const { code, stdout, stderr } = await runCommand(Deno.execPath(), [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      tool,
+      "--sessions",
+      "30",
+      "--runs",
+      "1",
+      "--cache",
+      cache,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stdout,
+      /^audit of uniform, 30 sessions .* every variant found the same \d+ findings$/m,
+    );
+    const names = stdout.split("\n").filter((l) =>
+      /^[a-zA-Z0-9 ]+?\s+\d+\.\d\d\s/.test(l)
+    )
+      .map((l) => l.slice(0, 15).trim());
+    assert.deepEqual(names, [
+      "shipped",
+      "no workers",
+      "not in parts",
+      "no heap trim",
+      "no V8 flags",
+    ], stdout);
+    assert.match(stdout, /^shipped\s+\d+\.\d\d\s+\d+\s+1\.00\s+1\.00$/m);
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
+});

@@ -34,6 +34,7 @@ import { CLI_FLAGS } from "./permissions.ts";
 import {
   type BenchShape,
   type BenchStore,
+  defaultBenchCache,
   ensureBenchStore,
 } from "./bench_store.ts";
 import { upstreamDir } from "../tests/upstream_store_support.ts";
@@ -791,12 +792,7 @@ if (import.meta.main) {
     .filter((n) => n > 0).sort((a, b) => a - b);
   const runs = Math.max(1, option("runs"));
   const repairTargets = option("repair");
-  const cache = values.cache ??
-    join(
-      Deno.env.get("XDG_CACHE_HOME") ??
-        join(Deno.env.get("HOME") ?? "/tmp", ".cache"),
-      "hermes-fsck-bench",
-    );
+  const cache = values.cache ?? defaultBenchCache();
   const log = (m: string) => console.error(`bench: ${m}`);
   const spec = (shape: BenchShape, sessions: number, targets = 0) => ({
     shape,

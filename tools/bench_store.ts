@@ -526,3 +526,20 @@ function gauss(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
+
+/**
+ * Where bench stores are cached unless `--cache` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { defaultBenchCache } from "./bench_store.ts";
+ * defaultBenchCache(); // e.g. "/root/.cache/hermes-fsck-bench"
+ * ```
+ */
+export function defaultBenchCache(): string {
+  return join(
+    Deno.env.get("XDG_CACHE_HOME") ??
+      join(Deno.env.get("HOME") ?? "/tmp", ".cache"),
+    "hermes-fsck-bench",
+  );
+}

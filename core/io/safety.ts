@@ -634,7 +634,11 @@ export class StoreWriter {
       }
       item.moved = false;
     }
-    if (kept && (await exists(kept))) outcome.quarantined = entry.quarantined;
+    // As after a move: only a regular file moved aside is named (a link
+    // swapped in holds nothing of the store, and would fail validation).
+    if (kept && (await isRegularFile(kept))) {
+      outcome.quarantined = entry.quarantined;
+    }
     item.outcome = outcome;
   }
 
