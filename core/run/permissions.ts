@@ -32,25 +32,22 @@ export const CLI_PERMISSIONS: readonly string[] = [
 
 /**
  * V8's settings, for a tool run at every container start on shared hosts,
- * which should take little memory (each measured by `deno task bench` at
- * 20,000 sessions):
+ * which should take little memory. Together they keep the audit of 20,000
+ * sessions under 150 MB, for some time (docs/performance.md, "What each
+ * piece of the machinery costs", measures them):
  *
  * - `--memory-saver-mode`: the heap is collected and given back to the
- *   system more eagerly, for some CPU: the audit's peak from about 260 MB to
- *   about 170 MB for about a fifth more time.
+ *   system more eagerly, for some CPU.
  * - `--no-concurrent-recompilation`: hot functions are optimized on the
  *   thread that runs them, not on compiler threads, whose scratch memory
- *   stayed in malloc arenas of their own: about 8 MB less at the peak (4 MB
- *   at 1,000 sessions), in the same time (medians of five and seven runs).
+ *   stays in malloc arenas of their own.
  * - `--max-semi-space-size=1`: the young generation of each heap (the main
  *   thread's and each worker's) stays at 2 MB instead of growing to 8 MB,
- *   mostly empty between two scavenges: about 7 MB less at 1,000,
- *   5,000 and 20,000 sessions, for 0 to 3% more time (medians of five to
- *   nine runs).
+ *   mostly empty between two scavenges.
  * - `--expose-gc`: lets the scan collect its heaps itself, whenever one has
  *   grown 4 MB past what the last collection left, rather than let V8 grow
  *   it 8 MB or more first (core/scan/heap_trim.ts), in a store of 256 MB or
- *   more: about 11 MB less at 20,000 sessions, for about 5% more time.
+ *   more.
  *
  * @example
  * ```ts

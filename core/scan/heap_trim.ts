@@ -9,14 +9,12 @@
  * incrementally and the scan goes on allocating. On a long scan every
  * heap (this thread's, a worker's) reaches that on each cycle; on a short
  * one it never does. So without a trim the peak grew with how long the
- * scan ran, not with what it held. Trimming at 4 MB took the audit's peak
- * at 20,000 sessions from about 123 to 112 MB (medians of four and five
- * alternating runs, four times over), and at 1,000 sessions by 2 to 3 MB.
- * The cost is time: a forced collection takes 12 to 16 ms, and there are
- * about twice as many as V8 makes itself, about 5% more at 20,000.
+ * scan ran, not with what it held. A trim keeps the peak with what the
+ * scan holds; the cost is time, more forced collections than V8 makes
+ * itself (docs/performance.md measures both).
  *
  * A trim needs V8's `--expose-gc`, which the binary is built with
- * (tools/permissions.ts); without it a trim never collects, and costs
+ * (core/run/permissions.ts); without it a trim never collects, and costs
  * nothing.
  *
  * @example
@@ -36,10 +34,8 @@
 
 /**
  * How far past what the last collection left a heap may grow before a
- * trim collects it. At 20,000 sessions, 6 MB left a peak 2.4 MB higher
- * for about a tenth less time; 2 MB was no lower than 4 MB, and 11% slower
- * than 8 MB, whose peak was 8 MB higher (medians of five alternating
- * runs).
+ * trim collects it: half V8's own minimum step; a smaller step was no
+ * lower and slower, a larger one higher.
  *
  * @example
  * ```ts
@@ -53,10 +49,8 @@ export const HEAP_TRIM_STEP = 4 * 1024 * 1024;
 
 /**
  * Store size (bytes) from which a scan trims its heaps. A smaller store is
- * scanned before V8's heaps reach its own step, so trimming there costs
- * time for little: at 1,000 sessions (82 MB) it saved 2 to 3 MB for three
- * or four forced collections, 30 to 40 ms of a 0.8 s audit. At 5,000
- * sessions (372 MB) it saved 6 MB (bench runs before and after).
+ * scanned before V8's heaps reach their own step, so trimming there costs
+ * time for a few MB.
  *
  * @example
  * ```ts

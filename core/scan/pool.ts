@@ -43,11 +43,8 @@ export const MAX_SCAN_WORKERS = 3;
 
 /**
  * Bytes below which the scan stays in one thread: a worker takes about
- * 100 ms to start and load its modules, which a store of 50 to 60 MB
- * earns back (measured with this thread reading beside it, audits of whole
- * processes, medians of six: at 21 MB one thread took 0.27 s and a worker
- * 0.31 s; at 36 and 49 MB the two were even; at 82 MB one thread took
- * 0.86 s and a worker 0.74 s).
+ * 100 ms to start and load its modules, which only a store of 50 to 60 MB
+ * or more earns back.
  *
  * @example
  * ```ts

@@ -85,7 +85,7 @@ export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   run.startProgress();
   const taskList: (ScanTask | undefined)[] = [...run.tasks.values()];
   // A list grown by push has room for 17 entries; a copy has room for the
-  // one to three it holds (2.5 MB less at 20,000 sessions).
+  // one to three it holds.
   for (const task of taskList) task!.files = task!.files.slice();
   run.tasks.clear(); // the pool lets go of each task once it is handed out
   const bytes = storeBytes(run, taskList);
