@@ -2,9 +2,10 @@
  * A JSON list walked one element at a time from a file, through a window of
  * a fixed size instead of the whole file: a big store's `_index.json` is
  * tens of MB (24 MB at 20,000 sessions), and holding it whole was the peak
- * of the audit's memory. An element is validated exactly as
- * {@linkcode skipJsonValue} does on the whole file; a window grows only for
- * an element bigger than it.
+ * of the audit's memory. Each element is found by its brackets and quotes
+ * alone, then parsed by `JSON.parse` (strict UTF-8 first), which is what
+ * validates it: a list is walked exactly when the whole file would parse
+ * as one. A window grows only for an element bigger than it.
  *
  * @example
  * ```ts
@@ -13,19 +14,23 @@
  * const bytes = new TextEncoder().encode('[1, {"a": 2}]');
  * eachListElementRead(
  *   readAtBytes(bytes),
- *   (b, start, end) => console.log(new TextDecoder().decode(b.subarray(start, end))),
+ *   (value, start, end) => console.log(value, start, end),
  *   { windowBytes: 4, maxBytes: 1 << 20 },
- * ); // logs 1, then {"a": 2}; returns { isList: true, bytes: 13 }
+ * ); // logs 1 1 2, then { a: 2 } 4 12; returns { isList: true, bytes: 13 }
  * ```
  * @module
  */
 
 import type { ReadAt } from "../io/file_read.ts";
-import { skipJsonValue, skipWhitespace } from "./json_scan.ts";
+import { parseJsonSpan, skipWhitespace } from "./json_scan.ts";
 
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
 const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /**
  * How a list walk ended: whether the file is exactly one valid JSON list
@@ -45,13 +50,11 @@ export interface ListWalk {
 }
 
 /**
- * Calls `each` with the span of every element of the JSON list that makes
- * up the whole file, in `b`, a window of the file that holds the element
- * and may be overwritten once `each` returns; `b[0]` is the file's byte
- * `offset`, so the element is the file's bytes `offset + start` to
- * `offset + end`. A walk that is not a list stops at the fault, with
- * `each` called for the elements before it.
- * Returns null when the file grew past `maxBytes` while being read.
+ * Calls `each` with every element of the JSON list that makes up the whole
+ * file, parsed, and where it is in the file (bytes `start` to `end`). A
+ * walk that is not a list stops at the fault, with `each` called for the
+ * elements before it. Returns null when the file grew past `maxBytes`
+ * while being read.
  *
  * @example
  * ```ts
@@ -63,7 +66,7 @@ export interface ListWalk {
  */
 export function eachListElementRead(
   readAt: ReadAt,
-  each: (b: Uint8Array, start: number, end: number, offset: number) => void,
+  each: (value: unknown, start: number, end: number) => void,
   options: { windowBytes: number; maxBytes: number },
 ): ListWalk | null {
   let window = new Uint8Array(Math.max(1, options.windowBytes));
@@ -123,7 +126,7 @@ export function eachListElementRead(
     }
     // An element counts only with the comma or bracket after it inside the
     // window: a number at the window's edge may go on past it.
-    const end = start < length ? skipJsonValue(view, start) : -1;
+    const end = elementEnd(view, start);
     const next = end < 0 ? length : skipWhitespace(view, end);
     if (next === length) {
       if (atEnd) return walk(false);
@@ -131,7 +134,13 @@ export function eachListElementRead(
       at = 0;
       continue;
     }
-    each(window, start, end, base);
+    let value: unknown;
+    try {
+      value = parseJsonSpan(view, start, end);
+    } catch {
+      return walk(false);
+    }
+    each(value, base + start, base + end);
     first = false;
     at = next + 1;
     if (view[next] === CLOSE) break;
@@ -145,4 +154,44 @@ export function eachListElementRead(
     readMore(length);
     at = 0;
   }
+}
+
+/**
+ * Where the element at `i` ends, by its brackets and quotes alone (it is
+ * validated when parsed): past its closing bracket or quote, or, for a
+ * number or literal, at the first comma, bracket or whitespace after it.
+ * -1 when the bytes end first. Nothing that can start an element gives
+ * `i` itself, an empty span that does not parse.
+ */
+function elementEnd(b: Uint8Array, i: number): number {
+  const n = b.length;
+  let depth = 0;
+  while (i < n) {
+    const c = b[i];
+    if (c === QUOTE) {
+      // Inside a string only a quote or a backslash matters.
+      i++;
+      while (i < n) {
+        const d = b[i];
+        if (d === QUOTE) break;
+        i += d === BACKSLASH ? 2 : 1;
+      }
+      if (i >= n) return -1;
+      i++;
+      if (depth === 0) return i;
+    } else if (c === OPEN || c === OPEN_OBJECT) {
+      depth++;
+      i++;
+    } else if (c === CLOSE || c === CLOSE_OBJECT) {
+      if (depth === 0) return i;
+      i++;
+      if (--depth === 0) return i;
+    } else if (
+      depth === 0 &&
+      (c === COMMA || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)
+    ) {
+      return i;
+    } else i++;
+  }
+  return -1;
 }

@@ -182,17 +182,17 @@ function summarizeIndexWith(
     ),
     walked: false,
   });
-  if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
+  if (
+    statSize <=
+      (options.parseWholeUpTo ??
+        Number(Deno.env.get("XPW") ?? PARSE_WHOLE_UP_TO_BYTES))
+  ) {
     return parseWhole();
   }
   const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };
   let position = 0;
-  const walk = eachListElementRead(readAt, (b, start, end, offset) => {
-    // One entry parsed whole is garbage of a kilobyte that dies young, and
-    // JSON.parse is native: twice as fast as picking members out in
-    // JavaScript.
-    const value = parseJsonSpan(b, start, end);
-    onElement(listed, value, position++, offset + start, offset + end);
+  const walk = eachListElementRead(readAt, (value, start, end) => {
+    onElement(listed, value, position++, start, end);
   }, { windowBytes: INDEX_WINDOW_BYTES, maxBytes });
   if (walk === null) return { made: null, walked: false };
   if (!walk.isList) return parseWhole();
@@ -367,23 +367,14 @@ export class IndexParts {
     if (!spans) return [];
     if (this.#file.changed()) throw this.#changed();
     const entries: IndexEntry[] = [];
-    const source: EntrySource = {
-      spans,
-      fields: (i) => {
-        const again = this.#read(spans.start(i), spans.end(i));
-        if (!isListedSession(again)) throw this.#changed();
-        return orderedFields(again);
-      },
-    };
     for (let i = 0; i < spans.count; i++) {
       const value = this.#read(spans.start(i), spans.end(i));
       if (!isListedSession(value) || this.#partOf(value.session_id) !== part) {
         throw this.#changed();
       }
-      // Only the id is kept: most entries of a big index are never
-      // compared with a sidecar, and their fields are read again when one
-      // is.
-      entries.push(new ReadAgainEntry(value.session_id, source, i));
+      // A part's entries with their fields are a few hundred KB: kept
+      // while the part is checked, not the whole index's at once.
+      entries.push(indexEntry(value, spans.position(i), null));
     }
     return entries;
   }
@@ -421,108 +412,6 @@ export class IndexParts {
         "audit again (with the server stopped, if it keeps happening)",
     );
   }
-}
-
-/**
- * An index entry of a part whose compared fields are read again from the
- * file when they are first asked for (see {@linkcode IndexParts.take}).
- * Reading them throws if the file changed since the walk.
- *
- * @example
- * ```ts
- * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
- * declare const source: EntrySource;
- * const entry = new ReadAgainEntry("abc", source, 0);
- * entry.entry; // { title: "T" }, read again from the file
- * ```
- */
-export class ReadAgainEntry implements IndexEntry {
-  /** Its `session_id`. */
-  readonly sessionId: string;
-  #source: EntrySource;
-  #at: number;
-  #fields: Record<string, unknown> | null = null;
-
-  /**
-   * Takes the id, and where the entry is: the `at`-th of `source`.
-   *
-   * @example
-   * ```ts
-   * import { type EntrySource, ReadAgainEntry } from "./index_scan.ts";
-   * declare const source: EntrySource;
-   * new ReadAgainEntry("abc", source, 3);
-   * ```
-   */
-  constructor(sessionId: string, source: EntrySource, at: number) {
-    this.sessionId = sessionId;
-    this.#source = source;
-    this.#at = at;
-  }
-
-  /**
-   * Position in the list, 0-based.
-   *
-   * @example
-   * ```ts
-   * import { ReadAgainEntry } from "./index_scan.ts";
-   * declare const entry: ReadAgainEntry;
-   * entry.position; // 3
-   * ```
-   */
-  get position(): number {
-    return this.#source.spans.position(this.#at);
-  }
-
-  /**
-   * The entry's `INDEX_ENTRY_FIELDS` and `INDEX_SIDEBAR_FIELDS`, read once.
-   *
-   * @example
-   * ```ts
-   * import { ReadAgainEntry } from "./index_scan.ts";
-   * declare const entry: ReadAgainEntry;
-   * "title" in entry.entry;
-   * ```
-   */
-  get entry(): Record<string, unknown> {
-    return this.#fields ??= this.#source.fields(this.#at);
-  }
-
-  /**
-   * The entry as plain data, as JSON.stringify writes it.
-   *
-   * @example
-   * ```ts
-   * import { ReadAgainEntry } from "./index_scan.ts";
-   * declare const entry: ReadAgainEntry;
-   * JSON.stringify(entry); // '{"sessionId":"abc","entry":{...},"position":3}'
-   * ```
-   */
-  toJSON(): IndexEntry {
-    return {
-      sessionId: this.sessionId,
-      entry: this.entry,
-      position: this.position,
-    };
-  }
-}
-
-/**
- * The entries of one part, for {@linkcode ReadAgainEntry}: where each is,
- * and how to read its fields.
- *
- * @example
- * ```ts
- * import { Spans, type EntrySource } from "./index_scan.ts";
- * declare const spans: Spans;
- * declare function readFields(i: number): Record<string, unknown>;
- * const source: EntrySource = { spans, fields: (i) => readFields(i) };
- * ```
- */
-export interface EntrySource {
-  /** Where each entry is in the file. */
-  spans: Spans;
-  /** Reads the compared fields of the `i`-th entry again. */
-  fields(i: number): Record<string, unknown>;
 }
 
 /**

@@ -11,10 +11,10 @@
  * import { PartScan } from "./part_scan.ts";
  * import type { StoreSnapshot, ScanParts } from "./store_snapshot.ts";
  * import type { SessionWalk } from "./session_walk.ts";
- * import { runScanTasks } from "./pool.ts";
+ * import { runScanTasks, type ScanWorkers } from "./pool.ts";
  * import type { ScanTask, ScanFileResult } from "./task.ts";
  * declare const store: StoreSnapshot;
- * declare const workers: number;
+ * declare const workers: ScanWorkers | null;
  * declare const newWalk: () => SessionWalk;
  * declare const parts: ScanParts;
  * declare function place(task: ScanTask, results: ScanFileResult[]): void;
@@ -82,9 +82,10 @@ export class PartScan {
 
   /**
    * Counts the sessions and tasks of each part with one walk, and makes
-   * the tasks with another. The store's index, tombstone, state.db and
-   * temps must be read before the tasks run (by then {@linkcode partOf}
-   * can say which part an id falls in).
+   * the tasks with another. The store's temps must be listed before; its
+   * index, tombstone and state.db must be read before the first part is
+   * handed over ({@linkcode PartScan.waitFor}), and are read by part
+   * ({@linkcode partOf} says which part an id falls in).
    *
    * @example
    * ```ts
@@ -135,6 +136,25 @@ export class PartScan {
         }
       },
     };
+  }
+
+  /**
+   * No part is handed over before `ready` settles: the index, tombstone
+   * and state.db the parts are cut from may still be read while the first
+   * tasks run. A rejection is what {@linkcode PartScan.finish} throws.
+   *
+   * @example
+   * ```ts
+   * import { PartScan } from "./part_scan.ts";
+   * declare const scan: PartScan;
+   * declare function readIndex(): Promise<void>;
+   * scan.waitFor(readIndex());
+   * ```
+   */
+  waitFor(ready: Promise<void>): void {
+    this.#checking = this.#checking.then(() => ready).catch((error) => {
+      this.#failure ??= { error };
+    });
   }
 
   /**
@@ -240,11 +260,14 @@ export class PartScan {
       sessions.push(files);
       this.#store.sessions.delete(id);
     }
-    this.#views ??= new StoreParts(this.#store, this.sources);
-    const part = this.#views.next(sessions, end);
-    this.#checking = this.#checking.then(() => this.#options.onPart(part))
-      .catch((error) => {
-        this.#failure ??= { error };
-      });
+    this.#checking = this.#checking.then(() => {
+      // After a failure no part is checked: finish() throws it.
+      if (this.#failure) return;
+      // Made once `sources` and the store-wide files are read (waitFor).
+      this.#views ??= new StoreParts(this.#store, this.sources);
+      return this.#options.onPart(this.#views.next(sessions, end));
+    }).catch((error) => {
+      this.#failure ??= { error };
+    });
   }
 }

@@ -1,7 +1,10 @@
 /**
  * Runs the scan's tasks, in this thread alone or with a small pool of
  * workers (one per core beside this thread's, at most three) that read and
- * parse files in parallel and send back summaries. This thread keeps
+ * parse files in parallel and send back summaries. The workers are started
+ * as soon as the scan knows it wants them, before it has made its tasks: a
+ * worker takes tens of ms to load its modules, which the listing of the
+ * store covers. This thread keeps
  * reading sessions too, a slice at a time between the workers' answers: a
  * worker is a whole JavaScript heap, so one fewer is tens of MB less at the
  * peak. Each worker has at most two batches in flight, so memory stays
@@ -11,11 +14,11 @@
  *
  * @example
  * ```ts
- * import { runScanTasks } from "./pool.ts";
+ * import { runScanTasks, startScanWorkers } from "./pool.ts";
  * import type { ScanTask } from "./task.ts";
  * declare const tasks: ScanTask[];
  * await runScanTasks(tasks, {
- *   workers: 2,
+ *   workers: startScanWorkers(2),
  *   maxBytes: 256 << 20,
  *   onResults: (task, results) => console.log(task.sessionId, results.length),
  * });
@@ -62,13 +65,20 @@ const BATCHES_IN_FLIGHT = 2;
  *
  * @example
  * ```ts
- * import type { ScanPoolOptions } from "./pool.ts";
- * const options: ScanPoolOptions = { workers: 1, maxBytes: 256 << 20, onResults: console.log };
+ * import { type ScanPoolOptions, startScanWorkers } from "./pool.ts";
+ * const options: ScanPoolOptions = {
+ *   workers: startScanWorkers(1),
+ *   maxBytes: 256 << 20,
+ *   onResults: console.log,
+ * };
  * ```
  */
 export interface ScanPoolOptions {
-  /** Workers to start; 0 runs every task in this thread. */
-  workers: number;
+  /**
+   * The workers ({@linkcode startScanWorkers}); null runs every task in
+   * this thread. They are ended when the tasks are done.
+   */
+  workers: ScanWorkers | null;
   /** Files larger than this are reported, not read. */
   maxBytes: number;
   /**
@@ -89,6 +99,12 @@ export interface ScanPoolOptions {
    * rejects with {@linkcode Interrupted}.
    */
   interrupted?: () => boolean;
+  /**
+   * Work of this thread's own (reading the index, say), done once the
+   * workers have their first tasks and before this thread reads any
+   * session: the workers read meanwhile.
+   */
+  first?: () => Promise<void>;
   /**
    * Called with each task and its results (one per file, in the task's
    * order), in no particular task order. When it returns a promise, this
@@ -140,9 +156,23 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
 }
 
 /**
- * Runs every task once and hands its results to `onResults`. The workers
- * are started before this returns, so the caller can do work of its own in
- * this thread (read the index) while they read the sessions. A list is
+ * Starts `count` scan workers, to be handed to {@linkcode runScanTasks};
+ * null for none. They load their modules while the caller goes on; one
+ * that fails to start leaves its share to this thread.
+ *
+ * @example
+ * ```ts
+ * import { startScanWorkers } from "./pool.ts";
+ * const workers = startScanWorkers(1);
+ * workers?.close(); // not needed after all
+ * ```
+ */
+export function startScanWorkers(count: number): ScanWorkers | null {
+  return count > 0 ? new ScanWorkers(count) : null;
+}
+
+/**
+ * Runs every task once and hands its results to `onResults`. A list is
  * emptied as its tasks are handed out, so a finished task is not kept; a
  * {@linkcode ScanTaskSource} makes each task only when it is taken.
  *
@@ -153,7 +183,7 @@ export function defaultWorkerCount(tasks: number, bytes: number): number {
  * declare const tasks: ScanTask[];
  * declare const assign: (task: ScanTask, results: ScanFileResult[]) => void;
  * declare const maxBytes: number;
- * await runScanTasks(tasks, { workers: 0, maxBytes, onResults: assign });
+ * await runScanTasks(tasks, { workers: null, maxBytes, onResults: assign });
  * ```
  */
 export function runScanTasks(
@@ -161,10 +191,9 @@ export function runScanTasks(
   options: ScanPoolOptions,
 ): Promise<void> {
   const source = Array.isArray(tasks) ? listSource(tasks) : tasks;
-  const count = Math.min(options.workers, source.count);
-  const pool = count > 0 ? new WorkerPool(source, count, options) : null;
-  // A scan stopped early never waits for the pool's end.
-  pool?.finished.catch(() => {});
+  const pool = source.count > 0 ? options.workers : null;
+  if (!pool) options.workers?.close();
+  pool?.run(source, options);
   const stopNow = interruptCheck(options.interrupted);
   const stopIfAsked = async () => {
     if (!(await stopNow())) return;
@@ -174,10 +203,11 @@ export function runScanTasks(
   return (async () => {
     // No task, no reader: loading node:fs costs an empty store's audit
     // about a quarter of its start-up.
-    if (source.count === 0) return;
+    if (source.count === 0) return await options.first?.();
     const read = await fileReader({ reuseBuffer: true });
     const trim = options.trimHeap ? await threadHeapTrim() : null;
     if (pool) pool.trim = trim;
+    await options.first?.();
     const copy = options.copyResults
       ? copyOf
       : (results: ScanFileResult[]) => results;
@@ -191,8 +221,7 @@ export function runScanTasks(
     };
     if (pool) {
       // This thread reads sessions too, a slice at a time, letting the
-      // workers' answers (and a signal) in between, and covering while the
-      // workers start up.
+      // workers' answers (and a signal) in between.
       for (let task = pool.take(); task; task = pool.take()) {
         const checking = here(task);
         if (checking) await checking;
@@ -238,10 +267,21 @@ interface PoolWorker {
   inFlight: Map<number, ScanTask[]>;
 }
 
-class WorkerPool {
-  /** The tasks, taken in order. */
-  #tasks: ScanTaskSource;
-  #options: ScanPoolOptions;
+/**
+ * Started scan workers ({@linkcode startScanWorkers}), which
+ * {@linkcode runScanTasks} then gives tasks to.
+ *
+ * @example
+ * ```ts
+ * import { type ScanWorkers, startScanWorkers } from "./pool.ts";
+ * const workers: ScanWorkers | null = startScanWorkers(2);
+ * workers?.close();
+ * ```
+ */
+export class ScanWorkers {
+  /** The tasks, taken in order; none until {@linkcode ScanWorkers.run}. */
+  #tasks: ScanTaskSource = listSource([]);
+  #options: ScanPoolOptions | null = null;
   #next = 0;
   #batchId = 0;
   #workers: PoolWorker[] = [];
@@ -249,25 +289,42 @@ class WorkerPool {
   #orphaned: ScanTask[] = [];
   /** The tasks of each batch sent, until its answer is read. */
   #sent = new Map<number, ScanTask[]>();
-  /** Workers that have answered at least once (they are up to speed). */
-  #answered = new Set<PoolWorker>();
   #done!: (orphaned: ScanTask[]) => void;
   #fail!: (error: Error) => void;
-  /** Resolves with the tasks a failed worker left behind, when all is done. */
+  /**
+   * Resolves with the tasks a failed worker left behind, when all is done.
+   *
+   * @example
+   * ```ts
+   * import type { ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * const leftOver = await workers.finished;
+   * ```
+   */
   readonly finished: Promise<ScanTask[]>;
   /**
    * This thread's heap trim, checked after each answer is handed on; set
    * once loaded (the workers start before).
+   *
+   * @example
+   * ```ts
+   * import type { ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * workers.trim = null;
+   * ```
    */
   trim: HeapTrim | null = null;
 
-  constructor(
-    tasks: ScanTaskSource,
-    count: number,
-    options: ScanPoolOptions,
-  ) {
-    this.#tasks = tasks;
-    this.#options = options;
+  /**
+   * Starts `count` workers; see {@linkcode startScanWorkers}.
+   *
+   * @example
+   * ```ts
+   * import { ScanWorkers } from "./pool.ts";
+   * new ScanWorkers(1).close();
+   * ```
+   */
+  constructor(count: number) {
     for (let i = 0; i < count; i++) {
       // This exact shape (a literal URL beside import.meta.url) is what
       // `deno compile --include core/scan/worker.ts` embeds and resolves.
@@ -280,18 +337,9 @@ class WorkerPool {
     this.finished = new Promise<ScanTask[]>((resolve, reject) => {
       this.#done = resolve;
       this.#fail = reject;
-    }).finally(() => {
-      // The ended workers' handlers would keep this pool, and through it
-      // every task of the scan, alive as long as the snapshot.
-      for (const member of this.#workers) {
-        member.worker.terminate();
-        member.worker.onmessage = null;
-        member.worker.onerror = null;
-      }
-      this.#workers = [];
-      this.#tasks = listSource([]);
-      this.#sent.clear();
-    });
+    }).finally(() => this.#end());
+    // A pool closed unused rejects with nobody waiting.
+    this.finished.catch(() => {});
     for (const member of this.#workers) {
       member.worker.onmessage = (event: MessageEvent<ScanBatchResult>) =>
         this.#onMessage(member, event.data);
@@ -300,16 +348,67 @@ class WorkerPool {
         event.preventDefault();
         this.#onFailure(member);
       };
-      this.#dispatch(member);
     }
   }
 
-  /** Stops the workers; `finished` rejects with {@linkcode Interrupted}. */
+  /**
+   * Gives the workers `tasks` (once).
+   *
+   * @example
+   * ```ts
+   * import type { ScanPoolOptions, ScanTaskSource, ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * declare const tasks: ScanTaskSource;
+   * declare const options: ScanPoolOptions;
+   * workers.run(tasks, options);
+   * ```
+   */
+  run(tasks: ScanTaskSource, options: ScanPoolOptions): void {
+    this.#tasks = tasks;
+    this.#options = options;
+    for (const member of this.#workers) this.#dispatch(member);
+    this.#finishIfDone();
+  }
+
+  /**
+   * Ends the workers, whatever they were doing; `finished` rejects.
+   *
+   * @example
+   * ```ts
+   * import type { ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * workers.close();
+   * ```
+   */
+  close(): void {
+    this.#fail(new Error("scan workers closed"));
+    this.#end();
+  }
+
+  /**
+   * Stops the workers; `finished` rejects with {@linkcode Interrupted}.
+   *
+   * @example
+   * ```ts
+   * import type { ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * workers.stop();
+   * ```
+   */
   stop(): void {
     this.#fail(new Interrupted());
   }
 
-  /** A task for the calling thread; undefined once all are handed out. */
+  /**
+   * A task for the calling thread; undefined once all are handed out.
+   *
+   * @example
+   * ```ts
+   * import type { ScanWorkers } from "./pool.ts";
+   * declare const workers: ScanWorkers;
+   * const task = workers.take();
+   * ```
+   */
   take(): ScanTask | undefined {
     if (this.#next >= this.#tasks.count) return undefined;
     const task = this.#tasks.take(this.#next++);
@@ -317,33 +416,43 @@ class WorkerPool {
     return task;
   }
 
-  #batchSize(member: PoolWorker): number {
-    // Small batches until a worker has answered (it is still starting, and
-    // this thread works meanwhile), then big ones (fewer messages), then
-    // single tasks at the end, so the workers finish together.
-    if (!this.#answered.has(member)) return 4;
+  #end(): void {
+    // The ended workers' handlers would keep this pool, and through it
+    // every task of the scan, alive as long as the snapshot.
+    for (const member of this.#workers) {
+      member.worker.terminate();
+      member.worker.onmessage = null;
+      member.worker.onerror = null;
+    }
+    this.#workers = [];
+    this.#tasks = listSource([]);
+    this.#sent.clear();
+  }
+
+  #batchSize(): number {
+    // Big batches while many tasks are left (fewer messages), then smaller
+    // ones down to single tasks at the end, so the workers finish together.
     const remaining = this.#tasks.count - this.#next;
     const perWorker = remaining / (this.#workers.length * 8);
     return Math.max(1, Math.min(32, Math.floor(perWorker)));
   }
 
   #dispatch(member: PoolWorker): void {
+    const options = this.#options;
+    if (!options) return;
     while (
       member.inFlight.size < BATCHES_IN_FLIGHT &&
       this.#next < this.#tasks.count
     ) {
       const start = this.#next;
-      this.#next = Math.min(
-        this.#tasks.count,
-        start + this.#batchSize(member),
-      );
+      this.#next = Math.min(this.#tasks.count, start + this.#batchSize());
       const tasks: ScanTask[] = [];
       for (let i = start; i < this.#next; i++) tasks.push(this.#tasks.take(i));
       const batch: ScanBatch = {
         id: ++this.#batchId,
         tasks,
-        maxBytes: this.#options.maxBytes,
-        trimHeap: this.#options.trimHeap ?? false,
+        maxBytes: options.maxBytes,
+        trimHeap: options.trimHeap ?? false,
       };
       member.inFlight.set(batch.id, tasks);
       this.#sent.set(batch.id, tasks);
@@ -353,10 +462,11 @@ class WorkerPool {
   }
 
   #onMessage(member: PoolWorker, message: ScanBatchResult): void {
-    if (!member.inFlight.delete(message.id)) return;
+    const options = this.#options;
+    if (!options || !member.inFlight.delete(message.id)) return;
     // Asked here too: this thread may be done with its own share and only
     // waiting for the workers.
-    if (this.#options.interrupted?.()) {
+    if (options.interrupted?.()) {
       this.stop();
       return;
     }
@@ -366,12 +476,11 @@ class WorkerPool {
     }
     const tasks = this.#sent.get(message.id) ?? [];
     this.#sent.delete(message.id);
-    this.#answered.add(member);
     try {
       for (const [i, results] of message.results.entries()) {
         // null: too deep to send between threads; this thread runs it.
         if (results === null) this.#orphaned.push(tasks[i]);
-        else this.#options.onResults(tasks[i], results)?.catch(this.#fail);
+        else options.onResults(tasks[i], results)?.catch(this.#fail);
       }
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
@@ -386,7 +495,7 @@ class WorkerPool {
     member.inFlight.clear();
     member.worker.terminate();
     this.#workers = this.#workers.filter((m) => m !== member);
-    if (this.#workers.length === 0) {
+    if (this.#workers.length === 0 && this.#options) {
       // Nobody left to run the rest: this thread does.
       while (this.#next < this.#tasks.count) {
         this.#orphaned.push(this.#tasks.take(this.#next++));
@@ -396,6 +505,7 @@ class WorkerPool {
   }
 
   #finishIfDone(): void {
+    if (!this.#options) return;
     const busy = this.#workers.some((m) => m.inFlight.size > 0);
     if (!busy && this.#next >= this.#tasks.count) this.#done(this.#orphaned);
   }

@@ -1,7 +1,7 @@
 /**
  * How a scan reads, decided from the store's size once it is listed: how
- * big the store is, whether its snapshot is kept compact, and how many
- * workers read beside this thread.
+ * many workers read beside this thread (from the session dir's listing),
+ * how big the store is, and whether its snapshot is kept compact.
  *
  * @example
  * ```ts
@@ -9,10 +9,11 @@
  * import type { ScanRun } from "./scan_run.ts";
  * import type { ScanTask } from "./task.ts";
  * declare const run: ScanRun;
+ * declare const entries: Deno.DirEntry[];
  * declare const tasks: ScanTask[];
+ * const workers = workerCount(run, entries);
  * const bytes = storeBytes(run, tasks);
  * const compact = bytes >= COMPACT_SNAPSHOT_BYTES;
- * const workers = workerCount(run, tasks.length, bytes);
  * ```
  * @module
  */
@@ -96,26 +97,31 @@ export function compactSnapshot(run: ScanRun): void {
 }
 
 /**
- * The workers that read beside this thread: as asked, else by the store's
- * size; none under a dry run.
+ * The workers that read beside this thread: as asked, else by the size of
+ * the session dir's files, told from its listing (before anything else is
+ * read, so they start early); none under a dry run.
  *
  * @example
  * ```ts
  * import { workerCount } from "./scan_plan.ts";
  * import type { ScanRun } from "./scan_run.ts";
  * declare const run: ScanRun;
- * workerCount(run, 10, 1e6); // 0 unless asked for
+ * workerCount(run, []); // 0 unless asked for
  * ```
  */
 export function workerCount(
   run: ScanRun,
-  tasks: number,
-  bytes: number,
+  entries: readonly Deno.DirEntry[],
 ): number {
   // A dry run's overlay (core/io/overlay.ts) is seen in this thread only.
-  return overlayActive()
-    ? 0
-    : run.options.workers ?? defaultWorkerCount(tasks, bytes);
+  if (overlayActive()) return 0;
+  if (run.options.workers !== undefined) return run.options.workers;
+  const files = entries.filter((entry) => entry.isFile);
+  const names = files.map((entry) => entry.name);
+  return defaultWorkerCount(
+    files.length,
+    estimatedBytes(run.options.sessionDir, names, names.length),
+  );
 }
 
 /**

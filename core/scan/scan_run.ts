@@ -19,6 +19,7 @@ import { ProfileStateDbs } from "../state_db/profile_state_db.ts";
 import type { HeapTrim } from "./heap_trim.ts";
 import type { IndexParts } from "./index_scan.ts";
 import type { PartScan } from "./part_scan.ts";
+import type { ScanWorkers } from "./pool.ts";
 import type { JournalName } from "./session_walk.ts";
 import type { StringPool } from "./string_pool.ts";
 import type { ScanFileKind, ScanTask } from "./task.ts";
@@ -63,11 +64,10 @@ export class ScanRun {
   readonly tasks: Map<string, ScanTask> = new Map();
   /** Files the scan reads, as far as they are known. */
   fileCount = 0;
-  /**
-   * The index and the tombstone are read in this thread, while no worker
-   * runs (see own_reads.ts).
-   */
+  /** The index and the tombstone are read in this thread (own_reads.ts). */
   readonly ownReads: (() => Promise<void>)[] = [];
+  /** The workers, started once the session dir is listed (pool.ts). */
+  workers: ScanWorkers | null = null;
   /** Checked in parts: the names of the session files, for the walk. */
   readonly sessionNames: string[] = [];
   /** The journal files, a session's together and sessions in id order. */

@@ -25,6 +25,7 @@ import {
   runScanTasks,
   type ScanPoolOptions,
   type ScanTaskSource,
+  startScanWorkers,
 } from "./pool.ts";
 import { scanRunJournals } from "./run_journal_scan.ts";
 import { StoreParts } from "./store_part.ts";
@@ -79,25 +80,32 @@ export {
  */
 export async function scanStore(options: ScanOptions): Promise<StoreSnapshot> {
   const run = new ScanRun(options);
-  if (!(await listStore(run))) return run.store;
-  run.fileCount += run.ownReads.length;
-  if (run.fileCount === 0 && !run.lazy) return sortSessions(run.store);
-  run.startProgress();
-  const taskList: (ScanTask | undefined)[] = [...run.tasks.values()];
-  // A list grown by push has room for 17 entries; a copy has room for the
-  // one to three it holds.
-  for (const task of taskList) task!.files = task!.files.slice();
-  run.tasks.clear(); // the pool lets go of each task once it is handed out
-  const bytes = storeBytes(run, taskList);
-  return options.parts
-    ? await scanInParts(run, options.parts, bytes)
-    : await scanWhole(run, taskList, bytes);
+  try {
+    if (!(await listStore(run))) return run.store;
+    run.fileCount += run.ownReads.length;
+    if (run.fileCount === 0 && !run.lazy) return sortSessions(run.store);
+    run.startProgress();
+    const taskList: (ScanTask | undefined)[] = [...run.tasks.values()];
+    // A list grown by push has room for 17 entries; a copy has room for the
+    // one to three it holds.
+    for (const task of taskList) task!.files = task!.files.slice();
+    run.tasks.clear(); // the pool lets go of each task once it is handed out
+    const bytes = storeBytes(run, taskList);
+    return options.parts
+      ? await scanInParts(run, options.parts, bytes)
+      : await scanWhole(run, taskList, bytes);
+  } finally {
+    // Workers not needed after all, or left by a failure.
+    run.workers?.close();
+  }
 }
 
 /**
  * Lists the session dir, the journal dir and the run records, reads the
  * run journals, and sorts the entries into tasks and reads of this thread.
- * False when the session dir is missing (the snapshot is then done).
+ * The workers, if the store is big enough for them, are started as soon as
+ * the session dir is listed. False when the session dir is missing (the
+ * snapshot is then done).
  */
 async function listStore(run: ScanRun): Promise<boolean> {
   const { options, store } = run;
@@ -108,6 +116,7 @@ async function listStore(run: ScanRun): Promise<boolean> {
     await listFailed(run, error);
     return false;
   }
+  run.workers = startScanWorkers(workerCount(run, names));
   // Before any check runs: some read other files synchronously (node_fs.ts).
   if (names.length > 0) await loadNodeFs();
   store.runRecordProblems = (await listRuns(options.sessionDir)).invalid
@@ -161,9 +170,7 @@ async function listFailed(run: ScanRun, error: unknown): Promise<void> {
  * biggest file (24 MB at 20,000 sessions), and summarizing it takes memory
  * of its own, so it is read while no worker runs. With no worker the peak
  * is at the end, with the snapshot whole, so it is read first; with
- * workers the peak is while they run, so it is read once they are gone
- * (beside them it added 8 MB at 20,000 sessions, and was slower at 1,000;
- * medians of five to eleven runs).
+ * workers the peak is while they run, so it is read once they are gone.
  */
 async function scanWhole(
   run: ScanRun,
@@ -173,17 +180,19 @@ async function scanWhole(
   const compact = bytes >= COMPACT_SNAPSHOT_BYTES;
   if (compact) compactSnapshot(run);
   const trimHeap = run.options.trimHeap ?? bytes >= MIN_BYTES_FOR_HEAP_TRIM;
-  const workers = workerCount(run, taskList.length, bytes);
-  if (workers === 0) await readOwnFiles(run);
+  const workers = run.workers;
+  if (!workers) await readOwnFiles(run);
   await runTasks(run, taskList, { workers, copyResults: compact, trimHeap });
-  if (workers > 0) await readOwnFiles(run);
+  if (workers) await readOwnFiles(run);
   return sortSessions(run.store);
 }
 
 /**
  * The store a part at a time, each handed to `parts.onPart`; the snapshot
  * returned keeps no session. A store checked in parts never holds more
- * than a part, so it is not made compact.
+ * than a part, so it is not made compact. State.db, the index and the
+ * tombstone are read while the workers read the first sessions; the first
+ * part waits for them.
  */
 async function scanInParts(
   run: ScanRun,
@@ -204,19 +213,26 @@ async function scanInParts(
   );
   const trimHeap = run.options.trimHeap ?? bytes >= MIN_BYTES_FOR_HEAP_TRIM;
   if (trimHeap) run.trim = await threadHeapTrim();
-  const db = store.stateDb = openStateDb(run.options.stateDbPath, {
-    partOf: run.partOf,
-  });
-  if (db.status === "ok" && db.parts) parts.sources.stateDb = db.parts;
-  // Parts need the index and the tombstone from the first on.
-  await readOwnFiles(run);
   run.fileCount = parts.files + run.ownReads.length;
-  const workers = workerCount(run, parts.tasks.count, bytes);
+  const storeWide = Promise.withResolvers<void>();
+  parts.waitFor(storeWide.promise);
+  const readStoreWide = async () => {
+    const db = store.stateDb = openStateDb(run.options.stateDbPath, {
+      partOf: run.partOf,
+    });
+    if (db.status === "ok" && db.parts) parts.sources.stateDb = db.parts;
+    await readOwnFiles(run);
+  };
   try {
     await runTasks(run, parts.tasks, {
-      workers,
+      workers: run.workers,
       copyResults: false,
       trimHeap,
+      first: () => {
+        const reading = readStoreWide();
+        reading.then(storeWide.resolve, storeWide.reject);
+        return reading;
+      },
     });
     await parts.finish();
   } finally {
@@ -232,7 +248,10 @@ async function scanInParts(
 async function runTasks(
   run: ScanRun,
   tasks: (ScanTask | undefined)[] | ScanTaskSource,
-  pool: Pick<ScanPoolOptions, "workers" | "copyResults" | "trimHeap">,
+  pool: Pick<
+    ScanPoolOptions,
+    "workers" | "copyResults" | "trimHeap" | "first"
+  >,
 ): Promise<void> {
   try {
     await runScanTasks(tasks, {
