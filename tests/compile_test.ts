@@ -44,7 +44,7 @@ Deno.test("compile tasks bake in exactly the CLI permissions and V8 settings, fo
   assert.equal(
     CLI_V8_FLAGS,
     "--v8-flags=--memory-saver-mode,--no-concurrent-recompilation," +
-      "--max-semi-space-size=1,--expose-gc",
+      "--max-semi-space-size=2,--expose-gc",
   );
   assert.deepEqual([...CLI_FLAGS], [...CLI_PERMISSIONS, CLI_V8_FLAGS]);
   assert.deepEqual(compileArgs(null), [
