@@ -4,11 +4,11 @@
  * parse files in parallel and send back summaries. The workers are started
  * as soon as the scan knows it wants them, before it has made its tasks: a
  * worker takes tens of ms to load its modules, which the listing of the
- * store covers. This thread keeps
- * reading sessions too, a slice at a time between the workers' answers: a
- * worker is a whole JavaScript heap, so one fewer is tens of MB less at the
- * peak. Each worker has at most two batches in flight, so memory stays
- * bounded by a few files per worker. A worker that cannot start (a
+ * store covers. This thread keeps reading sessions too, a slice at a time
+ * between the workers' answers: a worker is a whole JavaScript heap, so one
+ * fewer is tens of MB less at the peak. A worker reads one file at a time
+ * and has at most a few batches in flight, so what it holds is one file and
+ * the summaries of a few hundred. A worker that cannot start (a
  * binary built without its module, say) or dies leaves its tasks to this
  * thread: the scan gives the same results either way, only slower.
  *
@@ -57,8 +57,12 @@ export const MAX_SCAN_WORKERS = 3;
  */
 export const MIN_BYTES_FOR_WORKERS = 64 * 1024 * 1024;
 
-/** Batches a worker is given ahead, so it never waits for the next. */
-const BATCHES_IN_FLIGHT = 2;
+/**
+ * Batches a worker is given ahead, so it never waits for the next: this
+ * thread hands out more only between its own tasks, and checking a part
+ * holds it for tens of ms, while a batch is a few ms of a worker's reading.
+ */
+const BATCHES_IN_FLIGHT = 6;
 
 /**
  * Options of {@linkcode runScanTasks}.
