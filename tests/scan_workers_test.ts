@@ -14,7 +14,10 @@ import {
   defaultWorkerCount,
   MAX_SCAN_WORKERS,
   MIN_BYTES_FOR_WORKERS,
+  runScanTasks,
+  startScanWorkers,
 } from "../core/scan/pool.ts";
+import type { ScanFileResult, ScanTask } from "../core/scan/task.ts";
 import { builtinChecks } from "../checks/builtin.ts";
 import { ensureBenchStore } from "../tools/bench_store.ts";
 import { runCli } from "./fixtures.ts";
@@ -156,4 +159,64 @@ Deno.test("scan workers: --workers 0 and --workers 2 give the same report; a bad
       }
     },
   );
+});
+
+Deno.test("scan workers: started before the tasks exist, they read them all; with no task they are ended", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-early-" });
+  try {
+    const tasks: ScanTask[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = `s${i}`;
+      await Deno.writeTextFile(
+        join(dir, `${id}.json`),
+        JSON.stringify({ session_id: id, messages: [{ role: "user" }] }),
+      );
+      tasks.push({
+        dir,
+        sessionId: id,
+        files: [{ name: `${id}.json`, kind: "sidecar" }],
+      });
+    }
+    // The workers load their modules while this thread makes the tasks.
+    const workers = startScanWorkers(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const seen = new Map<string, ScanFileResult[]>();
+    let firstDone = false;
+    await runScanTasks(tasks, {
+      workers,
+      maxBytes: 1 << 20,
+      first: async () => {
+        // This thread's own work runs before it reads any session.
+        assert.equal(seen.size, 0);
+        await Promise.resolve();
+        firstDone = true;
+      },
+      onResults: (task, results) => {
+        seen.set(task.sessionId, results);
+      },
+    });
+    assert.ok(firstDone);
+    assert.equal(seen.size, 40);
+    for (const results of seen.values()) {
+      const read = results[0].read;
+      assert.ok(read.ok && "messageCount" in read.value);
+      assert.equal(read.value.messageCount, 1);
+    }
+    // Every task ran; none was left to this thread by a failed worker.
+    assert.deepEqual(await workers!.finished, []);
+    // Workers started for a store with nothing to read are ended, and the
+    // thread's own work still runs.
+    const unused = startScanWorkers(1);
+    let ranFirst = false;
+    await runScanTasks([], {
+      workers: unused,
+      maxBytes: 1 << 20,
+      first: () => Promise.resolve(void (ranFirst = true)),
+      onResults: () => {},
+    });
+    assert.ok(ranFirst);
+    await assert.rejects(unused!.finished, /scan workers closed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,0 +1,73 @@
+/**
+ * Tests of the scan part by part (core/scan/part_scan.ts): no part is handed
+ * over before the store-wide files it is cut from are read (`waitFor`), even
+ * when all of its sessions are read first, as a worker may read them while
+ * this thread still reads the index; and a failed read checks no part.
+ */
+
+import assert from "node:assert/strict";
+import { PartScan } from "../core/scan/part_scan.ts";
+import { ScanRun } from "../core/scan/scan_run.ts";
+import { SessionWalk } from "../core/scan/session_walk.ts";
+import type { StoreSnapshot } from "../core/scan/snapshot.ts";
+
+/** A scan of sessions a, b, c in parts of one, with what onPart saw. */
+function threePartScan() {
+  const parts: string[][] = [];
+  const options = {
+    sessions: 1,
+    onPart(part: StoreSnapshot) {
+      parts.push([...part.sessions.keys()]);
+    },
+  };
+  const run = new ScanRun({
+    sessionDir: "/nonexistent",
+    stateDbPath: null,
+    parts: options,
+  });
+  const names = ["a.json", "b.json", "c.json"];
+  const scan = new PartScan(
+    run.store,
+    () => new SessionWalk(names, [], [], () => false),
+    options,
+  );
+  return { scan, parts };
+}
+
+/** Takes every task and says it is done, as the readers would. */
+async function readAll(scan: PartScan): Promise<void> {
+  for (let i = 0; i < scan.tasks.count; i++) {
+    const task = scan.tasks.take(i);
+    scan.done(task.sessionId);
+  }
+  // Let every promise callback run.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("part scan: every session read, no part is handed over before the store-wide reads end", async () => {
+  const { scan, parts } = threePartScan();
+  const storeWide = Promise.withResolvers<void>();
+  scan.waitFor(storeWide.promise);
+  await readAll(scan);
+  assert.deepEqual(parts, []);
+  storeWide.resolve();
+  await scan.finish();
+  assert.deepEqual(parts, [["a"], ["b"], ["c"]]);
+});
+
+Deno.test("part scan: a store-wide read that fails checks no part, and finish throws it", async () => {
+  const { scan, parts } = threePartScan();
+  const storeWide = Promise.withResolvers<void>();
+  scan.waitFor(storeWide.promise);
+  await readAll(scan);
+  storeWide.reject(new Error("_index.json: written to while read"));
+  await assert.rejects(scan.finish(), /_index\.json: written to while read/);
+  assert.deepEqual(parts, []);
+});
+
+Deno.test("part scan: without waitFor, a part goes to onPart as soon as its sessions are read", async () => {
+  const { scan, parts } = threePartScan();
+  await readAll(scan);
+  assert.deepEqual(parts, [["a"], ["b"], ["c"]]);
+  await scan.finish();
+});
