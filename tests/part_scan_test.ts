@@ -2,7 +2,8 @@
  * Tests of the scan part by part (core/scan/part_scan.ts): no part is handed
  * over before the store-wide files it is cut from are read (`waitFor`), even
  * when all of its sessions are read first, as a worker may read them while
- * this thread still reads the index; and a failed read checks no part.
+ * this thread still reads the index; and a failed read checks no part. An
+ * audit with nothing to read but the store-wide files still ends.
  */
 
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { PartScan } from "../core/scan/part_scan.ts";
 import { ScanRun } from "../core/scan/scan_run.ts";
 import { SessionWalk } from "../core/scan/session_walk.ts";
 import type { StoreSnapshot } from "../core/scan/snapshot.ts";
+import { runCli } from "./fixtures.ts";
 
 /** A scan of sessions a, b, c in parts of one, with what onPart saw. */
 function threePartScan() {
@@ -70,4 +72,22 @@ Deno.test("part scan: without waitFor, a part goes to onPart as soon as its sess
   await readAll(scan);
   assert.deepEqual(parts, [["a"], ["b"], ["c"]]);
   await scan.finish();
+});
+
+Deno.test("part scan: an audit of a session dir with no session file, or only an index, ends", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-parts-" });
+  try {
+    const audit = () =>
+      runCli(["audit", "--session-dir", dir, "--no-state-db"], {
+        timeoutMs: 20_000,
+      });
+    const empty = await audit();
+    assert.equal(empty.code, 0, empty.stderr);
+    await Deno.writeTextFile(`${dir}/_index.json`, "[]");
+    const indexOnly = await audit();
+    assert.equal(indexOnly.code, 0, indexOnly.stderr);
+    assert.match(indexOnly.stdout, /0 sessions/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
