@@ -177,6 +177,8 @@ Deno.test("scan workers: started before the tasks exist, they read them all; wit
         files: [{ name: `${id}.json`, kind: "sidecar" }],
       });
     }
+    // runScanTasks empties the list it is given: the last case gets its own.
+    const failingTasks = tasks.slice(0, 5);
     // The workers load their modules while this thread makes the tasks.
     const workers = startScanWorkers(2);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -216,6 +218,29 @@ Deno.test("scan workers: started before the tasks exist, they read them all; wit
     });
     assert.ok(ranFirst);
     await assert.rejects(unused!.finished, /scan workers closed/);
+    // This thread's own work failing ends the workers as well.
+    const failing = startScanWorkers(1);
+    await assert.rejects(
+      runScanTasks(failingTasks, {
+        workers: failing,
+        maxBytes: 1 << 20,
+        first: () => Promise.reject(new Error("index unreadable")),
+        onResults: () => {},
+      }),
+      /index unreadable/,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stillRunning = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("still running")), 5_000);
+    });
+    try {
+      await assert.rejects(
+        Promise.race([failing!.finished, stillRunning]),
+        /scan workers closed/,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

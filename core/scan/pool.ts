@@ -238,7 +238,11 @@ export function runScanTasks(
       const checking = here(rest.take(i));
       if (checking) await checking;
     }
-  })();
+  })().catch((error) => {
+    // A failure here (in `first`, say) ends the workers too.
+    pool?.close();
+    throw error;
+  });
 }
 
 /** A list as a source that lets go of each task as it is taken. */
