@@ -182,11 +182,7 @@ function summarizeIndexWith(
     ),
     walked: false,
   });
-  if (
-    statSize <=
-      (options.parseWholeUpTo ??
-        Number(Deno.env.get("XPW") ?? PARSE_WHOLE_UP_TO_BYTES))
-  ) {
+  if (statSize <= (options.parseWholeUpTo ?? PARSE_WHOLE_UP_TO_BYTES)) {
     return parseWhole();
   }
   const listed: IndexSummary = { shape: "list", entries: [], badEntries: [] };

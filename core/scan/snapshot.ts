@@ -229,9 +229,8 @@ async function scanInParts(
       copyResults: false,
       trimHeap,
       first: () => {
-        const reading = readStoreWide();
-        reading.then(storeWide.resolve, storeWide.reject);
-        return reading;
+        storeWide.resolve(readStoreWide());
+        return storeWide.promise;
       },
     });
     await parts.finish();
