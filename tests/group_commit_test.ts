@@ -127,3 +127,37 @@ Deno.test("group commit: a second action on a path already in the group waits fo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("group commit: a group whose run header cannot be written changes nothing and names no run; the next group writes the header first and can be undone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hermes-fsck-header-" });
+  try {
+    await Deno.writeTextFile(join(dir, "a.json"), `{"old": "a"}`);
+    await Deno.writeTextFile(join(dir, "b.json"), `{"old": "b"}`);
+    const writer = await StoreWriter.open(dir, newRunId());
+    // Where the header's temp goes, a dir: the header cannot be written,
+    // as when the run dir is swapped for a link the owner cannot write.
+    const runDir = join(dir, writer.runDir);
+    const blocker = join(runDir, `run.json.tmp.${Deno.pid}`);
+    await Deno.mkdir(join(blocker, "x"), { recursive: true });
+    const first = await writer.applyBatch([
+      await planWrite(dir, "a.json", `{"new":1}`),
+    ]);
+    assert.notEqual(first[0].status, "applied");
+    assert.equal(await Deno.readTextFile(join(dir, "a.json")), `{"old": "a"}`);
+    assert.equal(writer.hasRunDir, false);
+
+    await Deno.remove(blocker, { recursive: true });
+    const second = await writer.applyBatch([
+      await planWrite(dir, "b.json", `{"new":2}`),
+    ]);
+    await writer.close();
+    assert.equal(second[0].status, "applied");
+    assert.equal(writer.hasRunDir, true);
+    const undo = await undoRun(dir, writer.runId);
+    assert.deepEqual(undo.restored.map((i) => i.path), ["b.json"]);
+    assert.equal(await Deno.readTextFile(join(dir, "b.json")), `{"old": "b"}`);
+    assert.equal(await Deno.readTextFile(join(dir, "a.json")), `{"old": "a"}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -680,8 +680,11 @@ export class StoreWriter {
     // lock the server's user out of the next.
     const owner = await lookOf(this.sessionDir);
     for (const sub of subs) await makePlainDir(this.sessionDir, sub, owner);
-    this.#runDirReady = true;
+    // Ready once the header is written: a run whose header failed (its dir
+    // swapped for a link meanwhile, say) records and changes nothing, names
+    // no run to undo, and tries again at its next group.
     await this.#writeRecord("run.json", this.#header);
+    this.#runDirReady = true;
   }
 
   /**

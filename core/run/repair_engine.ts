@@ -165,7 +165,7 @@ export interface RepairRunOptions {
  * ```
  */
 export interface RepairRun {
-  /** The run's id; null for a dry run. */
+  /** The run's id; null for a dry run, or a run that recorded nothing. */
   runId: string | null;
   /** The quarantine dir of the run, relative to the session dir, if it was used. */
   runDir: string | null;
@@ -442,10 +442,12 @@ async function repairPasses(
     current = again;
   }
   await storeWriter?.close();
-  const runDir = storeWriter?.hasRunDir ? storeWriter.runDir : null;
+  // A run that recorded nothing (its header could not be written) is no
+  // run to undo: it is not named, as undo and resolve do not name one.
+  const ran = storeWriter?.hasRunDir ?? false;
   return {
-    runId: storeWriter?.runId ?? null,
-    runDir,
+    runId: ran ? storeWriter!.runId : null,
+    runDir: ran ? storeWriter!.runDir : null,
     before: strip(before),
     // A dry run changed nothing: the store is as its first audit found it.
     after: overlay ? strip(before) : withRaceFindings(strip(current), records),
